@@ -1,0 +1,78 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { toNodeHandler } from '@modelcontextprotocol/node';
+import { type Config, ConfigError, isLoopbackHost, loadConfig } from '../shared/config/config.ts';
+import { createLogger, type Logger } from '../shared/logging/logger.ts';
+import { buildDeps } from '../shared/mcp/deps.ts';
+import { createMcpEndpoint, type McpEndpoint } from '../shared/mcp/endpoint.ts';
+import type { Deps } from '../shared/mcp/tool.ts';
+import { allTools } from '../shared/tools/index.ts';
+import { openLocalStore } from './store.ts';
+
+export interface LocalServer {
+  /** The MCP endpoint URL, e.g. http://127.0.0.1:8787/mcp */
+  url: string;
+  deps: Deps;
+  endpoint: McpEndpoint;
+  close(): Promise<void>;
+}
+
+/**
+ * The local host: one Node HTTP server in front of the shared MCP endpoint, with the embedded
+ * store. It refuses to listen beyond loopback unless authentication is configured.
+ */
+export async function startLocalServer(
+  env: Record<string, string | undefined>,
+  opts: { log?: Logger } = {},
+): Promise<LocalServer> {
+  const config: Config = loadConfig(env);
+  const loopback = isLoopbackHost(config.host);
+  if (!loopback && !config.authRequired) {
+    throw new ConfigError(
+      `Refusing to listen on ${config.host} without authentication. Set AUTH=required (API keys) and/or ` +
+        'OAUTH_ISSUER/OAUTH_JWKS_URL, or bind to 127.0.0.1.',
+    );
+  }
+  const log = opts.log ?? createLogger(config.logLevel);
+  const store = await openLocalStore(config, { shareRunning: false });
+  const deps = buildDeps(config, store, log);
+
+  let endpoint: McpEndpoint | undefined;
+  const node = toNodeHandler(
+    { fetch: (req: Request) => (endpoint as McpEndpoint).fetch(req) },
+    {
+      maxRequestBodySize: config.maxBodyBytes,
+      onerror: (err) => log.error({ err: err.message }, 'http adapter error'),
+    },
+  );
+  const server: Server = createServer((req, res) => {
+    node(req, res).catch((err: unknown) => {
+      log.error({ err: String(err) }, 'unhandled request error');
+      if (!res.headersSent) res.writeHead(500).end();
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const url = `http://${hostForUrl}:${port}/mcp`;
+  const publicUrls = config.publicUrls.length ? config.publicUrls : [new URL(url)];
+  endpoint = createMcpEndpoint({ deps, tools: allTools, publicUrls, loopback });
+
+  return {
+    url,
+    deps,
+    endpoint,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await endpoint?.close();
+      await store.close();
+    },
+  };
+}

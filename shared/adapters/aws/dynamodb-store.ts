@@ -1,0 +1,208 @@
+import {
+  ConditionalCheckFailedException,
+  CreateTableCommand,
+  DeleteItemCommand,
+  DescribeTableCommand,
+  type DynamoDBClient,
+  GetItemCommand,
+  QueryCommand,
+  ResourceNotFoundException,
+  UpdateItemCommand,
+  UpdateTimeToLiveCommand,
+} from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import type { Clock } from '../../ports/clock.ts';
+import { systemClock } from '../../ports/clock.ts';
+import type { PutCondition, PutInput, QueryInput, QueryOutput, Store, StoreItem } from '../../ports/store.ts';
+import { ConditionFailedError, isExpired } from '../../ports/store.ts';
+
+/**
+ * Store on one DynamoDB table: pk (S) / sk (S) keys, the document in `data` (M), a `version`
+ * counter for compare-and-set, and `expiresAt` (N, epoch seconds) as the table's TTL attribute.
+ * DynamoDB deletes expired items lazily, so every read also filters them out.
+ */
+export class DynamoDbStore implements Store {
+  readonly kind: string;
+  private readonly client: DynamoDBClient;
+  private readonly table: string;
+  private readonly clock: Clock;
+  private readonly onClose?: () => Promise<void>;
+
+  constructor(
+    client: DynamoDBClient,
+    table: string,
+    opts: { clock?: Clock; onClose?: () => Promise<void>; kind?: string } = {},
+  ) {
+    this.kind = opts.kind ?? 'dynamodb';
+    this.client = client;
+    this.table = table;
+    this.clock = opts.clock ?? systemClock;
+    if (opts.onClose) this.onClose = opts.onClose;
+  }
+
+  async get(pk: string, sk: string): Promise<StoreItem | undefined> {
+    const out = await this.client.send(
+      new GetItemCommand({ TableName: this.table, Key: marshall({ pk, sk }), ConsistentRead: true }),
+    );
+    if (!out.Item) return undefined;
+    const item = fromRecord(out.Item);
+    return isExpired(item, this.clock.now()) ? undefined : item;
+  }
+
+  async put(input: PutInput, condition?: PutCondition): Promise<StoreItem> {
+    const names: Record<string, string> = { '#d': 'data', '#v': 'version', '#e': 'expiresAt' };
+    const values: Record<string, unknown> = { ':d': input.data, ':one': 1 };
+    const fresh = condition !== undefined && 'ifAbsent' in condition;
+    // A conditional create starts the version count at 1, also over an expired item still on disk.
+    let update = fresh ? 'SET #d = :d, #v = :one' : 'SET #d = :d';
+    if (input.expiresAt !== undefined) {
+      update += ', #e = :e';
+      values[':e'] = input.expiresAt;
+    }
+    if (!fresh) update += ' ADD #v :one';
+    if (input.expiresAt === undefined) update += ' REMOVE #e';
+    let conditionExpression: string | undefined;
+    if (condition && 'ifAbsent' in condition) {
+      // An expired item still on disk counts as absent.
+      conditionExpression = 'attribute_not_exists(pk) OR (attribute_exists(#e) AND #e <= :now)';
+      values[':now'] = Math.floor(this.clock.now() / 1000);
+    } else if (condition && 'ifVersion' in condition) {
+      conditionExpression = '#v = :expected';
+      values[':expected'] = condition.ifVersion;
+    }
+    try {
+      const out = await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: marshall({ pk: input.pk, sk: input.sk }),
+          UpdateExpression: update,
+          ConditionExpression: conditionExpression,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: marshall(values, { removeUndefinedValues: true, convertEmptyValues: false }),
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      if (!out.Attributes) throw new Error('DynamoDB UpdateItem returned no attributes');
+      return fromRecord(out.Attributes);
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) throw new ConditionFailedError(input.pk, input.sk);
+      throw err;
+    }
+  }
+
+  async delete(pk: string, sk: string, condition?: { ifVersion: number }): Promise<boolean> {
+    try {
+      const out = await this.client.send(
+        new DeleteItemCommand({
+          TableName: this.table,
+          Key: marshall({ pk, sk }),
+          ...(condition
+            ? {
+                ConditionExpression: '#v = :expected',
+                ExpressionAttributeNames: { '#v': 'version' },
+                ExpressionAttributeValues: marshall({ ':expected': condition.ifVersion }),
+              }
+            : {}),
+          ReturnValues: 'ALL_OLD',
+        }),
+      );
+      return out.Attributes !== undefined && !isExpired(fromRecord(out.Attributes), this.clock.now());
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) throw new ConditionFailedError(pk, sk);
+      throw err;
+    }
+  }
+
+  async query(input: QueryInput): Promise<QueryOutput> {
+    const names: Record<string, string> = { '#pk': 'pk', '#e': 'expiresAt' };
+    const values: Record<string, unknown> = { ':pk': input.pk, ':now': Math.floor(this.clock.now() / 1000) };
+    let keyCondition = '#pk = :pk';
+    if (input.prefix !== undefined && input.prefix !== '') {
+      keyCondition += ' AND begins_with(#sk, :prefix)';
+      names['#sk'] = 'sk';
+      values[':prefix'] = input.prefix;
+    }
+    const out = await this.client.send(
+      new QueryCommand({
+        TableName: this.table,
+        KeyConditionExpression: keyCondition,
+        FilterExpression: 'attribute_not_exists(#e) OR #e > :now',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: marshall(values),
+        ScanIndexForward: !input.descending,
+        ConsistentRead: true,
+        // One extra item tells whether another page exists without a second round trip.
+        Limit: input.limit + 1,
+        ...(input.after !== undefined ? { ExclusiveStartKey: marshall({ pk: input.pk, sk: input.after }) } : {}),
+      }),
+    );
+    const items = (out.Items ?? []).map(fromRecord);
+    if (items.length > input.limit) {
+      const page = items.slice(0, input.limit);
+      return { items: page, lastKey: page[page.length - 1]?.sk as string };
+    }
+    const lastEvaluated = out.LastEvaluatedKey ? (unmarshall(out.LastEvaluatedKey).sk as string) : undefined;
+    return { items, ...(lastEvaluated !== undefined ? { lastKey: lastEvaluated } : {}) };
+  }
+
+  /** Creates the table when missing (local and test use; in AWS the CDK stack owns it). */
+  async ensureTable(): Promise<void> {
+    try {
+      await this.client.send(new DescribeTableCommand({ TableName: this.table }));
+      return;
+    } catch (err) {
+      if (!(err instanceof ResourceNotFoundException)) throw err;
+    }
+    await this.client.send(
+      new CreateTableCommand({
+        TableName: this.table,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [
+          { AttributeName: 'pk', AttributeType: 'S' },
+          { AttributeName: 'sk', AttributeType: 'S' },
+        ],
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+      }),
+    );
+    for (let i = 0; i < 100; i++) {
+      const d = await this.client.send(new DescribeTableCommand({ TableName: this.table }));
+      if (d.Table?.TableStatus === 'ACTIVE') break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    try {
+      await this.client.send(
+        new UpdateTimeToLiveCommand({
+          TableName: this.table,
+          TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+        }),
+      );
+    } catch {
+      // dynalite has no UpdateTimeToLive; reads filter expired items anyway.
+    }
+  }
+
+  async close(): Promise<void> {
+    this.client.destroy();
+    await this.onClose?.();
+  }
+}
+
+function fromRecord(record: Record<string, import('@aws-sdk/client-dynamodb').AttributeValue>): StoreItem {
+  const raw = unmarshall(record) as {
+    pk: string;
+    sk: string;
+    data?: Record<string, unknown>;
+    version?: number;
+    expiresAt?: number;
+  };
+  return {
+    pk: raw.pk,
+    sk: raw.sk,
+    data: raw.data ?? {},
+    version: raw.version ?? 0,
+    ...(raw.expiresAt !== undefined ? { expiresAt: raw.expiresAt } : {}),
+  };
+}

@@ -1,0 +1,167 @@
+import { z } from 'zod';
+
+/** Roles a caller can hold. Access levels of tools map onto these in shared/domain/roles.ts. */
+export const RoleSchema = z.enum(['viewer', 'operator', 'approver', 'admin']);
+export type Role = z.infer<typeof RoleSchema>;
+
+const csv = z
+  .string()
+  .transform((s) =>
+    s
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean),
+  )
+  .pipe(z.array(z.string()));
+
+const DEFAULT_SCOPE_ROLES: Record<string, Role> = {
+  'cloudops:read': 'viewer',
+  'cloudops:write': 'operator',
+  'cloudops:approve': 'approver',
+  'cloudops:admin': 'admin',
+};
+
+/**
+ * Every setting of the server, from environment variables. Parsed once at each host's edge;
+ * a missing or bad setting fails at start with its name.
+ */
+export const EnvSchema = z
+  .object({
+    HOST: z.string().default('127.0.0.1'),
+    PORT: z.coerce.number().int().min(0).max(65535).default(8787),
+    /** Public URL(s) of the MCP endpoint, comma separated. The first is the OAuth resource identifier. */
+    PUBLIC_URL: csv.optional(),
+    /** Extra browser origins (hostnames) allowed to call the endpoint, comma separated. */
+    ALLOWED_ORIGINS: csv.default([]),
+    /** `none` (loopback only) or `required`. Defaults to `none` locally; every cloud host forces `required`. */
+    AUTH: z.enum(['none', 'required']).default('none'),
+    OAUTH_ISSUER: z.url().optional(),
+    OAUTH_JWKS_URL: z.url().optional(),
+    /** Token audience; defaults to the resource URL (first PUBLIC_URL). */
+    OAUTH_AUDIENCE: z.string().optional(),
+    /** JSON object mapping a scope (or a value of OAUTH_ROLES_CLAIM) to a role. */
+    OAUTH_SCOPE_ROLES: z
+      .string()
+      .optional()
+      .transform((s, ctx) => {
+        if (!s) return DEFAULT_SCOPE_ROLES;
+        try {
+          return z.record(z.string(), RoleSchema).parse(JSON.parse(s));
+        } catch {
+          ctx.addIssue({ code: 'custom', message: 'must be a JSON object of scope -> role' });
+          return z.NEVER;
+        }
+      }),
+    /** Optional JWT claim holding role names or group names mapped by OAUTH_SCOPE_ROLES (e.g. `groups`). */
+    OAUTH_ROLES_CLAIM: z.string().optional(),
+    STORE: z.enum(['embedded', 'dynamodb', 'memory']).default('embedded'),
+    DYNAMODB_TABLE: z.string().default('cloudops-mcp'),
+    DYNAMODB_ENDPOINT: z.url().optional(),
+    AWS_REGION: z.string().default('us-east-1'),
+    DATA_DIR: z.string().default('.data'),
+    AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+    MAX_BODY_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .max(10 * 1024 * 1024)
+      .default(2 * 1024 * 1024),
+    LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  })
+  .superRefine((env, ctx) => {
+    if (env.OAUTH_ISSUER && !env.OAUTH_JWKS_URL) {
+      ctx.addIssue({ code: 'custom', path: ['OAUTH_JWKS_URL'], message: 'required when OAUTH_ISSUER is set' });
+    }
+    if (env.OAUTH_ISSUER && !env.PUBLIC_URL?.length) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['PUBLIC_URL'],
+        message: 'required when OAUTH_ISSUER is set (it is the token audience)',
+      });
+    }
+  });
+
+export interface OAuthSettings {
+  issuer: string;
+  jwksUrl: string;
+  audience: string;
+  scopeRoles: Record<string, Role>;
+  rolesClaim?: string;
+}
+
+export interface Config {
+  host: string;
+  port: number;
+  /** Public endpoint URLs; empty locally until the server knows its bound port. */
+  publicUrls: URL[];
+  allowedOrigins: string[];
+  authRequired: boolean;
+  oauth?: OAuthSettings;
+  store:
+    | { kind: 'embedded'; dataDir: string; table: string }
+    | { kind: 'dynamodb'; table: string; endpoint?: string; region: string }
+    | { kind: 'memory' };
+  auditRetentionDays: number;
+  maxBodyBytes: number;
+  logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parses settings from an environment map. Throws ConfigError naming every bad variable. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  const e = parsed.data;
+  const publicUrls = (e.PUBLIC_URL ?? []).map((u) => {
+    try {
+      return new URL(u);
+    } catch {
+      throw new ConfigError(`Invalid configuration:\n  PUBLIC_URL: not a URL: ${u}`);
+    }
+  });
+  const oauth: OAuthSettings | undefined =
+    e.OAUTH_ISSUER && e.OAUTH_JWKS_URL
+      ? {
+          issuer: e.OAUTH_ISSUER,
+          jwksUrl: e.OAUTH_JWKS_URL,
+          audience: e.OAUTH_AUDIENCE ?? String(publicUrls[0]),
+          scopeRoles: e.OAUTH_SCOPE_ROLES,
+          ...(e.OAUTH_ROLES_CLAIM ? { rolesClaim: e.OAUTH_ROLES_CLAIM } : {}),
+        }
+      : undefined;
+  const store: Config['store'] =
+    e.STORE === 'dynamodb'
+      ? {
+          kind: 'dynamodb',
+          table: e.DYNAMODB_TABLE,
+          region: e.AWS_REGION,
+          ...(e.DYNAMODB_ENDPOINT ? { endpoint: e.DYNAMODB_ENDPOINT } : {}),
+        }
+      : e.STORE === 'memory'
+        ? { kind: 'memory' }
+        : { kind: 'embedded', dataDir: e.DATA_DIR, table: e.DYNAMODB_TABLE };
+  return {
+    host: e.HOST,
+    port: e.PORT,
+    publicUrls,
+    allowedOrigins: e.ALLOWED_ORIGINS,
+    // OAuth configured implies auth is required.
+    authRequired: e.AUTH === 'required' || oauth !== undefined,
+    ...(oauth ? { oauth } : {}),
+    store,
+    auditRetentionDays: e.AUDIT_RETENTION_DAYS,
+    maxBodyBytes: e.MAX_BODY_BYTES,
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h);
+}

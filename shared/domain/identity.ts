@@ -1,0 +1,32 @@
+import type { Role } from '../config/config.ts';
+
+/** What a tool needs from its caller. */
+export type Access = 'read' | 'write' | 'approve' | 'admin';
+
+/** The caller of one request, after authentication. */
+export interface Identity {
+  /** Stable id: the token's `sub`, `apikey:<id>`, or `local`. */
+  subject: string;
+  /** Display name: the token's name/email claim, the API key's name, or the OS user. */
+  name: string;
+  roles: Role[];
+  method: 'oauth' | 'apiKey' | 'local';
+  clientId?: string;
+}
+
+const GRANTS: Record<Role, readonly Access[]> = {
+  viewer: ['read'],
+  operator: ['read', 'write'],
+  // Approvers review others' changes; they do not make changes unless they also hold operator.
+  approver: ['read', 'approve'],
+  admin: ['read', 'write', 'approve', 'admin'],
+};
+
+export function canAccess(roles: readonly Role[], access: Access): boolean {
+  return roles.some((r) => GRANTS[r].includes(access));
+}
+
+/** The least privileged role that grants an access level, for error messages. */
+export function roleFor(access: Access): Role {
+  return ({ read: 'viewer', write: 'operator', approve: 'approver', admin: 'admin' } as const)[access];
+}

@@ -1,0 +1,330 @@
+import { randomUUID } from 'node:crypto';
+import type { CallToolResult } from '@modelcontextprotocol/server';
+import {
+  type AuthInfo,
+  createMcpHandler,
+  hostHeaderValidationResponse,
+  isJsonContentType,
+  isLegacyRequest,
+  localhostAllowedHostnames,
+  localhostAllowedOrigins,
+  McpServer,
+  originValidationResponse,
+  readRequestBody,
+  WebStandardStreamableHTTPServerTransport,
+} from '@modelcontextprotocol/server';
+import { errorText } from '../domain/audit.ts';
+import type { Identity } from '../domain/identity.ts';
+import { canAccess, roleFor } from '../domain/identity.ts';
+import { maskSecretsInText } from '../domain/redact.ts';
+import { Authenticator } from './auth.ts';
+import type { AnyTool, Deps, ToolContext } from './tool.ts';
+
+export interface EndpointOptions {
+  deps: Deps;
+  tools: readonly AnyTool[];
+  /** Public URLs of the MCP endpoint; the first is the OAuth resource identifier. */
+  publicUrls: URL[];
+  /** Whether the host listens on loopback only (adds localhost names to the Host/Origin allow lists). */
+  loopback: boolean;
+}
+
+export interface McpEndpoint {
+  /** Serves one HTTP request: the MCP endpoint and the OAuth protected resource metadata. */
+  fetch(request: Request, opts?: { requestId?: string }): Promise<Response>;
+  close(): Promise<void>;
+}
+
+/** Per-request state shared by the HTTP layer and the tool wrapper. */
+interface CallState {
+  identity: Identity;
+  requestId: string;
+  outcome?: { outcome: 'ok' | 'error'; error?: string };
+}
+
+const INSTRUCTIONS =
+  'cloudops-mcp operates Kubernetes clusters and cloud infrastructure. Start with server_info. ' +
+  'Read tools are safe; writes pass server-side guardrails and may need a human approval. ' +
+  'Lists are paged: pass the returned continue/cursor value for more.';
+
+const jsonRpcError = (status: number, code: number, message: string, id: unknown = null, data?: unknown) =>
+  new Response(JSON.stringify({ jsonrpc: '2.0', id, error: { code, message, ...(data ? { data } : {}) } }), {
+    status,
+    headers: { 'content-type': 'application/json' },
+  });
+
+export function createMcpEndpoint(opts: EndpointOptions): McpEndpoint {
+  const { deps, tools } = opts;
+  const log = deps.log;
+  const canonical = opts.publicUrls[0];
+  const mcpPath = canonical?.pathname && canonical.pathname !== '/' ? canonical.pathname.replace(/\/$/, '') : '/mcp';
+  const prmPaths = new Set([
+    '/.well-known/oauth-protected-resource',
+    `/.well-known/oauth-protected-resource${mcpPath}`,
+  ]);
+  const resourceMetadataUrl =
+    deps.config.oauth && canonical
+      ? new URL(`/.well-known/oauth-protected-resource${mcpPath}`, canonical).href
+      : undefined;
+  const auth = new Authenticator(deps.config, deps.apiKeys, resourceMetadataUrl);
+  const toolsByName = new Map(tools.map((t) => [t.name, t]));
+
+  const publicHosts = opts.publicUrls.map((u) => (u.hostname.includes(':') ? `[${u.hostname}]` : u.hostname));
+  const allowedHosts = [...new Set([...publicHosts, ...(opts.loopback ? localhostAllowedHostnames() : [])])];
+  const allowedOrigins = [
+    ...new Set([...publicHosts, ...deps.config.allowedOrigins, ...(opts.loopback ? localhostAllowedOrigins() : [])]),
+  ];
+
+  const factory = (ctx: { authInfo?: AuthInfo }) => {
+    const state = ctx.authInfo?.extra?.state as CallState | undefined;
+    if (!state) throw new Error('MCP request without an authenticated caller');
+    return buildServer(state);
+  };
+
+  function buildServer(state: CallState): McpServer {
+    const server = new McpServer(
+      { name: 'cloudops-mcp', title: 'cloudops-mcp', version: deps.version },
+      { capabilities: { tools: {} }, instructions: INSTRUCTIONS },
+    );
+    for (const tool of tools) {
+      // Tools the caller may not use do not exist for them.
+      if (!canAccess(state.identity.roles, tool.access)) continue;
+      server.registerTool(
+        tool.name,
+        {
+          title: tool.title,
+          description: tool.description,
+          inputSchema: tool.input,
+          ...(tool.output ? { outputSchema: tool.output } : {}),
+          annotations: { title: tool.title, ...tool.annotations },
+        },
+        async (args: unknown, extra: { mcpReq?: { signal?: AbortSignal } }) =>
+          runTool(tool, args, state, extra.mcpReq?.signal),
+      );
+    }
+    return server;
+  }
+
+  async function runTool(
+    tool: AnyTool,
+    args: unknown,
+    state: CallState,
+    signal: AbortSignal | undefined,
+  ): Promise<CallToolResult> {
+    const ctx: ToolContext = {
+      deps,
+      identity: state.identity,
+      requestId: state.requestId,
+      log: log.child({ requestId: state.requestId, caller: state.identity.name, tool: tool.name }),
+      ...(signal ? { signal } : {}),
+    };
+    try {
+      const result = await tool.handler(args as never, ctx);
+      state.outcome = result.isError ? { outcome: 'error', error: firstText(result) } : { outcome: 'ok' };
+      return result;
+    } catch (err) {
+      ctx.log.error({ err: errorText(err) }, 'tool failed');
+      state.outcome = { outcome: 'error', error: `internal: ${errorText(err)}` };
+      return {
+        isError: true,
+        content: [
+          {
+            type: 'text',
+            text: `${tool.name} failed unexpectedly (request ${state.requestId}). The error is logged on the server; retry, or report the request id.`,
+          },
+        ],
+      };
+    }
+  }
+
+  const modern = createMcpHandler(factory, {
+    legacy: 'reject',
+    responseMode: 'json',
+    maxRequestBodySize: deps.config.maxBodyBytes,
+    onerror: (err) => log.warn({ err: errorText(err) }, 'mcp protocol error'),
+  });
+
+  /** 2025-era clients: stateless, one server per request, JSON responses (no SSE, which API Gateway cannot stream). */
+  async function serveLegacy(req: Request, authInfo: AuthInfo, parsedBody: unknown): Promise<Response> {
+    const server = factory({ authInfo });
+    const transport = new WebStandardStreamableHTTPServerTransport({
+      sessionIdGenerator: undefined,
+      enableJsonResponse: true,
+      maxRequestBodySize: deps.config.maxBodyBytes,
+    });
+    await server.connect(transport);
+    try {
+      return await transport.handleRequest(req, { authInfo, parsedBody });
+    } finally {
+      await server.close().catch(() => {});
+    }
+  }
+
+  function protectedResourceMetadata(req: Request): Response {
+    if (!deps.config.oauth || !canonical) return new Response('Not found', { status: 404 });
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      return new Response('Method not allowed', { status: 405, headers: { allow: 'GET' } });
+    }
+    const body = {
+      resource: canonical.href,
+      authorization_servers: [deps.config.oauth.issuer],
+      scopes_supported: Object.keys(deps.config.oauth.scopeRoles),
+      bearer_methods_supported: ['header'],
+      resource_name: 'cloudops-mcp',
+    };
+    return new Response(JSON.stringify(body), {
+      status: 200,
+      headers: { 'content-type': 'application/json', 'cache-control': 'public, max-age=300' },
+    });
+  }
+
+  async function handle(req: Request, requestId: string): Promise<{ res: Response; caller?: string; rpc?: string }> {
+    const url = new URL(req.url);
+    if (prmPaths.has(url.pathname)) return { res: protectedResourceMetadata(req) };
+    if (url.pathname !== mcpPath) return { res: new Response('Not found', { status: 404 }) };
+
+    const rejected = hostHeaderValidationResponse(req, allowedHosts) ?? originValidationResponse(req, allowedOrigins);
+    if (rejected) return { res: rejected };
+    if (req.method !== 'POST') {
+      return {
+        res: jsonRpcError(405, -32000, 'Method not allowed: this endpoint is stateless and takes POST only.'),
+      };
+    }
+    const authed = await auth.authenticate(req);
+    if ('response' in authed) return { res: authed.response };
+    const identity = authed.identity;
+
+    if (!isJsonContentType(req.headers.get('content-type'))) {
+      return {
+        res: jsonRpcError(415, -32000, 'Unsupported Media Type: send Content-Type: application/json'),
+        caller: identity.name,
+      };
+    }
+    const body = await readRequestBody(req, deps.config.maxBodyBytes);
+    if (body.tooLarge) {
+      return {
+        res: jsonRpcError(413, -32600, `Request body exceeds the ${deps.config.maxBodyBytes}-byte limit.`),
+        caller: identity.name,
+      };
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body.text);
+    } catch {
+      return { res: jsonRpcError(400, -32700, 'Parse error: the body is not valid JSON.'), caller: identity.name };
+    }
+    const message =
+      !Array.isArray(parsed) && parsed && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : undefined;
+    const rpc = typeof message?.method === 'string' ? message.method : undefined;
+    const params = (message?.params ?? {}) as { name?: unknown; arguments?: unknown };
+    const toolName = rpc === 'tools/call' && typeof params.name === 'string' ? params.name : undefined;
+    const startedAt = deps.clock.now();
+
+    const state: CallState = { identity, requestId };
+    if (toolName) {
+      const tool = toolsByName.get(toolName);
+      if (tool && !canAccess(identity.roles, tool.access)) {
+        const error = `Tool ${toolName} needs the ${roleFor(tool.access)} role; you have ${identity.roles.join(', ') || 'no role'}.`;
+        await recordCall(state, toolName, params.arguments, startedAt, { outcome: 'denied', error });
+        // A JSON-RPC error (HTTP 200) so clients show the reason to the model instead of a transport failure.
+        const res = jsonRpcError(200, -32602, error, message?.id ?? null, { requiredRole: roleFor(tool.access) });
+        return { res, caller: identity.name, rpc };
+      }
+    }
+
+    const authInfo: AuthInfo = {
+      token: '',
+      clientId: identity.clientId ?? identity.subject,
+      scopes: [],
+      extra: { state },
+    };
+    const forward = new Request(req.url, { method: 'POST', headers: req.headers, body: body.text });
+    const res = (await isLegacyRequest(forward.clone(), parsed))
+      ? await serveLegacy(forward, authInfo, parsed)
+      : await modern.fetch(forward, { authInfo, parsedBody: parsed });
+
+    if (toolName) {
+      const outcome = state.outcome ?? (await outcomeFromResponse(res));
+      await recordCall(state, toolName, params.arguments, startedAt, outcome);
+    }
+    return { res, caller: identity.name, ...(rpc ? { rpc } : {}) };
+  }
+
+  async function recordCall(
+    state: CallState,
+    tool: string,
+    args: unknown,
+    startedAt: number,
+    outcome: { outcome: 'ok' | 'error' | 'denied'; error?: string },
+  ): Promise<void> {
+    const { identity, requestId } = state;
+    await deps.audit.record(
+      deps.audit.event({
+        requestId,
+        caller: { subject: identity.subject, name: identity.name, method: identity.method },
+        roles: identity.roles,
+        tool,
+        args: args ?? {},
+        outcome: outcome.outcome,
+        ...(outcome.error ? { error: maskSecretsInText(outcome.error).slice(0, 500) } : {}),
+        durationMs: deps.clock.now() - startedAt,
+        startedAt,
+      }),
+    );
+  }
+
+  return {
+    async fetch(request, o) {
+      const requestId = sanitizeRequestId(o?.requestId ?? request.headers.get('x-request-id')) ?? randomUUID();
+      const started = performance.now();
+      let out: { res: Response; caller?: string; rpc?: string };
+      try {
+        out = await handle(request, requestId);
+      } catch (err) {
+        log.error({ requestId, err: errorText(err) }, 'request failed');
+        out = { res: jsonRpcError(500, -32603, `Internal error (request ${requestId}).`) };
+      }
+      const headers = new Headers(out.res.headers);
+      headers.set('x-request-id', requestId);
+      log.info(
+        {
+          requestId,
+          caller: out.caller,
+          method: request.method,
+          path: new URL(request.url).pathname,
+          rpc: out.rpc,
+          status: out.res.status,
+          ms: Math.round(performance.now() - started),
+        },
+        'request',
+      );
+      return new Response(out.res.body, { status: out.res.status, statusText: out.res.statusText, headers });
+    },
+    close: () => modern.close(),
+  };
+}
+
+function sanitizeRequestId(v: string | null | undefined): string | undefined {
+  return v && /^[A-Za-z0-9._:-]{1,128}$/.test(v) ? v : undefined;
+}
+
+function firstText(result: CallToolResult): string {
+  const first = result.content?.[0];
+  return first && first.type === 'text' ? first.text.slice(0, 500) : 'error';
+}
+
+/** The outcome of a call that never reached a tool (unknown tool, invalid arguments). */
+async function outcomeFromResponse(res: Response): Promise<{ outcome: 'ok' | 'error'; error?: string }> {
+  try {
+    const body = (await res.clone().json()) as {
+      error?: { message?: string };
+      result?: { isError?: boolean; content?: Array<{ type: string; text?: string }> };
+    };
+    if (body.error) return { outcome: 'error', error: body.error.message ?? 'error' };
+    if (body.result?.isError)
+      return { outcome: 'error', error: body.result.content?.[0]?.text?.slice(0, 500) ?? 'error' };
+    return { outcome: 'ok' };
+  } catch {
+    return { outcome: res.ok ? 'ok' : 'error', ...(res.ok ? {} : { error: `HTTP ${res.status}` }) };
+  }
+}

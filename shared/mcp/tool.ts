@@ -1,0 +1,80 @@
+import type { CallToolResult } from '@modelcontextprotocol/server';
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+import type { Config } from '../config/config.ts';
+import type { ApiKeys } from '../domain/api-keys.ts';
+import type { AuditTrail } from '../domain/audit.ts';
+import type { Access, Identity } from '../domain/identity.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { Store } from '../ports/store.ts';
+
+/** Everything a tool may use, passed in explicitly; hosts differ only in how they build it. */
+export interface Deps {
+  config: Config;
+  store: Store;
+  audit: AuditTrail;
+  apiKeys: ApiKeys;
+  clock: Clock;
+  log: Logger;
+  version: string;
+}
+
+export interface ToolContext {
+  deps: Deps;
+  identity: Identity;
+  requestId: string;
+  log: Logger;
+  signal?: AbortSignal;
+}
+
+export interface ToolAnnotations {
+  readOnlyHint: boolean;
+  destructiveHint: boolean;
+  idempotentHint: boolean;
+  openWorldHint: boolean;
+}
+
+type ZodObj = z.ZodObject<z.ZodRawShape>;
+
+/**
+ * One MCP tool: one file exports one of these. `access` decides which roles see and may call
+ * it; annotations are set deliberately for every tool (the spec defaults are the unsafe ones).
+ */
+export interface ToolDefinition<I extends ZodObj = ZodObj, O extends ZodObj = ZodObj> {
+  name: string;
+  title: string;
+  /** Says what it does and when to use it; a model reads it on every tools/list. */
+  description: string;
+  /** Toolset, for the README table and for enabling tool groups. */
+  group: 'core' | 'k8s' | 'delivery' | 'ops' | 'drift' | 'cost' | 'security' | 'cloud';
+  access: Access;
+  input: I;
+  output?: O;
+  annotations: ToolAnnotations;
+  handler(input: z.infer<I>, ctx: ToolContext): Promise<CallToolResult>;
+}
+
+/** Any tool, for the registry. `handler` is a method, so a tool of any input shape fits here. */
+export type AnyTool = ToolDefinition;
+
+export function defineTool<I extends ZodObj, O extends ZodObj>(def: ToolDefinition<I, O>): ToolDefinition<I, O> {
+  return def;
+}
+
+/** A successful result: a short text summary for the model plus the same data structured. */
+export function ok(summary: string, structured?: Record<string, unknown>): CallToolResult {
+  const text = structured === undefined ? summary : `${summary}\n${JSON.stringify(structured)}`;
+  return {
+    content: [{ type: 'text', text }],
+    ...(structured !== undefined ? { structuredContent: structured } : {}),
+  };
+}
+
+/** A failure the caller can act on: what went wrong and what to do. */
+export function fail(message: string, structured?: Record<string, unknown>): CallToolResult {
+  return {
+    isError: true,
+    content: [{ type: 'text', text: message }],
+    ...(structured !== undefined ? { structuredContent: structured } : {}),
+  };
+}

@@ -1,0 +1,47 @@
+import { z } from 'zod';
+import { defineTool, ok } from '../../mcp/tool.ts';
+
+export const adminConfigGetTool = defineTool({
+  name: 'admin_config_get',
+  title: 'Effective configuration',
+  description:
+    'The server’s effective settings (endpoints, auth issuer and role mapping, store, limits), secrets never shown. ' +
+    'Use to check how a deployment is configured.',
+  group: 'core',
+  access: 'admin',
+  input: z.object({}),
+  output: z.object({
+    publicUrls: z.array(z.string()),
+    allowedOrigins: z.array(z.string()),
+    authRequired: z.boolean(),
+    oauth: z
+      .object({
+        issuer: z.string(),
+        jwksUrl: z.string(),
+        audience: z.string(),
+        scopeRoles: z.record(z.string(), z.string()),
+        rolesClaim: z.string().optional(),
+      })
+      .optional(),
+    store: z.record(z.string(), z.unknown()),
+    auditRetentionDays: z.number(),
+    maxBodyBytes: z.number(),
+    apiKeys: z.object({ active: z.number(), revoked: z.number() }),
+  }),
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  async handler(_input, { deps }) {
+    const c = deps.config;
+    const keys = await deps.apiKeys.list();
+    const data = {
+      publicUrls: c.publicUrls.map(String),
+      allowedOrigins: c.allowedOrigins,
+      authRequired: c.authRequired,
+      ...(c.oauth ? { oauth: { ...c.oauth } } : {}),
+      store: { ...c.store },
+      auditRetentionDays: c.auditRetentionDays,
+      maxBodyBytes: c.maxBodyBytes,
+      apiKeys: { active: keys.filter((k) => !k.revokedAt).length, revoked: keys.filter((k) => k.revokedAt).length },
+    };
+    return ok(`auth ${c.authRequired ? 'required' : 'off (loopback)'}; store ${c.store.kind}`, data);
+  },
+});

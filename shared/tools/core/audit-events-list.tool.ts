@@ -1,0 +1,74 @@
+import { z } from 'zod';
+import { InvalidCursorError } from '../../domain/audit.ts';
+import { canAccess } from '../../domain/identity.ts';
+import { defineTool, fail, ok } from '../../mcp/tool.ts';
+
+const since = z
+  .string()
+  .describe('ISO time or a duration back from now such as 15m, 2h, 7d')
+  .transform((s, ctx) => {
+    const rel = /^(\d+)\s*([mhd])$/.exec(s.trim());
+    if (rel) {
+      const ms = Number(rel[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[rel[2] as 'm' | 'h' | 'd'];
+      return new Date(Date.now() - ms).toISOString();
+    }
+    const t = Date.parse(s);
+    if (Number.isNaN(t)) {
+      ctx.addIssue({ code: 'custom', message: 'use an ISO time (2026-11-21T10:00:00Z) or a duration like 2h' });
+      return z.NEVER;
+    }
+    return new Date(t).toISOString();
+  });
+
+/** Loose on purpose: the record shape is documented in shared/domain/audit.ts; a full schema would cost every tools/list. */
+const event = z.object({ time: z.string(), tool: z.string(), outcome: z.string() }).passthrough();
+
+export const auditEventsListTool = defineTool({
+  name: 'audit_events_list',
+  title: 'List audit events',
+  description:
+    'The audit trail of tool calls, newest first: who called which tool with what (secrets redacted), outcome and ' +
+    'duration. Use to review recent changes or investigate an incident. Viewers and operators see their own calls; ' +
+    'approvers and admins see everyone’s.',
+  group: 'core',
+  access: 'read',
+  input: z.object({
+    tool: z.string().optional().describe('Only calls of this tool'),
+    caller: z.string().optional().describe('Only calls by this subject or name'),
+    since: since.optional(),
+    limit: z.number().int().min(1).max(100).default(20),
+    cursor: z.string().optional().describe('From the previous page'),
+  }),
+  output: z.object({ count: z.number(), events: z.array(event), cursor: z.string().optional() }),
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  async handler(input, { deps, identity }) {
+    const seesAll = canAccess(identity.roles, 'approve') || canAccess(identity.roles, 'admin');
+    if (!seesAll && input.caller && input.caller !== identity.subject && input.caller !== identity.name) {
+      return fail(`You may list only your own calls (${identity.name}); approvers and admins see everyone's.`);
+    }
+    try {
+      const page = await deps.audit.list({
+        limit: input.limit,
+        ...(input.tool ? { tool: input.tool } : {}),
+        ...(seesAll ? (input.caller ? { caller: input.caller } : {}) : { caller: identity.subject }),
+        ...(input.since ? { since: input.since } : {}),
+        ...(input.cursor ? { cursor: input.cursor } : {}),
+      });
+      const data = {
+        count: page.events.length,
+        events: page.events,
+        ...(page.cursor ? { cursor: page.cursor } : {}),
+      };
+      const summary =
+        `${page.events.length} audit events` +
+        (page.cursor ? ' (more: pass cursor)' : '') +
+        (page.events[0]
+          ? `; newest ${page.events[0].time} ${page.events[0].tool} by ${page.events[0].caller.name}`
+          : '');
+      return ok(summary, data);
+    } catch (err) {
+      if (err instanceof InvalidCursorError) return fail(err.message);
+      throw err;
+    }
+  },
+});

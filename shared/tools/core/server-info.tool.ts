@@ -1,0 +1,48 @@
+import { SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/server';
+import { z } from 'zod';
+import { defineTool, ok } from '../../mcp/tool.ts';
+
+/** The stateless revisions served by createMcpHandler's modern path (the SDK keeps its list internal). */
+const MODERN_PROTOCOL_VERSIONS = ['2026-07-28'];
+
+export const serverInfoTool = defineTool({
+  name: 'server_info',
+  title: 'Server info',
+  description:
+    'Version, protocol versions served, state store, configured clusters, auth mode and your own identity and roles. ' +
+    'Call first to learn what this server can reach and what you may do.',
+  group: 'core',
+  access: 'read',
+  input: z.object({}),
+  output: z.object({
+    name: z.string(),
+    version: z.string(),
+    protocolVersions: z.array(z.string()),
+    store: z.string(),
+    clusters: z.array(z.object({ name: z.string() })),
+    auth: z.object({ required: z.boolean(), methods: z.array(z.string()) }),
+    caller: z.object({ name: z.string(), roles: z.array(z.string()), method: z.string() }),
+    auditWriteFailures: z.number(),
+  }),
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  async handler(_input, { deps, identity }) {
+    const methods = deps.config.authRequired
+      ? [...(deps.config.oauth ? ['oauth'] : []), 'apiKey']
+      : ['none (loopback only)'];
+    const info = {
+      name: 'cloudops-mcp',
+      version: deps.version,
+      protocolVersions: [...MODERN_PROTOCOL_VERSIONS, ...SUPPORTED_PROTOCOL_VERSIONS],
+      store: deps.store.kind,
+      clusters: [] as Array<{ name: string }>,
+      auth: { required: deps.config.authRequired, methods },
+      caller: { name: identity.name, roles: identity.roles, method: identity.method },
+      auditWriteFailures: deps.audit.failures,
+    };
+    return ok(
+      `cloudops-mcp ${info.version}; store ${info.store}; ${info.clusters.length} clusters; ` +
+        `you are ${identity.name} (${identity.roles.join(', ')})`,
+      info,
+    );
+  },
+});

@@ -1,0 +1,128 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Store } from '../../shared/ports/store.ts';
+import { ConditionFailedError } from '../../shared/ports/store.ts';
+
+/**
+ * The Store contract: written once, run against every adapter (memory, DynamoDB on dynalite,
+ * Firestore on its emulator). `make` gets a clock the test can move.
+ */
+export function storeContract(name: string, make: (clock: { now(): number }) => Promise<Store>): void {
+  describe(`Store contract: ${name}`, () => {
+    let now = Date.parse('2026-11-21T12:00:00Z');
+    const clock = { now: () => now };
+    let store: Store;
+    let n = 0;
+    const pk = () => `test#${name}#${++n}`;
+
+    beforeAll(async () => {
+      store = await make(clock);
+    });
+    afterAll(async () => {
+      await store.close();
+    });
+
+    it('puts and gets an item with nested data, starting at version 1', async () => {
+      const p = pk();
+      const put = await store.put({ pk: p, sk: 'a', data: { s: 'x', n: 1.5, b: true, list: [1, 'two', { three: 3 }], nested: { deep: { v: null } } } });
+      expect(put.version).toBe(1);
+      const got = await store.get(p, 'a');
+      expect(got).toEqual({ pk: p, sk: 'a', version: 1, data: { s: 'x', n: 1.5, b: true, list: [1, 'two', { three: 3 }], nested: { deep: { v: null } } } });
+    });
+
+    it('returns undefined for a missing item', async () => {
+      expect(await store.get(pk(), 'nope')).toBeUndefined();
+    });
+
+    it('overwrites and increments the version', async () => {
+      const p = pk();
+      await store.put({ pk: p, sk: 'a', data: { v: 1 } });
+      const second = await store.put({ pk: p, sk: 'a', data: { v: 2 } });
+      expect(second.version).toBe(2);
+      expect((await store.get(p, 'a'))?.data).toEqual({ v: 2 });
+    });
+
+    it('ifAbsent refuses an existing item and keeps it unchanged', async () => {
+      const p = pk();
+      await store.put({ pk: p, sk: 'a', data: { owner: 'first' } }, { ifAbsent: true });
+      await expect(store.put({ pk: p, sk: 'a', data: { owner: 'second' } }, { ifAbsent: true })).rejects.toBeInstanceOf(
+        ConditionFailedError,
+      );
+      expect((await store.get(p, 'a'))?.data).toEqual({ owner: 'first' });
+    });
+
+    it('exactly one of many concurrent ifAbsent puts wins', async () => {
+      const p = pk();
+      const results = await Promise.allSettled(
+        Array.from({ length: 8 }, (_, i) => store.put({ pk: p, sk: 'lock', data: { i } }, { ifAbsent: true })),
+      );
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      for (const r of results) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(ConditionFailedError);
+    });
+
+    it('ifVersion is compare-and-set', async () => {
+      const p = pk();
+      const v1 = await store.put({ pk: p, sk: 'a', data: { state: 'working' } });
+      const v2 = await store.put({ pk: p, sk: 'a', data: { state: 'completed' } }, { ifVersion: v1.version });
+      expect(v2.version).toBe(2);
+      await expect(store.put({ pk: p, sk: 'a', data: { state: 'failed' } }, { ifVersion: v1.version })).rejects.toBeInstanceOf(
+        ConditionFailedError,
+      );
+      await expect(store.put({ pk: p, sk: 'missing', data: {} }, { ifVersion: 1 })).rejects.toBeInstanceOf(
+        ConditionFailedError,
+      );
+      expect((await store.get(p, 'a'))?.data).toEqual({ state: 'completed' });
+    });
+
+    it('deletes, conditionally too', async () => {
+      const p = pk();
+      const v = await store.put({ pk: p, sk: 'a', data: {} });
+      await expect(store.delete(p, 'a', { ifVersion: v.version + 1 })).rejects.toBeInstanceOf(ConditionFailedError);
+      expect(await store.delete(p, 'a', { ifVersion: v.version })).toBe(true);
+      expect(await store.get(p, 'a')).toBeUndefined();
+      expect(await store.delete(p, 'a')).toBe(false);
+    });
+
+    it('hides expired items from get and query, and lets ifAbsent reuse their key', async () => {
+      const p = pk();
+      const nowSec = Math.floor(now / 1000);
+      await store.put({ pk: p, sk: 'old', data: { v: 'old' }, expiresAt: nowSec + 60 });
+      await store.put({ pk: p, sk: 'keep', data: { v: 'keep' } });
+      expect((await store.get(p, 'old'))?.expiresAt).toBe(nowSec + 60);
+      now += 61_000;
+      expect(await store.get(p, 'old')).toBeUndefined();
+      expect((await store.query({ pk: p, limit: 10 })).items.map((i) => i.sk)).toEqual(['keep']);
+      const reused = await store.put({ pk: p, sk: 'old', data: { v: 'new' } }, { ifAbsent: true });
+      expect(reused.version).toBe(1);
+      expect(reused.expiresAt).toBeUndefined();
+    });
+
+    it('queries in sort-key order with prefix, direction and paging that neither repeats nor skips', async () => {
+      const p = pk();
+      const keys = Array.from({ length: 23 }, (_, i) => `2026-11-21T10:${String(i).padStart(2, '0')}:00Z`);
+      for (const k of [...keys].reverse()) await store.put({ pk: p, sk: k, data: { k } });
+      await store.put({ pk: p, sk: 'other#1', data: {} });
+
+      const asc: string[] = [];
+      let after: string | undefined;
+      let pages = 0;
+      do {
+        const page = await store.query({ pk: p, prefix: '2026-', limit: 5, ...(after ? { after } : {}) });
+        asc.push(...page.items.map((i) => i.sk));
+        after = page.lastKey;
+        pages++;
+      } while (after && pages < 20);
+      expect(asc).toEqual(keys);
+      expect(pages).toBe(5);
+
+      const desc = await store.query({ pk: p, prefix: '2026-', limit: 3, descending: true });
+      expect(desc.items.map((i) => i.sk)).toEqual([...keys].reverse().slice(0, 3));
+      const next = await store.query({ pk: p, prefix: '2026-', limit: 3, descending: true, after: desc.lastKey as string });
+      expect(next.items.map((i) => i.sk)).toEqual([...keys].reverse().slice(3, 6));
+
+      const exact = await store.query({ pk: p, prefix: '2026-', limit: 23 });
+      expect(exact.items).toHaveLength(23);
+      expect(exact.lastKey).toBeUndefined();
+      expect((await store.query({ pk: `${p}-empty`, limit: 5 })).items).toEqual([]);
+    });
+  });
+}
