@@ -23,10 +23,19 @@ export function storeContract(name: string, make: (clock: { now(): number }) => 
 
     it('puts and gets an item with nested data, starting at version 1', async () => {
       const p = pk();
-      const put = await store.put({ pk: p, sk: 'a', data: { s: 'x', n: 1.5, b: true, list: [1, 'two', { three: 3 }], nested: { deep: { v: null } } } });
+      const put = await store.put({
+        pk: p,
+        sk: 'a',
+        data: { s: 'x', n: 1.5, b: true, list: [1, 'two', { three: 3 }], nested: { deep: { v: null } } },
+      });
       expect(put.version).toBe(1);
       const got = await store.get(p, 'a');
-      expect(got).toEqual({ pk: p, sk: 'a', version: 1, data: { s: 'x', n: 1.5, b: true, list: [1, 'two', { three: 3 }], nested: { deep: { v: null } } } });
+      expect(got).toEqual({
+        pk: p,
+        sk: 'a',
+        version: 1,
+        data: { s: 'x', n: 1.5, b: true, list: [1, 'two', { three: 3 }], nested: { deep: { v: null } } },
+      });
     });
 
     it('returns undefined for a missing item', async () => {
@@ -64,9 +73,9 @@ export function storeContract(name: string, make: (clock: { now(): number }) => 
       const v1 = await store.put({ pk: p, sk: 'a', data: { state: 'working' } });
       const v2 = await store.put({ pk: p, sk: 'a', data: { state: 'completed' } }, { ifVersion: v1.version });
       expect(v2.version).toBe(2);
-      await expect(store.put({ pk: p, sk: 'a', data: { state: 'failed' } }, { ifVersion: v1.version })).rejects.toBeInstanceOf(
-        ConditionFailedError,
-      );
+      await expect(
+        store.put({ pk: p, sk: 'a', data: { state: 'failed' } }, { ifVersion: v1.version }),
+      ).rejects.toBeInstanceOf(ConditionFailedError);
       await expect(store.put({ pk: p, sk: 'missing', data: {} }, { ifVersion: 1 })).rejects.toBeInstanceOf(
         ConditionFailedError,
       );
@@ -116,7 +125,13 @@ export function storeContract(name: string, make: (clock: { now(): number }) => 
 
       const desc = await store.query({ pk: p, prefix: '2026-', limit: 3, descending: true });
       expect(desc.items.map((i) => i.sk)).toEqual([...keys].reverse().slice(0, 3));
-      const next = await store.query({ pk: p, prefix: '2026-', limit: 3, descending: true, after: desc.lastKey as string });
+      const next = await store.query({
+        pk: p,
+        prefix: '2026-',
+        limit: 3,
+        descending: true,
+        after: desc.lastKey as string,
+      });
       expect(next.items.map((i) => i.sk)).toEqual([...keys].reverse().slice(3, 6));
 
       const exact = await store.query({ pk: p, prefix: '2026-', limit: 23 });

@@ -1,6 +1,5 @@
-import { startEmbeddedDynamo } from '../../shared/adapters/local/embedded-dynamodb.ts';
 import { DynamoDbStore } from '../../shared/adapters/aws/dynamodb-store.ts';
-import { dynamoClient } from '../../shared/adapters/local/embedded-dynamodb.ts';
+import { dynamoClient, startEmbeddedDynamo } from '../../shared/adapters/local/embedded-dynamodb.ts';
 import { storeContract } from '../contract/store.contract.ts';
 
 // DynamoDB's HTTP API served by dynalite in this process, through @aws-sdk/client-dynamodb.

@@ -1,0 +1,62 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { McpServer } from '@modelcontextprotocol/server';
+import { describe, expect, it } from 'vitest';
+import { renderReadme } from '../../scripts/tools-table.ts';
+import { allTools } from '../../shared/tools/index.ts';
+
+describe('tool registry', () => {
+  it('names are unique snake_case <area>_<noun>_<verb> (or server_info)', () => {
+    const names = allTools.map((t) => t.name);
+    expect(new Set(names).size).toBe(names.length);
+    for (const n of names) expect(n).toMatch(/^(server_info|[a-z0-9]+(_[a-z0-9]+){2,})$/);
+  });
+
+  it('every tool has a title, a description that says when to use it, and every annotation set', () => {
+    for (const t of allTools) {
+      expect(t.title.length, t.name).toBeGreaterThan(3);
+      expect(t.description.length, t.name).toBeGreaterThan(60);
+      expect(t.description.length, t.name).toBeLessThanOrEqual(600);
+      for (const hint of ['readOnlyHint', 'destructiveHint', 'idempotentHint', 'openWorldHint'] as const) {
+        expect(typeof t.annotations[hint], `${t.name}.${hint}`).toBe('boolean');
+      }
+      if (t.annotations.readOnlyHint) expect(t.annotations.destructiveHint, t.name).toBe(false);
+      if (t.access === 'read') expect(t.annotations.readOnlyHint, t.name).toBe(true);
+    }
+  });
+
+  it('tools/list stays small: about 1 KB per tool', async () => {
+    const server = new McpServer({ name: 't', version: '1' });
+    for (const t of allTools) {
+      server.registerTool(
+        t.name,
+        {
+          title: t.title,
+          description: t.description,
+          inputSchema: t.input,
+          ...(t.output ? { outputSchema: t.output } : {}),
+          annotations: t.annotations,
+        },
+        async () => ({ content: [] }),
+      );
+    }
+    const { InMemoryTransport } = await import('@modelcontextprotocol/server');
+    const { Client } = await import('@modelcontextprotocol/client');
+    const [a, b] = InMemoryTransport.createLinkedPair();
+    await server.connect(a);
+    const client = new Client({ name: 'c', version: '1' });
+    await client.connect(b);
+    const { tools } = await client.listTools();
+    const sizes = tools.map((t) => [t.name, JSON.stringify(t).length] as const);
+    for (const [name, size] of sizes) expect(size, name).toBeLessThanOrEqual(1500);
+    const mean = sizes.reduce((s, [, n]) => s + n, 0) / sizes.length;
+    expect(mean).toBeLessThanOrEqual(1100);
+    await client.close();
+  });
+
+  it('the README tool table is generated from the registry and up to date', () => {
+    const readme = readFileSync(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
+    expect(renderReadme(readme, allTools), 'run `npm run docs:tools`').toBe(readme);
+    for (const t of allTools) expect(readme).toContain(`\`${t.name}\``);
+  });
+});
