@@ -20,24 +20,24 @@ const since = z
     return new Date(t).toISOString();
   });
 
-/** Loose on purpose: the record shape is documented in shared/domain/audit.ts; a full schema would cost every tools/list. */
-const event = z.object({ time: z.string(), tool: z.string(), outcome: z.string() }).passthrough();
+/** Loose on purpose: the record shape is AuditEvent in shared/domain/audit.ts; a full schema would cost every tools/list. */
+const event = z.object({}).passthrough();
 
 export const auditEventsListTool = defineTool({
   name: 'audit_events_list',
   title: 'List audit events',
   description:
-    'The audit trail of tool calls, newest first: who called which tool with what (secrets redacted), outcome and ' +
-    'duration. Use to review recent changes or investigate an incident. Viewers and operators see their own calls; ' +
+    'The audit trail of tool calls, newest first: who called which tool with what arguments (secrets redacted), ' +
+    'outcome and duration. Use to review recent changes or investigate an incident. Viewers and operators see their own calls; ' +
     'approvers and admins see everyone’s.',
   group: 'core',
   access: 'read',
   input: z.object({
-    tool: z.string().optional().describe('Only calls of this tool'),
+    tool: z.string().optional(),
     caller: z.string().optional().describe('Only calls by this subject or name'),
     since: since.optional(),
     limit: z.number().int().min(1).max(100).default(20),
-    cursor: z.string().optional().describe('From the previous page'),
+    cursor: z.string().optional(),
   }),
   output: z.object({ count: z.number(), events: z.array(event), cursor: z.string().optional() }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
