@@ -84,7 +84,8 @@ export function createMcpEndpoint(opts: EndpointOptions): McpEndpoint {
   function buildServer(state: CallState): McpServer {
     const server = new McpServer(
       { name: 'cloudops-mcp', title: 'cloudops-mcp', version: deps.version },
-      { capabilities: { tools: {} }, instructions: INSTRUCTIONS },
+      // A caller's tool list never changes while the process runs: promise no list_changed notifications.
+      { capabilities: { tools: { listChanged: false } }, instructions: INSTRUCTIONS },
     );
     for (const tool of tools) {
       // Tools the caller may not use do not exist for them.
@@ -186,9 +187,9 @@ export function createMcpEndpoint(opts: EndpointOptions): McpEndpoint {
     const rejected = hostHeaderValidationResponse(req, allowedHosts) ?? originValidationResponse(req, allowedOrigins);
     if (rejected) return { res: rejected };
     if (req.method !== 'POST') {
-      return {
-        res: jsonRpcError(405, -32000, 'Method not allowed: this endpoint is stateless and takes POST only.'),
-      };
+      const res = jsonRpcError(405, -32000, 'Method not allowed: this endpoint is stateless and takes POST only.');
+      res.headers.set('allow', 'POST');
+      return { res };
     }
     const authed = await auth.authenticate(req);
     if ('response' in authed) return { res: authed.response };

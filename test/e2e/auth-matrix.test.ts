@@ -194,6 +194,7 @@ describe('auth matrix: OAuth 2.1 resource server and API keys', () => {
       for (const method of ['GET', 'DELETE']) {
         const res = await fetch(url, { method, headers: { ...admin, accept: 'text/event-stream' } });
         expect(res.status, method).toBe(405);
+        expect(res.headers.get('allow'), method).toBe('POST');
       }
     });
 
