@@ -1,0 +1,474 @@
+// HTTP front end: auth, failure injection, request log, URL routing and response encoding.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { parse as parseYaml } from 'yaml';
+import { apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery.ts';
+import { asNumber, asRecord, asString, getIn, isRecord } from './json.ts';
+import { podLog } from './logs.ts';
+import { managerName } from './managed-fields.ts';
+import { isRunning, nodeMetrics, podMetrics } from './metrics.ts';
+import type { DeleteOptions, ObjectService, WriteContext } from './object-service.ts';
+import { patchObject } from './patch-request.ts';
+import type { ResourceRegistry } from './resources.ts';
+import { patchScale, replaceScale, scaleOf } from './scale.ts';
+import { matchesPredicate } from './selectors.ts';
+import {
+  badRequest,
+  failure,
+  KubeApiError,
+  methodNotAllowed,
+  notFound,
+  reasonForCode,
+  resourceNotServed,
+} from './status.ts';
+import type { KubeObject, ResourceType } from './types.ts';
+import { parseWatchRv, serveWatch } from './watch.ts';
+
+export interface FailureRule {
+  method?: string;
+  /** Tested against the request path without the query string. */
+  pathPattern?: RegExp;
+  status?: number;
+  /** How many matching requests the rule affects (default 1; Infinity allowed). */
+  times?: number;
+  delayMs?: number;
+  message?: string;
+}
+
+export interface RequestRecord {
+  method: string;
+  path: string;
+  query: string;
+  status: number;
+}
+
+const MAX_BODY_BYTES = 3 * 1024 * 1024;
+
+const VERSION_INFO = {
+  major: '1',
+  minor: '31',
+  gitVersion: 'v1.31.0',
+  gitCommit: '0000000000000000000000000000000000000000',
+  gitTreeState: 'clean',
+  buildDate: '2024-08-13T07:28:49Z',
+  goVersion: 'go1.22.5',
+  compiler: 'gc',
+  platform: 'linux/amd64',
+};
+
+class NotFoundPage extends Error {}
+
+interface Route {
+  rt: ResourceType;
+  namespace: string | undefined;
+  name: string | undefined;
+  subresource: string | undefined;
+}
+
+export class ApiServer {
+  readonly requests: RequestRecord[] = [];
+  private readonly service: ObjectService;
+  private readonly registry: ResourceRegistry;
+  private readonly token: string;
+  private readonly server: Server;
+  private failures: Array<FailureRule & { remaining: number }> = [];
+  private readonly watches = new Set<() => void>();
+  private readonly closing = new AbortController();
+  private address = '';
+
+  constructor(deps: { service: ObjectService; token: string }) {
+    this.service = deps.service;
+    this.registry = deps.service.registry;
+    this.token = deps.token;
+    this.server = createServer((req, res) => {
+      this.handle(req, res).catch((err: unknown) => {
+        console.error('fake-kube: request handling failed', err);
+        if (!res.headersSent) res.writeHead(500).end();
+      });
+    });
+  }
+
+  async listen(): Promise<string> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(0, '127.0.0.1', () => resolve());
+    });
+    const { port } = this.server.address() as AddressInfo;
+    this.address = `127.0.0.1:${port}`;
+    return `http://${this.address}`;
+  }
+
+  async close(): Promise<void> {
+    this.closing.abort();
+    for (const stop of [...this.watches]) stop();
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  injectFailure(rule: FailureRule): void {
+    this.failures.push({ ...rule, remaining: rule.times ?? 1 });
+  }
+
+  clearFailures(): void {
+    this.failures = [];
+  }
+
+  private takeFailure(method: string, path: string): FailureRule | undefined {
+    const rule = this.failures.find(
+      (f) => (!f.method || f.method.toUpperCase() === method) && (!f.pathPattern || f.pathPattern.test(path)),
+    );
+    if (!rule) return undefined;
+    rule.remaining--;
+    if (rule.remaining <= 0) this.failures = this.failures.filter((f) => f !== rule);
+    return rule;
+  }
+
+  /** Injected latency; cut short when the client disconnects or the server closes. */
+  private delay(ms: number, res: ServerResponse): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        res.off('close', done);
+        this.closing.signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      res.on('close', done);
+      this.closing.signal.addEventListener('abort', done);
+    });
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://fake-kube');
+    const method = (req.method ?? 'GET').toUpperCase();
+    const record = (status: number): void => {
+      this.requests.push({ method, path: url.pathname, query: url.search.replace(/^\?/, ''), status });
+    };
+    const sendJson = (status: number, body: unknown): void => {
+      record(status);
+      const text = JSON.stringify(body);
+      res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+      res.end(text);
+    };
+    const sendText = (status: number, text: string): void => {
+      record(status);
+      res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
+      res.end(text);
+    };
+    const sendError = (err: KubeApiError): void => {
+      const headers: Record<string, string> = {};
+      const retry = err.status.details?.retryAfterSeconds;
+      if (retry !== undefined) headers['Retry-After'] = String(retry);
+      record(err.code);
+      const text = JSON.stringify(err.status);
+      res.writeHead(err.code, {
+        'Content-Type': 'application/json',
+        'Content-Length': Buffer.byteLength(text),
+        ...headers,
+      });
+      res.end(text);
+    };
+
+    try {
+      const injected = this.takeFailure(method, url.pathname);
+      if (injected?.delayMs) await this.delay(injected.delayMs, res);
+      if (res.destroyed) {
+        record(0);
+        return;
+      }
+      if (injected?.status !== undefined) throw injectedError(injected);
+      if (req.headers.authorization !== `Bearer ${this.token}`) {
+        throw failure(401, 'Unauthorized', 'Unauthorized');
+      }
+      const body = await readBody(req);
+      const result = this.route(req, res, method, url, body);
+      if (result === 'streaming') {
+        record(200);
+        return;
+      }
+      if (typeof result.body === 'string') sendText(result.status, result.body);
+      else sendJson(result.status, result.body);
+    } catch (err) {
+      if (err instanceof KubeApiError) sendError(err);
+      else if (err instanceof NotFoundPage) sendText(404, '404 page not found\n');
+      else {
+        console.error('fake-kube: internal error', err);
+        sendError(
+          failure(500, `Internal error occurred: ${err instanceof Error ? err.message : String(err)}`, 'InternalError'),
+        );
+      }
+    }
+  }
+
+  private route(
+    req: IncomingMessage,
+    res: ServerResponse,
+    method: string,
+    url: URL,
+    body: string,
+  ): { status: number; body: unknown } | 'streaming' {
+    const segments = url.pathname
+      .split('/')
+      .filter((s) => s.length > 0)
+      .map(decodeURIComponent);
+    const [root, group, version, ...rest] = segments;
+    if (segments.length === 0)
+      return {
+        status: 200,
+        body: { paths: ['/api', '/api/v1', '/apis', '/healthz', '/livez', '/readyz', '/version'] },
+      };
+    if (segments.length === 1 && (root === 'healthz' || root === 'livez' || root === 'readyz'))
+      return { status: 200, body: 'ok' };
+    if (segments.length === 1 && root === 'version') return { status: 200, body: VERSION_INFO };
+    if (root === 'api') {
+      if (segments.length === 1) return { status: 200, body: apiVersions(this.address) };
+      if (group !== 'v1') throw new NotFoundPage();
+      const resourcePath = segments.slice(2);
+      if (resourcePath.length === 0) return { status: 200, body: apiResourceList(this.registry, '', 'v1') };
+      return this.resource(req, res, method, url, body, '', 'v1', resourcePath);
+    }
+    if (root === 'apis') {
+      if (segments.length === 1) return { status: 200, body: apiGroupList(this.registry) };
+      const g = group ?? '';
+      if (version === undefined) {
+        const doc = apiGroup(this.registry, g);
+        if (!doc) throw new NotFoundPage();
+        return { status: 200, body: doc };
+      }
+      if (!this.registry.hasGroupVersion(g, version)) throw new NotFoundPage();
+      if (rest.length === 0) return { status: 200, body: apiResourceList(this.registry, g, version) };
+      return this.resource(req, res, method, url, body, g, version, rest);
+    }
+    throw new NotFoundPage();
+  }
+
+  private parseRoute(group: string, version: string, parts: string[]): Route {
+    let namespace: string | undefined;
+    let rest = parts;
+    if (parts[0] === 'namespaces' && parts.length >= 3) {
+      const candidate = this.registry.find(group, version, parts[2] ?? '');
+      if (candidate?.namespaced) {
+        namespace = parts[1];
+        rest = parts.slice(2);
+      }
+    }
+    const [plural, name, subresource, ...extra] = rest;
+    const rt = this.registry.find(group, version, plural ?? '');
+    if (!rt || extra.length > 0) throw resourceNotServed();
+    if (name !== undefined && rt.namespaced && namespace === undefined) throw new NotFoundPage();
+    if (subresource !== undefined && !rt.subresources.some((s) => s.name === subresource)) throw resourceNotServed();
+    return { rt, namespace, name, subresource };
+  }
+
+  private resource(
+    req: IncomingMessage,
+    res: ServerResponse,
+    method: string,
+    url: URL,
+    body: string,
+    group: string,
+    version: string,
+    parts: string[],
+  ): { status: number; body: unknown } | 'streaming' {
+    const route = this.parseRoute(group, version, parts);
+    const { rt, namespace, name, subresource } = route;
+    const q = url.searchParams;
+    if (rt.virtual === 'metrics') return this.metrics(method, route, q);
+    const ctx: WriteContext = {
+      origin: 'api',
+      manager: managerName(q.get('fieldManager'), req.headers['user-agent']),
+      dryRun: parseDryRun(q),
+    };
+    const svc = this.service;
+    if (name === undefined) {
+      if (method === 'GET') {
+        const watch = q.get('watch');
+        if (watch === 'true' || watch === '1') {
+          const predicate = svc.predicate(rt, q.get('labelSelector'), q.get('fieldSelector'));
+          parseWatchRv(q.get('resourceVersion'));
+          const timeout = asNumber(Number(q.get('timeoutSeconds') ?? Number.NaN));
+          const stop = serveWatch(res, svc, {
+            rt,
+            namespace,
+            predicate,
+            resourceVersion: q.get('resourceVersion'),
+            timeoutSeconds: timeout,
+            allowBookmarks: q.get('allowWatchBookmarks') === 'true',
+          });
+          this.watches.add(stop);
+          res.on('close', () => this.watches.delete(stop));
+          return 'streaming';
+        }
+        const limit = Number(q.get('limit') ?? Number.NaN);
+        return {
+          status: 200,
+          body: svc.list(rt, namespace, {
+            labelSelector: q.get('labelSelector'),
+            fieldSelector: q.get('fieldSelector'),
+            ...(Number.isInteger(limit) && limit > 0 ? { limit } : {}),
+            continueToken: q.get('continue'),
+          }),
+        };
+      }
+      if (method === 'POST') {
+        if (rt.namespaced && namespace === undefined) throw methodNotAllowed();
+        const created = svc.create(rt, namespace, parseObjectBody(req, body), ctx);
+        return { status: 201, body: svc.present(rt, created) };
+      }
+      if (method === 'DELETE') {
+        const query = { labelSelector: q.get('labelSelector'), fieldSelector: q.get('fieldSelector') };
+        return { status: 200, body: svc.deleteCollection(rt, namespace, query, deleteOptions(q, body), ctx) };
+      }
+      throw methodNotAllowed();
+    }
+    if (subresource === 'log') {
+      if (method !== 'GET') throw methodNotAllowed();
+      return { status: 200, body: podLog(svc.get(rt, namespace, name), q) };
+    }
+    if (subresource === 'scale') {
+      if (method === 'GET') return { status: 200, body: scaleOf(rt, svc.get(rt, namespace, name)) };
+      if (method === 'PUT')
+        return { status: 200, body: replaceScale(svc, rt, namespace, name, parseObjectBody(req, body), ctx) };
+      if (method === 'PATCH')
+        return { status: 200, body: patchScale(svc, rt, namespace, name, patchParams(req, q, body), ctx) };
+      throw methodNotAllowed();
+    }
+    const statusSub = subresource === 'status' ? ('status' as const) : undefined;
+    switch (method) {
+      case 'GET':
+        return { status: 200, body: svc.present(rt, svc.get(rt, namespace, name)) };
+      case 'PUT': {
+        const opts = statusSub ? { subresource: statusSub } : {};
+        return {
+          status: 200,
+          body: svc.present(rt, svc.replace(rt, namespace, name, parseObjectBody(req, body), ctx, opts)),
+        };
+      }
+      case 'PATCH': {
+        const result = patchObject(svc, rt, namespace, name, patchParams(req, q, body), ctx, statusSub);
+        return { status: result.created ? 201 : 200, body: svc.present(rt, result.object) };
+      }
+      case 'DELETE':
+        if (statusSub) throw methodNotAllowed();
+        return { status: 200, body: svc.delete(rt, namespace, name, deleteOptions(q, body), ctx) };
+      default:
+        throw methodNotAllowed();
+    }
+  }
+
+  private metrics(method: string, route: Route, q: URLSearchParams): { status: number; body: unknown } {
+    if (method !== 'GET' || q.get('watch') === 'true' || q.get('watch') === '1') throw methodNotAllowed();
+    const { rt, namespace, name } = route;
+    const predicate = this.service.predicate(rt, q.get('labelSelector'), q.get('fieldSelector'));
+    const podsRt = this.registry.resolve('pods');
+    const nodesRt = this.registry.resolve('nodes');
+    if (!podsRt || !nodesRt) throw resourceNotServed();
+    const runningPods = (ns?: string) => this.service.store.list(podsRt.storage, ns).filter(isRunning);
+    if (rt.plural === 'pods') {
+      if (name !== undefined) {
+        const pod = this.service.find(podsRt, namespace, name);
+        if (!pod || !isRunning(pod))
+          throw notFound({ plural: 'podmetrics', group: 'metrics.k8s.io' }, `${namespace}/${name}`);
+        return { status: 200, body: podMetrics(pod) };
+      }
+      const items = runningPods(namespace)
+        .filter((p) => matchesPredicate(predicate, p))
+        .map((p) => podMetrics(p));
+      return { status: 200, body: { kind: 'PodMetricsList', apiVersion: rt.apiVersion, metadata: {}, items } };
+    }
+    const podsOn = (node: KubeObject) =>
+      runningPods().filter((p) => getIn(p, ['spec', 'nodeName']) === node.metadata.name);
+    if (name !== undefined) {
+      const node = this.service.find(nodesRt, undefined, name);
+      if (!node) throw notFound({ plural: 'nodemetrics', group: 'metrics.k8s.io' }, name);
+      return { status: 200, body: nodeMetrics(node, podsOn(node)) };
+    }
+    const items = this.service.store
+      .list(nodesRt.storage)
+      .filter((n) => matchesPredicate(predicate, n))
+      .map((n) => nodeMetrics(n, podsOn(n)));
+    return { status: 200, body: { kind: 'NodeMetricsList', apiVersion: rt.apiVersion, metadata: {}, items } };
+  }
+}
+
+function injectedError(rule: FailureRule): KubeApiError {
+  const code = rule.status ?? 500;
+  const reason = reasonForCode(code);
+  if (code === 500) return failure(500, rule.message ?? 'Internal error occurred: injected failure', reason, {});
+  if (code === 429) {
+    return failure(429, rule.message ?? 'Too many requests, please try again later.', reason, { retryAfterSeconds: 1 });
+  }
+  if (code === 503)
+    return failure(503, rule.message ?? 'the server is currently unable to handle the request', reason, {});
+  if (code === 504)
+    return failure(504, rule.message ?? 'Timeout: request did not complete within requested timeout', reason, {});
+  return failure(code, rule.message ?? `injected failure (${code})`, reason, {});
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+    size += buf.length;
+    if (size > MAX_BODY_BYTES)
+      throw failure(413, 'Request entity too large: limit is 3145728', 'RequestEntityTooLarge');
+    chunks.push(buf);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function parseObjectBody(req: IncomingMessage, body: string): unknown {
+  const type = req.headers['content-type'] ?? 'application/json';
+  try {
+    const parsed: unknown = type.includes('yaml') ? parseYaml(body) : JSON.parse(body);
+    if (!isRecord(parsed)) throw badRequest("Object 'Kind' is missing in the request body");
+    return parsed;
+  } catch (err) {
+    if (err instanceof KubeApiError) throw err;
+    throw badRequest(
+      `couldn't get version/kind; json parse error: ${err instanceof Error ? err.message : String(err)}`,
+    );
+  }
+}
+
+function patchParams(req: IncomingMessage, q: URLSearchParams, body: string) {
+  return { contentType: req.headers['content-type'], body, fieldManager: q.get('fieldManager'), force: q.get('force') };
+}
+
+function parseDryRun(q: URLSearchParams): boolean {
+  const values = q.getAll('dryRun');
+  if (values.length === 0) return false;
+  for (const v of values) if (v !== 'All') throw badRequest(`Invalid dry run value: ${v}`);
+  return true;
+}
+
+function deleteOptions(q: URLSearchParams, body: string): DeleteOptions {
+  const opts: DeleteOptions = {};
+  let parsed: unknown;
+  try {
+    parsed = body.trim() ? JSON.parse(body) : undefined;
+  } catch {
+    throw badRequest('invalid DeleteOptions body');
+  }
+  const rec = asRecord(parsed);
+  const policy = q.get('propagationPolicy') ?? asString(rec?.propagationPolicy);
+  if (policy) {
+    if (!['Orphan', 'Background', 'Foreground'].includes(policy))
+      throw badRequest(`invalid propagationPolicy: ${policy}`);
+    opts.propagationPolicy = policy;
+  }
+  if (rec?.orphanDependents === true || q.get('orphanDependents') === 'true') opts.propagationPolicy = 'Orphan';
+  const grace = q.get('gracePeriodSeconds') ?? rec?.gracePeriodSeconds;
+  if (grace !== undefined && grace !== null && !Number.isNaN(Number(grace))) opts.gracePeriodSeconds = Number(grace);
+  const pre = asRecord(rec?.preconditions);
+  if (pre) {
+    const preconditions: { resourceVersion?: string; uid?: string } = {};
+    const rv = asString(pre.resourceVersion);
+    const uid = asString(pre.uid);
+    if (rv) preconditions.resourceVersion = rv;
+    if (uid) preconditions.uid = uid;
+    opts.preconditions = preconditions;
+  }
+  return opts;
+}
