@@ -1,0 +1,239 @@
+import YAML from 'yaml';
+import { z } from 'zod';
+import { formatPath } from './object-access.ts';
+import { closestRuleId, isRuleId, RULE_IDS, type RuleId, ruleLevel } from './rules.ts';
+
+export type RuleMode = 'enforce' | 'audit';
+export type PodSecurityLevel = 'baseline' | 'restricted';
+
+/** Per-rule settings. `enabled: true` also switches on a restricted rule when podSecurity is baseline. */
+export interface RuleSetting {
+  mode?: RuleMode;
+  enabled?: boolean;
+}
+
+export interface NamespaceFilter {
+  /** Globs; empty means every namespace is allowed. */
+  allow: string[];
+  /** Globs; a match refuses the write even when allow also matches. */
+  deny: string[];
+}
+
+/** Switches named rules off for objects in matching namespaces (and, when given, matching clusters). */
+export interface Exemption {
+  rules: RuleId[];
+  namespaces: string[];
+  clusters?: string[];
+  reason: string;
+}
+
+/** Settings one cluster overrides; each given field replaces the top-level value. */
+export interface ClusterOverride {
+  readOnly?: boolean;
+  protectedNamespaces?: string[];
+  namespaces?: Partial<NamespaceFilter>;
+  podSecurity?: PodSecurityLevel;
+  maxDeleteCount?: number;
+  mode?: RuleMode;
+}
+
+/** A parsed guardrail policy with every default filled in. */
+export interface Policy {
+  /** Mode of every rule that does not set its own. */
+  mode: RuleMode;
+  /** `restricted` adds the pss-restricted/* rules to the baseline ones. */
+  podSecurity: PodSecurityLevel;
+  readOnly: boolean;
+  /** Names or globs of namespaces that are read-only. */
+  protectedNamespaces: string[];
+  namespaces: NamespaceFilter;
+  maxDeleteCount: number;
+  rules: Partial<Record<RuleId, RuleSetting>>;
+  exemptions: Exemption[];
+  clusters: Record<string, ClusterOverride>;
+}
+
+/** The settings that apply to one cluster after its override is merged over the top level. */
+export interface EffectiveSettings {
+  mode: RuleMode;
+  podSecurity: PodSecurityLevel;
+  readOnly: boolean;
+  protectedNamespaces: string[];
+  namespaces: NamespaceFilter;
+  maxDeleteCount: number;
+}
+
+export class PolicyError extends Error {
+  override name = 'PolicyError';
+  /** One line per problem, each starting with the field path. */
+  readonly issues: string[];
+
+  constructor(issues: string[], options?: { cause?: unknown }) {
+    super(`Invalid guardrail policy:\n  ${issues.join('\n  ')}`, options);
+    this.issues = issues;
+  }
+}
+
+export const DEFAULT_PROTECTED_NAMESPACES: readonly string[] = ['kube-system', 'kube-public', 'kube-node-lease'];
+export const DEFAULT_MAX_DELETE_COUNT = 20;
+
+export function defaultPolicy(): Policy {
+  return {
+    mode: 'enforce',
+    podSecurity: 'baseline',
+    readOnly: false,
+    protectedNamespaces: [...DEFAULT_PROTECTED_NAMESPACES],
+    namespaces: { allow: [], deny: [] },
+    maxDeleteCount: DEFAULT_MAX_DELETE_COUNT,
+    rules: {},
+    exemptions: [],
+    clusters: {},
+  };
+}
+
+const Mode = z.enum(['enforce', 'audit']);
+const Level = z.enum(['baseline', 'restricted']);
+/** A namespace name, or a glob over names (`team-*`). Lowercase, as Kubernetes names are. */
+const NameGlob = z
+  .string()
+  .regex(/^[a-z0-9*?][a-z0-9*?.-]{0,252}$/, 'must be a lowercase name or glob (letters, digits, "-", "." , "*", "?")');
+const Globs = z.array(NameGlob);
+const Count = z.number().int().min(0);
+
+const unknownRuleMessage = (id: string) => {
+  const guess = closestRuleId(id);
+  return `unknown rule id ${JSON.stringify(id)}${guess ? `; did you mean ${guess}?` : `; known ids: ${RULE_IDS.join(', ')}`}`;
+};
+
+const RuleIdSchema = z.enum(RULE_IDS as [RuleId, ...RuleId[]], {
+  error: (issue) => unknownRuleMessage(String(issue.input)),
+});
+
+const RuleSettingSchema = z.object({ mode: Mode.optional(), enabled: z.boolean().optional() }).strict();
+
+const RulesSchema = z
+  .record(z.string(), RuleSettingSchema)
+  .superRefine((rules, ctx) => {
+    for (const id of Object.keys(rules)) {
+      if (!isRuleId(id)) ctx.addIssue({ code: 'custom', path: [id], message: unknownRuleMessage(id) });
+    }
+  })
+  .transform((rules) => rules as Partial<Record<RuleId, RuleSetting>>);
+
+const ExemptionSchema = z
+  .object({
+    rules: z
+      .array(RuleIdSchema)
+      .min(1, 'name at least one rule')
+      .superRefine((ids, ctx) => {
+        ids.forEach((id, i) => {
+          if (ruleLevel(id) === 'scope') {
+            ctx.addIssue({
+              code: 'custom',
+              path: [i],
+              message: `${id} cannot be exempted per namespace; change readOnly, protectedNamespaces, namespaces or maxDeleteCount instead`,
+            });
+          }
+        });
+      }),
+    namespaces: Globs.min(1, 'name at least one namespace or glob'),
+    clusters: Globs.min(1).optional(),
+    reason: z
+      .string({ error: 'required: say why these workloads are exempt' })
+      .trim()
+      .min(1, 'required: say why these workloads are exempt'),
+  })
+  .strict();
+
+const ClusterSchema = z
+  .object({
+    readOnly: z.boolean().optional(),
+    protectedNamespaces: Globs.optional(),
+    namespaces: z.object({ allow: Globs.optional(), deny: Globs.optional() }).strict().optional(),
+    podSecurity: Level.optional(),
+    maxDeleteCount: Count.optional(),
+    mode: Mode.optional(),
+  })
+  .strict();
+
+/**
+ * The policy file schema. Every object is strict: an unknown key is an error, so a typo cannot
+ * silently leave a guardrail off.
+ */
+export const PolicySchema = z
+  .object({
+    mode: Mode.default('enforce'),
+    podSecurity: Level.default('baseline'),
+    readOnly: z.boolean().default(false),
+    protectedNamespaces: Globs.default(() => [...DEFAULT_PROTECTED_NAMESPACES]),
+    namespaces: z
+      .object({ allow: Globs.default(() => []), deny: Globs.default(() => []) })
+      .strict()
+      .default(() => ({ allow: [], deny: [] })),
+    maxDeleteCount: Count.default(DEFAULT_MAX_DELETE_COUNT),
+    rules: RulesSchema.default(() => ({})),
+    exemptions: z.array(ExemptionSchema).default(() => []),
+    clusters: z.record(z.string().min(1), ClusterSchema).default(() => ({})),
+  })
+  .strict();
+
+/**
+ * Parses a guardrail policy from YAML and fills in defaults. An empty document is the default
+ * policy. Throws PolicyError naming each bad field path (or the YAML syntax error).
+ *
+ * Example:
+ * ```yaml
+ * mode: enforce
+ * podSecurity: restricted
+ * readOnly: false
+ * protectedNamespaces: [kube-system, kube-public, kube-node-lease, istio-system]
+ * namespaces: { allow: ['team-*', default], deny: ['team-secret'] }
+ * maxDeleteCount: 10
+ * rules:
+ *   images/pinned: { mode: audit }
+ *   resources/requests-limits: { enabled: false }
+ * exemptions:
+ *   - rules: [pss-baseline/host-path]
+ *     namespaces: [monitoring]
+ *     reason: node-exporter reads /proc and /sys
+ * clusters:
+ *   prod: { readOnly: true }
+ * ```
+ */
+export function parsePolicy(yamlText: string): Policy {
+  const doc = YAML.parseDocument(yamlText);
+  if (doc.errors.length > 0) {
+    throw new PolicyError(
+      doc.errors.map((e) => `(yaml): ${e.message.split('\n')[0]}`),
+      { cause: doc.errors[0] },
+    );
+  }
+  const raw: unknown = doc.toJS() ?? {};
+  const parsed = PolicySchema.safeParse(raw);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.flatMap((issue) => {
+      if (issue.code === 'unrecognized_keys') {
+        return issue.keys.map((k) => `${formatPath([...issue.path, k])}: unknown key`);
+      }
+      return [`${formatPath(issue.path) || '(policy)'}: ${issue.message}`];
+    });
+    throw new PolicyError(issues, { cause: parsed.error });
+  }
+  return parsed.data;
+}
+
+/** Merges a cluster's override over the top-level settings. */
+export function settingsFor(policy: Policy, cluster: string): EffectiveSettings {
+  const o = Object.hasOwn(policy.clusters, cluster) ? policy.clusters[cluster] : undefined;
+  return {
+    mode: o?.mode ?? policy.mode,
+    podSecurity: o?.podSecurity ?? policy.podSecurity,
+    readOnly: o?.readOnly ?? policy.readOnly,
+    protectedNamespaces: o?.protectedNamespaces ?? policy.protectedNamespaces,
+    namespaces: {
+      allow: o?.namespaces?.allow ?? policy.namespaces.allow,
+      deny: o?.namespaces?.deny ?? policy.namespaces.deny,
+    },
+    maxDeleteCount: o?.maxDeleteCount ?? policy.maxDeleteCount,
+  };
+}

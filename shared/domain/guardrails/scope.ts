@@ -1,0 +1,102 @@
+/** Scope rules: judged from the intent alone (cluster, namespace, verb, count), for every verb. */
+import { firstMatch } from './glob.ts';
+import { dig, str } from './object-access.ts';
+import type { EffectiveSettings } from './policy.ts';
+import type { ScopeRuleId } from './rules.ts';
+import type { RawFinding, WriteIntent } from './types.ts';
+
+type ScopeCheck = (intent: WriteIntent, settings: EffectiveSettings) => RawFinding[];
+
+const describeTarget = (intent: WriteIntent) =>
+  `${intent.verb} ${intent.kind}${intent.name ? `/${intent.name}` : ''}${intent.namespace ? ` in ${intent.namespace}` : ''}`;
+
+/**
+ * The namespaces a write touches, with the field that names each: the object's namespace (from the
+ * intent and from the object, should they differ), or for a Namespace object its own name.
+ */
+export function targetNamespaces(intent: WriteIntent): { namespace: string; path: string }[] {
+  if (intent.kind.toLowerCase() === 'namespace') {
+    const name = intent.name ?? str(dig(intent.object, ['metadata', 'name']));
+    return name ? [{ namespace: name, path: 'metadata.name' }] : [];
+  }
+  const names = new Set<string>();
+  if (intent.namespace) names.add(intent.namespace);
+  const fromObject = str(dig(intent.object, ['metadata', 'namespace']));
+  if (fromObject) names.add(fromObject);
+  return [...names].map((namespace) => ({ namespace, path: 'metadata.namespace' }));
+}
+
+const readOnly: ScopeCheck = (intent, s) =>
+  s.readOnly
+    ? [
+        {
+          ruleId: 'scope/read-only',
+          path: '',
+          message: `cluster ${intent.cluster} is read-only under the guardrail policy, so ${describeTarget(intent)} is not allowed`,
+          fix: 'do not retry with a changed object; ask an operator to make the change, or to lift readOnly for this cluster in the guardrail policy',
+        },
+      ]
+    : [];
+
+const protectedNamespace: ScopeCheck = (intent, s) =>
+  targetNamespaces(intent).flatMap(({ namespace, path }) => {
+    const pattern = firstMatch(namespace, s.protectedNamespaces);
+    if (pattern === undefined) return [];
+    const isNamespaceObject = path === 'metadata.name';
+    const why = pattern === namespace ? 'protected' : `protected (matches ${pattern})`;
+    return [
+      {
+        ruleId: 'scope/protected-namespace' as const,
+        path,
+        message: isNamespaceObject
+          ? `namespace ${namespace} is ${why}, so its Namespace object cannot be changed`
+          : `namespace ${namespace} is ${why} and read-only to agents`,
+        fix: `do not write to ${namespace}; ask an operator, or remove it from protectedNamespaces in the guardrail policy`,
+      },
+    ];
+  });
+
+const namespaceNotAllowed: ScopeCheck = (intent, s) =>
+  targetNamespaces(intent).flatMap(({ namespace, path }) => {
+    const denied = firstMatch(namespace, s.namespaces.deny);
+    if (denied !== undefined) {
+      return [
+        {
+          ruleId: 'scope/namespace-not-allowed' as const,
+          path,
+          message: `namespace ${namespace} matches namespaces.deny pattern ${denied}`,
+          fix: `choose a namespace that is not denied${s.namespaces.allow.length ? ` and matches ${s.namespaces.allow.join(', ')}` : ''}`,
+        },
+      ];
+    }
+    if (s.namespaces.allow.length > 0 && firstMatch(namespace, s.namespaces.allow) === undefined) {
+      return [
+        {
+          ruleId: 'scope/namespace-not-allowed' as const,
+          path,
+          message: `namespace ${namespace} does not match namespaces.allow (${s.namespaces.allow.join(', ')})`,
+          fix: `write only to namespaces matching ${s.namespaces.allow.join(', ')}`,
+        },
+      ];
+    }
+    return [];
+  });
+
+const deleteCount: ScopeCheck = (intent, s) =>
+  intent.verb === 'delete' && intent.count !== undefined && intent.count > s.maxDeleteCount
+    ? [
+        {
+          ruleId: 'scope/delete-count',
+          path: '',
+          message: `this delete would remove ${intent.count} objects; the policy allows at most ${s.maxDeleteCount} in one call`,
+          fix: `narrow the selector so it matches at most ${s.maxDeleteCount} objects, or ask an operator to raise maxDeleteCount`,
+        },
+      ]
+    : [];
+
+export const SCOPE_CHECKS: Record<ScopeRuleId, ScopeCheck> = {
+  'scope/read-only': readOnly,
+  'scope/protected-namespace': protectedNamespace,
+  'scope/namespace-not-allowed': namespaceNotAllowed,
+  'scope/delete-count': deleteCount,
+};
