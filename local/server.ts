@@ -1,7 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { toNodeHandler } from '@modelcontextprotocol/node';
+import { clustersFromConfig } from '../shared/adapters/kube/index.ts';
 import { type Config, ConfigError, isLoopbackHost, loadConfig } from '../shared/config/config.ts';
+import { loadPolicy } from '../shared/config/policy-file.ts';
 import { createLogger, type Logger } from '../shared/logging/logger.ts';
 import { buildDeps } from '../shared/mcp/deps.ts';
 import { createMcpEndpoint, type McpEndpoint } from '../shared/mcp/endpoint.ts';
@@ -34,8 +36,10 @@ export async function startLocalServer(
     );
   }
   const log = opts.log ?? createLogger(config.logLevel);
+  const policy = loadPolicy(config.policyFile);
+  const clusters = clustersFromConfig(config, env);
   const store = await openLocalStore(config, { shareRunning: false });
-  const deps = buildDeps(config, store, log);
+  const deps = buildDeps(config, store, log, { clusters, policy });
 
   let endpoint: McpEndpoint | undefined;
   const node = toNodeHandler(

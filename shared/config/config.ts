@@ -67,6 +67,16 @@ export const EnvSchema = z
       .max(10 * 1024 * 1024)
       .default(2 * 1024 * 1024),
     LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+    /** Kubeconfig path(s), colon separated; default ~/.kube/config, or the in-cluster service account. */
+    KUBECONFIG: z.string().optional(),
+    /** Only these kubeconfig contexts become clusters (comma separated; default all). */
+    K8S_CONTEXTS: csv.default([]),
+    K8S_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
+    K8S_DISCOVERY_TTL_MS: z.coerce.number().int().min(0).default(60_000),
+    /** Upper bound on the text of one tool result. */
+    OUTPUT_BUDGET_BYTES: z.coerce.number().int().min(4096).max(1_000_000).default(50_000),
+    /** Guardrail policy (YAML); default: the built-in policy (PSS baseline, enforce). */
+    POLICY_FILE: z.string().optional(),
   })
   .superRefine((env, ctx) => {
     if (env.OAUTH_ISSUER && !env.OAUTH_JWKS_URL) {
@@ -104,6 +114,9 @@ export interface Config {
   auditRetentionDays: number;
   maxBodyBytes: number;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
+  kube: { kubeconfig?: string; contexts: string[]; timeoutMs: number; discoveryTtlMs: number };
+  outputBudgetBytes: number;
+  policyFile?: string;
 }
 
 export class ConfigError extends Error {
@@ -158,6 +171,14 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     auditRetentionDays: e.AUDIT_RETENTION_DAYS,
     maxBodyBytes: e.MAX_BODY_BYTES,
     logLevel: e.LOG_LEVEL,
+    kube: {
+      ...(e.KUBECONFIG ? { kubeconfig: e.KUBECONFIG } : {}),
+      contexts: e.K8S_CONTEXTS,
+      timeoutMs: e.K8S_TIMEOUT_MS,
+      discoveryTtlMs: e.K8S_DISCOVERY_TTL_MS,
+    },
+    outputBudgetBytes: e.OUTPUT_BUDGET_BYTES,
+    ...(e.POLICY_FILE ? { policyFile: e.POLICY_FILE } : {}),
   };
 }
 

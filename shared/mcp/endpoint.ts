@@ -259,13 +259,22 @@ export function createMcpEndpoint(opts: EndpointOptions): McpEndpoint {
     outcome: { outcome: 'ok' | 'error' | 'denied'; error?: string },
   ): Promise<void> {
     const { identity, requestId } = state;
+    let auditedArgs: unknown = args ?? {};
+    const hook = toolsByName.get(tool)?.auditArgs;
+    if (hook && auditedArgs && typeof auditedArgs === 'object' && !Array.isArray(auditedArgs)) {
+      try {
+        auditedArgs = hook(auditedArgs as Record<string, unknown>);
+      } catch {
+        auditedArgs = { redacted: 'arguments could not be redacted safely and were not recorded' };
+      }
+    }
     await deps.audit.record(
       deps.audit.event({
         requestId,
         caller: { subject: identity.subject, name: identity.name, method: identity.method },
         roles: identity.roles,
         tool,
-        args: args ?? {},
+        args: auditedArgs,
         outcome: outcome.outcome,
         ...(outcome.error ? { error: maskSecretsInText(outcome.error).slice(0, 500) } : {}),
         durationMs: deps.clock.now() - startedAt,

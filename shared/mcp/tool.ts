@@ -4,8 +4,11 @@ import type { z } from 'zod';
 import type { Config } from '../config/config.ts';
 import type { ApiKeys } from '../domain/api-keys.ts';
 import type { AuditTrail } from '../domain/audit.ts';
+import type { Baselines } from '../domain/baselines.ts';
+import type { Policy } from '../domain/guardrails/index.ts';
 import type { Access, Identity } from '../domain/identity.ts';
 import type { Clock } from '../ports/clock.ts';
+import type { ClusterRegistry } from '../ports/kube.ts';
 import type { Store } from '../ports/store.ts';
 
 /** Everything a tool may use, passed in explicitly; hosts differ only in how they build it. */
@@ -17,6 +20,10 @@ export interface Deps {
   clock: Clock;
   log: Logger;
   version: string;
+  clusters: ClusterRegistry;
+  /** Guardrail policy every write passes. */
+  policy: Policy;
+  baselines: Baselines;
 }
 
 export interface ToolContext {
@@ -52,6 +59,11 @@ export interface ToolDefinition<I extends ZodObj = ZodObj, O extends ZodObj = Zo
   output?: O;
   annotations: ToolAnnotations;
   handler(input: z.infer<I>, ctx: ToolContext): Promise<CallToolResult>;
+  /**
+   * Redacts what generic redaction cannot see before the arguments are audited (a Secret inside a
+   * manifest string, say). Receives the raw, unvalidated arguments.
+   */
+  auditArgs?(args: Record<string, unknown>): Record<string, unknown>;
 }
 
 /** Any tool, for the registry. `handler` is a method, so a tool of any input shape fits here. */

@@ -2,6 +2,42 @@ import type { AnyTool } from '../mcp/tool.ts';
 import { adminConfigGetTool } from './core/admin-config-get.tool.ts';
 import { auditEventsListTool } from './core/audit-events-list.tool.ts';
 import { serverInfoTool } from './core/server-info.tool.ts';
+import { k8sApiResourcesListTool } from './k8s/api-resources-list.tool.ts';
+import { k8sClustersListTool } from './k8s/clusters-list.tool.ts';
+import { k8sEventsListTool } from './k8s/events-list.tool.ts';
+import { k8sMetricsTopTool } from './k8s/metrics-top.tool.ts';
+import { k8sNamespacesListTool } from './k8s/namespaces-list.tool.ts';
+import { k8sPodsLogsTool } from './k8s/pods-logs.tool.ts';
+import { k8sResourcesApplyTool } from './k8s/resources-apply.tool.ts';
+import { k8sResourcesDeleteTool } from './k8s/resources-delete.tool.ts';
+import { k8sResourcesGetTool } from './k8s/resources-get.tool.ts';
+import { k8sResourcesListTool } from './k8s/resources-list.tool.ts';
+import { k8sResourcesPatchTool } from './k8s/resources-patch.tool.ts';
+import { k8sRolloutsHistoryTool } from './k8s/rollouts-history.tool.ts';
+import { k8sRolloutsRestartTool } from './k8s/rollouts-restart.tool.ts';
+import { k8sRolloutsStatusTool } from './k8s/rollouts-status.tool.ts';
+import { k8sRolloutsUndoTool } from './k8s/rollouts-undo.tool.ts';
+import { k8sWorkloadsScaleTool } from './k8s/workloads-scale.tool.ts';
 
 /** Every tool the server offers. The README table and the tool tests read this list. */
-export const allTools: readonly AnyTool[] = [serverInfoTool, auditEventsListTool, adminConfigGetTool];
+export const allTools: readonly AnyTool[] = [
+  serverInfoTool,
+  auditEventsListTool,
+  adminConfigGetTool,
+  k8sClustersListTool,
+  k8sApiResourcesListTool,
+  k8sNamespacesListTool,
+  k8sResourcesListTool,
+  k8sResourcesGetTool,
+  k8sResourcesApplyTool,
+  k8sResourcesPatchTool,
+  k8sResourcesDeleteTool,
+  k8sPodsLogsTool,
+  k8sEventsListTool,
+  k8sMetricsTopTool,
+  k8sWorkloadsScaleTool,
+  k8sRolloutsStatusTool,
+  k8sRolloutsRestartTool,
+  k8sRolloutsHistoryTool,
+  k8sRolloutsUndoTool,
+];

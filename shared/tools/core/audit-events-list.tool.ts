@@ -34,7 +34,7 @@ export const auditEventsListTool = defineTool({
   access: 'read',
   input: z.object({
     tool: z.string().optional(),
-    caller: z.string().optional().describe('Only calls by this subject or name'),
+    caller: z.string().optional().describe('Subject or name'),
     since: since.optional(),
     limit: z.number().int().min(1).max(100).default(20),
     cursor: z.string().optional(),

@@ -33,7 +33,7 @@ export const serverInfoTool = defineTool({
       version: deps.version,
       protocolVersions: [...MODERN_PROTOCOL_VERSIONS, ...SUPPORTED_PROTOCOL_VERSIONS],
       store: deps.store.kind,
-      clusters: [] as Array<{ name: string }>,
+      clusters: deps.clusters.list().map((c) => ({ name: c.name, source: c.source, default: c.isDefault })),
       auth: { required: deps.config.authRequired, methods },
       caller: { name: identity.name, roles: identity.roles, method: identity.method },
       auditWriteFailures: deps.audit.failures,

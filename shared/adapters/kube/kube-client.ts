@@ -1,0 +1,419 @@
+import { HttpMethod, IsomorphicFetchHttpLibrary, type KubeConfig, RequestContext } from '@kubernetes/client-node';
+import type {
+  KubeClient,
+  KubeObject,
+  ListOptions,
+  ListResult,
+  LogOptions,
+  PatchType,
+  ResourceInfo,
+  WriteOptions,
+} from '../../ports/kube.ts';
+import { KubeApiError } from '../../ports/kube.ts';
+
+export const FIELD_MANAGER = 'cloudops-mcp';
+
+const PATCH_CONTENT_TYPES: Record<PatchType, string> = {
+  merge: 'application/merge-patch+json',
+  json: 'application/json-patch+json',
+  strategic: 'application/strategic-merge-patch+json',
+  apply: 'application/apply-patch+yaml',
+};
+
+export interface KubeClientOptions {
+  cluster: string;
+  kubeConfig: KubeConfig;
+  /** Per-request timeout. */
+  timeoutMs: number;
+  /** Discovery cache lifetime. */
+  discoveryTtlMs: number;
+  now?: () => number;
+}
+
+type Http = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/**
+ * KubeClient over @kubernetes/client-node: its KubeConfig authenticates every request (tokens,
+ * client certificates, exec plugins such as aws/gke auth), its HTTP library sends it, and this
+ * class owns paths, timeouts, retries of idempotent reads, and errors that name the cluster and
+ * the call. Objects stay plain JSON, so unknown fields and CRDs pass through untouched.
+ */
+export class ClientNodeKubeClient implements KubeClient {
+  readonly cluster: string;
+  private readonly kc: KubeConfig;
+  private readonly server: string;
+  private readonly http = new IsomorphicFetchHttpLibrary();
+  private readonly timeoutMs: number;
+  private readonly discoveryTtlMs: number;
+  private readonly now: () => number;
+  private discovery?: { at: number; resources: Promise<ResourceInfo[]> };
+
+  constructor(opts: KubeClientOptions) {
+    this.cluster = opts.cluster;
+    this.kc = opts.kubeConfig;
+    const server = this.kc.getCurrentCluster()?.server;
+    if (!server) throw new Error(`cluster ${opts.cluster} has no server URL in its kubeconfig`);
+    this.server = server.replace(/\/$/, '');
+    this.timeoutMs = opts.timeoutMs;
+    this.discoveryTtlMs = opts.discoveryTtlMs;
+    this.now = opts.now ?? Date.now;
+  }
+
+  private async request(
+    method: Http,
+    path: string,
+    opts: {
+      query?: Record<string, string | undefined>;
+      body?: unknown;
+      contentType?: string;
+      accept?: string;
+      text?: boolean;
+    } = {},
+  ): Promise<unknown> {
+    const url = new URL(this.server + path);
+    for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
+    const call = `${method} ${path}`;
+    // Reads are idempotent: one retry on a transient failure. Writes are never retried here.
+    const attempts = method === 'GET' ? 2 : 1;
+    let last: KubeApiError | undefined;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      try {
+        return await this.once(method, url, call, opts);
+      } catch (err) {
+        if (!(err instanceof KubeApiError)) throw err;
+        last = err;
+        const transient = err.status === 0 || err.status === 429 || err.status >= 500;
+        if (!transient || attempt === attempts || err.reason === 'Timeout') throw err;
+        await new Promise((r) => setTimeout(r, 200 * attempt));
+      }
+    }
+    throw last as KubeApiError;
+  }
+
+  private async once(
+    method: Http,
+    url: URL,
+    call: string,
+    opts: { body?: unknown; contentType?: string; accept?: string; text?: boolean },
+  ): Promise<unknown> {
+    const ctx = new RequestContext(url.toString(), HttpMethod[method]);
+    ctx.setHeaderParam('Accept', opts.accept ?? 'application/json');
+    if (opts.body !== undefined) {
+      ctx.setHeaderParam('Content-Type', opts.contentType ?? 'application/json');
+      ctx.setBody(typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body));
+    }
+    ctx.setSignal(AbortSignal.timeout(this.timeoutMs));
+    let status: number;
+    let text: string;
+    try {
+      await this.kc.applySecurityAuthentication(ctx);
+      const res = await this.http.send(ctx).toPromise();
+      status = res.httpStatusCode;
+      text = await res.body.text();
+    } catch (err) {
+      const e = err as Error & { cause?: { code?: string; message?: string } };
+      if (e.name === 'TimeoutError' || e.name === 'AbortError') {
+        throw new KubeApiError({
+          cluster: this.cluster,
+          call,
+          status: 0,
+          reason: 'Timeout',
+          message: `no answer from the API server within ${this.timeoutMs} ms`,
+        });
+      }
+      const cause = e.cause?.code ?? e.cause?.message ?? e.message;
+      throw new KubeApiError({
+        cluster: this.cluster,
+        call,
+        status: 0,
+        reason: 'Unreachable',
+        message: `cannot reach the API server at ${this.server} (${cause})`,
+      });
+    }
+    if (status >= 200 && status < 300) {
+      if (opts.text) return text;
+      try {
+        return text ? JSON.parse(text) : {};
+      } catch {
+        throw new KubeApiError({
+          cluster: this.cluster,
+          call,
+          status,
+          reason: 'BadResponse',
+          message: 'the API server answered with invalid JSON',
+        });
+      }
+    }
+    let parsed: { message?: string; reason?: string; details?: unknown } = {};
+    try {
+      parsed = JSON.parse(text) as typeof parsed;
+    } catch {
+      parsed = { message: text.slice(0, 300) };
+    }
+    throw new KubeApiError({
+      cluster: this.cluster,
+      call,
+      status,
+      reason: parsed.reason ?? httpReason(status),
+      message: `${status} ${parsed.reason ?? httpReason(status)}: ${parsed.message ?? 'no message'}`,
+      details: parsed.details,
+    });
+  }
+
+  async resources(opts: { refresh?: boolean } = {}): Promise<ResourceInfo[]> {
+    if (!opts.refresh && this.discovery && this.now() - this.discovery.at < this.discoveryTtlMs) {
+      return this.discovery.resources;
+    }
+    const resources = this.discover();
+    this.discovery = { at: this.now(), resources };
+    resources.catch(() => {
+      if (this.discovery?.resources === resources) this.discovery = undefined;
+    });
+    return resources;
+  }
+
+  private async discover(): Promise<ResourceInfo[]> {
+    const core = (await this.request('GET', '/api/v1')) as ApiResourceList;
+    const groups = (await this.request('GET', '/apis')) as {
+      groups?: Array<{
+        name: string;
+        preferredVersion?: { groupVersion: string };
+        versions: Array<{ groupVersion: string }>;
+      }>;
+    };
+    const lists: Array<{ group: string; version: string; list: ApiResourceList }> = [
+      { group: '', version: 'v1', list: core },
+    ];
+    const pending = (groups.groups ?? []).map(async (g) => {
+      const gv = g.preferredVersion?.groupVersion ?? g.versions[0]?.groupVersion;
+      if (!gv) return;
+      try {
+        const list = (await this.request('GET', `/apis/${gv}`)) as ApiResourceList;
+        lists.push({ group: g.name, version: gv.split('/')[1] ?? '', list });
+      } catch (err) {
+        // An aggregated API that is down (a broken metrics-server) must not break discovery.
+        if (!(err instanceof KubeApiError) || err.status < 500) throw err;
+      }
+    });
+    await Promise.all(pending);
+    const out: ResourceInfo[] = [];
+    for (const { group, version, list } of lists) {
+      const subs = new Map<string, string[]>();
+      for (const r of list.resources ?? []) {
+        const [base, sub] = r.name.split('/');
+        if (sub && base) subs.set(base, [...(subs.get(base) ?? []), sub]);
+      }
+      for (const r of list.resources ?? []) {
+        if (r.name.includes('/')) continue;
+        out.push({
+          group,
+          version,
+          apiVersion: group ? `${group}/${version}` : version,
+          kind: r.kind,
+          plural: r.name,
+          singular: r.singularName || r.kind.toLowerCase(),
+          namespaced: r.namespaced,
+          verbs: r.verbs ?? [],
+          shortNames: r.shortNames ?? [],
+          subresources: subs.get(r.name) ?? [],
+        });
+      }
+    }
+    return out.sort((a, b) => a.apiVersion.localeCompare(b.apiVersion) || a.plural.localeCompare(b.plural));
+  }
+
+  async resolve(kindOrName: string, apiVersion?: string): Promise<ResourceInfo> {
+    const find = (all: ResourceInfo[]) => {
+      const needle = kindOrName.toLowerCase();
+      const [plainName, groupHint] = needle.includes('.')
+        ? [needle.split('.')[0] as string, needle.slice(needle.indexOf('.') + 1)]
+        : [needle, undefined];
+      const candidates = all.filter(
+        (r) =>
+          (!apiVersion || r.apiVersion === apiVersion) &&
+          (!groupHint || r.group === groupHint || r.group.startsWith(`${groupHint}.`)) &&
+          (r.kind.toLowerCase() === plainName ||
+            r.plural === plainName ||
+            r.singular === plainName ||
+            r.shortNames.includes(plainName)),
+      );
+      // Prefer core and well-known groups when a kind exists twice (Event in v1 and events.k8s.io).
+      return candidates.sort((a, b) => preference(a) - preference(b))[0];
+    };
+    let found = find(await this.resources());
+    if (!found) found = find(await this.resources({ refresh: true }));
+    if (!found) {
+      throw new KubeApiError({
+        cluster: this.cluster,
+        call: 'discovery',
+        status: 404,
+        reason: 'NotFound',
+        message: `no resource type "${kindOrName}"${apiVersion ? ` in ${apiVersion}` : ''}; k8s_api_resources_list shows what this cluster serves`,
+      });
+    }
+    return found;
+  }
+
+  private path(res: ResourceInfo, namespace?: string, name?: string, sub?: string): string {
+    const base = res.group ? `/apis/${res.group}/${res.version}` : `/api/${res.version}`;
+    const ns = res.namespaced && namespace ? `/namespaces/${encodeURIComponent(namespace)}` : '';
+    const n = name ? `/${encodeURIComponent(name)}` : '';
+    const s = sub ? `/${sub}` : '';
+    return `${base}${ns}/${res.plural}${n}${s}`;
+  }
+
+  async list(res: ResourceInfo, opts: ListOptions = {}): Promise<ListResult> {
+    const out = (await this.request('GET', this.path(res, opts.namespace), {
+      query: {
+        labelSelector: opts.labelSelector,
+        fieldSelector: opts.fieldSelector,
+        limit: opts.limit !== undefined ? String(opts.limit) : undefined,
+        continue: opts.continue,
+      },
+    })) as {
+      items?: KubeObject[];
+      metadata?: { continue?: string; remainingItemCount?: number; resourceVersion?: string };
+    };
+    const items = (out.items ?? []).map((i) => ({ apiVersion: res.apiVersion, kind: res.kind, ...i }));
+    return {
+      items,
+      ...(out.metadata?.continue ? { continue: out.metadata.continue } : {}),
+      ...(out.metadata?.remainingItemCount !== undefined
+        ? { remainingItemCount: out.metadata.remainingItemCount }
+        : {}),
+      ...(out.metadata?.resourceVersion ? { resourceVersion: out.metadata.resourceVersion } : {}),
+    };
+  }
+
+  async get(res: ResourceInfo, name: string, namespace?: string): Promise<KubeObject> {
+    return (await this.request('GET', this.path(res, namespace, name))) as KubeObject;
+  }
+
+  async create(res: ResourceInfo, obj: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
+    return (await this.request('POST', this.path(res, obj.metadata?.namespace), {
+      body: obj,
+      query: { fieldManager: FIELD_MANAGER, dryRun: opts.dryRun ? 'All' : undefined },
+    })) as KubeObject;
+  }
+
+  async apply(res: ResourceInfo, obj: KubeObject, opts: WriteOptions & { force?: boolean } = {}): Promise<KubeObject> {
+    const name = obj.metadata?.name;
+    if (!name) throw new Error('server-side apply needs metadata.name');
+    return (await this.request('PATCH', this.path(res, obj.metadata?.namespace, name), {
+      body: obj,
+      contentType: PATCH_CONTENT_TYPES.apply,
+      query: {
+        fieldManager: FIELD_MANAGER,
+        force: opts.force ? 'true' : undefined,
+        dryRun: opts.dryRun ? 'All' : undefined,
+      },
+    })) as KubeObject;
+  }
+
+  async patch(
+    res: ResourceInfo,
+    name: string,
+    namespace: string | undefined,
+    patch: unknown,
+    type: PatchType,
+    opts: WriteOptions & { subresource?: string } = {},
+  ): Promise<KubeObject> {
+    return (await this.request('PATCH', this.path(res, namespace, name, opts.subresource), {
+      body: patch,
+      contentType: PATCH_CONTENT_TYPES[type],
+      query: { fieldManager: FIELD_MANAGER, dryRun: opts.dryRun ? 'All' : undefined },
+    })) as KubeObject;
+  }
+
+  async replace(res: ResourceInfo, obj: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
+    const name = obj.metadata?.name;
+    if (!name) throw new Error('replace needs metadata.name');
+    return (await this.request('PUT', this.path(res, obj.metadata?.namespace, name), {
+      body: obj,
+      query: { fieldManager: FIELD_MANAGER, dryRun: opts.dryRun ? 'All' : undefined },
+    })) as KubeObject;
+  }
+
+  async delete(
+    res: ResourceInfo,
+    name: string,
+    namespace: string | undefined,
+    opts: WriteOptions & { propagationPolicy?: 'Foreground' | 'Background' | 'Orphan' } = {},
+  ): Promise<KubeObject> {
+    return (await this.request('DELETE', this.path(res, namespace, name), {
+      query: { dryRun: opts.dryRun ? 'All' : undefined, propagationPolicy: opts.propagationPolicy ?? 'Background' },
+    })) as KubeObject;
+  }
+
+  async getSubresource(
+    res: ResourceInfo,
+    name: string,
+    namespace: string | undefined,
+    sub: string,
+  ): Promise<KubeObject> {
+    return (await this.request('GET', this.path(res, namespace, name, sub))) as KubeObject;
+  }
+
+  async podLogs(namespace: string, pod: string, opts: LogOptions = {}): Promise<string> {
+    return (await this.request(
+      'GET',
+      `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}/log`,
+      {
+        accept: 'text/plain',
+        text: true,
+        query: {
+          container: opts.container,
+          tailLines: opts.tailLines !== undefined ? String(opts.tailLines) : undefined,
+          sinceSeconds: opts.sinceSeconds !== undefined ? String(opts.sinceSeconds) : undefined,
+          previous: opts.previous ? 'true' : undefined,
+          limitBytes: opts.limitBytes !== undefined ? String(opts.limitBytes) : undefined,
+          timestamps: opts.timestamps ? 'true' : undefined,
+        },
+      },
+    )) as string;
+  }
+
+  async getPath(path: string, query?: Record<string, string>): Promise<KubeObject> {
+    return (await this.request('GET', path, query ? { query } : {})) as KubeObject;
+  }
+}
+
+interface ApiResourceList {
+  resources?: Array<{
+    name: string;
+    singularName?: string;
+    kind: string;
+    namespaced: boolean;
+    verbs?: string[];
+    shortNames?: string[];
+  }>;
+}
+
+function preference(r: ResourceInfo): number {
+  if (r.group === '') return 0;
+  if (r.group === 'apps' || r.group === 'batch') return 1;
+  if (!r.group.includes('.')) return 2;
+  if (r.group.endsWith('.k8s.io')) return 3;
+  return 4;
+}
+
+function httpReason(status: number): string {
+  return (
+    (
+      {
+        400: 'BadRequest',
+        401: 'Unauthorized',
+        403: 'Forbidden',
+        404: 'NotFound',
+        405: 'MethodNotAllowed',
+        409: 'Conflict',
+        410: 'Gone',
+        422: 'Invalid',
+        429: 'TooManyRequests',
+        500: 'InternalError',
+        503: 'ServiceUnavailable',
+        504: 'Timeout',
+      } as Record<number, string>
+    )[status] ?? `HTTP${status}`
+  );
+}

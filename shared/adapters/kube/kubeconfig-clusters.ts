@@ -1,0 +1,116 @@
+import { KubeConfig } from '@kubernetes/client-node';
+import type { ClusterInfo, ClusterRegistry, KubeClient } from '../../ports/kube.ts';
+import { UnknownClusterError } from '../../ports/kube.ts';
+import { ClientNodeKubeClient } from './kube-client.ts';
+
+export interface KubeconfigClustersOptions {
+  /** A kubeconfig path list (like KUBECONFIG); default: KUBECONFIG, ~/.kube/config, or in-cluster. */
+  kubeconfig?: string;
+  /** Only these contexts (empty: all). */
+  contexts?: string[];
+  timeoutMs: number;
+  discoveryTtlMs: number;
+}
+
+/**
+ * Clusters from a kubeconfig: every context is a cluster, named by its context name; the current
+ * context is the default. In a pod without a kubeconfig, the in-cluster service account is one
+ * cluster named `in-cluster`. EKS and GKE discovery will add registries of their own.
+ */
+export class KubeconfigClusters implements ClusterRegistry {
+  private readonly base: KubeConfig;
+  private readonly infos: ClusterInfo[];
+  private readonly clients = new Map<string, KubeClient>();
+  private readonly opts: KubeconfigClustersOptions;
+
+  constructor(opts: KubeconfigClustersOptions, env: Record<string, string | undefined> = process.env) {
+    this.opts = opts;
+    this.base = new KubeConfig();
+    const inCluster = !opts.kubeconfig && !env.KUBECONFIG && env.KUBERNETES_SERVICE_HOST;
+    if (opts.kubeconfig) {
+      // Several files, like KUBECONFIG: the first file's current context wins.
+      const [first, ...rest] = opts.kubeconfig.split(':').filter(Boolean);
+      if (first) this.base.loadFromFile(first);
+      for (const file of rest) {
+        const more = new KubeConfig();
+        more.loadFromFile(file);
+        this.base.mergeConfig(more, true);
+      }
+    } else if (inCluster) {
+      this.base.loadFromCluster();
+    } else {
+      this.base.loadFromDefault();
+    }
+    const allow = new Set(opts.contexts ?? []);
+    const current = this.base.getCurrentContext();
+    this.infos = this.base
+      .getContexts()
+      .filter((c) => allow.size === 0 || allow.has(c.name))
+      .flatMap((c) => {
+        const cluster = this.base.getCluster(c.cluster);
+        if (!cluster) return [];
+        return [
+          {
+            name: inCluster ? 'in-cluster' : c.name,
+            server: cluster.server,
+            source: inCluster ? 'in-cluster' : 'kubeconfig',
+            isDefault: c.name === current,
+            namespace: c.namespace ?? 'default',
+          } satisfies ClusterInfo,
+        ];
+      });
+    if (!this.infos.some((i) => i.isDefault) && this.infos[0]) this.infos[0].isDefault = true;
+  }
+
+  list(): ClusterInfo[] {
+    return this.infos.map((i) => ({ ...i }));
+  }
+
+  defaultCluster(): string | undefined {
+    return this.infos.find((i) => i.isDefault)?.name;
+  }
+
+  client(name?: string): KubeClient {
+    const target = name ?? this.defaultCluster();
+    const info = this.infos.find((i) => i.name === target);
+    if (!target || !info) {
+      const known = this.infos.map((i) => i.name).join(', ') || 'none configured';
+      throw new UnknownClusterError(
+        target
+          ? `unknown cluster "${target}"; known clusters: ${known}`
+          : 'no Kubernetes cluster is configured (set KUBECONFIG)',
+      );
+    }
+    let client = this.clients.get(info.name);
+    if (!client) {
+      const kc = new KubeConfig();
+      kc.loadFromString(this.base.exportConfig());
+      if (info.source !== 'in-cluster') kc.setCurrentContext(info.name);
+      client = new ClientNodeKubeClient({
+        cluster: info.name,
+        kubeConfig: kc,
+        timeoutMs: this.opts.timeoutMs,
+        discoveryTtlMs: this.opts.discoveryTtlMs,
+      });
+      this.clients.set(info.name, client);
+    }
+    return client;
+  }
+}
+
+/** A registry with no clusters, for hosts started without any kubeconfig. */
+export class NoClusters implements ClusterRegistry {
+  private readonly why: string;
+  constructor(why: string) {
+    this.why = why;
+  }
+  list(): ClusterInfo[] {
+    return [];
+  }
+  defaultCluster(): string | undefined {
+    return undefined;
+  }
+  client(): KubeClient {
+    throw new UnknownClusterError(`no Kubernetes cluster is configured: ${this.why}`);
+  }
+}

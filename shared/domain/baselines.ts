@@ -1,0 +1,95 @@
+import type { Clock } from '../ports/clock.ts';
+import type { KubeObject } from '../ports/kube.ts';
+import type { Store } from '../ports/store.ts';
+import { baselineOf } from './k8s/index.ts';
+
+/** What was last applied to an object through this server: the drift checker compares live objects with it. */
+export interface BaselineRecord {
+  cluster: string;
+  apiVersion: string;
+  kind: string;
+  namespace: string;
+  name: string;
+  /** The applied manifest, normalized; Secret values replaced by their SHA-256 digests. */
+  object: Record<string, unknown>;
+  /** SHA-256 of the canonical JSON of `object`. */
+  hash: string;
+  appliedAt: string;
+  appliedBy: string;
+  requestId: string;
+}
+
+const group = (apiVersion: string) => (apiVersion.includes('/') ? (apiVersion.split('/')[0] as string) : 'core');
+
+export function baselineKey(apiVersion: string, kind: string, namespace: string | undefined, name: string): string {
+  return `${group(apiVersion)}.${kind}/${namespace || '_'}/${name}`;
+}
+
+/** Baselines keyed by cluster / kind / namespace / name, one partition per cluster. */
+export class Baselines {
+  private readonly store: Store;
+  private readonly clock: Clock;
+
+  constructor(store: Store, clock: Clock) {
+    this.store = store;
+    this.clock = clock;
+  }
+
+  async record(input: {
+    cluster: string;
+    manifest: KubeObject;
+    appliedBy: string;
+    requestId: string;
+  }): Promise<BaselineRecord> {
+    const m = input.manifest;
+    const apiVersion = m.apiVersion ?? 'v1';
+    const kind = m.kind ?? 'Unknown';
+    const name = m.metadata?.name ?? '';
+    const namespace = m.metadata?.namespace ?? '';
+    const { object, hash } = baselineOf(m);
+    const rec: BaselineRecord = {
+      cluster: input.cluster,
+      apiVersion,
+      kind,
+      namespace,
+      name,
+      object,
+      hash,
+      appliedAt: new Date(this.clock.now()).toISOString(),
+      appliedBy: input.appliedBy,
+      requestId: input.requestId,
+    };
+    await this.store.put({
+      pk: `baseline#${input.cluster}`,
+      sk: baselineKey(apiVersion, kind, namespace, name),
+      data: { ...rec },
+    });
+    return rec;
+  }
+
+  async get(
+    cluster: string,
+    apiVersion: string,
+    kind: string,
+    namespace: string | undefined,
+    name: string,
+  ): Promise<BaselineRecord | undefined> {
+    const item = await this.store.get(`baseline#${cluster}`, baselineKey(apiVersion, kind, namespace, name));
+    return item?.data as unknown as BaselineRecord | undefined;
+  }
+
+  async list(
+    cluster: string,
+    opts: { after?: string; limit: number },
+  ): Promise<{ items: BaselineRecord[]; next?: string }> {
+    const page = await this.store.query({
+      pk: `baseline#${cluster}`,
+      limit: opts.limit,
+      ...(opts.after ? { after: opts.after } : {}),
+    });
+    return {
+      items: page.items.map((i) => i.data as unknown as BaselineRecord),
+      ...(page.lastKey ? { next: page.lastKey } : {}),
+    };
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * The Kubernetes port: what tools and workflows need from a cluster's API server, in wire
+ * shapes (plain JSON objects). The adapter in shared/adapters/kube speaks to real clusters
+ * through @kubernetes/client-node; tests run it against the fake API server in test/support.
+ */
+export type KubeObject = Record<string, unknown> & {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: KubeMeta;
+};
+
+export interface KubeMeta {
+  name?: string;
+  generateName?: string;
+  namespace?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  resourceVersion?: string;
+  uid?: string;
+  generation?: number;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  ownerReferences?: Array<{ apiVersion: string; kind: string; name: string; uid: string; controller?: boolean }>;
+  [k: string]: unknown;
+}
+
+/** One resource type as discovery reports it. */
+export interface ResourceInfo {
+  group: string;
+  version: string;
+  /** `v1` or `apps/v1`. */
+  apiVersion: string;
+  kind: string;
+  plural: string;
+  singular: string;
+  namespaced: boolean;
+  verbs: string[];
+  shortNames: string[];
+  /** Subresource names, e.g. `scale`, `status`, `log`. */
+  subresources: string[];
+}
+
+export interface ListOptions {
+  /** Omit for all namespaces (or for cluster-scoped resources). */
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+  limit?: number;
+  continue?: string;
+}
+
+export interface ListResult {
+  items: KubeObject[];
+  continue?: string;
+  remainingItemCount?: number;
+  resourceVersion?: string;
+}
+
+export type PatchType = 'merge' | 'json' | 'strategic' | 'apply';
+
+export interface WriteOptions {
+  dryRun?: boolean;
+}
+
+export interface LogOptions {
+  container?: string;
+  tailLines?: number;
+  sinceSeconds?: number;
+  previous?: boolean;
+  limitBytes?: number;
+  timestamps?: boolean;
+}
+
+export interface KubeClient {
+  readonly cluster: string;
+  /** Discovery, cached per client for a short time. */
+  resources(opts?: { refresh?: boolean }): Promise<ResourceInfo[]>;
+  /** Finds a resource by kind (case-insensitive), plural, singular or short name; apiVersion narrows it. */
+  resolve(kindOrName: string, apiVersion?: string): Promise<ResourceInfo>;
+  list(res: ResourceInfo, opts?: ListOptions): Promise<ListResult>;
+  get(res: ResourceInfo, name: string, namespace?: string): Promise<KubeObject>;
+  create(res: ResourceInfo, obj: KubeObject, opts?: WriteOptions): Promise<KubeObject>;
+  /** Server-side apply with this server's field manager. */
+  apply(res: ResourceInfo, obj: KubeObject, opts?: WriteOptions & { force?: boolean }): Promise<KubeObject>;
+  patch(
+    res: ResourceInfo,
+    name: string,
+    namespace: string | undefined,
+    patch: unknown,
+    type: PatchType,
+    opts?: WriteOptions & { subresource?: string },
+  ): Promise<KubeObject>;
+  replace(res: ResourceInfo, obj: KubeObject, opts?: WriteOptions): Promise<KubeObject>;
+  delete(
+    res: ResourceInfo,
+    name: string,
+    namespace: string | undefined,
+    opts?: WriteOptions & { propagationPolicy?: 'Foreground' | 'Background' | 'Orphan' },
+  ): Promise<KubeObject>;
+  getSubresource(res: ResourceInfo, name: string, namespace: string | undefined, sub: string): Promise<KubeObject>;
+  podLogs(namespace: string, pod: string, opts?: LogOptions): Promise<string>;
+  /** A GET on any API path (metrics.k8s.io, /version). */
+  getPath(path: string, query?: Record<string, string>): Promise<KubeObject>;
+}
+
+export interface ClusterInfo {
+  name: string;
+  server: string;
+  source: 'kubeconfig' | 'in-cluster' | 'eks' | 'gke';
+  isDefault: boolean;
+  /** Default namespace of the context. */
+  namespace: string;
+}
+
+export interface ClusterRegistry {
+  list(): ClusterInfo[];
+  /** The client for a cluster; the default cluster when name is omitted. Throws UnknownClusterError. */
+  client(name?: string): KubeClient;
+  defaultCluster(): string | undefined;
+}
+
+export class UnknownClusterError extends Error {
+  override name = 'UnknownClusterError';
+}
+
+/** A failed API call: which cluster, which call, the API server's status and reason. */
+export class KubeApiError extends Error {
+  override name = 'KubeApiError';
+  readonly cluster: string;
+  readonly call: string;
+  /** HTTP status; 0 when the server could not be reached or timed out. */
+  readonly status: number;
+  readonly reason: string;
+  readonly details?: unknown;
+  constructor(opts: {
+    cluster: string;
+    call: string;
+    status: number;
+    reason: string;
+    message: string;
+    details?: unknown;
+  }) {
+    super(`${opts.call} on cluster ${opts.cluster}: ${opts.message}`);
+    this.cluster = opts.cluster;
+    this.call = opts.call;
+    this.status = opts.status;
+    this.reason = opts.reason;
+    if (opts.details !== undefined) this.details = opts.details;
+  }
+}

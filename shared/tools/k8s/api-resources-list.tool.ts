@@ -1,0 +1,46 @@
+import { z } from 'zod';
+import { defineTool } from '../../mcp/tool.ts';
+import { args, kubeTool, target } from './common.ts';
+import { result, table } from './render.ts';
+
+export const k8sApiResourcesListTool = defineTool({
+  name: 'k8s_api_resources_list',
+  title: 'List API resource types',
+  description:
+    'Resource types the cluster serves, CRDs included (kubectl api-resources): kind, apiVersion, short names, namespaced, verbs. ' +
+    'Use to find the right kind or apiVersion before listing or applying, e.g. for custom resources.',
+  group: 'k8s',
+  access: 'read',
+  input: z.object({
+    cluster: args.cluster,
+    group: z.string().optional().describe('"" for core'),
+    search: z.string().optional().describe('Part of kind or name'),
+    refresh: z.boolean().optional().describe('Skip the discovery cache'),
+  }),
+  output: z.object({ count: z.number(), items: z.array(z.object({ kind: z.string() }).passthrough()) }).passthrough(),
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+  async handler(input, ctx) {
+    return kubeTool(async () => {
+      const t = target(ctx, input.cluster);
+      const needle = input.search?.toLowerCase();
+      const all = await t.client.resources(input.refresh ? { refresh: true } : {});
+      const items = all
+        .filter((r) => input.group === undefined || r.group === input.group)
+        .filter((r) => !needle || r.kind.toLowerCase().includes(needle) || r.plural.includes(needle))
+        .map((r) => ({
+          kind: r.kind,
+          name: r.plural,
+          apiVersion: r.apiVersion,
+          namespaced: r.namespaced,
+          shortNames: r.shortNames.join(','),
+          verbs: r.verbs.join(','),
+          subresources: r.subresources.join(','),
+        }));
+      const text = `${items.length} resource types on ${t.cluster}\n${table(
+        ['name', 'shortNames', 'apiVersion', 'namespaced', 'kind'],
+        items.map((i) => ({ ...i, namespaced: String(i.namespaced) })),
+      )}`;
+      return result(text, { cluster: t.cluster, count: items.length, items });
+    });
+  },
+});

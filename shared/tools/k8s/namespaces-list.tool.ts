@@ -1,0 +1,48 @@
+import { z } from 'zod';
+import { firstMatch, settingsFor } from '../../domain/guardrails/index.ts';
+import { summarize } from '../../domain/k8s/index.ts';
+import { defineTool } from '../../mcp/tool.ts';
+import { args, kubeTool, target } from './common.ts';
+import { result, table } from './render.ts';
+
+export const k8sNamespacesListTool = defineTool({
+  name: 'k8s_namespaces_list',
+  title: 'List namespaces',
+  description:
+    'Namespaces of a cluster with status and age, marking the ones guardrails protect (read-only). ' +
+    'Use to orient in a cluster before listing workloads.',
+  group: 'k8s',
+  access: 'read',
+  input: z.object({ cluster: args.cluster, labelSelector: args.labelSelector }),
+  output: z.object({ count: z.number(), items: z.array(z.object({}).passthrough()) }).passthrough(),
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+  async handler(input, ctx) {
+    return kubeTool(async () => {
+      const t = target(ctx, input.cluster);
+      const res = await t.client.resolve('Namespace', 'v1');
+      const items = [];
+      let cont: string | undefined;
+      do {
+        const page = await t.client.list(res, {
+          limit: 500,
+          ...(input.labelSelector ? { labelSelector: input.labelSelector } : {}),
+          ...(cont ? { continue: cont } : {}),
+        });
+        items.push(...page.items);
+        cont = page.continue;
+      } while (cont && items.length < 5000);
+      // Protected patterns may be globs and may differ per cluster.
+      const protectedNs = settingsFor(ctx.deps.policy, t.cluster).protectedNamespaces;
+      const { columns, rows } = summarize('Namespace', items, ctx.deps.clock.now());
+      const marked = rows.map((r) => ({ ...r, protected: firstMatch(String(r.name), protectedNs) ? 'yes' : '' }));
+      return result(
+        `${rows.length} namespaces on ${t.cluster}\n${table([...columns.filter((c) => c !== 'namespace'), 'protected'], marked)}`,
+        {
+          cluster: t.cluster,
+          count: rows.length,
+          items: marked,
+        },
+      );
+    });
+  },
+});

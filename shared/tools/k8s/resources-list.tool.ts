@@ -1,0 +1,120 @@
+import { z } from 'zod';
+import { boundRows, redactObject, summarize } from '../../domain/k8s/index.ts';
+import { defineTool } from '../../mcp/tool.ts';
+import type { ListResult, ResourceInfo } from '../../ports/kube.ts';
+import { args, kubeTool, namespaceFor, ToolError, target } from './common.ts';
+import { bytes, decodeContinue, encodeContinue, result, table } from './render.ts';
+
+const DEFAULT_LIMIT = { summary: 100, full: 20 } as const;
+
+export const k8sResourcesListTool = defineTool({
+  name: 'k8s_resources_list',
+  title: 'List Kubernetes resources',
+  description:
+    'List objects of any kind (CRDs too) by namespace and selectors. Default: a compact table; output "full" gives ' +
+    'objects (Secrets redacted). Paged: pass `continue` for more.',
+  group: 'k8s',
+  access: 'read',
+  input: z.object({
+    cluster: args.cluster,
+    kind: args.kind,
+    apiVersion: args.apiVersion,
+    namespace: args.namespace,
+    allNamespaces: args.allNamespaces,
+    labelSelector: args.labelSelector,
+    fieldSelector: args.fieldSelector,
+    limit: args.limit,
+    continue: args.continue,
+    output: z.enum(['summary', 'full']).default('summary'),
+  }),
+  output: z
+    .object({
+      count: z.number(),
+      total: z.number().optional(),
+      continue: z.string().optional(),
+      items: z.array(z.object({}).passthrough()),
+    })
+    .passthrough(),
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+  async handler(input, ctx) {
+    return kubeTool(async () => {
+      const t = target(ctx, input.cluster);
+      const res = await t.client.resolve(input.kind, input.apiVersion);
+      if (!res.verbs.includes('list')) throw new ToolError(`${res.kind} cannot be listed on ${t.cluster}`);
+      const namespace = namespaceFor(res, t, input);
+      const from = input.continue ? decodeContinue(input.continue) : undefined;
+      if (input.continue && !from)
+        throw new ToolError('`continue` is not a token from this tool; start again without it');
+      const limit = input.limit ?? DEFAULT_LIMIT[input.output];
+      // Half the budget for the text, half for structuredContent: clients may show the model either.
+      const budget = Math.floor(ctx.deps.config.outputBudgetBytes / 2);
+      const now = ctx.deps.clock.now();
+      const query = {
+        ...(namespace ? { namespace } : {}),
+        ...(input.labelSelector ? { labelSelector: input.labelSelector } : {}),
+        ...(input.fieldSelector ? { fieldSelector: input.fieldSelector } : {}),
+        ...(from ? { continue: from.c } : {}),
+      };
+
+      let page = await t.client.list(res, { ...query, limit });
+      let shaped = shape(input.output, res, page, now);
+      let bounded = boundRows(shaped.rows, budget - 600);
+      if (bounded.omitted > 0) {
+        // The page does not fit: fetch exactly what fits, so the API's continue token resumes right after it.
+        page = await t.client.list(res, { ...query, limit: Math.max(1, bounded.rows.length) });
+        shaped = shape(input.output, res, page, now);
+        bounded = boundRows(shaped.rows, budget - 600);
+      }
+      const offset = from?.o ?? 0;
+      const count = bounded.rows.length;
+      const total =
+        page.remainingItemCount !== undefined
+          ? offset + page.items.length + page.remainingItemCount
+          : page.continue
+            ? undefined
+            : offset + page.items.length;
+      const next = page.continue ? encodeContinue(page.continue, offset + page.items.length) : undefined;
+      const where = res.namespaced ? (namespace ? `namespace ${namespace}` : 'all namespaces') : 'cluster scope';
+      const head =
+        `${res.kind} in ${where} on ${t.cluster}: ${count === 0 ? 'none' : `${offset + 1}-${offset + count}`}` +
+        (total !== undefined ? ` of ${total}` : '') +
+        (next ? ' (more: pass `continue`)' : '');
+      const body =
+        input.output === 'full'
+          ? JSON.stringify(bounded.rows)
+          : table(shaped.columns, bounded.rows as Array<Record<string, string | number>>);
+      const text = bytes(body) > budget ? `${head}\n(table omitted: see structuredContent)` : `${head}\n${body}`;
+      return result(text, {
+        cluster: t.cluster,
+        kind: res.kind,
+        apiVersion: res.apiVersion,
+        ...(namespace ? { namespace } : {}),
+        count,
+        ...(total !== undefined ? { total } : {}),
+        ...(next ? { continue: next } : {}),
+        items: bounded.rows,
+      });
+    });
+  },
+});
+
+type Row = Record<string, unknown> & { name: string; namespace: string };
+
+function shape(
+  output: 'summary' | 'full',
+  res: ResourceInfo,
+  page: ListResult,
+  now: number,
+): { columns: string[]; rows: Row[] } {
+  if (output === 'full') {
+    return {
+      columns: [],
+      rows: page.items.map((o) => {
+        const r = redactObject(o);
+        return { name: o.metadata?.name ?? '', namespace: o.metadata?.namespace ?? '', ...r } as Row;
+      }),
+    };
+  }
+  const s = summarize(res.kind, page.items, now);
+  return { columns: s.columns, rows: s.rows as Row[] };
+}

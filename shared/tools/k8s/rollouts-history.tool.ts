@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import { deploymentHistory } from '../../domain/rollouts.ts';
+import { defineTool } from '../../mcp/tool.ts';
+import { args, kubeTool, target } from './common.ts';
+import { result, table } from './render.ts';
+
+export const k8sRolloutsHistoryTool = defineTool({
+  name: 'k8s_rollouts_history',
+  title: 'Rollout history',
+  description:
+    'Revisions of a Deployment (its ReplicaSets): revision number, images, change cause, which is current. ' +
+    'Use before k8s_rollouts_undo to pick the revision to go back to.',
+  group: 'k8s',
+  access: 'read',
+  input: z.object({ cluster: args.cluster, namespace: args.namespace, name: args.name }),
+  output: z
+    .object({ count: z.number(), items: z.array(z.object({ revision: z.number() }).passthrough()) })
+    .passthrough(),
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+  async handler(input, ctx) {
+    return kubeTool(async () => {
+      const t = target(ctx, input.cluster);
+      const namespace = input.namespace ?? t.defaultNamespace;
+      const deployments = await t.client.resolve('Deployment', 'apps/v1');
+      const replicaSets = await t.client.resolve('ReplicaSet', 'apps/v1');
+      const d = await t.client.get(deployments, input.name, namespace);
+      const matchLabels = ((d.spec as { selector?: { matchLabels?: Record<string, string> } } | undefined)?.selector
+        ?.matchLabels ?? {}) as Record<string, string>;
+      const selector = Object.entries(matchLabels)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(',');
+      const rs = await t.client.list(replicaSets, {
+        namespace,
+        limit: 500,
+        ...(selector ? { labelSelector: selector } : {}),
+      });
+      const items = deploymentHistory(d, rs.items);
+      const rows = items.map((i) => ({
+        ...i,
+        images: i.images.join(','),
+        current: i.current ? '*' : '',
+        changeCause: i.changeCause ?? '',
+      }));
+      return result(
+        `${items.length} revisions of deployment ${namespace}/${input.name} on ${t.cluster}\n${table(['revision', 'current', 'images', 'replicas', 'changeCause'], rows)}`,
+        {
+          cluster: t.cluster,
+          namespace,
+          name: input.name,
+          count: items.length,
+          items,
+        },
+      );
+    });
+  },
+});

@@ -1,0 +1,48 @@
+import { z } from 'zod';
+import { rolloutStatus } from '../../domain/rollouts.ts';
+import { defineTool } from '../../mcp/tool.ts';
+import { args, kubeTool, ToolError, target } from './common.ts';
+import { result } from './render.ts';
+
+/** API Gateway cuts a request at 30 s; waiting stays well under it. */
+const MAX_WAIT_SECONDS = 25;
+
+export const k8sRolloutsStatusTool = defineTool({
+  name: 'k8s_rollouts_status',
+  title: 'Rollout status',
+  description:
+    "Whether a Deployment, StatefulSet or DaemonSet finished rolling out, by kubectl's rules (generation, " +
+    'updated/available replicas, progress deadline); can wait up to 25 s. Use after a change.',
+  group: 'k8s',
+  access: 'read',
+  input: z.object({
+    cluster: args.cluster,
+    kind: z.enum(['Deployment', 'StatefulSet', 'DaemonSet']).default('Deployment'),
+    namespace: args.namespace,
+    name: args.name,
+    waitSeconds: z.number().int().min(0).max(MAX_WAIT_SECONDS).default(0),
+  }),
+  output: z.object({ state: z.string(), done: z.boolean(), message: z.string() }).passthrough(),
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+  async handler(input, ctx) {
+    return kubeTool(async () => {
+      const t = target(ctx, input.cluster);
+      const res = await t.client.resolve(input.kind, 'apps/v1');
+      const namespace = input.namespace ?? t.defaultNamespace;
+      const deadline = ctx.deps.clock.now() + input.waitSeconds * 1000;
+      let status = rolloutStatus(await t.client.get(res, input.name, namespace));
+      while (!status.done && status.state !== 'failed' && ctx.deps.clock.now() < deadline) {
+        if (ctx.signal?.aborted) break;
+        await new Promise((r) => setTimeout(r, 500));
+        status = rolloutStatus(await t.client.get(res, input.name, namespace));
+      }
+      if (status.state === 'unknown') throw new ToolError(status.message);
+      const r = status.replicas;
+      const counts = r
+        ? ` (desired ${r.desired}, updated ${r.updated}, ready ${r.ready}, available ${r.available}, total ${r.total})`
+        : '';
+      const text = `${status.state.toUpperCase()}: ${status.message}${counts}${status.state === 'failed' ? '\nConsider k8s_rollouts_undo, and k8s_events_list with type Warning for the cause.' : ''}`;
+      return result(text, { cluster: t.cluster, namespace, name: input.name, ...status });
+    });
+  },
+});
