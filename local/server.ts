@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { toNodeHandler } from '@modelcontextprotocol/node';
 import { clustersFromConfig } from '../shared/adapters/kube/index.ts';
+import { LocalWorkflowEngine } from '../shared/adapters/local/local-workflow-engine.ts';
 import { type Config, ConfigError, isLoopbackHost, loadConfig } from '../shared/config/config.ts';
 import { loadPolicy } from '../shared/config/policy-file.ts';
 import { createLogger, type Logger } from '../shared/logging/logger.ts';
@@ -9,6 +10,7 @@ import { buildDeps } from '../shared/mcp/deps.ts';
 import { createMcpEndpoint, type McpEndpoint } from '../shared/mcp/endpoint.ts';
 import type { Deps } from '../shared/mcp/tool.ts';
 import { allTools } from '../shared/tools/index.ts';
+import { dispatchStep } from '../shared/workflows/index.ts';
 import { openLocalStore } from './store.ts';
 
 export interface LocalServer {
@@ -39,7 +41,19 @@ export async function startLocalServer(
   const policy = loadPolicy(config.policyFile);
   const clusters = clustersFromConfig(config, env);
   const store = await openLocalStore(config, { shareRunning: false });
-  const deps = buildDeps(config, store, log, { clusters, policy });
+  let engine: LocalWorkflowEngine | undefined;
+  const deps = buildDeps(config, store, log, {
+    clusters,
+    policy,
+    workflows: (d) => {
+      engine = new LocalWorkflowEngine({
+        dispatch: (event) => dispatchStep(event, d),
+        log,
+        ...(config.localWorkflowWaitMs ? { waitMs: config.localWorkflowWaitMs } : {}),
+      });
+      return engine;
+    },
+  });
 
   let endpoint: McpEndpoint | undefined;
   const node = toNodeHandler(
@@ -75,6 +89,7 @@ export async function startLocalServer(
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      engine?.stopAll();
       await endpoint?.close();
       await store.close();
     },

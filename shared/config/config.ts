@@ -77,6 +77,50 @@ export const EnvSchema = z
     OUTPUT_BUDGET_BYTES: z.coerce.number().int().min(4096).max(1_000_000).default(50_000),
     /** Guardrail policy (YAML); default: the built-in policy (PSS baseline, enforce). */
     POLICY_FILE: z.string().optional(),
+    /** Prometheus for rollout metric gates (http://prometheus:9090). */
+    PROMETHEUS_URL: z.url().optional(),
+    /** Local engine only: every Wait state of the workflows lasts this long instead (tests, demos). */
+    LOCAL_WORKFLOW_WAIT_MS: z.coerce.number().int().min(1).max(600_000).optional(),
+    /** AWS: the rollout state machine (set by the CDK app on the mcp function). */
+    ROLLOUT_STATE_MACHINE_ARN: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:states:/, 'must be a state machine ARN')
+      .optional(),
+    /** AWS: a Secrets Manager secret whose value is a kubeconfig (YAML), read once per cold start. */
+    KUBECONFIG_SECRET_ARN: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:secretsmanager:/, 'must be a secret ARN')
+      .optional(),
+    /** AWS: a Secrets Manager secret whose value is the Slack app's signing secret. */
+    SLACK_SIGNING_SECRET_ARN: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:secretsmanager:/, 'must be a secret ARN')
+      .optional(),
+    /**
+     * JSON object: Slack user id -> the approver's identity on this server ({"U0123ABCD": {"subject": "<token sub
+     * or apikey:<id>>", "name": "Alice"}}). Only these Slack users may approve; the subject keeps the
+     * "never your own change" rule across channels.
+     */
+    SLACK_APPROVERS: z
+      .string()
+      .optional()
+      .transform((s, ctx) => {
+        if (!s) return {};
+        try {
+          return z
+            .record(
+              z.string().regex(/^[UW][A-Z0-9]+$/),
+              z.object({ subject: z.string().min(1), name: z.string().min(1) }),
+            )
+            .parse(JSON.parse(s));
+        } catch {
+          ctx.addIssue({
+            code: 'custom',
+            message: 'must be a JSON object of Slack user id -> {"subject": "...", "name": "..."}',
+          });
+          return z.NEVER;
+        }
+      }),
   })
   .superRefine((env, ctx) => {
     if (env.OAUTH_ISSUER && !env.OAUTH_JWKS_URL) {
@@ -117,6 +161,11 @@ export interface Config {
   kube: { kubeconfig?: string; contexts: string[]; timeoutMs: number; discoveryTtlMs: number };
   outputBudgetBytes: number;
   policyFile?: string;
+  localWorkflowWaitMs?: number;
+  prometheusUrl?: string;
+  rolloutStateMachineArn?: string;
+  kubeconfigSecretArn?: string;
+  slack?: { signingSecretArn?: string; approvers: Record<string, { subject: string; name: string }> };
 }
 
 export class ConfigError extends Error {
@@ -179,6 +228,18 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     outputBudgetBytes: e.OUTPUT_BUDGET_BYTES,
     ...(e.POLICY_FILE ? { policyFile: e.POLICY_FILE } : {}),
+    ...(e.LOCAL_WORKFLOW_WAIT_MS ? { localWorkflowWaitMs: e.LOCAL_WORKFLOW_WAIT_MS } : {}),
+    ...(e.PROMETHEUS_URL ? { prometheusUrl: e.PROMETHEUS_URL } : {}),
+    ...(e.ROLLOUT_STATE_MACHINE_ARN ? { rolloutStateMachineArn: e.ROLLOUT_STATE_MACHINE_ARN } : {}),
+    ...(e.KUBECONFIG_SECRET_ARN ? { kubeconfigSecretArn: e.KUBECONFIG_SECRET_ARN } : {}),
+    ...(e.SLACK_SIGNING_SECRET_ARN || Object.keys(e.SLACK_APPROVERS).length
+      ? {
+          slack: {
+            ...(e.SLACK_SIGNING_SECRET_ARN ? { signingSecretArn: e.SLACK_SIGNING_SECRET_ARN } : {}),
+            approvers: e.SLACK_APPROVERS,
+          },
+        }
+      : {}),
   };
 }
 

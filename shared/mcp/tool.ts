@@ -3,13 +3,17 @@ import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { Config } from '../config/config.ts';
 import type { ApiKeys } from '../domain/api-keys.ts';
+import type { Approvals } from '../domain/approvals.ts';
 import type { AuditTrail } from '../domain/audit.ts';
 import type { Baselines } from '../domain/baselines.ts';
 import type { Policy } from '../domain/guardrails/index.ts';
 import type { Access, Identity } from '../domain/identity.ts';
+import type { Leases, Operations } from '../domain/operations.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { ClusterRegistry } from '../ports/kube.ts';
+import type { MetricsSource } from '../ports/metrics.ts';
 import type { Store } from '../ports/store.ts';
+import type { WorkflowEngine } from '../ports/workflow.ts';
 
 /** Everything a tool may use, passed in explicitly; hosts differ only in how they build it. */
 export interface Deps {
@@ -24,6 +28,12 @@ export interface Deps {
   /** Guardrail policy every write passes. */
   policy: Policy;
   baselines: Baselines;
+  operations: Operations;
+  leases: Leases;
+  approvals: Approvals;
+  /** Runs long operations (rollouts) as state machines. */
+  workflows: WorkflowEngine;
+  metrics: MetricsSource;
 }
 
 export interface ToolContext {
@@ -58,6 +68,12 @@ export interface ToolDefinition<I extends ZodObj = ZodObj, O extends ZodObj = Zo
   input: I;
   output?: O;
   annotations: ToolAnnotations;
+  /**
+   * Set on tools that start a long operation: the handler answers at once with
+   * structuredContent.operationId, and the task layer (shared/mcp/tasks.ts) turns that answer into an
+   * MCP task for clients that support tasks.
+   */
+  taskSupport?: 'optional';
   handler(input: z.infer<I>, ctx: ToolContext): Promise<CallToolResult>;
   /**
    * Redacts what generic redaction cannot see before the arguments are audited (a Secret inside a

@@ -2,6 +2,11 @@ import type { AnyTool } from '../mcp/tool.ts';
 import { adminConfigGetTool } from './core/admin-config-get.tool.ts';
 import { auditEventsListTool } from './core/audit-events-list.tool.ts';
 import { serverInfoTool } from './core/server-info.tool.ts';
+import { deliveryRolloutsAbortTool } from './delivery/rollouts-abort.tool.ts';
+import { deliveryRolloutsGetTool } from './delivery/rollouts-get.tool.ts';
+import { deliveryRolloutsPlanTool } from './delivery/rollouts-plan.tool.ts';
+import { deliveryRolloutsPromoteTool } from './delivery/rollouts-promote.tool.ts';
+import { deliveryRolloutsStartTool } from './delivery/rollouts-start.tool.ts';
 import { k8sApiResourcesListTool } from './k8s/api-resources-list.tool.ts';
 import { k8sClustersListTool } from './k8s/clusters-list.tool.ts';
 import { k8sEventsListTool } from './k8s/events-list.tool.ts';
@@ -18,6 +23,11 @@ import { k8sRolloutsRestartTool } from './k8s/rollouts-restart.tool.ts';
 import { k8sRolloutsStatusTool } from './k8s/rollouts-status.tool.ts';
 import { k8sRolloutsUndoTool } from './k8s/rollouts-undo.tool.ts';
 import { k8sWorkloadsScaleTool } from './k8s/workloads-scale.tool.ts';
+import { opsApprovalsDecideTool } from './ops/approvals-decide.tool.ts';
+import { opsApprovalsListTool } from './ops/approvals-list.tool.ts';
+import { opsOperationsCancelTool } from './ops/operations-cancel.tool.ts';
+import { opsOperationsGetTool } from './ops/operations-get.tool.ts';
+import { opsOperationsListTool } from './ops/operations-list.tool.ts';
 
 /** Every tool the server offers. The README table and the tool tests read this list. */
 export const allTools: readonly AnyTool[] = [
@@ -40,4 +50,14 @@ export const allTools: readonly AnyTool[] = [
   k8sRolloutsRestartTool,
   k8sRolloutsHistoryTool,
   k8sRolloutsUndoTool,
+  deliveryRolloutsPlanTool,
+  deliveryRolloutsStartTool,
+  deliveryRolloutsGetTool,
+  deliveryRolloutsPromoteTool,
+  deliveryRolloutsAbortTool,
+  opsOperationsListTool,
+  opsOperationsGetTool,
+  opsOperationsCancelTool,
+  opsApprovalsListTool,
+  opsApprovalsDecideTool,
 ];

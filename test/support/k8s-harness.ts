@@ -1,63 +1,102 @@
 import type { Client } from '@modelcontextprotocol/client';
 import { type LocalServer, startLocalServer } from '../../local/server.ts';
 import { type FakeKube, startFakeKube } from './fake-kube/index.ts';
-import { connectClient } from './mcp-client.ts';
+import { freePort } from './local-host.ts';
+import { connectClient, type Era } from './mcp-client.ts';
+import { startTestIssuer, type TestIssuer } from './oauth-issuer.ts';
 
-export interface Harness {
-  kube: FakeKube;
-  server: LocalServer;
+export interface Caller {
   client: Client;
-  /** Every tool response text and structured content seen, for searching leaked secrets. */
-  transcript: string[];
   call(
     name: string,
     args?: Record<string, unknown>,
   ): Promise<{ isError: boolean; text: string; data: Record<string, unknown> }>;
   ok<T = Record<string, unknown>>(name: string, args?: Record<string, unknown>): Promise<T & { _text: string }>;
+}
+
+export interface Harness extends Caller {
+  kube: FakeKube;
+  server: LocalServer;
+  issuer?: TestIssuer;
+  /** Every tool response text and structured content seen, for searching leaked secrets. */
+  transcript: string[];
+  /** With `auth: true`: a client for another user, e.g. as('bob', 'cloudops:approve'). */
+  as(subject: string, scope: string, era?: Era): Promise<Caller>;
   close(): Promise<void>;
 }
 
 /** SDK v2 client -> local host (in-process HTTP) -> fake Kubernetes API server. */
 export async function startHarness(
   env: Record<string, string> = {},
-  kubeOpts: { readyDelayMs?: number } = {},
+  opts: { readyDelayMs?: number; auth?: boolean } = {},
 ): Promise<Harness> {
-  const kube = await startFakeKube({ readyDelayMs: kubeOpts.readyDelayMs ?? 100 });
+  const kube = await startFakeKube({ readyDelayMs: opts.readyDelayMs ?? 100 });
+  let issuer: TestIssuer | undefined;
+  const authEnv: Record<string, string> = {};
+  if (opts.auth) {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}/mcp`;
+    issuer = await startTestIssuer(url);
+    Object.assign(authEnv, {
+      PORT: String(port),
+      PUBLIC_URL: url,
+      OAUTH_ISSUER: issuer.issuer,
+      OAUTH_JWKS_URL: issuer.jwksUrl,
+    });
+  }
   const server = await startLocalServer({
     PORT: '0',
     STORE: 'memory',
     LOG_LEVEL: 'silent',
     KUBECONFIG: kube.kubeconfigPath,
     K8S_TIMEOUT_MS: '3000',
+    ...authEnv,
     ...env,
   });
-  const client = await connectClient(server.url, 'modern');
   const transcript: string[] = [];
-  const call: Harness['call'] = async (name, args = {}) => {
-    const r = (await client.callTool({ name, arguments: args })) as {
-      isError?: boolean;
-      content?: Array<{ type: string; text?: string }>;
-      structuredContent?: Record<string, unknown>;
+  const clients: Client[] = [];
+  const caller = async (headers: Record<string, string>, era: Era = 'modern'): Promise<Caller> => {
+    const client = await connectClient(server.url, era, headers);
+    clients.push(client);
+    const call: Caller['call'] = async (name, args = {}) => {
+      const r = (await client.callTool({ name, arguments: args })) as {
+        isError?: boolean;
+        content?: Array<{ type: string; text?: string }>;
+        structuredContent?: Record<string, unknown>;
+      };
+      const text = (r.content ?? []).map((c) => c.text ?? '').join('\n');
+      transcript.push(text, JSON.stringify(r.structuredContent ?? {}));
+      return { isError: r.isError === true, text, data: r.structuredContent ?? {} };
     };
-    const text = (r.content ?? []).map((c) => c.text ?? '').join('\n');
-    transcript.push(text, JSON.stringify(r.structuredContent ?? {}));
-    return { isError: r.isError === true, text, data: r.structuredContent ?? {} };
+    return {
+      client,
+      call,
+      async ok(name, args = {}) {
+        const r = await call(name, args);
+        if (r.isError) throw new Error(`${name} failed: ${r.text}`);
+        return { ...r.data, _text: r.text } as never;
+      },
+    };
   };
+  const token = async (subject: string, scope: string) => {
+    if (!issuer) throw new Error('startHarness({ auth: true }) for other users');
+    return { authorization: `Bearer ${await issuer.token({ sub: subject, scope, name: subject })}` };
+  };
+  const main = await caller(issuer ? await token('alice', 'cloudops:write cloudops:read') : {});
   return {
     kube,
     server,
-    client,
+    ...(issuer ? { issuer } : {}),
     transcript,
-    call,
-    async ok(name, args = {}) {
-      const r = await call(name, args);
-      if (r.isError) throw new Error(`${name} failed: ${r.text}`);
-      return { ...r.data, _text: r.text } as never;
+    ...main,
+    async as(subject, scope, era = 'modern') {
+      return caller(await token(subject, scope), era);
     },
     async close() {
-      await client.close().catch(() => {});
+      for (const c of clients) await c.close().catch(() => {});
       await server.close();
       await kube.close();
+      await issuer?.close();
     },
   };
 }

@@ -91,6 +91,7 @@ describe('parsePolicy', () => {
         { rules: ['pss-baseline/host-path'], namespaces: ['monitoring'], reason: 'node-exporter reads /proc and /sys' },
       ],
       clusters: { prod: { readOnly: true } },
+      approvals: { rolloutNamespaces: ['prod*'], rolloutClusters: [], ttlSeconds: 3600 },
     });
   });
 

@@ -51,6 +51,17 @@ export interface Policy {
   rules: Partial<Record<RuleId, RuleSetting>>;
   exemptions: Exemption[];
   clusters: Record<string, ClusterOverride>;
+  approvals: ApprovalPolicy;
+}
+
+/** Which long operations wait for a human approver (never the requester) before changing anything. */
+export interface ApprovalPolicy {
+  /** Rollouts into a namespace matching one of these globs need approval (default `prod*`). */
+  rolloutNamespaces: string[];
+  /** Rollouts on these clusters (globs) always need approval. */
+  rolloutClusters: string[];
+  /** How long a request for approval stays open. */
+  ttlSeconds: number;
 }
 
 /** The settings that apply to one cluster after its override is merged over the top level. */
@@ -88,6 +99,7 @@ export function defaultPolicy(): Policy {
     rules: {},
     exemptions: [],
     clusters: {},
+    approvals: { rolloutNamespaces: ['prod*'], rolloutClusters: [], ttlSeconds: 3600 },
   };
 }
 
@@ -174,6 +186,19 @@ export const PolicySchema = z
     rules: RulesSchema.default(() => ({})),
     exemptions: z.array(ExemptionSchema).default(() => []),
     clusters: z.record(z.string().min(1), ClusterSchema).default(() => ({})),
+    approvals: z
+      .object({
+        rolloutNamespaces: Globs.default(() => ['prod*']),
+        rolloutClusters: z.array(z.string().min(1)).default(() => []),
+        ttlSeconds: z
+          .number()
+          .int()
+          .min(60)
+          .max(7 * 86_400)
+          .default(3600),
+      })
+      .strict()
+      .default(() => ({ rolloutNamespaces: ['prod*'], rolloutClusters: [], ttlSeconds: 3600 })),
   })
   .strict();
 
@@ -198,6 +223,9 @@ export const PolicySchema = z
  *     reason: node-exporter reads /proc and /sys
  * clusters:
  *   prod: { readOnly: true }
+ * approvals:
+ *   rolloutNamespaces: ['prod*', payments]
+ *   ttlSeconds: 3600
  * ```
  */
 export function parsePolicy(yamlText: string): Policy {

@@ -18,7 +18,7 @@ export const k8sPodsLogsTool = defineTool({
     name: args.name.describe('Pod name'),
     container: z.string().optional(),
     tailLines: z.number().int().min(1).max(5000).default(100),
-    sinceSeconds: z.number().int().min(1).optional(),
+    sinceSeconds: z.number().int().min(1).max(31536000).optional(),
     previous: z.boolean().optional(),
   }),
   output: z.object({ pod: z.string(), lines: z.number(), truncated: z.boolean() }).passthrough(),

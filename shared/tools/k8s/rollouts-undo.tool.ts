@@ -17,7 +17,7 @@ export const k8sRolloutsUndoTool = defineTool({
     cluster: args.cluster,
     namespace: args.namespace,
     name: args.name,
-    toRevision: z.number().int().min(1).optional(),
+    toRevision: z.number().int().min(1).max(1000000).optional(),
     dryRun: args.dryRun,
   }),
   output: z.object({ toRevision: z.number(), dryRun: z.boolean() }).passthrough(),

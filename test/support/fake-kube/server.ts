@@ -28,6 +28,8 @@ export interface FailureRule {
   method?: string;
   /** Tested against the request path without the query string. */
   pathPattern?: RegExp;
+  /** Tested against the query string (without `?`), e.g. to spare dry runs: /^(?!.*dryRun)/. */
+  queryPattern?: RegExp;
   status?: number;
   /** How many matching requests the rule affects (default 1; Infinity allowed). */
   times?: number;
@@ -113,9 +115,12 @@ export class ApiServer {
     this.failures = [];
   }
 
-  private takeFailure(method: string, path: string): FailureRule | undefined {
+  private takeFailure(method: string, path: string, query: string): FailureRule | undefined {
     const rule = this.failures.find(
-      (f) => (!f.method || f.method.toUpperCase() === method) && (!f.pathPattern || f.pathPattern.test(path)),
+      (f) =>
+        (!f.method || f.method.toUpperCase() === method) &&
+        (!f.pathPattern || f.pathPattern.test(path)) &&
+        (!f.queryPattern || f.queryPattern.test(query)),
     );
     if (!rule) return undefined;
     rule.remaining--;
@@ -170,7 +175,7 @@ export class ApiServer {
     };
 
     try {
-      const injected = this.takeFailure(method, url.pathname);
+      const injected = this.takeFailure(method, url.pathname, url.search.replace(/^\?/, ''));
       if (injected?.delayMs) await this.delay(injected.delayMs, res);
       if (res.destroyed) {
         record(0);

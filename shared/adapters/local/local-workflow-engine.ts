@@ -1,0 +1,148 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { StateMachine } from 'aws-local-stepfunctions';
+import type { Logger } from 'pino';
+import type { ExecutionInfo, FlowName, WorkflowEngine } from '../../ports/workflow.ts';
+import type { StepEvent } from '../../workflows/steps.ts';
+
+type Definition = { States: Record<string, { Type: string; Resource?: string }> } & Record<string, unknown>;
+
+/** The placeholder every Task's Resource holds; CDK substitutes the workflow-step Lambda's ARN. */
+// biome-ignore lint/suspicious/noTemplateCurlyInString: a CDK DefinitionSubstitutions placeholder, not a template literal.
+export const STEP_FUNCTION_PLACEHOLDER = '${WorkflowStepFunctionArn}';
+
+/**
+ * A flow's ASL, with the step function's ARN substituted. Locally every Task is overridden to call
+ * the dispatcher in-process, so the ARN only has to be well-formed.
+ */
+export function loadDefinition(
+  flow: FlowName,
+  stepFunctionArn = 'arn:aws:lambda:us-east-1:000000000000:function:workflow-step',
+): Definition {
+  const path = join(import.meta.dirname, '..', '..', 'workflows', `${flow}.asl.json`);
+  return JSON.parse(readFileSync(path, 'utf8').replaceAll(STEP_FUNCTION_PLACEHOLDER, stepFunctionArn)) as Definition;
+}
+
+/** The states of one type in a definition, including those inside Parallel/Map branches. */
+export function statesOfType(def: { States: Record<string, unknown> }, type: string): string[] {
+  const out: string[] = [];
+  for (const [name, raw] of Object.entries(def.States)) {
+    const s = raw as {
+      Type: string;
+      Branches?: Array<{ States: Record<string, unknown> }>;
+      ItemProcessor?: { States: Record<string, unknown> };
+      Iterator?: { States: Record<string, unknown> };
+    };
+    if (s.Type === type) out.push(name);
+    for (const b of s.Branches ?? []) out.push(...statesOfType(b, type));
+    const inner = s.ItemProcessor ?? s.Iterator;
+    if (inner) out.push(...statesOfType(inner, type));
+  }
+  return out;
+}
+
+export const taskStates = (def: { States: Record<string, unknown> }) => statesOfType(def, 'Task');
+
+interface Running {
+  status: ExecutionInfo['status'];
+  output?: unknown;
+  error?: string;
+  abort: () => void;
+}
+
+/**
+ * Runs the ASL state machines in this process with aws-local-stepfunctions: every Task state calls
+ * the step dispatcher directly (the same handlers the workflow-step Lambda runs). Executions live
+ * in memory; their progress lives in the Store like on AWS.
+ */
+export class LocalWorkflowEngine implements WorkflowEngine {
+  readonly kind = 'local';
+  private readonly executions = new Map<string, Running>();
+  private readonly machines = new Map<FlowName, { machine: StateMachine; tasks: string[]; waits: string[] }>();
+  private readonly dispatch: (event: StepEvent) => Promise<Record<string, unknown>>;
+  private readonly waitMs: number | undefined;
+  private readonly log: Logger;
+
+  constructor(opts: {
+    dispatch: (event: StepEvent) => Promise<Record<string, unknown>>;
+    log: Logger;
+    /** Every Wait state and Retry interval lasts this long instead (tests and demos). */
+    waitMs?: number;
+  }) {
+    this.dispatch = opts.dispatch;
+    this.log = opts.log;
+    this.waitMs = opts.waitMs;
+  }
+
+  private machine(flow: FlowName): { machine: StateMachine; tasks: string[]; waits: string[] } {
+    let m = this.machines.get(flow);
+    if (!m) {
+      const def = loadDefinition(flow);
+      m = {
+        machine: new StateMachine(def as never, { validationOptions: { checkArn: false } }),
+        tasks: taskStates(def),
+        waits: statesOfType(def, 'Wait'),
+      };
+      this.machines.set(flow, m);
+    }
+    return m;
+  }
+
+  async start(
+    flow: FlowName,
+    name: string,
+    input: Record<string, unknown>,
+  ): Promise<{ executionId: string; alreadyStarted: boolean }> {
+    const executionId = `local:${flow}:${name}`;
+    if (this.executions.has(executionId)) return { executionId, alreadyStarted: true };
+    const { machine, tasks, waits } = this.machine(flow);
+    const handlers = Object.fromEntries(tasks.map((t) => [t, (event: unknown) => this.dispatch(event as StepEvent)]));
+    const waitTimeOverrides =
+      this.waitMs === undefined ? {} : Object.fromEntries(waits.map((w) => [w, this.waitMs as number]));
+    const retryIntervalOverrides =
+      this.waitMs === undefined ? {} : Object.fromEntries(tasks.map((t) => [t, this.waitMs as number]));
+    const execution = machine.run(input as never, {
+      overrides: { taskResourceLocalHandlers: handlers as never, waitTimeOverrides, retryIntervalOverrides },
+      noThrowOnAbort: true,
+    });
+    const running: Running = { status: 'RUNNING', abort: () => execution.abort() };
+    this.executions.set(executionId, running);
+    execution.result.then(
+      (output) => {
+        if (running.status === 'RUNNING') {
+          running.status = 'SUCCEEDED';
+          running.output = output;
+        }
+      },
+      (err: Error) => {
+        running.status = 'FAILED';
+        running.error = `${err.name}: ${err.message}`;
+        this.log.error({ executionId, err: running.error }, 'workflow execution failed');
+      },
+    );
+    return { executionId, alreadyStarted: false };
+  }
+
+  async describe(executionId: string): Promise<ExecutionInfo | undefined> {
+    const r = this.executions.get(executionId);
+    if (!r) return undefined;
+    return {
+      status: r.status,
+      ...(r.output !== undefined ? { output: r.output } : {}),
+      ...(r.error ? { error: r.error } : {}),
+    };
+  }
+
+  async stop(executionId: string, reason: string): Promise<void> {
+    const r = this.executions.get(executionId);
+    if (r?.status !== 'RUNNING') return;
+    r.status = 'ABORTED';
+    r.error = reason;
+    r.abort();
+  }
+
+  /** Stops every running execution (host shutdown). */
+  stopAll(): void {
+    for (const [id, r] of this.executions) if (r.status === 'RUNNING') void this.stop(id, 'host shutting down');
+  }
+}

@@ -1,0 +1,209 @@
+import { randomUUID } from 'node:crypto';
+import type { Clock } from '../ports/clock.ts';
+import type { Store } from '../ports/store.ts';
+import { ConditionFailedError } from '../ports/store.ts';
+
+/** MCP task statuses; an operation's status is its task's status. */
+export type OperationStatus = 'working' | 'input_required' | 'completed' | 'failed' | 'cancelled';
+export const TERMINAL: readonly OperationStatus[] = ['completed', 'failed', 'cancelled'];
+
+export interface OperationStep {
+  name: string;
+  status: 'pending' | 'running' | 'done' | 'failed' | 'skipped';
+  startedAt?: string;
+  endedAt?: string;
+  detail?: string;
+  /** Gate measurements and other numbers behind the step's verdict. */
+  measurements?: Record<string, unknown>;
+}
+
+export interface Operation {
+  id: string;
+  kind: 'rollout';
+  target: { cluster: string; namespace: string; kind: string; name: string };
+  requester: { subject: string; name: string };
+  status: OperationStatus;
+  statusMessage: string;
+  /** The validated request that started it (tool input), never containing secrets. */
+  input: Record<string, unknown>;
+  /** SHA-256 of the exact change; approvals are bound to it. */
+  changeHash: string;
+  steps: OperationStep[];
+  progress: {
+    currentStep?: string;
+    /** Index into plan.steps of the step being applied or gated. */
+    stepIndex?: number;
+    stepStartedAt?: string;
+    /** Why the operation waits for a human: after a step (pause) or on an inconclusive gate. */
+    pausedFor?: 'step' | 'gate';
+    weight?: number;
+    gate?: Record<string, unknown>;
+    nextActions: string[];
+  };
+  result?: Record<string, unknown>;
+  /** Requests from tools to the running workflow (abort, promote), read by its polling steps. */
+  requests: { abort?: { by: string; at: string; reason?: string }; promote?: { by: string; at: string; step: number } };
+  approval?: { required: boolean; reason?: string };
+  /** What the workflow needs to roll back (previous template, replicas, Service selector). */
+  snapshot?: Record<string, unknown>;
+  /** The steps the workflow will take, fixed at start. */
+  plan?: Record<string, unknown>;
+  /** The lease this operation holds on its target, released when it ends. */
+  lease?: string;
+  execution?: { engine: string; id: string };
+  createdAt: string;
+  updatedAt: string;
+  /** How long the record (and its task) is kept after creation. */
+  ttlSeconds: number;
+  pollIntervalMs: number;
+}
+
+export class OperationNotFoundError extends Error {
+  override name = 'OperationNotFoundError';
+}
+
+const opKey = (id: string) => ({ pk: `op#${id}`, sk: 'op' });
+
+/**
+ * Operations in the Store: created durably (conditional put) before any tool answers, updated by
+ * compare-and-set so concurrent steps and tools never lose each other's writes, and indexed by
+ * requester and globally for listing. Records expire after their TTL.
+ */
+export class Operations {
+  private readonly store: Store;
+  private readonly clock: Clock;
+
+  constructor(store: Store, clock: Clock) {
+    this.store = store;
+    this.clock = clock;
+  }
+
+  newId(): string {
+    return `op-${randomUUID()}`;
+  }
+
+  async create(op: Omit<Operation, 'createdAt' | 'updatedAt'>): Promise<Operation> {
+    const now = new Date(this.clock.now()).toISOString();
+    const full: Operation = { ...op, createdAt: now, updatedAt: now };
+    const expiresAt = Math.floor(this.clock.now() / 1000) + op.ttlSeconds;
+    await this.store.put({ ...opKey(op.id), data: { ...full }, expiresAt }, { ifAbsent: true });
+    const index = { id: op.id, kind: op.kind, requester: op.requester.subject };
+    await this.store.put({ pk: `opsby#${op.requester.subject}`, sk: `${now}#${op.id}`, data: index, expiresAt });
+    await this.store.put({ pk: 'ops', sk: `${now}#${op.id}`, data: index, expiresAt });
+    return full;
+  }
+
+  async get(id: string): Promise<Operation | undefined> {
+    return (await this.store.get(opKey(id).pk, 'op'))?.data as unknown as Operation | undefined;
+  }
+
+  async require(id: string): Promise<Operation> {
+    const op = await this.get(id);
+    if (!op) throw new OperationNotFoundError(`no operation ${id} (it may have expired)`);
+    return op;
+  }
+
+  /** Read-modify-write with compare-and-set; `mutate` may run more than once under contention. */
+  async update(id: string, mutate: (op: Operation) => undefined | 'skip'): Promise<Operation> {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const item = await this.store.get(opKey(id).pk, 'op');
+      if (!item) throw new OperationNotFoundError(`no operation ${id} (it may have expired)`);
+      const op = structuredClone(item.data) as unknown as Operation;
+      if (mutate(op) === 'skip') return op;
+      op.updatedAt = new Date(this.clock.now()).toISOString();
+      try {
+        await this.store.put(
+          { ...opKey(id), data: { ...op }, ...(item.expiresAt !== undefined ? { expiresAt: item.expiresAt } : {}) },
+          { ifVersion: item.version },
+        );
+        return op;
+      } catch (err) {
+        if (!(err instanceof ConditionFailedError)) throw err;
+      }
+    }
+    throw new Error(`operation ${id} kept changing; update abandoned`);
+  }
+
+  /** Newest first; `subject` limits to one requester. */
+  async list(opts: {
+    subject?: string;
+    limit: number;
+    cursor?: string;
+  }): Promise<{ items: Operation[]; cursor?: string }> {
+    const page = await this.store.query({
+      pk: opts.subject ? `opsby#${opts.subject}` : 'ops',
+      descending: true,
+      limit: opts.limit,
+      ...(opts.cursor ? { after: opts.cursor } : {}),
+    });
+    const ops = await Promise.all(page.items.map((i) => this.get(String(i.data.id))));
+    return {
+      items: ops.filter((o): o is Operation => o !== undefined),
+      ...(page.lastKey ? { cursor: page.lastKey } : {}),
+    };
+  }
+}
+
+/**
+ * One running operation per target (cluster/namespace/kind/name): a lease taken with a
+ * conditional write. An expired lease (a crashed host) counts as free.
+ */
+export class Leases {
+  private readonly store: Store;
+  private readonly clock: Clock;
+
+  constructor(store: Store, clock: Clock) {
+    this.store = store;
+    this.clock = clock;
+  }
+
+  static key(t: { cluster: string; namespace: string; kind: string; name: string }): string {
+    return `${t.cluster}/${t.namespace}/${t.kind}/${t.name}`;
+  }
+
+  /** Takes the lease for `holder`, or returns the current holder's id. */
+  async acquire(
+    target: string,
+    holder: string,
+    ttlSeconds: number,
+  ): Promise<{ ok: true } | { ok: false; holder: string }> {
+    const expiresAt = Math.floor(this.clock.now() / 1000) + ttlSeconds;
+    try {
+      await this.store.put({ pk: `lease#${target}`, sk: 'lease', data: { holder }, expiresAt }, { ifAbsent: true });
+      return { ok: true };
+    } catch (err) {
+      if (!(err instanceof ConditionFailedError)) throw err;
+      const current = await this.store.get(`lease#${target}`, 'lease');
+      if (current?.data.holder === holder) return { ok: true };
+      return { ok: false, holder: String(current?.data.holder ?? 'unknown') };
+    }
+  }
+
+  async renew(target: string, holder: string, ttlSeconds: number): Promise<boolean> {
+    const current = await this.store.get(`lease#${target}`, 'lease');
+    if (current?.data.holder !== holder) return false;
+    const expiresAt = Math.floor(this.clock.now() / 1000) + ttlSeconds;
+    try {
+      await this.store.put(
+        { pk: `lease#${target}`, sk: 'lease', data: { holder }, expiresAt },
+        { ifVersion: current.version },
+      );
+      return true;
+    } catch (err) {
+      if (err instanceof ConditionFailedError) return false;
+      throw err;
+    }
+  }
+
+  async release(target: string, holder: string): Promise<void> {
+    const current = await this.store.get(`lease#${target}`, 'lease');
+    if (current?.data.holder !== holder) return;
+    await this.store.delete(`lease#${target}`, 'lease', { ifVersion: current.version }).catch((err) => {
+      if (!(err instanceof ConditionFailedError)) throw err;
+    });
+  }
+}
+
+export function isTerminal(status: OperationStatus): boolean {
+  return TERMINAL.includes(status);
+}

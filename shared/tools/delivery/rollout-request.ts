@@ -1,0 +1,188 @@
+import { z } from 'zod';
+import { evaluateWrite, firstMatch, formatVerdict, type Verdict } from '../../domain/guardrails/index.ts';
+import { buildPlan, changeHash, type Gates, type Strategy } from '../../domain/rollout-plan.ts';
+import type { ToolContext } from '../../mcp/tool.ts';
+import type { KubeObject } from '../../ports/kube.ts';
+import type { RolloutOpPlan } from '../../workflows/rollout-steps.ts';
+import { args, parseManifests, type Target, ToolError, target } from '../k8s/common.ts';
+
+// Defaults (interval 60 s, count 3, failureLimit 0) are applied in code: schema defaults cost tools/list bytes.
+const metric = z.object({
+  name: z.string(),
+  query: z.string().describe('PromQL, one number'),
+  op: z.enum(['<', '<=', '>', '>=']),
+  threshold: z.number(),
+  intervalSeconds: z.number().int().min(5).max(3600).optional(),
+  count: z.number().int().min(1).max(100).optional(),
+  failureLimit: z.number().int().min(0).max(100).optional(),
+});
+
+/** The arguments every rollout tool shares (plan and start take the same request). */
+export const rolloutInput = {
+  cluster: args.cluster,
+  namespace: args.namespace,
+  name: args.name.describe('The Deployment'),
+  image: z.string().optional().describe('New image; or give manifest'),
+  container: z.string().optional().describe('Default: the first'),
+  manifest: z.string().optional().describe('The complete new Deployment'),
+  strategy: z.enum(['rolling', 'blueGreen', 'canary']).default('rolling'),
+  service: z.string().optional().describe('blueGreen: the Service to switch'),
+  steps: z.array(z.number().int().min(1).max(100)).max(10).optional().describe('canary weights, e.g. [10, 50, 100]'),
+  pauseAfter: z.array(z.number().int().min(1).max(100)).optional().describe('canary: weights to pause after'),
+  gates: z
+    .object({
+      maxRestarts: z.number().int().min(0).max(100).optional(),
+      progressDeadlineSeconds: z.number().int().min(10).max(7200).optional(),
+      metrics: z.array(metric).max(5).optional(),
+    })
+    .optional(),
+};
+
+const RolloutInput = z.object(rolloutInput);
+export type RolloutInput = z.infer<typeof RolloutInput>;
+
+export interface PreparedRollout {
+  t: Target;
+  namespace: string;
+  live: KubeObject;
+  plan: RolloutOpPlan;
+  verdict: Verdict;
+  changeHash: string;
+  approvalRequired: boolean;
+  approvalReason?: string;
+  summary: string;
+}
+
+type Obj = Record<string, unknown>;
+const rec = (v: unknown): Obj => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
+
+/**
+ * Works out a rollout without changing anything: the new template, guardrail verdict, server-side
+ * dry run, plan, change hash and whether it needs approval. Shared by plan and start, so what a
+ * plan shows is exactly what start does.
+ */
+export async function prepareRollout(ctx: ToolContext, input: RolloutInput): Promise<PreparedRollout> {
+  const t = target(ctx, input.cluster);
+  const namespace = input.namespace ?? t.defaultNamespace;
+  if (!input.image === !input.manifest) throw new ToolError('give either image (with optional container) or manifest');
+  if (input.strategy === 'blueGreen' && !input.service)
+    throw new ToolError('a blueGreen rollout needs `service`: the Service whose traffic moves');
+  if (input.strategy !== 'canary' && (input.steps || input.pauseAfter))
+    throw new ToolError('`steps` and `pauseAfter` apply to canary rollouts only');
+  for (const w of input.pauseAfter ?? []) {
+    if (!(input.steps ?? [10, 50, 100]).includes(w)) throw new ToolError(`pauseAfter ${w} is not one of the steps`);
+  }
+  const deployments = await t.client.resolve('Deployment', 'apps/v1');
+  const live = await t.client.get(deployments, input.name, namespace);
+  const liveTemplate = rec(rec(live.spec).template);
+
+  let template: Obj;
+  if (input.image) {
+    template = structuredClone(liveTemplate);
+    const containers = (rec(template.spec).containers as Obj[] | undefined) ?? [];
+    const target = input.container ? containers.find((c) => c.name === input.container) : containers[0];
+    if (!target) {
+      throw new ToolError(
+        `container "${input.container}" not in deployment ${input.name}; containers: ${containers.map((c) => c.name).join(', ')}`,
+      );
+    }
+    if (target.image === input.image) throw new ToolError(`${input.name} already runs ${input.image}`);
+    target.image = input.image;
+  } else {
+    const [doc, ...more] = parseManifests(input.manifest as string);
+    if (more.length || doc?.kind !== 'Deployment') throw new ToolError('manifest must be one Deployment');
+    if (doc.metadata?.name !== input.name || (doc.metadata?.namespace && doc.metadata.namespace !== namespace)) {
+      throw new ToolError(
+        `manifest is for ${doc.metadata?.namespace ?? namespace}/${doc.metadata?.name}, not ${namespace}/${input.name}`,
+      );
+    }
+    template = rec(rec(doc.spec).template);
+    const liveLabels = rec(rec(liveTemplate.metadata).labels);
+    const newLabels = rec(rec(template.metadata).labels);
+    const selector = rec(rec(rec(live.spec).selector).matchLabels);
+    for (const [key, value] of Object.entries(selector)) {
+      if (newLabels[key] !== value)
+        throw new ToolError(
+          `the new template must keep the selector label ${key}=${String(value)} (live: ${String(liveLabels[key])})`,
+        );
+    }
+  }
+  const desired: KubeObject = { ...live, spec: { ...rec(live.spec), template } };
+
+  const verdict = evaluateWrite(
+    {
+      verb: 'apply',
+      cluster: t.cluster,
+      kind: 'Deployment',
+      apiVersion: 'apps/v1',
+      namespace,
+      name: input.name,
+      object: desired,
+    },
+    ctx.deps.policy,
+  );
+  if (verdict.allowed) {
+    // The API server validates the new template now, not minutes into the rollout.
+    await t.client.patch(
+      deployments,
+      input.name,
+      namespace,
+      [{ op: 'replace', path: '/spec/template', value: template }],
+      'json',
+      { dryRun: true },
+    );
+  }
+  if (input.strategy === 'blueGreen') {
+    const services = await t.client.resolve('Service', 'v1');
+    const svc = await t.client.get(services, input.service as string, namespace);
+    const selector = rec(rec(svc.spec).selector);
+    const podLabels = rec(rec(liveTemplate.metadata).labels);
+    if (!Object.keys(selector).length || Object.entries(selector).some(([key, v]) => podLabels[key] !== v)) {
+      throw new ToolError(`Service ${input.service} does not select the pods of deployment ${input.name}`);
+    }
+  }
+  const strategy = input.strategy as Strategy;
+  const pauses = new Set(input.pauseAfter ?? []);
+  const steps = input.steps?.map((weight) => ({ weight, pause: pauses.has(weight) }));
+  const metrics = (input.gates?.metrics ?? []).map((m) => ({ intervalSeconds: 60, count: 3, failureLimit: 0, ...m }));
+  const gates: Partial<Gates> = { ...input.gates, metrics } as Partial<Gates>;
+  const plan: RolloutOpPlan = {
+    ...buildPlan({ strategy, ...(steps ? { steps } : {}), gates }),
+    template,
+    ...(input.service ? { service: input.service } : {}),
+  };
+  const hash = changeHash({
+    cluster: t.cluster,
+    namespace,
+    name: input.name,
+    template,
+    strategy,
+    steps: plan.steps,
+    service: input.service ?? null,
+    gates: plan.gates,
+  });
+  const approvals = ctx.deps.policy.approvals;
+  const nsRule = firstMatch(namespace, approvals.rolloutNamespaces);
+  const clusterRule = firstMatch(t.cluster, approvals.rolloutClusters);
+  const approvalReason = nsRule
+    ? `rollouts to namespaces matching ${nsRule} need approval`
+    : clusterRule
+      ? `rollouts on cluster ${t.cluster} need approval`
+      : undefined;
+  const change = input.image ? `image ${input.image}` : 'a new template';
+  return {
+    t,
+    namespace,
+    live,
+    plan,
+    verdict,
+    changeHash: hash,
+    approvalRequired: approvalReason !== undefined,
+    ...(approvalReason ? { approvalReason } : {}),
+    summary: `${strategy} rollout of ${change} to deployment ${namespace}/${input.name} on ${t.cluster} (${plan.steps.map((s) => s.name).join(' → ')})`,
+  };
+}
+
+export function refusalText(p: PreparedRollout): string {
+  return `${formatVerdict(p.verdict)}\nNothing was changed on ${p.t.cluster}.`;
+}

@@ -1,0 +1,34 @@
+import { z } from 'zod';
+import { defineTool, fail } from '../../mcp/tool.ts';
+import { OperationAccessError, visibleOperation } from '../../workflows/control.ts';
+import { describeOperation } from '../../workflows/present.ts';
+import { result } from '../k8s/render.ts';
+
+export const deliveryRolloutsGetTool = defineTool({
+  name: 'delivery_rollouts_get',
+  title: 'Rollout progress',
+  description:
+    'Where a rollout stands: current step and weight, the last health-gate measurements, what it waits for and the ' +
+    'actions allowed next. Use to follow a rollout started with delivery_rollouts_start.',
+  group: 'delivery',
+  access: 'read',
+  input: z.object({ operationId: z.string().min(1) }),
+  output: z.object({ operationId: z.string(), status: z.string() }).passthrough(),
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  async handler(input, ctx) {
+    try {
+      const op = await visibleOperation(ctx.deps, input.operationId, ctx.identity);
+      if (op.kind !== 'rollout') return fail(`${op.id} is not a rollout`);
+      const view = describeOperation(op);
+      const gate = op.progress.gate as { verdict?: string; reason?: string } | undefined;
+      const extra = [
+        op.progress.currentStep ? `Current: ${op.progress.currentStep} (weight ${op.progress.weight ?? 0}%)` : '',
+        gate ? `Last gate: ${gate.verdict} — ${gate.reason}` : '',
+      ].filter(Boolean);
+      return result([view.text, ...extra].join('\n'), view.structured);
+    } catch (err) {
+      if (err instanceof OperationAccessError) return fail(err.message);
+      throw err;
+    }
+  },
+});

@@ -1,0 +1,55 @@
+import { z } from 'zod';
+import { defineTool } from '../../mcp/tool.ts';
+import { kubeTool } from '../k8s/common.ts';
+import { result } from '../k8s/render.ts';
+import { prepareRollout, rolloutInput } from './rollout-request.ts';
+
+export const deliveryRolloutsPlanTool = defineTool({
+  name: 'delivery_rollouts_plan',
+  title: 'Plan a rollout',
+  description:
+    'Preview a progressive rollout without changing anything: strategy, steps, health gates, expected duration, ' +
+    'whether each metric gate can be evaluated, guardrail findings and whether approval is needed.',
+  group: 'delivery',
+  access: 'read',
+  input: z.object(rolloutInput),
+  output: z
+    .object({ strategy: z.string(), steps: z.array(z.object({}).passthrough()), approvalRequired: z.boolean() })
+    .passthrough(),
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+  async handler(input, ctx) {
+    return kubeTool(async () => {
+      const p = await prepareRollout(ctx, input);
+      const metricGates = [];
+      for (const g of p.plan.gates.metrics) {
+        try {
+          const value = await ctx.deps.metrics.query(g.query);
+          metricGates.push({ name: g.name, evaluable: true, currentValue: value });
+        } catch (err) {
+          metricGates.push({ name: g.name, evaluable: false, why: (err as Error).message });
+        }
+      }
+      const findings = p.verdict.findings;
+      const lines = [
+        `${p.verdict.allowed ? 'Plan' : 'REFUSED'}: ${p.summary}`,
+        ...p.plan.steps.map((s, i) => `${i + 1}. ${s.name}${s.pause ? ' (pause for promote)' : ''}`),
+        `Gates: kubectl rollout rules, all new pods Ready, no CrashLoopBackOff/ImagePullBackOff, restarts <= ${p.plan.gates.maxRestarts}, ` +
+          `deadline ${p.plan.gates.progressDeadlineSeconds} s${metricGates.map((m) => `; metric ${m.name}: ${m.evaluable ? 'evaluable' : `NOT evaluable (${m.why})`}`).join('')}`,
+        `Expected about ${p.plan.expectedSeconds} s when every gate passes at once; rollback on failure restores template and traffic.`,
+        p.approvalRequired ? `Needs approval: ${p.approvalReason}.` : 'No approval needed.',
+        ...findings.map((f) => `[${f.mode}] ${f.ruleId} at ${f.path}: ${f.message}`),
+      ];
+      return result(lines.join('\n'), {
+        strategy: p.plan.strategy,
+        steps: p.plan.steps,
+        gates: { ...p.plan.gates, metrics: metricGates },
+        expectedSeconds: p.plan.expectedSeconds,
+        approvalRequired: p.approvalRequired,
+        ...(p.approvalReason ? { approvalReason: p.approvalReason } : {}),
+        allowed: p.verdict.allowed,
+        findings,
+        changeHash: p.changeHash,
+      });
+    });
+  },
+});

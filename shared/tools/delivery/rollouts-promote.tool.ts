@@ -1,0 +1,41 @@
+import { z } from 'zod';
+import { defineTool, fail } from '../../mcp/tool.ts';
+import { canControlOperation, OperationAccessError, visibleOperation } from '../../workflows/control.ts';
+import { describeOperation } from '../../workflows/present.ts';
+import { result } from '../k8s/render.ts';
+
+export const deliveryRolloutsPromoteTool = defineTool({
+  name: 'delivery_rollouts_promote',
+  title: 'Promote a paused rollout',
+  description:
+    'Continue a rollout that paused after a step or on an inconclusive gate. Check delivery_rollouts_get first; ' +
+    'the rollout goes on within one poll interval.',
+  group: 'delivery',
+  access: 'write',
+  input: z.object({ operationId: z.string().min(1) }),
+  output: z.object({ operationId: z.string(), status: z.string() }).passthrough(),
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  async handler(input, ctx) {
+    try {
+      const op = await visibleOperation(ctx.deps, input.operationId, ctx.identity);
+      if (!canControlOperation(op, ctx.identity)) return fail(`only the requester or an admin may promote ${op.id}`);
+      if (op.status !== 'input_required' || !op.progress.pausedFor) {
+        return fail(`${op.id} is not paused (status ${op.status}: ${op.statusMessage}); nothing to promote`);
+      }
+      const updated = await ctx.deps.operations.update(op.id, (o) => {
+        o.requests.promote = {
+          by: ctx.identity.name,
+          at: new Date(ctx.deps.clock.now()).toISOString(),
+          step: o.progress.stepIndex ?? 0,
+        };
+        o.statusMessage = `promote requested by ${ctx.identity.name}`;
+        return undefined;
+      });
+      const view = describeOperation(updated);
+      return result(`Promote requested.\n${view.text}`, view.structured);
+    } catch (err) {
+      if (err instanceof OperationAccessError) return fail(err.message);
+      throw err;
+    }
+  },
+});

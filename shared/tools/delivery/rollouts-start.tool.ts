@@ -1,0 +1,104 @@
+import { z } from 'zod';
+import { Leases } from '../../domain/operations.ts';
+import { defineTool } from '../../mcp/tool.ts';
+import { describeOperation } from '../../workflows/present.ts';
+import { kubeTool } from '../k8s/common.ts';
+import { result } from '../k8s/render.ts';
+import { prepareRollout, refusalText, rolloutInput } from './rollout-request.ts';
+
+const TTL_SECONDS = 7 * 86_400;
+const POLL_MS = 5000;
+
+export const deliveryRolloutsStartTool = defineTool({
+  name: 'delivery_rollouts_start',
+  title: 'Start a rollout',
+  description:
+    'Roll a Deployment to a new image or template progressively (rolling, blueGreen or canary) with health gates ' +
+    'and automatic rollback, as a long operation: answers at once with an operationId (or an MCP task). Risky ' +
+    'targets wait for a human approver. Preview with delivery_rollouts_plan.',
+  group: 'delivery',
+  access: 'write',
+  taskSupport: 'optional',
+  input: z.object({ ...rolloutInput, reason: z.string().max(500).optional().describe('Why, for approvers and audit') }),
+  output: z.object({ operationId: z.string(), status: z.string() }).passthrough(),
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+  async handler(input, ctx) {
+    return kubeTool(async () => {
+      const p = await prepareRollout(ctx, input);
+      if (!p.verdict.allowed) {
+        return result(refusalText(p), { refused: true, findings: p.verdict.findings }, true);
+      }
+      const deps = ctx.deps;
+      const id = deps.operations.newId();
+      const targetRef = { cluster: p.t.cluster, namespace: p.namespace, kind: 'Deployment', name: input.name };
+      const lease = Leases.key(targetRef);
+      const leaseTtl =
+        p.plan.steps.length * p.plan.gates.progressDeadlineSeconds * 2 + deps.policy.approvals.ttlSeconds + 3600;
+      const got = await deps.leases.acquire(lease, id, leaseTtl);
+      if (!got.ok) {
+        return result(
+          `Another operation (${got.holder}) is running on deployment ${p.namespace}/${input.name}; one operation per target at a time. Follow it with ops_operations_get or cancel it.`,
+          { refused: true, runningOperationId: got.holder },
+          true,
+        );
+      }
+      const requester = { subject: ctx.identity.subject, name: ctx.identity.name };
+      const { reason, ...request } = input;
+      let op = await deps.operations.create({
+        id,
+        kind: 'rollout',
+        target: targetRef,
+        requester,
+        status: p.approvalRequired ? 'input_required' : 'working',
+        statusMessage: p.approvalRequired ? `waiting for approval: ${p.approvalReason}` : 'starting',
+        input: { ...request, ...(input.manifest ? { manifest: '(template stored in plan)' } : {}) },
+        changeHash: p.changeHash,
+        steps: p.plan.steps.map((s) => ({ name: s.name, status: 'pending' as const })),
+        progress: {
+          nextActions: p.approvalRequired
+            ? ['ops_approvals_decide (by another person)', 'ops_operations_cancel']
+            : ['delivery_rollouts_get', 'delivery_rollouts_abort'],
+        },
+        requests: {},
+        approval: { required: p.approvalRequired, ...(p.approvalReason ? { reason: p.approvalReason } : {}) },
+        plan: p.plan as unknown as Record<string, unknown>,
+        lease,
+        ttlSeconds: TTL_SECONDS,
+        pollIntervalMs: POLL_MS,
+      });
+      if (p.approvalRequired) {
+        await deps.approvals.request({
+          operationId: id,
+          summary: p.summary,
+          changeHash: p.changeHash,
+          requester,
+          reason: reason ?? '',
+          ttlSeconds: deps.policy.approvals.ttlSeconds,
+        });
+      }
+      try {
+        const started = await deps.workflows.start('rollout', id, { operationId: id });
+        op = await deps.operations.update(id, (o) => {
+          o.execution = { engine: deps.workflows.kind, id: started.executionId };
+          return undefined;
+        });
+      } catch (err) {
+        op = await deps.operations.update(id, (o) => {
+          o.status = 'failed';
+          o.statusMessage = `could not start the workflow: ${(err as Error).message}`;
+          return undefined;
+        });
+        await deps.leases.release(lease, id);
+      }
+      const view = describeOperation(op);
+      return result(
+        `Started ${p.summary}.\n${view.text}\nFollow with delivery_rollouts_get or ops_operations_get (operationId ${id}).`,
+        {
+          ...view.structured,
+          approvalRequired: p.approvalRequired,
+          changeHash: p.changeHash,
+        },
+      );
+    });
+  },
+});

@@ -1,0 +1,47 @@
+import { z } from 'zod';
+import { ApprovalError } from '../../domain/approvals.ts';
+import { defineTool, fail } from '../../mcp/tool.ts';
+import { result } from '../k8s/render.ts';
+
+export const opsApprovalsDecideTool = defineTool({
+  name: 'ops_approvals_decide',
+  title: 'Approve or reject',
+  description:
+    "Approve or reject someone else's pending change, with a reason. Pass the changeHash you reviewed (from " +
+    'ops_approvals_list): a change modified since needs a new review. You cannot decide your own requests.',
+  group: 'ops',
+  access: 'approve',
+  input: z.object({
+    operationId: z.string().min(1),
+    decision: z.enum(['approve', 'reject']),
+    reason: z.string().min(3).max(500),
+    changeHash: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/)
+      .optional(),
+  }),
+  output: z.object({ operationId: z.string(), status: z.string() }).passthrough(),
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+  async handler(input, ctx) {
+    try {
+      const a = await ctx.deps.approvals.decide({
+        operationId: input.operationId,
+        approver: ctx.identity,
+        decision: input.decision,
+        reason: input.reason,
+        ...(input.changeHash ? { changeHash: input.changeHash } : {}),
+      });
+      return result(
+        `${a.status === 'approved' ? 'Approved' : 'Rejected'} ${a.operationId} (${a.summary}). The operation continues within one poll interval.`,
+        {
+          operationId: a.operationId,
+          status: a.status,
+          decidedBy: a.decision?.by.name,
+        },
+      );
+    } catch (err) {
+      if (err instanceof ApprovalError) return fail(err.message);
+      throw err;
+    }
+  },
+});

@@ -1,0 +1,29 @@
+import { z } from 'zod';
+import { defineTool, fail } from '../../mcp/tool.ts';
+import { OperationAccessError, visibleOperation } from '../../workflows/control.ts';
+import { describeOperation } from '../../workflows/present.ts';
+import { result } from '../k8s/render.ts';
+
+export const opsOperationsGetTool = defineTool({
+  name: 'ops_operations_get',
+  title: 'Get an operation',
+  description:
+    'Status (working, input_required, completed, failed, cancelled), steps and result of a long operation. ' +
+    'Clients without MCP task support follow a started operation with this, every pollIntervalMs.',
+  group: 'ops',
+  access: 'read',
+  input: z.object({ operationId: z.string().min(1) }),
+  output: z
+    .object({ operationId: z.string(), status: z.string(), steps: z.array(z.object({}).passthrough()) })
+    .passthrough(),
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  async handler(input, ctx) {
+    try {
+      const view = describeOperation(await visibleOperation(ctx.deps, input.operationId, ctx.identity));
+      return result(view.text, view.structured);
+    } catch (err) {
+      if (err instanceof OperationAccessError) return fail(err.message);
+      throw err;
+    }
+  },
+});

@@ -1,0 +1,48 @@
+import { z } from 'zod';
+import { canAccess } from '../../domain/identity.ts';
+import { defineTool } from '../../mcp/tool.ts';
+import { result, table } from '../k8s/render.ts';
+
+export const opsOperationsListTool = defineTool({
+  name: 'ops_operations_list',
+  title: 'List operations',
+  description:
+    'Long operations (rollouts) newest first with status and target. Operators see their own; approvers and ' +
+    'admins see all. Use to find an operationId or check what is running.',
+  group: 'ops',
+  access: 'read',
+  input: z.object({
+    status: z.enum(['working', 'input_required', 'completed', 'failed', 'cancelled']).optional(),
+    limit: z.number().int().min(1).max(50).default(20),
+    cursor: z.string().optional(),
+  }),
+  output: z
+    .object({ count: z.number(), items: z.array(z.object({}).passthrough()), cursor: z.string().optional() })
+    .passthrough(),
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  async handler(input, ctx) {
+    const all = canAccess(ctx.identity.roles, 'approve') || canAccess(ctx.identity.roles, 'admin');
+    const page = await ctx.deps.operations.list({
+      limit: input.limit,
+      ...(all ? {} : { subject: ctx.identity.subject }),
+      ...(input.cursor ? { cursor: input.cursor } : {}),
+    });
+    const items = page.items
+      .filter((o) => !input.status || o.status === input.status)
+      .map((o) => ({
+        operationId: o.id,
+        kind: o.kind,
+        status: o.status,
+        target: `${o.target.cluster}/${o.target.namespace}/${o.target.name}`,
+        requester: o.requester.name,
+        createdAt: o.createdAt,
+        message: o.statusMessage.slice(0, 160),
+      }));
+    const head = `${items.length} operations${page.cursor ? ' (more: pass cursor)' : ''}`;
+    return result(`${head}\n${table(['operationId', 'status', 'target', 'requester', 'createdAt'], items)}`, {
+      count: items.length,
+      items,
+      ...(page.cursor ? { cursor: page.cursor } : {}),
+    });
+  },
+});

@@ -1,0 +1,644 @@
+import { canonicalJson } from '../domain/k8s/index.ts';
+import type { Operation, OperationStep } from '../domain/operations.ts';
+import { isTerminal, Leases } from '../domain/operations.ts';
+import {
+  compare,
+  evaluateHealth,
+  evaluateMetric,
+  type GateVerdict,
+  type MetricRecord,
+  type PlanStep,
+  type RolloutPlan,
+} from '../domain/rollout-plan.ts';
+import { isOwnedBy } from '../domain/rollouts.ts';
+import type { Deps } from '../mcp/tool.ts';
+import type { KubeClient, KubeObject, ResourceInfo } from '../ports/kube.ts';
+import { KubeApiError } from '../ports/kube.ts';
+import { MetricQueryError } from '../ports/metrics.ts';
+import { registerSteps, TransientStepError } from './steps.ts';
+
+/** What a rollout operation keeps in `op.plan` besides the plan itself. */
+export interface RolloutOpPlan extends RolloutPlan {
+  /** The pod template the rollout moves to. */
+  template: Record<string, unknown>;
+  /** The Service whose selector a blue-green rollout switches. */
+  service?: string;
+}
+
+/** What the workflow needs to put everything back. */
+export interface RolloutSnapshot {
+  template: Record<string, unknown>;
+  replicas: number;
+  selector: Record<string, string>;
+  serviceSelector?: Record<string, string>;
+}
+
+/** Annotation on the pod template that marks which operation's change it carries. */
+export const CHANGE_ANNOTATION = 'cloudops.dev/change';
+export const TRACK_LABEL = 'cloudops.dev/track';
+
+type Obj = Record<string, unknown>;
+const rec = (v: unknown): Obj => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
+
+class AbortRequested extends Error {
+  override name = 'AbortRequested';
+}
+
+/** Kubernetes failures worth a retry become TransientError, which the ASL retries; others go to rollback. */
+async function k<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof KubeApiError && (err.status === 0 || err.status === 429 || err.status >= 500)) {
+      throw new TransientStepError(err.message);
+    }
+    throw err;
+  }
+}
+
+const now = (deps: Deps) => new Date(deps.clock.now()).toISOString();
+
+interface Ctx {
+  deps: Deps;
+  op: Operation;
+  plan: RolloutOpPlan;
+  snapshot: RolloutSnapshot;
+  client: KubeClient;
+  deployments: ResourceInfo;
+  replicaSets: ResourceInfo;
+  pods: ResourceInfo;
+  services: ResourceInfo;
+}
+
+async function context(deps: Deps, operationId: string): Promise<Ctx> {
+  const op = await deps.operations.require(operationId);
+  const client = deps.clusters.client(op.target.cluster);
+  const [deployments, replicaSets, pods, services] = await k(() =>
+    Promise.all([
+      client.resolve('Deployment', 'apps/v1'),
+      client.resolve('ReplicaSet', 'apps/v1'),
+      client.resolve('Pod', 'v1'),
+      client.resolve('Service', 'v1'),
+    ]),
+  );
+  return {
+    deps,
+    op,
+    plan: op.plan as unknown as RolloutOpPlan,
+    snapshot: op.snapshot as unknown as RolloutSnapshot,
+    client,
+    deployments,
+    replicaSets,
+    pods,
+    services,
+  };
+}
+
+const canaryName = (op: Operation) => `${op.target.name}-canary`;
+const greenName = (op: Operation) => `${op.target.name}-green`;
+
+function stepIndex(op: Operation): number {
+  return op.progress.stepIndex ?? 0;
+}
+
+function currentStep(c: Ctx): PlanStep {
+  return c.plan.steps[stepIndex(c.op)] as PlanStep;
+}
+
+async function update(c: Ctx, mutate: (op: Operation) => void): Promise<void> {
+  c.op = await c.deps.operations.update(c.op.id, (o) => {
+    mutate(o);
+    return undefined;
+  });
+}
+
+function setStep(op: Operation, index: number, patch: Partial<OperationStep>): void {
+  const step = op.steps[index];
+  if (step) Object.assign(step, patch);
+}
+
+async function release(deps: Deps, op: Operation): Promise<void> {
+  if (op.lease) await deps.leases.release(op.lease, op.id);
+}
+
+function withChange(template: Obj, change: string): Obj {
+  const t = structuredClone(template);
+  const meta = rec(t.metadata);
+  t.metadata = { ...meta, annotations: { ...rec(meta.annotations), [CHANGE_ANNOTATION]: change } };
+  return t;
+}
+
+/** The ReplicaSet currently serving a Deployment (the one at its revision) and its pod-template-hash. */
+async function currentReplicaSet(c: Ctx, deployment: KubeObject): Promise<{ rs?: KubeObject; hash?: string }> {
+  const ns = c.op.target.namespace;
+  const selector = Object.entries(rec(rec(deployment.spec).selector).matchLabels ?? {})
+    .map(([key, v]) => `${key}=${String(v)}`)
+    .join(',');
+  const list = await k(() =>
+    c.client.list(c.replicaSets, { namespace: ns, limit: 500, ...(selector ? { labelSelector: selector } : {}) }),
+  );
+  const revision = deployment.metadata?.annotations?.['deployment.kubernetes.io/revision'];
+  const rs = list.items.find(
+    (r) => isOwnedBy(r, deployment) && r.metadata?.annotations?.['deployment.kubernetes.io/revision'] === revision,
+  );
+  const hash = rs?.metadata?.labels?.['pod-template-hash'];
+  return { ...(rs ? { rs } : {}), ...(hash ? { hash } : {}) };
+}
+
+async function podsOf(c: Ctx, deployment: KubeObject): Promise<KubeObject[]> {
+  const { hash } = await currentReplicaSet(c, deployment);
+  if (!hash) return [];
+  const labels = {
+    ...(rec(rec(deployment.spec).selector).matchLabels as Record<string, string> | undefined),
+    'pod-template-hash': hash,
+  };
+  const selector = Object.entries(labels)
+    .map(([key, v]) => `${key}=${v}`)
+    .join(',');
+  const list = await k(() =>
+    c.client.list(c.pods, { namespace: c.op.target.namespace, labelSelector: selector, limit: 500 }),
+  );
+  return list.items;
+}
+
+async function getOrUndefined(c: Ctx, res: ResourceInfo, name: string): Promise<KubeObject | undefined> {
+  try {
+    return await k(() => c.client.get(res, name, c.op.target.namespace));
+  } catch (err) {
+    if (err instanceof KubeApiError && err.status === 404) return undefined;
+    throw err;
+  }
+}
+
+async function deleteIfPresent(c: Ctx, res: ResourceInfo, name: string): Promise<void> {
+  try {
+    await k(() => c.client.delete(res, name, c.op.target.namespace, { propagationPolicy: 'Background' }));
+  } catch (err) {
+    if (!(err instanceof KubeApiError && err.status === 404)) throw err;
+  }
+}
+
+/** A second Deployment (canary or green) running the new template beside the original. */
+function sidecarDeployment(c: Ctx, name: string, track: string, replicas: number): KubeObject {
+  const selector = { ...(c.snapshot.selector ?? {}), [TRACK_LABEL]: track };
+  const template = withChange(c.plan.template, c.op.changeHash);
+  const meta = rec(template.metadata);
+  template.metadata = { ...meta, labels: { ...rec(meta.labels), [TRACK_LABEL]: track } };
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: {
+      name,
+      namespace: c.op.target.namespace,
+      labels: { 'app.kubernetes.io/managed-by': 'cloudops-mcp', [TRACK_LABEL]: track },
+      annotations: { 'cloudops.dev/operation': c.op.id },
+    },
+    spec: { replicas, selector: { matchLabels: selector }, template },
+  };
+}
+
+function sameTemplate(a: unknown, b: unknown): boolean {
+  return canonicalJson(a) === canonicalJson(b);
+}
+
+async function setTemplate(c: Ctx, template: Obj, replicas?: number): Promise<void> {
+  const ops: Array<Record<string, unknown>> = [{ op: 'replace', path: '/spec/template', value: template }];
+  if (replicas !== undefined) ops.push({ op: 'replace', path: '/spec/replicas', value: replicas });
+  await k(() => c.client.patch(c.deployments, c.op.target.name, c.op.target.namespace, ops, 'json'));
+}
+
+async function scale(c: Ctx, name: string, replicas: number): Promise<void> {
+  await k(() =>
+    c.client.patch(c.deployments, name, c.op.target.namespace, { spec: { replicas } }, 'merge', {
+      subresource: 'scale',
+    }),
+  );
+}
+
+// ---- steps -------------------------------------------------------------------------------------
+
+async function prepare(input: Obj, deps: Deps): Promise<Obj> {
+  const c = await context(deps, String(input.operationId));
+  const live = await k(() => c.client.get(c.deployments, c.op.target.name, c.op.target.namespace));
+  let serviceSelector: Record<string, string> | undefined;
+  if (c.plan.strategy === 'blueGreen' && c.plan.service) {
+    const svc = await k(() => c.client.get(c.services, c.plan.service as string, c.op.target.namespace));
+    serviceSelector = rec(rec(svc.spec).selector) as Record<string, string>;
+  }
+  await update(c, (o) => {
+    // A retried prepare keeps the first snapshot: it describes the state before any change.
+    o.snapshot ??= {
+      template: rec(rec(live.spec).template),
+      replicas: Number(rec(live.spec).replicas ?? 1),
+      selector: rec(rec(rec(live.spec).selector).matchLabels) as Record<string, string>,
+      ...(serviceSelector ? { serviceSelector } : {}),
+    } satisfies RolloutSnapshot as unknown as Record<string, unknown>;
+    o.progress.stepIndex ??= 0;
+    if (o.approval?.required && o.status === 'working') o.status = 'input_required';
+  });
+  return { approvalRequired: c.op.approval?.required === true };
+}
+
+async function checkApproval(input: Obj, deps: Deps): Promise<Obj> {
+  const op = await deps.operations.require(String(input.operationId));
+  if (op.requests.abort) return { decision: 'aborted' };
+  const a = await deps.approvals.get(op.id);
+  if (!a) return { decision: 'expired' };
+  if (a.status === 'approved') {
+    await deps.operations.update(op.id, (o) => {
+      o.status = 'working';
+      o.statusMessage = `approved by ${a.decision?.by.name ?? 'an approver'}: ${a.decision?.reason ?? ''}`.trim();
+      o.progress.nextActions = ['delivery_rollouts_get', 'delivery_rollouts_abort'];
+      return undefined;
+    });
+    return { decision: 'approved' };
+  }
+  return { decision: a.status };
+}
+
+async function endUnchanged(input: Obj, deps: Deps): Promise<Obj> {
+  const op = await deps.operations.require(String(input.operationId));
+  const a = await deps.approvals.get(op.id);
+  const why = op.requests.abort
+    ? `cancelled by ${op.requests.abort.by} before any change`
+    : a?.status === 'rejected'
+      ? `rejected by ${a.decision?.by.name ?? 'an approver'}: ${a.decision?.reason ?? ''}`.trim()
+      : 'the approval request expired';
+  const done = await deps.operations.update(op.id, (o) => {
+    if (isTerminal(o.status)) return 'skip';
+    o.status = 'cancelled';
+    o.statusMessage = `${why}; nothing was changed`;
+    for (const s of o.steps) if (s.status === 'pending') s.status = 'skipped';
+    o.progress.nextActions = [];
+    o.result = { changed: false, reason: why };
+    return undefined;
+  });
+  await release(deps, done);
+  return { ended: true };
+}
+
+async function applyStep(input: Obj, deps: Deps): Promise<Obj> {
+  const c = await context(deps, String(input.operationId));
+  if (c.op.requests.abort) throw new AbortRequested(`cancel requested by ${c.op.requests.abort.by}`);
+  const index = stepIndex(c.op);
+  const step = currentStep(c);
+  await update(c, (o) => {
+    o.status = 'working';
+    o.progress.currentStep = step.name;
+    o.progress.weight = step.weight;
+    o.progress.pausedFor = undefined;
+    o.progress.nextActions = ['delivery_rollouts_get', 'delivery_rollouts_abort'];
+    if (o.steps[index]?.status !== 'running') {
+      o.progress.stepStartedAt = now(deps);
+      setStep(o, index, { status: 'running', startedAt: now(deps) });
+    }
+    o.statusMessage = `${step.name}: applying`;
+  });
+  const desired = withChange(c.plan.template, c.op.changeHash);
+  const total = c.snapshot.replicas;
+  let detail: string;
+
+  if (c.plan.strategy === 'rolling') {
+    const live = await k(() => c.client.get(c.deployments, c.op.target.name, c.op.target.namespace));
+    // Idempotent: a retried step finds the change already on the template and does nothing.
+    if (rec(rec(rec(rec(live.spec).template).metadata).annotations)[CHANGE_ANNOTATION] === c.op.changeHash) {
+      detail = 'new template already applied';
+    } else {
+      await setTemplate(c, desired);
+      detail = 'new template applied';
+    }
+  } else if (c.plan.strategy === 'canary') {
+    if (step.weight >= 100) {
+      await setTemplate(c, desired, total);
+      detail = `all ${total} replicas on the new version`;
+    } else {
+      const canary = Math.min(total, Math.max(1, Math.ceil((total * step.weight) / 100)));
+      await k(() =>
+        c.client.apply(c.deployments, sidecarDeployment(c, canaryName(c.op), 'canary', canary), { force: true }),
+      );
+      await scale(c, c.op.target.name, total - canary);
+      detail = `${canary} canary / ${total - canary} stable replicas`;
+    }
+  } else {
+    // Blue-green: green up beside blue, then move the Service's selector to green.
+    const svcName = c.plan.service as string;
+    if (index === 0) {
+      const blue = await k(() => c.client.get(c.deployments, c.op.target.name, c.op.target.namespace));
+      const { hash } = await currentReplicaSet(c, blue);
+      if (!hash) throw new Error(`deployment ${c.op.target.name} has no current ReplicaSet to pin the Service to`);
+      // Pin the Service to blue's pods (same pods it serves now) so green pods never receive traffic early.
+      await k(() =>
+        c.client.patch(
+          c.services,
+          svcName,
+          c.op.target.namespace,
+          { spec: { selector: { ...(c.snapshot.serviceSelector ?? {}), 'pod-template-hash': hash } } },
+          'merge',
+        ),
+      );
+      await k(() =>
+        c.client.apply(c.deployments, sidecarDeployment(c, greenName(c.op), 'green', total), { force: true }),
+      );
+      detail = `green deployment ${greenName(c.op)} with ${total} replicas; Service pinned to blue (${hash})`;
+    } else {
+      const green = await k(() => c.client.get(c.deployments, greenName(c.op), c.op.target.namespace));
+      const { hash } = await currentReplicaSet(c, green);
+      if (!hash) throw new Error(`green deployment ${greenName(c.op)} has no current ReplicaSet`);
+      await k(() =>
+        c.client.patch(
+          c.services,
+          svcName,
+          c.op.target.namespace,
+          { spec: { selector: { ...(c.snapshot.serviceSelector ?? {}), 'pod-template-hash': hash } } },
+          'merge',
+        ),
+      );
+      detail = `Service ${svcName} switched to green (${hash})`;
+    }
+  }
+  await update(c, (o) => {
+    setStep(o, index, { detail });
+    o.statusMessage = `${step.name}: ${detail}; waiting for the health gate`;
+  });
+  return { stepIndex: index, detail };
+}
+
+/** The Deployment whose health decides the current step. */
+function gatedDeployment(c: Ctx): string {
+  const step = currentStep(c);
+  if (c.plan.strategy === 'canary' && step.weight < 100) return canaryName(c.op);
+  if (c.plan.strategy === 'blueGreen') return greenName(c.op);
+  return c.op.target.name;
+}
+
+async function measureMetrics(c: Ctx, index: number): Promise<{ verdict: GateVerdict; records: MetricRecord[] }> {
+  const gates = c.plan.gates.metrics;
+  if (gates.length === 0) return { verdict: 'pass', records: [] };
+  const previous = (rec(c.op.steps[index]?.measurements).metrics as MetricRecord[] | undefined) ?? [];
+  const records: MetricRecord[] = [];
+  const verdicts: GateVerdict[] = [];
+  for (const g of gates) {
+    const r: MetricRecord = structuredClone(previous.find((p) => p.name === g.name) ?? { name: g.name, values: [] });
+    const last = r.values.at(-1);
+    const due = !last || c.deps.clock.now() - Date.parse(last.at) >= g.intervalSeconds * 1000;
+    if (due) {
+      try {
+        const value = await c.deps.metrics.query(g.query);
+        r.values.push({ at: now(c.deps), value, ok: compare(value, g.op, g.threshold) });
+      } catch (err) {
+        if (!(err instanceof MetricQueryError)) throw err;
+        r.values.push({ at: now(c.deps), error: err.message });
+      }
+      r.values = r.values.slice(-50);
+    }
+    records.push(r);
+    verdicts.push(evaluateMetric(g, r));
+  }
+  const verdict: GateVerdict = verdicts.includes('fail')
+    ? 'fail'
+    : verdicts.includes('inconclusive')
+      ? 'inconclusive'
+      : verdicts.every((v) => v === 'pass')
+        ? 'pass'
+        : 'pending';
+  return { verdict, records };
+}
+
+async function gate(input: Obj, deps: Deps): Promise<Obj> {
+  const c = await context(deps, String(input.operationId));
+  if (c.op.requests.abort) return { verdict: 'aborted' };
+  const index = stepIndex(c.op);
+  const name = gatedDeployment(c);
+  const deployment = await k(() => c.client.get(c.deployments, name, c.op.target.namespace));
+  const pods = await podsOf(c, deployment);
+  const started = Date.parse(c.op.progress.stepStartedAt ?? c.op.updatedAt);
+  const health = evaluateHealth({
+    deployment,
+    pods,
+    gates: c.plan.gates,
+    elapsedSeconds: Math.round((deps.clock.now() - started) / 1000),
+  });
+  let verdict: GateVerdict = health.verdict;
+  let reason = health.reason;
+  let metrics: MetricRecord[] = [];
+  if (health.verdict === 'pass' || health.verdict === 'pending') {
+    const m = await measureMetrics(c, index);
+    metrics = m.records;
+    if (m.verdict === 'fail') {
+      verdict = 'fail';
+      reason = `metric gate failed: ${m.records.map((r) => `${r.name}=${r.values.map((v) => v.value ?? 'error').join(',')}`).join('; ')}`;
+    } else if (m.verdict === 'inconclusive') {
+      verdict = 'inconclusive';
+      reason = `metric gate inconclusive: ${m.records.map((r) => `${r.name}: ${r.values.at(-1)?.error ?? ''}`).join('; ')}`;
+    } else if (m.verdict === 'pending' && health.verdict === 'pass') {
+      verdict = 'pending';
+      reason = `${health.reason}; metrics still measuring`;
+    }
+  }
+  const measurements = { deployment: name, ...health, verdict, reason, metrics };
+  await update(c, (o) => {
+    setStep(o, index, { measurements });
+    o.progress.gate = measurements;
+    if (verdict === 'inconclusive') {
+      o.status = 'input_required';
+      o.progress.pausedFor = 'gate';
+      o.statusMessage = `${currentStep(c).name}: ${reason}. A human decides: delivery_rollouts_promote to continue, delivery_rollouts_abort to roll back.`;
+      o.progress.nextActions = ['delivery_rollouts_promote', 'delivery_rollouts_abort'];
+    } else {
+      o.statusMessage = `${currentStep(c).name}: gate ${verdict}: ${reason}`;
+    }
+  });
+  return { verdict, reason };
+}
+
+async function completeStep(input: Obj, deps: Deps): Promise<Obj> {
+  const c = await context(deps, String(input.operationId));
+  const index = stepIndex(c.op);
+  const step = currentStep(c);
+  const last = index + 1 >= c.plan.steps.length;
+  await update(c, (o) => {
+    setStep(o, index, { status: 'done', endedAt: now(deps) });
+    o.progress.stepIndex = index + 1;
+    if (!last && step.pause) {
+      o.status = 'input_required';
+      o.progress.pausedFor = 'step';
+      o.statusMessage = `paused after ${step.name}; delivery_rollouts_promote continues, delivery_rollouts_abort rolls back`;
+      o.progress.nextActions = ['delivery_rollouts_promote', 'delivery_rollouts_abort'];
+    }
+  });
+  return { next: last ? 'finalize' : step.pause ? 'pause' : 'apply' };
+}
+
+async function checkHuman(input: Obj, deps: Deps): Promise<Obj> {
+  const op = await deps.operations.require(String(input.operationId));
+  if (op.requests.abort) return { decision: 'abort' };
+  const promote = op.requests.promote;
+  if (!promote) return { decision: 'pending' };
+  const plan = op.plan as unknown as RolloutOpPlan;
+  let next = '';
+  await deps.operations.update(op.id, (o) => {
+    const index = o.progress.stepIndex ?? 0;
+    if (o.progress.pausedFor === 'gate') {
+      // The human accepts the step whose gate could not decide.
+      setStep(o, index, {
+        status: 'done',
+        endedAt: now(deps),
+        detail: `${o.steps[index]?.detail ?? ''}; gate accepted by ${promote.by}`.trim(),
+      });
+      o.progress.stepIndex = index + 1;
+    }
+    next = (o.progress.stepIndex ?? 0) >= plan.steps.length ? 'finalize' : 'continue';
+    o.requests.promote = undefined;
+    o.progress.pausedFor = undefined;
+    o.status = 'working';
+    o.statusMessage = `promoted by ${promote.by}`;
+    return undefined;
+  });
+  return { decision: next };
+}
+
+async function finalize(input: Obj, deps: Deps): Promise<Obj> {
+  const c = await context(deps, String(input.operationId));
+  if (c.plan.strategy === 'canary') await deleteIfPresent(c, c.deployments, canaryName(c.op));
+  if (c.plan.strategy === 'blueGreen') {
+    await update(c, (o) => {
+      o.statusMessage = `traffic on ${greenName(c.op)}; ${c.op.target.name} (blue) kept ${c.plan.rollbackWindowSeconds} s for a quick rollback`;
+      o.progress.nextActions = ['delivery_rollouts_abort'];
+    });
+    return { scaleDownOld: true, rollbackWindowSeconds: c.plan.rollbackWindowSeconds };
+  }
+  await complete(c, { activeDeployment: c.op.target.name });
+  return { scaleDownOld: false };
+}
+
+async function scaleDownOld(input: Obj, deps: Deps): Promise<Obj> {
+  const c = await context(deps, String(input.operationId));
+  if (c.op.requests.abort) throw new AbortRequested(`cancel requested by ${c.op.requests.abort.by}`);
+  await scale(c, c.op.target.name, 0);
+  await complete(c, { activeDeployment: greenName(c.op), scaledDown: c.op.target.name });
+  return { scaledDown: true };
+}
+
+async function complete(c: Ctx, result: Obj): Promise<void> {
+  await update(c, (o) => {
+    o.status = 'completed';
+    o.statusMessage = `rolled out ${describeChange(o)} with ${c.plan.strategy}`;
+    o.progress.nextActions = [];
+    o.progress.currentStep = undefined;
+    o.result = { ...result, strategy: c.plan.strategy, steps: o.steps.length, change: describeChange(o) };
+  });
+  await release(c.deps, c.op);
+}
+
+function describeChange(o: Operation): string {
+  const image = o.input.image;
+  return typeof image === 'string' ? `image ${image}` : 'the new template';
+}
+
+async function rollback(input: Obj, deps: Deps): Promise<Obj> {
+  const c = await context(deps, String(input.operationId));
+  if (isTerminal(c.op.status)) return { rolledBack: false };
+  const aborted = c.op.requests.abort;
+  const error = rec(rec(input.state).error);
+  const gateInfo = c.op.progress.gate;
+  const reason = aborted
+    ? `cancelled by ${aborted.by}${aborted.reason ? `: ${aborted.reason}` : ''}`
+    : gateInfo && rec(gateInfo).verdict === 'fail'
+      ? String(rec(gateInfo).reason)
+      : error.Error
+        ? `${String(error.Error)}: ${String(error.Cause ?? '').slice(0, 300)}`
+        : 'the health gate failed';
+  const restored: string[] = [];
+  if (c.snapshot) {
+    // Traffic first, then the workloads: the Service must never point at pods that are going away.
+    if (c.plan.strategy === 'blueGreen' && c.plan.service && c.snapshot.serviceSelector) {
+      const svc = await getOrUndefined(c, c.services, c.plan.service);
+      if (svc && !sameTemplate(rec(rec(svc.spec).selector), c.snapshot.serviceSelector)) {
+        await k(() =>
+          c.client.patch(
+            c.services,
+            c.plan.service as string,
+            c.op.target.namespace,
+            [{ op: 'replace', path: '/spec/selector', value: c.snapshot.serviceSelector }],
+            'json',
+          ),
+        );
+        restored.push(`Service ${c.plan.service} selector`);
+      }
+    }
+    if (c.plan.strategy === 'canary') {
+      await deleteIfPresent(c, c.deployments, canaryName(c.op));
+      restored.push('canary removed');
+    }
+    if (c.plan.strategy === 'blueGreen') {
+      await deleteIfPresent(c, c.deployments, greenName(c.op));
+      restored.push('green removed');
+    }
+    const live = await k(() => c.client.get(c.deployments, c.op.target.name, c.op.target.namespace));
+    const liveTemplate = rec(rec(live.spec).template);
+    const liveReplicas = Number(rec(live.spec).replicas ?? 1);
+    const changed = rec(rec(liveTemplate.metadata).annotations)[CHANGE_ANNOTATION] === c.op.changeHash;
+    if (changed || liveReplicas !== c.snapshot.replicas) {
+      await setTemplate(c, changed ? c.snapshot.template : liveTemplate, c.snapshot.replicas);
+      restored.push(changed ? 'previous template' : `replicas ${c.snapshot.replicas}`);
+    }
+  }
+  await update(c, (o) => {
+    if (isTerminal(o.status)) return;
+    for (const s of o.steps) {
+      if (s.status === 'running') Object.assign(s, { status: 'failed', endedAt: now(deps) });
+      else if (s.status === 'pending') s.status = 'skipped';
+    }
+    o.steps.push({
+      name: 'rollback',
+      status: 'done',
+      startedAt: now(deps),
+      endedAt: now(deps),
+      detail: restored.join(', ') || 'nothing had changed',
+    });
+    o.status = aborted ? 'cancelled' : 'failed';
+    o.statusMessage = `rolled back: ${reason}`;
+    o.progress.nextActions = [];
+    o.result = { rolledBack: true, reason, restored, ...(gateInfo ? { gate: gateInfo } : {}) };
+  });
+  await release(deps, c.op);
+  return { rolledBack: true };
+}
+
+async function fail(input: Obj, deps: Deps): Promise<Obj> {
+  const op = await deps.operations.require(String(input.operationId));
+  const state = rec(input.state);
+  const error = rec(state.rollbackError ?? state.error);
+  const message = error.Error
+    ? `${String(error.Error)}: ${String(error.Cause ?? '').slice(0, 300)}`
+    : 'the workflow failed';
+  const done = await deps.operations.update(op.id, (o) => {
+    if (isTerminal(o.status)) return 'skip';
+    for (const s of o.steps) if (s.status === 'running') s.status = 'failed';
+    o.status = 'failed';
+    o.statusMessage = state.rollbackError
+      ? `rollback failed, manual action needed: ${message}`
+      : `failed before changing anything: ${message}`;
+    o.progress.nextActions = ['k8s_rollouts_status', 'k8s_rollouts_undo'];
+    o.result = { rolledBack: false, error: message };
+    return undefined;
+  });
+  await release(deps, done);
+  return { failed: true };
+}
+
+registerSteps({
+  'rollout.prepare': prepare,
+  'rollout.checkApproval': checkApproval,
+  'rollout.endUnchanged': endUnchanged,
+  'rollout.applyStep': applyStep,
+  'rollout.gate': gate,
+  'rollout.completeStep': completeStep,
+  'rollout.checkHuman': checkHuman,
+  'rollout.finalize': finalize,
+  'rollout.scaleDownOld': scaleDownOld,
+  'rollout.rollback': rollback,
+  'rollout.fail': fail,
+});
+
+export const leaseKey = Leases.key;

@@ -1,0 +1,38 @@
+import type { Deps } from '../mcp/tool.ts';
+
+/** What a Task state sends to the workflow-step function: the step's name and its input. */
+export interface StepEvent {
+  step: string;
+  input: Record<string, unknown>;
+}
+
+export type StepHandler = (input: Record<string, unknown>, deps: Deps) => Promise<Record<string, unknown>>;
+
+/**
+ * A failure worth retrying (API server 5xx, throttling, timeouts). The ASL retries errors with
+ * this name (`ErrorEquals: ["TransientError"]`); any other error goes to the Catch (rollback).
+ */
+export class TransientStepError extends Error {
+  override name = 'TransientError';
+}
+
+export class UnknownStepError extends Error {
+  override name = 'UnknownStepError';
+}
+
+const registry = new Map<string, StepHandler>();
+
+export function registerSteps(handlers: Record<string, StepHandler>): void {
+  for (const [name, handler] of Object.entries(handlers)) registry.set(name, handler);
+}
+
+export function stepNames(): string[] {
+  return [...registry.keys()].sort();
+}
+
+/** Runs one step: the same function backs the local engine and the workflow-step Lambda. */
+export async function dispatchStep(event: StepEvent, deps: Deps): Promise<Record<string, unknown>> {
+  const handler = registry.get(event.step);
+  if (!handler) throw new UnknownStepError(`no workflow step "${event.step}"; known: ${stepNames().join(', ')}`);
+  return handler(event.input ?? {}, deps);
+}

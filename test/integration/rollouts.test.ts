@@ -1,0 +1,320 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Caller, Harness } from '../support/k8s-harness.ts';
+import { deploymentYaml, startHarness } from '../support/k8s-harness.ts';
+
+type Op = {
+  operationId: string;
+  status: string;
+  statusMessage: string;
+  steps: Array<{ name: string; status: string; detail?: string; measurements?: Record<string, unknown> }>;
+  result?: Record<string, unknown>;
+  progress: { pausedFor?: string; nextActions: string[] };
+};
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor(c: Caller, operationId: string, until: (op: Op) => boolean, timeoutMs = 30_000): Promise<Op> {
+  const end = Date.now() + timeoutMs;
+  let op: Op | undefined;
+  while (Date.now() < end) {
+    op = await c.ok<Op>('ops_operations_get', { operationId });
+    if (until(op)) return op;
+    await sleep(150);
+  }
+  throw new Error(`operation ${operationId} still ${op?.status}: ${op?.statusMessage}`);
+}
+const terminal = (op: Op) => ['completed', 'failed', 'cancelled'].includes(op.status);
+
+type Dep = {
+  spec: { replicas: number; template: { spec: { containers: Array<{ image: string }> } } };
+  metadata: { annotations: Record<string, string> };
+};
+
+describe('progressive rollouts as state machines (local engine, fake API server)', () => {
+  let h: Harness;
+  let bob: Caller;
+  const dep = (name: string, ns = 'default') =>
+    h.kube.store.get('deployments.apps', ns, name) as unknown as Dep | undefined;
+  const image = (name: string, ns = 'default') => dep(name, ns)?.spec.template.spec.containers[0]?.image;
+
+  beforeAll(async () => {
+    h = await startHarness({ LOCAL_WORKFLOW_WAIT_MS: '100' }, { auth: true, readyDelayMs: 100 });
+    bob = await h.as('bob', 'cloudops:approve cloudops:read');
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  async function deploy(name: string, ns = 'default', replicas = 2) {
+    await h.ok('k8s_resources_apply', { manifest: deploymentYaml(name, 'nginx:1.25.3', { namespace: ns, replicas }) });
+    await h.ok('k8s_rollouts_status', { name, namespace: ns, waitSeconds: 20 });
+  }
+
+  it('plans without changing anything', async () => {
+    await deploy('planned');
+    const before = h.kube.requests.length;
+    const plan = await h.ok<{ steps: unknown[]; approvalRequired: boolean; allowed: boolean }>(
+      'delivery_rollouts_plan',
+      {
+        name: 'planned',
+        image: 'nginx:1.27.0',
+        strategy: 'canary',
+        steps: [25, 50],
+        pauseAfter: [25],
+        gates: { metrics: [{ name: 'errors', query: 'sum(rate(http_errors[1m]))', op: '<', threshold: 1 }] },
+      },
+    );
+    expect(plan.steps).toHaveLength(3);
+    expect(plan).toMatchObject({ approvalRequired: false, allowed: true });
+    expect(plan._text).toContain('metric errors: NOT evaluable (no Prometheus is configured');
+    expect(h.kube.requests.slice(before).filter((r) => r.method !== 'GET' && !r.query.includes('dryRun'))).toEqual([]);
+    expect(image('planned')).toBe('nginx:1.25.3');
+  });
+
+  it('a rolling rollout of a good image completes with its steps recorded', async () => {
+    await deploy('good');
+    const started = await h.ok<Op>('delivery_rollouts_start', { name: 'good', image: 'nginx:1.27.0' });
+    expect(started.operationId).toMatch(/^op-/);
+    const done = await waitFor(h, started.operationId, terminal);
+    expect(done.status).toBe('completed');
+    expect(done.steps.map((s) => [s.name, s.status])).toEqual([['rolling update', 'done']]);
+    expect(done.steps[0]?.measurements).toMatchObject({ verdict: 'pass', pods: { total: 2, ready: 2 } });
+    expect(image('good')).toBe('nginx:1.27.0');
+    const rollout = await h.ok<Op>('delivery_rollouts_get', { operationId: started.operationId });
+    expect(rollout.status).toBe('completed');
+  });
+
+  it('a crash-looping image is rolled back: previous template restored, failed with the gate measurements', async () => {
+    await deploy('bad');
+    const started = await h.ok<Op>('delivery_rollouts_start', { name: 'bad', image: 'example/crashloop:2.0' });
+    const done = await waitFor(h, started.operationId, terminal);
+    expect(done.status).toBe('failed');
+    expect(done.statusMessage).toContain('CrashLoopBackOff');
+    expect(done.result).toMatchObject({
+      rolledBack: true,
+      gate: { verdict: 'fail', pods: { crashLooping: expect.any(Array) } },
+    });
+    expect(done.steps.map((s) => [s.name, s.status])).toEqual([
+      ['rolling update', 'failed'],
+      ['rollback', 'done'],
+    ]);
+    expect(image('bad')).toBe('nginx:1.25.3');
+    await h.ok('k8s_rollouts_status', { name: 'bad', waitSeconds: 20 });
+    const pods = await h.ok<{ items: Array<{ status: string }> }>('k8s_resources_list', {
+      kind: 'pods',
+      labelSelector: 'app=bad',
+    });
+    expect(pods.items.every((p) => p.status === 'Running')).toBe(true);
+  });
+
+  it('blue-green switches the Service only after the green gate passes, then scales blue down', async () => {
+    await deploy('shop');
+    await h.ok('k8s_resources_apply', {
+      manifest:
+        'apiVersion: v1\nkind: Service\nmetadata: { name: shop }\nspec: { selector: { app: shop }, ports: [{ port: 80 }] }\n',
+    });
+    const selector = () =>
+      (h.kube.store.get('services', 'default', 'shop') as unknown as { spec: { selector: Record<string, string> } })
+        .spec.selector;
+    const started = await h.ok<Op>('delivery_rollouts_start', {
+      name: 'shop',
+      image: 'example/slowstart:2',
+      strategy: 'blueGreen',
+      service: 'shop',
+    });
+    // While green is still starting, traffic stays on blue.
+    const during = await waitFor(
+      h,
+      started.operationId,
+      (op) => op.steps[0]?.status === 'running' && (op.steps[0]?.detail ?? '').includes('green deployment'),
+    );
+    expect(during.status).toBe('working');
+    const pinned = selector()['pod-template-hash'];
+    const blueHash = h.kube.store
+      .list('pods', 'default')
+      .find((p) => p.metadata?.labels?.app === 'shop' && !p.metadata?.labels?.['cloudops.dev/track'])?.metadata
+      ?.labels?.['pod-template-hash'];
+    expect(pinned).toBe(blueHash);
+    const done = await waitFor(h, started.operationId, terminal);
+    expect(done.status).toBe('completed');
+    const greenHash = h.kube.store
+      .list('pods', 'default')
+      .find((p) => p.metadata?.labels?.['cloudops.dev/track'] === 'green')?.metadata?.labels?.[
+      'pod-template-hash'
+    ];
+    expect(selector()).toEqual({ app: 'shop', 'pod-template-hash': greenHash });
+    expect(dep('shop')?.spec.replicas).toBe(0);
+    expect(dep('shop-green')?.spec.template.spec.containers[0]?.image).toBe('example/slowstart:2');
+  });
+
+  it('a canary pauses at a step and promote continues it to the end', async () => {
+    await deploy('cany', 'default', 4);
+    const started = await h.ok<Op>('delivery_rollouts_start', {
+      name: 'cany',
+      image: 'nginx:1.27.0',
+      strategy: 'canary',
+      steps: [25, 100],
+      pauseAfter: [25],
+    });
+    const paused = await waitFor(h, started.operationId, (op) => op.status === 'input_required');
+    expect(paused.progress).toMatchObject({
+      pausedFor: 'step',
+      nextActions: ['delivery_rollouts_promote', 'delivery_rollouts_abort'],
+    });
+    expect(dep('cany-canary')?.spec.replicas).toBe(1);
+    expect(dep('cany')?.spec.replicas).toBe(3);
+    expect(image('cany')).toBe('nginx:1.25.3');
+    await h.ok('delivery_rollouts_promote', { operationId: started.operationId });
+    const done = await waitFor(h, started.operationId, terminal);
+    expect(done.status).toBe('completed');
+    expect(image('cany')).toBe('nginx:1.27.0');
+    expect(dep('cany')?.spec.replicas).toBe(4);
+    expect(dep('cany-canary')).toBeUndefined();
+  });
+
+  it('abort mid-way restores everything', async () => {
+    await deploy('abortme', 'default', 4);
+    const started = await h.ok<Op>('delivery_rollouts_start', {
+      name: 'abortme',
+      image: 'nginx:1.27.0',
+      strategy: 'canary',
+      steps: [50, 100],
+      pauseAfter: [50],
+    });
+    await waitFor(h, started.operationId, (op) => op.status === 'input_required');
+    expect(dep('abortme-canary')?.spec.replicas).toBe(2);
+    await h.ok('delivery_rollouts_abort', { operationId: started.operationId, reason: 'error budget burning' });
+    const done = await waitFor(h, started.operationId, terminal);
+    expect(done.status).toBe('cancelled');
+    expect(done.statusMessage).toContain('error budget burning');
+    expect(dep('abortme-canary')).toBeUndefined();
+    expect(dep('abortme')?.spec.replicas).toBe(4);
+    expect(image('abortme')).toBe('nginx:1.25.3');
+  });
+
+  it('API failures during a step are retried and do not apply twice', async () => {
+    await deploy('flaky');
+    // The workflow's writes fail twice; the start tool's dry run (query dryRun=All) is spared.
+    h.kube.injectFailure({
+      method: 'PATCH',
+      pathPattern: /\/deployments\/flaky$/,
+      queryPattern: /^(?!.*dryRun)/,
+      status: 500,
+      times: 2,
+      message: 'etcdserver: request timed out',
+    });
+    const started = await h.ok<Op>('delivery_rollouts_start', { name: 'flaky', image: 'nginx:1.27.0' });
+    const done = await waitFor(h, started.operationId, terminal);
+    h.kube.clearFailures();
+    expect(done.status).toBe('completed');
+    expect(dep('flaky')?.metadata.annotations['deployment.kubernetes.io/revision']).toBe('2');
+    const rs = h.kube.store.list('replicasets.apps', 'default').filter((r) => r.metadata?.name?.startsWith('flaky-'));
+    expect(rs).toHaveLength(2);
+    expect(
+      h.kube.requests.filter((r) => r.method === 'PATCH' && r.path.endsWith('/deployments/flaky') && r.status === 500),
+    ).toHaveLength(2);
+  });
+
+  it('two concurrent starts on one target: exactly one runs', async () => {
+    await deploy('race');
+    const [a, b] = await Promise.all([
+      h.call('delivery_rollouts_start', { name: 'race', image: 'nginx:1.27.0' }),
+      h.call('delivery_rollouts_start', { name: 'race', image: 'nginx:1.27.1' }),
+    ]);
+    const winners = [a, b].filter((r) => !r.isError);
+    const losers = [a, b].filter((r) => r.isError);
+    expect(winners).toHaveLength(1);
+    expect(losers).toHaveLength(1);
+    expect(losers[0]?.data.runningOperationId).toBe(winners[0]?.data.operationId);
+    await waitFor(h, String(winners[0]?.data.operationId), terminal);
+  });
+
+  describe('approvals', () => {
+    beforeAll(async () => {
+      await h.ok('k8s_resources_apply', {
+        manifest: 'apiVersion: v1\nkind: Namespace\nmetadata: { name: prod-web }\n',
+      });
+    });
+
+    it('a prod rollout waits; the requester cannot approve it; a second person can, and it continues', async () => {
+      await deploy('api', 'prod-web');
+      const started = await h.ok<Op & { approvalRequired: boolean; changeHash: string }>('delivery_rollouts_start', {
+        name: 'api',
+        namespace: 'prod-web',
+        image: 'nginx:1.27.0',
+        reason: 'CVE fix',
+      });
+      expect(started).toMatchObject({ status: 'input_required', approvalRequired: true });
+      await sleep(500);
+      expect(image('api', 'prod-web')).toBe('nginx:1.25.3');
+      // Alice holds write only; give her approve too, to show self-approval is refused by identity, not role.
+      const aliceApprover = await h.as('alice', 'cloudops:write cloudops:approve');
+      const own = await aliceApprover.call('ops_approvals_decide', {
+        operationId: started.operationId,
+        decision: 'approve',
+        reason: 'looks fine',
+      });
+      expect(own.isError).toBe(true);
+      expect(own.text).toContain('you requested this change');
+      const pending = await bob.ok<{ items: Array<{ operationId: string; changeHash: string }> }>(
+        'ops_approvals_list',
+        {},
+      );
+      expect(pending.items.map((i) => i.operationId)).toContain(started.operationId);
+      const stale = await bob.call('ops_approvals_decide', {
+        operationId: started.operationId,
+        decision: 'approve',
+        reason: 'looks ok',
+        changeHash: 'f'.repeat(64),
+      });
+      expect(stale.text).toContain('modified after approval was requested');
+      await bob.ok('ops_approvals_decide', {
+        operationId: started.operationId,
+        decision: 'approve',
+        reason: 'reviewed the diff',
+        changeHash: started.changeHash,
+      });
+      const done = await waitFor(h, started.operationId, terminal);
+      expect(done.status).toBe('completed');
+      expect(image('api', 'prod-web')).toBe('nginx:1.27.0');
+      const audit = await bob.ok<{ events: Array<{ tool: string; outcome: string; caller: { name: string } }> }>(
+        'audit_events_list',
+        { tool: 'ops_approvals_decide' },
+      );
+      expect(audit.events.map((e) => [e.caller.name, e.outcome])).toEqual(
+        expect.arrayContaining([
+          ['alice', 'error'],
+          ['bob', 'ok'],
+        ]),
+      );
+    });
+
+    it('a rejection ends it without changes', async () => {
+      await deploy('worker', 'prod-web');
+      const started = await h.ok<Op>('delivery_rollouts_start', {
+        name: 'worker',
+        namespace: 'prod-web',
+        image: 'nginx:1.27.0',
+      });
+      await bob.ok('ops_approvals_decide', {
+        operationId: started.operationId,
+        decision: 'reject',
+        reason: 'change freeze',
+      });
+      const done = await waitFor(h, started.operationId, terminal);
+      expect(done.status).toBe('cancelled');
+      expect(done.statusMessage).toContain('rejected by bob: change freeze; nothing was changed');
+      expect(image('worker', 'prod-web')).toBe('nginx:1.25.3');
+      expect(dep('worker', 'prod-web')?.metadata.annotations['deployment.kubernetes.io/revision']).toBe('1');
+    });
+
+    it('an operation is invisible to another operator', async () => {
+      const ops = await h.ok<{ items: Array<{ operationId: string }> }>('ops_operations_list', {});
+      const carol = await h.as('carol', 'cloudops:write');
+      const seen = await carol.call('ops_operations_get', { operationId: ops.items[0]?.operationId as string });
+      expect(seen.isError).toBe(true);
+      expect(seen.text).toContain('no operation');
+      expect((await carol.ok<{ count: number }>('ops_operations_list', {})).count).toBe(0);
+    });
+  });
+});
