@@ -148,14 +148,16 @@ spec:
     - { name: b, image: busybox:1.36, resources: { requests: { cpu: 10m, memory: 8Mi }, limits: { memory: 16Mi } } }
 `,
     });
-    for (let i = 0; i < 40; i++) {
+    let status = '';
+    for (let i = 0; i < 200 && status !== 'Running'; i++) {
       const p = await h.ok<{ items: Array<{ status: string }> }>('k8s_resources_list', {
         kind: 'pods',
         fieldSelector: 'metadata.name=duo',
       });
-      if (p.items[0]?.status === 'Running') break;
-      await sleep(100);
+      status = p.items[0]?.status ?? '';
+      if (status !== 'Running') await sleep(100);
     }
+    expect(status).toBe('Running');
     const bad = await h.call('k8s_pods_logs', { name: 'duo' });
     expect(bad.isError).toBe(true);
     expect(bad.text).toContain('a container name must be specified for pod duo, choose one of: [a b]');
