@@ -18,6 +18,14 @@ import type { Identity } from '../domain/identity.ts';
 import { canAccess, roleFor } from '../domain/identity.ts';
 import { maskSecretsInText } from '../domain/redact.ts';
 import { Authenticator } from './auth.ts';
+import {
+  attachTasks,
+  refuseTaskAugmentation,
+  type TaskEra,
+  type TaskLayerOptions,
+  taskCreationResponse,
+  wantsTask,
+} from './tasks.ts';
 import type { AnyTool, Deps, ToolContext } from './tool.ts';
 
 export interface EndpointOptions {
@@ -27,6 +35,8 @@ export interface EndpointOptions {
   publicUrls: URL[];
   /** Whether the host listens on loopback only (adds localhost names to the Host/Origin allow lists). */
   loopback: boolean;
+  /** Bounds of the MCP tasks layer (shared/mcp/tasks.ts); the defaults suit API Gateway. */
+  tasks?: TaskLayerOptions;
 }
 
 export interface McpEndpoint {
@@ -39,6 +49,8 @@ export interface McpEndpoint {
 interface CallState {
   identity: Identity;
   requestId: string;
+  /** The wire of this request: decides which tasks methods and capabilities the server offers. */
+  era: TaskEra;
   outcome?: { outcome: 'ok' | 'error'; error?: string };
 }
 
@@ -75,6 +87,15 @@ export function createMcpEndpoint(opts: EndpointOptions): McpEndpoint {
     ...new Set([...publicHosts, ...deps.config.allowedOrigins, ...(opts.loopback ? localhostAllowedOrigins() : [])]),
   ];
 
+  /** Who asks, on which wire: what the tasks layer needs for one request. */
+  const taskCaller = (state: CallState) => ({
+    deps,
+    identity: state.identity,
+    requestId: state.requestId,
+    era: state.era,
+    log,
+  });
+
   const factory = (ctx: { authInfo?: AuthInfo }) => {
     const state = ctx.authInfo?.extra?.state as CallState | undefined;
     if (!state) throw new Error('MCP request without an authenticated caller');
@@ -90,7 +111,7 @@ export function createMcpEndpoint(opts: EndpointOptions): McpEndpoint {
     for (const tool of tools) {
       // Tools the caller may not use do not exist for them.
       if (!canAccess(state.identity.roles, tool.access)) continue;
-      server.registerTool(
+      const registered = server.registerTool(
         tool.name,
         {
           title: tool.title,
@@ -102,7 +123,10 @@ export function createMcpEndpoint(opts: EndpointOptions): McpEndpoint {
         async (args: unknown, extra: { mcpReq?: { signal?: AbortSignal } }) =>
           runTool(tool, args, state, extra.mcpReq?.signal),
       );
+      // tools/list shows it on 2025-11-25; the SDK drops `execution` on the 2026 wire.
+      if (tool.taskSupport) registered.execution = { taskSupport: tool.taskSupport };
     }
+    attachTasks(server, taskCaller(state), opts.tasks);
     return server;
   }
 
@@ -219,17 +243,24 @@ export function createMcpEndpoint(opts: EndpointOptions): McpEndpoint {
     const rpc = typeof message?.method === 'string' ? message.method : undefined;
     const params = (message?.params ?? {}) as { name?: unknown; arguments?: unknown };
     const toolName = rpc === 'tools/call' && typeof params.name === 'string' ? params.name : undefined;
+    const tool = toolName ? toolsByName.get(toolName) : undefined;
     const startedAt = deps.clock.now();
 
-    const state: CallState = { identity, requestId };
+    const forward = new Request(req.url, { method: 'POST', headers: req.headers, body: body.text });
+    const era: TaskEra = (await isLegacyRequest(forward.clone(), parsed)) ? 'legacy' : 'modern';
+    const state: CallState = { identity, requestId, era };
     if (toolName) {
-      const tool = toolsByName.get(toolName);
       if (tool && !canAccess(identity.roles, tool.access)) {
         const error = `Tool ${toolName} needs the ${roleFor(tool.access)} role; you have ${identity.roles.join(', ') || 'no role'}.`;
         await recordCall(state, toolName, params.arguments, startedAt, { outcome: 'denied', error });
         // A JSON-RPC error (HTTP 200) so clients show the reason to the model instead of a transport failure.
         const res = jsonRpcError(200, -32602, error, message?.id ?? null, { requiredRole: roleFor(tool.access) });
         return { res, caller: identity.name, rpc };
+      }
+      const noTasks = refuseTaskAugmentation(era, tool, message?.params);
+      if (noTasks) {
+        await recordCall(state, toolName, params.arguments, startedAt, { outcome: 'error', error: noTasks });
+        return { res: jsonRpcError(200, -32601, noTasks, message?.id ?? null), caller: identity.name, rpc };
       }
     }
 
@@ -239,10 +270,12 @@ export function createMcpEndpoint(opts: EndpointOptions): McpEndpoint {
       scopes: [],
       extra: { state },
     };
-    const forward = new Request(req.url, { method: 'POST', headers: req.headers, body: body.text });
-    const res = (await isLegacyRequest(forward.clone(), parsed))
-      ? await serveLegacy(forward, authInfo, parsed)
-      : await modern.fetch(forward, { authInfo, parsedBody: parsed });
+    let res =
+      era === 'legacy'
+        ? await serveLegacy(forward, authInfo, parsed)
+        : await modern.fetch(forward, { authInfo, parsedBody: parsed });
+    // A task tool answered with its operation: clients that asked for a task get the era's task handle.
+    if (tool?.taskSupport && wantsTask(era, message?.params)) res = await taskCreationResponse(taskCaller(state), res);
 
     if (toolName) {
       const outcome = state.outcome ?? (await outcomeFromResponse(res));

@@ -1,6 +1,12 @@
+import {
+  createTaskSessionFromClient,
+  resultFromTaskOutcome,
+  type TaskEnabledSession,
+} from '@modelcontextprotocol/ext-tasks/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Caller, Harness } from '../support/k8s-harness.ts';
 import { deploymentYaml, startHarness } from '../support/k8s-harness.ts';
+import { fetchDispatch } from '../support/task-dispatch.ts';
 
 type Op = {
   operationId: string;
@@ -139,9 +145,7 @@ describe('progressive rollouts as state machines (local engine, fake API server)
     expect(done.status).toBe('completed');
     const greenHash = h.kube.store
       .list('pods', 'default')
-      .find((p) => p.metadata?.labels?.['cloudops.dev/track'] === 'green')?.metadata?.labels?.[
-      'pod-template-hash'
-    ];
+      .find((p) => p.metadata?.labels?.['cloudops.dev/track'] === 'green')?.metadata?.labels?.['pod-template-hash'];
     expect(selector()).toEqual({ app: 'shop', 'pod-template-hash': greenHash });
     expect(dep('shop')?.spec.replicas).toBe(0);
     expect(dep('shop-green')?.spec.template.spec.containers[0]?.image).toBe('example/slowstart:2');
@@ -316,5 +320,76 @@ describe('progressive rollouts as state machines (local engine, fake API server)
       expect(seen.text).toContain('no operation');
       expect((await carol.ok<{ count: number }>('ops_operations_list', {})).count).toBe(0);
     });
+  });
+});
+
+describe('a rollout as an MCP task, both eras', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ LOCAL_WORKFLOW_WAIT_MS: '100' }, { auth: true, readyDelayMs: 100 });
+    for (const name of ['task-legacy', 'task-modern']) {
+      await h.ok('k8s_resources_apply', { manifest: deploymentYaml(name, 'nginx:1.25.3', { replicas: 2 }) });
+      await h.ok('k8s_rollouts_status', { name, waitSeconds: 20 });
+    }
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('2025-11-25: tools/call with params.task creates the task; tasks/get follows it; tasks/result has the outcome', async () => {
+    const alice = await h.as('alice', 'cloudops:write', 'legacy');
+    const session = createTaskSessionFromClient(alice.client, { endpointId: 'rollout-legacy' });
+    try {
+      const execution = await session.callTool(
+        'delivery_rollouts_start',
+        { name: 'task-legacy', image: 'nginx:1.27.0' },
+        { task: { preference: 'prefer' } },
+      );
+      expect(execution.kind).toBe('task');
+      const { outcome } = await execution.settle();
+      expect(outcome.status).toBe('completed');
+      const result = resultFromTaskOutcome(outcome) as {
+        structuredContent: { status: string; steps: Array<{ status: string }> };
+      };
+      expect(result.structuredContent).toMatchObject({
+        status: 'completed',
+        steps: [{ name: 'rolling update', status: 'done' }],
+      });
+    } finally {
+      await session.close();
+    }
+  });
+
+  it('2026-07-28 tasks extension: resultType task, polled with tasks/get until the result is inline', async () => {
+    const token = await h.issuer?.token({ sub: 'alice', scope: 'cloudops:write', name: 'alice' });
+    const alice = await h.as('alice', 'cloudops:write', 'modern');
+    const session: TaskEnabledSession = createTaskSessionFromClient(alice.client, {
+      endpointId: 'rollout-modern',
+      rawDispatch: fetchDispatch(h.server.url, token as string),
+      v2RequestFraming: {
+        protocolVersion: '2026-07-28',
+        clientInfo: { name: 'rollout-test', version: '1' },
+        clientCapabilities: {},
+      },
+    });
+    try {
+      const execution = await session.callTool('delivery_rollouts_start', {
+        name: 'task-modern',
+        image: 'example/crashloop:3',
+      });
+      expect(execution.kind).toBe('task');
+      const { outcome } = await execution.settle();
+      // A rolled-back rollout is a tool-level failure: a completed task whose result is an error.
+      expect(outcome.status).toBe('completed');
+      const result = resultFromTaskOutcome(outcome) as { isError?: boolean; structuredContent: { status: string } };
+      expect(result.isError).toBe(true);
+      expect(result.structuredContent.status).toBe('failed');
+    } finally {
+      await session.close();
+    }
+    expect(
+      (h.kube.store.get('deployments.apps', 'default', 'task-modern') as unknown as Dep).spec.template.spec
+        .containers[0]?.image,
+    ).toBe('nginx:1.25.3');
   });
 });
