@@ -47,6 +47,12 @@ export class ClientNodeKubeClient implements KubeClient {
   private readonly discoveryTtlMs: number;
   private readonly now: () => number;
   private discovery?: { at: number; resources: Promise<ResourceInfo[]> };
+  /**
+   * client-node builds a new undici dispatcher (a new connection pool) on every authentication; the
+   * first one is kept and reused so requests share keep-alive connections (one TLS handshake, not
+   * one per request). It carries the cluster's CA and client certificate, fixed per context.
+   */
+  private dispatcher?: ReturnType<RequestContext['getDispatcher']>;
 
   constructor(opts: KubeClientOptions) {
     this.cluster = opts.cluster;
@@ -107,6 +113,8 @@ export class ClientNodeKubeClient implements KubeClient {
     let text: string;
     try {
       await this.kc.applySecurityAuthentication(ctx);
+      if (this.dispatcher) ctx.setDispatcher(this.dispatcher);
+      else this.dispatcher = ctx.getDispatcher();
       const res = await this.http.send(ctx).toPromise();
       status = res.httpStatusCode;
       text = await res.body.text();

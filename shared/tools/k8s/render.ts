@@ -20,15 +20,22 @@ export function result(text: string, structured: Record<string, unknown>, isErro
 
 export const bytes = (v: unknown) => Buffer.byteLength(typeof v === 'string' ? v : JSON.stringify(v), 'utf8');
 
-/** Our continue token: the API server's token plus how many items came before, so totals stay exact. */
-export function encodeContinue(apiToken: string, offset: number): string {
-  return Buffer.from(JSON.stringify({ c: apiToken, o: offset })).toString('base64url');
+/**
+ * Our continue token: the API server's token, how many items came before (so totals stay exact),
+ * and the page size that fitted the budget (so the next page is fetched once).
+ */
+export function encodeContinue(apiToken: string, offset: number, fittedLimit?: number): string {
+  return Buffer.from(JSON.stringify({ c: apiToken, o: offset, ...(fittedLimit ? { l: fittedLimit } : {}) })).toString(
+    'base64url',
+  );
 }
 
-export function decodeContinue(token: string): { c: string; o: number } | undefined {
+export function decodeContinue(token: string): { c: string; o: number; l?: number } | undefined {
   try {
-    const v = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { c?: unknown; o?: unknown };
-    if (typeof v.c === 'string' && typeof v.o === 'number' && v.o >= 0) return { c: v.c, o: v.o };
+    const v = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { c?: unknown; o?: unknown; l?: unknown };
+    if (typeof v.c === 'string' && typeof v.o === 'number' && v.o >= 0) {
+      return { c: v.c, o: v.o, ...(typeof v.l === 'number' && v.l >= 1 ? { l: v.l } : {}) };
+    }
   } catch {
     // fall through
   }

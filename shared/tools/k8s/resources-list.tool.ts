@@ -56,12 +56,17 @@ export const k8sResourcesListTool = defineTool({
         ...(from ? { continue: from.c } : {}),
       };
 
-      let page = await t.client.list(res, { ...query, limit });
+      // Start from the page size that fitted last time, so later pages fetch once.
+      let pageLimit = Math.min(limit, from?.l ?? limit);
+      let page = await t.client.list(res, { ...query, limit: pageLimit });
       let shaped = shape(input.output, res, page, now);
       let bounded = boundRows(shaped.rows, budget - 600);
-      if (bounded.omitted > 0) {
-        // The page does not fit: fetch exactly what fits, so the API's continue token resumes right after it.
-        page = await t.client.list(res, { ...query, limit: Math.max(1, bounded.rows.length) });
+      // A page that does not fit is fetched again with exactly what fits, so the API's continue token
+      // resumes right after the last row returned. Objects can grow between fetches: repeat until it
+      // fits (boundRows always keeps one row, so this ends at a page of one at the latest).
+      while (bounded.omitted > 0) {
+        pageLimit = Math.max(1, Math.min(bounded.rows.length, pageLimit - 1));
+        page = await t.client.list(res, { ...query, limit: pageLimit });
         shaped = shape(input.output, res, page, now);
         bounded = boundRows(shaped.rows, budget - 600);
       }
@@ -73,7 +78,9 @@ export const k8sResourcesListTool = defineTool({
           : page.continue
             ? undefined
             : offset + page.items.length;
-      const next = page.continue ? encodeContinue(page.continue, offset + page.items.length) : undefined;
+      const next = page.continue
+        ? encodeContinue(page.continue, offset + page.items.length, pageLimit < limit ? pageLimit : undefined)
+        : undefined;
       const where = res.namespaced ? (namespace ? `namespace ${namespace}` : 'all namespaces') : 'cluster scope';
       const head =
         `${res.kind} in ${where} on ${t.cluster}: ${count === 0 ? 'none' : `${offset + 1}-${offset + count}`}` +
