@@ -381,7 +381,10 @@ describe('a rollout as an MCP task, both eras', () => {
       const { outcome } = await execution.settle();
       // A rolled-back rollout is a tool-level failure: a completed task whose result is an error.
       expect(outcome.status).toBe('completed');
-      const result = resultFromTaskOutcome(outcome) as unknown as { isError?: boolean; structuredContent: { status: string } };
+      const result = resultFromTaskOutcome(outcome) as unknown as {
+        isError?: boolean;
+        structuredContent: { status: string };
+      };
       expect(result.isError).toBe(true);
       expect(result.structuredContent.status).toBe('failed');
     } finally {

@@ -51,7 +51,7 @@ describe('operationResult', () => {
   it('summarises status, every step and the result, with the same data structured', () => {
     const r = operationResult(op('completed', { result: { replicas: 3 } }));
     expect(r.isError).toBeUndefined();
-    const text = (r.content?.[0] as { text: string }).text;
+    const text = (r.content[0] as { text: string }).text;
     expect(text.split('\n')).toEqual([
       expect.stringMatching(
         /^op-6f1c1f0e-1111-4222-8333-944445555666 rollout deployment\/\S+ in \S+ on \S+: COMPLETED — now completed$/,
