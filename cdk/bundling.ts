@@ -1,0 +1,31 @@
+/**
+ * The esbuild settings of every Lambda bundle, in one place: the stateless stack hands them to
+ * NodejsFunction, and bench/bundles.bench.ts builds with the very same values to measure size and
+ * cold module initialization.
+ */
+export const FUNCTION_ENTRIES = {
+  mcp: 'functions/mcp.ts',
+  workflowStep: 'functions/workflow-step.ts',
+  slackActions: 'functions/slack-actions.ts',
+} as const;
+
+export type FunctionKey = keyof typeof FUNCTION_ENTRIES;
+
+export const BUNDLE = {
+  /** ESM: the code base is ESM (import.meta, top-level imports), and Node 22 runs .mjs handlers natively. */
+  format: 'esm',
+  target: 'node22',
+  minify: true,
+  /** Source maps would double the bundle and slow every cold start (--enable-source-maps); stacks are logged minified. */
+  sourceMap: false,
+  /** Prefer packages' ESM builds. */
+  mainFields: ['module', 'main'],
+  /**
+   * Bundle the AWS SDK v3 too instead of using the runtime's copy: the functions then run the exact
+   * client versions the tests ran, and one file loads faster than the runtime's unbundled SDK.
+   */
+  externalModules: [] as string[],
+  /** CommonJS dependencies bundled into an ESM file still call require() for Node built-ins. */
+  banner:
+    "import { createRequire as __cmCreateRequire } from 'node:module'; const require = __cmCreateRequire(import.meta.url);",
+} as const;

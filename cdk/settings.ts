@@ -1,0 +1,148 @@
+import { existsSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { loadPolicy } from '../shared/config/policy-file.ts';
+
+/** What a deployment is configured with: CDK context values (cdk.json or `-c key=value`). */
+export interface DeploySettings {
+  /** Public MCP URL when a custom domain fronts the API; default: the API's own URL + /mcp. */
+  publicUrl?: string;
+  oauthIssuer?: string;
+  oauthJwksUrl?: string;
+  oauthAudience?: string;
+  /** Browser origins (hostnames) allowed besides the public URL's. */
+  allowedOrigins?: string;
+  /** Complete ARN of a Secrets Manager secret holding a kubeconfig. */
+  kubeconfigSecretArn?: string;
+  /** The kubeconfig contexts (clusters) the server may use, comma separated; default all. */
+  k8sContexts?: string;
+  prometheusUrl?: string;
+  /** A guardrail policy file (YAML) shipped inside the bundles; validated at synth. */
+  policyFile?: string;
+  /** Complete ARN of a Secrets Manager secret holding the Slack signing secret; enables POST /slack/actions. */
+  slackSigningSecretArn?: string;
+  /** JSON: Slack user id -> {subject, name} of an approver. */
+  slackApprovers?: string;
+  /** Receives the alarms (an SNS email subscription). */
+  alarmEmail?: string;
+  logRetentionDays: number;
+  logLevel: string;
+}
+
+/**
+ * App-level CDK context the stacks are written for: the stateless stack imports the table from the
+ * stateful stack as a strong reference (CloudFormation refuses to drop the export while it is used).
+ */
+export const APP_CONTEXT = { '@aws-cdk/core:defaultCrossStackReferences': 'strong' } as const;
+
+export class SettingsError extends Error {
+  override name = 'SettingsError';
+}
+
+export const CONTEXT_KEYS = [
+  'publicUrl',
+  'oauthIssuer',
+  'oauthJwksUrl',
+  'oauthAudience',
+  'allowedOrigins',
+  'kubeconfigSecretArn',
+  'k8sContexts',
+  'prometheusUrl',
+  'policyFile',
+  'slackSigningSecretArn',
+  'slackApprovers',
+  'alarmEmail',
+  'logRetentionDays',
+  'logLevel',
+] as const;
+
+/** A complete secret ARN ends with the 6-character suffix Secrets Manager adds; IAM needs it exactly. */
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$/;
+const RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
+
+/**
+ * Reads and checks the context. Every problem names its context key, so `cdk synth` fails before
+ * anything is deployed.
+ */
+export function readSettings(get: (key: string) => unknown, repoRoot: string): DeploySettings {
+  const problems: string[] = [];
+  const str = (key: (typeof CONTEXT_KEYS)[number]): string | undefined => {
+    const v = get(key);
+    if (v === undefined || v === null || v === '') return undefined;
+    if (typeof v !== 'string') {
+      problems.push(`${key}: must be a string`);
+      return undefined;
+    }
+    return v.trim();
+  };
+  const url = (key: (typeof CONTEXT_KEYS)[number]) => {
+    const v = str(key);
+    if (v && !/^https:\/\/[^\s/]+/.test(v)) problems.push(`${key}: must be an https:// URL`);
+    return v;
+  };
+  const secretArn = (key: (typeof CONTEXT_KEYS)[number]) => {
+    const v = str(key);
+    if (v && !SECRET_ARN.test(v)) {
+      problems.push(
+        `${key}: must be the complete secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 chars>)`,
+      );
+    }
+    return v;
+  };
+  const s: DeploySettings = {
+    logRetentionDays: 30,
+    logLevel: 'info',
+  };
+  const set = <K extends keyof DeploySettings>(k: K, v: DeploySettings[K] | undefined) => {
+    if (v !== undefined) s[k] = v;
+  };
+  set('publicUrl', url('publicUrl'));
+  set('oauthIssuer', url('oauthIssuer'));
+  set('oauthJwksUrl', url('oauthJwksUrl'));
+  set('oauthAudience', str('oauthAudience'));
+  set('allowedOrigins', str('allowedOrigins'));
+  set('kubeconfigSecretArn', secretArn('kubeconfigSecretArn'));
+  set('k8sContexts', str('k8sContexts'));
+  set('prometheusUrl', str('prometheusUrl'));
+  set('slackSigningSecretArn', secretArn('slackSigningSecretArn'));
+  set('slackApprovers', str('slackApprovers'));
+  set('alarmEmail', str('alarmEmail'));
+  const level = str('logLevel');
+  if (level) {
+    if (['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(level)) s.logLevel = level;
+    else problems.push('logLevel: one of trace, debug, info, warn, error, fatal, silent');
+  }
+  const retention = get('logRetentionDays');
+  if (retention !== undefined) {
+    const n = Number(retention);
+    if (RETENTION_DAYS.includes(n)) s.logRetentionDays = n;
+    else problems.push(`logRetentionDays: one of ${RETENTION_DAYS.join(', ')}`);
+  }
+  if (s.oauthIssuer && !s.oauthJwksUrl) problems.push('oauthJwksUrl: required when oauthIssuer is set');
+  if (s.oauthJwksUrl && !s.oauthIssuer) problems.push('oauthIssuer: required when oauthJwksUrl is set');
+  if (s.slackApprovers) {
+    try {
+      const parsed = JSON.parse(s.slackApprovers) as unknown;
+      if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
+    } catch {
+      problems.push('slackApprovers: must be a JSON object of Slack user id -> {"subject": ..., "name": ...}');
+    }
+    if (!s.slackSigningSecretArn) problems.push('slackSigningSecretArn: required when slackApprovers is set');
+  }
+  const policyFile = str('policyFile');
+  if (policyFile) {
+    const abs = isAbsolute(policyFile) ? policyFile : join(repoRoot, policyFile);
+    if (!existsSync(abs)) problems.push(`policyFile: ${abs} does not exist`);
+    else {
+      try {
+        loadPolicy(abs);
+        s.policyFile = abs;
+      } catch (err) {
+        problems.push(`policyFile: ${(err as Error).message.replace(/\s+/g, ' ')}`);
+      }
+    }
+  }
+  if (problems.length) throw new SettingsError(`Invalid CDK context:\n  ${problems.join('\n  ')}`);
+  return s;
+}

@@ -1,0 +1,310 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { type CfnStage, HttpApi, HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { Alarm, ComparisonOperator, MathExpression, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, LoggingFormat, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
+import type { Construct } from 'constructs';
+import { type FunctionName, HTTP_ROUTES } from '../functions/lib/routes.ts';
+import { BUNDLE, FUNCTION_ENTRIES, type FunctionKey } from './bundling.ts';
+import type { DeploySettings } from './settings.ts';
+
+export interface StatelessStackProps extends StackProps {
+  table: ITable;
+  settings: DeploySettings;
+  /** The repository root (entries, lockfile, shared/workflows). */
+  repoRoot: string;
+}
+
+/** The placeholder every Task state's Resource uses; CDK substitutes the workflow-step function's ARN. */
+export const STEP_FUNCTION_PLACEHOLDER = 'WorkflowStepFunctionArn';
+
+export interface WorkflowSource {
+  /** `rollout` for shared/workflows/rollout.asl.json */
+  flow: string;
+  path: string;
+  text: string;
+}
+
+/** Every state machine definition in shared/workflows, deployed as it is. */
+export function workflowSources(repoRoot: string): WorkflowSource[] {
+  const dir = join(repoRoot, 'shared', 'workflows');
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.asl.json'))
+    .sort()
+    .map((f) => ({
+      flow: f.replace(/\.asl\.json$/, ''),
+      path: join(dir, f),
+      text: readFileSync(join(dir, f), 'utf8'),
+    }));
+}
+
+/** `rollout` -> `ROLLOUT_STATE_MACHINE_ARN`, the setting shared/config reads. */
+export const stateMachineArnSetting = (flow: string) =>
+  `${flow.replace(/[^A-Za-z0-9]+/g, '_').toUpperCase()}_STATE_MACHINE_ARN`;
+
+const pascal = (s: string) => s.replace(/(^|[^A-Za-z0-9])([a-z0-9])/g, (_m, _sep, c: string) => c.toUpperCase());
+
+/** The DynamoDB actions DynamoDbStore performs at run time (the table exists: no CreateTable/DescribeTable). */
+const STORE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query'];
+/** Approvals and the replay guard only read and write single items. */
+const SLACK_STORE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:UpdateItem'];
+
+/**
+ * Everything that can be replaced at will: the HTTP API, the functions, the state machines, the
+ * alarms. State lives in the stateful stack's table.
+ */
+export class StatelessStack extends Stack {
+  readonly api: HttpApi;
+  readonly functions: Partial<Record<FunctionKey, NodejsFunction>> = {};
+  readonly stateMachines: Record<string, StateMachine> = {};
+  readonly publicUrl: string;
+  private readonly cfg: StatelessStackProps;
+
+  constructor(scope: Construct, id: string, props: StatelessStackProps) {
+    super(scope, id, {
+      description: 'cloudops-mcp: HTTP API, Lambda functions, Step Functions state machines, alarms',
+      ...props,
+    });
+    this.cfg = props;
+    const { table, settings: s, repoRoot } = props;
+    const alarms = new Topic(this, 'AlarmTopic', { displayName: 'cloudops-mcp alarms' });
+    if (s.alarmEmail) alarms.addSubscription(new EmailSubscription(s.alarmEmail));
+
+    this.api = new HttpApi(this, 'Api', { description: 'cloudops-mcp MCP endpoint', createDefaultStage: true });
+    // A ceiling on what a flood of requests can cost; MCP clients send a handful of requests per tool call.
+    const stage = this.api.defaultStage?.node.defaultChild as CfnStage;
+    stage.defaultRouteSettings = { throttlingRateLimit: 50, throttlingBurstLimit: 100 };
+    this.publicUrl = s.publicUrl ?? `${this.api.apiEndpoint}/mcp`;
+
+    const common: Record<string, string> = {
+      DYNAMODB_TABLE: table.tableName,
+      LOG_LEVEL: s.logLevel,
+      ...(s.kubeconfigSecretArn ? { KUBECONFIG_SECRET_ARN: s.kubeconfigSecretArn } : {}),
+      ...(s.k8sContexts ? { K8S_CONTEXTS: s.k8sContexts } : {}),
+      ...(s.prometheusUrl ? { PROMETHEUS_URL: s.prometheusUrl } : {}),
+      ...(s.policyFile ? { POLICY_FILE: '/var/task/policy.yaml' } : {}),
+    };
+
+    // Workflow steps first: the state machines name this function.
+    const workflowStep = this.lambda('workflowStep', 'WorkflowStep', {
+      description: 'Runs one step of a cloudops-mcp state machine ({ step, input })',
+      memorySize: 1024,
+      // Below every Task state's TimeoutSeconds (120), so a slow step fails as a Lambda timeout first.
+      timeout: Duration.seconds(100),
+      environment: common,
+      storeActions: STORE_ACTIONS,
+    });
+    if (s.kubeconfigSecretArn) grantSecret(workflowStep, s.kubeconfigSecretArn);
+
+    const machineArns: Record<string, string> = {};
+    for (const source of workflowSources(repoRoot)) {
+      const unknown = [...source.text.matchAll(/\$\{([^}]+)\}/g)]
+        .map((m) => m[1])
+        .filter((name) => name !== STEP_FUNCTION_PLACEHOLDER);
+      if (unknown.length) throw new Error(`${source.path}: no substitution for \${${unknown.join('}, ${')}}`);
+      const name = pascal(source.flow);
+      const role = new Role(this, `${name}StateMachineRole`, {
+        assumedBy: new ServicePrincipal('states.amazonaws.com'),
+        description: `Runs the ${source.flow} state machine`,
+      });
+      role.addToPolicy(
+        new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [workflowStep.functionArn] }),
+      );
+      const machine = new StateMachine(this, `${name}StateMachine`, {
+        definitionBody: DefinitionBody.fromString(source.text),
+        definitionSubstitutions: { [STEP_FUNCTION_PLACEHOLDER]: workflowStep.functionArn },
+        stateMachineType: StateMachineType.STANDARD,
+        role,
+        logs: {
+          destination: new LogGroup(this, `${name}StateMachineLogs`, {
+            // The prefix AWS recommends for vended logs (keeps the CloudWatch Logs resource policy small).
+            logGroupName: `/aws/vendedlogs/states/${this.stackName}-${source.flow}`,
+            retention: s.logRetentionDays as RetentionDays,
+            removalPolicy: RemovalPolicy.DESTROY,
+          }),
+          level: LogLevel.ALL,
+          // Step inputs/outputs stay out of the logs; the operation record in the table holds them.
+          includeExecutionData: false,
+        },
+      });
+      this.stateMachines[source.flow] = machine;
+      machineArns[stateMachineArnSetting(source.flow)] = machine.stateMachineArn;
+      new Alarm(this, `${name}ExecutionsFailedAlarm`, {
+        alarmDescription: `cloudops-mcp: a ${source.flow} execution failed or timed out`,
+        metric: new MathExpression({
+          expression: 'failed + timedOut',
+          usingMetrics: { failed: machine.metricFailed(), timedOut: machine.metricTimedOut() },
+          period: Duration.minutes(5),
+          label: `${source.flow} executions failed or timed out`,
+        }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }).addAlarmAction(new SnsAction(alarms));
+      new CfnOutput(this, `${name}StateMachineArn`, { value: machine.stateMachineArn });
+    }
+
+    const mcp = this.lambda('mcp', 'Mcp', {
+      description: 'cloudops-mcp MCP endpoint (API Gateway HTTP API, payload 2.0)',
+      memorySize: 1024,
+      // API Gateway HTTP APIs give up after 30 s.
+      timeout: Duration.seconds(29),
+      environment: {
+        ...common,
+        ...machineArns,
+        PUBLIC_URL: this.publicUrl,
+        ...(s.oauthIssuer ? { OAUTH_ISSUER: s.oauthIssuer } : {}),
+        ...(s.oauthJwksUrl ? { OAUTH_JWKS_URL: s.oauthJwksUrl } : {}),
+        ...(s.oauthAudience ? { OAUTH_AUDIENCE: s.oauthAudience } : {}),
+        ...(s.allowedOrigins ? { ALLOWED_ORIGINS: s.allowedOrigins } : {}),
+      },
+      storeActions: STORE_ACTIONS,
+    });
+    if (s.kubeconfigSecretArn) grantSecret(mcp, s.kubeconfigSecretArn);
+    for (const machine of Object.values(this.stateMachines)) {
+      mcp.addToRolePolicy(
+        new PolicyStatement({ actions: ['states:StartExecution'], resources: [machine.stateMachineArn] }),
+      );
+      mcp.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['states:DescribeExecution', 'states:StopExecution'],
+          // Executions are named after operations, so only the state machine part of their ARN is known.
+          resources: [
+            this.formatArn({
+              service: 'states',
+              resource: 'execution',
+              resourceName: `${machine.stateMachineName}:*`,
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          ],
+        }),
+      );
+    }
+
+    const handlers: Partial<Record<FunctionName, NodejsFunction>> = { mcp };
+    if (s.slackSigningSecretArn) {
+      const slack = this.lambda('slackActions', 'SlackActions', {
+        description: 'cloudops-mcp Slack interactivity: approval buttons',
+        memorySize: 256,
+        // Slack expects an answer within 3 s.
+        timeout: Duration.seconds(10),
+        environment: {
+          DYNAMODB_TABLE: table.tableName,
+          LOG_LEVEL: s.logLevel,
+          SLACK_SIGNING_SECRET_ARN: s.slackSigningSecretArn,
+          ...(s.slackApprovers ? { SLACK_APPROVERS: s.slackApprovers } : {}),
+        },
+        storeActions: SLACK_STORE_ACTIONS,
+      });
+      grantSecret(slack, s.slackSigningSecretArn);
+      handlers.slackActions = slack;
+      new CfnOutput(this, 'SlackActionsUrl', { value: `${this.api.apiEndpoint}/slack/actions` });
+    }
+
+    const integrations = new Map<FunctionName, HttpLambdaIntegration>();
+    for (const route of HTTP_ROUTES) {
+      const fn = handlers[route.fn];
+      if (!fn) continue;
+      let integration = integrations.get(route.fn);
+      if (!integration) {
+        integration = new HttpLambdaIntegration(`${pascal(route.fn)}Integration`, fn);
+        integrations.set(route.fn, integration);
+      }
+      this.api.addRoutes({ path: route.path, methods: [HttpMethod[route.method]], integration });
+    }
+
+    for (const [key, fn] of Object.entries(this.functions)) {
+      new Alarm(this, `${pascal(key)}ErrorsAlarm`, {
+        alarmDescription: `cloudops-mcp: the ${key} function failed (see its log group)`,
+        metric: fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }).addAlarmAction(new SnsAction(alarms));
+    }
+
+    new CfnOutput(this, 'McpUrl', { value: this.publicUrl, description: 'The MCP endpoint URL to give clients' });
+    new CfnOutput(this, 'AlarmTopicArn', { value: alarms.topicArn });
+  }
+
+  /** One function: its own role (no managed policies), its own log group, the shared bundling. */
+  private lambda(
+    key: FunctionKey,
+    id: string,
+    o: {
+      description: string;
+      memorySize: number;
+      timeout: Duration;
+      environment: Record<string, string>;
+      storeActions: string[];
+    },
+  ): NodejsFunction {
+    const settings = this.cfg.settings;
+    const role = new Role(this, `${id}Role`, {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `cloudops-mcp ${key} function`,
+    });
+    const logGroup = new LogGroup(this, `${id}Logs`, {
+      retention: settings.logRetentionDays as RetentionDays,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    logGroup.grantWrite(role);
+    role.addToPolicy(new PolicyStatement({ actions: o.storeActions, resources: [this.cfg.table.tableArn] }));
+    const fn = new NodejsFunction(this, id, {
+      entry: join(this.cfg.repoRoot, FUNCTION_ENTRIES[key]),
+      handler: 'handler',
+      runtime: Runtime.NODEJS_22_X,
+      architecture: Architecture.ARM_64,
+      memorySize: o.memorySize,
+      timeout: o.timeout,
+      description: o.description,
+      role,
+      logGroup,
+      loggingFormat: LoggingFormat.JSON,
+      environment: o.environment,
+      projectRoot: this.cfg.repoRoot,
+      depsLockFilePath: join(this.cfg.repoRoot, 'package-lock.json'),
+      bundling: this.bundling(key),
+    });
+    this.functions[key] = fn;
+    return fn;
+  }
+
+  private bundling(key: FunctionKey): BundlingOptions {
+    const policy = this.cfg.settings.policyFile;
+    return {
+      format: OutputFormat.ESM,
+      target: BUNDLE.target,
+      minify: BUNDLE.minify,
+      sourceMap: BUNDLE.sourceMap,
+      mainFields: [...BUNDLE.mainFields],
+      externalModules: [...BUNDLE.externalModules],
+      banner: BUNDLE.banner,
+      ...(policy && key !== 'slackActions'
+        ? {
+            commandHooks: {
+              beforeBundling: () => [],
+              beforeInstall: () => [],
+              afterBundling: (_input: string, output: string) => [`cp "${policy}" "${output}/policy.yaml"`],
+            },
+          }
+        : {}),
+    };
+  }
+}
+
+function grantSecret(fn: NodejsFunction, arn: string): void {
+  fn.addToRolePolicy(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [arn] }));
+}

@@ -1,0 +1,58 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { clustersFromConfig } from '../../shared/adapters/kube/index.ts';
+import { NoClusters } from '../../shared/adapters/kube/kubeconfig-clusters.ts';
+import type { Config } from '../../shared/config/config.ts';
+import { loadPolicy } from '../../shared/config/policy-file.ts';
+import type { Logger } from '../../shared/logging/logger.ts';
+import { buildDeps } from '../../shared/mcp/deps.ts';
+import type { Deps } from '../../shared/mcp/tool.ts';
+import type { ClusterRegistry } from '../../shared/ports/kube.ts';
+import type { WorkflowEngine } from '../../shared/ports/workflow.ts';
+import { cloudStore, type Env, type SecretReader } from './host.ts';
+
+/*
+ * The full dependency set (clusters, policy, workflows) for the functions that run tools or workflow
+ * steps. Kept apart from host.ts so the Slack function does not bundle the Kubernetes client.
+ */
+
+/**
+ * The clusters a function can reach: the kubeconfig stored in Secrets Manager (KUBECONFIG_SECRET_ARN),
+ * written once per cold start to a private file under /tmp, or none. Exec-plugin credentials
+ * (`aws eks get-token`) cannot run on Lambda: the kubeconfig must carry a token or a client certificate.
+ */
+export async function lambdaClusters(config: Config, env: Env, readSecret: SecretReader): Promise<ClusterRegistry> {
+  if (!config.kubeconfigSecretArn) {
+    return new NoClusters('this deployment has no kubeconfig: set the kubeconfigSecretArn context and redeploy');
+  }
+  const yaml = await readSecret(config.kubeconfigSecretArn);
+  const dir = mkdtempSync(join(tmpdir(), 'cloudops-'));
+  const path = join(dir, 'kubeconfig');
+  writeFileSync(path, yaml, { mode: 0o600 });
+  return clustersFromConfig({ ...config, kube: { ...config.kube, kubeconfig: path } }, { ...env, KUBECONFIG: path });
+}
+
+/** Everything the shared handlers need, built once per cold start. */
+export async function lambdaDeps(
+  config: Config,
+  env: Env,
+  log: Logger,
+  parts: { readSecret: SecretReader; workflows: (deps: Deps) => WorkflowEngine },
+): Promise<Deps> {
+  const clusters = await lambdaClusters(config, env, parts.readSecret);
+  const policy = loadPolicy(config.policyFile);
+  return buildDeps(config, cloudStore(config), log, { clusters, policy, workflows: parts.workflows });
+}
+
+/**
+ * The engine a workflow step sees: steps never start, inspect or stop workflows (the state machine
+ * ARN cannot even be given to the step function: the state machine's definition names the
+ * function, so the reverse reference would be a cycle).
+ */
+export const stepsStartNoWorkflows: WorkflowEngine = {
+  kind: 'stepfunctions',
+  start: () => Promise.reject(new Error('a workflow step cannot start a workflow')),
+  describe: () => Promise.reject(new Error('a workflow step cannot inspect workflows')),
+  stop: () => Promise.reject(new Error('a workflow step cannot stop workflows')),
+};

@@ -1,0 +1,67 @@
+/**
+ * The function every Task state of the state machines invokes with `{ step, input }`
+ * (shared/workflows/*.asl.json). It runs that one step and returns its output.
+ *
+ * A failure is rethrown as it is: the Lambda runtime reports `errorType` = the error's `name`, and
+ * that is what the ASL's Retry/Catch match, so a TransientError stays retryable and anything else
+ * goes to the Catch (rollback).
+ */
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { createLogger } from '../shared/logging/logger.ts';
+import { dispatchStep, type StepEvent } from '../shared/workflows/index.ts';
+import { lambdaDeps, stepsStartNoWorkflows } from './lib/deps.ts';
+import {
+  type Env,
+  hostLogger,
+  loadCloudConfig,
+  perColdStart,
+  type SecretReader,
+  secretsManagerReader,
+} from './lib/host.ts';
+
+export class InvalidStepEventError extends Error {
+  override name = 'InvalidStepEventError';
+}
+
+export interface WorkflowStepHandlerOptions {
+  env: Env;
+  /** Default: Secrets Manager in the function's region. */
+  readSecret?: SecretReader;
+}
+
+export function createWorkflowStepHandler(opts: WorkflowStepHandlerOptions) {
+  const logger = hostLogger(opts.env, 'workflow-step');
+  const deps = perColdStart(async () => {
+    const config = loadCloudConfig(opts.env, ['DYNAMODB_TABLE']);
+    const region = config.store.kind === 'dynamodb' ? config.store.region : undefined;
+    return lambdaDeps(config, opts.env, createLogger(config.logLevel), {
+      readSecret: opts.readSecret ?? secretsManagerReader(new SecretsManagerClient({ region })),
+      workflows: () => stepsStartNoWorkflows,
+    });
+  });
+
+  return middy(async (event: StepEvent, context: Context): Promise<Record<string, unknown>> => {
+    if (!event || typeof event.step !== 'string' || (event.input !== undefined && typeof event.input !== 'object')) {
+      throw new InvalidStepEventError('expected { "step": "<name>", "input": { ... } } from a Task state');
+    }
+    const d = await deps();
+    const started = performance.now();
+    try {
+      const output = await dispatchStep(
+        { step: event.step, input: event.input ?? {} },
+        { ...d, log: d.log.child({ requestId: context.awsRequestId, step: event.step }) },
+      );
+      logger.info('step done', { step: event.step, ms: Math.round(performance.now() - started) });
+      return output;
+    } catch (err) {
+      const error = err instanceof Error ? err : new Error(String(err));
+      logger.warn('step failed', { step: event.step, errorName: error.name, errorMessage: error.message });
+      throw error;
+    }
+  }).use(injectLambdaContext(logger, { resetKeys: true }));
+}
+
+export const handler = createWorkflowStepHandler({ env: process.env });
