@@ -11,7 +11,9 @@ import httpErrorHandler from '@middy/http-error-handler';
 import { createError } from '@middy/util';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { ApprovalError, Approvals } from '../shared/domain/approvals.ts';
+import { AuditTrail } from '../shared/domain/audit.ts';
 import type { Identity } from '../shared/domain/identity.ts';
+import { createLogger } from '../shared/logging/logger.ts';
 import { systemClock } from '../shared/ports/clock.ts';
 import { ConditionFailedError } from '../shared/ports/store.ts';
 import {
@@ -63,6 +65,13 @@ export function createSlackActionsHandler(opts: SlackActionsHandlerOptions) {
       signingSecret,
       approvers: config.slack?.approvers ?? {},
       approvals: new Approvals(store, systemClock),
+      // Decisions made in Slack land in the same audit trail as those made through MCP tools.
+      audit: new AuditTrail({
+        store,
+        clock: systemClock,
+        log: createLogger(config.logLevel),
+        retentionDays: config.auditRetentionDays,
+      }),
     };
   });
 
@@ -75,12 +84,27 @@ export function createSlackActionsHandler(opts: SlackActionsHandlerOptions) {
       };
     }
     // The Slack user acts as their own identity on the server, so "never your own change" holds across channels.
-    const identity: Identity = {
-      subject: approver.subject,
-      name: approver.name,
-      roles: ['approver'],
-      method: approver.subject.startsWith('apikey:') ? 'apiKey' : 'oauth',
-    };
+    const identity: Identity = { subject: approver.subject, name: approver.name, roles: ['approver'], method: 'slack' };
+    const startedAt = Date.now();
+    const audit = (outcome: 'ok' | 'error', error?: string) =>
+      a.audit.record(
+        a.audit.event({
+          requestId: `slack:${action.slackUserId}:${startedAt}`,
+          caller: { subject: identity.subject, name: identity.name, method: 'slack' },
+          roles: identity.roles,
+          tool: 'ops_approvals_decide',
+          args: {
+            operationId: action.operationId,
+            decision: action.decision,
+            changeHash: action.changeHash,
+            slackUser: action.slackUserId,
+          },
+          outcome,
+          ...(error ? { error } : {}),
+          durationMs: Date.now() - startedAt,
+          startedAt,
+        }),
+      );
     try {
       const decided = await a.approvals.decide({
         operationId: action.operationId,
@@ -89,11 +113,14 @@ export function createSlackActionsHandler(opts: SlackActionsHandlerOptions) {
         reason: `via Slack by ${action.slackUserName} (${action.slackUserId})`,
         changeHash: action.changeHash,
       });
+      await audit('ok');
       const verb = decided.status === 'approved' ? 'approved' : 'rejected';
       return { visibility: 'in_channel', text: `${approver.name} ${verb} ${decided.operationId}: ${decided.summary}` };
     } catch (err) {
-      if (err instanceof ApprovalError)
+      if (err instanceof ApprovalError) {
+        await audit('error', err.message);
         return { visibility: 'ephemeral', text: `Nothing was decided: ${err.message}.` };
+      }
       throw err;
     }
   }

@@ -10,7 +10,8 @@ export interface Identity {
   /** Display name: the token's name/email claim, the API key's name, or the OS user. */
   name: string;
   roles: Role[];
-  method: 'oauth' | 'apiKey' | 'local';
+  /** How the caller proved who they are; `slack` for a signed Slack interaction mapped to an approver. */
+  method: 'oauth' | 'apiKey' | 'local' | 'slack';
   clientId?: string;
 }
 

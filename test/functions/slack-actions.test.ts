@@ -7,6 +7,8 @@ import { verifySlackSignature } from '../../functions/lib/slack.ts';
 import { createSlackActionsHandler } from '../../functions/slack-actions.ts';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from '../../shared/adapters/local/embedded-dynamodb.ts';
 import { Approvals } from '../../shared/domain/approvals.ts';
+import { AuditTrail } from '../../shared/domain/audit.ts';
+import { createLogger } from '../../shared/logging/logger.ts';
 import { systemClock } from '../../shared/ports/clock.ts';
 import { type FakeSecretsManager, startFakeSecretsManager } from '../support/fake-secrets-manager.ts';
 import { apiGatewayFetch, eventFor, fixture, type HttpHandler, lambdaContext } from '../support/lambda.ts';
@@ -123,6 +125,13 @@ describe('slack-actions function: signed approval buttons', () => {
     expect(posted).toEqual([
       { response_type: 'in_channel', replace_original: false, text: expect.stringContaining('Alice approved') },
     ]);
+    // The decision is in the audit trail like one made through ops_approvals_decide.
+    const audit = new AuditTrail({ store: dynamo.store, clock: systemClock, log: createLogger('silent'), retentionDays: 90 });
+    const events = (await audit.list({ limit: 50, tool: 'ops_approvals_decide' })).events;
+    expect(events.find((e) => (e.args as { operationId?: string }).operationId === op)).toMatchObject({
+      caller: { subject: 'auth0|alice', name: 'Alice', method: 'slack' },
+      outcome: 'ok',
+    });
   });
 
   it('Reject rejects', async () => {
