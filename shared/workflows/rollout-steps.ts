@@ -1,4 +1,4 @@
-import { canonicalJson } from '../domain/k8s/index.ts';
+import { canonicalJson, labelSelector } from '../domain/k8s/index.ts';
 import type { Operation, OperationStep } from '../domain/operations.ts';
 import { isTerminal, Leases } from '../domain/operations.ts';
 import {
@@ -131,9 +131,7 @@ function withChange(template: Obj, change: string): Obj {
 /** The ReplicaSet currently serving a Deployment (the one at its revision) and its pod-template-hash. */
 async function currentReplicaSet(c: Ctx, deployment: KubeObject): Promise<{ rs?: KubeObject; hash?: string }> {
   const ns = c.op.target.namespace;
-  const selector = Object.entries(rec(rec(deployment.spec).selector).matchLabels ?? {})
-    .map(([key, v]) => `${key}=${String(v)}`)
-    .join(',');
+  const selector = labelSelector(rec(rec(deployment.spec).selector).matchLabels as Record<string, string> | undefined);
   const list = await k(() =>
     c.client.list(c.replicaSets, { namespace: ns, limit: 500, ...(selector ? { labelSelector: selector } : {}) }),
   );
@@ -152,9 +150,7 @@ async function podsOf(c: Ctx, deployment: KubeObject): Promise<KubeObject[]> {
     ...(rec(rec(deployment.spec).selector).matchLabels as Record<string, string> | undefined),
     'pod-template-hash': hash,
   };
-  const selector = Object.entries(labels)
-    .map(([key, v]) => `${key}=${v}`)
-    .join(',');
+  const selector = labelSelector(labels);
   const list = await k(() =>
     c.client.list(c.pods, { namespace: c.op.target.namespace, labelSelector: selector, limit: 500 }),
   );

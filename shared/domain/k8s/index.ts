@@ -20,5 +20,6 @@ export {
   redactUnparsedText,
   secretValueDigests,
 } from './secret-redaction.ts';
+export { labelSelector } from './selectors.ts';
 export type { Summary, SummaryCell, SummaryRow } from './summary-rows.ts';
 export { EVENT_MESSAGE_MAX_CHARS, hpaTargets, podStatus, printerKind, summarize } from './summary-rows.ts';

@@ -1,8 +1,6 @@
 import { z } from 'zod';
-import { defineTool, fail } from '../../mcp/tool.ts';
-import { cancelOperation, OperationAccessError } from '../../workflows/control.ts';
-import { describeOperation } from '../../workflows/present.ts';
-import { result } from '../k8s/render.ts';
+import { defineTool } from '../../mcp/tool.ts';
+import { cancelAndDescribe } from '../ops/cancel.ts';
 
 export const deliveryRolloutsAbortTool = defineTool({
   name: 'delivery_rollouts_abort',
@@ -16,13 +14,11 @@ export const deliveryRolloutsAbortTool = defineTool({
   output: z.object({ operationId: z.string(), status: z.string() }).passthrough(),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
   async handler(input, ctx) {
-    try {
-      const op = await cancelOperation(ctx.deps, input.operationId, ctx.identity, input.reason ?? 'aborted');
-      const view = describeOperation(op);
-      return result(`Abort requested; the workflow rolls back at its next step.\n${view.text}`, view.structured);
-    } catch (err) {
-      if (err instanceof OperationAccessError) return fail(err.message);
-      throw err;
-    }
+    return cancelAndDescribe(
+      ctx,
+      input.operationId,
+      input.reason ?? 'aborted',
+      'Abort requested; the workflow rolls back at its next step.',
+    );
   },
 });

@@ -1,6 +1,7 @@
 import type { CallToolResult } from '@modelcontextprotocol/server';
 import { parseAllDocuments } from 'yaml';
 import { z } from 'zod';
+import { labelSelector } from '../../domain/k8s/index.ts';
 import type { ToolContext } from '../../mcp/tool.ts';
 import { fail } from '../../mcp/tool.ts';
 import type { KubeClient, KubeObject, ResourceInfo } from '../../ports/kube.ts';
@@ -129,3 +130,18 @@ function isList(v: unknown): v is { items: unknown[] } {
 
 export const ageOf = (ts: string | undefined, now: number): number | undefined =>
   ts ? Math.max(0, Math.floor((now - Date.parse(ts)) / 1000)) : undefined;
+
+/** A Deployment and the ReplicaSets its selector matches (history, undo). */
+export async function deploymentWithReplicaSets(
+  t: Target,
+  name: string,
+  namespace: string,
+): Promise<{ deployments: ResourceInfo; deployment: KubeObject; replicaSets: KubeObject[] }> {
+  const deployments = await t.client.resolve('Deployment', 'apps/v1');
+  const rsRes = await t.client.resolve('ReplicaSet', 'apps/v1');
+  const deployment = await t.client.get(deployments, name, namespace);
+  const spec = deployment.spec as { selector?: { matchLabels?: Record<string, string> } } | undefined;
+  const selector = labelSelector(spec?.selector?.matchLabels);
+  const rs = await t.client.list(rsRes, { namespace, limit: 500, ...(selector ? { labelSelector: selector } : {}) });
+  return { deployments, deployment, replicaSets: rs.items };
+}

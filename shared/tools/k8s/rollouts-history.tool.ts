@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { deploymentHistory } from '../../domain/rollouts.ts';
 import { defineTool } from '../../mcp/tool.ts';
-import { args, kubeTool, target } from './common.ts';
+import { args, deploymentWithReplicaSets, kubeTool, target } from './common.ts';
 import { result, table } from './render.ts';
 
 export const k8sRolloutsHistoryTool = defineTool({
@@ -21,20 +21,8 @@ export const k8sRolloutsHistoryTool = defineTool({
     return kubeTool(async () => {
       const t = target(ctx, input.cluster);
       const namespace = input.namespace ?? t.defaultNamespace;
-      const deployments = await t.client.resolve('Deployment', 'apps/v1');
-      const replicaSets = await t.client.resolve('ReplicaSet', 'apps/v1');
-      const d = await t.client.get(deployments, input.name, namespace);
-      const matchLabels = ((d.spec as { selector?: { matchLabels?: Record<string, string> } } | undefined)?.selector
-        ?.matchLabels ?? {}) as Record<string, string>;
-      const selector = Object.entries(matchLabels)
-        .map(([k, v]) => `${k}=${v}`)
-        .join(',');
-      const rs = await t.client.list(replicaSets, {
-        namespace,
-        limit: 500,
-        ...(selector ? { labelSelector: selector } : {}),
-      });
-      const items = deploymentHistory(d, rs.items);
+      const { deployment: d, replicaSets } = await deploymentWithReplicaSets(t, input.name, namespace);
+      const items = deploymentHistory(d, replicaSets);
       const rows = items.map((i) => ({
         ...i,
         images: i.images.join(','),

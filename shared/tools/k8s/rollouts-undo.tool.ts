@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { undoTemplate } from '../../domain/rollouts.ts';
 import { defineTool } from '../../mcp/tool.ts';
-import { args, kubeTool, ToolError, target } from './common.ts';
+import { args, deploymentWithReplicaSets, kubeTool, ToolError, target } from './common.ts';
 import { changeSummary, findingsText, guardedWrite } from './guarded-write.ts';
 import { result } from './render.ts';
 
@@ -26,20 +26,8 @@ export const k8sRolloutsUndoTool = defineTool({
     return kubeTool(async () => {
       const t = target(ctx, input.cluster);
       const namespace = input.namespace ?? t.defaultNamespace;
-      const deployments = await t.client.resolve('Deployment', 'apps/v1');
-      const replicaSets = await t.client.resolve('ReplicaSet', 'apps/v1');
-      const live = await t.client.get(deployments, input.name, namespace);
-      const matchLabels = ((live.spec as { selector?: { matchLabels?: Record<string, string> } } | undefined)?.selector
-        ?.matchLabels ?? {}) as Record<string, string>;
-      const selector = Object.entries(matchLabels)
-        .map(([k, v]) => `${k}=${v}`)
-        .join(',');
-      const rs = await t.client.list(replicaSets, {
-        namespace,
-        limit: 500,
-        ...(selector ? { labelSelector: selector } : {}),
-      });
-      const picked = undoTemplate(live, rs.items, input.toRevision);
+      const { deployments, deployment: live, replicaSets } = await deploymentWithReplicaSets(t, input.name, namespace);
+      const picked = undoTemplate(live, replicaSets, input.toRevision);
       if ('error' in picked) throw new ToolError(`cannot undo deployment ${namespace}/${input.name}: ${picked.error}`);
       const patch = [{ op: 'replace', path: '/spec/template', value: picked.template }];
       const outcome = await guardedWrite(

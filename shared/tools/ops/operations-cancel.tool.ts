@@ -1,8 +1,6 @@
 import { z } from 'zod';
-import { defineTool, fail } from '../../mcp/tool.ts';
-import { cancelOperation, OperationAccessError } from '../../workflows/control.ts';
-import { describeOperation } from '../../workflows/present.ts';
-import { result } from '../k8s/render.ts';
+import { defineTool } from '../../mcp/tool.ts';
+import { cancelAndDescribe } from './cancel.ts';
 
 export const opsOperationsCancelTool = defineTool({
   name: 'ops_operations_cancel',
@@ -16,13 +14,6 @@ export const opsOperationsCancelTool = defineTool({
   output: z.object({ operationId: z.string(), status: z.string() }).passthrough(),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
   async handler(input, ctx) {
-    try {
-      const op = await cancelOperation(ctx.deps, input.operationId, ctx.identity, input.reason ?? 'cancelled');
-      const view = describeOperation(op);
-      return result(`Cancel requested.\n${view.text}`, view.structured);
-    } catch (err) {
-      if (err instanceof OperationAccessError) return fail(err.message);
-      throw err;
-    }
+    return cancelAndDescribe(ctx, input.operationId, input.reason ?? 'cancelled', 'Cancel requested.');
   },
 });

@@ -1,0 +1,21 @@
+import type { CallToolResult } from '@modelcontextprotocol/server';
+import { fail, type ToolContext } from '../../mcp/tool.ts';
+import { cancelOperation, OperationAccessError } from '../../workflows/control.ts';
+import { describeOperation } from '../../workflows/present.ts';
+import { result } from '../k8s/render.ts';
+
+/** Cancel (which rolls back) and show the operation; shared by ops_operations_cancel and delivery_rollouts_abort. */
+export async function cancelAndDescribe(
+  ctx: ToolContext,
+  operationId: string,
+  reason: string,
+  lead: string,
+): Promise<CallToolResult> {
+  try {
+    const view = describeOperation(await cancelOperation(ctx.deps, operationId, ctx.identity, reason));
+    return result(`${lead}\n${view.text}`, view.structured);
+  } catch (err) {
+    if (err instanceof OperationAccessError) return fail(err.message);
+    throw err;
+  }
+}
