@@ -10,28 +10,21 @@
  * module measured in the same rounds. Writes bench/results/bundles-<timestamp>.json.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { BUNDLE, FUNCTION_ENTRIES, type FunctionKey } from '../cdk/bundling.ts';
+import { resultsFile, writeJson } from './lib/report.ts';
+import { envInt, hardDeadline } from './lib/run.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const LIMIT_BYTES = 1.5 * 1024 * 1024;
 const DEADLINE_MS = 10 * 60_000;
 
-function parseN(raw: string | undefined): number {
-  if (raw === undefined || raw.trim() === '') return 21;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 3 || n > 500) {
-    console.error(`BENCH_N must be an integer from 3 to 500; got "${raw}".`);
-    process.exit(2);
-  }
-  return n;
-}
-const N = parseN(process.env.BENCH_N);
+const N = envInt('BENCH_N', { fallback: 21, min: 3, max: 500 });
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -101,11 +94,7 @@ async function main(): Promise<void> {
       `warning: Node ${process.versions.node}; Lambda runs Node 22 (run through npm to use the pinned node@22)`,
     );
   }
-  const hardStop = setTimeout(() => {
-    console.error('bench deadline reached; stopping');
-    process.exit(3);
-  }, DEADLINE_MS);
-  hardStop.unref();
+  const hardStop = hardDeadline(DEADLINE_MS, 'bench deadline reached; stopping', 3);
   const dir = mkdtempSync(join(os.tmpdir(), 'cloudops-bundles-'));
   try {
     const keys = Object.keys(FUNCTION_ENTRIES) as FunctionKey[];
@@ -180,30 +169,21 @@ async function main(): Promise<void> {
         ].join('\t'),
       );
     }
-    const resultsDir = join(ROOT, 'bench', 'results');
-    mkdirSync(resultsDir, { recursive: true });
-    const out = join(resultsDir, `bundles-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-    writeFileSync(
-      out,
-      `${JSON.stringify(
-        {
-          bench: 'bundles',
-          runs: N,
-          commit: commit(),
-          node: process.versions.node,
-          machine: {
-            cpus: os.cpus().length,
-            cpu: os.cpus()[0]?.model,
-            memGiB: Math.round(os.totalmem() / 2 ** 30),
-            os: `${os.type()} ${os.release()} ${os.arch()}`,
-          },
-          bundle: BUNDLE,
-          rows,
-        },
-        null,
-        2,
-      )}\n`,
-    );
+    const out = await resultsFile('bundles');
+    await writeJson(out, {
+      bench: 'bundles',
+      runs: N,
+      commit: commit(),
+      node: process.versions.node,
+      machine: {
+        cpus: os.cpus().length,
+        cpu: os.cpus()[0]?.model,
+        memGiB: Math.round(os.totalmem() / 2 ** 30),
+        os: `${os.type()} ${os.release()} ${os.arch()}`,
+      },
+      bundle: BUNDLE,
+      rows,
+    });
     console.log(`\nwrote ${out}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -9,19 +9,17 @@
  *   node_modules/.bin/node bench/k8s-list.bench.ts    BENCH_R=<measured rounds>, default 20, after 3 warm-up
  *   rounds. Needs Node 22 (type stripping): the project's pinned node, not an older one on the PATH.
  */
-import { execFileSync } from 'node:child_process';
 import diagnostics_channel from 'node:diagnostics_channel';
-import { mkdir, writeFile } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import os from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { Client } from '@modelcontextprotocol/client';
 import { type LocalServer, startLocalServer } from '../local/server.ts';
 import { VERSION } from '../shared/version.ts';
 import { FAKE_TOKEN, type FakeKube, startFakeKube } from '../test/support/fake-kube/index.ts';
 import { connectClient } from '../test/support/mcp-client.ts';
+import { gitCommit, machineFacts, resultsFile, type Stats, stats, table, writeJson } from './lib/report.ts';
+import { captureWarnings, envInt, hardDeadline, runMain } from './lib/run.ts';
 
 const PODS = 5000;
 const NAMESPACE = 'big';
@@ -38,16 +36,6 @@ const OP_TIMEOUT_MS = 120_000;
 const DEADLINE_MS = 15 * 60_000;
 
 type CaseId = 'a' | 'a2' | 'b' | 'c' | 'd' | 'ref-api' | 'ref-mcp';
-
-interface Stats {
-  n: number;
-  p50: number;
-  p90: number;
-  p99: number;
-  mean: number;
-  min: number;
-  max: number;
-}
 
 /** What one run of a case did, checked and counted outside the timing. */
 interface Outcome {
@@ -90,33 +78,7 @@ interface CaseResult extends Stats {
   ratioMean: number;
 }
 
-function parseR(raw: string | undefined): number {
-  if (raw === undefined || raw.trim() === '') return DEFAULT_R;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > MAX_R) {
-    console.error(`BENCH_R must be an integer from 1 to ${MAX_R}; got "${raw}".`);
-    process.exit(2);
-  }
-  return n;
-}
-
-const R = parseR(process.env.BENCH_R);
-
-function stats(samples: number[]): Stats {
-  const s = [...samples].sort((a, b) => a - b);
-  // Nearest-rank percentiles.
-  const at = (q: number) => s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))] as number;
-  const sum = s.reduce((a, b) => a + b, 0);
-  return {
-    n: s.length,
-    p50: at(0.5),
-    p90: at(0.9),
-    p99: at(0.99),
-    mean: sum / s.length,
-    min: s[0] as number,
-    max: s[s.length - 1] as number,
-  };
-}
+const R = envInt('BENCH_R', { fallback: DEFAULT_R, min: 1, max: MAX_R });
 
 async function bounded<T>(what: string, p: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -132,6 +94,29 @@ async function bounded<T>(what: string, p: Promise<T>): Promise<T> {
 
 function fail(what: string, msg: string): never {
   throw new Error(`${what}: ${msg}`);
+}
+
+/** A case with its counters at zero. */
+function newCase(id: CaseId, label: string, run: () => Promise<Outcome>): Case {
+  return { id, label, run, samples: [], apiRequests: 0, apiConnections: 0, toolCalls: 0 };
+}
+
+/**
+ * Calls `page` with no token, then with each continue token it returns, until it returns none;
+ * aborts past MAX_PAGES pages. Returns the number of pages.
+ */
+async function followPages(
+  what: string,
+  page: (cont: string | undefined) => Promise<string | undefined>,
+): Promise<number> {
+  let cont: string | undefined;
+  let pages = 0;
+  do {
+    if (pages >= MAX_PAGES) fail(what, `still a continue token after ${MAX_PAGES} pages`);
+    cont = await page(cont);
+    pages++;
+  } while (cont);
+  return pages;
 }
 
 /** Every pod name, once, in order: what a complete listing must return. */
@@ -205,19 +190,15 @@ function firstPageOutcome(what: string, page: ToolPage): Outcome {
 
 async function mcpAllPages(client: Client): Promise<Outcome> {
   const names: string[] = [];
-  let cont: string | undefined;
-  let pages = 0;
   let modelBytes = 0;
   let maxResponseBytes = 0;
-  do {
-    if (pages >= MAX_PAGES) fail('(c) MCP full paging', `still a continue token after ${MAX_PAGES} pages`);
+  const pages = await followPages('(c) MCP full paging', async (cont) => {
     const page = await listPage(client, { kind: 'pods', namespace: NAMESPACE, ...(cont ? { continue: cont } : {}) });
     for (const item of page.data.items ?? []) names.push(item.name ?? '');
     modelBytes += page.bytes;
     maxResponseBytes = Math.max(maxResponseBytes, page.bytes);
-    cont = page.data.continue;
-    pages++;
-  } while (cont);
+    return page.data.continue;
+  });
   return { items: names.length, toolCalls: pages, modelBytes, maxResponseBytes, names };
 }
 
@@ -230,51 +211,13 @@ const fmtInt = (n: number) => Math.round(n).toLocaleString('en-US');
 const fmtBytes = (n: number) =>
   n >= 1e6 ? `${(n / 1e6).toFixed(2)} MB` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} kB` : `${n} B`;
 
-function table(rows: string[][], rightFrom: number): string {
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
-  const line = (r: string[]) =>
-    r.map((c, i) => (i >= rightFrom ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join('  ');
-  const [head, ...body] = rows;
-  return [line(head ?? []), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
-}
-
-function gitCommit(): string | undefined {
-  try {
-    const cwd = fileURLToPath(new URL('../', import.meta.url));
-    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
-      cwd,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-    }).trim();
-    const dirty =
-      execFileSync('git', ['status', '--porcelain'], {
-        cwd,
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'ignore'],
-      }).trim() !== '';
-    return dirty ? `${head} (uncommitted changes)` : head;
-  } catch {
-    return undefined;
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
-  const deadline = setTimeout(() => {
-    console.error(`bench: still running after ${DEADLINE_MS / 60_000} min; giving up.`);
-    process.exit(1);
-  }, DEADLINE_MS);
-  deadline.unref();
+  hardDeadline(DEADLINE_MS);
   const started = performance.now();
 
-  const machine = {
-    nproc: os.availableParallelism(),
-    cpu: os.cpus()[0]?.model ?? 'unknown',
-    memGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
-    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
-    node: process.version,
-  };
+  const machine = machineFacts();
   const loadStart = os.loadavg()[0] ?? 0;
   console.log(
     `k8s-list: ${PODS} pods, ${WARMUP} warm-up + ${R} measured rounds, one operation per case per round, ` +
@@ -314,20 +257,16 @@ async function main(): Promise<void> {
     seedMs = performance.now() - t0;
 
     // The SDK prints a startup console.warn per handler; collect it so it is reported once, at the end.
-    const warn = console.warn;
-    console.warn = (...args: unknown[]) => {
-      notes.add(args.map(String).join(' '));
-    };
-    try {
-      server = await startLocalServer({
-        PORT: '0',
-        STORE: 'memory',
-        LOG_LEVEL: 'silent',
-        KUBECONFIG: kube.kubeconfigPath,
-      });
-    } finally {
-      console.warn = warn;
-    }
+    server = await captureWarnings(
+      (n) => notes.add(n),
+      () =>
+        startLocalServer({
+          PORT: '0',
+          STORE: 'memory',
+          LOG_LEVEL: 'silent',
+          KUBECONFIG: kube.kubeconfigPath,
+        }),
+    );
     budget = server.deps.config.outputBudgetBytes;
     client = await connectClient(server.url, 'modern');
     const mcp = client;
@@ -338,73 +277,32 @@ async function main(): Promise<void> {
     const core = kc.makeApiClient(CoreV1Api);
 
     cases.push(
-      {
-        id: 'a',
-        label: '(a) client-node listNamespacedPod, one call (baseline)',
-        run: async () => {
-          const list = await core.listNamespacedPod({ namespace: NAMESPACE });
-          if (list.items.length !== PODS) fail('(a)', `got ${list.items.length} pods, expected ${PODS}`);
-          if (list.metadata?._continue) fail('(a)', 'unexpected continue token on an unlimited list');
-          return { items: list.items.length, toolCalls: 0, modelBytes: 0, maxResponseBytes: 0 };
-        },
-        samples: [],
-        apiRequests: 0,
-        apiConnections: 0,
-        toolCalls: 0,
-      },
-      {
-        id: 'a2',
-        label: `(a2) client-node paging, limit=${RAW_PAGE}`,
-        run: async () => {
-          const names: string[] = [];
-          let cont: string | undefined;
-          let pages = 0;
-          do {
-            if (pages >= MAX_PAGES) fail('(a2)', `still a continue token after ${MAX_PAGES} pages`);
-            const list = await core.listNamespacedPod({
-              namespace: NAMESPACE,
-              limit: RAW_PAGE,
-              ...(cont ? { _continue: cont } : {}),
-            });
-            for (const p of list.items) names.push(p.metadata?.name ?? '');
-            cont = list.metadata?._continue;
-            pages++;
-          } while (cont);
-          return { items: names.length, toolCalls: 0, modelBytes: 0, maxResponseBytes: 0, names };
-        },
-        samples: [],
-        apiRequests: 0,
-        apiConnections: 0,
-        toolCalls: 0,
-      },
-      {
-        id: 'b',
-        label: '(b) MCP k8s_resources_list, first page (summary)',
-        run: async () => firstPageOutcome('(b)', await listPage(mcp, { kind: 'pods', namespace: NAMESPACE })),
-        samples: [],
-        apiRequests: 0,
-        apiConnections: 0,
-        toolCalls: 0,
-      },
-      {
-        id: 'c',
-        label: '(c) MCP k8s_resources_list, all pages (summary)',
-        run: () => mcpAllPages(mcp),
-        samples: [],
-        apiRequests: 0,
-        apiConnections: 0,
-        toolCalls: 0,
-      },
-      {
-        id: 'd',
-        label: "(d) MCP k8s_resources_list, first page, output 'full'",
-        run: async () =>
-          firstPageOutcome('(d)', await listPage(mcp, { kind: 'pods', namespace: NAMESPACE, output: 'full' })),
-        samples: [],
-        apiRequests: 0,
-        apiConnections: 0,
-        toolCalls: 0,
-      },
+      newCase('a', '(a) client-node listNamespacedPod, one call (baseline)', async () => {
+        const list = await core.listNamespacedPod({ namespace: NAMESPACE });
+        if (list.items.length !== PODS) fail('(a)', `got ${list.items.length} pods, expected ${PODS}`);
+        if (list.metadata?._continue) fail('(a)', 'unexpected continue token on an unlimited list');
+        return { items: list.items.length, toolCalls: 0, modelBytes: 0, maxResponseBytes: 0 };
+      }),
+      newCase('a2', `(a2) client-node paging, limit=${RAW_PAGE}`, async () => {
+        const names: string[] = [];
+        await followPages('(a2)', async (cont) => {
+          const list = await core.listNamespacedPod({
+            namespace: NAMESPACE,
+            limit: RAW_PAGE,
+            ...(cont ? { _continue: cont } : {}),
+          });
+          for (const p of list.items) names.push(p.metadata?.name ?? '');
+          return list.metadata?._continue;
+        });
+        return { items: names.length, toolCalls: 0, modelBytes: 0, maxResponseBytes: 0, names };
+      }),
+      newCase('b', '(b) MCP k8s_resources_list, first page (summary)', async () =>
+        firstPageOutcome('(b)', await listPage(mcp, { kind: 'pods', namespace: NAMESPACE })),
+      ),
+      newCase('c', '(c) MCP k8s_resources_list, all pages (summary)', () => mcpAllPages(mcp)),
+      newCase('d', "(d) MCP k8s_resources_list, first page, output 'full'", async () =>
+        firstPageOutcome('(d)', await listPage(mcp, { kind: 'pods', namespace: NAMESPACE, output: 'full' })),
+      ),
     );
 
     // Two reference rows, to see where the time of one MCP page goes: the API server's own cost
@@ -415,46 +313,26 @@ async function main(): Promise<void> {
     if (!mcpPageSize) fail('page size probe', 'the first MCP page has no items');
     const auth = { authorization: `Bearer ${FAKE_TOKEN}` };
     cases.push(
-      {
-        id: 'ref-api',
-        label: `ref: fetch + JSON.parse paging, limit=${mcpPageSize}`,
-        run: async () => {
-          const names: string[] = [];
-          let cont: string | undefined;
-          let pages = 0;
-          do {
-            if (pages >= MAX_PAGES) fail('(ref-api)', `still a continue token after ${MAX_PAGES} pages`);
-            const q = new URLSearchParams({ limit: String(mcpPageSize), ...(cont ? { continue: cont } : {}) });
-            const res = await fetch(`${kube.url}/api/v1/namespaces/${NAMESPACE}/pods?${q}`, { headers: auth });
-            if (res.status !== 200) fail('(ref-api)', `HTTP ${res.status}`);
-            const list = (await res.json()) as {
-              items?: Array<{ metadata?: { name?: string } }>;
-              metadata?: { continue?: string };
-            };
-            for (const p of list.items ?? []) names.push(p.metadata?.name ?? '');
-            cont = list.metadata?.continue;
-            pages++;
-          } while (cont);
-          return { items: names.length, toolCalls: 0, modelBytes: 0, maxResponseBytes: 0, names };
-        },
-        samples: [],
-        apiRequests: 0,
-        apiConnections: 0,
-        toolCalls: 0,
-      },
-      {
-        id: 'ref-mcp',
-        label: 'ref: MCP tools/call server_info',
-        run: async () => {
-          const r = await mcp.callTool({ name: 'server_info', arguments: {} });
-          if (r.isError) fail('(ref-mcp)', `server_info failed: ${JSON.stringify(r.content).slice(0, 300)}`);
-          return { items: 0, toolCalls: 1, modelBytes: 0, maxResponseBytes: 0 };
-        },
-        samples: [],
-        apiRequests: 0,
-        apiConnections: 0,
-        toolCalls: 0,
-      },
+      newCase('ref-api', `ref: fetch + JSON.parse paging, limit=${mcpPageSize}`, async () => {
+        const names: string[] = [];
+        await followPages('(ref-api)', async (cont) => {
+          const q = new URLSearchParams({ limit: String(mcpPageSize), ...(cont ? { continue: cont } : {}) });
+          const res = await fetch(`${kube.url}/api/v1/namespaces/${NAMESPACE}/pods?${q}`, { headers: auth });
+          if (res.status !== 200) fail('(ref-api)', `HTTP ${res.status}`);
+          const list = (await res.json()) as {
+            items?: Array<{ metadata?: { name?: string } }>;
+            metadata?: { continue?: string };
+          };
+          for (const p of list.items ?? []) names.push(p.metadata?.name ?? '');
+          return list.metadata?.continue;
+        });
+        return { items: names.length, toolCalls: 0, modelBytes: 0, maxResponseBytes: 0, names };
+      }),
+      newCase('ref-mcp', 'ref: MCP tools/call server_info', async () => {
+        const r = await mcp.callTool({ name: 'server_info', arguments: {} });
+        if (r.isError) fail('(ref-mcp)', `server_info failed: ${JSON.stringify(r.content).slice(0, 300)}`);
+        return { items: 0, toolCalls: 1, modelBytes: 0, maxResponseBytes: 0 };
+      }),
     );
 
     // Sizes, untimed: what the unbounded list weighs in client-node's JSON and on the wire.
@@ -631,10 +509,7 @@ async function main(): Promise<void> {
   if (auditFailures > 0) console.log(`WARNING: ${auditFailures} audit write failure(s)`);
   for (const n of notes) console.log(`note: the server SDK warned at startup: ${n}`);
 
-  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  const dir = fileURLToPath(new URL('./results/', import.meta.url));
-  await mkdir(dir, { recursive: true });
-  const file = join(dir, `k8s-list-${stamp}.json`);
+  const file = await resultsFile('k8s-list');
   const report = {
     benchmark: 'k8s-list',
     time: new Date().toISOString(),
@@ -669,14 +544,8 @@ async function main(): Promise<void> {
     seedMs,
     durationS: (performance.now() - started) / 1000,
   };
-  await writeFile(file, `${JSON.stringify(report, null, 2)}\n`);
+  await writeJson(file, report);
   console.log(`results: ${file} (${report.durationS.toFixed(1)} s)`);
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    console.error('bench failed:', err instanceof Error ? (err.stack ?? err.message) : String(err));
-    process.exit(1);
-  },
-);
+runMain(main);

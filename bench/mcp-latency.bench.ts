@@ -5,17 +5,17 @@
  *
  *   npm run bench             BENCH_N=<measured rounds>, default 500, after 50 warm-up rounds
  */
-import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { FetchLike } from '@modelcontextprotocol/client';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { type LocalServer, startLocalServer } from '../local/server.ts';
 import { VERSION } from '../shared/version.ts';
+import { gitCommit, machineFacts, resultsFile, type Stats, stats, table, writeJson } from './lib/report.ts';
+import { captureWarnings, envInt, hardDeadline, runMain } from './lib/run.ts';
 
 const DEFAULT_N = 500;
 const MAX_N = 10_000;
@@ -28,16 +28,6 @@ type StoreMode = 'memory' | 'dynalite';
 type Era = '2026-07-28' | '2025-era';
 type Op = 'echo' | 'tools/list' | 'tools/call server_info' | 'tools/call server_info after tools/list';
 type Path = 'raw fetch' | 'SDK client';
-
-interface Stats {
-  n: number;
-  p50: number;
-  p90: number;
-  p99: number;
-  mean: number;
-  min: number;
-  max: number;
-}
 
 interface CaseResult extends Stats {
   label: string;
@@ -61,33 +51,7 @@ interface SizeResult {
   responseBodyBytes: number;
 }
 
-function parseN(raw: string | undefined): number {
-  if (raw === undefined || raw.trim() === '') return DEFAULT_N;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > MAX_N) {
-    console.error(`BENCH_N must be an integer from 1 to ${MAX_N}; got "${raw}".`);
-    process.exit(2);
-  }
-  return n;
-}
-
-const N = parseN(process.env.BENCH_N);
-
-function stats(samples: number[]): Stats {
-  const s = [...samples].sort((a, b) => a - b);
-  // Nearest-rank percentiles.
-  const at = (q: number) => s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))] as number;
-  const sum = s.reduce((a, b) => a + b, 0);
-  return {
-    n: s.length,
-    p50: at(0.5),
-    p90: at(0.9),
-    p99: at(0.99),
-    mean: sum / s.length,
-    min: s[0] as number,
-    max: s[s.length - 1] as number,
-  };
-}
+const N = envInt('BENCH_N', { fallback: DEFAULT_N, min: 1, max: MAX_N });
 
 // ---------------------------------------------------------------------------------------------
 // Baseline: a bare node:http server that answers a POST with the body it received.
@@ -156,15 +120,11 @@ async function startHost(
   else env.DATA_DIR = dataDir as string; // default STORE: embedded dynalite under DATA_DIR
   // The SDK prints a startup console.warn per handler; collect it so it is reported once.
   const notes: string[] = [];
-  const warn = console.warn;
-  console.warn = (...args: unknown[]) => {
-    notes.push(args.map(String).join(' '));
-  };
-  try {
-    return { server: await startLocalServer(env), notes };
-  } finally {
-    console.warn = warn;
-  }
+  const server = await captureWarnings(
+    (n) => notes.push(n),
+    () => startLocalServer(env),
+  );
+  return { server, notes };
 }
 
 /** A 2026-07-28 request built by hand, to separate the server's cost from the SDK client's. */
@@ -273,49 +233,11 @@ interface Case {
 const fmt = (ms: number) => ms.toFixed(2);
 const fmtRatio = (r: number) => `${r.toFixed(1)}x`;
 
-function table(rows: string[][], rightFrom: number): string {
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
-  const line = (r: string[]) =>
-    r.map((c, i) => (i >= rightFrom ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join('  ');
-  const [head, ...body] = rows;
-  return [line(head ?? []), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
-}
-
-function gitCommit(): string | undefined {
-  try {
-    const cwd = fileURLToPath(new URL('../', import.meta.url));
-    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
-      cwd,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-    }).trim();
-    const dirty =
-      execFileSync('git', ['status', '--porcelain'], {
-        cwd,
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'ignore'],
-      }).trim() !== '';
-    return dirty ? `${head} (uncommitted changes)` : head;
-  } catch {
-    return undefined;
-  }
-}
-
 async function main(): Promise<void> {
-  const deadline = setTimeout(() => {
-    console.error(`bench: still running after ${DEADLINE_MS / 60_000} min; giving up.`);
-    process.exit(1);
-  }, DEADLINE_MS);
-  deadline.unref();
+  hardDeadline(DEADLINE_MS);
   const started = performance.now();
 
-  const machine = {
-    nproc: os.availableParallelism(),
-    cpu: os.cpus()[0]?.model ?? 'unknown',
-    memGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
-    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
-    node: process.version,
-  };
+  const machine = machineFacts();
   console.log(
     `mcp-latency: ${WARMUP} warm-up + ${N} measured rounds, one request per case per round, one at a time; ` +
       `node ${machine.node}, ${machine.nproc} CPUs (${machine.cpu})`,
@@ -512,10 +434,7 @@ async function main(): Promise<void> {
   }
   for (const n of notes) console.log(`note: the server SDK warned at startup: ${n}`);
 
-  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  const dir = fileURLToPath(new URL('./results/', import.meta.url));
-  await mkdir(dir, { recursive: true });
-  const file = join(dir, `mcp-latency-${stamp}.json`);
+  const file = await resultsFile('mcp-latency');
   const report = {
     benchmark: 'mcp-latency',
     time: new Date().toISOString(),
@@ -536,14 +455,8 @@ async function main(): Promise<void> {
     serverNotes: [...notes],
     durationS: (performance.now() - started) / 1000,
   };
-  await writeFile(file, `${JSON.stringify(report, null, 2)}\n`);
+  await writeJson(file, report);
   console.log(`results: ${file} (${report.durationS.toFixed(1)} s)`);
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    console.error('bench failed:', err instanceof Error ? (err.stack ?? err.message) : String(err));
-    process.exit(1);
-  },
-);
+runMain(main);

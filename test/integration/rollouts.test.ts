@@ -1,3 +1,5 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import {
   createTaskSessionFromClient,
   resultFromTaskOutcome,
@@ -394,5 +396,99 @@ describe('a rollout as an MCP task, both eras', () => {
       (h.kube.store.get('deployments.apps', 'default', 'task-modern') as unknown as Dep).spec.template.spec
         .containers[0]?.image,
     ).toBe('nginx:1.25.3');
+  });
+});
+
+describe('metric gates against a Prometheus HTTP API on loopback', () => {
+  let h: Harness;
+  let prom: Server;
+  let mode: 'ok' | 'bad' | 'down' = 'ok';
+  const queries: string[] = [];
+
+  beforeAll(async () => {
+    prom = createServer((req, res) => {
+      const q = new URL(req.url ?? '/', 'http://x').searchParams.get('query') ?? '';
+      queries.push(q);
+      if (mode === 'down') {
+        res
+          .writeHead(503, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ status: 'error', error: 'overloaded' }));
+        return;
+      }
+      const value = mode === 'ok' ? '0.1' : '5';
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          status: 'success',
+          data: { resultType: 'vector', result: [{ metric: {}, value: [Date.now() / 1000, value] }] },
+        }),
+      );
+    });
+    await new Promise<void>((r) => prom.listen(0, '127.0.0.1', () => r()));
+    const url = `http://127.0.0.1:${(prom.address() as AddressInfo).port}`;
+    h = await startHarness({ LOCAL_WORKFLOW_WAIT_MS: '100', PROMETHEUS_URL: url }, { readyDelayMs: 100 });
+  });
+  afterAll(async () => {
+    await h?.close();
+    await new Promise<void>((r) => prom.close(() => r()));
+  });
+
+  const gates = {
+    metrics: [
+      { name: 'error-rate', query: 'sum(rate(errors[1m]))', op: '<', threshold: 1, intervalSeconds: 1, count: 2 },
+    ],
+  };
+
+  async function rollout(name: string) {
+    await h.ok('k8s_resources_apply', { manifest: deploymentYaml(name, 'nginx:1.25.3', { replicas: 1 }) });
+    await h.ok('k8s_rollouts_status', { name, waitSeconds: 20 });
+    return h.ok<Op>('delivery_rollouts_start', { name, image: 'nginx:1.27.0', gates });
+  }
+
+  it('the plan says whether each metric can be evaluated', async () => {
+    await h.ok('k8s_resources_apply', { manifest: deploymentYaml('metered', 'nginx:1.25.3', { replicas: 1 }) });
+    const plan = await h.ok<{ gates: { metrics: Array<{ name: string; evaluable: boolean; currentValue?: number }> } }>(
+      'delivery_rollouts_plan',
+      {
+        name: 'metered',
+        image: 'nginx:1.27.0',
+        gates,
+      },
+    );
+    expect(plan.gates.metrics).toEqual([{ name: 'error-rate', evaluable: true, currentValue: 0.1 }]);
+  });
+
+  it('healthy metrics: completes after the required measurements', async () => {
+    mode = 'ok';
+    const started = await rollout('metric-ok');
+    const done = await waitFor(h, started.operationId, terminal);
+    expect(done.status).toBe('completed');
+    const m = (done.steps[0]?.measurements as { metrics: Array<{ values: unknown[] }> }).metrics[0];
+    expect(m?.values.length).toBeGreaterThanOrEqual(2);
+    expect(queries).toContain('sum(rate(errors[1m]))');
+  });
+
+  it('a failing metric rolls the rollout back', async () => {
+    mode = 'bad';
+    const started = await rollout('metric-bad');
+    const done = await waitFor(h, started.operationId, terminal);
+    expect(done.status).toBe('failed');
+    expect(done.statusMessage).toContain('metric gate failed: error-rate=5');
+    expect(
+      (h.kube.store.get('deployments.apps', 'default', 'metric-bad') as unknown as Dep).spec.template.spec.containers[0]
+        ?.image,
+    ).toBe('nginx:1.25.3');
+  });
+
+  it('an unavailable Prometheus makes the gate inconclusive: it pauses for a human, who can promote', async () => {
+    mode = 'down';
+    const started = await rollout('metric-down');
+    const paused = await waitFor(h, started.operationId, (op) => op.status === 'input_required');
+    expect(paused.progress.pausedFor).toBe('gate');
+    expect(paused.statusMessage).toContain('metric gate inconclusive');
+    await h.ok('delivery_rollouts_promote', { operationId: started.operationId });
+    const done = await waitFor(h, started.operationId, terminal);
+    expect(done.status).toBe('completed');
+    expect(done.steps[0]?.detail).toContain('gate accepted by');
   });
 });

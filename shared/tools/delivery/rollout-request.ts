@@ -12,7 +12,7 @@ const metric = z.object({
   query: z.string().describe('PromQL, one number'),
   op: z.enum(['<', '<=', '>', '>=']),
   threshold: z.number(),
-  intervalSeconds: z.number().int().min(5).max(3600).optional(),
+  intervalSeconds: z.number().int().min(1).max(3600).optional(),
   count: z.number().int().min(1).max(100).optional(),
   failureLimit: z.number().int().min(0).max(100).optional(),
 });
