@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { CallToolResult } from '@modelcontextprotocol/server';
+import type { CallToolResult, StandardSchemaWithJSON } from '@modelcontextprotocol/server';
 import {
   type AuthInfo,
   createMcpHandler,
@@ -54,6 +54,8 @@ interface CallState {
   outcome?: { outcome: 'ok' | 'error'; error?: string };
 }
 
+const TOOLS_LIST_TTL_MS = 300_000;
+
 const INSTRUCTIONS =
   'cloudops-mcp operates Kubernetes clusters and cloud infrastructure. Start with server_info. ' +
   'Read tools are safe; writes pass server-side guardrails and may need a human approval. ' +
@@ -102,11 +104,29 @@ export function createMcpEndpoint(opts: EndpointOptions): McpEndpoint {
     return buildServer(state);
   };
 
+  // The server is built per request, so the SDK's own schema caches start empty every time: convert
+  // each tool's zod schemas to JSON Schema once per process instead of once per tools/list.
+  const schemas = new Map(
+    tools.map((t) => [
+      t.name,
+      { input: memoJsonSchema(t.input), ...(t.output ? { output: memoJsonSchema(t.output) } : {}) },
+    ]),
+  );
+
   function buildServer(state: CallState): McpServer {
     const server = new McpServer(
       { name: 'cloudops-mcp', title: 'cloudops-mcp', version: deps.version },
-      // A caller's tool list never changes while the process runs: promise no list_changed notifications.
-      { capabilities: { tools: { listChanged: false } }, instructions: INSTRUCTIONS },
+      // A caller's tool list never changes while the process runs: promise no list_changed notifications,
+      // and let 2026-07-28 clients keep it (and discovery) for 5 minutes instead of re-fetching per call.
+      // Private: the list depends on the caller's roles.
+      {
+        capabilities: { tools: { listChanged: false } },
+        instructions: INSTRUCTIONS,
+        cacheHints: {
+          'tools/list': { ttlMs: TOOLS_LIST_TTL_MS, cacheScope: 'private' },
+          'server/discover': { ttlMs: TOOLS_LIST_TTL_MS, cacheScope: 'private' },
+        },
+      },
     );
     for (const tool of tools) {
       // Tools the caller may not use do not exist for them.
@@ -116,8 +136,8 @@ export function createMcpEndpoint(opts: EndpointOptions): McpEndpoint {
         {
           title: tool.title,
           description: tool.description,
-          inputSchema: tool.input,
-          ...(tool.output ? { outputSchema: tool.output } : {}),
+          inputSchema: schemas.get(tool.name)?.input ?? tool.input,
+          ...(tool.output ? { outputSchema: schemas.get(tool.name)?.output ?? tool.output } : {}),
           annotations: { title: tool.title, ...tool.annotations },
         },
         async (args: unknown, extra: { mcpReq?: { signal?: AbortSignal } }) =>
@@ -345,6 +365,27 @@ export function createMcpEndpoint(opts: EndpointOptions): McpEndpoint {
     },
     close: () => modern.close(),
   };
+}
+
+/**
+ * The same Standard Schema with its JSON Schema conversion memoized per target. Validation still runs
+ * the original (zod) validator; callers get a copy so nothing can mutate the cache.
+ */
+export function memoJsonSchema<S extends StandardSchemaWithJSON>(schema: S): S {
+  const std = schema['~standard'];
+  const memo = new Map<string, string>();
+  const cached =
+    (io: 'input' | 'output') =>
+    (options: Parameters<typeof std.jsonSchema.input>[0]): Record<string, unknown> => {
+      const key = `${io}:${JSON.stringify(options)}`;
+      let json = memo.get(key);
+      if (json === undefined) {
+        json = JSON.stringify(std.jsonSchema[io](options));
+        memo.set(key, json);
+      }
+      return JSON.parse(json) as Record<string, unknown>;
+    };
+  return { '~standard': { ...std, jsonSchema: { input: cached('input'), output: cached('output') } } } as unknown as S;
 }
 
 function sanitizeRequestId(v: string | null | undefined): string | undefined {

@@ -56,6 +56,33 @@ describe('local host over HTTP (npm start), official SDK v2 client', () => {
     });
   }
 
+  it('2026-07-28 tools/list carries a private 5-minute cache hint', async () => {
+    const res = await fetch(host.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json',
+        'mcp-protocol-version': '2026-07-28',
+        'mcp-method': 'tools/list',
+      },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'tools/list',
+        params: {
+          _meta: {
+            'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+            'io.modelcontextprotocol/clientInfo': { name: 't', version: '1' },
+            'io.modelcontextprotocol/clientCapabilities': {},
+          },
+        },
+      }),
+    });
+    const body = (await res.json()) as { result: { ttlMs: number; cacheScope: string; tools: unknown[] } };
+    expect(body.result).toMatchObject({ ttlMs: 300_000, cacheScope: 'private' });
+    expect(body.result.tools).toHaveLength(allTools.length);
+  });
+
   it('keys created by the CLI while the server runs are stored through the running server', async () => {
     const created = await runCli(['keys', 'create', '--role', 'viewer', '--name', 'while-running', '--json'], {
       DATA_DIR: dataDir,

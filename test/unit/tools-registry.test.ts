@@ -62,3 +62,21 @@ describe('tool registry', () => {
     for (const t of allTools) expect(readme).toContain(`\`${t.name}\``);
   });
 });
+
+describe('memoized JSON Schemas', () => {
+  it('convert to exactly what the zod schema gives, once, and still validate with zod', async () => {
+    const { memoJsonSchema } = await import('../../shared/mcp/endpoint.ts');
+    for (const t of allTools) {
+      const memo = memoJsonSchema(t.input);
+      const opts = { target: 'draft-2020-12' } as const;
+      expect(memo['~standard'].jsonSchema.input(opts), t.name).toEqual(t.input['~standard'].jsonSchema.input(opts));
+      const first = memo['~standard'].jsonSchema.input(opts);
+      first.mutated = true;
+      expect(memo['~standard'].jsonSchema.input(opts).mutated, t.name).toBeUndefined();
+    }
+    const list = allTools.find((t) => t.name === 'k8s_resources_list');
+    const memo = memoJsonSchema(list?.input as NonNullable<typeof list>['input']);
+    const bad = await memo['~standard'].validate({ kind: 7 });
+    expect('issues' in bad && bad.issues?.length).toBeTruthy();
+  });
+});
