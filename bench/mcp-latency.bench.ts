@@ -204,7 +204,9 @@ async function connectClient(url: string, mode: 'auto' | 'legacy') {
 }
 
 async function listTools(client: Client): Promise<void> {
-  const r = await client.listTools();
+  // Bypass the client's response cache (the server allows 2026 clients to keep tools/list for
+  // 5 minutes): every measured tools/list must reach the server.
+  const r = await client.listTools(undefined, { cacheMode: 'bypass' });
   if (!r.tools.some((t) => t.name === 'server_info')) throw new Error('tools/list did not list server_info');
 }
 
