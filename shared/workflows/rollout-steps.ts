@@ -197,6 +197,12 @@ function sameTemplate(a: unknown, b: unknown): boolean {
   return canonicalJson(a) === canonicalJson(b);
 }
 
+/** Points the Service at one ReplicaSet's pods: its original selector plus that pod-template-hash. */
+async function pinService(c: Ctx, service: string, hash: string): Promise<void> {
+  const selector = { ...(c.snapshot.serviceSelector ?? {}), 'pod-template-hash': hash };
+  await k(() => c.client.patch(c.services, service, c.op.target.namespace, { spec: { selector } }, 'merge'));
+}
+
 async function setTemplate(c: Ctx, template: Obj, replicas?: number): Promise<void> {
   const ops: Array<Record<string, unknown>> = [{ op: 'replace', path: '/spec/template', value: template }];
   if (replicas !== undefined) ops.push({ op: 'replace', path: '/spec/replicas', value: replicas });
@@ -323,15 +329,7 @@ async function applyStep(input: Obj, deps: Deps): Promise<Obj> {
       const { hash } = await currentReplicaSet(c, blue);
       if (!hash) throw new Error(`deployment ${c.op.target.name} has no current ReplicaSet to pin the Service to`);
       // Pin the Service to blue's pods (same pods it serves now) so green pods never receive traffic early.
-      await k(() =>
-        c.client.patch(
-          c.services,
-          svcName,
-          c.op.target.namespace,
-          { spec: { selector: { ...(c.snapshot.serviceSelector ?? {}), 'pod-template-hash': hash } } },
-          'merge',
-        ),
-      );
+      await pinService(c, svcName, hash);
       await k(() =>
         c.client.apply(c.deployments, sidecarDeployment(c, greenName(c.op), 'green', total), { force: true }),
       );
@@ -340,15 +338,7 @@ async function applyStep(input: Obj, deps: Deps): Promise<Obj> {
       const green = await k(() => c.client.get(c.deployments, greenName(c.op), c.op.target.namespace));
       const { hash } = await currentReplicaSet(c, green);
       if (!hash) throw new Error(`green deployment ${greenName(c.op)} has no current ReplicaSet`);
-      await k(() =>
-        c.client.patch(
-          c.services,
-          svcName,
-          c.op.target.namespace,
-          { spec: { selector: { ...(c.snapshot.serviceSelector ?? {}), 'pod-template-hash': hash } } },
-          'merge',
-        ),
-      );
+      await pinService(c, svcName, hash);
       detail = `Service ${svcName} switched to green (${hash})`;
     }
   }

@@ -126,7 +126,12 @@ describe('slack-actions function: signed approval buttons', () => {
       { response_type: 'in_channel', replace_original: false, text: expect.stringContaining('Alice approved') },
     ]);
     // The decision is in the audit trail like one made through ops_approvals_decide.
-    const audit = new AuditTrail({ store: dynamo.store, clock: systemClock, log: createLogger('silent'), retentionDays: 90 });
+    const audit = new AuditTrail({
+      store: dynamo.store,
+      clock: systemClock,
+      log: createLogger('silent'),
+      retentionDays: 90,
+    });
     const events = (await audit.list({ limit: 50, tool: 'ops_approvals_decide' })).events;
     expect(events.find((e) => (e.args as { operationId?: string }).operationId === op)).toMatchObject({
       caller: { subject: 'auth0|alice', name: 'Alice', method: 'slack' },

@@ -463,7 +463,7 @@ describe('metric gates against a Prometheus HTTP API on loopback', () => {
     const started = await rollout('metric-ok');
     const done = await waitFor(h, started.operationId, terminal);
     expect(done.status).toBe('completed');
-    const m = (done.steps[0]?.measurements as { metrics: Array<{ values: unknown[] }> }).metrics[0];
+    const m = (done.steps[0]?.measurements as { metrics: Array<{ values: unknown[] }> } | undefined)?.metrics[0];
     expect(m?.values.length).toBeGreaterThanOrEqual(2);
     expect(queries).toContain('sum(rate(errors[1m]))');
   });
