@@ -130,11 +130,15 @@ describe('Kubernetes tools: SDK client -> local host -> fake API server', () => 
   });
 
   it('tails logs, and explains a multi-container pod', async () => {
-    const pods = await h.ok<{ items: Array<{ name: string }> }>('k8s_resources_list', {
+    // The previous test restarted web: wait for the new pods, and read a running one.
+    await h.ok('k8s_rollouts_status', { name: 'web', waitSeconds: 20 });
+    const pods = await h.ok<{ items: Array<{ name: string; status: string }> }>('k8s_resources_list', {
       kind: 'pods',
       labelSelector: 'app=web',
+      fieldSelector: 'status.phase=Running',
     });
-    const pod = pods.items[0]?.name as string;
+    const pod = pods.items.find((p) => p.status === 'Running')?.name as string;
+    expect(pod).toBeDefined();
     const logs = await h.ok<{ lines: number }>('k8s_pods_logs', { name: pod, tailLines: 5 });
     expect(logs.lines).toBeLessThanOrEqual(5);
     expect(logs.lines).toBeGreaterThan(0);
