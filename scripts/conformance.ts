@@ -427,18 +427,15 @@ async function main(): Promise<number> {
   });
   const outRoot = values.out ?? mkdtempSync(join(os.tmpdir(), 'cloudops-conformance-'));
 
-  // The server SDK prints a startup notice through console.warn; keep it out of the report.
-  const warn = console.warn;
-  console.warn = () => {};
-  let server: LocalServer;
-  try {
-    // The suite sends invalid requests on purpose; the server logs each at warn, so keep it to errors
-    // unless --verbose.
-    const logLevel = values.verbose ? 'warn' : 'error';
-    server = await startLocalServer({ HOST: '127.0.0.1', PORT: '0', STORE: 'memory', LOG_LEVEL: logLevel });
-  } finally {
-    console.warn = warn;
-  }
+  // The suite sends invalid requests on purpose; the server logs each at warn, so keep it to errors
+  // unless --verbose.
+  const logLevel = values.verbose ? 'warn' : 'error';
+  const server: LocalServer = await startLocalServer({
+    HOST: '127.0.0.1',
+    PORT: '0',
+    STORE: 'memory',
+    LOG_LEVEL: logLevel,
+  });
 
   const started = performance.now();
   const outcomes: ScenarioOutcome[] = [];

@@ -182,12 +182,14 @@ export function createMcpEndpoint(opts: EndpointOptions): McpEndpoint {
     }
   }
 
-  const modern = createMcpHandler(factory, {
-    legacy: 'reject',
-    responseMode: 'json',
-    maxRequestBodySize: deps.config.maxBodyBytes,
-    onerror: (err) => log.warn({ err: errorText(err) }, 'mcp protocol error'),
-  });
+  const modern = withConsoleWarnLogged(log, () =>
+    createMcpHandler(factory, {
+      legacy: 'reject',
+      responseMode: 'json',
+      maxRequestBodySize: deps.config.maxBodyBytes,
+      onerror: (err) => log.warn({ err: errorText(err) }, 'mcp protocol error'),
+    }),
+  );
 
   /** 2025-era clients: stateless, one server per request, JSON responses (no SSE, which API Gateway cannot stream). */
   async function serveLegacy(req: Request, authInfo: AuthInfo, parsedBody: unknown): Promise<Response> {
@@ -410,5 +412,21 @@ async function outcomeFromResponse(res: Response): Promise<{ outcome: 'ok' | 'er
     return { outcome: 'ok' };
   } catch {
     return { outcome: res.ok ? 'ok' : 'error', ...(res.ok ? {} : { error: `HTTP ${res.status}` }) };
+  }
+}
+
+/**
+ * Runs a synchronous SDK constructor with its `console.warn` notes routed to the structured logger
+ * at debug level. `createMcpHandler` prints a plain-text note about `responseMode: 'json'` (a choice
+ * made on purpose here: API Gateway cannot stream), which would be the one non-JSON line in every
+ * host's logs and every Lambda cold start.
+ */
+function withConsoleWarnLogged<T>(log: Deps['log'], build: () => T): T {
+  const original = console.warn;
+  console.warn = (...args: unknown[]) => log.debug({ sdkNote: args.map(String).join(' ') }, 'mcp sdk note');
+  try {
+    return build();
+  } finally {
+    console.warn = original;
   }
 }

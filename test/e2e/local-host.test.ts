@@ -12,7 +12,7 @@ describe('local host over HTTP (npm start), official SDK v2 client', () => {
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'cloudops-e2e-'));
-    host = await spawnLocalHost({ PORT: '0', DATA_DIR: dataDir });
+    host = await spawnLocalHost({ PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'info' });
   });
   afterAll(async () => {
     await host?.stop();
@@ -81,6 +81,36 @@ describe('local host over HTTP (npm start), official SDK v2 client', () => {
     const body = (await res.json()) as { result: { ttlMs: number; cacheScope: string; tools: unknown[] } };
     expect(body.result).toMatchObject({ ttlMs: 300_000, cacheScope: 'private' });
     expect(body.result.tools).toHaveLength(allTools.length);
+  });
+
+  it('writes structured logs only: every line but the endpoint line is JSON, requests with id and caller', async () => {
+    const client = await connectClient(host.url, 'modern');
+    try {
+      await client.callTool({ name: 'server_info', arguments: {} });
+    } finally {
+      await client.close();
+    }
+    const parse = () =>
+      host
+        .output()
+        .split('\n')
+        .filter((l) => l.trim() !== '' && !l.startsWith('MCP endpoint: '))
+        .map((l) => {
+          try {
+            return JSON.parse(l) as { msg?: string; requestId?: string; caller?: string; rpc?: string };
+          } catch {
+            throw new Error(`not a JSON log line: ${l}`);
+          }
+        });
+    // The child's output arrives through a pipe: give the request line a moment to come through.
+    const deadline = Date.now() + 3000;
+    let calls = parse().filter((r) => r.msg === 'request' && r.rpc === 'tools/call');
+    while (calls.length === 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+      calls = parse().filter((r) => r.msg === 'request' && r.rpc === 'tools/call');
+    }
+    expect(calls.length).toBeGreaterThan(0);
+    for (const r of calls) expect(r).toMatchObject({ requestId: expect.any(String), caller: 'root' });
   });
 
   it('keys created by the CLI while the server runs are stored through the running server', async () => {
