@@ -285,6 +285,7 @@ stringData: { password: ${plain} }
 data: { apiUrl: ${b64} }
 `;
     const applied = await h.ok('k8s_resources_apply', { manifest });
+    expect(applied._text).toMatch(/^Applied 1 object on \S+\./);
     const got = await h.ok<{ object: { data: Record<string, string> } }>('k8s_resources_get', {
       kind: 'Secret',
       name: 'db-creds',

@@ -1,6 +1,5 @@
+import { plural } from '../text.ts';
 import type { Finding, Verdict } from './types.ts';
-
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 function formatFinding(f: Finding): string {
   const at = f.path ? ` at ${f.path}` : '';

@@ -2,6 +2,8 @@
  * Keeps tool output within a byte budget (UTF-8, as it goes over the wire) and says what was
  * left out, so an agent can ask for a narrower slice instead of flooding its context.
  */
+
+import { plural } from '../text.ts';
 import { utf8Bytes } from './object-guards.ts';
 
 export interface BoundedRows<T> {
@@ -108,8 +110,4 @@ function countLines(text: string): number {
   let n = 0;
   for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) n++;
   return text.endsWith('\n') ? n : n + 1;
-}
-
-function plural(n: number, word: string): string {
-  return `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Finding } from '../../domain/guardrails/index.ts';
 import { redactManifestText } from '../../domain/k8s/index.ts';
+import { plural } from '../../domain/text.ts';
 import { defineTool } from '../../mcp/tool.ts';
 import type { KubeObject, ResourceInfo } from '../../ports/kube.ts';
 import { args, kubeTool, parseManifests, ToolError, target } from './common.ts';
@@ -104,7 +105,7 @@ export const k8sResourcesApplyTool = defineTool({
       );
       const head = previewOnly
         ? `Dry run on ${t.cluster}; nothing was changed.`
-        : `Applied ${items.length} objects on ${t.cluster}.`;
+        : `Applied ${plural(items.length, 'object')} on ${t.cluster}.`;
       return result(`${head}\n${lines.join('\n')}${findingsText(findings)}`, {
         cluster: t.cluster,
         dryRun: previewOnly,

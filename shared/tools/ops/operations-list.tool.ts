@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { canAccess } from '../../domain/identity.ts';
+import { plural } from '../../domain/text.ts';
 import { defineTool } from '../../mcp/tool.ts';
 import { result, table } from '../k8s/render.ts';
 
@@ -38,7 +39,7 @@ export const opsOperationsListTool = defineTool({
         createdAt: o.createdAt,
         message: o.statusMessage.slice(0, 160),
       }));
-    const head = `${items.length} operations${page.cursor ? ' (more: pass cursor)' : ''}`;
+    const head = `${plural(items.length, 'operation')}${page.cursor ? ' (more: pass cursor)' : ''}`;
     return result(`${head}\n${table(['operationId', 'status', 'target', 'requester', 'createdAt'], items)}`, {
       count: items.length,
       items,
