@@ -91,20 +91,29 @@ export class Authenticator {
     };
   }
 
+  /**
+   * Roles from the token: scopes (`scope`, `scp`) count only through OAUTH_SCOPE_ROLES; values of
+   * OAUTH_ROLES_CLAIM count through that map or as role names themselves. A scope is never a role
+   * name by itself, since a client may be able to ask for any scope string.
+   */
   private rolesOf(payload: JWTPayload): Role[] {
-    const map = this.config.oauth?.scopeRoles ?? {};
-    const grants = new Set<string>();
-    if (typeof payload.scope === 'string') for (const s of payload.scope.split(' ')) grants.add(s);
-    if (Array.isArray(payload.scp)) for (const s of payload.scp) if (typeof s === 'string') grants.add(s);
+    const map = new Map(Object.entries(this.config.oauth?.scopeRoles ?? {}));
+    const roles = new Set<Role>();
+    const scopes: string[] = [];
+    if (typeof payload.scope === 'string') scopes.push(...payload.scope.split(' '));
+    if (Array.isArray(payload.scp)) for (const s of payload.scp) if (typeof s === 'string') scopes.push(s);
+    for (const s of scopes) {
+      const mapped = map.get(s);
+      if (mapped) roles.add(mapped);
+    }
     const claim = this.config.oauth?.rolesClaim;
     const claimed = claim ? payload[claim] : undefined;
-    if (Array.isArray(claimed)) for (const s of claimed) if (typeof s === 'string') grants.add(s);
-    if (typeof claimed === 'string') grants.add(claimed);
-    const roles = new Set<Role>();
-    for (const g of grants) {
-      const mapped = map[g];
+    const values = Array.isArray(claimed) ? claimed : typeof claimed === 'string' ? [claimed] : [];
+    for (const v of values) {
+      if (typeof v !== 'string') continue;
+      const mapped = map.get(v);
       if (mapped) roles.add(mapped);
-      else if (claim && Array.isArray(claimed) && RoleSchema.safeParse(g).success) roles.add(g as Role);
+      else if (RoleSchema.safeParse(v).success) roles.add(v as Role);
     }
     return [...roles];
   }

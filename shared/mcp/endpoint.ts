@@ -260,11 +260,24 @@ export function createMcpEndpoint(opts: EndpointOptions): McpEndpoint {
     } catch {
       return { res: jsonRpcError(400, -32700, 'Parse error: the body is not valid JSON.'), caller: identity.name };
     }
-    const message =
-      !Array.isArray(parsed) && parsed && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : undefined;
+    // One message per request. A batch would carry tools/calls past the per-call role check and audit
+    // record below; MCP dropped batching in 2025-06-18, and no client this server serves needs it.
+    if (Array.isArray(parsed)) {
+      return {
+        res: jsonRpcError(
+          400,
+          -32600,
+          'Invalid Request: JSON-RPC batches are not supported; send one message per HTTP request.',
+        ),
+        caller: identity.name,
+      };
+    }
+    const message = parsed && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : undefined;
     const rpc = typeof message?.method === 'string' ? message.method : undefined;
     const params = (message?.params ?? {}) as { name?: unknown; arguments?: unknown };
-    const toolName = rpc === 'tools/call' && typeof params.name === 'string' ? params.name : undefined;
+    // A tools/call without an id is a notification: nothing runs it, so it is neither checked nor audited.
+    const isRequest = message !== undefined && 'id' in message;
+    const toolName = isRequest && rpc === 'tools/call' && typeof params.name === 'string' ? params.name : undefined;
     const tool = toolName ? toolsByName.get(toolName) : undefined;
     const startedAt = deps.clock.now();
 

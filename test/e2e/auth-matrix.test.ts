@@ -139,6 +139,67 @@ describe('auth matrix: OAuth 2.1 resource server and API keys', () => {
     expect(res.headers.get('www-authenticate')).toContain('error="insufficient_scope"');
   });
 
+  it('roles come from mapped scopes or the roles claim, never from a scope spelled like a role', async () => {
+    const port = await freePort();
+    const url2 = `http://127.0.0.1:${port}/mcp`;
+    const withClaim = await startLocalServer({
+      PORT: String(port),
+      STORE: 'memory',
+      LOG_LEVEL: 'silent',
+      PUBLIC_URL: url2,
+      OAUTH_ISSUER: issuer.issuer,
+      OAUTH_JWKS_URL: issuer.jwksUrl,
+      OAUTH_ROLES_CLAIM: 'groups',
+    });
+    const rolesOf = async (claims: Record<string, unknown>) => {
+      const token = await issuer.token({ sub: 'u', aud: url2, ...claims });
+      const res = await post(url2, initialize, { authorization: `Bearer ${token}` });
+      if (res.status !== 200) return res.status;
+      const client = await connectClient(url2, 'modern', { authorization: `Bearer ${token}` });
+      try {
+        return structured<{ caller: { roles: string[] } }>(
+          await client.callTool({ name: 'server_info', arguments: {} }),
+        ).caller.roles;
+      } finally {
+        await client.close();
+      }
+    };
+    try {
+      expect(await rolesOf({ scope: `${SCOPES.viewer} admin`, groups: [] })).toEqual(['viewer']);
+      expect(await rolesOf({ scope: 'admin operator' })).toBe(403);
+      expect(await rolesOf({ scope: 'openid', groups: ['admin'] })).toEqual(['admin']);
+      expect(await rolesOf({ scope: 'openid', groups: 'approver' })).toEqual(['approver']);
+      expect(await rolesOf({ scope: 'openid', groups: [SCOPES.operator] })).toEqual(['operator']);
+      // Names of Object.prototype members are just unknown scopes: 403, not a 500.
+      expect(await rolesOf({ scope: 'constructor __proto__ toString' })).toBe(403);
+      expect(await rolesOf({ scope: 'openid', groups: ['constructor', 'hasOwnProperty'] })).toBe(403);
+    } finally {
+      await withClaim.close();
+    }
+  });
+
+  it('JSON-RPC batches are refused before anything runs; a tools/call notification is not audited', async () => {
+    const token = await issuer.token({ sub: 'batcher', scope: SCOPES.admin, name: 'batcher' });
+    const auth = { authorization: `Bearer ${token}` };
+    const call = (id: number | undefined) =>
+      JSON.stringify({
+        jsonrpc: '2.0',
+        ...(id === undefined ? {} : { id }),
+        method: 'tools/call',
+        params: { name: 'server_info', arguments: {} },
+      });
+    for (const headers of [{}, { 'mcp-protocol-version': '2025-11-25' }] as Record<string, string>[]) {
+      const res = await post(url, `[${call(1)},${call(2)}]`, { ...auth, ...headers });
+      expect(res.status).toBe(400);
+      expect(await res.json()).toMatchObject({ error: { code: -32600, message: expect.stringMatching(/batch/) } });
+    }
+    await post(url, call(undefined), { ...auth, 'mcp-protocol-version': '2025-11-25' });
+    // The one call that ran, as a request with an id, is the one record.
+    expect((await post(url, call(3), { ...auth, 'mcp-protocol-version': '2025-11-25' })).status).toBe(200);
+    const { events } = await server.deps.audit.list({ caller: 'batcher', limit: 10 });
+    expect(events.map((e) => [e.tool, e.outcome])).toEqual([['server_info', 'ok']]);
+  });
+
   it('API keys: a key works with its role; a revoked or forged key gets 401', async () => {
     const { key, info } = await server.deps.apiKeys.create({ role: 'operator', name: 'ci-bot' });
     const client = await connectClient(url, 'modern', { authorization: `Bearer ${key}` });
