@@ -18,7 +18,7 @@ import {
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { errorText } from '../domain/audit.ts';
-import type { Identity } from '../domain/identity.ts';
+import { canAccess, type Identity, roleFor } from '../domain/identity.ts';
 import { isTerminal, type Operation, type OperationStatus } from '../domain/operations.ts';
 import { canControlOperation, cancelOperation, canSeeOperation, OperationAccessError } from '../workflows/control.ts';
 import { describeOperation } from '../workflows/present.ts';
@@ -360,19 +360,50 @@ function requireExtension(ctx: ServerContext): void {
   );
 }
 
+/**
+ * Cancelling rolls back a change, so it takes what `ops_operations_cancel` takes: the write access
+ * level (a token cut down to read-only cannot start a rollback) and the requester or an admin. Every
+ * attempt leaves an audit record under `tasks/cancel`, like a tool call.
+ */
 async function cancel(caller: TaskCaller, taskId: string): Promise<Operation> {
-  const op = await visible(caller, taskId);
-  if (!canControlOperation(op, caller.identity)) {
-    throw new ProtocolError(
-      ProtocolErrorCode.InvalidParams,
-      `Cannot cancel task ${taskId}: only its requester or an admin may cancel it.`,
-    );
-  }
+  const startedAt = caller.deps.clock.now();
+  let outcome: { outcome: 'ok' | 'error' | 'denied'; error?: string } = { outcome: 'ok' };
   try {
-    return await cancelOperation(caller.deps, taskId, caller.identity, `tasks/cancel by ${caller.identity.name}`);
+    const op = await visible(caller, taskId);
+    if (!canAccess(caller.identity.roles, 'write')) {
+      const error = `Cannot cancel task ${taskId}: cancelling needs the ${roleFor('write')} role; you have ${caller.identity.roles.join(', ') || 'no role'}.`;
+      outcome = { outcome: 'denied', error };
+      throw new ProtocolError(ProtocolErrorCode.InvalidParams, error);
+    }
+    if (!canControlOperation(op, caller.identity)) {
+      const error = `Cannot cancel task ${taskId}: only its requester or an admin may cancel it.`;
+      outcome = { outcome: 'denied', error };
+      throw new ProtocolError(ProtocolErrorCode.InvalidParams, error);
+    }
+    try {
+      return await cancelOperation(caller.deps, taskId, caller.identity, `tasks/cancel by ${caller.identity.name}`);
+    } catch (err) {
+      if (err instanceof OperationAccessError) throw unknownTask(taskId);
+      throw err;
+    }
   } catch (err) {
-    if (err instanceof OperationAccessError) throw unknownTask(taskId);
+    if (outcome.outcome === 'ok') outcome = { outcome: 'error', error: errorText(err) };
     throw err;
+  } finally {
+    const { identity, requestId, deps } = caller;
+    await deps.audit.record(
+      deps.audit.event({
+        requestId,
+        caller: { subject: identity.subject, name: identity.name, method: identity.method },
+        roles: identity.roles,
+        tool: 'tasks/cancel',
+        args: { taskId },
+        outcome: outcome.outcome,
+        ...(outcome.error ? { error: outcome.error.slice(0, 500) } : {}),
+        durationMs: deps.clock.now() - startedAt,
+        startedAt,
+      }),
+    );
   }
 }
 

@@ -673,6 +673,25 @@ describe('MCP tasks over the Operation store', () => {
       expect(again.body.result).toMatchObject({ resultType: 'complete' });
     });
 
+    it('tasks/cancel takes the write role, like ops_operations_cancel, and every attempt is audited', async () => {
+      const raw = new Raw(host.url, alice);
+      const taskId = createdTaskId(await raw.modern('tools/call', { name: 'test_slow_operation', arguments: {} }));
+      // The same person with a token cut down to read-only (what an agent may be handed).
+      const readOnly = await host.issuer.token({ sub: 'alice', scope: 'cloudops:read', name: 'Alice' });
+      const refused = await new Raw(host.url, readOnly).modern('tasks/cancel', { taskId });
+      expect(refused.body.error?.message).toMatch(/needs the operator role; you have viewer/);
+      expect((await host.deps.operations.require(taskId)).requests.abort).toBeUndefined();
+      await raw.modern('tasks/cancel', { taskId });
+      expect((await host.deps.operations.require(taskId)).requests.abort).toMatchObject({ by: 'Alice' });
+      const { events } = await host.deps.audit.list({ tool: 'tasks/cancel', caller: 'alice', limit: 50 });
+      const mine = events.filter((e) => (e.args as { taskId?: string }).taskId === taskId);
+      expect(mine.map((e) => [e.outcome, e.roles, e.args])).toEqual([
+        ['ok', ['operator'], { taskId }],
+        ['denied', ['viewer'], { taskId }],
+      ]);
+      await finish(host.deps, taskId, 'cancelled');
+    });
+
     it('another user’s tasks/get, tasks/update and tasks/cancel are refused exactly like an unknown task', async () => {
       const raw = new Raw(host.url, alice);
       const taskId = createdTaskId(await raw.modern('tools/call', { name: 'test_slow_operation', arguments: {} }));
@@ -744,7 +763,7 @@ describe('MCP tasks over the Operation store', () => {
     });
   });
 
-  it('every tasks/* request is logged with its caller and task; tools/call that created a task is audited', async () => {
+  it('every tasks/* request is logged with its caller and task; tools/call that created a task is audited, reads are not', async () => {
     const raw = new Raw(host.url, alice);
     const taskId = createdTaskId(await raw.modern('tools/call', { name: 'test_slow_operation', arguments: {} }));
     await raw.modern('tasks/get', { taskId });
@@ -767,6 +786,7 @@ describe('MCP tasks over the Operation store', () => {
     const audit = await host.deps.audit.list({ limit: 50 });
     const calls = audit.events.filter((e) => e.tool === 'test_slow_operation');
     expect(calls.length).toBeGreaterThan(0);
-    expect(audit.events.some((e) => e.tool.startsWith('tasks/'))).toBe(false);
+    // Reading a task changes nothing and is only logged; tasks/cancel (a rollback) is audited, see above.
+    expect(audit.events.filter((e) => e.tool.startsWith('tasks/') && e.tool !== 'tasks/cancel')).toEqual([]);
   });
 });
