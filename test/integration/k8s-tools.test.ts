@@ -303,6 +303,16 @@ data: { apiUrl: ${b64} }
       patch: JSON.stringify({ stringData: { password: `${plain}-v3` } }),
       dryRun: true,
     });
+    // The same Secret named the other ways the resolver accepts: the audit record must not keep the patch.
+    for (const kind of ['Secret.', 'secrets.', 'SECRETS']) {
+      await h.ok('k8s_resources_patch', {
+        kind,
+        name: 'db-creds',
+        patchType: 'merge',
+        patch: JSON.stringify({ stringData: { password: `${plain}-v4` } }),
+        dryRun: true,
+      });
+    }
     const audit = await h.ok('audit_events_list', { limit: 100 });
     const stored = await h.server.deps.store.query({
       pk: `audit#${new Date().toISOString().slice(0, 10)}`,

@@ -25,9 +25,12 @@ export const k8sResourcesPatchTool = defineTool({
   }),
   output: z.object({ dryRun: z.boolean(), changes: z.string() }).passthrough(),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
-  // A patch of a Secret carries its values: keep only that it happened.
+  // A patch of a Secret carries its values: keep only that it happened. The kind is matched the way
+  // the resolver reads it (kind, singular or plural, any case, with or without a `.group` hint).
   auditArgs: (a) =>
-    typeof a.kind === 'string' && /^secrets?$/i.test(a.kind) ? { ...a, patch: '[REDACTED: patch of a Secret]' } : a,
+    typeof a.kind === 'string' && /^secrets?$/i.test(a.kind.trim().split('.')[0] ?? '')
+      ? { ...a, patch: '[REDACTED: patch of a Secret]' }
+      : a,
   async handler(input, ctx) {
     return kubeTool(async () => {
       const t = target(ctx, input.cluster);
