@@ -23,7 +23,11 @@ const SECRET_PATTERNS: Array<[RegExp, string]> = [
     '[REDACTED TOKEN]',
   ],
   [/https:\/\/hooks\.slack\.com\/services\/[A-Za-z0-9/]+/g, '[REDACTED SLACK WEBHOOK]'],
-  [/\b((?:password|passwd|pwd|secret|token|api[_-]?key)\s*[=:]\s*)("[^"]*"|'[^']*'|\S+)/gi, `$1${REDACTED}`],
+  // After the patterns above, so a value they already masked is left as it is.
+  [
+    /\b((?:password|passwd|pwd|secret|token|api[_-]?key)\s*[=:]\s*)(?!\[REDACTED)("[^"]*"|'[^']*'|\S+)/gi,
+    `$1${REDACTED}`,
+  ],
 ];
 
 /** Masks credentials inside free text (log lines, error messages). */

@@ -1,11 +1,13 @@
 import { type DestinationStream, type Logger, pino } from 'pino';
-import { maskSecretsInText } from '../domain/redact.ts';
+import { maskSecretsInText, redactSecrets } from '../domain/redact.ts';
 
 export type { Logger };
 
 /**
  * Structured JSON logs (pino). Every request logs through a child carrying `requestId` and
- * `caller`. Header and token fields are redacted by path; free-text messages are masked.
+ * `caller`. Messages and every field of a log call (error texts included) go through the same
+ * redaction as audit records: secret-named keys lose their values, credential-shaped strings are
+ * masked. Header and token paths are also censored by pino itself.
  */
 export function createLogger(level: string, destination?: DestinationStream): Logger {
   return pino(
@@ -13,7 +15,7 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
       level,
       base: { service: 'cloudops-mcp' },
       timestamp: pino.stdTimeFunctions.isoTime,
-      formatters: { level: (label) => ({ level: label }) },
+      formatters: { level: (label) => ({ level: label }), log: redactLogFields },
       redact: {
         paths: ['authorization', 'headers.authorization', '*.authorization', 'token', '*.token', 'apiKey', '*.apiKey'],
         censor: '[REDACTED]',
@@ -27,4 +29,11 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
     },
     destination,
   );
+}
+
+/** An Error keeps its name and message (masked); everything else is redacted like an audit record. */
+function redactLogFields(fields: Record<string, unknown>): Record<string, unknown> {
+  const plain: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(fields)) plain[k] = v instanceof Error ? `${v.name}: ${v.message}` : v;
+  return redactSecrets(plain) as Record<string, unknown>;
 }
