@@ -37,6 +37,15 @@ export async function startLocalServer(
         'OAUTH_ISSUER/OAUTH_JWKS_URL, or bind to 127.0.0.1.',
     );
   }
+  // A public URL on another host means a tunnel or proxy forwards to this loopback port: without
+  // authentication that would hand everyone who reaches the URL the local admin.
+  const remote = config.publicUrls.find((u) => !isLoopbackHost(u.hostname));
+  if (remote && !config.authRequired) {
+    throw new ConfigError(
+      `Refusing to serve PUBLIC_URL ${remote.href} without authentication: a request through it would act as the ` +
+        'local admin. Set AUTH=required (API keys) and/or OAUTH_ISSUER/OAUTH_JWKS_URL, or leave PUBLIC_URL unset.',
+    );
+  }
   const log = opts.log ?? createLogger(config.logLevel);
   const policy = loadPolicy(config.policyFile);
   const clusters = clustersFromConfig(config, env);

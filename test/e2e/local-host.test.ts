@@ -135,6 +135,17 @@ describe('local host safety', () => {
     expect(r.stderr).toContain('Refusing to listen on 0.0.0.0 without authentication');
   });
 
+  it('refuses a non-loopback PUBLIC_URL without authentication (a tunnel would expose the local admin)', async () => {
+    const r = await runCli(['serve'], {
+      HOST: '127.0.0.1',
+      PORT: '0',
+      STORE: 'memory',
+      PUBLIC_URL: 'https://my-tunnel.example.com/mcp',
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('Refusing to serve PUBLIC_URL https://my-tunnel.example.com/mcp without authentication');
+  });
+
   it('names a bad setting and exits', async () => {
     const r = await runCli(['serve'], { PORT: 'eighty', STORE: 'memory' });
     expect(r.code).toBe(1);
