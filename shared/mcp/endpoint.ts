@@ -273,7 +273,8 @@ export function createMcpEndpoint(opts: EndpointOptions): McpEndpoint {
       };
     }
     const message = parsed && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : undefined;
-    const rpc = typeof message?.method === 'string' ? message.method : undefined;
+    // Capped: it goes into every request's log line, and the caller chose it.
+    const rpc = typeof message?.method === 'string' ? message.method.slice(0, 100) : undefined;
     const params = (message?.params ?? {}) as { name?: unknown; arguments?: unknown };
     // A tools/call without an id is a notification: nothing runs it, so it is neither checked nor audited.
     const isRequest = message !== undefined && 'id' in message;
