@@ -36,6 +36,8 @@ export interface Operation {
     stepStartedAt?: string;
     /** Why the operation waits for a human: after a step (pause) or on an inconclusive gate. */
     pausedFor?: 'step' | 'gate';
+    /** When the current pause began. */
+    pausedAt?: string;
     weight?: number;
     gate?: Record<string, unknown>;
     nextActions: string[];
@@ -51,6 +53,11 @@ export interface Operation {
   /** The lease this operation holds on its target, released when it ends. */
   lease?: string;
   execution?: { engine: string; id: string };
+  /**
+   * By when the workflow's waiting steps (approval, pauses, gates) end the operation themselves,
+   * well before the execution timeout. Default: createdAt + ROLLOUT_LIMITS.deadlineSeconds.
+   */
+  deadline?: string;
   createdAt: string;
   updatedAt: string;
   /** How long the record (and its task) is kept after creation. */
@@ -195,6 +202,11 @@ export class Leases {
     }
   }
 
+  /**
+   * Deletes the lease if `holder` still holds it. The delete is conditional on the version read with
+   * the holder, and versions only grow, also when an expired lease is taken again (Store contract),
+   * so a late release never removes the next holder's lease.
+   */
   async release(target: string, holder: string): Promise<void> {
     const current = await this.store.get(`lease#${target}`, 'lease');
     if (current?.data.holder !== holder) return;

@@ -47,6 +47,24 @@ export interface RolloutPlan {
 
 export const DEFAULT_GATES: Gates = { maxRestarts: 2, progressDeadlineSeconds: 600, metrics: [] };
 
+/**
+ * Time limits of a rollout execution. The state machine's TimeoutSeconds ends an execution without
+ * running any Catch, so nothing may depend on it: every waiting step (approval, pause, gate) ends the
+ * operation itself by `deadlineSeconds` after start, well before the execution timeout, leaving time
+ * for a rollback. The target lease outlives the execution timeout, so it cannot expire under a
+ * running execution.
+ */
+export const ROLLOUT_LIMITS = {
+  /** Must equal TimeoutSeconds of shared/workflows/rollout.asl.json (a unit test checks). */
+  executionTimeoutSeconds: 86_400,
+  /** Approval, pauses and gates must be over by then; the step that notices ends the operation. */
+  deadlineSeconds: 20 * 3600,
+  /** Upper bound of approvals.ttlSeconds in the guardrail policy. */
+  maxApprovalTtlSeconds: 12 * 3600,
+  /** The target lease: the execution timeout plus a margin. */
+  leaseTtlSeconds: 86_400 + 3600,
+} as const;
+
 export function buildPlan(input: {
   strategy: Strategy;
   steps?: Array<number | { weight: number; pause?: boolean }>;
@@ -161,9 +179,50 @@ export function evaluateHealth(input: {
   return { ...base, verdict: 'pending', reason: `${ready}/${pods.total} new pods ready; ${status.message}` };
 }
 
+export type Measurement = { at: string; value?: number; ok?: boolean; error?: string };
+
 export interface MetricRecord {
   name: string;
-  values: Array<{ at: string; value?: number; ok?: boolean; error?: string }>;
+  /** The most recent measurements (at most MAX_KEPT_MEASUREMENTS), for display. */
+  values: Measurement[];
+  /** Running totals over every measurement, kept or not: what the verdict counts. */
+  taken?: number;
+  failures?: number;
+  consecutiveErrors?: number;
+}
+
+export const MAX_KEPT_MEASUREMENTS = 50;
+
+/** Adds one measurement to a record: running totals updated, only the newest values kept. */
+export function recordMeasurement(record: MetricRecord, m: Measurement): MetricRecord {
+  const totals = metricTotals(record);
+  const taken = totals.taken + (m.ok !== undefined ? 1 : 0);
+  const failures = totals.failures + (m.ok === false ? 1 : 0);
+  const consecutiveErrors = m.error !== undefined ? totals.consecutiveErrors + 1 : 0;
+  return {
+    ...record,
+    values: [...record.values, m].slice(-MAX_KEPT_MEASUREMENTS),
+    taken,
+    failures,
+    consecutiveErrors,
+  };
+}
+
+/** Totals of a record; records written before totals existed are counted from their values. */
+function metricTotals(record: MetricRecord): { taken: number; failures: number; consecutiveErrors: number } {
+  if (record.taken !== undefined) {
+    return { taken: record.taken, failures: record.failures ?? 0, consecutiveErrors: record.consecutiveErrors ?? 0 };
+  }
+  let consecutiveErrors = 0;
+  for (const v of [...record.values].reverse()) {
+    if (v.error === undefined) break;
+    consecutiveErrors++;
+  }
+  return {
+    taken: record.values.filter((v) => v.ok !== undefined).length,
+    failures: record.values.filter((v) => v.ok === false).length,
+    consecutiveErrors,
+  };
 }
 
 /**
@@ -172,16 +231,10 @@ export interface MetricRecord {
  * consecutive errors (no data, Prometheus down): a human decides instead of a guess.
  */
 export function evaluateMetric(gate: MetricGate, record: MetricRecord): GateVerdict {
-  const taken = record.values.filter((v) => v.ok !== undefined);
-  const failures = taken.filter((v) => v.ok === false).length;
+  const { taken, failures, consecutiveErrors } = metricTotals(record);
   if (failures > gate.failureLimit) return 'fail';
-  let consecutiveErrors = 0;
-  for (const v of [...record.values].reverse()) {
-    if (v.error === undefined) break;
-    consecutiveErrors++;
-  }
   if (consecutiveErrors >= 4) return 'inconclusive';
-  if (taken.length >= gate.count) return 'pass';
+  if (taken >= gate.count) return 'pass';
   return 'pending';
 }
 

@@ -2,13 +2,16 @@ import { canonicalJson, labelSelector } from '../domain/k8s/index.ts';
 import type { Operation, OperationStep } from '../domain/operations.ts';
 import { isTerminal, Leases } from '../domain/operations.ts';
 import {
+  changeHash,
   compare,
   evaluateHealth,
   evaluateMetric,
   type GateVerdict,
   type MetricRecord,
   type PlanStep,
+  ROLLOUT_LIMITS,
   type RolloutPlan,
+  recordMeasurement,
 } from '../domain/rollout-plan.ts';
 import { isOwnedBy } from '../domain/rollouts.ts';
 import type { Deps } from '../mcp/tool.ts';
@@ -23,6 +26,13 @@ export interface RolloutOpPlan extends RolloutPlan {
   template: Record<string, unknown>;
   /** The Service whose selector a blue-green rollout switches. */
   service?: string;
+  /** Hash of the live pod template when the rollout was requested (see templateHash). */
+  baseTemplateHash?: string;
+}
+
+/** Hash of a pod template, to notice a change made while a rollout waited for its approval. */
+export function templateHash(template: unknown): string {
+  return changeHash({ template: template ?? {} });
 }
 
 /** What the workflow needs to put everything back. */
@@ -97,6 +107,13 @@ async function context(deps: Deps, operationId: string): Promise<Ctx> {
 const canaryName = (op: Operation) => `${op.target.name}-canary`;
 const greenName = (op: Operation) => `${op.target.name}-green`;
 
+/** When the waiting steps end the operation themselves, well before the execution's TimeoutSeconds. */
+export function deadlineOf(op: Operation): number {
+  return op.deadline ? Date.parse(op.deadline) : Date.parse(op.createdAt) + ROLLOUT_LIMITS.deadlineSeconds * 1000;
+}
+
+const pastDeadline = (deps: Deps, op: Operation) => deps.clock.now() >= deadlineOf(op);
+
 function stepIndex(op: Operation): number {
   return op.progress.stepIndex ?? 0;
 }
@@ -105,11 +122,8 @@ function currentStep(c: Ctx): PlanStep {
   return c.plan.steps[stepIndex(c.op)] as PlanStep;
 }
 
-async function update(c: Ctx, mutate: (op: Operation) => void): Promise<void> {
-  c.op = await c.deps.operations.update(c.op.id, (o) => {
-    mutate(o);
-    return undefined;
-  });
+async function update(c: Ctx, mutate: (op: Operation) => unknown): Promise<void> {
+  c.op = await c.deps.operations.update(c.op.id, (o) => (mutate(o) === 'skip' ? 'skip' : undefined));
 }
 
 function setStep(op: Operation, index: number, patch: Partial<OperationStep>): void {
@@ -203,6 +217,23 @@ async function pinService(c: Ctx, service: string, hash: string): Promise<void> 
   await k(() => c.client.patch(c.services, service, c.op.target.namespace, { spec: { selector } }, 'merge'));
 }
 
+/** Puts the Service's own selector back (a JSON patch replaces it whole: merge would keep pod-template-hash). */
+async function restoreServiceSelector(c: Ctx): Promise<boolean> {
+  if (!c.plan.service || !c.snapshot.serviceSelector) return false;
+  const svc = await getOrUndefined(c, c.services, c.plan.service);
+  if (!svc || sameTemplate(rec(rec(svc.spec).selector), c.snapshot.serviceSelector)) return false;
+  await k(() =>
+    c.client.patch(
+      c.services,
+      c.plan.service as string,
+      c.op.target.namespace,
+      [{ op: 'replace', path: '/spec/selector', value: c.snapshot.serviceSelector }],
+      'json',
+    ),
+  );
+  return true;
+}
+
 async function setTemplate(c: Ctx, template: Obj, replicas?: number): Promise<void> {
   const ops: Array<Record<string, unknown>> = [{ op: 'replace', path: '/spec/template', value: template }];
   if (replicas !== undefined) ops.push({ op: 'replace', path: '/spec/replicas', value: replicas });
@@ -246,7 +277,26 @@ async function checkApproval(input: Obj, deps: Deps): Promise<Obj> {
   if (op.requests.abort) return { decision: 'aborted' };
   const a = await deps.approvals.get(op.id);
   if (!a) return { decision: 'expired' };
+  // The approval's own expiry comes first (approvals.ttlSeconds is capped below the deadline).
+  if (a.status === 'pending' && pastDeadline(deps, op)) return { decision: 'expired' };
   if (a.status === 'approved') {
+    // The snapshot and the new template were taken from the Deployment as it was when the rollout
+    // was requested: if someone changed its template since, going on would silently revert that.
+    const base = (op.plan as unknown as RolloutOpPlan | undefined)?.baseTemplateHash;
+    if (base) {
+      const c = await context(deps, op.id);
+      const live = await k(() => c.client.get(c.deployments, op.target.name, op.target.namespace));
+      if (templateHash(rec(rec(live.spec).template)) !== base) {
+        await deps.operations.update(op.id, (o) => {
+          o.result = {
+            changed: false,
+            reason: `the pod template of deployment ${op.target.namespace}/${op.target.name} changed while this rollout waited for approval; start the rollout again to build on the current template`,
+          };
+          return undefined;
+        });
+        return { decision: 'drifted' };
+      }
+    }
     await deps.operations.update(op.id, (o) => {
       o.status = 'working';
       o.statusMessage = `approved by ${a.decision?.by.name ?? 'an approver'}: ${a.decision?.reason ?? ''}`.trim();
@@ -261,14 +311,17 @@ async function checkApproval(input: Obj, deps: Deps): Promise<Obj> {
 async function endUnchanged(input: Obj, deps: Deps): Promise<Obj> {
   const op = await deps.operations.require(String(input.operationId));
   const a = await deps.approvals.get(op.id);
+  const drifted = a?.status === 'approved' && typeof op.result?.reason === 'string' ? op.result.reason : undefined;
   const why = op.requests.abort
     ? `cancelled by ${op.requests.abort.by} before any change`
-    : a?.status === 'rejected'
-      ? `rejected by ${a.decision?.by.name ?? 'an approver'}: ${a.decision?.reason ?? ''}`.trim()
-      : 'the approval request expired';
+    : drifted
+      ? drifted
+      : a?.status === 'rejected'
+        ? `rejected by ${a.decision?.by.name ?? 'an approver'}: ${a.decision?.reason ?? ''}`.trim()
+        : `the approval request expired${a?.expiresAt ? ` at ${a.expiresAt}` : ''} without a decision`;
   const done = await deps.operations.update(op.id, (o) => {
     if (isTerminal(o.status)) return 'skip';
-    o.status = 'cancelled';
+    o.status = drifted ? 'failed' : 'cancelled';
     o.statusMessage = `${why}; nothing was changed`;
     for (const s of o.steps) if (s.status === 'pending') s.status = 'skipped';
     o.progress.nextActions = [];
@@ -364,18 +417,17 @@ async function measureMetrics(c: Ctx, index: number): Promise<{ verdict: GateVer
   const records: MetricRecord[] = [];
   const verdicts: GateVerdict[] = [];
   for (const g of gates) {
-    const r: MetricRecord = structuredClone(previous.find((p) => p.name === g.name) ?? { name: g.name, values: [] });
+    let r: MetricRecord = structuredClone(previous.find((p) => p.name === g.name) ?? { name: g.name, values: [] });
     const last = r.values.at(-1);
     const due = !last || c.deps.clock.now() - Date.parse(last.at) >= g.intervalSeconds * 1000;
     if (due) {
       try {
         const value = await c.deps.metrics.query(g.query);
-        r.values.push({ at: now(c.deps), value, ok: compare(value, g.op, g.threshold) });
+        r = recordMeasurement(r, { at: now(c.deps), value, ok: compare(value, g.op, g.threshold) });
       } catch (err) {
         if (!(err instanceof MetricQueryError)) throw err;
-        r.values.push({ at: now(c.deps), error: err.message });
+        r = recordMeasurement(r, { at: now(c.deps), error: err.message });
       }
-      r.values = r.values.slice(-50);
     }
     records.push(r);
     verdicts.push(evaluateMetric(g, r));
@@ -421,6 +473,10 @@ async function gate(input: Obj, deps: Deps): Promise<Obj> {
       reason = `${health.reason}; metrics still measuring`;
     }
   }
+  if (verdict === 'pending' && pastDeadline(deps, c.op)) {
+    verdict = 'fail';
+    reason = `the rollout reached its deadline (${new Date(deadlineOf(c.op)).toISOString()}) before this step's gate passed: ${reason}`;
+  }
   const measurements = { deployment: name, ...health, verdict, reason, metrics };
   await update(c, (o) => {
     setStep(o, index, { measurements });
@@ -428,6 +484,7 @@ async function gate(input: Obj, deps: Deps): Promise<Obj> {
     if (verdict === 'inconclusive') {
       o.status = 'input_required';
       o.progress.pausedFor = 'gate';
+      o.progress.pausedAt ??= now(deps);
       o.statusMessage = `${currentStep(c).name}: ${reason}. A human decides: delivery_rollouts_promote to continue, delivery_rollouts_abort to roll back.`;
       o.progress.nextActions = ['delivery_rollouts_promote', 'delivery_rollouts_abort'];
     } else {
@@ -439,31 +496,65 @@ async function gate(input: Obj, deps: Deps): Promise<Obj> {
 
 async function completeStep(input: Obj, deps: Deps): Promise<Obj> {
   const c = await context(deps, String(input.operationId));
-  const index = stepIndex(c.op);
-  const step = currentStep(c);
+  // The index of the step whose gate passed (ApplyStep's result); a retry after a successful write
+  // finds stepIndex already past it and changes nothing.
+  // Without it (an older definition), the gated step is the current one only while it is running.
+  const current = stepIndex(c.op);
+  const index =
+    typeof input.stepIndex === 'number'
+      ? input.stepIndex
+      : c.op.steps[current]?.status === 'running' || current === 0
+        ? current
+        : current - 1;
+  const step = c.plan.steps[index] as PlanStep;
   const last = index + 1 >= c.plan.steps.length;
+  const next = last ? 'finalize' : step.pause ? 'pause' : 'apply';
+  if (current !== index) return { next, alreadyDone: true };
   await update(c, (o) => {
+    if ((o.progress.stepIndex ?? 0) !== index) return 'skip';
     setStep(o, index, { status: 'done', endedAt: now(deps) });
     o.progress.stepIndex = index + 1;
     if (!last && step.pause) {
       o.status = 'input_required';
       o.progress.pausedFor = 'step';
+      o.progress.pausedAt = now(deps);
       o.statusMessage = `paused after ${step.name}; delivery_rollouts_promote continues, delivery_rollouts_abort rolls back`;
       o.progress.nextActions = ['delivery_rollouts_promote', 'delivery_rollouts_abort'];
     }
+    return undefined;
   });
-  return { next: last ? 'finalize' : step.pause ? 'pause' : 'apply' };
+  return { next };
 }
 
 async function checkHuman(input: Obj, deps: Deps): Promise<Obj> {
   const op = await deps.operations.require(String(input.operationId));
   if (op.requests.abort) return { decision: 'abort' };
+  const index = op.progress.stepIndex ?? 0;
   const promote = op.requests.promote;
-  if (!promote) return { decision: 'pending' };
+  // A promote counts only for the pause it was made in: one left over from an earlier pause is dropped.
+  const valid = promote !== undefined && promote.step === index && op.progress.pausedFor !== undefined;
+  if (!valid) {
+    if (promote) {
+      await deps.operations.update(op.id, (o) => {
+        if (o.requests.promote?.at !== promote.at) return 'skip';
+        o.requests.promote = undefined;
+        return undefined;
+      });
+    }
+    if (pastDeadline(deps, op)) {
+      const reason = `paused since ${op.progress.pausedAt ?? 'the last step'} without a promote or abort until the rollout's deadline (${new Date(deadlineOf(op)).toISOString()})`;
+      return { decision: 'timeout', reason };
+    }
+    return { decision: 'pending' };
+  }
   const plan = op.plan as unknown as RolloutOpPlan;
   let next = '';
   await deps.operations.update(op.id, (o) => {
-    const index = o.progress.stepIndex ?? 0;
+    const current = o.progress.stepIndex ?? 0;
+    if (o.requests.promote?.at !== promote.at || current !== index) {
+      next = 'pending';
+      return 'skip';
+    }
     if (o.progress.pausedFor === 'gate') {
       // The human accepts the step whose gate could not decide.
       setStep(o, index, {
@@ -476,6 +567,7 @@ async function checkHuman(input: Obj, deps: Deps): Promise<Obj> {
     next = (o.progress.stepIndex ?? 0) >= plan.steps.length ? 'finalize' : 'continue';
     o.requests.promote = undefined;
     o.progress.pausedFor = undefined;
+    o.progress.pausedAt = undefined;
     o.status = 'working';
     o.statusMessage = `promoted by ${promote.by}`;
     return undefined;
@@ -501,6 +593,9 @@ async function scaleDownOld(input: Obj, deps: Deps): Promise<Obj> {
   const c = await context(deps, String(input.operationId));
   if (c.op.requests.abort) throw new AbortRequested(`cancel requested by ${c.op.requests.abort.by}`);
   await scale(c, c.op.target.name, 0);
+  // Blue is gone: the Service gets its own selector back, so it follows whatever pods green runs
+  // next (a later rollout of <name>-green changes its pod-template-hash).
+  await restoreServiceSelector(c);
   await complete(c, { activeDeployment: greenName(c.op), scaledDown: c.op.target.name });
   return { scaledDown: true };
 }
@@ -526,31 +621,32 @@ async function rollback(input: Obj, deps: Deps): Promise<Obj> {
   if (isTerminal(c.op.status)) return { rolledBack: false };
   const aborted = c.op.requests.abort;
   const error = rec(rec(input.state).error);
+  const human = rec(rec(input.state).human);
   const gateInfo = c.op.progress.gate;
   const reason = aborted
     ? `cancelled by ${aborted.by}${aborted.reason ? `: ${aborted.reason}` : ''}`
-    : gateInfo && rec(gateInfo).verdict === 'fail'
-      ? String(rec(gateInfo).reason)
-      : error.Error
-        ? `${String(error.Error)}: ${String(error.Cause ?? '').slice(0, 300)}`
-        : 'the health gate failed';
+    : human.decision === 'timeout'
+      ? String(human.reason)
+      : gateInfo && rec(gateInfo).verdict === 'fail'
+        ? String(rec(gateInfo).reason)
+        : error.Error
+          ? `${String(error.Error)}: ${String(error.Cause ?? '').slice(0, 300)}`
+          : 'the health gate failed';
   const restored: string[] = [];
   if (c.snapshot) {
     // Traffic first, then the workloads: the Service must never point at pods that are going away.
-    if (c.plan.strategy === 'blueGreen' && c.plan.service && c.snapshot.serviceSelector) {
-      const svc = await getOrUndefined(c, c.services, c.plan.service);
-      if (svc && !sameTemplate(rec(rec(svc.spec).selector), c.snapshot.serviceSelector)) {
-        await k(() =>
-          c.client.patch(
-            c.services,
-            c.plan.service as string,
-            c.op.target.namespace,
-            [{ op: 'replace', path: '/spec/selector', value: c.snapshot.serviceSelector }],
-            'json',
-          ),
-        );
-        restored.push(`Service ${c.plan.service} selector`);
-      }
+    if (c.plan.strategy === 'blueGreen' && (await restoreServiceSelector(c))) {
+      restored.push(`Service ${c.plan.service} selector`);
+    }
+    // The original Deployment gets its template and replicas back before the canary or green one
+    // goes, so capacity never dips below what it was.
+    const live = await k(() => c.client.get(c.deployments, c.op.target.name, c.op.target.namespace));
+    const liveTemplate = rec(rec(live.spec).template);
+    const liveReplicas = Number(rec(live.spec).replicas ?? 1);
+    const changed = rec(rec(liveTemplate.metadata).annotations)[CHANGE_ANNOTATION] === c.op.changeHash;
+    if (changed || liveReplicas !== c.snapshot.replicas) {
+      await setTemplate(c, changed ? c.snapshot.template : liveTemplate, c.snapshot.replicas);
+      restored.push(changed ? 'previous template' : `replicas ${c.snapshot.replicas}`);
     }
     if (c.plan.strategy === 'canary') {
       await deleteIfPresent(c, c.deployments, canaryName(c.op));
@@ -559,14 +655,6 @@ async function rollback(input: Obj, deps: Deps): Promise<Obj> {
     if (c.plan.strategy === 'blueGreen') {
       await deleteIfPresent(c, c.deployments, greenName(c.op));
       restored.push('green removed');
-    }
-    const live = await k(() => c.client.get(c.deployments, c.op.target.name, c.op.target.namespace));
-    const liveTemplate = rec(rec(live.spec).template);
-    const liveReplicas = Number(rec(live.spec).replicas ?? 1);
-    const changed = rec(rec(liveTemplate.metadata).annotations)[CHANGE_ANNOTATION] === c.op.changeHash;
-    if (changed || liveReplicas !== c.snapshot.replicas) {
-      await setTemplate(c, changed ? c.snapshot.template : liveTemplate, c.snapshot.replicas);
-      restored.push(changed ? 'previous template' : `replicas ${c.snapshot.replicas}`);
     }
   }
   await update(c, (o) => {

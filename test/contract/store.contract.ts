@@ -101,8 +101,27 @@ export function storeContract(name: string, make: (clock: { now(): number }) => 
       expect(await store.get(p, 'old')).toBeUndefined();
       expect((await store.query({ pk: p, limit: 10 })).items.map((i) => i.sk)).toEqual(['keep']);
       const reused = await store.put({ pk: p, sk: 'old', data: { v: 'new' } }, { ifAbsent: true });
-      expect(reused.version).toBe(1);
+      expect(reused.data).toEqual({ v: 'new' });
       expect(reused.expiresAt).toBeUndefined();
+    });
+
+    it('versions keep growing when an expired item is re-created, so a stale conditional delete fails', async () => {
+      const p = pk();
+      const nowSec = Math.floor(now / 1000);
+      const seenByA = await store.put(
+        { pk: p, sk: 'lease', data: { holder: 'a' }, expiresAt: nowSec + 10 },
+        { ifAbsent: true },
+      );
+      now += 11_000;
+      const taken = await store.put(
+        { pk: p, sk: 'lease', data: { holder: 'b' }, expiresAt: nowSec + 60 },
+        { ifAbsent: true },
+      );
+      expect(taken.version).toBeGreaterThan(seenByA.version);
+      await expect(store.delete(p, 'lease', { ifVersion: seenByA.version })).rejects.toBeInstanceOf(
+        ConditionFailedError,
+      );
+      expect((await store.get(p, 'lease'))?.data).toEqual({ holder: 'b' });
     });
 
     it('queries in sort-key order with prefix, direction and paging that neither repeats nor skips', async () => {

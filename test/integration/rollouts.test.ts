@@ -6,6 +6,8 @@ import {
   type TaskEnabledSession,
 } from '@modelcontextprotocol/ext-tasks/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Operation } from '../../shared/domain/operations.ts';
+import { dispatchStep } from '../../shared/workflows/index.ts';
 import type { Caller, Harness } from '../support/k8s-harness.ts';
 import { deploymentYaml, startHarness } from '../support/k8s-harness.ts';
 import { fetchDispatch } from '../support/task-dispatch.ts';
@@ -148,9 +150,50 @@ describe('progressive rollouts as state machines (local engine, fake API server)
     const greenHash = h.kube.store
       .list('pods', 'default')
       .find((p) => p.metadata?.labels?.['cloudops.dev/track'] === 'green')?.metadata?.labels?.['pod-template-hash'];
-    expect(selector()).toEqual({ app: 'shop', 'pod-template-hash': greenHash });
+    expect(greenHash).toBeDefined();
+    // Blue is scaled down, so the Service gets its own selector back: not tied to a ReplicaSet hash.
+    expect(selector()).toEqual({ app: 'shop' });
     expect(dep('shop')?.spec.replicas).toBe(0);
     expect(dep('shop-green')?.spec.template.spec.containers[0]?.image).toBe('example/slowstart:2');
+    // A later rollout of the now active green Deployment leaves the Service with pods behind it.
+    const next = await h.ok<Op>('delivery_rollouts_start', { name: 'shop-green', image: 'nginx:1.27.1' });
+    expect((await waitFor(h, next.operationId, terminal)).status).toBe('completed');
+    await h.ok('k8s_rollouts_status', { name: 'shop-green', waitSeconds: 20 });
+    const served = h.kube.store
+      .list('pods', 'default')
+      .filter(
+        (p) =>
+          !p.metadata?.deletionTimestamp &&
+          Object.entries(selector()).every(([key, v]) => p.metadata?.labels?.[key] === v),
+      );
+    expect(served.length).toBeGreaterThan(0);
+    expect(served.every((p) => p.metadata?.labels?.['cloudops.dev/track'] === 'green')).toBe(true);
+  });
+
+  it('blue-green refuses a new template that drops a label the Service selects, before changing anything', async () => {
+    await h.ok('k8s_resources_apply', {
+      manifest: deploymentYaml('lbl', 'nginx:1.25.3', { replicas: 2 }).replace(
+        'metadata: { labels: { app: lbl } }',
+        'metadata: { labels: { app: lbl, tier: web } }',
+      ),
+    });
+    await h.ok('k8s_rollouts_status', { name: 'lbl', waitSeconds: 20 });
+    await h.ok('k8s_resources_apply', {
+      manifest:
+        'apiVersion: v1\nkind: Service\nmetadata: { name: lbl }\nspec: { selector: { app: lbl, tier: web }, ports: [{ port: 80 }] }\n',
+    });
+    const before = h.kube.requests.length;
+    const refused = await h.call('delivery_rollouts_start', {
+      name: 'lbl',
+      manifest: deploymentYaml('lbl', 'nginx:1.27.0', { replicas: 2 }),
+      strategy: 'blueGreen',
+      service: 'lbl',
+    });
+    expect(refused.isError).toBe(true);
+    expect(refused.text).toContain('tier=web');
+    expect(refused.text).toContain('select no pods');
+    expect(h.kube.requests.slice(before).filter((r) => r.method !== 'GET' && !r.query.includes('dryRun'))).toEqual([]);
+    expect(dep('lbl-green')).toBeUndefined();
   });
 
   it('a canary pauses at a step and promote continues it to the end', async () => {
@@ -189,13 +232,143 @@ describe('progressive rollouts as state machines (local engine, fake API server)
     });
     await waitFor(h, started.operationId, (op) => op.status === 'input_required');
     expect(dep('abortme-canary')?.spec.replicas).toBe(2);
+    const mark = h.kube.requests.length;
     await h.ok('delivery_rollouts_abort', { operationId: started.operationId, reason: 'error budget burning' });
     const done = await waitFor(h, started.operationId, terminal);
+    // Stable gets its replicas back before the canary goes: capacity never dips.
+    const writes = h.kube.requests
+      .slice(mark)
+      .filter((r) => r.method !== 'GET')
+      .map((r) => `${r.method} ${r.path.split('/').slice(-2).join('/')}`);
+    const restoreStable = writes.indexOf('PATCH deployments/abortme');
+    expect(restoreStable).toBeGreaterThanOrEqual(0);
+    expect(restoreStable).toBeLessThan(writes.indexOf('DELETE deployments/abortme-canary'));
     expect(done.status).toBe('cancelled');
     expect(done.statusMessage).toContain('error budget burning');
     expect(dep('abortme-canary')).toBeUndefined();
     expect(dep('abortme')?.spec.replicas).toBe(4);
     expect(image('abortme')).toBe('nginx:1.25.3');
+  });
+
+  it('a second promote that arrives after the pause ended is refused and does not skip the next pause', async () => {
+    const deps = h.server.deps;
+    await deploy('twice', 'default', 4);
+    const started = await h.ok<Op>('delivery_rollouts_start', {
+      name: 'twice',
+      image: 'nginx:1.27.0',
+      strategy: 'canary',
+      steps: [25, 50, 100],
+      pauseAfter: [25, 50],
+    });
+    await waitFor(h, started.operationId, (op) => op.status === 'input_required' && op.progress.pausedFor === 'step');
+    await h.ok('delivery_rollouts_promote', { operationId: started.operationId });
+    // The second promote reads the operation while it is still paused; its write lands after the
+    // workflow consumed the first promote.
+    const realUpdate = deps.operations.update.bind(deps.operations);
+    let delay = true;
+    deps.operations.update = async (id, mutate) => {
+      if (delay && id === started.operationId) {
+        delay = false;
+        const end = Date.now() + 20_000;
+        while (Date.now() < end) {
+          const o = await deps.operations.get(id);
+          if (o && o.status === 'working' && !o.requests.promote) break;
+          await sleep(50);
+        }
+      }
+      return realUpdate(id, mutate);
+    };
+    try {
+      const second = await h.call('delivery_rollouts_promote', { operationId: started.operationId });
+      expect(second.isError).toBe(true);
+      expect(second.text).toContain('no longer paused where you saw it');
+    } finally {
+      deps.operations.update = realUpdate;
+    }
+    const paused = await waitFor(h, started.operationId, (op) => op.status === 'input_required' || terminal(op));
+    expect(paused).toMatchObject({ status: 'input_required', progress: { pausedFor: 'step' } });
+    expect(paused.steps.map((s) => s.status)).toEqual(['done', 'done', 'pending']);
+    // A promote recorded for an earlier step (a stale write) is dropped by the workflow, not obeyed.
+    await deps.operations.update(started.operationId, (o) => {
+      o.requests.promote = { by: 'stale', at: new Date().toISOString(), step: 1 };
+      return undefined;
+    });
+    await waitFor(h, started.operationId, () => true);
+    const end = Date.now() + 10_000;
+    while (Date.now() < end && (await deps.operations.get(started.operationId))?.requests.promote) await sleep(50);
+    const still = await deps.operations.require(started.operationId);
+    expect(still.requests.promote).toBeUndefined();
+    expect(still.status).toBe('input_required');
+    expect(still.steps.map((s) => s.status)).toEqual(['done', 'done', 'pending']);
+    await h.ok('delivery_rollouts_promote', { operationId: started.operationId });
+    expect((await waitFor(h, started.operationId, terminal)).status).toBe('completed');
+  });
+
+  it('a retried completeStep (its first write succeeded) does not skip a step', async () => {
+    const deps = h.server.deps;
+    await deploy('retried');
+    const op = await deps.operations.create({
+      id: `op-retried-${Date.now()}`,
+      kind: 'rollout',
+      target: { cluster: 'fake', namespace: 'default', kind: 'Deployment', name: 'retried' },
+      requester: { subject: 'x', name: 'x' },
+      status: 'working',
+      statusMessage: '',
+      input: {},
+      changeHash: 'h',
+      steps: [
+        { name: 'canary 10%', status: 'running' },
+        { name: 'canary 50%', status: 'pending' },
+        { name: 'canary 100%', status: 'pending' },
+      ],
+      progress: { stepIndex: 0, nextActions: [] },
+      requests: {},
+      plan: {
+        strategy: 'canary',
+        steps: [10, 50, 100].map((weight) => ({ name: `canary ${weight}%`, weight, pause: false })),
+        gates: { maxRestarts: 2, progressDeadlineSeconds: 600, metrics: [] },
+        rollbackWindowSeconds: 0,
+        expectedSeconds: 0,
+        template: {},
+      },
+      ttlSeconds: 3600,
+      pollIntervalMs: 5000,
+    } satisfies Omit<Operation, 'createdAt' | 'updatedAt'>);
+    const event = { step: 'rollout.completeStep', input: { operationId: op.id, stepIndex: 0 } };
+    expect(await dispatchStep(event, deps)).toMatchObject({ next: 'apply' });
+    expect(await dispatchStep(event, deps)).toMatchObject({ next: 'apply', alreadyDone: true });
+    const after = await deps.operations.require(op.id);
+    expect(after.progress.stepIndex).toBe(1);
+    expect(after.steps.map((s) => s.status)).toEqual(['done', 'pending', 'pending']);
+  });
+
+  it('a pause nobody answers ends at the deadline: rolled back, failed, lease released', async () => {
+    const deps = h.server.deps;
+    await deploy('forgotten', 'default', 4);
+    const started = await h.ok<Op>('delivery_rollouts_start', {
+      name: 'forgotten',
+      image: 'nginx:1.27.0',
+      strategy: 'canary',
+      steps: [50, 100],
+      pauseAfter: [50],
+    });
+    // The lease outlives the execution timeout: it cannot expire under a paused rollout.
+    const lease = await deps.store.get('lease#fake/default/Deployment/forgotten', 'lease');
+    expect(lease?.expiresAt).toBeGreaterThanOrEqual(Math.floor(Date.now() / 1000) + 86_400);
+    await waitFor(h, started.operationId, (op) => op.status === 'input_required');
+    expect(dep('forgotten-canary')?.spec.replicas).toBe(2);
+    await deps.operations.update(started.operationId, (o) => {
+      o.deadline = new Date(Date.now() - 1000).toISOString();
+      return undefined;
+    });
+    const done = await waitFor(h, started.operationId, terminal);
+    expect(done.status).toBe('failed');
+    expect(done.statusMessage).toContain('without a promote or abort');
+    expect(done.statusMessage).toContain('deadline');
+    expect(dep('forgotten-canary')).toBeUndefined();
+    expect(dep('forgotten')?.spec.replicas).toBe(4);
+    expect(image('forgotten')).toBe('nginx:1.25.3');
+    expect(await deps.store.get('lease#fake/default/Deployment/forgotten', 'lease')).toBeUndefined();
   });
 
   it('API failures during a step are retried and do not apply twice', async () => {
@@ -312,6 +485,94 @@ describe('progressive rollouts as state machines (local engine, fake API server)
       expect(done.statusMessage).toContain('rejected by bob: change freeze; nothing was changed');
       expect(image('worker', 'prod-web')).toBe('nginx:1.25.3');
       expect(dep('worker', 'prod-web')?.metadata.annotations['deployment.kubernetes.io/revision']).toBe('1');
+    });
+
+    it('an approval nobody gives ends it unchanged at the deadline, and frees the target', async () => {
+      const deps = h.server.deps;
+      await deploy('waiter', 'prod-web');
+      const started = await h.ok<Op>('delivery_rollouts_start', {
+        name: 'waiter',
+        namespace: 'prod-web',
+        image: 'nginx:1.27.0',
+      });
+      await deps.operations.update(started.operationId, (o) => {
+        o.deadline = new Date(Date.now() - 1000).toISOString();
+        return undefined;
+      });
+      const done = await waitFor(h, started.operationId, terminal);
+      expect(done.status).toBe('cancelled');
+      expect(done.statusMessage).toContain('expired');
+      expect(done.statusMessage).toContain('nothing was changed');
+      expect(image('waiter', 'prod-web')).toBe('nginx:1.25.3');
+      expect(await deps.store.get('lease#fake/prod-web/Deployment/waiter', 'lease')).toBeUndefined();
+    });
+
+    it('a start that fails after taking the lease releases it', async () => {
+      const deps = h.server.deps;
+      await deploy('leaky', 'prod-web');
+      const realRequest = deps.approvals.request.bind(deps.approvals);
+      deps.approvals.request = async () => {
+        throw new Error('approval store unavailable');
+      };
+      try {
+        const failed = await h.call('delivery_rollouts_start', {
+          name: 'leaky',
+          namespace: 'prod-web',
+          image: 'nginx:1.27.0',
+        });
+        expect(failed.isError).toBe(true);
+      } finally {
+        deps.approvals.request = realRequest;
+      }
+      expect(await deps.store.get('lease#fake/prod-web/Deployment/leaky', 'lease')).toBeUndefined();
+      const again = await h.call('delivery_rollouts_start', {
+        name: 'leaky',
+        namespace: 'prod-web',
+        image: 'nginx:1.27.0',
+      });
+      expect(again.isError).toBe(false);
+      await bob.ok('ops_approvals_decide', {
+        operationId: String(again.data.operationId),
+        decision: 'reject',
+        reason: 'test done',
+      });
+      await waitFor(h, String(again.data.operationId), terminal);
+    });
+
+    it('a template change made while it waited for approval is not reverted: it ends unchanged', async () => {
+      await deploy('drifty', 'prod-web');
+      const started = await h.ok<Op & { changeHash: string }>('delivery_rollouts_start', {
+        name: 'drifty',
+        namespace: 'prod-web',
+        image: 'nginx:1.27.0',
+      });
+      await h.ok('k8s_resources_patch', {
+        kind: 'Deployment',
+        name: 'drifty',
+        namespace: 'prod-web',
+        patchType: 'json',
+        patch: JSON.stringify([
+          { op: 'add', path: '/spec/template/spec/containers/0/env', value: [{ name: 'HOTFIX', value: '1' }] },
+        ]),
+      });
+      await bob.ok('ops_approvals_decide', {
+        operationId: started.operationId,
+        decision: 'approve',
+        reason: 'reviewed',
+        changeHash: started.changeHash,
+      });
+      const done = await waitFor(h, started.operationId, terminal);
+      expect(done.status).toBe('failed');
+      expect(done.statusMessage).toContain('changed while this rollout waited for approval');
+      expect(done.statusMessage).toContain('nothing was changed');
+      const live = dep('drifty', 'prod-web') as unknown as {
+        spec: { template: { spec: { containers: Array<{ image: string; env?: unknown[] }> } } };
+      };
+      expect(live.spec.template.spec.containers[0]).toMatchObject({
+        image: 'nginx:1.25.3',
+        env: [{ name: 'HOTFIX', value: '1' }],
+      });
+      expect(await h.server.deps.store.get('lease#fake/prod-web/Deployment/drifty', 'lease')).toBeUndefined();
     });
 
     it('an operation is invisible to another operator', async () => {

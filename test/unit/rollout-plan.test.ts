@@ -1,13 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../shared/adapters/local/memory-store.ts';
 import { Approvals } from '../../shared/domain/approvals.ts';
+import { PolicyError, parsePolicy } from '../../shared/domain/guardrails/policy.ts';
 import type { Identity } from '../../shared/domain/identity.ts';
 import {
   buildPlan,
   DEFAULT_GATES,
   evaluateHealth,
   evaluateMetric,
+  MAX_KEPT_MEASUREMENTS,
   type MetricGate,
+  type MetricRecord,
+  ROLLOUT_LIMITS,
+  recordMeasurement,
 } from '../../shared/domain/rollout-plan.ts';
 import type { KubeObject } from '../../shared/ports/kube.ts';
 
@@ -119,6 +124,52 @@ describe('metric analysis (Argo Rollouts semantics)', () => {
     const errors = Array.from({ length: 4 }, () => ({ at, error: 'Prometheus unreachable' }));
     expect(evaluateMetric(g, { name: 'errors', values: errors.slice(0, 3) })).toBe('pending');
     expect(evaluateMetric(g, { name: 'errors', values: errors })).toBe('inconclusive');
+  });
+
+  it('counts every measurement, not only the ones kept for display: count up to 100 can pass', () => {
+    const gate = { ...g, count: 100, failureLimit: 0 };
+    let r: MetricRecord = { name: 'errors', values: [] };
+    for (let i = 0; i < 99; i++) r = recordMeasurement(r, { at, value: 0.1, ok: true });
+    expect(r.values).toHaveLength(MAX_KEPT_MEASUREMENTS);
+    expect(evaluateMetric(gate, r)).toBe('pending');
+    r = recordMeasurement(r, { at, value: 0.1, ok: true });
+    expect(evaluateMetric(gate, r)).toBe('pass');
+  });
+  it('a failure no longer on display still counts against the failure limit', () => {
+    const gate = { ...g, count: 100, failureLimit: 0 };
+    let r: MetricRecord = recordMeasurement({ name: 'errors', values: [] }, { at, value: 5, ok: false });
+    for (let i = 0; i < 60; i++) r = recordMeasurement(r, { at, value: 0.1, ok: true });
+    expect(r.values.some((v) => v.ok === false)).toBe(false);
+    expect(evaluateMetric(gate, r)).toBe('fail');
+  });
+  it('errors in a row are counted across the display window; a good measurement resets them', () => {
+    let r: MetricRecord = { name: 'errors', values: [] };
+    for (let i = 0; i < 3; i++) r = recordMeasurement(r, { at, error: 'down' });
+    expect(evaluateMetric(g, r)).toBe('pending');
+    r = recordMeasurement(r, { at, value: 0.1, ok: true });
+    for (let i = 0; i < 3; i++) r = recordMeasurement(r, { at, error: 'down' });
+    expect(evaluateMetric(g, r)).toBe('pending');
+    r = recordMeasurement(r, { at, error: 'down' });
+    expect(evaluateMetric(g, r)).toBe('inconclusive');
+  });
+});
+
+describe('time limits: nothing waits until the execution timeout', () => {
+  it('the deadline and the approval expiry end well before the execution timeout; the lease outlives it', () => {
+    expect(ROLLOUT_LIMITS.deadlineSeconds).toBeLessThanOrEqual(ROLLOUT_LIMITS.executionTimeoutSeconds - 2 * 3600);
+    expect(ROLLOUT_LIMITS.maxApprovalTtlSeconds).toBeLessThan(ROLLOUT_LIMITS.deadlineSeconds);
+    expect(ROLLOUT_LIMITS.leaseTtlSeconds).toBeGreaterThan(ROLLOUT_LIMITS.executionTimeoutSeconds);
+  });
+  it('the policy refuses an approval TTL beyond the cap, saying why', () => {
+    expect(parsePolicy('approvals: { ttlSeconds: 43200 }').approvals.ttlSeconds).toBe(43_200);
+    let err: unknown;
+    try {
+      parsePolicy('approvals: { ttlSeconds: 86400 }');
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(PolicyError);
+    expect(String((err as Error).message)).toContain('execution timeout');
   });
 });
 

@@ -52,14 +52,14 @@ export class DynamoDbStore implements Store {
   async put(input: PutInput, condition?: PutCondition): Promise<StoreItem> {
     const names: Record<string, string> = { '#d': 'data', '#v': 'version', '#e': 'expiresAt' };
     const values: Record<string, unknown> = { ':d': input.data, ':one': 1 };
-    const fresh = condition !== undefined && 'ifAbsent' in condition;
-    // A conditional create starts the version count at 1, also over an expired item still on disk.
-    let update = fresh ? 'SET #d = :d, #v = :one' : 'SET #d = :d';
+    // The version only grows, also when a conditional create takes over an expired item still on
+    // disk: whoever read the expired item's version cannot delete or overwrite the new one.
+    let update = 'SET #d = :d';
     if (input.expiresAt !== undefined) {
       update += ', #e = :e';
       values[':e'] = input.expiresAt;
     }
-    if (!fresh) update += ' ADD #v :one';
+    update += ' ADD #v :one';
     if (input.expiresAt === undefined) update += ' REMOVE #e';
     let conditionExpression: string | undefined;
     if (condition && 'ifAbsent' in condition) {

@@ -30,11 +30,13 @@ export class MemoryStore implements Store {
     if (condition && 'ifVersion' in condition && existing?.version !== condition.ifVersion) {
       throw new ConditionFailedError(input.pk, input.sk);
     }
+    // Versions only grow, also over an expired item: a holder of the old version cannot act on the new one.
+    const previous = this.partitions.get(input.pk)?.get(input.sk);
     const item: StoreItem = {
       pk: input.pk,
       sk: input.sk,
       data: structuredClone(input.data),
-      version: (existing?.version ?? 0) + 1,
+      version: (previous?.version ?? 0) + 1,
       ...(input.expiresAt !== undefined ? { expiresAt: input.expiresAt } : {}),
     };
     let partition = this.partitions.get(input.pk);

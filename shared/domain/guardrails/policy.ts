@@ -1,5 +1,6 @@
 import YAML from 'yaml';
 import { z } from 'zod';
+import { ROLLOUT_LIMITS } from '../rollout-plan.ts';
 import { formatPath } from './object-access.ts';
 import { closestRuleId, isRuleId, RULE_IDS, type RuleId, ruleLevel } from './rules.ts';
 
@@ -194,7 +195,9 @@ export const PolicySchema = z
           .number()
           .int()
           .min(60)
-          .max(7 * 86_400)
+          .max(ROLLOUT_LIMITS.maxApprovalTtlSeconds, {
+            message: `must be at most ${ROLLOUT_LIMITS.maxApprovalTtlSeconds} (12 h): a rollout waiting for approval must end well before its workflow's ${ROLLOUT_LIMITS.executionTimeoutSeconds / 3600} h execution timeout`,
+          })
           .default(3600),
       })
       .strict()

@@ -140,6 +140,16 @@ export async function prepareRollout(ctx: ToolContext, input: RolloutInput): Pro
     if (!Object.keys(selector).length || Object.entries(selector).some(([key, v]) => podLabels[key] !== v)) {
       throw new ToolError(`Service ${input.service} does not select the pods of deployment ${input.name}`);
     }
+    // Green runs the new template: the switch would leave the Service without pods if it lost a selected label.
+    const newLabels = rec(rec(template.metadata).labels);
+    const missing = Object.entries(selector).filter(([key, v]) => newLabels[key] !== v);
+    if (missing.length) {
+      throw new ToolError(
+        `the new template's pod labels must keep Service ${input.service}'s selector (${missing
+          .map(([key, v]) => `${key}=${String(v)}`)
+          .join(', ')} missing or different): after the switch the Service would select no pods`,
+      );
+    }
   }
   const strategy = input.strategy as Strategy;
   const pauses = new Set(input.pauseAfter ?? []);

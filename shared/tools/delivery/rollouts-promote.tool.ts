@@ -22,15 +22,29 @@ export const deliveryRolloutsPromoteTool = defineTool({
       if (op.status !== 'input_required' || !op.progress.pausedFor) {
         return fail(`${op.id} is not paused (status ${op.status}: ${op.statusMessage}); nothing to promote`);
       }
+      const seenStep = op.progress.stepIndex ?? 0;
+      let stale = false;
       const updated = await ctx.deps.operations.update(op.id, (o) => {
+        // Checked again inside the compare-and-set: the pause the caller saw may have ended (or moved
+        // to the next step) since the read above, and a promote must only continue that pause.
+        if (o.status !== 'input_required' || !o.progress.pausedFor || (o.progress.stepIndex ?? 0) !== seenStep) {
+          stale = true;
+          return 'skip';
+        }
+        stale = false;
         o.requests.promote = {
           by: ctx.identity.name,
           at: new Date(ctx.deps.clock.now()).toISOString(),
-          step: o.progress.stepIndex ?? 0,
+          step: seenStep,
         };
         o.statusMessage = `promote requested by ${ctx.identity.name}`;
         return undefined;
       });
+      if (stale) {
+        return fail(
+          `${op.id} is no longer paused where you saw it (status ${updated.status}: ${updated.statusMessage}); check delivery_rollouts_get and promote again if it is paused`,
+        );
+      }
       const view = describeOperation(updated);
       return result(`Promote requested.\n${view.text}`, view.structured);
     } catch (err) {

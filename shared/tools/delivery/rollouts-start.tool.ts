@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { Leases } from '../../domain/operations.ts';
+import { ROLLOUT_LIMITS } from '../../domain/rollout-plan.ts';
 import { defineTool } from '../../mcp/tool.ts';
 import { describeOperation } from '../../workflows/present.ts';
+import { templateHash } from '../../workflows/rollout-steps.ts';
 import { kubeTool } from '../k8s/common.ts';
 import { result } from '../k8s/render.ts';
 import { prepareRollout, refusalText, rolloutInput } from './rollout-request.ts';
@@ -32,9 +34,9 @@ export const deliveryRolloutsStartTool = defineTool({
       const id = deps.operations.newId();
       const targetRef = { cluster: p.t.cluster, namespace: p.namespace, kind: 'Deployment', name: input.name };
       const lease = Leases.key(targetRef);
-      const leaseTtl =
-        p.plan.steps.length * p.plan.gates.progressDeadlineSeconds * 2 + deps.policy.approvals.ttlSeconds + 3600;
-      const got = await deps.leases.acquire(lease, id, leaseTtl);
+      // The lease outlives the longest possible execution (its TimeoutSeconds): it cannot expire while
+      // the workflow may still run. Every way the workflow ends releases it earlier.
+      const got = await deps.leases.acquire(lease, id, ROLLOUT_LIMITS.leaseTtlSeconds);
       if (!got.ok) {
         return result(
           `Another operation (${got.holder}) is running on deployment ${p.namespace}/${input.name}; one operation per target at a time. Follow it with ops_operations_get or cancel it.`,
@@ -44,37 +46,55 @@ export const deliveryRolloutsStartTool = defineTool({
       }
       const requester = { subject: ctx.identity.subject, name: ctx.identity.name };
       const { reason, ...request } = input;
-      let op = await deps.operations.create({
-        id,
-        kind: 'rollout',
-        target: targetRef,
-        requester,
-        status: p.approvalRequired ? 'input_required' : 'working',
-        statusMessage: p.approvalRequired ? `waiting for approval: ${p.approvalReason}` : 'starting',
-        input: { ...request, ...(input.manifest ? { manifest: '(template stored in plan)' } : {}) },
-        changeHash: p.changeHash,
-        steps: p.plan.steps.map((s) => ({ name: s.name, status: 'pending' as const })),
-        progress: {
-          nextActions: p.approvalRequired
-            ? ['ops_approvals_decide (by another person)', 'ops_operations_cancel']
-            : ['delivery_rollouts_get', 'delivery_rollouts_abort'],
-        },
-        requests: {},
-        approval: { required: p.approvalRequired, ...(p.approvalReason ? { reason: p.approvalReason } : {}) },
-        plan: p.plan as unknown as Record<string, unknown>,
-        lease,
-        ttlSeconds: TTL_SECONDS,
-        pollIntervalMs: POLL_MS,
-      });
-      if (p.approvalRequired) {
-        await deps.approvals.request({
-          operationId: id,
-          summary: p.summary,
-          changeHash: p.changeHash,
+      let op: Awaited<ReturnType<typeof deps.operations.create>>;
+      try {
+        op = await deps.operations.create({
+          id,
+          kind: 'rollout',
+          target: targetRef,
           requester,
-          reason: reason ?? '',
-          ttlSeconds: deps.policy.approvals.ttlSeconds,
+          status: p.approvalRequired ? 'input_required' : 'working',
+          statusMessage: p.approvalRequired ? `waiting for approval: ${p.approvalReason}` : 'starting',
+          input: { ...request, ...(input.manifest ? { manifest: '(template stored in plan)' } : {}) },
+          changeHash: p.changeHash,
+          steps: p.plan.steps.map((s) => ({ name: s.name, status: 'pending' as const })),
+          progress: {
+            nextActions: p.approvalRequired
+              ? ['ops_approvals_decide (by another person)', 'ops_operations_cancel']
+              : ['delivery_rollouts_get', 'delivery_rollouts_abort'],
+          },
+          requests: {},
+          approval: { required: p.approvalRequired, ...(p.approvalReason ? { reason: p.approvalReason } : {}) },
+          plan: {
+            ...p.plan,
+            baseTemplateHash: templateHash((p.live.spec as Record<string, unknown> | undefined)?.template),
+          } as unknown as Record<string, unknown>,
+          lease,
+          deadline: new Date(deps.clock.now() + ROLLOUT_LIMITS.deadlineSeconds * 1000).toISOString(),
+          ttlSeconds: TTL_SECONDS,
+          pollIntervalMs: POLL_MS,
         });
+        if (p.approvalRequired) {
+          await deps.approvals.request({
+            operationId: id,
+            summary: p.summary,
+            changeHash: p.changeHash,
+            requester,
+            reason: reason ?? '',
+            ttlSeconds: Math.min(deps.policy.approvals.ttlSeconds, ROLLOUT_LIMITS.maxApprovalTtlSeconds),
+          });
+        }
+      } catch (err) {
+        // Nothing runs yet: the lease must not outlive this failed start.
+        await deps.operations
+          .update(id, (o) => {
+            o.status = 'failed';
+            o.statusMessage = `could not start: ${(err as Error).message}`;
+            return undefined;
+          })
+          .catch(() => undefined);
+        await deps.leases.release(lease, id);
+        throw err;
       }
       try {
         const started = await deps.workflows.start('rollout', id, { operationId: id });
