@@ -11,6 +11,7 @@ import { createMcpEndpoint, type McpEndpoint } from '../shared/mcp/endpoint.ts';
 import type { Deps } from '../shared/mcp/tool.ts';
 import { allTools } from '../shared/tools/index.ts';
 import { dispatchStep } from '../shared/workflows/index.ts';
+import { recoverInterruptedOperations } from '../shared/workflows/recovery.ts';
 import { openLocalStore } from './store.ts';
 
 export interface LocalServer {
@@ -18,6 +19,8 @@ export interface LocalServer {
   url: string;
   deps: Deps;
   endpoint: McpEndpoint;
+  /** Settles once operations interrupted by the previous process's stop have been rolled back. */
+  recovery: Promise<void>;
   close(): Promise<void>;
 }
 
@@ -89,11 +92,26 @@ export async function startLocalServer(
   const publicUrls = config.publicUrls.length ? config.publicUrls : [new URL(url)];
   endpoint = createMcpEndpoint({ deps, tools: allTools, publicUrls, loopback });
 
+  // The local engine's executions died with the previous process: end what they left running. Not
+  // with a shared DynamoDB table, where another replica may be running them.
+  const recovery =
+    config.store.kind === 'embedded'
+      ? recoverInterruptedOperations(deps).then(
+          (r) => {
+            if (r.recovered.length || r.failed.length)
+              log.warn(r, 'rolled back operations left running when this server last stopped');
+          },
+          (err: unknown) => log.error({ err: String(err) }, 'recovery of interrupted operations failed'),
+        )
+      : Promise.resolve();
+
   return {
     url,
     deps,
     endpoint,
+    recovery,
     async close() {
+      await recovery;
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

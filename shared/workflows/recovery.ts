@@ -1,0 +1,82 @@
+import { isTerminal, type Operation } from '../domain/operations.ts';
+import type { Deps } from '../mcp/tool.ts';
+import { dispatchStep } from './index.ts';
+
+/** What a host that lost its executions tells the rollback step, and so the operation's record. */
+export const HOST_RESTARTED = 'HostRestarted';
+
+export interface RecoveryReport {
+  /** Operations rolled back (or ended) because their execution was gone. */
+  recovered: string[];
+  /** Operations whose rollback failed; they are marked failed with "manual action needed". */
+  failed: string[];
+  scanned: number;
+}
+
+/**
+ * Ends the operations whose execution died with the process that ran it. The local engine keeps
+ * executions in memory, so after a restart of a host whose store is its own (the embedded store),
+ * every operation still `working` or `input_required` there has nothing driving it: it would hold
+ * its target's lease, and a half-done canary or blue-green would stay half done. Each one is rolled
+ * back by the same idempotent step the state machine runs (template, replicas, Service selector,
+ * canary/green removed), and ends `failed` saying why; the lease is released. Rolling back rather
+ * than resuming is deliberate: the health gate's history and any human decision in flight are gone
+ * with the process, and "cancel means roll back" already is the rule.
+ *
+ * Only for hosts whose store no other process runs workflows from: with a shared DynamoDB table a
+ * non-terminal operation may be running on another replica.
+ */
+export async function recoverInterruptedOperations(
+  deps: Deps,
+  opts: { maxScan?: number } = {},
+): Promise<RecoveryReport> {
+  const maxScan = opts.maxScan ?? 2000;
+  const report: RecoveryReport = { recovered: [], failed: [], scanned: 0 };
+  let cursor: string | undefined;
+  do {
+    const page = await deps.operations.list({ limit: 100, ...(cursor ? { cursor } : {}) });
+    report.scanned += page.items.length;
+    for (const op of page.items.filter(interrupted)) {
+      try {
+        await dispatchStep(
+          {
+            step: `${op.kind}.rollback`,
+            input: {
+              operationId: op.id,
+              state: {
+                error: {
+                  Error: HOST_RESTARTED,
+                  Cause: 'the server that ran this operation stopped before it finished',
+                },
+              },
+            },
+          },
+          deps,
+        );
+        report.recovered.push(op.id);
+      } catch (err) {
+        const e = err instanceof Error ? err : new Error(String(err));
+        await dispatchStep(
+          {
+            step: `${op.kind}.fail`,
+            input: { operationId: op.id, state: { rollbackError: { Error: e.name, Cause: e.message } } },
+          },
+          deps,
+        ).catch((failErr: unknown) =>
+          deps.log.error(
+            { operationId: op.id, err: String(failErr) },
+            'could not mark an interrupted operation failed',
+          ),
+        );
+        report.failed.push(op.id);
+      }
+    }
+    cursor = page.cursor;
+  } while (cursor && report.scanned < maxScan);
+  return report;
+}
+
+/** Not ended, and run (or about to be run) by an in-process engine. */
+function interrupted(op: Operation): boolean {
+  return !isTerminal(op.status) && (op.execution === undefined || op.execution.engine === 'local');
+}
