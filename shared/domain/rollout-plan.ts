@@ -250,3 +250,13 @@ export function compare(value: number, op: MetricGate['op'], threshold: number):
       return value >= threshold;
   }
 }
+
+/**
+ * Pods per side at a canary weight below 100%: at least one canary pod, and the stable side keeps at
+ * least one pod too, so a small Deployment (1 or 2 replicas) never hands the canary all the traffic
+ * before the 100% step. The total may then exceed the Deployment's replicas by one for the step.
+ */
+export function canaryReplicas(total: number, weight: number): { canary: number; stable: number } {
+  const canary = Math.min(total, Math.max(1, Math.ceil((total * weight) / 100)));
+  return { canary, stable: total > 0 ? Math.max(1, total - canary) : 0 };
+}

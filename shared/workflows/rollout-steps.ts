@@ -2,6 +2,7 @@ import { canonicalJson, labelSelector } from '../domain/k8s/index.ts';
 import type { Operation, OperationStep } from '../domain/operations.ts';
 import { isTerminal, Leases } from '../domain/operations.ts';
 import {
+  canaryReplicas,
   changeHash,
   compare,
   evaluateHealth,
@@ -367,12 +368,12 @@ async function applyStep(input: Obj, deps: Deps): Promise<Obj> {
       await setTemplate(c, desired, total);
       detail = `all ${total} replicas on the new version`;
     } else {
-      const canary = Math.min(total, Math.max(1, Math.ceil((total * step.weight) / 100)));
+      const { canary, stable } = canaryReplicas(total, step.weight);
       await k(() =>
         c.client.apply(c.deployments, sidecarDeployment(c, canaryName(c.op), 'canary', canary), { force: true }),
       );
-      await scale(c, c.op.target.name, total - canary);
-      detail = `${canary} canary / ${total - canary} stable replicas`;
+      await scale(c, c.op.target.name, stable);
+      detail = `${canary} canary / ${stable} stable replicas`;
     }
   } else {
     // Blue-green: green up beside blue, then move the Service's selector to green.

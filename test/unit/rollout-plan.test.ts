@@ -5,6 +5,7 @@ import { PolicyError, parsePolicy } from '../../shared/domain/guardrails/policy.
 import type { Identity } from '../../shared/domain/identity.ts';
 import {
   buildPlan,
+  canaryReplicas,
   DEFAULT_GATES,
   evaluateHealth,
   evaluateMetric,
@@ -44,6 +45,18 @@ describe('rollout plans', () => {
     expect(p.rollbackWindowSeconds).toBe(30);
     expect(p.gates).toEqual(DEFAULT_GATES);
     expect(DEFAULT_GATES.progressDeadlineSeconds).toBe(600);
+  });
+});
+
+describe('canary replica split', () => {
+  it('rounds the canary up and keeps at least one stable pod below 100%', () => {
+    expect(canaryReplicas(10, 10)).toEqual({ canary: 1, stable: 9 });
+    expect(canaryReplicas(4, 25)).toEqual({ canary: 1, stable: 3 });
+    expect(canaryReplicas(4, 50)).toEqual({ canary: 2, stable: 2 });
+    // Small Deployments: the canary never takes all the traffic before the 100% step.
+    expect(canaryReplicas(1, 10)).toEqual({ canary: 1, stable: 1 });
+    expect(canaryReplicas(2, 90)).toEqual({ canary: 2, stable: 1 });
+    expect(canaryReplicas(0, 50)).toEqual({ canary: 0, stable: 0 });
   });
 });
 
