@@ -65,6 +65,11 @@ export interface Operation {
   pollIntervalMs: number;
 }
 
+/** Every compare-and-set attempt lost to a concurrent writer; retrying later is safe. */
+export class OperationContentionError extends Error {
+  override name = 'OperationContentionError';
+}
+
 export class OperationNotFoundError extends Error {
   override name = 'OperationNotFoundError';
 }
@@ -128,7 +133,7 @@ export class Operations {
         if (!(err instanceof ConditionFailedError)) throw err;
       }
     }
-    throw new Error(`operation ${id} kept changing; update abandoned`);
+    throw new OperationContentionError(`operation ${id} kept changing; update abandoned`);
   }
 
   /** Newest first; `subject` limits to one requester. */

@@ -67,6 +67,15 @@ export class ConditionFailedError extends Error {
   }
 }
 
+/**
+ * The store could not be reached or asked the caller to slow down (throttling, a 5xx, a network
+ * error): nothing was decided, and the same call may succeed later. Adapters throw it for such
+ * failures so callers can retry without knowing the database.
+ */
+export class StoreUnavailableError extends Error {
+  override name = 'StoreUnavailableError';
+}
+
 export function isExpired(item: { expiresAt?: number }, nowMs: number): boolean {
   return item.expiresAt !== undefined && item.expiresAt * 1000 <= nowMs;
 }

@@ -1,4 +1,6 @@
+import { OperationContentionError } from '../domain/operations.ts';
 import type { Deps } from '../mcp/tool.ts';
+import { StoreUnavailableError } from '../ports/store.ts';
 
 /** What a Task state sends to the workflow-step function: the step's name and its input. */
 export interface StepEvent {
@@ -34,5 +36,14 @@ export function stepNames(): string[] {
 export async function dispatchStep(event: StepEvent, deps: Deps): Promise<Record<string, unknown>> {
   const handler = registry.get(event.step);
   if (!handler) throw new UnknownStepError(`no workflow step "${event.step}"; known: ${stepNames().join(', ')}`);
-  return handler(event.input ?? {}, deps);
+  try {
+    return await handler(event.input ?? {}, deps);
+  } catch (err) {
+    // The Store being unreachable or busy decides nothing about the rollout: the ASL's Retry on
+    // TransientError retries the step instead of its Catch rolling back a healthy change.
+    if (err instanceof StoreUnavailableError || err instanceof OperationContentionError) {
+      throw new TransientStepError(err.message, { cause: err });
+    }
+    throw err;
+  }
 }

@@ -14,7 +14,7 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Clock } from '../../ports/clock.ts';
 import { systemClock } from '../../ports/clock.ts';
 import type { PutCondition, PutInput, QueryInput, QueryOutput, Store, StoreItem } from '../../ports/store.ts';
-import { ConditionFailedError, isExpired } from '../../ports/store.ts';
+import { ConditionFailedError, isExpired, StoreUnavailableError } from '../../ports/store.ts';
 
 /**
  * Store on one DynamoDB table: pk (S) / sk (S) keys, the document in `data` (M), a `version`
@@ -40,9 +40,24 @@ export class DynamoDbStore implements Store {
     if (opts.onClose) this.onClose = opts.onClose;
   }
 
+  /**
+   * Runs one DynamoDB call; a failure worth retrying (throttling, a 5xx, a timeout, no connection)
+   * becomes a StoreUnavailableError naming the call, after the SDK's own retries. Conditional-check
+   * failures and missing tables stay as they are.
+   */
+  private async call<T>(what: string, send: () => Promise<T>): Promise<T> {
+    try {
+      return await send();
+    } catch (err) {
+      if (!isRetryable(err)) throw err;
+      const e = err as Error;
+      throw new StoreUnavailableError(`DynamoDB ${what} on ${this.table}: ${e.name}: ${e.message}`, { cause: err });
+    }
+  }
+
   async get(pk: string, sk: string): Promise<StoreItem | undefined> {
-    const out = await this.client.send(
-      new GetItemCommand({ TableName: this.table, Key: marshall({ pk, sk }), ConsistentRead: true }),
+    const out = await this.call('GetItem', () =>
+      this.client.send(new GetItemCommand({ TableName: this.table, Key: marshall({ pk, sk }), ConsistentRead: true })),
     );
     if (!out.Item) return undefined;
     const item = fromRecord(out.Item);
@@ -71,16 +86,18 @@ export class DynamoDbStore implements Store {
       values[':expected'] = condition.ifVersion;
     }
     try {
-      const out = await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.table,
-          Key: marshall({ pk: input.pk, sk: input.sk }),
-          UpdateExpression: update,
-          ConditionExpression: conditionExpression,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: marshall(values, { removeUndefinedValues: true, convertEmptyValues: false }),
-          ReturnValues: 'ALL_NEW',
-        }),
+      const out = await this.call('UpdateItem', () =>
+        this.client.send(
+          new UpdateItemCommand({
+            TableName: this.table,
+            Key: marshall({ pk: input.pk, sk: input.sk }),
+            UpdateExpression: update,
+            ConditionExpression: conditionExpression,
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: marshall(values, { removeUndefinedValues: true, convertEmptyValues: false }),
+            ReturnValues: 'ALL_NEW',
+          }),
+        ),
       );
       if (!out.Attributes) throw new Error('DynamoDB UpdateItem returned no attributes');
       return fromRecord(out.Attributes);
@@ -92,19 +109,21 @@ export class DynamoDbStore implements Store {
 
   async delete(pk: string, sk: string, condition?: { ifVersion: number }): Promise<boolean> {
     try {
-      const out = await this.client.send(
-        new DeleteItemCommand({
-          TableName: this.table,
-          Key: marshall({ pk, sk }),
-          ...(condition
-            ? {
-                ConditionExpression: '#v = :expected',
-                ExpressionAttributeNames: { '#v': 'version' },
-                ExpressionAttributeValues: marshall({ ':expected': condition.ifVersion }),
-              }
-            : {}),
-          ReturnValues: 'ALL_OLD',
-        }),
+      const out = await this.call('DeleteItem', () =>
+        this.client.send(
+          new DeleteItemCommand({
+            TableName: this.table,
+            Key: marshall({ pk, sk }),
+            ...(condition
+              ? {
+                  ConditionExpression: '#v = :expected',
+                  ExpressionAttributeNames: { '#v': 'version' },
+                  ExpressionAttributeValues: marshall({ ':expected': condition.ifVersion }),
+                }
+              : {}),
+            ReturnValues: 'ALL_OLD',
+          }),
+        ),
       );
       return out.Attributes !== undefined && !isExpired(fromRecord(out.Attributes), this.clock.now());
     } catch (err) {
@@ -122,19 +141,21 @@ export class DynamoDbStore implements Store {
       names['#sk'] = 'sk';
       values[':prefix'] = input.prefix;
     }
-    const out = await this.client.send(
-      new QueryCommand({
-        TableName: this.table,
-        KeyConditionExpression: keyCondition,
-        FilterExpression: 'attribute_not_exists(#e) OR #e > :now',
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: marshall(values),
-        ScanIndexForward: !input.descending,
-        ConsistentRead: true,
-        // One extra item tells whether another page exists without a second round trip.
-        Limit: input.limit + 1,
-        ...(input.after !== undefined ? { ExclusiveStartKey: marshall({ pk: input.pk, sk: input.after }) } : {}),
-      }),
+    const out = await this.call('Query', () =>
+      this.client.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: keyCondition,
+          FilterExpression: 'attribute_not_exists(#e) OR #e > :now',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: marshall(values),
+          ScanIndexForward: !input.descending,
+          ConsistentRead: true,
+          // One extra item tells whether another page exists without a second round trip.
+          Limit: input.limit + 1,
+          ...(input.after !== undefined ? { ExclusiveStartKey: marshall({ pk: input.pk, sk: input.after }) } : {}),
+        }),
+      ),
     );
     const items = (out.Items ?? []).map(fromRecord);
     if (items.length > input.limit) {
@@ -148,36 +169,42 @@ export class DynamoDbStore implements Store {
   /** Creates the table when missing (local and test use; in AWS the CDK stack owns it). */
   async ensureTable(): Promise<void> {
     try {
-      await this.client.send(new DescribeTableCommand({ TableName: this.table }));
+      await this.call('DescribeTable', () => this.client.send(new DescribeTableCommand({ TableName: this.table })));
       return;
     } catch (err) {
       if (!(err instanceof ResourceNotFoundException)) throw err;
     }
-    await this.client.send(
-      new CreateTableCommand({
-        TableName: this.table,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [
-          { AttributeName: 'pk', AttributeType: 'S' },
-          { AttributeName: 'sk', AttributeType: 'S' },
-        ],
-        KeySchema: [
-          { AttributeName: 'pk', KeyType: 'HASH' },
-          { AttributeName: 'sk', KeyType: 'RANGE' },
-        ],
-      }),
+    await this.call('CreateTable', () =>
+      this.client.send(
+        new CreateTableCommand({
+          TableName: this.table,
+          BillingMode: 'PAY_PER_REQUEST',
+          AttributeDefinitions: [
+            { AttributeName: 'pk', AttributeType: 'S' },
+            { AttributeName: 'sk', AttributeType: 'S' },
+          ],
+          KeySchema: [
+            { AttributeName: 'pk', KeyType: 'HASH' },
+            { AttributeName: 'sk', KeyType: 'RANGE' },
+          ],
+        }),
+      ),
     );
     for (let i = 0; i < 100; i++) {
-      const d = await this.client.send(new DescribeTableCommand({ TableName: this.table }));
+      const d = await this.call('DescribeTable', () =>
+        this.client.send(new DescribeTableCommand({ TableName: this.table })),
+      );
       if (d.Table?.TableStatus === 'ACTIVE') break;
       await new Promise((r) => setTimeout(r, 50));
     }
     try {
-      await this.client.send(
-        new UpdateTimeToLiveCommand({
-          TableName: this.table,
-          TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
-        }),
+      await this.call('UpdateTimeToLive', () =>
+        this.client.send(
+          new UpdateTimeToLiveCommand({
+            TableName: this.table,
+            TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+          }),
+        ),
       );
     } catch {
       // dynalite has no UpdateTimeToLive; reads filter expired items anyway.
@@ -205,4 +232,25 @@ function fromRecord(record: Record<string, import('@aws-sdk/client-dynamodb').At
     version: raw.version ?? 0,
     ...(raw.expiresAt !== undefined ? { expiresAt: raw.expiresAt } : {}),
   };
+}
+
+const RETRYABLE_NAMES = new Set([
+  'ThrottlingException',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'InternalServerError',
+  'ServiceUnavailable',
+  'TimeoutError',
+]);
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
+
+function isRetryable(err: unknown): boolean {
+  if (err instanceof ConditionalCheckFailedException || err instanceof ResourceNotFoundException) return false;
+  const e = err as { name?: string; code?: string; $fault?: string; $retryable?: unknown };
+  return (
+    e.$fault === 'server' ||
+    e.$retryable !== undefined ||
+    RETRYABLE_NAMES.has(e.name ?? '') ||
+    NETWORK_CODES.has(e.code ?? '')
+  );
 }

@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { OperationContentionError } from '../../shared/domain/operations.ts';
+import type { Deps } from '../../shared/mcp/tool.ts';
+import { StoreUnavailableError } from '../../shared/ports/store.ts';
+import { dispatchStep } from '../../shared/workflows/index.ts';
+import { registerSteps } from '../../shared/workflows/steps.ts';
+
+describe('dispatchStep error names (what the ASL Retry and Catch match)', () => {
+  registerSteps({
+    'test.storeDown': async () => {
+      throw new StoreUnavailableError('DynamoDB UpdateItem on t: ThrottlingException: slow down');
+    },
+    'test.contended': async () => {
+      throw new OperationContentionError('operation op-1 kept changing; update abandoned');
+    },
+    'test.broken': async () => {
+      throw new TypeError('a bug');
+    },
+  });
+  const deps = {} as Deps;
+
+  it('a Store that is unreachable or busy is a TransientError, retried instead of rolling back', async () => {
+    for (const step of ['test.storeDown', 'test.contended']) {
+      const err = (await dispatchStep({ step, input: {} }, deps).catch((e: unknown) => e)) as Error;
+      expect(err.name, step).toBe('TransientError');
+      expect(err.cause, step).toBeInstanceOf(Error);
+    }
+    const err = (await dispatchStep({ step: 'test.storeDown', input: {} }, deps).catch((e: unknown) => e)) as Error;
+    expect(err.message).toContain('ThrottlingException');
+  });
+
+  it('any other error keeps its name and goes to the Catch', async () => {
+    const err = (await dispatchStep({ step: 'test.broken', input: {} }, deps).catch((e: unknown) => e)) as Error;
+    expect(err.name).toBe('TypeError');
+  });
+});
