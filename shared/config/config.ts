@@ -126,6 +126,18 @@ export const EnvSchema = z
     if (env.OAUTH_ISSUER && !env.OAUTH_JWKS_URL) {
       ctx.addIssue({ code: 'custom', path: ['OAUTH_JWKS_URL'], message: 'required when OAUTH_ISSUER is set' });
     }
+    // The JWKS decides which tokens are genuine: fetched over plain HTTP, anyone on the path could
+    // hand the server their own keys. Loopback (tests, a local issuer) is the only exception.
+    if (env.OAUTH_JWKS_URL) {
+      const u = new URL(env.OAUTH_JWKS_URL);
+      if (u.protocol !== 'https:' && !isLoopbackHost(u.hostname)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['OAUTH_JWKS_URL'],
+          message: 'must be an https URL (plain http is accepted only for a loopback issuer)',
+        });
+      }
+    }
     if (env.OAUTH_ISSUER && !env.PUBLIC_URL?.length) {
       ctx.addIssue({
         code: 'custom',

@@ -27,6 +27,14 @@ describe('config', () => {
     const cases: Array<[Record<string, string>, string[]]> = [
       [{ PORT: 'x', STORE: 'sqlite', OAUTH_SCOPE_ROLES: '{"a":"root"}' }, ['PORT', 'STORE', 'OAUTH_SCOPE_ROLES']],
       [{ OAUTH_ISSUER: 'https://id.example.com' }, ['OAUTH_JWKS_URL', 'PUBLIC_URL']],
+      [
+        {
+          OAUTH_ISSUER: 'https://id.example.com',
+          OAUTH_JWKS_URL: 'http://id.example.com/jwks',
+          PUBLIC_URL: 'https://mcp.example.com/mcp',
+        },
+        ['OAUTH_JWKS_URL: must be an https URL'],
+      ],
     ];
     for (const [env, names] of cases) {
       expect(() => loadConfig(env)).toThrow(ConfigError);
