@@ -238,6 +238,44 @@ spec:
     expect(h.kube.store.list('configmaps', 'default').filter((c) => c.metadata?.labels?.batch === 'x')).toHaveLength(0);
   });
 
+  it('a delete by selector meets the scope rules object by object: protected Namespaces stay', async () => {
+    const before = h.kube.requests.length;
+    const r = await h.call('k8s_resources_delete', {
+      kind: 'Namespace',
+      labelSelector: 'kubernetes.io/metadata.name in (kube-public,kube-node-lease)',
+      maxCount: 2,
+    });
+    expect(r.isError).toBe(true);
+    expect(r.text).toContain('scope/protected-namespace');
+    expect(h.kube.requests.slice(before).filter((q) => q.method === 'DELETE')).toEqual([]);
+    for (const ns of ['kube-public', 'kube-node-lease']) expect(h.kube.store.get('namespaces', '', ns)).toBeDefined();
+  });
+
+  it('a name that is a path trick (".", "..", "a/b") is refused before any request: no collection delete', async () => {
+    for (const n of ['x', 'y']) {
+      await h.ok('k8s_resources_apply', {
+        manifest: `apiVersion: v1\nkind: ConfigMap\nmetadata: { name: keep-${n} }\ndata: { k: v }\n`,
+      });
+    }
+    const before = h.kube.requests.length;
+    for (const name of ['.', '..', 'a/b', '%2e']) {
+      const del = await h.call('k8s_resources_delete', { kind: 'configmaps', name });
+      expect(del.isError, name).toBe(true);
+      expect(del.text, name).toContain('invalid name');
+      const patch = await h.call('k8s_resources_patch', {
+        kind: 'configmaps',
+        name,
+        patchType: 'merge',
+        patch: '{"metadata":{"labels":{"pod-security.kubernetes.io/enforce":"privileged"}}}',
+      });
+      expect(patch.isError, name).toBe(true);
+    }
+    expect(h.kube.requests.length).toBe(before);
+    for (const n of ['x', 'y']) expect(h.kube.store.get('configmaps', 'default', `keep-${n}`)).toBeDefined();
+    const ns = h.kube.store.get('namespaces', '', 'default') as { metadata: { labels?: Record<string, string> } };
+    expect(ns.metadata.labels?.['pod-security.kubernetes.io/enforce']).toBeUndefined();
+  });
+
   it('patches with merge and JSON patch types, and previews with dryRun', async () => {
     await h.ok('k8s_resources_apply', {
       manifest: 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: settings }\ndata: { mode: blue }\n',

@@ -264,10 +264,34 @@ export class ClientNodeKubeClient implements KubeClient {
 
   private path(res: ResourceInfo, namespace?: string, name?: string, sub?: string): string {
     const base = res.group ? `/apis/${res.group}/${res.version}` : `/api/${res.version}`;
-    const ns = res.namespaced && namespace ? `/namespaces/${encodeURIComponent(namespace)}` : '';
-    const n = name ? `/${encodeURIComponent(name)}` : '';
+    const ns = res.namespaced && namespace ? `/namespaces/${this.segment('namespace', namespace)}` : '';
+    const n = name !== undefined ? `/${this.segment('name', name)}` : '';
     const s = sub ? `/${sub}` : '';
     return `${base}${ns}/${res.plural}${n}${s}`;
+  }
+
+  /** The path of one object: a call on an object must never become a call on its collection. */
+  private objectPath(res: ResourceInfo, namespace: string | undefined, name: string, sub?: string): string {
+    if (typeof name !== 'string') this.segment('name', '');
+    return this.path(res, namespace, name, sub);
+  }
+
+  /**
+   * A name or namespace as one path segment, refused when the API server would read it as another
+   * path (apimachinery's IsValidPathSegmentName): `.` and `..` collapse into the collection or its
+   * parent, and `/` or `%` would reach another resource.
+   */
+  private segment(what: 'name' | 'namespace', value: string): string {
+    if (value === '' || value === '.' || value === '..' || value.includes('/') || value.includes('%')) {
+      throw new KubeApiError({
+        cluster: this.cluster,
+        call: 'request',
+        status: 400,
+        reason: 'BadRequest',
+        message: `invalid ${what} ${JSON.stringify(value)}: a ${what} may not be empty, "." or "..", or contain "/" or "%"`,
+      });
+    }
+    return encodeURIComponent(value);
   }
 
   async list(res: ResourceInfo, opts: ListOptions = {}): Promise<ListResult> {
@@ -294,7 +318,7 @@ export class ClientNodeKubeClient implements KubeClient {
   }
 
   async get(res: ResourceInfo, name: string, namespace?: string): Promise<KubeObject> {
-    return (await this.request('GET', this.path(res, namespace, name))) as KubeObject;
+    return (await this.request('GET', this.objectPath(res, namespace, name))) as KubeObject;
   }
 
   async create(res: ResourceInfo, obj: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
@@ -326,7 +350,7 @@ export class ClientNodeKubeClient implements KubeClient {
     type: PatchType,
     opts: WriteOptions & { subresource?: string } = {},
   ): Promise<KubeObject> {
-    return (await this.request('PATCH', this.path(res, namespace, name, opts.subresource), {
+    return (await this.request('PATCH', this.objectPath(res, namespace, name, opts.subresource), {
       body: patch,
       contentType: PATCH_CONTENT_TYPES[type],
       query: { fieldManager: FIELD_MANAGER, dryRun: opts.dryRun ? 'All' : undefined },
@@ -348,7 +372,7 @@ export class ClientNodeKubeClient implements KubeClient {
     namespace: string | undefined,
     opts: WriteOptions & { propagationPolicy?: 'Foreground' | 'Background' | 'Orphan' } = {},
   ): Promise<KubeObject> {
-    return (await this.request('DELETE', this.path(res, namespace, name), {
+    return (await this.request('DELETE', this.objectPath(res, namespace, name), {
       query: { dryRun: opts.dryRun ? 'All' : undefined, propagationPolicy: opts.propagationPolicy ?? 'Background' },
     })) as KubeObject;
   }
@@ -359,13 +383,13 @@ export class ClientNodeKubeClient implements KubeClient {
     namespace: string | undefined,
     sub: string,
   ): Promise<KubeObject> {
-    return (await this.request('GET', this.path(res, namespace, name, sub))) as KubeObject;
+    return (await this.request('GET', this.objectPath(res, namespace, name, sub))) as KubeObject;
   }
 
   async podLogs(namespace: string, pod: string, opts: LogOptions = {}): Promise<string> {
     return (await this.request(
       'GET',
-      `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}/log`,
+      `/api/v1/namespaces/${this.segment('namespace', namespace)}/pods/${this.segment('name', pod)}/log`,
       {
         accept: 'text/plain',
         text: true,

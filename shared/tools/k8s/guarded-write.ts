@@ -20,6 +20,12 @@ export interface WritePlan {
    */
   checkResult: boolean;
   count?: number;
+  /**
+   * The names a bulk write touches (a delete by label selector). Scope rules then judge each object
+   * by its own name, so a Namespace delete by selector meets the protected-namespace and
+   * allow/deny rules exactly like one by name.
+   */
+  targets?: string[];
   /** Performs the write; called first with dryRun true (server-side dry run), then for real. */
   perform(dryRun: boolean): Promise<KubeObject>;
 }
@@ -69,9 +75,11 @@ export async function guardedWrite(
   p: WritePlan,
   opts: { previewOnly: boolean; live?: KubeObject },
 ): Promise<WriteOutcome> {
-  const before = evaluateWrite(intent(t, p, p.manifest), ctx.deps.policy);
-  if (!before.allowed)
-    return { kind: 'refused', result: refusal(t, p, before, 'refused by guardrails before any API call') };
+  const intents = p.targets?.length ? p.targets.map((name) => intent(t, { ...p, name })) : [intent(t, p, p.manifest)];
+  const verdicts = intents.map((i) => evaluateWrite(i, ctx.deps.policy));
+  const refused = verdicts.find((v) => !v.allowed);
+  if (refused) return { kind: 'refused', result: refusal(t, p, refused, 'refused by guardrails before any API call') };
+  const before = { allowed: true, findings: dedupe(verdicts.flatMap((v) => v.findings)) };
 
   const dry = await p.perform(true);
   let findings = before.findings;

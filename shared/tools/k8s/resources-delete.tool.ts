@@ -61,7 +61,10 @@ export const k8sResourcesDeleteTool = defineTool({
           deleted: [],
         });
 
-      const names = targets.map((o) => o.metadata?.name as string);
+      const names = targets.map((o) => o.metadata?.name);
+      if (!names.every((n): n is string => typeof n === 'string' && n.length > 0)) {
+        throw new ToolError(`the API server answered with ${res.kind} objects without a name; nothing was deleted`);
+      }
       // Guardrails see the whole delete (count included) before anything is removed.
       const outcome = await guardedWrite(
         ctx,
@@ -72,6 +75,7 @@ export const k8sResourcesDeleteTool = defineTool({
           namespace,
           name: names.length === 1 ? (names[0] as string) : `${names.length} objects (${input.labelSelector})`,
           count: names.length,
+          ...(input.name ? {} : { targets: names }),
           checkResult: false,
           perform: async (dryRun) => {
             for (const n of names) await t.client.delete(res, n, namespace, { dryRun });
