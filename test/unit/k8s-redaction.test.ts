@@ -320,3 +320,19 @@ describe('secretValueDigests', () => {
     expect(secretValueDigests({ kind: 'ConfigMap', data: { a: 'b' } })).toEqual({});
   });
 });
+
+describe('a Secret spelled another way is still a Secret', () => {
+  it('kind secret / secrets / SECRET in manifest text and objects', () => {
+    for (const kind of ['secret', 'secrets', 'SECRET', ' Secret']) {
+      const text = `apiVersion: v1\nkind: "${kind}"\nmetadata: { name: s }\nstringData: { db: zq9VeryPrivateValue77 }\n`;
+      expect(redactManifestText(text), kind).not.toContain('zq9VeryPrivateValue77');
+      const obj = redactObject({
+        apiVersion: 'v1',
+        kind,
+        metadata: { name: 's' },
+        stringData: { db: 'zq9VeryPrivateValue77' },
+      });
+      expect(JSON.stringify(obj), kind).not.toContain('zq9VeryPrivateValue77');
+    }
+  });
+});

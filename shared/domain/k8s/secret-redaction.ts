@@ -22,7 +22,9 @@ const TRUNCATED = '[TRUNCATED: too deep]';
  */
 export function isSecretObject(obj: Record<string, unknown>, impliedSecret = false): boolean {
   const kind = obj.kind;
-  if (kind === 'Secret') return true;
+  // Any spelling the resolver would take for a Secret (a manifest with `kind: secret` is refused by
+  // the API server, but its text is still echoed and audited): fail closed.
+  if (typeof kind === 'string' && /^secrets?$/i.test(kind.trim())) return true;
   if (kind !== undefined) return false;
   if (impliedSecret) return true;
   return typeof obj.type === 'string' && (isRecord(obj.data) || isRecord(obj.stringData)) && !('spec' in obj);
@@ -127,7 +129,7 @@ function redactNested(value: unknown, depth: number): unknown {
   }
   if (!isRecord(value)) return value;
   if (depth > MAX_DEPTH) return TRUNCATED;
-  if (value.kind === 'Secret' || (typeof value.kind === 'string' && isRecord(value.metadata))) {
+  if (typeof value.kind === 'string' && (isSecretObject(value) || isRecord(value.metadata))) {
     redactInPlace(value, false, depth);
     return value;
   }
