@@ -526,6 +526,22 @@ ${spec}`;
     });
   }
 
+  it('a ClusterRoleBinding to cluster-admin is refused by scope/cluster-scoped and nothing is created', async () => {
+    const before = h.kube.requests.length;
+    const r = await h.call('k8s_resources_apply', {
+      manifest: `apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: { name: agent-admin }
+roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin }
+subjects: [{ kind: ServiceAccount, name: default, namespace: default }]
+`,
+    });
+    expect(r.isError).toBe(true);
+    expect(r.text).toContain('scope/cluster-scoped');
+    expect(h.kube.requests.slice(before).filter((q) => q.method !== 'GET')).toEqual([]);
+    expect(h.kube.store.get('clusterrolebindings.rbac.authorization.k8s.io', '', 'agent-admin')).toBeUndefined();
+  });
+
   it('a patch that makes a Deployment privileged is refused on the dry-run result', async () => {
     await h.ok('k8s_resources_apply', { manifest: deploymentYaml('guarded', 'nginx:1.25.3', { replicas: 1 }) });
     const r = await h.call('k8s_resources_patch', {

@@ -727,6 +727,9 @@ describe('rule coverage', () => {
         { verb: 'delete', cluster: 'dev', kind: 'Pod', namespace: 'default', count: 1000 },
         BASELINE,
       ).findings.map((f) => f.ruleId),
+      ...evaluateWrite({ verb: 'apply', cluster: 'dev', kind: 'ClusterRoleBinding', name: 'x' }, BASELINE).findings.map(
+        (f) => f.ruleId,
+      ),
     ]);
     expect([...fired].sort()).toEqual([...RULE_IDS].sort());
   });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  DEFAULT_CLUSTER_SCOPED_DENY,
   defaultPolicy,
   describeRules,
   evaluateWrite,
@@ -18,6 +19,7 @@ podSecurity: restricted
 readOnly: false
 protectedNamespaces: [kube-system, kube-public, kube-node-lease, istio-system]
 namespaces: { allow: ['team-*', default], deny: ['team-secret'] }
+clusterScoped: { allow: [CustomResourceDefinition] }
 maxDeleteCount: 10
 rules:
   images/pinned: { mode: audit }
@@ -85,6 +87,7 @@ describe('parsePolicy', () => {
       readOnly: false,
       protectedNamespaces: ['kube-system', 'kube-public', 'kube-node-lease', 'istio-system'],
       namespaces: { allow: ['team-*', 'default'], deny: ['team-secret'] },
+      clusterScoped: { allow: ['CustomResourceDefinition'], deny: [...DEFAULT_CLUSTER_SCOPED_DENY] },
       maxDeleteCount: 10,
       rules: { 'images/pinned': { mode: 'audit' }, 'resources/requests-limits': { enabled: false } },
       exemptions: [
@@ -363,17 +366,40 @@ describe('scope rules', () => {
     ]);
   });
 
-  it('does not apply namespace rules to cluster-scoped objects other than Namespaces', () => {
-    const p = policy("namespaces: { allow: ['team-*'] }\n");
-    const role: WriteIntent = {
+  it('cluster-scoped kinds: RBAC and admission control refused by default; confined policies refuse the rest', () => {
+    const write = (kind: string, name: string, extra: Partial<WriteIntent> = {}): WriteIntent => ({
       verb: 'apply',
       cluster: 'dev',
-      kind: 'ClusterRole',
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      name: 'reader',
-      object: { kind: 'ClusterRole', metadata: { name: 'reader' }, rules: [] },
-    };
-    expect(evaluateWrite(role, p)).toEqual({ allowed: true, findings: [] });
+      kind,
+      name,
+      object: { kind, metadata: { name } },
+      ...extra,
+    });
+    const ids = (intent: WriteIntent, p: Policy) => evaluateWrite(intent, p).findings.map((f) => f.ruleId);
+    const open = policy('');
+    // Default deny list: privilege over the whole cluster.
+    for (const kind of ['ClusterRoleBinding', 'ClusterRole', 'MutatingWebhookConfiguration', 'clusterrolebinding']) {
+      const v = evaluateWrite(write(kind, 'x'), open);
+      expect(v.allowed, kind).toBe(false);
+      expect(v.findings[0]).toMatchObject({ ruleId: 'scope/cluster-scoped', path: 'kind' });
+      expect(v.findings[0]?.fix).toContain('clusterScoped.allow');
+    }
+    expect(evaluateWrite({ ...write('ClusterRoleBinding', 'x'), verb: 'delete' }, open).allowed).toBe(false);
+    // Other cluster-scoped kinds are fine while writes are not confined to namespaces...
+    expect(evaluateWrite(write('StorageClass', 'fast'), open)).toEqual({ allowed: true, findings: [] });
+    // ...and refused once namespaces.allow confines them, unless the kind is allowed by name.
+    const confined = policy("namespaces: { allow: ['team-*'] }\n");
+    expect(ids(write('StorageClass', 'fast'), confined)).toEqual(['scope/cluster-scoped']);
+    expect(evaluateWrite({ ...write('Node', 'n1'), verb: 'delete' }, confined).allowed).toBe(false);
+    const allowed = policy(
+      "namespaces: { allow: ['team-*'] }\nclusterScoped: { allow: [StorageClass, ClusterRole] }\n",
+    );
+    expect(evaluateWrite(write('StorageClass', 'fast'), allowed).allowed).toBe(true);
+    expect(evaluateWrite(write('ClusterRole', 'reader'), allowed).allowed).toBe(true);
+    // Namespaced objects and Namespace objects are judged by the namespace rules, not this one.
+    expect(ids(write('Role', 'r', { namespace: 'team-a' }), confined)).toEqual([]);
+    expect(ids(write('Namespace', 'team-b'), confined)).toEqual([]);
+    expect(() => policy('clusterScoped: { deny: [cluster-role] }\n')).toThrow(/clusterScoped\.deny\[0\]: must be a kind/);
   });
 
   it('caps how many objects one delete may remove (default 20)', () => {

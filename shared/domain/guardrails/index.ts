@@ -17,6 +17,8 @@ export {
 export { type ContainerRef, locatePodSpec, type PodContext } from './pod-spec.ts';
 export {
   type ClusterOverride,
+  type ClusterScopedFilter,
+  DEFAULT_CLUSTER_SCOPED_DENY,
   DEFAULT_MAX_DELETE_COUNT,
   DEFAULT_PROTECTED_NAMESPACES,
   defaultPolicy,

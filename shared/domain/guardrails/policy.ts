@@ -20,6 +20,14 @@ export interface NamespaceFilter {
   deny: string[];
 }
 
+/** Which cluster-scoped kinds (everything but Namespaces, which the namespace rules cover) agents may write. */
+export interface ClusterScopedFilter {
+  /** Kinds always allowed, even while namespaces.allow confines writes (e.g. CustomResourceDefinition). */
+  allow: string[];
+  /** Kinds always refused unless also in allow. */
+  deny: string[];
+}
+
 /** Switches named rules off for objects in matching namespaces (and, when given, matching clusters). */
 export interface Exemption {
   rules: RuleId[];
@@ -48,6 +56,7 @@ export interface Policy {
   /** Names or globs of namespaces that are read-only. */
   protectedNamespaces: string[];
   namespaces: NamespaceFilter;
+  clusterScoped: ClusterScopedFilter;
   maxDeleteCount: number;
   rules: Partial<Record<RuleId, RuleSetting>>;
   exemptions: Exemption[];
@@ -72,6 +81,7 @@ export interface EffectiveSettings {
   readOnly: boolean;
   protectedNamespaces: string[];
   namespaces: NamespaceFilter;
+  clusterScoped: ClusterScopedFilter;
   maxDeleteCount: number;
 }
 
@@ -88,6 +98,20 @@ export class PolicyError extends Error {
 
 export const DEFAULT_PROTECTED_NAMESPACES: readonly string[] = ['kube-system', 'kube-public', 'kube-node-lease'];
 export const DEFAULT_MAX_DELETE_COUNT = 20;
+/**
+ * Cluster-wide privilege: whoever writes these can grant themselves anything (RBAC) or see and change
+ * every object the API server admits (admission webhooks and policies).
+ */
+export const DEFAULT_CLUSTER_SCOPED_DENY: readonly string[] = [
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'MutatingWebhookConfiguration',
+  'ValidatingWebhookConfiguration',
+  'ValidatingAdmissionPolicy',
+  'ValidatingAdmissionPolicyBinding',
+  'MutatingAdmissionPolicy',
+  'MutatingAdmissionPolicyBinding',
+];
 
 export function defaultPolicy(): Policy {
   return {
@@ -96,6 +120,7 @@ export function defaultPolicy(): Policy {
     readOnly: false,
     protectedNamespaces: [...DEFAULT_PROTECTED_NAMESPACES],
     namespaces: { allow: [], deny: [] },
+    clusterScoped: { allow: [], deny: [...DEFAULT_CLUSTER_SCOPED_DENY] },
     maxDeleteCount: DEFAULT_MAX_DELETE_COUNT,
     rules: {},
     exemptions: [],
@@ -111,6 +136,8 @@ const NameGlob = z
   .string()
   .regex(/^[a-z0-9*?][a-z0-9*?.-]{0,252}$/, 'must be a lowercase name or glob (letters, digits, "-", "." , "*", "?")');
 const Globs = z.array(NameGlob);
+/** A Kubernetes kind as written in manifests (`ClusterRoleBinding`); matched case-insensitively. */
+const Kinds = z.array(z.string().regex(/^[A-Za-z][A-Za-z0-9]{0,62}$/, 'must be a kind, e.g. ClusterRoleBinding'));
 const Count = z.number().int().min(0);
 
 const unknownRuleMessage = (id: string) => {
@@ -144,7 +171,7 @@ const ExemptionSchema = z
             ctx.addIssue({
               code: 'custom',
               path: [i],
-              message: `${id} cannot be exempted per namespace; change readOnly, protectedNamespaces, namespaces or maxDeleteCount instead`,
+              message: `${id} cannot be exempted per namespace; change readOnly, protectedNamespaces, namespaces, clusterScoped or maxDeleteCount instead`,
             });
           }
         });
@@ -183,6 +210,10 @@ export const PolicySchema = z
       .object({ allow: Globs.default(() => []), deny: Globs.default(() => []) })
       .strict()
       .default(() => ({ allow: [], deny: [] })),
+    clusterScoped: z
+      .object({ allow: Kinds.default(() => []), deny: Kinds.default(() => [...DEFAULT_CLUSTER_SCOPED_DENY]) })
+      .strict()
+      .default(() => ({ allow: [], deny: [...DEFAULT_CLUSTER_SCOPED_DENY] })),
     maxDeleteCount: Count.default(DEFAULT_MAX_DELETE_COUNT),
     rules: RulesSchema.default(() => ({})),
     exemptions: z.array(ExemptionSchema).default(() => []),
@@ -216,6 +247,7 @@ export const PolicySchema = z
  * readOnly: false
  * protectedNamespaces: [kube-system, kube-public, kube-node-lease, istio-system]
  * namespaces: { allow: ['team-*', default], deny: ['team-secret'] }
+ * clusterScoped: { allow: [CustomResourceDefinition] }
  * maxDeleteCount: 10
  * rules:
  *   images/pinned: { mode: audit }
@@ -265,6 +297,7 @@ export function settingsFor(policy: Policy, cluster: string): EffectiveSettings 
       allow: o?.namespaces?.allow ?? policy.namespaces.allow,
       deny: o?.namespaces?.deny ?? policy.namespaces.deny,
     },
+    clusterScoped: policy.clusterScoped,
     maxDeleteCount: o?.maxDeleteCount ?? policy.maxDeleteCount,
   };
 }

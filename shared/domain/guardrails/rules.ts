@@ -29,6 +29,12 @@ const CATALOGUE = [
     summary: 'The namespace must match namespaces.allow (when set) and must not match namespaces.deny; deny wins.',
   },
   {
+    id: 'scope/cluster-scoped',
+    level: 'scope',
+    summary:
+      'Cluster-scoped kinds (not Namespaces) in clusterScoped.deny are refused (default: RBAC cluster roles and bindings, admission webhooks and policies); while namespaces.allow confines writes, so is every kind not in clusterScoped.allow.',
+  },
+  {
     id: 'scope/delete-count',
     level: 'scope',
     summary: 'One delete may remove at most maxDeleteCount objects (default 20).',

@@ -82,6 +82,40 @@ const namespaceNotAllowed: ScopeCheck = (intent, s) =>
     return [];
   });
 
+/**
+ * Cluster-scoped objects (Namespaces aside: the namespace rules judge those by name). A write has no
+ * namespace exactly when its kind is cluster-scoped (WriteIntent.namespace).
+ */
+const clusterScoped: ScopeCheck = (intent, s) => {
+  if (intent.namespace !== undefined || str(dig(intent.object, ['metadata', 'namespace']))) return [];
+  if (intent.kind.toLowerCase() === 'namespace') return [];
+  const kind = intent.kind.toLowerCase();
+  const listed = (kinds: string[]) => kinds.some((k) => k.toLowerCase() === kind);
+  if (listed(s.clusterScoped.allow)) return [];
+  const target = `${intent.kind}${intent.name ? ` ${intent.name}` : ''}`;
+  if (listed(s.clusterScoped.deny)) {
+    return [
+      {
+        ruleId: 'scope/cluster-scoped',
+        path: 'kind',
+        message: `${target} is cluster-scoped and ${intent.kind} is in clusterScoped.deny: writing it grants cluster-wide power (RBAC or admission control)`,
+        fix: `ask a cluster administrator to make this change; to let agents do it, add ${intent.kind} to clusterScoped.allow in the guardrail policy`,
+      },
+    ];
+  }
+  if (s.namespaces.allow.length > 0) {
+    return [
+      {
+        ruleId: 'scope/cluster-scoped',
+        path: 'kind',
+        message: `${target} is cluster-scoped, outside the namespaces this policy confines writes to (${s.namespaces.allow.join(', ')})`,
+        fix: `write only namespaced objects in ${s.namespaces.allow.join(', ')}, or add ${intent.kind} to clusterScoped.allow in the guardrail policy`,
+      },
+    ];
+  }
+  return [];
+};
+
 const deleteCount: ScopeCheck = (intent, s) =>
   intent.verb === 'delete' && intent.count !== undefined && intent.count > s.maxDeleteCount
     ? [
@@ -98,5 +132,6 @@ export const SCOPE_CHECKS: Record<ScopeRuleId, ScopeCheck> = {
   'scope/read-only': readOnly,
   'scope/protected-namespace': protectedNamespace,
   'scope/namespace-not-allowed': namespaceNotAllowed,
+  'scope/cluster-scoped': clusterScoped,
   'scope/delete-count': deleteCount,
 };
