@@ -1,10 +1,14 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { loadPolicy } from '../shared/config/policy-file.ts';
+import { functionEnvProblems } from './function-env.ts';
 
 /** What a deployment is configured with: CDK context values (cdk.json or `-c key=value`). */
 export interface DeploySettings {
-  /** Public MCP URL when a custom domain fronts the API; default: the API's own URL + /mcp. */
+  /**
+   * Public MCP URL (`https://<custom domain>/mcp`) when a custom domain fronts the API; default: the
+   * API's own URL + /mcp. The API's own URL stays accepted too.
+   */
   publicUrl?: string;
   oauthIssuer?: string;
   oauthJwksUrl?: string;
@@ -97,14 +101,28 @@ export function readSettings(get: (key: string) => unknown, repoRoot: string): D
   const set = <K extends keyof DeploySettings>(k: K, v: DeploySettings[K] | undefined) => {
     if (v !== undefined) s[k] = v;
   };
-  set('publicUrl', url('publicUrl'));
+  const publicUrl = url('publicUrl');
+  if (publicUrl && /^https:\/\/[^\s/]+/.test(publicUrl)) {
+    let u: URL | undefined;
+    try {
+      u = new URL(publicUrl);
+    } catch {}
+    if (!u || publicUrl.includes(',') || u.pathname !== '/mcp' || u.search || u.hash || u.username) {
+      problems.push('publicUrl: must be one URL, https://<custom domain>/mcp (/mcp is the only MCP route)');
+    }
+  }
+  set('publicUrl', publicUrl);
   set('oauthIssuer', url('oauthIssuer'));
   set('oauthJwksUrl', url('oauthJwksUrl'));
   set('oauthAudience', str('oauthAudience'));
   set('allowedOrigins', str('allowedOrigins'));
   set('kubeconfigSecretArn', secretArn('kubeconfigSecretArn'));
   set('k8sContexts', str('k8sContexts'));
-  set('prometheusUrl', str('prometheusUrl'));
+  const prometheusUrl = str('prometheusUrl');
+  if (prometheusUrl && !/^https?:\/\/[^\s/]+/.test(prometheusUrl)) {
+    problems.push('prometheusUrl: must be an http:// or https:// URL (e.g. http://prometheus.monitoring:9090)');
+  }
+  set('prometheusUrl', prometheusUrl);
   set('slackSigningSecretArn', secretArn('slackSigningSecretArn'));
   set('slackApprovers', str('slackApprovers'));
   set('alarmEmail', str('alarmEmail'));
@@ -142,6 +160,15 @@ export function readSettings(get: (key: string) => unknown, repoRoot: string): D
         problems.push(`policyFile: ${(err as Error).message.replace(/\s+/g, ' ')}`);
       }
     }
+  }
+  // Last, what the functions themselves will make of it: each one's config loader on the exact
+  // environment the stack gives it. A key already reported above is not reported twice.
+  const reported = new Set(problems.map((p) => p.slice(0, p.indexOf(':'))));
+  const flows = readdirSync(join(repoRoot, 'shared', 'workflows'))
+    .filter((f) => f.endsWith('.asl.json'))
+    .map((f) => f.replace(/\.asl\.json$/, ''));
+  for (const p of functionEnvProblems(s, flows)) {
+    if (!reported.has(p.slice(0, p.indexOf(':')))) problems.push(p);
   }
   if (problems.length) throw new SettingsError(`Invalid CDK context:\n  ${problems.join('\n  ')}`);
   return s;

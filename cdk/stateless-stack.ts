@@ -1,9 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { type CfnStage, HttpApi, HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import { Alarm, ComparisonOperator, MathExpression, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { Alarm, ComparisonOperator, MathExpression, type Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -16,6 +16,7 @@ import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cd
 import type { Construct } from 'constructs';
 import { type FunctionName, HTTP_ROUTES } from '../functions/lib/routes.ts';
 import { BUNDLE, FUNCTION_ENTRIES, type FunctionKey } from './bundling.ts';
+import { functionEnvironments, stateMachineArnSetting } from './function-env.ts';
 import type { DeploySettings } from './settings.ts';
 
 export interface StatelessStackProps extends StackProps {
@@ -48,9 +49,7 @@ export function workflowSources(repoRoot: string): WorkflowSource[] {
     }));
 }
 
-/** `rollout` -> `ROLLOUT_STATE_MACHINE_ARN`, the setting shared/config reads. */
-export const stateMachineArnSetting = (flow: string) =>
-  `${flow.replace(/[^A-Za-z0-9]+/g, '_').toUpperCase()}_STATE_MACHINE_ARN`;
+export { stateMachineArnSetting };
 
 const pascal = (s: string) => s.replace(/(^|[^A-Za-z0-9])([a-z0-9])/g, (_m, _sep, c: string) => c.toUpperCase());
 
@@ -85,15 +84,10 @@ export class StatelessStack extends Stack {
     const stage = this.api.defaultStage?.node.defaultChild as CfnStage;
     stage.defaultRouteSettings = { throttlingRateLimit: 50, throttlingBurstLimit: 100 };
     this.publicUrl = s.publicUrl ?? `${this.api.apiEndpoint}/mcp`;
-
-    const common: Record<string, string> = {
-      DYNAMODB_TABLE: table.tableName,
-      LOG_LEVEL: s.logLevel,
-      ...(s.kubeconfigSecretArn ? { KUBECONFIG_SECRET_ARN: s.kubeconfigSecretArn } : {}),
-      ...(s.k8sContexts ? { K8S_CONTEXTS: s.k8sContexts } : {}),
-      ...(s.prometheusUrl ? { PROMETHEUS_URL: s.prometheusUrl } : {}),
-      ...(s.policyFile ? { POLICY_FILE: '/var/task/policy.yaml' } : {}),
-    };
+    // The state machine ARNs are filled in below, before the mcp function is created.
+    const machineArns: Record<string, string> = {};
+    const envOf = () =>
+      functionEnvironments(s, { table: table.tableName, apiEndpoint: this.api.apiEndpoint, machineArns });
 
     // Workflow steps first: the state machines name this function.
     const workflowStep = this.lambda('workflowStep', 'WorkflowStep', {
@@ -101,12 +95,11 @@ export class StatelessStack extends Stack {
       memorySize: 1024,
       // Below every Task state's TimeoutSeconds (120), so a slow step fails as a Lambda timeout first.
       timeout: Duration.seconds(100),
-      environment: common,
+      environment: envOf().workflowStep,
       storeActions: STORE_ACTIONS,
     });
     if (s.kubeconfigSecretArn) grantSecret(workflowStep, s.kubeconfigSecretArn);
 
-    const machineArns: Record<string, string> = {};
     for (const source of workflowSources(repoRoot)) {
       const unknown = [...source.text.matchAll(/\$\{([^}]+)\}/g)]
         .map((m) => m[1])
@@ -160,51 +153,27 @@ export class StatelessStack extends Stack {
       memorySize: 1024,
       // API Gateway HTTP APIs give up after 30 s.
       timeout: Duration.seconds(29),
-      environment: {
-        ...common,
-        ...machineArns,
-        PUBLIC_URL: this.publicUrl,
-        ...(s.oauthIssuer ? { OAUTH_ISSUER: s.oauthIssuer } : {}),
-        ...(s.oauthJwksUrl ? { OAUTH_JWKS_URL: s.oauthJwksUrl } : {}),
-        ...(s.oauthAudience ? { OAUTH_AUDIENCE: s.oauthAudience } : {}),
-        ...(s.allowedOrigins ? { ALLOWED_ORIGINS: s.allowedOrigins } : {}),
-      },
+      environment: envOf().mcp,
       storeActions: STORE_ACTIONS,
     });
     if (s.kubeconfigSecretArn) grantSecret(mcp, s.kubeconfigSecretArn);
+    // Only StartExecution: no tool describes or stops an execution, and StopExecution would halt a
+    // rollout without its rollback.
     for (const machine of Object.values(this.stateMachines)) {
       mcp.addToRolePolicy(
         new PolicyStatement({ actions: ['states:StartExecution'], resources: [machine.stateMachineArn] }),
       );
-      mcp.addToRolePolicy(
-        new PolicyStatement({
-          actions: ['states:DescribeExecution', 'states:StopExecution'],
-          // Executions are named after operations, so only the state machine part of their ARN is known.
-          resources: [
-            this.formatArn({
-              service: 'states',
-              resource: 'execution',
-              resourceName: `${machine.stateMachineName}:*`,
-              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-            }),
-          ],
-        }),
-      );
     }
 
     const handlers: Partial<Record<FunctionName, NodejsFunction>> = { mcp };
-    if (s.slackSigningSecretArn) {
+    const slackEnv = envOf().slackActions;
+    if (s.slackSigningSecretArn && slackEnv) {
       const slack = this.lambda('slackActions', 'SlackActions', {
         description: 'cloudops-mcp Slack interactivity: approval buttons',
         memorySize: 256,
         // Slack expects an answer within 3 s.
         timeout: Duration.seconds(10),
-        environment: {
-          DYNAMODB_TABLE: table.tableName,
-          LOG_LEVEL: s.logLevel,
-          SLACK_SIGNING_SECRET_ARN: s.slackSigningSecretArn,
-          ...(s.slackApprovers ? { SLACK_APPROVERS: s.slackApprovers } : {}),
-        },
+        environment: slackEnv,
         storeActions: SLACK_STORE_ACTIONS,
       });
       grantSecret(slack, s.slackSigningSecretArn);
@@ -224,16 +193,29 @@ export class StatelessStack extends Stack {
       this.api.addRoutes({ path: route.path, methods: [HttpMethod[route.method]], integration });
     }
 
-    for (const [key, fn] of Object.entries(this.functions)) {
-      new Alarm(this, `${pascal(key)}ErrorsAlarm`, {
-        alarmDescription: `cloudops-mcp: the ${key} function failed (see its log group)`,
-        metric: fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+    // The HTTP functions (mcp, slack-actions) never fail an invocation: @middy/http-error-handler
+    // answers every error with a 500, so their Lambda `Errors` stay at 0. What signals their failure is
+    // the API's 5xx count (a 500 from a function, or API Gateway's own 502/503/504 when an invocation
+    // crashes, times out or is throttled). The workflow-step function throws, so its `Errors` count.
+    const alarm = (id: string, description: string, metric: Metric) =>
+      new Alarm(this, id, {
+        alarmDescription: description,
+        metric,
         threshold: 1,
         evaluationPeriods: 1,
         comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         treatMissingData: TreatMissingData.NOT_BREACHING,
       }).addAlarmAction(new SnsAction(alarms));
-    }
+    alarm(
+      'Api5xxAlarm',
+      'cloudops-mcp: the HTTP API answered 5xx (the mcp or slack-actions function failed; see their log groups)',
+      this.api.metricServerError({ period: Duration.minutes(5), statistic: 'Sum' }),
+    );
+    alarm(
+      'WorkflowStepErrorsAlarm',
+      'cloudops-mcp: the workflow-step function failed (see its log group)',
+      workflowStep.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+    );
 
     new CfnOutput(this, 'McpUrl', { value: this.publicUrl, description: 'The MCP endpoint URL to give clients' });
     new CfnOutput(this, 'AlarmTopicArn', { value: alarms.topicArn });

@@ -22,6 +22,7 @@ import {
   loadCloudConfig,
   logFailure,
   perColdStart,
+  REQUIRED_SETTINGS,
   type SecretReader,
   secretsManagerReader,
 } from './lib/host.ts';
@@ -46,7 +47,7 @@ export function createMcpHandler(opts: McpHandlerOptions) {
   const logger = hostLogger(opts.env, 'mcp');
   const app = perColdStart(async () => {
     const started = performance.now();
-    const config = loadCloudConfig(opts.env, ['PUBLIC_URL', 'DYNAMODB_TABLE', 'ROLLOUT_STATE_MACHINE_ARN']);
+    const config = loadCloudConfig(opts.env, REQUIRED_SETTINGS.mcp);
     const region = config.store.kind === 'dynamodb' ? config.store.region : undefined;
     const deps = await lambdaDeps(config, opts.env, createLogger(config.logLevel), {
       readSecret: opts.readSecret ?? secretsManagerReader(new SecretsManagerClient({ region })),

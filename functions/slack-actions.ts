@@ -23,6 +23,7 @@ import {
   loadCloudConfig,
   logFailure,
   perColdStart,
+  REQUIRED_SETTINGS,
   type SecretReader,
   secretsManagerReader,
 } from './lib/host.ts';
@@ -55,7 +56,7 @@ export function createSlackActionsHandler(opts: SlackActionsHandlerOptions) {
   const logger = hostLogger(opts.env, 'slack-actions');
   const allowed = opts.responseUrlAllowed ?? slackHooksOnly;
   const app = perColdStart(async () => {
-    const config = loadCloudConfig(opts.env, ['DYNAMODB_TABLE', 'SLACK_SIGNING_SECRET_ARN']);
+    const config = loadCloudConfig(opts.env, REQUIRED_SETTINGS.slackActions);
     const region = config.store.kind === 'dynamodb' ? config.store.region : undefined;
     const readSecret = opts.readSecret ?? secretsManagerReader(new SecretsManagerClient({ region }));
     const signingSecret = (await readSecret(config.slack?.signingSecretArn as string)).trim();

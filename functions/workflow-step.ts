@@ -5,19 +5,27 @@
  * A failure is rethrown as it is: the Lambda runtime reports `errorType` = the error's `name`, and
  * that is what the ASL's Retry/Catch match, so a TransientError stays retryable and anything else
  * goes to the Catch (rollback).
+ *
+ * Building the dependencies (config, the kubeconfig secret) happens on the first invocation of a
+ * sandbox, inside a Task: a failure there that retrying can cure (Secrets Manager throttling, a 5xx,
+ * the network) is thrown as a TransientError, so the Task is retried instead of rolling back a
+ * healthy change. A configuration error keeps its name (ConfigError): no retry can fix it.
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
+import { ConfigError } from '../shared/config/config.ts';
 import { createLogger } from '../shared/logging/logger.ts';
-import { dispatchStep, type StepEvent } from '../shared/workflows/index.ts';
+import type { Deps } from '../shared/mcp/tool.ts';
+import { dispatchStep, type StepEvent, TransientStepError } from '../shared/workflows/index.ts';
 import { lambdaDeps, stepsStartNoWorkflows } from './lib/deps.ts';
 import {
   type Env,
   hostLogger,
   loadCloudConfig,
   perColdStart,
+  REQUIRED_SETTINGS,
   type SecretReader,
   secretsManagerReader,
 } from './lib/host.ts';
@@ -35,7 +43,7 @@ export interface WorkflowStepHandlerOptions {
 export function createWorkflowStepHandler(opts: WorkflowStepHandlerOptions) {
   const logger = hostLogger(opts.env, 'workflow-step');
   const deps = perColdStart(async () => {
-    const config = loadCloudConfig(opts.env, ['DYNAMODB_TABLE']);
+    const config = loadCloudConfig(opts.env, REQUIRED_SETTINGS.workflowStep);
     const region = config.store.kind === 'dynamodb' ? config.store.region : undefined;
     return lambdaDeps(config, opts.env, createLogger(config.logLevel), {
       readSecret: opts.readSecret ?? secretsManagerReader(new SecretsManagerClient({ region })),
@@ -47,7 +55,15 @@ export function createWorkflowStepHandler(opts: WorkflowStepHandlerOptions) {
     if (!event || typeof event.step !== 'string' || (event.input !== undefined && typeof event.input !== 'object')) {
       throw new InvalidStepEventError('expected { "step": "<name>", "input": { ... } } from a Task state');
     }
-    const d = await deps();
+    let d: Deps;
+    try {
+      d = await deps();
+    } catch (err) {
+      const error = err instanceof Error ? err : new Error(String(err));
+      logger.error('cold start failed', { step: event.step, errorName: error.name, errorMessage: error.message });
+      if (error instanceof ConfigError) throw error;
+      throw new TransientStepError(`cold start: ${error.name}: ${error.message}`, { cause: error });
+    }
     const started = performance.now();
     try {
       const output = await dispatchStep(

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { clustersFromConfig } from '../../shared/adapters/kube/index.ts';
 import { NoClusters } from '../../shared/adapters/kube/kubeconfig-clusters.ts';
-import type { Config } from '../../shared/config/config.ts';
+import { type Config, ConfigError } from '../../shared/config/config.ts';
 import { loadPolicy } from '../../shared/config/policy-file.ts';
 import type { Logger } from '../../shared/logging/logger.ts';
 import { buildDeps } from '../../shared/mcp/deps.ts';
@@ -30,7 +30,14 @@ export async function lambdaClusters(config: Config, env: Env, readSecret: Secre
   const dir = mkdtempSync(join(tmpdir(), 'cloudops-'));
   const path = join(dir, 'kubeconfig');
   writeFileSync(path, yaml, { mode: 0o600 });
-  return clustersFromConfig({ ...config, kube: { ...config.kube, kubeconfig: path } }, { ...env, KUBECONFIG: path });
+  try {
+    return clustersFromConfig({ ...config, kube: { ...config.kube, kubeconfig: path } }, { ...env, KUBECONFIG: path });
+  } catch (err) {
+    // Parsing is local and deterministic: a secret that is not a usable kubeconfig stays one on retry.
+    throw new ConfigError(
+      `Invalid configuration:\n  KUBECONFIG_SECRET_ARN: the secret's value is not a usable kubeconfig (${(err as Error).message})`,
+    );
+  }
 }
 
 /** Everything the shared handlers need, built once per cold start. */

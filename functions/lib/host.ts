@@ -17,6 +17,16 @@ export type RequiredSetting =
   | 'SLACK_SIGNING_SECRET_ARN';
 
 /**
+ * What each function insists on at its cold start. The CDK app checks the environment it gives each
+ * function against the same list (cdk/function-env.ts), so `cdk synth` fails where a cold start would.
+ */
+export const REQUIRED_SETTINGS = {
+  mcp: ['PUBLIC_URL', 'DYNAMODB_TABLE', 'ROLLOUT_STATE_MACHINE_ARN'],
+  workflowStep: ['DYNAMODB_TABLE'],
+  slackActions: ['DYNAMODB_TABLE', 'SLACK_SIGNING_SECRET_ARN'],
+} as const satisfies Record<string, readonly RequiredSetting[]>;
+
+/**
  * Config for a Lambda host: the shared schema with AUTH forced to `required` and the store forced
  * to DynamoDB (a function has no loopback and no disk worth keeping). Fails with the name of every
  * missing or bad setting.

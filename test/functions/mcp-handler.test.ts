@@ -1,6 +1,8 @@
 import type { FetchLike } from '@modelcontextprotocol/client';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mcpPublicUrls } from '../../cdk/function-env.ts';
+import type { DeploySettings } from '../../cdk/settings.ts';
 import { loadCloudConfig, secretsManagerReader } from '../../functions/lib/host.ts';
 import { requestFromEvent, resultFromResponse } from '../../functions/lib/http.ts';
 import { createMcpHandler } from '../../functions/mcp.ts';
@@ -179,6 +181,26 @@ describe('mcp function: API Gateway HTTP API events -> shared endpoint, Store on
     const text = await res.text();
     expect(JSON.parse(text)).toMatchObject({ jsonrpc: '2.0', error: { code: -32603 } });
     expect(text).not.toMatch(/PUBLIC_URL|DYNAMODB|arn:|stack/i);
+  });
+
+  it('with a custom domain (publicUrl) the execute-api hostname is still accepted; the custom URL stays the resource', async () => {
+    const custom = 'https://ops.example.com/mcp';
+    const withDomain = createMcpHandler({
+      // PUBLIC_URL exactly as the stack builds it (cdk/function-env.ts).
+      env: { ...env, PUBLIC_URL: mcpPublicUrls({ publicUrl: custom } as DeploySettings, new URL(PUBLIC_URL).origin) },
+      readSecret: secretsManagerReader(secrets.client),
+    });
+    const viaGateway = apiGatewayFetch({ mcp: withDomain });
+    for (const url of [custom, PUBLIC_URL]) {
+      const res = await viaGateway(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+        body: '{"jsonrpc":"2.0","id":1,"method":"tools/list"}',
+      });
+      expect(res.status, url).toBe(401); // authentication required, not 403 Invalid Host
+    }
+    const metadata = await viaGateway(new URL('/.well-known/oauth-protected-resource/mcp', PUBLIC_URL));
+    expect(await metadata.json()).toMatchObject({ resource: custom });
   });
 });
 

@@ -128,6 +128,82 @@ describe('workflow-step function: error names survive the Lambda boundary into t
   });
 });
 
+describe('workflow-step function: a cold start that fails is retried unless the configuration is wrong', () => {
+  const ran: string[] = [];
+  beforeAll(() => {
+    registerSteps({
+      'test.apply': async () => {
+        ran.push('apply');
+        return { applied: true };
+      },
+      'test.rollback': async () => {
+        ran.push('rollback');
+        return { rolledBack: true };
+      },
+    });
+  });
+
+  // The Retry/Catch shape of rollout.asl.json's Tasks: TransientError retried, anything else rolls back.
+  const def: Definition = {
+    StartAt: 'Apply',
+    States: {
+      Apply: {
+        Type: 'Task',
+        Resource: STEP_FUNCTION_ARN,
+        Parameters: { step: 'test.apply', input: {} },
+        ResultPath: '$.applied',
+        Retry: [{ ErrorEquals: ['TransientError'], IntervalSeconds: 2, MaxAttempts: 4, BackoffRate: 2 }],
+        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Rollback' }],
+        End: true,
+      },
+      Rollback: {
+        Type: 'Task',
+        Resource: STEP_FUNCTION_ARN,
+        Parameters: { step: 'test.rollback', input: {} },
+        ResultPath: '$.rolledBack',
+        End: true,
+      },
+    },
+  };
+  /** A fresh sandbox (its own cold start) of the workflow-step function, run by the state machine. */
+  const runColdStart = (env: Record<string, string>, invoked: string[] = []) => {
+    const handler = createWorkflowStepHandler({ env, readSecret: secretsManagerReader(secrets.client) });
+    const lambda: StepLambda = (event, context) => {
+      invoked.push((event as { step: string }).step);
+      return handler(event, context);
+    };
+    return new StateMachine(def as never, { validationOptions: { checkArn: true } }).run({} as never, {
+      overrides: {
+        taskResourceLocalHandlers: lambdaTaskOverrides(def, lambda) as never,
+        retryIntervalOverrides: { Apply: 5 },
+      },
+    }).result as Promise<Record<string, unknown>>;
+  };
+
+  it('Secrets Manager throttling the kubeconfig read: the Task is retried and the step runs, no rollback', async () => {
+    ran.length = 0;
+    const readsBefore = secrets.reads.length;
+    secrets.failNext(1); // ThrottlingException, as the real SDK client reports it
+    const invoked: string[] = [];
+    const out = await runColdStart(stepEnv, invoked);
+    expect(invoked).toEqual(['test.apply', 'test.apply']);
+    expect(ran).toEqual(['apply']);
+    expect(out).toEqual({ applied: { applied: true } });
+    expect(secrets.reads.length - readsBefore).toBe(2);
+  });
+
+  it('a configuration error is not retried: it reaches the Catch under its own name', async () => {
+    ran.length = 0;
+    const invoked: string[] = [];
+    // The rollback Task's cold start fails the same way, so the execution fails with the ConfigError.
+    await expect(runColdStart({ ...stepEnv, K8S_TIMEOUT_MS: 'soon' }, invoked)).rejects.toMatchObject({
+      cause: { name: 'ConfigError', message: expect.stringContaining('K8S_TIMEOUT_MS') },
+    });
+    expect(invoked).toEqual(['test.apply', 'test.rollback']);
+    expect(ran).toEqual([]);
+  });
+});
+
 describe('the deployed state machines (shared/workflows/*.asl.json)', () => {
   it('exist, validate with real ARNs substituted, and every Task names a registered step', () => {
     const flows = aslFlows();

@@ -69,6 +69,34 @@ describe('CDK context checks', () => {
     expect(read({ policyFile: 'no/such/policy.yaml' })).toThrow(/policyFile: .* does not exist/);
   });
 
+  it("fails where a cold start would: each function's config loader runs on the environment it will get", () => {
+    const slack = { slackSigningSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:slack-Ab12Cd' };
+    // Slack user ids are upper case, and every approver needs a subject and a name.
+    expect(read({ ...slack, slackApprovers: '{"u0123abcd":{"subject":"alice","name":"Alice"}}' })).toThrow(
+      /slackApprovers: must be a JSON object of Slack user id/,
+    );
+    expect(read({ ...slack, slackApprovers: '{"U0123ABCD":{"subject":"alice"}}' })).toThrow(
+      /slackApprovers: must be a JSON object of Slack user id/,
+    );
+    expect(read({ prometheusUrl: 'http//prometheus' })).toThrow(
+      /prometheusUrl: must be an http:\/\/ or https:\/\/ URL/,
+    );
+    expect(read({ prometheusUrl: 'prometheus.monitoring:9090' })).toThrow(/prometheusUrl: must be an http/);
+    expect(read({ allowedOrigins: 'a', oauthAudience: 'x', prometheusUrl: 'http://prom:9090' })).not.toThrow();
+  });
+
+  it('publicUrl is one https URL whose path is /mcp, the only MCP route', () => {
+    for (const bad of [
+      'https://ops.example.com/mcp,https://x.example.com/mcp',
+      'https://ops.example.com/',
+      'https://ops.example.com/prod/mcp',
+      'https://ops.example.com/mcp?x=1',
+    ]) {
+      expect(read({ publicUrl: bad }), bad).toThrow(/publicUrl: must be one URL, https:\/\/<custom domain>\/mcp/);
+    }
+    expect(read({ publicUrl: 'https://ops.example.com/mcp' })).not.toThrow();
+  });
+
   it('accepts a complete configuration', () => {
     const s = read({
       publicUrl: 'https://mcp.example.com/mcp',

@@ -8,6 +8,8 @@ export interface FakeSecretsManager {
   client: SecretsManagerClient;
   /** SecretIds asked for, in order. */
   reads: string[];
+  /** The next `count` reads fail with this error (default: ThrottlingException, as Secrets Manager throttles). */
+  failNext(count: number, error?: { status: number; type: string; message: string }): void;
   close(): Promise<void>;
 }
 
@@ -17,6 +19,7 @@ export interface FakeSecretsManager {
  */
 export async function startFakeSecretsManager(secrets: Record<string, string>): Promise<FakeSecretsManager> {
   const reads: string[] = [];
+  let failures: Array<{ status: number; type: string; message: string }> = [];
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -29,6 +32,11 @@ export async function startFakeSecretsManager(secrets: Record<string, string>): 
       }
       const { SecretId } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { SecretId: string };
       reads.push(SecretId);
+      const failure = failures.shift();
+      if (failure) {
+        reply(failure.status, { __type: failure.type, message: failure.message });
+        return;
+      }
       const value = secrets[SecretId];
       if (value === undefined) {
         reply(400, {
@@ -59,6 +67,9 @@ export async function startFakeSecretsManager(secrets: Record<string, string>): 
     endpoint,
     client,
     reads,
+    failNext(count, error = { status: 400, type: 'ThrottlingException', message: 'Rate exceeded' }) {
+      failures = Array.from({ length: count }, () => error);
+    },
     async close() {
       client.destroy();
       await new Promise<void>((r) => server.close(() => r()));

@@ -399,7 +399,9 @@ describe('scope rules', () => {
     // Namespaced objects and Namespace objects are judged by the namespace rules, not this one.
     expect(ids(write('Role', 'r', { namespace: 'team-a' }), confined)).toEqual([]);
     expect(ids(write('Namespace', 'team-b'), confined)).toEqual([]);
-    expect(() => policy('clusterScoped: { deny: [cluster-role] }\n')).toThrow(/clusterScoped\.deny\[0\]: must be a kind/);
+    expect(() => policy('clusterScoped: { deny: [cluster-role] }\n')).toThrow(
+      /clusterScoped\.deny\[0\]: must be a kind/,
+    );
   });
 
   it('caps how many objects one delete may remove (default 20)', () => {
