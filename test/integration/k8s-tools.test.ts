@@ -362,6 +362,122 @@ data: { apiUrl: ${b64} }
     expect(h.kube.store.get('secrets', 'default', 'db-creds')).toBeDefined();
   });
 
+  it('credentials in ConfigMaps and connection URLs stay hidden: get, list full, apply diff, audit', async () => {
+    const secret = 'hunter2SuperSecretValue';
+    await h.ok('k8s_resources_apply', { manifest: 'apiVersion: v1\nkind: Namespace\nmetadata: { name: creds }\n' });
+    const cm = (value: string) => `apiVersion: v1
+kind: ConfigMap
+metadata: { name: app-config, namespace: creds }
+data:
+  DB_PASSWORD: ${value}
+  config.json: '{"apiKey": "${value}", "region": "eu-west-1"}'
+  LOG_LEVEL: info
+`;
+    const deploy = deploymentYaml('creds-web', 'nginx:1.25.3', { namespace: 'creds' }).replace(
+      /image: nginx:1\.25\.3\n/,
+      (m) => `${m}          env: [{ name: DATABASE_URL, value: "postgres://app:${secret}@db:5432/app" }]\n`,
+    );
+    expect(deploy).toContain('DATABASE_URL');
+    const applied = await h.ok('k8s_resources_apply', { manifest: `${cm(secret)}---\n${deploy}` });
+    const diff = await h.ok<{ items: Array<{ diff?: Array<{ path: string; to?: unknown }> }> }>('k8s_resources_apply', {
+      manifest: cm(`${secret}-v2`),
+      dryRun: true,
+    });
+    expect(diff.items[0]?.diff).toEqual(
+      expect.arrayContaining([expect.objectContaining({ path: 'data.DB_PASSWORD', to: '<redacted>' })]),
+    );
+    const got = await h.ok<{ object: { data: Record<string, string> } }>('k8s_resources_get', {
+      kind: 'cm',
+      namespace: 'creds',
+      name: 'app-config',
+    });
+    expect(got.object.data.DB_PASSWORD).toBe(`<redacted: ${secret.length} bytes>`);
+    expect(got.object.data['config.json']).toBe('{"apiKey": "[REDACTED]", "region": "eu-west-1"}');
+    expect(got.object.data.LOG_LEVEL).toBe('info');
+    const dep = await h.ok('k8s_resources_get', { kind: 'deploy', namespace: 'creds', name: 'creds-web' });
+    expect(dep._text).toContain('postgres://app:[REDACTED]@db:5432/app');
+    await h.ok('k8s_resources_list', { kind: 'cm', namespace: 'creds', output: 'full' });
+    await h.ok('k8s_resources_list', { kind: 'deploy', namespace: 'creds', output: 'full' });
+    const audit = await h.ok('audit_events_list', { limit: 100 });
+    const stored = await h.server.deps.store.query({
+      pk: `audit#${new Date().toISOString().slice(0, 10)}`,
+      limit: 1000,
+    });
+    const haystack = [...h.transcript, applied._text, audit._text, JSON.stringify(stored.items)].join('\n');
+    expect(haystack).not.toContain(secret);
+  });
+
+  it('one huge object cannot break the budget: get is cut with a note, list full stubs it, in both channels', async () => {
+    const budget = h.server.deps.config.outputBudgetBytes;
+    const half = Math.floor(budget / 2);
+    const data: Record<string, string> = {};
+    for (let i = 0; i < 9000; i++) data[`k${i}`] = 'x'.repeat(90);
+    await h.ok('k8s_resources_apply', { manifest: 'apiVersion: v1\nkind: Namespace\nmetadata: { name: huge }\n' });
+    await h.ok('k8s_resources_apply', {
+      manifest: JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'big', namespace: 'huge', labels: { app: 'big' } },
+        data,
+      }),
+    });
+    for (const format of ['yaml', 'json']) {
+      const r = await h.call('k8s_resources_get', { kind: 'cm', namespace: 'huge', name: 'big', format });
+      expect(r.isError).toBe(false);
+      expect(Buffer.byteLength(r.text)).toBeLessThanOrEqual(half);
+      expect(Buffer.byteLength(JSON.stringify(r.data))).toBeLessThanOrEqual(half);
+      const object = r.data.object as { kind: string; metadata: { name: string }; data: Record<string, string> };
+      expect(object.kind).toBe('ConfigMap');
+      expect(object.metadata.name).toBe('big');
+      expect(object.data.k0).toBe('x'.repeat(90));
+      const shown = Object.keys(object.data).filter((k) => k !== '[omitted]').length;
+      expect(shown).toBeGreaterThan(50);
+      expect(object.data['[omitted]']).toMatch(new RegExp(`^${9000 - shown} more keys`));
+      expect(r.data.truncated).toBe(true);
+      expect(r.text).toMatch(/Truncated: the object is [\d,]+ bytes.*cannot return a single field/);
+    }
+    const list = await h.call('k8s_resources_list', { kind: 'cm', namespace: 'huge', output: 'full' });
+    expect(Buffer.byteLength(list.text)).toBeLessThanOrEqual(half);
+    expect(Buffer.byteLength(JSON.stringify(list.data))).toBeLessThanOrEqual(half);
+    const stub = (list.data.items as Array<Record<string, unknown>>).find((i) => i.name === 'big');
+    expect(stub).toEqual({
+      name: 'big',
+      namespace: 'huge',
+      truncated: true,
+      bytes: expect.any(Number),
+      hint: expect.stringContaining('k8s_resources_get'),
+    });
+    expect(list.text).toContain('"truncated":true');
+  });
+
+  it('apply of 50 documents with long diffs stays within the budget and says what it left out', async () => {
+    const budget = h.server.deps.config.outputBudgetBytes;
+    const half = Math.floor(budget / 2);
+    await h.ok('k8s_resources_apply', { manifest: 'apiVersion: v1\nkind: Namespace\nmetadata: { name: many }\n' });
+    const docs = (v: string) =>
+      Array.from({ length: 50 }, (_, i) =>
+        JSON.stringify({
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: { name: `m${i}`, namespace: 'many' },
+          data: Object.fromEntries(Array.from({ length: 30 }, (_, j) => [`key${j}`, v.repeat(300)])),
+        }),
+      ).join('\n---\n');
+    await h.ok('k8s_resources_apply', { manifest: docs('a') });
+    const r = await h.call('k8s_resources_apply', { manifest: docs('b'), dryRun: true });
+    expect(r.isError).toBe(false);
+    expect(Buffer.byteLength(r.text)).toBeLessThanOrEqual(half);
+    expect(Buffer.byteLength(JSON.stringify(r.data))).toBeLessThanOrEqual(half);
+    const items = r.data.items as Array<{ name: string; action: string; changes: string; diff?: unknown[] }>;
+    expect(items).toHaveLength(50);
+    expect(items.every((i) => i.action === 'configured (dry run)' && i.changes.startsWith('30 changes'))).toBe(true);
+    const whole = items.filter((i) => i.diff?.length === 30).length;
+    expect(items[0]?.diff?.length).toBeGreaterThan(0);
+    expect(r.data.diffsOmitted).toBe(50 - whole);
+    expect(items.filter((i) => !i.diff).length).toBeGreaterThan(40);
+    expect(r.text).toContain(`the field-level diffs of ${50 - whole} objects were cut or omitted`);
+  });
+
   it('pages 5,000 pods within the size budget: correct total, no repeats, none missing', async () => {
     await h.ok('k8s_resources_apply', { manifest: 'apiVersion: v1\nkind: Namespace\nmetadata: { name: big }\n' });
     const names: string[] = [];
@@ -448,6 +564,32 @@ data: { apiUrl: ${b64} }
       times: 1,
     });
     expect((await h.call('k8s_resources_list', { kind: 'ConfigMap' })).isError).toBe(false);
+  });
+
+  it('k8s_rollouts_status never waits past waitSeconds, even when the API server is slow', async () => {
+    await h.ok('k8s_resources_apply', {
+      manifest: deploymentYaml('stuck', 'registry.example.com/app:does-not-exist', { replicas: 1 }),
+    });
+    // Every poll after the first takes 2.5 s (within the 3 s client timeout, so it would succeed).
+    h.kube.injectFailure({
+      method: 'GET',
+      pathPattern: /\/apis\/apps\/v1\/namespaces\/default\/deployments\/stuck$/,
+      delayMs: 2500,
+      times: Number.POSITIVE_INFINITY,
+    });
+    try {
+      const started = Date.now();
+      const r = await h.call('k8s_rollouts_status', { name: 'stuck', waitSeconds: 3 });
+      const took = Date.now() - started;
+      expect(r.isError).toBe(false);
+      expect(r.data.done).toBe(false);
+      // The wait ends at 3 s (the first read used 2.5 s of it); a poll started just before the end
+      // is not waited for (that took about 5.5 s before).
+      expect(took).toBeGreaterThanOrEqual(2900);
+      expect(took).toBeLessThan(4500);
+    } finally {
+      h.kube.clearFailures();
+    }
   });
 
   it('unknown cluster and unknown kind are clear errors', async () => {

@@ -324,6 +324,48 @@ describe('diffObjects on Secrets', () => {
   });
 });
 
+describe('diffObjects on ConfigMaps', () => {
+  const cm = (data: Record<string, string>) => ({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'app-config', namespace: 'shop' },
+    data,
+  });
+  const SECRET = 'hunter2SuperSecretValue';
+
+  it('hides values under secret-named keys and masks credentials in the others', () => {
+    const before = cm({ DB_PASSWORD: 'old-value-1', 'db.password': 'old-2', LOG_LEVEL: 'info', 'config.json': '{}' });
+    const after = cm({
+      DB_PASSWORD: SECRET,
+      'db.password': `${SECRET}-2`,
+      LOG_LEVEL: 'debug',
+      'config.json': `{"apiKey": "${SECRET}", "url": "postgres://app:${SECRET}@db:5432/app"}`,
+    });
+    const d = diffObjects(before, after);
+    expect(d.changes).toEqual([
+      { path: 'data.DB_PASSWORD', op: 'change', from: '<redacted>', to: '<redacted>' },
+      { path: 'data.LOG_LEVEL', op: 'change', from: 'info', to: 'debug' },
+      {
+        path: 'data["config.json"]',
+        op: 'change',
+        from: '{}',
+        to: '{"apiKey": "[REDACTED]", "url": "postgres://app:[REDACTED]@db:5432/app"}',
+      },
+      { path: 'data["db.password"]', op: 'change', from: '<redacted>', to: '<redacted>' },
+    ]);
+    expect(d.summary).toContain('~ data.DB_PASSWORD (value changed)');
+    expect(JSON.stringify(d)).not.toContain(SECRET);
+    expect(JSON.stringify(d)).not.toContain('old-value-1');
+  });
+
+  it('hides secret-named values in a data map that appears whole (a new ConfigMap)', () => {
+    const empty = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'app-config', namespace: 'shop' } };
+    const d = diffObjects(empty, cm({ API_TOKEN: SECRET, LOG_LEVEL: 'info' }));
+    expect(d.changes).toEqual([{ path: 'data', op: 'add', to: { API_TOKEN: '<redacted>', LOG_LEVEL: 'info' } }]);
+    expect(JSON.stringify(diffObjects(undefined, cm({ API_TOKEN: SECRET })))).not.toContain(SECRET);
+  });
+});
+
 describe('baselineOf', () => {
   const secret = {
     apiVersion: 'v1',

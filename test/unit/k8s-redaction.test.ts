@@ -47,6 +47,51 @@ describe('redactObject', () => {
     });
   });
 
+  it('replaces ConfigMap values under secret-named keys with their sizes, and masks credentials in the rest', () => {
+    const SECRET = 'hunter2SuperSecretValue';
+    const configMap = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'app-config', namespace: 'shop' },
+      data: {
+        DB_PASSWORD: SECRET,
+        'api-key': `${SECRET}é`,
+        'config.json': `{"apiKey": "${SECRET}", "region": "eu-west-1"}`,
+        DATABASE_URL: `postgres://app:${SECRET}@db:5432/app`,
+        LOG_LEVEL: 'info',
+        password_policy: 'strict',
+        token: '',
+      },
+      binaryData: { 'ssh-private-key': b64(SECRET), 'logo.png': b64('png-bytes') },
+    };
+    const want = {
+      DB_PASSWORD: `<redacted: ${SECRET.length} bytes>`,
+      'api-key': `<redacted: ${SECRET.length + 2} bytes>`,
+      'config.json': '{"apiKey": "[REDACTED]", "region": "eu-west-1"}',
+      DATABASE_URL: 'postgres://app:[REDACTED]@db:5432/app',
+      LOG_LEVEL: 'info',
+      password_policy: 'strict',
+      token: '',
+    };
+    const out = redactObject(configMap) as typeof configMap;
+    expect(out.data).toEqual(want);
+    expect(out.binaryData).toEqual({
+      'ssh-private-key': `<redacted: ${SECRET.length} bytes>`,
+      'logo.png': b64('png-bytes'),
+    });
+    // Items of a ConfigMapList (the API omits their kind) get the same treatment.
+    const { kind: _kind, apiVersion: _v, ...item } = configMap;
+    const list = redactObject({ apiVersion: 'v1', kind: 'ConfigMapList', items: [item] }) as {
+      items: Array<typeof item>;
+    };
+    expect(list.items[0]?.data).toEqual(want);
+    expect(JSON.stringify([out, list])).not.toContain(SECRET);
+    // And inside manifest text (apply echo and audit).
+    const text = redactManifestText(JSON.stringify(configMap));
+    expect(text).not.toContain(SECRET);
+    expect(text).toContain('postgres://app:[REDACTED]@db:5432/app');
+  });
+
   it('returns a deep copy and leaves the input untouched', () => {
     const before = JSON.stringify(secret);
     const out = redactObject(secret);

@@ -1,14 +1,12 @@
 /**
- * Masking for container logs: maskSecretsInText plus patterns common in logs that it misses
- * (JSON fields, compound key names like DB_PASSWORD=, URL credentials, more token formats).
+ * Masking for container logs: maskSecretsInText (which covers quoted JSON fields and URL
+ * credentials) plus patterns common in logs: compound key names like DB_PASSWORD=, more token formats.
  */
 import { isSecretKey, maskSecretsInText, REDACTED } from '../redact.ts';
 import type { BoundedText } from './output-budget.ts';
 import { boundText } from './output-budget.ts';
 
 const LOG_PATTERNS: Array<[RegExp, string]> = [
-  // scheme://user:password@host
-  [/\b([a-z][a-z0-9+.-]*:\/\/[^\s:/@]+:)[^\s@/]+@/gi, `$1${REDACTED}@`],
   // Google API keys, GitHub OAuth/user/server/refresh tokens, Stripe and npm tokens.
   [/\bAIza[0-9A-Za-z_-]{35}\b/g, '[REDACTED TOKEN]'],
   [/\bgh[ousr]_[A-Za-z0-9]{30,}\b/g, '[REDACTED TOKEN]'],
@@ -16,17 +14,12 @@ const LOG_PATTERNS: Array<[RegExp, string]> = [
   [/\bnpm_[A-Za-z0-9]{36}\b/g, '[REDACTED TOKEN]'],
 ];
 
-/** "client_secret": "x" / 'api-key': 'x' in JSON or dict-like logs. */
-const QUOTED_FIELD = /(["'])([A-Za-z0-9_.-]{1,64})\1([ \t]*[:=][ \t]*)(["'])((?:(?!\4)[^\\\n]|\\.)*)\4/g;
 /** DB_PASSWORD=x, access_token=x, X-Api-Key: x (headers, env dumps, query strings). */
 const BARE_FIELD = /(^|[\s?&;,{(])([A-Za-z0-9_.-]{1,64})([ \t]*[:=][ \t]*)("[^"\n]*"|'[^'\n]*'|[^\s&;,"')}]+)/gm;
 
 export function maskLogText(text: string): string {
   let out = maskSecretsInText(text);
   for (const [pattern, replacement] of LOG_PATTERNS) out = out.replace(pattern, replacement);
-  out = out.replace(QUOTED_FIELD, (whole, q: string, key: string, sep: string, vq: string, value: string) =>
-    isSecretKey(key) && value !== '' && value !== REDACTED ? `${q}${key}${q}${sep}${vq}${REDACTED}${vq}` : whole,
-  );
   out = out.replace(BARE_FIELD, (whole, lead: string, key: string, sep: string, value: string) =>
     isSecretKey(key) && !value.startsWith('[REDACTED') && !/^(?:Bearer|Basic)$/i.test(value)
       ? `${lead}${key}${sep}${REDACTED}`

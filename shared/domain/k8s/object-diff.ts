@@ -117,7 +117,8 @@ export function diffObjects(
   const secret = isSecretObject(b) || (before !== undefined && isSecretObject(a));
   const raw: Change[] = [];
   walk(a, b, '', raw, opts.ignoreAdditions === true);
-  const all = raw.map((c) => sanitizeChange(c, secret));
+  const configMap = !secret && (a.kind === 'ConfigMap' || b.kind === 'ConfigMap');
+  const all = raw.map((c) => sanitizeChange(c, secret, configMap));
   const changes = all.slice(0, maxChanges);
   return { changes, omitted: all.length - changes.length, summary: summarizeChanges(all, before, b) };
 }
@@ -192,11 +193,40 @@ function isSecretDataPath(path: string): boolean {
 
 const SECRET_ENV_VALUE = /\[name=([^\]]+)\]\.value$/;
 
-function sanitizeChange(change: Change, secret: boolean): Change {
+const CONFIGMAP_DATA = /^(?:data|binaryData)$/;
+const CONFIGMAP_DATA_KEY = /^(?:data|binaryData)(?:\.([A-Za-z0-9_-]+)|\[("(?:[^"\\]|\\.)*")\])$/;
+
+/** The key of a ConfigMap data/binaryData path (`data.DB_PASSWORD`, `data["db.password"]`). */
+function configMapDataKey(path: string): string | undefined {
+  const m = CONFIGMAP_DATA_KEY.exec(path);
+  if (!m) return undefined;
+  if (m[1] !== undefined) return m[1];
+  try {
+    return JSON.parse(m[2] ?? '""') as string;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A whole ConfigMap data map (added or removed) with the values of secret-named keys hidden. */
+function hideSecretKeys(value: unknown): unknown {
+  if (!isRecord(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) setOwn(out, key, isSecretKey(key) && v !== '' ? REDACTED_VALUE : v);
+  return out;
+}
+
+function sanitizeChange(change: Change, secret: boolean, configMap: boolean): Change {
   const out: Change = { path: change.path, op: change.op };
   const env = SECRET_ENV_VALUE.exec(change.path);
-  const hidden = (secret && isSecretDataPath(change.path)) || (env?.[1] !== undefined && isSecretKey(env[1]));
-  const shape = (v: unknown): unknown => (hidden ? REDACTED_VALUE : cutValue(maskValue(v, 0)));
+  const cmKey = configMap ? configMapDataKey(change.path) : undefined;
+  const hidden =
+    (secret && isSecretDataPath(change.path)) ||
+    (env?.[1] !== undefined && isSecretKey(env[1])) ||
+    (cmKey !== undefined && isSecretKey(cmKey));
+  const cmMap = configMap && CONFIGMAP_DATA.test(change.path);
+  const shape = (v: unknown): unknown =>
+    hidden ? REDACTED_VALUE : cutValue(maskValue(cmMap ? hideSecretKeys(v) : v, 0));
   if (change.op !== 'add') out.from = shape(change.from);
   if (change.op !== 'remove') out.to = shape(change.to);
   return out;

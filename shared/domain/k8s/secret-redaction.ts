@@ -1,5 +1,6 @@
 /**
- * Keeps Secret values away from the model, logs and audit: Secret data becomes a size marker,
+ * Keeps Secret values away from the model, logs and audit: Secret data (and ConfigMap values
+ * under secret-named keys such as DB_PASSWORD) becomes a size marker,
  * the last-applied annotation of a Secret (a full copy of its data) is replaced, and
  * credential-looking strings elsewhere are masked. managedFields is dropped as noise.
  */
@@ -41,7 +42,12 @@ export function redactObject(obj: Record<string, unknown>): Record<string, unkno
   return copy;
 }
 
-function redactInPlace(obj: Record<string, unknown>, impliedSecret: boolean, depth: number): void {
+function redactInPlace(
+  obj: Record<string, unknown>,
+  impliedSecret: boolean,
+  depth: number,
+  impliedConfigMap = false,
+): void {
   if (depth > MAX_DEPTH) {
     for (const key of Object.keys(obj)) delete obj[key];
     obj.truncated = TRUNCATED;
@@ -78,14 +84,17 @@ function redactInPlace(obj: Record<string, unknown>, impliedSecret: boolean, dep
     }
     return;
   }
-  if (obj.kind === 'ConfigMap') maskStringMap(rec(obj.data));
+  if (obj.kind === 'ConfigMap' || (obj.kind === undefined && impliedConfigMap)) {
+    maskConfigMapData(rec(obj.data), false);
+    maskConfigMapData(rec(obj.binaryData), true);
+  }
   const kind = str(obj.kind);
   const isList = Array.isArray(obj.items) && (kind === undefined || kind.endsWith('List'));
   for (const [key, child] of Object.entries(obj)) {
     if (key === 'metadata') continue;
     if (key === 'items' && isList && Array.isArray(child)) {
       for (const item of child) {
-        if (isRecord(item)) redactInPlace(item, kind === 'SecretList', depth + 1);
+        if (isRecord(item)) redactInPlace(item, kind === 'SecretList', depth + 1, kind === 'ConfigMapList');
       }
     } else {
       obj[key] = redactNested(child, depth + 1);
@@ -108,10 +117,18 @@ function redactLastApplied(value: unknown, depth: number): unknown {
   return maskSecretsInText(value);
 }
 
-function maskStringMap(map: Record<string, unknown> | undefined): void {
+/**
+ * ConfigMap data: a value whose key names a secret (DB_PASSWORD, api-key) becomes a size marker,
+ * like a Secret value; other values are masked as text. binaryData is base64 and only sized.
+ */
+function maskConfigMapData(map: Record<string, unknown> | undefined, binary: boolean): void {
   if (!map) return;
   for (const [key, value] of Object.entries(map)) {
-    if (typeof value === 'string') map[key] = maskSecretsInText(value);
+    if (typeof value !== 'string') continue;
+    if (isSecretKey(key) && value !== '') {
+      const size = binary ? base64ByteLength(value) : Buffer.byteLength(value, 'utf8');
+      map[key] = `<redacted: ${size} bytes>`;
+    } else if (!binary) map[key] = maskSecretsInText(value);
   }
 }
 

@@ -1,10 +1,23 @@
 import { stringify } from 'yaml';
 import { z } from 'zod';
-import { redactObject } from '../../domain/k8s/index.ts';
-import { capJson } from '../../domain/redact.ts';
+import { boundText, redactObject } from '../../domain/k8s/index.ts';
+import { capJson, OMITTED_KEY } from '../../domain/redact.ts';
 import { defineTool } from '../../mcp/tool.ts';
 import { args, kubeTool, namespaceFor, target } from './common.ts';
 import { bytes, result } from './render.ts';
+
+/** Room kept for the truncation note and the other structuredContent fields. */
+const NOTE_RESERVE = 1000;
+
+function truncationNote(fullBytes: number, budget: number): string {
+  return (
+    `Truncated: the object is ${fullBytes.toLocaleString('en-US')} bytes, over the ` +
+    `${budget.toLocaleString('en-US')}-byte response budget. Large maps and lists show their first entries ` +
+    `("${OMITTED_KEY}" counts the keys left out, "[N more items omitted]" the list items) and long strings are cut; ` +
+    'metadata, kind and apiVersion are kept. This tool cannot return a single field: to see the rest, read the ' +
+    'object with kubectl, or list related objects with k8s_resources_list and a label or field selector.'
+  );
+}
 
 export const k8sResourcesGetTool = defineTool({
   name: 'k8s_resources_get',
@@ -30,18 +43,38 @@ export const k8sResourcesGetTool = defineTool({
       const res = await t.client.resolve(input.kind, input.apiVersion);
       const namespace = namespaceFor(res, t, input);
       const live = await t.client.get(res, input.name, namespace);
+      // Half the budget for the text, half for structuredContent (see docs/decisions.md).
       const budget = Math.floor(ctx.deps.config.outputBudgetBytes / 2);
-      let object = redactObject({ apiVersion: res.apiVersion, kind: res.kind, ...live });
-      const cut = bytes(object) > budget;
-      if (cut) object = capJson(object, budget - 200) as Record<string, unknown>;
-      const body = input.format === 'json' ? JSON.stringify(object, null, 1) : stringify(object, { lineWidth: 0 });
-      const note = cut ? '\n# (long values were cut to fit the response budget)' : '';
+      const full = redactObject({ apiVersion: res.apiVersion, kind: res.kind, ...live });
+      const fullBytes = bytes(full);
+      const render = (o: Record<string, unknown>): string =>
+        input.format === 'json' ? JSON.stringify(o, null, 1) : stringify(o, { lineWidth: 0 });
+      let object = full;
+      let body = render(full);
+      const cut = fullBytes > budget - NOTE_RESERVE || bytes(body) > budget - NOTE_RESERVE;
+      if (cut) {
+        // Large maps and lists keep their first entries, long strings are cut; "[omitted]" entries
+        // count what was left out. The rendered text (indented JSON or YAML) can be larger than the
+        // compact JSON, so the cap shrinks until both fit.
+        let cap = budget - NOTE_RESERVE;
+        for (let i = 0; i < 8; i++) {
+          object = capJson(full, cap) as Record<string, unknown>;
+          body = render(object);
+          const over = Math.max(bytes(object), bytes(body)) - (budget - NOTE_RESERVE);
+          if (over <= 0) break;
+          cap = Math.max(200, Math.floor(cap - over - cap * 0.05));
+        }
+        const bounded = boundText(body, budget - NOTE_RESERVE, 'end');
+        body = bounded.text;
+      }
+      const note = cut ? `${input.format === 'json' ? '\n' : ''}# ${truncationNote(fullBytes, budget)}` : '';
       return result(`${body}${note}`, {
         cluster: t.cluster,
         kind: res.kind,
         name: input.name,
         ...(namespace ? { namespace } : {}),
         object,
+        ...(cut ? { truncated: true, bytes: fullBytes, note: truncationNote(fullBytes, budget) } : {}),
       });
     });
   },

@@ -59,16 +59,18 @@ export const k8sResourcesListTool = defineTool({
       // Start from the page size that fitted last time, so later pages fetch once.
       let pageLimit = Math.min(limit, from?.l ?? limit);
       let page = await t.client.list(res, { ...query, limit: pageLimit });
-      let shaped = shape(input.output, res, page, now);
-      let bounded = boundRows(shaped.rows, budget - 600);
+      const rowBudget = budget - 600;
+      let shaped = shape(input.output, res, page, now, rowBudget);
+      let bounded = boundRows(shaped.rows, rowBudget);
       // A page that does not fit is fetched again with exactly what fits, so the API's continue token
       // resumes right after the last row returned. Objects can grow between fetches: repeat until it
-      // fits (boundRows always keeps one row, so this ends at a page of one at the latest).
+      // fits (boundRows always keeps one row, so this ends at a page of one at the latest; a row that
+      // alone is over budget is a stub by then, see shape()).
       while (bounded.omitted > 0) {
         pageLimit = Math.max(1, Math.min(bounded.rows.length, pageLimit - 1));
         page = await t.client.list(res, { ...query, limit: pageLimit });
-        shaped = shape(input.output, res, page, now);
-        bounded = boundRows(shaped.rows, budget - 600);
+        shaped = shape(input.output, res, page, now, rowBudget);
+        bounded = boundRows(shaped.rows, rowBudget);
       }
       const offset = from?.o ?? 0;
       const count = bounded.rows.length;
@@ -107,21 +109,41 @@ export const k8sResourcesListTool = defineTool({
 
 type Row = Record<string, unknown> & { name: string; namespace: string };
 
+/**
+ * Rows for the page. A row that alone is over `rowBudget` (a ConfigMap of 900 KB) becomes a stub
+ * with its size and a hint, in both channels, so one large object cannot blow the budget.
+ */
 function shape(
   output: 'summary' | 'full',
   res: ResourceInfo,
   page: ListResult,
   now: number,
+  rowBudget: number,
 ): { columns: string[]; rows: Row[] } {
   if (output === 'full') {
     return {
       columns: [],
       rows: page.items.map((o) => {
         const r = redactObject(o);
-        return { name: o.metadata?.name ?? '', namespace: o.metadata?.namespace ?? '', ...r } as Row;
+        return stubIfOver(
+          { name: o.metadata?.name ?? '', namespace: o.metadata?.namespace ?? '', ...r } as Row,
+          rowBudget,
+        );
       }),
     };
   }
   const s = summarize(res.kind, page.items, now);
-  return { columns: s.columns, rows: s.rows as Row[] };
+  return { columns: s.columns, rows: (s.rows as Row[]).map((r) => stubIfOver(r, rowBudget)) };
+}
+
+function stubIfOver(row: Row, rowBudget: number): Row {
+  const size = bytes(row);
+  if (size <= rowBudget) return row;
+  return {
+    name: row.name,
+    namespace: row.namespace,
+    truncated: true,
+    bytes: size,
+    hint: `over the ${rowBudget.toLocaleString('en-US')}-byte budget for one row: use k8s_resources_get for this object`,
+  };
 }

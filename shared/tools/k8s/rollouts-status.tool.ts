@@ -31,10 +31,14 @@ export const k8sRolloutsStatusTool = defineTool({
       const namespace = input.namespace ?? t.defaultNamespace;
       const deadline = ctx.deps.clock.now() + input.waitSeconds * 1000;
       let status = rolloutStatus(await t.client.get(res, input.name, namespace));
+      // The wait is bounded by the deadline, the polls included: a slow API server cannot stretch
+      // the call past it (a Lambda behind API Gateway has 29 s in all).
       while (!status.done && status.state !== 'failed' && ctx.deps.clock.now() < deadline) {
         if (ctx.signal?.aborted) break;
-        await new Promise((r) => setTimeout(r, 500));
-        status = rolloutStatus(await t.client.get(res, input.name, namespace));
+        await new Promise((r) => setTimeout(r, Math.min(500, Math.max(0, deadline - ctx.deps.clock.now()))));
+        const next = await beforeDeadline(t.client.get(res, input.name, namespace), deadline - ctx.deps.clock.now());
+        if (next === undefined) break;
+        status = rolloutStatus(next);
       }
       if (status.state === 'unknown') throw new ToolError(status.message);
       const r = status.replicas;
@@ -46,3 +50,21 @@ export const k8sRolloutsStatusTool = defineTool({
     });
   },
 });
+
+/** The promise's value if it settles within `ms`, else undefined (the call runs on, bounded by its own timeout). */
+async function beforeDeadline<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  if (ms <= 0) {
+    p.catch(() => {});
+    return undefined;
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((r) => {
+    timer = setTimeout(() => r(undefined), ms);
+  });
+  p.catch(() => {});
+  try {
+    return await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
