@@ -306,15 +306,38 @@ export function createMcpEndpoint(opts: EndpointOptions): McpEndpoint {
       scopes: [],
       extra: { state },
     };
-    let res =
-      era === 'legacy'
-        ? await serveLegacy(forward, authInfo, parsed)
-        : await modern.fetch(forward, { authInfo, parsedBody: parsed });
+    let res: Response;
+    try {
+      res =
+        era === 'legacy'
+          ? await serveLegacy(forward, authInfo, parsed)
+          : await modern.fetch(forward, { authInfo, parsedBody: parsed });
+    } catch (err) {
+      // Every tools/call leaves its record, whatever failed; the caller gets its own request id back.
+      log.error({ requestId, err: errorText(err) }, 'request failed');
+      if (toolName) {
+        const error = state.outcome?.error ?? `internal: ${errorText(err)}`;
+        await recordCall(state, toolName, params.arguments, startedAt, { outcome: 'error', error });
+      }
+      const res = jsonRpcError(500, -32603, `Internal error (request ${requestId}).`, message?.id ?? null);
+      return { res, caller: identity.name, ...(rpc ? { rpc } : {}) };
+    }
     // A task tool answered with its operation: clients that asked for a task get the era's task handle.
-    if (tool?.taskSupport && wantsTask(era, message?.params)) res = await taskCreationResponse(taskCaller(state), res);
+    if (tool?.taskSupport && wantsTask(era, message?.params)) {
+      try {
+        res = await taskCreationResponse(taskCaller(state), res);
+      } catch (err) {
+        // The tool ran and its operation exists; only the task handle could not be made. The plain
+        // result names the operation, which ops_operations_get follows.
+        log.error({ requestId, err: errorText(err) }, 'task handle failed; answering with the tool result');
+      }
+    }
 
     if (toolName) {
-      const outcome = state.outcome ?? (await outcomeFromResponse(res));
+      // The final response decides (the SDK may still turn a result into an error, e.g. when it fails
+      // its output schema); the tool's own error text is kept when it has one.
+      const final = await outcomeFromResponse(res);
+      const outcome = final.outcome === 'error' && state.outcome?.outcome === 'error' ? state.outcome : final;
       await recordCall(state, toolName, params.arguments, startedAt, outcome);
     }
     return { res, caller: identity.name, ...(rpc ? { rpc } : {}) };

@@ -217,6 +217,25 @@ export async function taskCreationResponse(caller: TaskCaller, response: Respons
     return response;
   }
   const result = body.result;
+  if (caller.era === 'legacy' && isRecord(result) && result.isError === true) {
+    // 2025-11-25: a receiver that accepts a task-augmented request MUST answer with a
+    // CreateTaskResult, and a client reading a plain result there fails on the missing `task`. A
+    // tool that refused (guardrails, a running operation, bad input) created no task: it is a
+    // JSON-RPC error carrying the tool's own message, so the client still shows the reason.
+    const content = Array.isArray(result.content) ? result.content : [];
+    const text = content
+      .map((c) => (isRecord(c) && typeof c.text === 'string' ? c.text : ''))
+      .filter(Boolean)
+      .join('\n');
+    return new Response(
+      JSON.stringify({
+        jsonrpc: '2.0',
+        id: body.id ?? null,
+        error: { code: -32000, message: text || 'The tool refused the call; no task was created.', data: { content } },
+      }),
+      { status: 200, headers: { 'content-type': 'application/json' } },
+    );
+  }
   if (!isRecord(result) || result.isError === true || !isRecord(result.structuredContent)) return response;
   const operationId = result.structuredContent.operationId;
   if (typeof operationId !== 'string') return response;
@@ -344,9 +363,14 @@ const unknownTask = (taskId: string) =>
     `Failed to retrieve task: task ${taskId} not found (it may have expired)`,
   );
 
+/**
+ * A task is its requester's handle: only they see it through tasks/*. (Approvers and admins review
+ * other people's operations with ops_operations_get/list; offering them tasks/get but not tasks/list
+ * would break the spec's rule that whatever tasks/get returns, tasks/list lists.)
+ */
 async function visible(caller: TaskCaller, taskId: string): Promise<Operation> {
   const op = await caller.deps.operations.get(taskId);
-  if (!op || !canSeeOperation(op, caller.identity)) throw unknownTask(taskId);
+  if (!op || op.requester.subject !== caller.identity.subject) throw unknownTask(taskId);
   return op;
 }
 
@@ -365,11 +389,16 @@ function requireExtension(ctx: ServerContext): void {
  * level (a token cut down to read-only cannot start a rollback) and the requester or an admin. Every
  * attempt leaves an audit record under `tasks/cancel`, like a tool call.
  */
-async function cancel(caller: TaskCaller, taskId: string): Promise<Operation> {
+async function cancel(caller: TaskCaller, taskId: string, opts: { refuseEnded?: boolean } = {}): Promise<Operation> {
   const startedAt = caller.deps.clock.now();
   let outcome: { outcome: 'ok' | 'error' | 'denied'; error?: string } = { outcome: 'ok' };
   try {
     const op = await visible(caller, taskId);
+    if (opts.refuseEnded && isTerminal(op.status)) {
+      const error = `Cannot cancel task ${taskId}: already in terminal status '${legacyTaskStatus(op.status)}'`;
+      outcome = { outcome: 'error', error };
+      throw new ProtocolError(ProtocolErrorCode.InvalidParams, error);
+    }
     if (!canAccess(caller.identity.roles, 'write')) {
       const error = `Cannot cancel task ${taskId}: cancelling needs the ${roleFor('write')} role; you have ${caller.identity.roles.join(', ') || 'no role'}.`;
       outcome = { outcome: 'denied', error };
@@ -415,14 +444,7 @@ async function cancel(caller: TaskCaller, taskId: string): Promise<Operation> {
  * false, and a task must never leave a terminal status again. Cancelling an ended task is -32602.
  */
 async function legacyCancel(caller: TaskCaller, taskId: string): Promise<Result> {
-  const op = await visible(caller, taskId);
-  if (isTerminal(op.status)) {
-    throw new ProtocolError(
-      ProtocolErrorCode.InvalidParams,
-      `Cannot cancel task ${taskId}: already in terminal status '${legacyTaskStatus(op.status)}'`,
-    );
-  }
-  return legacyTask(await cancel(caller, taskId));
+  return legacyTask(await cancel(caller, taskId, { refuseEnded: true }));
 }
 
 /**

@@ -102,6 +102,19 @@ const plainTool = defineTool({
   handler: async () => ok('plain answer', { plain: true }),
 });
 
+/** Test-only: answers with structuredContent that fails its own output schema. */
+const badOutput = defineTool({
+  name: 'test_bad_output',
+  title: 'Test bad output',
+  description: 'Test-only: its result does not match its output schema.',
+  group: 'ops',
+  access: 'read',
+  input: z.object({}),
+  output: z.object({ n: z.number() }),
+  annotations: { ...quiet, readOnlyHint: true },
+  handler: async () => ok('n is not a number', { n: 'x' } as unknown as { n: number }),
+});
+
 interface Host {
   url: string;
   deps: Deps;
@@ -143,7 +156,7 @@ async function startHost(): Promise<Host> {
   });
   const endpoint: McpEndpoint = createMcpEndpoint({
     deps,
-    tools: [slowOperation, refusingOperation, plainTool],
+    tools: [slowOperation, refusingOperation, plainTool, badOutput],
     publicUrls: [new URL(url)],
     loopback: true,
     tasks: { resultWaitMs: RESULT_WAIT_MS, resultPollMs: 25, listPageSize: 2 },
@@ -544,9 +557,61 @@ describe('MCP tasks over the Operation store', () => {
         code: -32601,
         message: expect.stringMatching(/does not support task execution/),
       });
+      // A receiver that accepts a task-augmented request MUST answer with a CreateTaskResult; a
+      // refusal created no task, so it is a JSON-RPC error that carries the tool's own message.
       const refused = await raw.legacy('tools/call', { name: 'test_refusing_operation', arguments: {}, task: {} });
-      expect(refused.body.result).toMatchObject({ isError: true, structuredContent: { refused: true } });
-      expect(refused.body.result?.task).toBeUndefined();
+      expect(refused.body.result).toBeUndefined();
+      expect(refused.body.error).toMatchObject({
+        code: -32000,
+        message: 'Refused by policy rule test/no: change the request.',
+      });
+      const { events } = await host.deps.audit.list({ tool: 'test_refusing_operation', limit: 1 });
+      expect(events[0]).toMatchObject({ outcome: 'error', error: expect.stringContaining('test/no') });
+    });
+
+    it('an ended task cannot be cancelled (-32602), and that attempt is audited too', async () => {
+      const raw = new Raw(host.url, alice);
+      const taskId = createdTaskId(
+        await raw.legacy('tools/call', { name: 'test_slow_operation', arguments: {}, task: {} }),
+      );
+      await finish(host.deps, taskId, 'completed');
+      const r = await raw.legacy('tasks/cancel', { taskId });
+      expect(r.body.error).toMatchObject({
+        code: -32602,
+        message: expect.stringContaining("terminal status 'completed'"),
+      });
+      const { events } = await host.deps.audit.list({ tool: 'tasks/cancel', limit: 50 });
+      const mine = events.filter((e) => (e.args as { taskId?: string }).taskId === taskId);
+      expect(mine.map((e) => e.outcome)).toEqual(['error']);
+    });
+
+    it('when the task handle cannot be made, the caller gets the tool result (with its operationId) and the call is audited', async () => {
+      const raw = new Raw(host.url, alice);
+      const ops = host.deps.operations;
+      const realGet = ops.get.bind(ops);
+      let failNext = true;
+      ops.get = async (id: string) => {
+        if (failNext) {
+          failNext = false;
+          throw new Error('ProvisionedThroughputExceededException: slow down');
+        }
+        return realGet(id);
+      };
+      try {
+        const r = await raw.legacy('tools/call', {
+          name: 'test_slow_operation',
+          arguments: { label: 'nohandle' },
+          task: {},
+        });
+        expect(r.status).toBe(200);
+        expect(r.body.result).toMatchObject({ structuredContent: { operationId: expect.stringMatching(/^op-/) } });
+        const { events } = await host.deps.audit.list({ tool: 'test_slow_operation', limit: 5 });
+        expect(events.find((e) => (e.args as { label?: string }).label === 'nohandle')).toMatchObject({
+          outcome: 'ok',
+        });
+      } finally {
+        ops.get = realGet;
+      }
     });
   });
 
@@ -692,6 +757,19 @@ describe('MCP tasks over the Operation store', () => {
       await finish(host.deps, taskId, 'cancelled');
     });
 
+    it('tasks are their requester’s: an admin or approver reviews others’ operations with ops_*, not tasks/get', async () => {
+      const raw = new Raw(host.url, alice);
+      const taskId = createdTaskId(await raw.modern('tools/call', { name: 'test_slow_operation', arguments: {} }));
+      for (const scope of ['cloudops:admin', 'cloudops:approve']) {
+        const other = new Raw(host.url, await host.issuer.token({ sub: `rev-${scope}`, scope, name: 'Reviewer' }));
+        const got = await other.modern('tasks/get', { taskId });
+        expect(got.body.error?.code, scope).toBe(-32602);
+        const legacyList = await other.legacy('tasks/list');
+        expect(JSON.stringify(legacyList.body.result), scope).not.toContain(taskId);
+      }
+      await finish(host.deps, taskId, 'completed');
+    });
+
     it('another user’s tasks/get, tasks/update and tasks/cancel are refused exactly like an unknown task', async () => {
       const raw = new Raw(host.url, alice);
       const taskId = createdTaskId(await raw.modern('tools/call', { name: 'test_slow_operation', arguments: {} }));
@@ -761,6 +839,20 @@ describe('MCP tasks over the Operation store', () => {
       expect(plain.body.result).toMatchObject({ resultType: 'complete', structuredContent: { plain: true } });
       expect(plain.body.result?.taskId).toBeUndefined();
     });
+  });
+
+  it('a result the SDK turns into an error (it fails its output schema) is audited as an error', async () => {
+    for (const era of ['modern', 'legacy'] as const) {
+      const raw = new Raw(host.url, alice);
+      const r =
+        era === 'modern'
+          ? await raw.modern('tools/call', { name: 'test_bad_output', arguments: {} })
+          : await raw.legacy('tools/call', { name: 'test_bad_output', arguments: {} });
+      expect(r.body.result?.isError, era).toBe(true);
+    }
+    const { events } = await host.deps.audit.list({ tool: 'test_bad_output', limit: 5 });
+    expect(events.map((e) => e.outcome)).toEqual(['error', 'error']);
+    expect(events[0]?.error).toMatch(/validation/i);
   });
 
   it('every tasks/* request is logged with its caller and task; tools/call that created a task is audited, reads are not', async () => {
