@@ -9,7 +9,7 @@ import { freePort } from '../support/local-host.ts';
 // DynamoDB's HTTP API served by dynalite in this process, through @aws-sdk/client-dynamodb.
 storeContract('dynamodb (dynalite)', async (clock) => {
   const embedded = await startEmbeddedDynamo({ table: 'contract' });
-  const store = new DynamoDbStore(dynamoClient(embedded.endpoint, 'local'), 'contract', {
+  const store = new DynamoDbStore(dynamoClient(embedded.endpoint, 'local', embedded.accessKeyId), 'contract', {
     clock,
     onClose: () => embedded.store.close(),
   });
@@ -38,7 +38,7 @@ describe('DynamoDB failures worth retrying', () => {
 
   it('a failed condition is still a ConditionFailedError, not a retryable failure', async () => {
     const embedded = await startEmbeddedDynamo({ table: 'cond' });
-    const store = new DynamoDbStore(dynamoClient(embedded.endpoint, 'local'), 'cond', {
+    const store = new DynamoDbStore(dynamoClient(embedded.endpoint, 'local', embedded.accessKeyId), 'cond', {
       onClose: () => embedded.store.close(),
     });
     await store.put({ pk: 'p', sk: 's', data: {} });
