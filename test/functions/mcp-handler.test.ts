@@ -43,7 +43,7 @@ describe('mcp function: API Gateway HTTP API events -> shared endpoint, Store on
   }
 
   beforeAll(async () => {
-    dynamo = await startEmbeddedDynamo({ table: TABLE });
+    dynamo = await startEmbeddedDynamo({ table: TABLE, accessKeyId: 'local' });
     kube = await startFakeKube({ readyDelayMs: 50 });
     issuer = await startTestIssuer(PUBLIC_URL);
     secrets = await startFakeSecretsManager({ [KUBECONFIG_ARN]: kube.kubeconfigYaml });

@@ -66,7 +66,7 @@ describe('slack-actions function: signed approval buttons', () => {
   }
 
   beforeAll(async () => {
-    dynamo = await startEmbeddedDynamo({ table: TABLE });
+    dynamo = await startEmbeddedDynamo({ table: TABLE, accessKeyId: 'local' });
     approvals = new Approvals(dynamo.store, systemClock);
     secrets = await startFakeSecretsManager({ [SIGNING_ARN]: `${SIGNING_SECRET}\n` });
     receiver = createServer((req, res) => {

@@ -37,7 +37,7 @@ let stepLambda: StepLambda;
 const invocations: string[] = [];
 
 beforeAll(async () => {
-  dynamo = await startEmbeddedDynamo({ table: TABLE });
+  dynamo = await startEmbeddedDynamo({ table: TABLE, accessKeyId: 'local' });
   kube = await startFakeKube({ readyDelayMs: 100 });
   secrets = await startFakeSecretsManager({ [KUBECONFIG_ARN]: kube.kubeconfigYaml });
   stepEnv = {

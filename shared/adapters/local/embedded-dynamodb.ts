@@ -56,7 +56,12 @@ export class EmbeddedStoreLockedError extends Error {
   override name = 'EmbeddedStoreLockedError';
 }
 
-export async function startEmbeddedDynamo(opts: { dataDir?: string; table: string }): Promise<EmbeddedDynamo> {
+export async function startEmbeddedDynamo(opts: {
+  dataDir?: string;
+  table: string;
+  /** Default: a random one per start. Tests of the Lambda hosts, which sign with fixed credentials, name theirs. */
+  accessKeyId?: string;
+}): Promise<EmbeddedDynamo> {
   const dir = opts.dataDir ? resolve(opts.dataDir) : undefined;
   if (dir) {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -83,7 +88,7 @@ export async function startEmbeddedDynamo(opts: { dataDir?: string; table: strin
     deleteTableMs: 0,
     updateTableMs: 0,
   });
-  const accessKeyId = `cloudops${randomBytes(16).toString('hex')}`;
+  const accessKeyId = opts.accessKeyId ?? `cloudops${randomBytes(16).toString('hex')}`;
   guard(server, accessKeyId);
   await new Promise<void>((res, rej) => {
     server.once('error', rej);
