@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
 import { ConfigError, loadConfig, RoleSchema } from '../shared/config/config.ts';
-import { ApiKeys } from '../shared/domain/api-keys.ts';
+import { ApiKeyNameTakenError, ApiKeys } from '../shared/domain/api-keys.ts';
 import { systemClock } from '../shared/ports/clock.ts';
 import { VERSION } from '../shared/version.ts';
 import { startLocalServer } from './server.ts';
@@ -19,10 +19,19 @@ program
     const server = await startLocalServer(process.env);
     console.log(`MCP endpoint: ${server.url}`);
     let stopping = false;
-    const stop = async () => {
-      if (stopping) return;
+    const stop = async (signal: NodeJS.Signals) => {
+      // A second signal does not wait for the requests in flight.
+      if (stopping) {
+        console.error(`${signal} again: exiting without waiting for requests in flight`);
+        process.exit(1);
+      }
       stopping = true;
-      await server.close();
+      try {
+        await server.close();
+      } catch (err) {
+        console.error(`stopping failed: ${err instanceof Error ? err.message : String(err)}`);
+        process.exit(1);
+      }
       process.exit(0);
     };
     process.on('SIGINT', stop);
@@ -32,7 +41,15 @@ program
 const keys = program.command('keys').description('manage API keys (stored hashed; a key is shown once)');
 
 async function withKeys<T>(fn: (keys: ApiKeys) => Promise<T>): Promise<T> {
-  const store = await openLocalStore(loadConfig(process.env), { shareRunning: true });
+  const config = loadConfig(process.env);
+  if (config.store.kind === 'memory') {
+    // A memory store ends with this command: a key created in it would be printed but never kept.
+    throw new ConfigError(
+      'STORE=memory: the keys commands need a store that outlives them. Use STORE=embedded (the default, ' +
+        'with the DATA_DIR of the server) or STORE=dynamodb (with DYNAMODB_TABLE).',
+    );
+  }
+  const store = await openLocalStore(config, { shareRunning: true });
   try {
     return await fn(new ApiKeys(store, systemClock));
   } finally {
@@ -84,7 +101,7 @@ keys
   });
 
 program.parseAsync(process.argv).catch((err: unknown) => {
-  if (err instanceof ConfigError) console.error(err.message);
+  if (err instanceof ConfigError || err instanceof ApiKeyNameTakenError) console.error(err.message);
   else console.error(err instanceof Error ? `${err.name}: ${err.message}` : String(err));
   process.exit(1);
 });

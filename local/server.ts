@@ -2,13 +2,16 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { toNodeHandler } from '@modelcontextprotocol/node';
 import { clustersFromConfig } from '../shared/adapters/kube/index.ts';
+import { KubeconfigClusters } from '../shared/adapters/kube/kubeconfig-clusters.ts';
 import { LocalWorkflowEngine } from '../shared/adapters/local/local-workflow-engine.ts';
-import { type Config, ConfigError, isLoopbackHost, loadConfig } from '../shared/config/config.ts';
+import { type Config, ConfigError, isLoopbackHost, isWildcardHost, loadConfig } from '../shared/config/config.ts';
 import { loadPolicy } from '../shared/config/policy-file.ts';
 import { createLogger, type Logger } from '../shared/logging/logger.ts';
 import { buildDeps } from '../shared/mcp/deps.ts';
 import { createMcpEndpoint, type McpEndpoint } from '../shared/mcp/endpoint.ts';
 import type { Deps } from '../shared/mcp/tool.ts';
+import type { ClusterRegistry } from '../shared/ports/kube.ts';
+import type { Store } from '../shared/ports/store.ts';
 import { allTools } from '../shared/tools/index.ts';
 import { dispatchStep } from '../shared/workflows/index.ts';
 import { recoverInterruptedOperations } from '../shared/workflows/recovery.ts';
@@ -49,10 +52,40 @@ export async function startLocalServer(
         'local admin. Set AUTH=required (API keys) and/or OAUTH_ISSUER/OAUTH_JWKS_URL, or leave PUBLIC_URL unset.',
     );
   }
+  // Clients send the host they reach the server by; on a wildcard address the server cannot know it,
+  // and a default of 0.0.0.0 would refuse every real client's Host header.
+  if (isWildcardHost(config.host) && config.publicUrls.length === 0) {
+    throw new ConfigError(
+      `PUBLIC_URL is required when HOST is ${config.host || '(empty)'} (every interface): the server accepts only ` +
+        'requests addressed to its public URL (Host header), and a wildcard address is no host a client can use. ' +
+        'Set PUBLIC_URL to the URL clients use, e.g. https://mcp.example.com/mcp.',
+    );
+  }
   const log = opts.log ?? createLogger(config.logLevel);
   const policy = loadPolicy(config.policyFile);
   const clusters = clustersFromConfig(config, env);
+  if (clusters instanceof KubeconfigClusters && clusters.skipped.length > 0) {
+    log.warn({ skipped: clusters.skipped }, 'KUBECONFIG: skipped files that do not exist');
+  }
   const store = await openLocalStore(config, { shareRunning: false });
+  try {
+    return await serve({ config, log, policy, clusters, store, loopback });
+  } catch (err) {
+    // Nothing may stay open when the server does not start: the store (and its advert file) included.
+    await store.close().catch((e: unknown) => log.error({ err: String(e) }, 'closing the store failed'));
+    throw err;
+  }
+}
+
+async function serve(opts: {
+  config: Config;
+  log: Logger;
+  policy: ReturnType<typeof loadPolicy>;
+  clusters: ClusterRegistry;
+  store: Store;
+  loopback: boolean;
+}): Promise<LocalServer> {
+  const { config, log, policy, clusters, store, loopback } = opts;
   let engine: LocalWorkflowEngine | undefined;
   const deps = buildDeps(config, store, log, {
     clusters,
@@ -75,17 +108,41 @@ export async function startLocalServer(
       onerror: (err) => log.error({ err: err.message }, 'http adapter error'),
     },
   );
+  // Requests being served, so a stop lets them finish (and leave their audit record) first.
+  let inFlight = 0;
+  let stopping = false;
+  const drained: Array<() => void> = [];
   const server: Server = createServer((req, res) => {
+    inFlight++;
+    res.once('close', () => {
+      inFlight--;
+      if (inFlight === 0) for (const done of drained.splice(0)) done();
+    });
+    // A request that arrives on a kept-alive connection while stopping is served, then its connection closed.
+    if (stopping) res.setHeader('connection', 'close');
     node(req, res).catch((err: unknown) => {
       log.error({ err: String(err) }, 'unhandled request error');
       if (!res.headersSent) res.writeHead(500).end();
     });
   });
   server.keepAliveTimeout = 65_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => resolve());
+    });
+  } catch (err) {
+    engine?.stopAll();
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') {
+      throw new ConfigError(
+        `PORT ${config.port} on ${config.host} is already in use: stop what listens there or set another PORT.`,
+      );
+    }
+    if (code === 'EACCES') throw new ConfigError(`PORT ${config.port} on ${config.host}: permission denied.`);
+    if (code === 'EADDRNOTAVAIL') throw new ConfigError(`HOST ${config.host} is not an address of this machine.`);
+    throw err;
+  }
   const { port } = server.address() as AddressInfo;
   const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${hostForUrl}:${port}/mcp`;
@@ -94,6 +151,7 @@ export async function startLocalServer(
 
   // The local engine's executions died with the previous process: end what they left running. Not
   // with a shared DynamoDB table, where another replica may be running them.
+  let closing: Promise<void> | undefined;
   const recovery =
     config.store.kind === 'embedded'
       ? recoverInterruptedOperations(deps).then(
@@ -110,15 +168,34 @@ export async function startLocalServer(
     deps,
     endpoint,
     recovery,
-    async close() {
-      await recovery;
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
+    close() {
+      closing ??= (async () => {
+        stopping = true;
+        // Stop accepting, end idle connections, and give the requests being served time to finish.
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        if (inFlight > 0) {
+          log.info({ inFlight, graceMs: config.shutdownGraceMs }, 'stopping: waiting for requests in flight');
+          let timer: NodeJS.Timeout | undefined;
+          const finished = await Promise.race([
+            new Promise<true>((resolve) => drained.push(() => resolve(true))),
+            new Promise<false>((resolve) => {
+              timer = setTimeout(() => resolve(false), config.shutdownGraceMs);
+            }),
+          ]);
+          clearTimeout(timer);
+          if (!finished) log.warn({ inFlight }, 'stopping: grace period over, cutting requests still in flight');
+        }
         server.closeAllConnections();
-      });
-      engine?.stopAll();
-      await endpoint?.close();
-      await store.close();
+        await closed;
+        await recovery;
+        const unwritten = await deps.audit.flush();
+        if (unwritten > 0) log.error({ unwritten }, 'stopping with audit records unwritten (logged in full above)');
+        engine?.stopAll();
+        await endpoint?.close();
+        await store.close();
+      })();
+      return closing;
     },
   };
 }

@@ -55,7 +55,13 @@ export const EnvSchema = z
     /** Optional JWT claim holding role names or group names mapped by OAUTH_SCOPE_ROLES (e.g. `groups`). */
     OAUTH_ROLES_CLAIM: z.string().optional(),
     STORE: z.enum(['embedded', 'dynamodb', 'memory']).default('embedded'),
-    DYNAMODB_TABLE: z.string().default('cloudops-mcp'),
+    /** DynamoDB's own rule for table names. */
+    DYNAMODB_TABLE: z
+      .string()
+      .min(3, 'must be 3 to 255 characters')
+      .max(255, 'must be 3 to 255 characters')
+      .regex(/^[a-zA-Z0-9_.-]+$/, 'may contain only letters, digits, _ . and -')
+      .default('cloudops-mcp'),
     DYNAMODB_ENDPOINT: z.url().optional(),
     AWS_REGION: z.string().default('us-east-1'),
     DATA_DIR: z.string().default('.data'),
@@ -66,6 +72,8 @@ export const EnvSchema = z
       .min(1024)
       .max(10 * 1024 * 1024)
       .default(2 * 1024 * 1024),
+    /** Local host: on SIGTERM/SIGINT, how long in-flight requests may take to finish before they are cut. */
+    SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
     LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
     /** Kubeconfig path(s), colon separated; default ~/.kube/config, or the in-cluster service account. */
     KUBECONFIG: z.string().optional(),
@@ -170,6 +178,7 @@ export interface Config {
   auditRetentionDays: number;
   maxBodyBytes: number;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
+  shutdownGraceMs: number;
   kube: { kubeconfig?: string; contexts: string[]; timeoutMs: number; discoveryTtlMs: number };
   outputBudgetBytes: number;
   policyFile?: string;
@@ -232,6 +241,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     auditRetentionDays: e.AUDIT_RETENTION_DAYS,
     maxBodyBytes: e.MAX_BODY_BYTES,
     logLevel: e.LOG_LEVEL,
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     kube: {
       ...(e.KUBECONFIG ? { kubeconfig: e.KUBECONFIG } : {}),
       contexts: e.K8S_CONTEXTS,
@@ -253,6 +263,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         }
       : {}),
   };
+}
+
+/** A wildcard listen address (every interface): it names no host a client could use. */
+export function isWildcardHost(host: string): boolean {
+  const h = host.trim().replace(/^\[|\]$/g, '');
+  return h === '' || h === '0.0.0.0' || h === '::' || h === '::0' || /^0*:(0*:)*0*$/.test(h);
 }
 
 export function isLoopbackHost(host: string): boolean {

@@ -23,6 +23,13 @@ const KEY_RE = /^cmk_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$/;
 /** lastUsedAt is written at most this often per key, so reads do not turn into writes. */
 const TOUCH_INTERVAL_MS = 60_000;
 
+export class ApiKeyNameTakenError extends Error {
+  override name = 'ApiKeyNameTakenError';
+  constructor(keyName: string, id: string) {
+    super(`An API key named "${keyName}" already exists (id ${id}); choose another name, or revoke that key first.`);
+  }
+}
+
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
 export class ApiKeys {
@@ -38,14 +45,22 @@ export class ApiKeys {
     return token.startsWith(PREFIX);
   }
 
-  /** Creates a key. The returned `key` is shown once and never stored. */
+  /**
+   * Creates a key. The returned `key` is shown once and never stored. The name is trimmed (a blank one
+   * gets the generated `key-<id>`) and must not be the name of another key in use: keys are revoked by name.
+   */
   async create(input: { role: Role; name?: string }): Promise<{ key: string; info: ApiKeyInfo }> {
+    const name = input.name?.trim() || undefined;
+    if (name !== undefined) {
+      const taken = (await this.list()).find((k) => k.name === name && !k.revokedAt);
+      if (taken) throw new ApiKeyNameTakenError(name, taken.id);
+    }
     const id = randomBytes(8).toString('hex').slice(0, 12);
     const secret = randomBytes(32).toString('base64url');
     const key = `${PREFIX}${id}_${secret}`;
     const record: ApiKeyRecord = {
       id,
-      name: input.name ?? `key-${id}`,
+      name: name ?? `key-${id}`,
       role: input.role,
       hash: sha256(key),
       createdAt: new Date(this.clock.now()).toISOString(),
@@ -95,7 +110,11 @@ export class ApiKeys {
   /** Revokes by id or name. Returns the revoked key, or undefined when none matches. */
   async revoke(idOrName: string): Promise<ApiKeyInfo | undefined> {
     const keys = await this.list();
-    const matches = keys.filter((k) => k.id === idOrName || k.name === idOrName);
+    const byId = keys.filter((k) => k.id === idOrName);
+    const byName = keys.filter((k) => k.name === idOrName);
+    // A name may be reused once its key is revoked: the key in use is the one meant.
+    const inUse = byName.filter((k) => !k.revokedAt);
+    const matches = byId.length ? byId : inUse.length ? inUse : byName;
     if (matches.length > 1) throw new Error(`"${idOrName}" names ${matches.length} keys; revoke by id`);
     const target = matches[0];
     if (!target) return undefined;

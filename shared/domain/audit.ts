@@ -80,7 +80,19 @@ export class AuditTrail {
   }
 
   async record(event: AuditEvent): Promise<void> {
-    const batch = [...this.pending.splice(0), event];
+    await this.writeBatch([...this.pending.splice(0), event]);
+  }
+
+  /**
+   * Writes the records kept after failed writes (a host calls this before it stops). Resolves to how
+   * many are still unwritten; those were logged in full at error level when their write failed.
+   */
+  async flush(): Promise<number> {
+    if (this.pending.length > 0) await this.writeBatch(this.pending.splice(0));
+    return this.pending.length;
+  }
+
+  private async writeBatch(batch: AuditEvent[]): Promise<void> {
     for (let i = 0; i < batch.length; i++) {
       const e = batch[i] as AuditEvent;
       try {

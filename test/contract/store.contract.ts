@@ -124,6 +124,63 @@ export function storeContract(name: string, make: (clock: { now(): number }) => 
       expect((await store.get(p, 'lease'))?.data).toEqual({ holder: 'b' });
     });
 
+    it('ifVersion does not resurrect an expired item: the conditional put fails and the item stays gone', async () => {
+      const p = pk();
+      const nowSec = Math.floor(now / 1000);
+      const v = await store.put({ pk: p, sk: 'a', data: { v: 'old' }, expiresAt: nowSec + 10 });
+      now += 11_000;
+      await expect(store.put({ pk: p, sk: 'a', data: { v: 'new' } }, { ifVersion: v.version })).rejects.toBeInstanceOf(
+        ConditionFailedError,
+      );
+      expect(await store.get(p, 'a')).toBeUndefined();
+    });
+
+    it('a conditional delete of an expired item fails, like one of a missing item', async () => {
+      const p = pk();
+      const nowSec = Math.floor(now / 1000);
+      const v = await store.put({ pk: p, sk: 'a', data: {}, expiresAt: nowSec + 10 });
+      now += 11_000;
+      await expect(store.delete(p, 'a', { ifVersion: v.version })).rejects.toBeInstanceOf(ConditionFailedError);
+      expect(await store.get(p, 'a')).toBeUndefined();
+      expect(await store.delete(p, 'a')).toBe(false);
+    });
+
+    it('pages over expired items (prefix, descending, limit) without skipping or repeating; pages may be short', async () => {
+      const p = pk();
+      const nowSec = Math.floor(now / 1000);
+      const keys = Array.from({ length: 17 }, (_, i) => `2026-11-21T11:${String(i).padStart(2, '0')}:00Z`);
+      // Runs of expired items, one at either end, and one longer than a page.
+      const expired = new Set([0, 3, 4, 7, 8, 9, 10, 16].map((i) => keys[i] as string));
+      for (const k of keys) {
+        await store.put({ pk: p, sk: k, data: { k }, ...(expired.has(k) ? { expiresAt: nowSec + 5 } : {}) });
+      }
+      await store.put({ pk: p, sk: '2025-other', data: {} });
+      await store.put({ pk: p, sk: 'zzz', data: {} });
+      now += 6_000;
+      const live = keys.filter((k) => !expired.has(k)).reverse();
+
+      const seen: string[] = [];
+      let after: string | undefined;
+      let pages = 0;
+      do {
+        const page = await store.query({
+          pk: p,
+          prefix: '2026-',
+          limit: 3,
+          descending: true,
+          ...(after ? { after } : {}),
+        });
+        expect(page.items.length).toBeLessThanOrEqual(3);
+        for (const i of page.items)
+          expect(i.expiresAt === undefined || i.expiresAt > Math.floor(now / 1000)).toBe(true);
+        seen.push(...page.items.map((i) => i.sk));
+        after = page.lastKey;
+        pages++;
+      } while (after && pages < 30);
+      expect(after).toBeUndefined();
+      expect(seen).toEqual(live);
+    });
+
     it('queries in sort-key order with prefix, direction and paging that neither repeats nor skips', async () => {
       const p = pk();
       const keys = Array.from({ length: 23 }, (_, i) => `2026-11-21T10:${String(i).padStart(2, '0')}:00Z`);

@@ -1,8 +1,13 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allTools } from '../../shared/tools/index.ts';
+import { startFakeKube } from '../support/fake-kube/index.ts';
+import { FAKE_TOKEN, renderKubeconfig, writeKubeconfig } from '../support/fake-kube/kubeconfig.ts';
 import { runCli, type SpawnedHost, spawnLocalHost } from '../support/local-host.ts';
 import { connectClient, type Era, structured } from '../support/mcp-client.ts';
 
@@ -126,6 +131,96 @@ describe('local host over HTTP (npm start), official SDK v2 client', () => {
     expect(listed.stdout).not.toContain(key.key);
     expect(keys.every((k) => k.hash === undefined)).toBe(true);
   });
+
+  it('keys create: a blank name gets the generated one; a name a key in use has is refused', async () => {
+    const blank = await runCli(['keys', 'create', '--role', 'viewer', '--name', '   ', '--json'], {
+      DATA_DIR: dataDir,
+    });
+    expect(blank.code, blank.stderr).toBe(0);
+    const info = JSON.parse(blank.stdout) as { id: string; name: string };
+    expect(info.name).toBe(`key-${info.id}`);
+
+    const first = await runCli(['keys', 'create', '--role', 'viewer', '--name', 'twice', '--json'], {
+      DATA_DIR: dataDir,
+    });
+    expect(first.code, first.stderr).toBe(0);
+    const again = await runCli(['keys', 'create', '--role', 'admin', '--name', ' twice '], { DATA_DIR: dataDir });
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('An API key named "twice" already exists');
+    expect(again.stdout).not.toContain('cmk_');
+  });
+});
+
+describe('local host: graceful stop', () => {
+  it('on SIGTERM a tools/call in flight completes and leaves its audit record; new connections are refused', async () => {
+    const kube = await startFakeKube({ readyDelayMs: 50 });
+    // A Kubernetes API that takes 1.5 s to list namespaces: the call is in flight when SIGTERM arrives.
+    let listing!: () => void;
+    const listingStarted = new Promise<void>((r) => {
+      listing = r;
+    });
+    const slow = createServer(async (req, res) => {
+      if (/\/namespaces(\?|$)/.test(req.url ?? '')) {
+        listing();
+        await new Promise((r) => setTimeout(r, 1500));
+      }
+      const r = await fetch(`${kube.url}${req.url}`, {
+        headers: { authorization: req.headers.authorization ?? '', accept: req.headers.accept ?? '*/*' },
+      });
+      res.writeHead(r.status, { 'content-type': r.headers.get('content-type') ?? 'application/json' });
+      res.end(Buffer.from(await r.arrayBuffer()));
+    });
+    await new Promise<void>((r) => slow.listen(0, '127.0.0.1', () => r()));
+    const dir = mkdtempSync(join(tmpdir(), 'cloudops-e2e-stop-'));
+    const env = {
+      PORT: '0',
+      DATA_DIR: join(dir, 'data'),
+      KUBECONFIG: await writeKubeconfig(
+        dir,
+        renderKubeconfig({
+          clusterName: 'slow',
+          server: `http://127.0.0.1:${(slow.address() as AddressInfo).port}`,
+          token: FAKE_TOKEN,
+        }),
+      ),
+    };
+    let host: SpawnedHost | undefined;
+    try {
+      host = await spawnLocalHost(env);
+      const client = await connectClient(host.url, 'modern');
+      const call = client.callTool({ name: 'k8s_namespaces_list', arguments: {} });
+      await listingStarted;
+      const exited = once(host.proc, 'exit') as Promise<[number | null]>;
+      host.proc.kill('SIGTERM');
+      await new Promise((r) => setTimeout(r, 200));
+      // Stopping: no new connection is accepted while the call finishes.
+      await expect(fetch(host.url, { method: 'POST', body: '{}' })).rejects.toThrow();
+      const result = await call;
+      expect(result.isError).toBeFalsy();
+      expect(JSON.stringify(result.structuredContent)).toContain('kube-system');
+      const [code] = await exited;
+      expect(code).toBe(0);
+      await client.close().catch(() => {});
+      expect(existsSync(join(env.DATA_DIR, 'embedded-dynamodb.json'))).toBe(false);
+
+      host = await spawnLocalHost(env);
+      const again = await connectClient(host.url, 'modern');
+      try {
+        const audit = structured<{ events: Array<{ tool: string; outcome: string }> }>(
+          await again.callTool({ name: 'audit_events_list', arguments: { tool: 'k8s_namespaces_list', limit: 5 } }),
+        );
+        expect(audit.events.map((e) => [e.tool, e.outcome])).toEqual([['k8s_namespaces_list', 'ok']]);
+      } finally {
+        await again.close();
+      }
+    } finally {
+      await host?.stop();
+      await new Promise<void>((r) => slow.close(() => r()));
+      slow.closeAllConnections();
+      await kube.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
 
 describe('local host safety', () => {
@@ -144,6 +239,45 @@ describe('local host safety', () => {
     });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('Refusing to serve PUBLIC_URL https://my-tunnel.example.com/mcp without authentication');
+  });
+
+  it('refuses a wildcard HOST without PUBLIC_URL: no client could name the host it reaches', async () => {
+    for (const host of ['0.0.0.0', '::']) {
+      const r = await runCli(['serve'], { HOST: host, PORT: '0', STORE: 'memory', AUTH: 'required' });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`PUBLIC_URL is required when HOST is ${host} (every interface)`);
+    }
+  });
+
+  it('the keys commands refuse STORE=memory: a key would be printed but never kept', async () => {
+    const r = await runCli(['keys', 'create', '--role', 'admin'], { STORE: 'memory' });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('STORE=memory: the keys commands need a store that outlives them');
+    expect(r.stdout).not.toContain('cmk_');
+    expect((await runCli(['keys', 'list'], { STORE: 'memory' })).code).toBe(1);
+  });
+
+  it('names KUBECONFIG and the file when the kubeconfig is missing', async () => {
+    const missing = join(tmpdir(), 'cloudops-no-such-kubeconfig');
+    const r = await runCli(['serve'], { PORT: '0', STORE: 'memory', KUBECONFIG: missing });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`KUBECONFIG: the kubeconfig file ${missing} does not exist`);
+  });
+
+  it('a PORT in use is named, and the embedded store is closed (no advert file left)', async () => {
+    const busy = createServer();
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', () => r()));
+    const port = (busy.address() as AddressInfo).port;
+    const dataDir = mkdtempSync(join(tmpdir(), 'cloudops-e2e-port-'));
+    try {
+      const r = await runCli(['serve'], { PORT: String(port), DATA_DIR: dataDir });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`PORT ${port} on 127.0.0.1 is already in use`);
+      expect(existsSync(join(dataDir, 'embedded-dynamodb.json'))).toBe(false);
+    } finally {
+      await new Promise<void>((r) => busy.close(() => r()));
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('names a bad setting and exits', async () => {

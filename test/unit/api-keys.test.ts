@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../shared/adapters/local/memory-store.ts';
-import { ApiKeys } from '../../shared/domain/api-keys.ts';
+import { ApiKeyNameTakenError, ApiKeys } from '../../shared/domain/api-keys.ts';
 
 describe('API keys', () => {
   it('stores only a hash, verifies the key, touches lastUsedAt at most once a minute', async () => {
@@ -10,7 +10,8 @@ describe('API keys', () => {
     const { key, info } = await keys.create({ role: 'operator', name: 'ci' });
     expect(key).toMatch(/^cmk_[a-z0-9]{12}_[A-Za-z0-9_-]{43}$/);
     const raw = await store.get('apikey', info.id);
-    expect(JSON.stringify(raw)).not.toContain(key.split('_')[2]);
+    // The secret part (it may itself contain '_'): cmk_ + 12-character id + _
+    expect(JSON.stringify(raw)).not.toContain(key.slice(17));
     expect(raw?.data.hash).toMatch(/^[0-9a-f]{64}$/);
 
     const v1 = await keys.verify(key);
@@ -37,9 +38,34 @@ describe('API keys', () => {
   });
 
   it('refuses to revoke by an ambiguous name', async () => {
-    const keys = new ApiKeys(new MemoryStore(), { now: () => Date.now() });
-    await keys.create({ role: 'viewer', name: 'same' });
-    await keys.create({ role: 'viewer', name: 'same' });
+    const store = new MemoryStore();
+    const keys = new ApiKeys(store, { now: () => Date.now() });
+    // Two keys in use with one name (created before names were checked), written as the store keeps them.
+    for (const id of ['aaaaaaaaaaaa', 'bbbbbbbbbbbb']) {
+      await store.put({
+        pk: 'apikey',
+        sk: id,
+        data: { id, name: 'same', role: 'viewer', hash: '0'.repeat(64), createdAt: new Date().toISOString() },
+      });
+    }
     await expect(keys.revoke('same')).rejects.toThrow(/names 2 keys/);
+  });
+
+  it('trims names, gives a blank one the generated name, and refuses a name a key in use already has', async () => {
+    const keys = new ApiKeys(new MemoryStore(), { now: () => Date.now() });
+    const blank = await keys.create({ role: 'viewer', name: '   ' });
+    expect(blank.info.name).toBe(`key-${blank.info.id}`);
+    const ci = await keys.create({ role: 'operator', name: '  ci  ' });
+    expect(ci.info.name).toBe('ci');
+    await expect(keys.create({ role: 'viewer', name: 'ci' })).rejects.toBeInstanceOf(ApiKeyNameTakenError);
+    await expect(keys.create({ role: 'viewer', name: ' ci' })).rejects.toThrow(
+      `An API key named "ci" already exists (id ${ci.info.id})`,
+    );
+    expect((await keys.list()).map((k) => k.name).sort()).toEqual(['ci', blank.info.name].sort());
+
+    // Once revoked, the name is free again, and revoking by it means the key in use.
+    await keys.revoke('ci');
+    const again = await keys.create({ role: 'viewer', name: 'ci' });
+    expect((await keys.revoke('ci'))?.id).toBe(again.info.id);
   });
 });

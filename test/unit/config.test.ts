@@ -1,5 +1,10 @@
-import { describe, expect, it } from 'vitest';
-import { ConfigError, isLoopbackHost, loadConfig } from '../../shared/config/config.ts';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KubeconfigClusters } from '../../shared/adapters/kube/kubeconfig-clusters.ts';
+import { ConfigError, isLoopbackHost, isWildcardHost, loadConfig } from '../../shared/config/config.ts';
+import { renderKubeconfig } from '../support/fake-kube/kubeconfig.ts';
 
 describe('config', () => {
   it('defaults to loopback, no auth, embedded store', () => {
@@ -49,5 +54,65 @@ describe('config', () => {
   it('knows loopback addresses', () => {
     expect(['127.0.0.1', '127.1.2.3', 'localhost', '::1', '[::1]'].every(isLoopbackHost)).toBe(true);
     expect(['0.0.0.0', '10.0.0.1', 'example.com', '::'].some(isLoopbackHost)).toBe(false);
+  });
+});
+
+describe('config: settings checked at start', () => {
+  it('checks DYNAMODB_TABLE against DynamoDB table-name rules', () => {
+    expect(loadConfig({ DYNAMODB_TABLE: 'ops.table_1-a' }).store).toMatchObject({ table: 'ops.table_1-a' });
+    for (const bad of ['ab', 'has space', 'slash/name', 'x'.repeat(256), '']) {
+      expect(() => loadConfig({ DYNAMODB_TABLE: bad }), bad).toThrow(/DYNAMODB_TABLE: /);
+    }
+  });
+
+  it('SHUTDOWN_GRACE_MS defaults to 10 s and is checked', () => {
+    expect(loadConfig({}).shutdownGraceMs).toBe(10_000);
+    expect(loadConfig({ SHUTDOWN_GRACE_MS: '250' }).shutdownGraceMs).toBe(250);
+    expect(() => loadConfig({ SHUTDOWN_GRACE_MS: '-1' })).toThrow(/SHUTDOWN_GRACE_MS: /);
+  });
+
+  it('knows wildcard addresses', () => {
+    expect(['0.0.0.0', '::', '[::]', '', ' ', '0:0:0:0:0:0:0:0'].every(isWildcardHost)).toBe(true);
+    expect(['127.0.0.1', '::1', '10.0.0.1', 'example.com'].some(isWildcardHost)).toBe(false);
+  });
+});
+
+describe('KUBECONFIG', () => {
+  const opts = { timeoutMs: 1000, discoveryTtlMs: 0 };
+  let dir: string;
+  let good: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'cloudops-kubeconfig-'));
+    good = join(dir, 'good');
+    writeFileSync(good, renderKubeconfig({ clusterName: 'one', server: 'https://127.0.0.1:6443', token: 't' }));
+    writeFileSync(join(dir, 'bad'), 'clusters: [unclosed\n  - : :\n');
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('a missing file is a ConfigError naming KUBECONFIG and the file', () => {
+    const missing = join(dir, 'missing');
+    expect(() => new KubeconfigClusters({ ...opts, kubeconfig: missing }, {})).toThrow(ConfigError);
+    expect(() => new KubeconfigClusters({ ...opts, kubeconfig: missing }, {})).toThrow(
+      `KUBECONFIG: the kubeconfig file ${missing} does not exist`,
+    );
+  });
+
+  it('a file that is not a kubeconfig is a ConfigError naming KUBECONFIG and the file', () => {
+    const bad = join(dir, 'bad');
+    expect(() => new KubeconfigClusters({ ...opts, kubeconfig: bad }, {})).toThrow(ConfigError);
+    expect(() => new KubeconfigClusters({ ...opts, kubeconfig: `${good}${delimiter}${bad}` }, {})).toThrow(
+      `KUBECONFIG: cannot load the kubeconfig file ${bad}: `,
+    );
+  });
+
+  it('like kubectl, skips missing files of a list as long as one exists, and says which', () => {
+    const a = join(dir, 'a-missing');
+    const b = join(dir, 'b-missing');
+    const clusters = new KubeconfigClusters({ ...opts, kubeconfig: [a, good, b].join(delimiter) }, {});
+    expect(clusters.list().map((c) => c.name)).toEqual(['one']);
+    expect(clusters.skipped).toEqual([a, b]);
+    expect(() => new KubeconfigClusters({ ...opts, kubeconfig: [a, b].join(delimiter) }, {})).toThrow(
+      `KUBECONFIG: none of the kubeconfig files exists: ${a}, ${b}`,
+    );
   });
 });

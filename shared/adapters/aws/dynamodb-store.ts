@@ -82,8 +82,10 @@ export class DynamoDbStore implements Store {
       conditionExpression = 'attribute_not_exists(pk) OR (attribute_exists(#e) AND #e <= :now)';
       values[':now'] = Math.floor(this.clock.now() / 1000);
     } else if (condition && 'ifVersion' in condition) {
-      conditionExpression = '#v = :expected';
+      // An expired item still on disk counts as absent: no version of it matches (as in the memory store).
+      conditionExpression = '#v = :expected AND (attribute_not_exists(#e) OR #e > :now)';
       values[':expected'] = condition.ifVersion;
+      values[':now'] = Math.floor(this.clock.now() / 1000);
     }
     try {
       const out = await this.call('UpdateItem', () =>
@@ -116,9 +118,13 @@ export class DynamoDbStore implements Store {
             Key: marshall({ pk, sk }),
             ...(condition
               ? {
-                  ConditionExpression: '#v = :expected',
-                  ExpressionAttributeNames: { '#v': 'version' },
-                  ExpressionAttributeValues: marshall({ ':expected': condition.ifVersion }),
+                  // An expired item counts as absent: a conditional delete of it fails, as in the memory store.
+                  ConditionExpression: '#v = :expected AND (attribute_not_exists(#e) OR #e > :now)',
+                  ExpressionAttributeNames: { '#v': 'version', '#e': 'expiresAt' },
+                  ExpressionAttributeValues: marshall({
+                    ':expected': condition.ifVersion,
+                    ':now': Math.floor(this.clock.now() / 1000),
+                  }),
                 }
               : {}),
             ReturnValues: 'ALL_OLD',

@@ -1,4 +1,7 @@
+import { existsSync } from 'node:fs';
+import { delimiter } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
+import { ConfigError } from '../../config/config.ts';
 import type { ClusterInfo, ClusterRegistry, KubeClient } from '../../ports/kube.ts';
 import { UnknownClusterError } from '../../ports/kube.ts';
 import { ClientNodeKubeClient } from './kube-client.ts';
@@ -22,20 +25,29 @@ export class KubeconfigClusters implements ClusterRegistry {
   private readonly infos: ClusterInfo[];
   private readonly clients = new Map<string, KubeClient>();
   private readonly opts: KubeconfigClustersOptions;
+  /** Files of a KUBECONFIG list that do not exist and were skipped (like kubectl), for the host to log. */
+  readonly skipped: string[] = [];
 
   constructor(opts: KubeconfigClustersOptions, env: Record<string, string | undefined> = process.env) {
     this.opts = opts;
     this.base = new KubeConfig();
     const inCluster = !opts.kubeconfig && !env.KUBECONFIG && env.KUBERNETES_SERVICE_HOST;
     if (opts.kubeconfig) {
-      // Several files, like KUBECONFIG: the first file's current context wins.
-      const [first, ...rest] = opts.kubeconfig.split(':').filter(Boolean);
-      if (first) this.base.loadFromFile(first);
-      for (const file of rest) {
-        const more = new KubeConfig();
-        more.loadFromFile(file);
-        this.base.mergeConfig(more, true);
+      // Several files, like KUBECONFIG: the first file's current context wins. Like kubectl, files
+      // of the list that do not exist are skipped, as long as one does.
+      const files = opts.kubeconfig.split(delimiter).filter(Boolean);
+      const present = files.filter((f) => existsSync(f));
+      this.skipped.push(...files.filter((f) => !present.includes(f)));
+      if (present.length === 0) {
+        throw new ConfigError(
+          files.length === 1
+            ? `KUBECONFIG: the kubeconfig file ${files[0]} does not exist`
+            : `KUBECONFIG: none of the kubeconfig files exists: ${files.join(', ')}`,
+        );
       }
+      const [first, ...rest] = present.map(loadKubeconfigFile);
+      this.base = first as KubeConfig;
+      for (const more of rest) this.base.mergeConfig(more, true);
     } else if (inCluster) {
       this.base.loadFromCluster();
     } else {
@@ -96,6 +108,17 @@ export class KubeconfigClusters implements ClusterRegistry {
     }
     return client;
   }
+}
+
+function loadKubeconfigFile(file: string): KubeConfig {
+  const kc = new KubeConfig();
+  try {
+    kc.loadFromFile(file);
+  } catch (err) {
+    const why = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    throw new ConfigError(`KUBECONFIG: cannot load the kubeconfig file ${file}: ${why}`);
+  }
+  return kc;
 }
 
 /** A registry with no clusters, for hosts started without any kubeconfig. */
