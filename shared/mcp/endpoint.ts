@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { CallToolResult, StandardSchemaWithJSON } from '@modelcontextprotocol/server';
 import {
   type AuthInfo,
+  classifyInboundRequest,
   createMcpHandler,
   hostHeaderValidationResponse,
   isJsonContentType,
@@ -18,6 +19,7 @@ import type { Identity } from '../domain/identity.ts';
 import { canAccess, roleFor } from '../domain/identity.ts';
 import { maskSecretsInText } from '../domain/redact.ts';
 import { Authenticator } from './auth.ts';
+import { MODERN_PROTOCOL_VERSIONS } from './protocol.ts';
 import {
   attachTasks,
   refuseTaskAugmentation,
@@ -285,7 +287,11 @@ export function createMcpEndpoint(opts: EndpointOptions): McpEndpoint {
     const forward = new Request(req.url, { method: 'POST', headers: req.headers, body: body.text });
     const era: TaskEra = (await isLegacyRequest(forward.clone(), parsed)) ? 'legacy' : 'modern';
     const state: CallState = { identity, requestId, era };
-    if (toolName) {
+    // A request the SDK will reject on the wire (unknown protocol version, Mcp-Method/Mcp-Name headers
+    // that disagree with the body, a bad envelope) gets that rejection, whatever the tool: our own
+    // role and task checks answer only well-formed calls.
+    const wireRejected = sdkWillReject(req.headers, parsed, rpc, toolName);
+    if (toolName && !wireRejected) {
       if (tool && !canAccess(identity.roles, tool.access)) {
         const error = `Tool ${toolName} needs the ${roleFor(tool.access)} role; you have ${identity.roles.join(', ') || 'no role'}.`;
         await recordCall(state, toolName, params.arguments, startedAt, { outcome: 'denied', error });
@@ -466,4 +472,34 @@ function withConsoleWarnLogged<T>(log: Deps['log'], build: () => T): T {
   } finally {
     console.warn = original;
   }
+}
+
+/**
+ * Whether the SDK's request ladder will refuse this message before any tool runs: the SDK's own
+ * classification (envelope, era), then the 2026-07-28 rules it applies afterwards: a supported
+ * protocol version, and Mcp-Method / Mcp-Name headers that name what the body does.
+ */
+function sdkWillReject(
+  headers: Headers,
+  body: unknown,
+  rpc: string | undefined,
+  toolName: string | undefined,
+): boolean {
+  const versionHeader = headers.get('mcp-protocol-version');
+  const methodHeader = headers.get('mcp-method');
+  const nameHeader = headers.get('mcp-name');
+  const classified = classifyInboundRequest({
+    httpMethod: 'POST',
+    body,
+    ...(versionHeader !== null ? { protocolVersionHeader: versionHeader } : {}),
+    ...(methodHeader !== null ? { mcpMethodHeader: methodHeader } : {}),
+    ...(nameHeader !== null ? { mcpNameHeader: nameHeader } : {}),
+  });
+  if (classified.kind === 'reject') return true;
+  if (classified.kind !== 'modern' || !('classification' in classified)) return false;
+  const revision = classified.classification.revision;
+  if (revision === undefined || !MODERN_PROTOCOL_VERSIONS.includes(revision)) return true;
+  if (versionHeader !== null && versionHeader !== revision) return true;
+  if (methodHeader !== null && methodHeader !== rpc) return true;
+  return nameHeader !== null && toolName !== undefined && nameHeader !== toolName;
 }

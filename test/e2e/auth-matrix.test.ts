@@ -178,6 +178,39 @@ describe('auth matrix: OAuth 2.1 resource server and API keys', () => {
     }
   });
 
+  it('a malformed 2026-07-28 call gets the wire error (400) even for a tool the caller may not use', async () => {
+    const token = await issuer.token({ sub: 'wire-viewer', scope: SCOPES.viewer, name: 'wire viewer' });
+    const call = (headers: Record<string, string>, protocolVersion = '2026-07-28') =>
+      post(
+        url,
+        JSON.stringify({
+          jsonrpc: '2.0',
+          id: 7,
+          method: 'tools/call',
+          params: {
+            name: 'admin_config_get',
+            arguments: {},
+            _meta: {
+              'io.modelcontextprotocol/protocolVersion': protocolVersion,
+              'io.modelcontextprotocol/clientInfo': { name: 't', version: '1' },
+              'io.modelcontextprotocol/clientCapabilities': {},
+            },
+          },
+        }),
+        { authorization: `Bearer ${token}`, 'mcp-protocol-version': protocolVersion, ...headers },
+      );
+    // Well-formed: our role check answers (200, the role needed).
+    const denied = await call({ 'mcp-method': 'tools/call', 'mcp-name': 'admin_config_get' });
+    expect(denied.status).toBe(200);
+    expect(await denied.json()).toMatchObject({ error: { code: -32602, data: { requiredRole: 'admin' } } });
+    // A header naming another tool, or an unknown protocol version: the wire error comes first.
+    const mismatch = await call({ 'mcp-method': 'tools/call', 'mcp-name': 'zzz' });
+    expect(mismatch.status).toBe(400);
+    expect(await mismatch.json()).toMatchObject({ error: { code: -32020 } });
+    const version = await call({ 'mcp-method': 'tools/call', 'mcp-name': 'admin_config_get' }, '2099-01-01');
+    expect(version.status).toBe(400);
+  });
+
   it('JSON-RPC batches are refused before anything runs; a tools/call notification is not audited', async () => {
     const token = await issuer.token({ sub: 'batcher', scope: SCOPES.admin, name: 'batcher' });
     const auth = { authorization: `Bearer ${token}` };

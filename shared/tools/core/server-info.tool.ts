@@ -1,9 +1,9 @@
 import { SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/server';
 import { z } from 'zod';
+import { MODERN_PROTOCOL_VERSIONS } from '../../mcp/protocol.ts';
 import { defineTool, ok } from '../../mcp/tool.ts';
 
 /** The stateless revisions served by createMcpHandler's modern path (the SDK keeps its list internal). */
-const MODERN_PROTOCOL_VERSIONS = ['2026-07-28'];
 
 export const serverInfoTool = defineTool({
   name: 'server_info',
