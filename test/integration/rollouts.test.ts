@@ -7,6 +7,7 @@ import {
 } from '@modelcontextprotocol/ext-tasks/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Operation } from '../../shared/domain/operations.ts';
+import type { Deps } from '../../shared/mcp/tool.ts';
 import { dispatchStep } from '../../shared/workflows/index.ts';
 import type { Caller, Harness } from '../support/k8s-harness.ts';
 import { deploymentYaml, startHarness } from '../support/k8s-harness.ts';
@@ -33,6 +34,14 @@ async function waitFor(c: Caller, operationId: string, until: (op: Op) => boolea
   }
   throw new Error(`operation ${operationId} still ${op?.status}: ${op?.statusMessage}`);
 }
+/** Moves an operation's deadline into the past, as if it had waited 20 hours. */
+async function passDeadline(deps: Deps, operationId: string): Promise<void> {
+  await deps.operations.update(operationId, (o) => {
+    o.deadline = new Date(Date.now() - 1000).toISOString();
+    return undefined;
+  });
+}
+
 const terminal = (op: Op) => ['completed', 'failed', 'cancelled'].includes(op.status);
 
 type Dep = {
@@ -369,10 +378,7 @@ describe('progressive rollouts as state machines (local engine, fake API server)
     expect(lease?.expiresAt).toBeGreaterThanOrEqual(Math.floor(Date.now() / 1000) + 86_400);
     await waitFor(h, started.operationId, (op) => op.status === 'input_required');
     expect(dep('forgotten-canary')?.spec.replicas).toBe(2);
-    await deps.operations.update(started.operationId, (o) => {
-      o.deadline = new Date(Date.now() - 1000).toISOString();
-      return undefined;
-    });
+    await passDeadline(deps, started.operationId);
     const done = await waitFor(h, started.operationId, terminal);
     expect(done.status).toBe('failed');
     expect(done.statusMessage).toContain('without a promote or abort');
@@ -507,10 +513,7 @@ describe('progressive rollouts as state machines (local engine, fake API server)
         namespace: 'prod-web',
         image: 'nginx:1.27.0',
       });
-      await deps.operations.update(started.operationId, (o) => {
-        o.deadline = new Date(Date.now() - 1000).toISOString();
-        return undefined;
-      });
+      await passDeadline(deps, started.operationId);
       const done = await waitFor(h, started.operationId, terminal);
       expect(done.status).toBe('cancelled');
       expect(done.statusMessage).toContain('expired');
