@@ -458,6 +458,8 @@ describe('progressive rollouts as state machines (local engine, fake API server)
         {},
       );
       expect(pending.items.map((i) => i.operationId)).toContain(started.operationId);
+      // An approver who reads only the text still sees the hash to pass to ops_approvals_decide.
+      expect(pending._text).toContain(started.changeHash);
       const stale = await bob.call('ops_approvals_decide', {
         operationId: started.operationId,
         decision: 'approve',

@@ -33,7 +33,7 @@ export const opsApprovalsListTool = defineTool({
         ...(a.decision ? { decidedBy: a.decision.by.name, decisionReason: a.decision.reason } : {}),
       }));
     return result(
-      `${items.length} ${input.status} approvals\n${table(['operationId', 'requester', 'expiresAt', 'summary'], items)}`,
+      `${items.length} ${input.status} approvals\n${table(['operationId', 'requester', 'expiresAt', 'changeHash', 'reason', 'summary'], items)}`,
       {
         count: items.length,
         items,
