@@ -342,7 +342,9 @@ export function createMcpEndpoint(opts: EndpointOptions): McpEndpoint {
     if (toolName) {
       // The final response decides (the SDK may still turn a result into an error, e.g. when it fails
       // its output schema); the tool's own error text is kept when it has one.
-      const final = await outcomeFromResponse(res);
+      const settled = await settle(res);
+      res = settled.res;
+      const final = settled.outcome;
       const outcome = final.outcome === 'error' && state.outcome?.outcome === 'error' ? state.outcome : final;
       await recordCall(state, toolName, params.arguments, startedAt, outcome);
     }
@@ -442,19 +444,31 @@ function firstText(result: CallToolResult): string {
   return first && first.type === 'text' ? first.text.slice(0, 500) : 'error';
 }
 
-/** The outcome of a call that never reached a tool (unknown tool, invalid arguments). */
-async function outcomeFromResponse(res: Response): Promise<{ outcome: 'ok' | 'error'; error?: string }> {
+/**
+ * Reads a tools/call response once (no stream tee) and says how it ended, returning a response
+ * with the same bytes for the caller. JSON is parsed only when the text can hold an error, so a
+ * large successful result costs one string scan.
+ */
+async function settle(res: Response): Promise<{ res: Response; outcome: { outcome: 'ok' | 'error'; error?: string } }> {
+  const text = await res.text();
+  const again = new Response(text, { status: res.status, statusText: res.statusText, headers: res.headers });
+  if (!res.ok) return { res: again, outcome: { outcome: 'error', error: `HTTP ${res.status}` } };
+  if (!text.includes('"isError":true') && !text.includes('"error":')) return { res: again, outcome: { outcome: 'ok' } };
   try {
-    const body = (await res.clone().json()) as {
+    const body = JSON.parse(text) as {
       error?: { message?: string };
       result?: { isError?: boolean; content?: Array<{ type: string; text?: string }> };
     };
-    if (body.error) return { outcome: 'error', error: body.error.message ?? 'error' };
-    if (body.result?.isError)
-      return { outcome: 'error', error: body.result.content?.[0]?.text?.slice(0, 500) ?? 'error' };
-    return { outcome: 'ok' };
+    if (body.error) return { res: again, outcome: { outcome: 'error', error: body.error.message ?? 'error' } };
+    if (body.result?.isError) {
+      return {
+        res: again,
+        outcome: { outcome: 'error', error: body.result.content?.[0]?.text?.slice(0, 500) ?? 'error' },
+      };
+    }
+    return { res: again, outcome: { outcome: 'ok' } };
   } catch {
-    return { outcome: res.ok ? 'ok' : 'error', ...(res.ok ? {} : { error: `HTTP ${res.status}` }) };
+    return { res: again, outcome: { outcome: 'ok' } };
   }
 }
 
