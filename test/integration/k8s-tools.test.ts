@@ -2,7 +2,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLocalServer } from '../../local/server.ts';
 import { deploymentYaml, type Harness, startHarness } from '../support/k8s-harness.ts';
+import { connectClient } from '../support/mcp-client.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -589,6 +591,68 @@ data:
       expect(took).toBeLessThan(4500);
     } finally {
       h.kube.clearFailures();
+    }
+  });
+
+  it('an aggregated API that hangs or a group that vanished does not break discovery', async () => {
+    h.kube.injectFailure({
+      method: 'GET',
+      pathPattern: /^\/apis\/metrics\.k8s\.io\/v1beta1$/,
+      delayMs: 5000,
+      times: Number.POSITIVE_INFINITY,
+    });
+    try {
+      const r = await h.call('k8s_api_resources_list', { search: 'deploy', refresh: true });
+      expect(r.isError, r.text).toBe(false);
+      expect(r.text).toContain('Deployment');
+    } finally {
+      h.kube.clearFailures();
+    }
+    h.kube.injectFailure({ method: 'GET', pathPattern: /^\/apis\/metrics\.k8s\.io\/v1beta1$/, status: 404, times: 1 });
+    const gone = await h.call('k8s_api_resources_list', { search: 'deploy', refresh: true });
+    expect(gone.isError, gone.text).toBe(false);
+  });
+
+  it('a failing credential plugin is reported as such, not as an unreachable cluster', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cloudops-exec-'));
+    const kubeconfig = join(dir, 'kubeconfig');
+    writeFileSync(
+      kubeconfig,
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        'current-context: eks',
+        `clusters: [{ name: eks, cluster: { server: '${h.kube.url}' } }]`,
+        'contexts: [{ name: eks, context: { cluster: eks, user: sso } }]',
+        'users:',
+        '  - name: sso',
+        '    user:',
+        '      exec:',
+        '        apiVersion: client.authentication.k8s.io/v1beta1',
+        '        command: /bin/sh',
+        '        args: ["-c", "echo ExpiredToken: the security token included in the request is expired >&2; exit 255"]',
+        '        interactiveMode: Never',
+      ].join('\n'),
+    );
+    const server = await startLocalServer({
+      PORT: '0',
+      STORE: 'memory',
+      LOG_LEVEL: 'silent',
+      KUBECONFIG: kubeconfig,
+      K8S_TIMEOUT_MS: '3000',
+    });
+    const client = await connectClient(server.url, 'modern');
+    try {
+      const r = (await client.callTool({ name: 'k8s_namespaces_list', arguments: {} })) as {
+        isError?: boolean;
+        content: Array<{ text?: string }>;
+      };
+      expect(r.isError).toBe(true);
+      expect(r.content[0]?.text).toContain("the kubeconfig's credentials for this cluster could not be obtained");
+      expect(r.content[0]?.text).not.toContain('cannot reach the API server');
+    } finally {
+      await client.close();
+      await server.close();
     }
   });
 

@@ -105,6 +105,25 @@ describe('KUBECONFIG', () => {
     );
   });
 
+  it('like kubectl, merges files that reuse cluster and user names (kubeadm defaults): the first wins', () => {
+    const kubeadm = (context: string, server: string) =>
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        `current-context: ${context}`,
+        `clusters: [{ name: kubernetes, cluster: { server: '${server}' } }]`,
+        'users: [{ name: kubernetes-admin, user: { token: t } }]',
+        `contexts: [{ name: ${context}, context: { cluster: kubernetes, user: kubernetes-admin } }]`,
+      ].join('\n');
+    const a = join(dir, 'kubeadm-a');
+    const b = join(dir, 'kubeadm-b');
+    writeFileSync(a, kubeadm('admin@a', 'https://10.0.0.1:6443'));
+    writeFileSync(b, kubeadm('admin@b', 'https://10.0.0.2:6443'));
+    const clusters = new KubeconfigClusters({ ...opts, kubeconfig: [a, b].join(delimiter) }, {});
+    expect(clusters.list().map((c) => c.name)).toEqual(['admin@a', 'admin@b']);
+    expect(clusters.list().find((c) => c.isDefault)?.name).toBe('admin@a');
+  });
+
   it('like kubectl, skips missing files of a list as long as one exists, and says which', () => {
     const a = join(dir, 'a-missing');
     const b = join(dir, 'b-missing');

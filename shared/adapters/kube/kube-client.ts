@@ -48,11 +48,13 @@ export class ClientNodeKubeClient implements KubeClient {
   private readonly now: () => number;
   private discovery?: { at: number; resources: Promise<ResourceInfo[]> };
   /**
-   * client-node builds a new undici dispatcher (a new connection pool) on every authentication; the
-   * first one is kept and reused so requests share keep-alive connections (one TLS handshake, not
-   * one per request). It carries the cluster's CA and client certificate, fixed per context.
+   * client-node builds a new undici dispatcher (a new connection pool) on every authentication; one
+   * is kept and reused so requests share keep-alive connections (one TLS handshake, not one per
+   * request). It carries the TLS material of when it was made (CA, client certificate), which can
+   * rotate (cert-manager, exec plugins issuing short-lived certificates, a pod's CA): it is replaced
+   * after DISPATCHER_MAX_AGE_MS, and at once after a 401 or a TLS failure.
    */
-  private dispatcher?: ReturnType<RequestContext['getDispatcher']>;
+  private dispatcher?: { value: NonNullable<ReturnType<RequestContext['getDispatcher']>>; at: number };
 
   constructor(opts: KubeClientOptions) {
     this.cluster = opts.cluster;
@@ -63,6 +65,13 @@ export class ClientNodeKubeClient implements KubeClient {
     this.timeoutMs = opts.timeoutMs;
     this.discoveryTtlMs = opts.discoveryTtlMs;
     this.now = opts.now ?? Date.now;
+  }
+
+  /** The next request builds a fresh connection pool with the TLS material as it is now. */
+  private dropDispatcher(): void {
+    const cached = this.dispatcher;
+    this.dispatcher = undefined;
+    if (cached) void closeLater(cached.value);
   }
 
   private async request(
@@ -113,13 +122,34 @@ export class ClientNodeKubeClient implements KubeClient {
     let text: string;
     try {
       await this.kc.applySecurityAuthentication(ctx);
-      if (this.dispatcher) ctx.setDispatcher(this.dispatcher);
-      else this.dispatcher = ctx.getDispatcher();
+    } catch (err) {
+      // A credential plugin (aws eks get-token, gke-gcloud-auth-plugin) that fails is not the API
+      // server being down: say so, and do not retry it as a transient failure.
+      throw new KubeApiError({
+        cluster: this.cluster,
+        call,
+        status: 401,
+        reason: 'CredentialsUnavailable',
+        message: `the kubeconfig's credentials for this cluster could not be obtained (${(err as Error).message.slice(0, 300)}); check the local cloud login (e.g. aws sso login, gcloud auth login) or the kubeconfig user`,
+      });
+    }
+    try {
+      const cached = this.dispatcher;
+      if (cached && this.now() - cached.at < DISPATCHER_MAX_AGE_MS) ctx.setDispatcher(cached.value);
+      else {
+        const fresh = ctx.getDispatcher();
+        // Used for this request too, so the pool kept is the one that opened the connection.
+        if (fresh) ctx.setDispatcher(fresh);
+        this.dispatcher = fresh ? { value: fresh, at: this.now() } : undefined;
+        if (cached) void closeLater(cached.value);
+      }
       const res = await this.http.send(ctx).toPromise();
       status = res.httpStatusCode;
       text = await res.body.text();
+      if (status === 401) this.dropDispatcher();
     } catch (err) {
       const e = err as Error & { cause?: { code?: string; message?: string } };
+      if (isTlsFailure(e)) this.dropDispatcher();
       if (e.name === 'TimeoutError' || e.name === 'AbortError') {
         throw new KubeApiError({
           cluster: this.cluster,
@@ -199,8 +229,10 @@ export class ClientNodeKubeClient implements KubeClient {
         const list = (await this.request('GET', `/apis/${gv}`)) as ApiResourceList;
         lists.push({ group: g.name, version: gv.split('/')[1] ?? '', list });
       } catch (err) {
-        // An aggregated API that is down (a broken metrics-server) must not break discovery.
-        if (!(err instanceof KubeApiError) || err.status < 500) throw err;
+        // An aggregated API that is down or hangs (a broken metrics-server), or a group removed between
+        // the two calls (a CRD deleted while an operator is uninstalled) must not break discovery.
+        if (!(err instanceof KubeApiError)) throw err;
+        if (err.status !== 0 && err.status !== 404 && err.status < 500) throw err;
       }
     });
     await Promise.all(pending);
@@ -448,4 +480,18 @@ function httpReason(status: number): string {
       } as Record<number, string>
     )[status] ?? `HTTP${status}`
   );
+}
+
+/** How long one connection pool (and the TLS material it was built with) serves a cluster. */
+const DISPATCHER_MAX_AGE_MS = 5 * 60_000;
+
+/** Closes a replaced pool once its requests in flight are done (undici's close waits for them). */
+async function closeLater(dispatcher: unknown): Promise<void> {
+  const d = dispatcher as { close?: () => Promise<void> } | undefined;
+  await d?.close?.().catch(() => {});
+}
+
+function isTlsFailure(e: Error & { cause?: { code?: string } }): boolean {
+  const code = e.cause?.code ?? '';
+  return /^(ERR_TLS_|CERT_|UNABLE_TO_|DEPTH_ZERO|SELF_SIGNED|ERR_SSL_)/.test(code) || code === 'ECONNRESET';
 }

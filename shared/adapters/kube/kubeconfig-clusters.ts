@@ -47,7 +47,7 @@ export class KubeconfigClusters implements ClusterRegistry {
       }
       const [first, ...rest] = present.map(loadKubeconfigFile);
       this.base = first as KubeConfig;
-      for (const more of rest) this.base.mergeConfig(more, true);
+      for (const more of rest) this.base.mergeConfig(withoutNamesIn(this.base, more), true);
     } else if (inCluster) {
       this.base.loadFromCluster();
     } else {
@@ -136,4 +136,24 @@ export class NoClusters implements ClusterRegistry {
   client(): KubeClient {
     throw new UnknownClusterError(`no Kubernetes cluster is configured: ${this.why}`);
   }
+}
+
+/**
+ * The clusters, users and contexts of `more` whose names `base` does not already have. Like kubectl,
+ * the first file that names one wins; client-node's mergeConfig would throw on the duplicate, and
+ * kubeadm gives every cluster the same names (`kubernetes`, `kubernetes-admin`).
+ */
+function withoutNamesIn(base: KubeConfig, more: KubeConfig): KubeConfig {
+  const taken = (names: Array<{ name: string }>) => new Set(names.map((n) => n.name));
+  const clusters = taken(base.getClusters());
+  const users = taken(base.getUsers());
+  const contexts = taken(base.getContexts());
+  const out = new KubeConfig();
+  out.loadFromOptions({
+    clusters: more.getClusters().filter((c) => !clusters.has(c.name)),
+    users: more.getUsers().filter((u) => !users.has(u.name)),
+    contexts: more.getContexts().filter((c) => !contexts.has(c.name)),
+    currentContext: base.getCurrentContext(),
+  });
+  return out;
 }
