@@ -88,24 +88,20 @@ export function createSlackActionsHandler(opts: SlackActionsHandlerOptions) {
     const identity: Identity = { subject: approver.subject, name: approver.name, roles: ['approver'], method: 'slack' };
     const startedAt = Date.now();
     const audit = (outcome: 'ok' | 'error', error?: string) =>
-      a.audit.record(
-        a.audit.event({
-          requestId: `slack:${action.slackUserId}:${startedAt}`,
-          caller: { subject: identity.subject, name: identity.name, method: 'slack' },
-          roles: identity.roles,
-          tool: 'ops_approvals_decide',
-          args: {
-            operationId: action.operationId,
-            decision: action.decision,
-            changeHash: action.changeHash,
-            slackUser: action.slackUserId,
-          },
-          outcome,
-          ...(error ? { error } : {}),
-          durationMs: Date.now() - startedAt,
-          startedAt,
-        }),
-      );
+      a.audit.recordCall({
+        requestId: `slack:${action.slackUserId}:${startedAt}`,
+        identity,
+        tool: 'ops_approvals_decide',
+        args: {
+          operationId: action.operationId,
+          decision: action.decision,
+          changeHash: action.changeHash,
+          slackUser: action.slackUserId,
+        },
+        outcome,
+        ...(error ? { error } : {}),
+        startedAt,
+      });
     try {
       const decided = await a.approvals.decide({
         operationId: action.operationId,

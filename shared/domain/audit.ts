@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../ports/clock.ts';
 import type { Store } from '../ports/store.ts';
 import type { Identity } from './identity.ts';
-import { capJson, redactSecrets } from './redact.ts';
+import { capJson, maskSecretsInText, redactSecrets } from './redact.ts';
 
 /** One tools/call, as the audit trail keeps it. */
 export interface AuditEvent {
@@ -77,6 +77,36 @@ export class AuditTrail {
       time: new Date(startedAt).toISOString(),
       args: capJson(redactSecrets(input.args), MAX_ARGS_BYTES),
     };
+  }
+
+  /**
+   * Records one call by `identity`: arguments redacted and capped, the error masked and cut to 500
+   * characters, the duration measured from `startedAt` to now. Every channel (MCP tools, tasks/cancel,
+   * Slack buttons) writes its records through here, so they all look alike.
+   */
+  async recordCall(input: {
+    requestId: string;
+    identity: Identity;
+    tool: string;
+    args: unknown;
+    outcome: AuditEvent['outcome'];
+    error?: string;
+    startedAt: number;
+  }): Promise<void> {
+    const { identity, startedAt } = input;
+    await this.record(
+      this.event({
+        requestId: input.requestId,
+        caller: { subject: identity.subject, name: identity.name, method: identity.method },
+        roles: identity.roles,
+        tool: input.tool,
+        args: input.args,
+        outcome: input.outcome,
+        ...(input.error ? { error: maskSecretsInText(input.error).slice(0, 500) } : {}),
+        durationMs: this.clock.now() - startedAt,
+        startedAt,
+      }),
+    );
   }
 
   async record(event: AuditEvent): Promise<void> {

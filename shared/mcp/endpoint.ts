@@ -17,7 +17,6 @@ import {
 import { errorText } from '../domain/audit.ts';
 import type { Identity } from '../domain/identity.ts';
 import { canAccess, roleFor } from '../domain/identity.ts';
-import { maskSecretsInText } from '../domain/redact.ts';
 import { Authenticator } from './auth.ts';
 import { MODERN_PROTOCOL_VERSIONS } from './protocol.ts';
 import {
@@ -368,19 +367,7 @@ export function createMcpEndpoint(opts: EndpointOptions): McpEndpoint {
         auditedArgs = { redacted: 'arguments could not be redacted safely and were not recorded' };
       }
     }
-    await deps.audit.record(
-      deps.audit.event({
-        requestId,
-        caller: { subject: identity.subject, name: identity.name, method: identity.method },
-        roles: identity.roles,
-        tool,
-        args: auditedArgs,
-        outcome: outcome.outcome,
-        ...(outcome.error ? { error: maskSecretsInText(outcome.error).slice(0, 500) } : {}),
-        durationMs: deps.clock.now() - startedAt,
-        startedAt,
-      }),
-    );
+    await deps.audit.recordCall({ requestId, identity, tool, args: auditedArgs, ...outcome, startedAt });
   }
 
   return {

@@ -20,7 +20,7 @@ import { z } from 'zod';
 import { errorText } from '../domain/audit.ts';
 import { canAccess, type Identity, roleFor } from '../domain/identity.ts';
 import { isTerminal, type Operation, type OperationStatus } from '../domain/operations.ts';
-import { canControlOperation, cancelOperation, canSeeOperation, OperationAccessError } from '../workflows/control.ts';
+import { cancelOperation, canSeeOperation, OperationAccessError } from '../workflows/control.ts';
 import { describeOperation } from '../workflows/present.ts';
 import type { AnyTool, Deps } from './tool.ts';
 
@@ -386,8 +386,8 @@ function requireExtension(ctx: ServerContext): void {
 
 /**
  * Cancelling rolls back a change, so it takes what `ops_operations_cancel` takes: the write access
- * level (a token cut down to read-only cannot start a rollback) and the requester or an admin. Every
- * attempt leaves an audit record under `tasks/cancel`, like a tool call.
+ * level (a token cut down to read-only cannot start a rollback); visible() already limits a task to
+ * its requester. Every attempt leaves an audit record under `tasks/cancel`, like a tool call.
  */
 async function cancel(caller: TaskCaller, taskId: string, opts: { refuseEnded?: boolean } = {}): Promise<Operation> {
   const startedAt = caller.deps.clock.now();
@@ -404,11 +404,6 @@ async function cancel(caller: TaskCaller, taskId: string, opts: { refuseEnded?: 
       outcome = { outcome: 'denied', error };
       throw new ProtocolError(ProtocolErrorCode.InvalidParams, error);
     }
-    if (!canControlOperation(op, caller.identity)) {
-      const error = `Cannot cancel task ${taskId}: only its requester or an admin may cancel it.`;
-      outcome = { outcome: 'denied', error };
-      throw new ProtocolError(ProtocolErrorCode.InvalidParams, error);
-    }
     try {
       return await cancelOperation(caller.deps, taskId, caller.identity, `tasks/cancel by ${caller.identity.name}`);
     } catch (err) {
@@ -419,20 +414,15 @@ async function cancel(caller: TaskCaller, taskId: string, opts: { refuseEnded?: 
     if (outcome.outcome === 'ok') outcome = { outcome: 'error', error: errorText(err) };
     throw err;
   } finally {
-    const { identity, requestId, deps } = caller;
-    await deps.audit.record(
-      deps.audit.event({
-        requestId,
-        caller: { subject: identity.subject, name: identity.name, method: identity.method },
-        roles: identity.roles,
-        tool: 'tasks/cancel',
-        args: { taskId },
-        outcome: outcome.outcome,
-        ...(outcome.error ? { error: outcome.error.slice(0, 500) } : {}),
-        durationMs: deps.clock.now() - startedAt,
-        startedAt,
-      }),
-    );
+    const { identity, requestId } = caller;
+    await caller.deps.audit.recordCall({
+      requestId,
+      identity,
+      tool: 'tasks/cancel',
+      args: { taskId },
+      ...outcome,
+      startedAt,
+    });
   }
 }
 
