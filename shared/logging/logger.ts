@@ -1,4 +1,5 @@
 import { type DestinationStream, type Logger, pino } from 'pino';
+import { errorText } from '../domain/audit.ts';
 import { maskSecretsInText, redactSecrets } from '../domain/redact.ts';
 
 export type { Logger };
@@ -34,6 +35,6 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
 /** An Error keeps its name and message (masked); everything else is redacted like an audit record. */
 function redactLogFields(fields: Record<string, unknown>): Record<string, unknown> {
   const plain: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(fields)) plain[k] = v instanceof Error ? `${v.name}: ${v.message}` : v;
+  for (const [k, v] of Object.entries(fields)) plain[k] = v instanceof Error ? errorText(v) : v;
   return redactSecrets(plain) as Record<string, unknown>;
 }

@@ -439,8 +439,9 @@ function firstText(result: CallToolResult): string {
 async function settle(res: Response): Promise<{ res: Response; outcome: { outcome: 'ok' | 'error'; error?: string } }> {
   const text = await res.text();
   const again = new Response(text, { status: res.status, statusText: res.statusText, headers: res.headers });
-  if (!res.ok) return { res: again, outcome: { outcome: 'error', error: `HTTP ${res.status}` } };
-  if (!text.includes('"isError":true') && !text.includes('"error":')) return { res: again, outcome: { outcome: 'ok' } };
+  const fallback = res.ok ? { outcome: 'ok' as const } : { outcome: 'error' as const, error: `HTTP ${res.status}` };
+  if (res.ok && !text.includes('"isError":true') && !text.includes('"error":'))
+    return { res: again, outcome: fallback };
   try {
     const body = JSON.parse(text) as {
       error?: { message?: string };
@@ -453,9 +454,9 @@ async function settle(res: Response): Promise<{ res: Response; outcome: { outcom
         outcome: { outcome: 'error', error: body.result.content?.[0]?.text?.slice(0, 500) ?? 'error' },
       };
     }
-    return { res: again, outcome: { outcome: 'ok' } };
+    return { res: again, outcome: fallback };
   } catch {
-    return { res: again, outcome: { outcome: 'ok' } };
+    return { res: again, outcome: fallback };
   }
 }
 

@@ -209,6 +209,10 @@ describe('auth matrix: OAuth 2.1 resource server and API keys', () => {
     expect(await mismatch.json()).toMatchObject({ error: { code: -32020 } });
     const version = await call({ 'mcp-method': 'tools/call', 'mcp-name': 'admin_config_get' }, '2099-01-01');
     expect(version.status).toBe(400);
+    // Each refused call is audited with the wire error's own message, not just its HTTP status.
+    const { events } = await server.deps.audit.list({ caller: 'wire-viewer', limit: 5 });
+    expect(events.map((e) => e.outcome)).toEqual(['error', 'error', 'denied']);
+    for (const e of events.slice(0, 2)) expect(e.error).not.toMatch(/^HTTP \d+$/);
   });
 
   it('JSON-RPC batches are refused before anything runs; a tools/call notification is not audited', async () => {
