@@ -60,20 +60,26 @@ export const k8sResourcesListTool = defineTool({
       let pageLimit = Math.min(limit, from?.l ?? limit);
       let page = await t.client.list(res, { ...query, limit: pageLimit });
       const rowBudget = budget - 600;
-      let shaped = shape(input.output, res, page, now, rowBudget);
+      let shaped = shape(input.output, res, page, now);
       let bounded = boundRows(shaped.rows, rowBudget);
       // A page that does not fit is fetched again with exactly what fits, so the API's continue token
       // resumes right after the last row returned. Objects can grow between fetches: repeat until it
-      // fits (boundRows always keeps one row, so this ends at a page of one at the latest; a row that
-      // alone is over budget is a stub by then, see shape()).
+      // fits (boundRows always keeps one row, so this ends at a page of one at the latest).
       while (bounded.omitted > 0) {
         pageLimit = Math.max(1, Math.min(bounded.rows.length, pageLimit - 1));
         page = await t.client.list(res, { ...query, limit: pageLimit });
-        shaped = shape(input.output, res, page, now, rowBudget);
+        shaped = shape(input.output, res, page, now);
         bounded = boundRows(shaped.rows, rowBudget);
       }
+      // Only a row that alone is over budget (a ConfigMap of 900 KB) can be kept past it, and then
+      // alone: it becomes a stub with its size and a hint, in both channels.
+      const [only] = bounded.rows;
+      const rows =
+        only && bounded.rows.length === 1 && bounded.bytes - 2 > rowBudget
+          ? [stub(only, bounded.bytes - 2, rowBudget)]
+          : bounded.rows;
       const offset = from?.o ?? 0;
-      const count = bounded.rows.length;
+      const count = rows.length;
       const total =
         page.remainingItemCount !== undefined
           ? offset + page.items.length + page.remainingItemCount
@@ -90,8 +96,8 @@ export const k8sResourcesListTool = defineTool({
         (next ? ' (more: pass `continue`)' : '');
       const body =
         input.output === 'full'
-          ? JSON.stringify(bounded.rows)
-          : table(shaped.columns, bounded.rows as Array<Record<string, string | number>>);
+          ? JSON.stringify(rows)
+          : table(shaped.columns, rows as Array<Record<string, string | number>>);
       const text = bytes(body) > budget ? `${head}\n(table omitted: see structuredContent)` : `${head}\n${body}`;
       return result(text, {
         cluster: t.cluster,
@@ -101,7 +107,7 @@ export const k8sResourcesListTool = defineTool({
         count,
         ...(total !== undefined ? { total } : {}),
         ...(next ? { continue: next } : {}),
-        items: bounded.rows,
+        items: rows,
       });
     });
   },
@@ -109,36 +115,26 @@ export const k8sResourcesListTool = defineTool({
 
 type Row = Record<string, unknown> & { name: string; namespace: string };
 
-/**
- * Rows for the page. A row that alone is over `rowBudget` (a ConfigMap of 900 KB) becomes a stub
- * with its size and a hint, in both channels, so one large object cannot blow the budget.
- */
 function shape(
   output: 'summary' | 'full',
   res: ResourceInfo,
   page: ListResult,
   now: number,
-  rowBudget: number,
 ): { columns: string[]; rows: Row[] } {
   if (output === 'full') {
     return {
       columns: [],
       rows: page.items.map((o) => {
         const r = redactObject(o);
-        return stubIfOver(
-          { name: o.metadata?.name ?? '', namespace: o.metadata?.namespace ?? '', ...r } as Row,
-          rowBudget,
-        );
+        return { name: o.metadata?.name ?? '', namespace: o.metadata?.namespace ?? '', ...r } as Row;
       }),
     };
   }
   const s = summarize(res.kind, page.items, now);
-  return { columns: s.columns, rows: (s.rows as Row[]).map((r) => stubIfOver(r, rowBudget)) };
+  return { columns: s.columns, rows: s.rows as Row[] };
 }
 
-function stubIfOver(row: Row, rowBudget: number): Row {
-  const size = bytes(row);
-  if (size <= rowBudget) return row;
+function stub(row: Row, size: number, rowBudget: number): Row {
   return {
     name: row.name,
     namespace: row.namespace,
