@@ -1,4 +1,4 @@
-import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDbStore } from '../shared/adapters/aws/dynamodb-store.ts';
 import {
   dynamoClient,
@@ -44,13 +44,7 @@ export async function openLocalStore(config: Config, opts: { shareRunning: boole
 
 /** Whether the advertised endpoint is alive and accepts this advert's key: one quick call, no retries. */
 async function answers(advert: EmbeddedAdvert): Promise<boolean> {
-  const client = new DynamoDBClient({
-    region: 'local',
-    endpoint: advert.endpoint,
-    credentials: { accessKeyId: advert.accessKeyId, secretAccessKey: 'local' },
-    maxAttempts: 1,
-    requestHandler: { connectionTimeout: 1000, requestTimeout: 3000 },
-  });
+  const client = dynamoClient(advert.endpoint, 'local', advert.accessKeyId, { quick: true });
   try {
     await client.send(new DescribeTableCommand({ TableName: advert.table }));
     return true;

@@ -40,6 +40,11 @@ export class DynamoDbStore implements Store {
     if (opts.onClose) this.onClose = opts.onClose;
   }
 
+  /** The clock in epoch seconds, the unit of the TTL attribute (`:now` in NOT_EXPIRED). */
+  private nowSeconds(): number {
+    return Math.floor(this.clock.now() / 1000);
+  }
+
   /**
    * Runs one DynamoDB call; a failure worth retrying (throttling, a 5xx, a timeout, no connection)
    * becomes a StoreUnavailableError naming the call, after the SDK's own retries. Conditional-check
@@ -80,12 +85,12 @@ export class DynamoDbStore implements Store {
     if (condition && 'ifAbsent' in condition) {
       // An expired item still on disk counts as absent.
       conditionExpression = 'attribute_not_exists(pk) OR (attribute_exists(#e) AND #e <= :now)';
-      values[':now'] = Math.floor(this.clock.now() / 1000);
+      values[':now'] = this.nowSeconds();
     } else if (condition && 'ifVersion' in condition) {
       // An expired item still on disk counts as absent: no version of it matches (as in the memory store).
-      conditionExpression = '#v = :expected AND (attribute_not_exists(#e) OR #e > :now)';
+      conditionExpression = `#v = :expected AND (${NOT_EXPIRED})`;
       values[':expected'] = condition.ifVersion;
-      values[':now'] = Math.floor(this.clock.now() / 1000);
+      values[':now'] = this.nowSeconds();
     }
     try {
       const out = await this.call('UpdateItem', () =>
@@ -119,11 +124,11 @@ export class DynamoDbStore implements Store {
             ...(condition
               ? {
                   // An expired item counts as absent: a conditional delete of it fails, as in the memory store.
-                  ConditionExpression: '#v = :expected AND (attribute_not_exists(#e) OR #e > :now)',
+                  ConditionExpression: `#v = :expected AND (${NOT_EXPIRED})`,
                   ExpressionAttributeNames: { '#v': 'version', '#e': 'expiresAt' },
                   ExpressionAttributeValues: marshall({
                     ':expected': condition.ifVersion,
-                    ':now': Math.floor(this.clock.now() / 1000),
+                    ':now': this.nowSeconds(),
                   }),
                 }
               : {}),
@@ -140,7 +145,7 @@ export class DynamoDbStore implements Store {
 
   async query(input: QueryInput): Promise<QueryOutput> {
     const names: Record<string, string> = { '#pk': 'pk', '#e': 'expiresAt' };
-    const values: Record<string, unknown> = { ':pk': input.pk, ':now': Math.floor(this.clock.now() / 1000) };
+    const values: Record<string, unknown> = { ':pk': input.pk, ':now': this.nowSeconds() };
     let keyCondition = '#pk = :pk';
     if (input.prefix !== undefined && input.prefix !== '') {
       keyCondition += ' AND begins_with(#sk, :prefix)';
@@ -152,7 +157,7 @@ export class DynamoDbStore implements Store {
         new QueryCommand({
           TableName: this.table,
           KeyConditionExpression: keyCondition,
-          FilterExpression: 'attribute_not_exists(#e) OR #e > :now',
+          FilterExpression: NOT_EXPIRED,
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: marshall(values),
           ScanIndexForward: !input.descending,
@@ -239,6 +244,9 @@ function fromRecord(record: Record<string, import('@aws-sdk/client-dynamodb').At
     ...(raw.expiresAt !== undefined ? { expiresAt: raw.expiresAt } : {}),
   };
 }
+
+/** An item not past its TTL (`#e` = expiresAt, `:now` = the clock in epoch seconds). */
+const NOT_EXPIRED = 'attribute_not_exists(#e) OR #e > :now';
 
 const RETRYABLE_NAMES = new Set([
   'ThrottlingException',

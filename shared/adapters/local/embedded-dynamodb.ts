@@ -35,19 +35,31 @@ export interface EmbeddedAdvert {
   table: string;
 }
 
-export function dynamoClient(endpoint: string | undefined, region: string, accessKeyId = 'local'): DynamoDBClient {
+/**
+ * A DynamoDB client: for an endpoint (the embedded store, DynamoDB Local) fixed credentials with the
+ * given access key id, and connection and request timeouts so a suspended or dead endpoint fails fast.
+ * `quick` tunes a one-shot probe: no retries and shorter timeouts.
+ */
+export function dynamoClient(
+  endpoint: string | undefined,
+  region: string,
+  accessKeyId = 'local',
+  opts: { quick?: boolean } = {},
+): DynamoDBClient {
   return new DynamoDBClient({
     region,
     ...(endpoint
       ? {
           endpoint,
           // The embedded store checks the access key id; fixed credentials also keep the SDK from
-          // searching the machine for real ones. A suspended or dead endpoint fails fast.
+          // searching the machine for real ones.
           credentials: { accessKeyId, secretAccessKey: 'local' },
-          requestHandler: { connectionTimeout: 2000, requestTimeout: 15_000 },
+          requestHandler: opts.quick
+            ? { connectionTimeout: 1000, requestTimeout: 3000 }
+            : { connectionTimeout: 2000, requestTimeout: 15_000 },
         }
       : {}),
-    maxAttempts: 3,
+    maxAttempts: opts.quick ? 1 : 3,
   });
 }
 
