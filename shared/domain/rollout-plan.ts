@@ -109,6 +109,11 @@ export function changeHash(parts: Record<string, unknown>): string {
   return createHash('sha256').update(canonicalJson(parts)).digest('hex');
 }
 
+/** Hash of a pod template, to notice a change made while a rollout waited for its approval. */
+export function templateHash(template: unknown): string {
+  return changeHash({ template: template ?? {} });
+}
+
 export type GateVerdict = 'pass' | 'fail' | 'pending' | 'inconclusive';
 
 export interface HealthMeasurement {

@@ -3,7 +3,6 @@ import type { Operation, OperationStep } from '../domain/operations.ts';
 import { isTerminal, Leases } from '../domain/operations.ts';
 import {
   canaryReplicas,
-  changeHash,
   compare,
   evaluateHealth,
   evaluateMetric,
@@ -13,6 +12,7 @@ import {
   ROLLOUT_LIMITS,
   type RolloutPlan,
   recordMeasurement,
+  templateHash,
 } from '../domain/rollout-plan.ts';
 import { isOwnedBy } from '../domain/rollouts.ts';
 import type { Deps } from '../mcp/tool.ts';
@@ -29,11 +29,6 @@ export interface RolloutOpPlan extends RolloutPlan {
   service?: string;
   /** Hash of the live pod template when the rollout was requested (see templateHash). */
   baseTemplateHash?: string;
-}
-
-/** Hash of a pod template, to notice a change made while a rollout waited for its approval. */
-export function templateHash(template: unknown): string {
-  return changeHash({ template: template ?? {} });
 }
 
 /** What the workflow needs to put everything back. */

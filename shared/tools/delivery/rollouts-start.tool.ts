@@ -1,9 +1,8 @@
 import { z } from 'zod';
 import { Leases } from '../../domain/operations.ts';
-import { ROLLOUT_LIMITS } from '../../domain/rollout-plan.ts';
+import { ROLLOUT_LIMITS, templateHash } from '../../domain/rollout-plan.ts';
 import { defineTool } from '../../mcp/tool.ts';
 import { describeOperation } from '../../workflows/present.ts';
-import { templateHash } from '../../workflows/rollout-steps.ts';
 import { kubeTool } from '../k8s/common.ts';
 import { result } from '../k8s/render.ts';
 import { prepareRollout, refusalText, rolloutInput } from './rollout-request.ts';
