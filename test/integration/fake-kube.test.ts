@@ -1145,6 +1145,132 @@ describe('pods/log', () => {
   });
 });
 
+describe('content negotiation, as a real API server does it', () => {
+  const refused =
+    'only the following media types are accepted: application/json, application/yaml, application/vnd.kubernetes.protobuf';
+  beforeAll(async () => {
+    await createNamespace('negotiate');
+    await core.createNamespacedPod({
+      namespace: 'negotiate',
+      body: { metadata: { name: 'talker' }, spec: { containers: [{ name: 'app', image: 'nginx:1.25' }] } },
+    });
+    await waitFor('talker running', async () => {
+      const p = await core.readNamespacedPod({ name: 'talker', namespace: 'negotiate' });
+      return p.status?.phase === 'Running';
+    });
+  });
+
+  // kubernetes/kubernetes#61450: pods/log answers text/plain but negotiates against the group's
+  // serializers, so `Accept: text/plain` is 406 with the errNotAcceptable Status.
+  const refusedAccepts = [
+    'text/plain',
+    'text/plain; charset=utf-8',
+    'text/html',
+    'application/xml',
+    'text/*',
+    'image/png, text/plain;q=0.9',
+  ];
+  const paths = [
+    '/api/v1/namespaces/negotiate/pods/talker/log',
+    '/api/v1/namespaces/negotiate/pods/talker',
+    '/api/v1/namespaces/negotiate/pods',
+    '/apis/apps/v1/namespaces/negotiate/deployments',
+    '/api/v1',
+    '/apis',
+  ];
+  for (const path of paths) {
+    it(`refuses unservable Accept headers on ${path} with 406 and the real Status`, async () => {
+      for (const accept of refusedAccepts) {
+        const res = await raw(path, { headers: { Accept: accept } });
+        expect(res.status, `${accept} on ${path}`).toBe(406);
+        expect(res.headers.get('content-type')).toBe('application/json');
+        expect(await res.json()).toEqual({
+          kind: 'Status',
+          apiVersion: 'v1',
+          metadata: {},
+          status: 'Failure',
+          message: refused,
+          reason: 'NotAcceptable',
+          code: 406,
+        });
+      }
+    });
+  }
+
+  it('serves the log as text/plain for every Accept the server negotiates', async () => {
+    const accepts = [
+      undefined,
+      '*/*',
+      'application/json',
+      'application/json, */*;q=0.8',
+      'application/*',
+      'text/plain, */*',
+      'application/yaml',
+      'application/vnd.kubernetes.protobuf',
+      'text/plain;q=1, application/json;q=0.5',
+    ];
+    for (const accept of accepts) {
+      const res = await raw(
+        '/api/v1/namespaces/negotiate/pods/talker/log',
+        accept ? { headers: { Accept: accept } } : {},
+      );
+      expect(res.status, String(accept)).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+      expect(await res.text()).toContain('container=app');
+    }
+  });
+
+  it('answers YAML to a YAML-only Accept, and JSON to wildcards', async () => {
+    const yaml = await raw('/api/v1/namespaces/negotiate/pods/talker', { headers: { Accept: 'application/yaml' } });
+    expect(yaml.status).toBe(200);
+    expect(yaml.headers.get('content-type')).toBe('application/yaml');
+    expect(await yaml.text()).toMatch(/^kind: Pod\napiVersion: v1\n/);
+    const json = await raw('/api/v1/namespaces/negotiate/pods/talker', {
+      headers: { Accept: 'text/plain, */*;q=0.1' },
+    });
+    expect(json.headers.get('content-type')).toBe('application/json');
+    expect(((await json.json()) as { kind: string }).kind).toBe('Pod');
+  });
+
+  it('refuses a write in an unknown format with 415 before anything is stored', async () => {
+    for (const type of [
+      'text/plain',
+      'application/xml',
+      'application/x-www-form-urlencoded',
+      'application/vnd.kubernetes.protobuf',
+    ]) {
+      const res = await rawJson('/api/v1/namespaces/negotiate/configmaps', {
+        method: 'POST',
+        headers: { 'Content-Type': type },
+        body: JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'sneaky' } }),
+      });
+      expect(res.status, type).toBe(415);
+      expect(res.body).toMatchObject({
+        reason: 'UnsupportedMediaType',
+        message:
+          'the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf',
+      });
+    }
+    expect(fake.store.get('configmaps', 'negotiate', 'sneaky')).toBeUndefined();
+    const yaml = await raw('/api/v1/namespaces/negotiate/configmaps', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/yaml' },
+      body: 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: from-yaml }\n',
+    });
+    expect(yaml.status).toBe(201);
+  });
+
+  it('refuses a write whose Accept cannot be served before storing it', async () => {
+    const res = await raw('/api/v1/namespaces/negotiate/configmaps', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Accept: 'text/plain' },
+      body: JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'unseen' } }),
+    });
+    expect(res.status).toBe(406);
+    expect(fake.store.get('configmaps', 'negotiate', 'unseen')).toBeUndefined();
+  });
+});
+
 describe('metrics.k8s.io', () => {
   it('serves pod and node metrics, and disappears when metrics-server is "uninstalled"', async () => {
     await createNamespace('metrics');

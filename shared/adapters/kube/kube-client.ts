@@ -423,7 +423,10 @@ export class ClientNodeKubeClient implements KubeClient {
       'GET',
       `/api/v1/namespaces/${this.segment('namespace', namespace)}/pods/${this.segment('name', pod)}/log`,
       {
-        accept: 'text/plain',
+        // The API server negotiates against its serializers (JSON, YAML, protobuf), not against the
+        // text/plain this subresource returns: `Accept: text/plain` is 406 NotAcceptable on real
+        // clusters (kubernetes/kubernetes#61450). `*/*` is accepted and the body stays plain text.
+        accept: '*/*',
         text: true,
         query: {
           container: opts.container,

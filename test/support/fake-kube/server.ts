@@ -1,12 +1,13 @@
 // HTTP front end: auth, failure injection, request log, URL routing and response encoding.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { parse as parseYaml } from 'yaml';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery.ts';
 import { asNumber, asRecord, asString, getIn, isRecord } from './json.ts';
 import { podLog } from './logs.ts';
 import { managerName } from './managed-fields.ts';
 import { isRunning, nodeMetrics, podMetrics } from './metrics.ts';
+import { bodyFormat, negotiateOutput, type OutputFormat } from './negotiation.ts';
 import type { DeleteOptions, ObjectService, WriteContext } from './object-service.ts';
 import { patchObject } from './patch-request.ts';
 import type { ResourceRegistry } from './resources.ts';
@@ -155,6 +156,12 @@ export class ApiServer {
       res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
       res.end(text);
     };
+    const sendYaml = (status: number, body: unknown): void => {
+      record(status);
+      const text = stringifyYaml(body);
+      res.writeHead(status, { 'Content-Type': 'application/yaml', 'Content-Length': Buffer.byteLength(text) });
+      res.end(text);
+    };
     const sendText = (status: number, text: string): void => {
       record(status);
       res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
@@ -185,6 +192,13 @@ export class ApiServer {
       if (req.headers.authorization !== `Bearer ${this.token}`) {
         throw failure(401, 'Unauthorized', 'Unauthorized');
       }
+      // Negotiated before the body is read, as the real handlers do (406 NotAcceptable).
+      const apiPath = /^\/apis?(\/|$)/.test(url.pathname);
+      const format: OutputFormat = apiPath ? negotiateOutput(req.headers.accept) : 'json';
+      if (format === 'protobuf' && !url.pathname.endsWith('/log')) {
+        // A real server would answer protobuf; the fake cannot, and says so rather than send JSON.
+        throw failure(406, 'fake-kube cannot encode application/vnd.kubernetes.protobuf; ask for application/json');
+      }
       const body = await readBody(req);
       const result = this.route(req, res, method, url, body);
       if (result === 'streaming') {
@@ -192,6 +206,7 @@ export class ApiServer {
         return;
       }
       if (typeof result.body === 'string') sendText(result.status, result.body);
+      else if (format === 'yaml') sendYaml(result.status, result.body);
       else sendJson(result.status, result.body);
     } catch (err) {
       if (err instanceof KubeApiError) sendError(err);
@@ -424,9 +439,9 @@ async function readBody(req: IncomingMessage): Promise<string> {
 }
 
 function parseObjectBody(req: IncomingMessage, body: string): unknown {
-  const type = req.headers['content-type'] ?? 'application/json';
+  const format = bodyFormat(req.headers['content-type']);
   try {
-    const parsed: unknown = type.includes('yaml') ? parseYaml(body) : JSON.parse(body);
+    const parsed: unknown = format === 'yaml' ? parseYaml(body) : JSON.parse(body);
     if (!isRecord(parsed)) throw badRequest("Object 'Kind' is missing in the request body");
     return parsed;
   } catch (err) {
