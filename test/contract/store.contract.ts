@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from '../../shared/ports/store.ts';
-import { ConditionFailedError } from '../../shared/ports/store.ts';
+import { ConditionFailedError, ItemTooLargeError, STORE_LIMITS } from '../../shared/ports/store.ts';
 
 /**
  * The Store contract: written once, run against every adapter (memory, DynamoDB on dynalite,
@@ -179,6 +179,74 @@ export function storeContract(name: string, make: (clock: { now(): number }) => 
       } while (after && pages < 30);
       expect(after).toBeUndefined();
       expect(seen).toEqual(live);
+    });
+
+    it('ifAbsent makes a retried write idempotent: the same key written twice leaves one item, the first', async () => {
+      const p = pk();
+      const first = await store.put(
+        { pk: p, sk: '2026-11-21T12:00:00.000Z#req-1', data: { n: 1 } },
+        { ifAbsent: true },
+      );
+      await expect(
+        store.put({ pk: p, sk: '2026-11-21T12:00:00.000Z#req-1', data: { n: 1 } }, { ifAbsent: true }),
+      ).rejects.toBeInstanceOf(ConditionFailedError);
+      const all = await store.query({ pk: p, limit: 10 });
+      expect(all.items).toHaveLength(1);
+      expect(all.items[0]?.version).toBe(first.version);
+      // Concurrent retries of one write: one lands, the others are refused, still one item.
+      const q = pk();
+      const tries = await Promise.allSettled(
+        Array.from({ length: 6 }, () => store.put({ pk: q, sk: 'r', data: { same: true } }, { ifAbsent: true })),
+      );
+      expect(tries.filter((t) => t.status === 'fulfilled')).toHaveLength(1);
+      expect((await store.query({ pk: q, limit: 10 })).items).toHaveLength(1);
+    });
+
+    it('bounds over-long keys with a visible marker, consistently on writes and reads, keeping distinct keys apart', async () => {
+      const base = `${pk()}#`;
+      const longPk = `${base}${'p'.repeat(5000)}`;
+      const longSk = (tail: string) => `${'s'.repeat(3000)}${tail}`;
+      const a = await store.put({ pk: longPk, sk: longSk('a'), data: { v: 'a' } }, { ifAbsent: true });
+      const b = await store.put({ pk: longPk, sk: longSk('b'), data: { v: 'b' } }, { ifAbsent: true });
+      for (const item of [a, b]) {
+        expect(Buffer.byteLength(item.pk)).toBeLessThanOrEqual(STORE_LIMITS.pkBytes);
+        expect(Buffer.byteLength(item.sk)).toBeLessThanOrEqual(STORE_LIMITS.skBytes);
+        expect(item.pk).toMatch(/…\[truncated \d+ bytes #[0-9a-f]{16}\]$/);
+        expect(item.sk).toMatch(/…\[truncated \d+ bytes #[0-9a-f]{16}\]$/);
+      }
+      expect(a.sk).not.toBe(b.sk);
+      expect((await store.get(longPk, longSk('a')))?.data).toEqual({ v: 'a' });
+      expect((await store.get(longPk, longSk('b')))?.data).toEqual({ v: 'b' });
+      await expect(store.put({ pk: longPk, sk: longSk('a'), data: {} }, { ifAbsent: true })).rejects.toBeInstanceOf(
+        ConditionFailedError,
+      );
+      const page = await store.query({ pk: longPk, limit: 1 });
+      expect(page.items).toHaveLength(1);
+      const rest = await store.query({ pk: longPk, limit: 5, after: page.lastKey as string });
+      expect(rest.items.map((i) => i.data.v)).toEqual([page.items[0]?.data.v === 'a' ? 'b' : 'a']);
+      // Multi-byte characters are cut on a character boundary, never into an invalid sequence.
+      const wide = `${base}${'é'.repeat(1500)}`;
+      const w = await store.put({ pk: wide, sk: '€'.repeat(600), data: { w: 1 } });
+      expect(w.pk).not.toContain('\ufffd');
+      expect((await store.get(wide, '€'.repeat(600)))?.data).toEqual({ w: 1 });
+      expect(await store.delete(longPk, longSk('a'))).toBe(true);
+      expect(await store.get(longPk, longSk('a'))).toBeUndefined();
+    });
+
+    it('refuses an item over the 400 KB item limit with ItemTooLargeError and keeps what was there', async () => {
+      const p = pk();
+      await store.put({ pk: p, sk: 'big', data: { v: 'small' } });
+      // 300 KB of ASCII fits; 410 KB does not; 150k three-byte characters (450 KB of UTF-8) do not either.
+      await store.put({ pk: p, sk: 'fits', data: { blob: 'x'.repeat(300 * 1024) } });
+      for (const blob of ['x'.repeat(410 * 1024), '€'.repeat(150_000)]) {
+        await expect(store.put({ pk: p, sk: 'big', data: { blob } })).rejects.toBeInstanceOf(ItemTooLargeError);
+        await expect(store.put({ pk: p, sk: 'new', data: { blob } }, { ifAbsent: true })).rejects.toBeInstanceOf(
+          ItemTooLargeError,
+        );
+      }
+      expect((await store.get(p, 'big'))?.data).toEqual({ v: 'small' });
+      expect(await store.get(p, 'new')).toBeUndefined();
+      expect(((await store.get(p, 'fits'))?.data.blob as string).length).toBe(300 * 1024);
     });
 
     it('queries in sort-key order with prefix, direction and paging that neither repeats nor skips', async () => {

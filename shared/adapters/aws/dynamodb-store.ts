@@ -14,12 +14,25 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Clock } from '../../ports/clock.ts';
 import { systemClock } from '../../ports/clock.ts';
 import type { PutCondition, PutInput, QueryInput, QueryOutput, Store, StoreItem } from '../../ports/store.ts';
-import { ConditionFailedError, isExpired, StoreUnavailableError } from '../../ports/store.ts';
+import {
+  boundedKey,
+  ConditionFailedError,
+  ItemTooLargeError,
+  isExpired,
+  itemBytes,
+  STORE_LIMITS,
+  StoreUnavailableError,
+} from '../../ports/store.ts';
+
+const pkOf = (pk: string) => boundedKey(pk, STORE_LIMITS.pkBytes);
+const skOf = (sk: string) => boundedKey(sk, STORE_LIMITS.skBytes);
 
 /**
  * Store on one DynamoDB table: pk (S) / sk (S) keys, the document in `data` (M), a `version`
  * counter for compare-and-set, and `expiresAt` (N, epoch seconds) as the table's TTL attribute.
- * DynamoDB deletes expired items lazily, so every read also filters them out.
+ * DynamoDB deletes expired items lazily, so every read also filters them out. Keys longer than
+ * DynamoDB allows are bounded (boundedKey) on every call, and an item over 400 KB is refused with
+ * ItemTooLargeError before it is sent (and when DynamoDB itself says so).
  */
 export class DynamoDbStore implements Store {
   readonly kind: string;
@@ -61,15 +74,20 @@ export class DynamoDbStore implements Store {
   }
 
   async get(pk: string, sk: string): Promise<StoreItem | undefined> {
+    const Key = marshall({ pk: pkOf(pk), sk: skOf(sk) });
     const out = await this.call('GetItem', () =>
-      this.client.send(new GetItemCommand({ TableName: this.table, Key: marshall({ pk, sk }), ConsistentRead: true })),
+      this.client.send(new GetItemCommand({ TableName: this.table, Key, ConsistentRead: true })),
     );
     if (!out.Item) return undefined;
     const item = fromRecord(out.Item);
     return isExpired(item, this.clock.now()) ? undefined : item;
   }
 
-  async put(input: PutInput, condition?: PutCondition): Promise<StoreItem> {
+  async put(raw: PutInput, condition?: PutCondition): Promise<StoreItem> {
+    const input = { ...raw, pk: pkOf(raw.pk), sk: skOf(raw.sk) };
+    // The version is not known before the write: count the largest one.
+    const bytes = itemBytes({ ...input, version: Number.MAX_SAFE_INTEGER });
+    if (bytes > STORE_LIMITS.itemBytes) throw new ItemTooLargeError(input.pk, input.sk, bytes);
     const names: Record<string, string> = { '#d': 'data', '#v': 'version', '#e': 'expiresAt' };
     const values: Record<string, unknown> = { ':d': input.data, ':one': 1 };
     // The version only grows, also when a conditional create takes over an expired item still on
@@ -110,11 +128,14 @@ export class DynamoDbStore implements Store {
       return fromRecord(out.Attributes);
     } catch (err) {
       if (err instanceof ConditionalCheckFailedException) throw new ConditionFailedError(input.pk, input.sk);
+      if (isItemSizeError(err)) throw new ItemTooLargeError(input.pk, input.sk);
       throw err;
     }
   }
 
-  async delete(pk: string, sk: string, condition?: { ifVersion: number }): Promise<boolean> {
+  async delete(rawPk: string, rawSk: string, condition?: { ifVersion: number }): Promise<boolean> {
+    const pk = pkOf(rawPk);
+    const sk = skOf(rawSk);
     try {
       const out = await this.call('DeleteItem', () =>
         this.client.send(
@@ -145,7 +166,8 @@ export class DynamoDbStore implements Store {
 
   async query(input: QueryInput): Promise<QueryOutput> {
     const names: Record<string, string> = { '#pk': 'pk', '#e': 'expiresAt' };
-    const values: Record<string, unknown> = { ':pk': input.pk, ':now': this.nowSeconds() };
+    const pk = pkOf(input.pk);
+    const values: Record<string, unknown> = { ':pk': pk, ':now': this.nowSeconds() };
     let keyCondition = '#pk = :pk';
     if (input.prefix !== undefined && input.prefix !== '') {
       keyCondition += ' AND begins_with(#sk, :prefix)';
@@ -164,7 +186,7 @@ export class DynamoDbStore implements Store {
           ConsistentRead: true,
           // One extra item tells whether another page exists without a second round trip.
           Limit: input.limit + 1,
-          ...(input.after !== undefined ? { ExclusiveStartKey: marshall({ pk: input.pk, sk: input.after }) } : {}),
+          ...(input.after !== undefined ? { ExclusiveStartKey: marshall({ pk, sk: skOf(input.after) }) } : {}),
         }),
       ),
     );
@@ -243,6 +265,12 @@ function fromRecord(record: Record<string, import('@aws-sdk/client-dynamodb').At
     version: raw.version ?? 0,
     ...(raw.expiresAt !== undefined ? { expiresAt: raw.expiresAt } : {}),
   };
+}
+
+/** DynamoDB's refusal of an item over 400 KB (a ValidationException, not retryable). */
+function isItemSizeError(err: unknown): boolean {
+  const e = err as { name?: string; message?: string };
+  return e.name === 'ValidationException' && /item size.*exceeded the maximum allowed size/i.test(e.message ?? '');
 }
 
 /** An item not past its TTL (`#e` = expiresAt, `:now` = the clock in epoch seconds). */

@@ -1,9 +1,22 @@
 import type { Clock } from '../../ports/clock.ts';
 import { systemClock } from '../../ports/clock.ts';
 import type { PutCondition, PutInput, QueryInput, QueryOutput, Store, StoreItem } from '../../ports/store.ts';
-import { ConditionFailedError, isExpired } from '../../ports/store.ts';
+import {
+  boundedKey,
+  ConditionFailedError,
+  ItemTooLargeError,
+  isExpired,
+  itemBytes,
+  STORE_LIMITS,
+} from '../../ports/store.ts';
 
-/** In-memory Store for unit tests. Same semantics as the database adapters (see the contract suite). */
+const pkOf = (pk: string) => boundedKey(pk, STORE_LIMITS.pkBytes);
+const skOf = (sk: string) => boundedKey(sk, STORE_LIMITS.skBytes);
+
+/**
+ * In-memory Store for unit tests. Same semantics as the database adapters (see the contract suite),
+ * DynamoDB's limits included: keys bounded, items over 400 KB refused.
+ */
 export class MemoryStore implements Store {
   readonly kind = 'memory';
   private readonly partitions = new Map<string, Map<string, StoreItem>>();
@@ -20,11 +33,12 @@ export class MemoryStore implements Store {
   }
 
   async get(pk: string, sk: string): Promise<StoreItem | undefined> {
-    const item = this.live(pk, sk);
+    const item = this.live(pkOf(pk), skOf(sk));
     return item ? structuredClone(item) : undefined;
   }
 
-  async put(input: PutInput, condition?: PutCondition): Promise<StoreItem> {
+  async put(raw: PutInput, condition?: PutCondition): Promise<StoreItem> {
+    const input = { ...raw, pk: pkOf(raw.pk), sk: skOf(raw.sk) };
     const existing = this.live(input.pk, input.sk);
     if (condition && 'ifAbsent' in condition && existing) throw new ConditionFailedError(input.pk, input.sk);
     if (condition && 'ifVersion' in condition && existing?.version !== condition.ifVersion) {
@@ -39,6 +53,8 @@ export class MemoryStore implements Store {
       version: (previous?.version ?? 0) + 1,
       ...(input.expiresAt !== undefined ? { expiresAt: input.expiresAt } : {}),
     };
+    const bytes = itemBytes(item);
+    if (bytes > STORE_LIMITS.itemBytes) throw new ItemTooLargeError(input.pk, input.sk, bytes);
     let partition = this.partitions.get(input.pk);
     if (!partition) {
       partition = new Map();
@@ -48,7 +64,9 @@ export class MemoryStore implements Store {
     return structuredClone(item);
   }
 
-  async delete(pk: string, sk: string, condition?: { ifVersion: number }): Promise<boolean> {
+  async delete(rawPk: string, rawSk: string, condition?: { ifVersion: number }): Promise<boolean> {
+    const pk = pkOf(rawPk);
+    const sk = skOf(rawSk);
     const existing = this.live(pk, sk);
     if (condition && existing?.version !== condition.ifVersion) throw new ConditionFailedError(pk, sk);
     if (!existing) return false;
@@ -57,14 +75,14 @@ export class MemoryStore implements Store {
   }
 
   async query(input: QueryInput): Promise<QueryOutput> {
-    const partition = this.partitions.get(input.pk);
+    const partition = this.partitions.get(pkOf(input.pk));
     if (!partition) return { items: [] };
     const now = this.clock.now();
     let keys = [...partition.keys()].sort();
     if (input.descending) keys.reverse();
     if (input.prefix !== undefined) keys = keys.filter((k) => k.startsWith(input.prefix as string));
     if (input.after !== undefined) {
-      const after = input.after;
+      const after = skOf(input.after);
       keys = keys.filter((k) => (input.descending ? k < after : k > after));
     }
     const page = keys.slice(0, input.limit);
