@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Role } from '../config/config.ts';
 import type { Clock } from '../ports/clock.ts';
-import type { Store } from '../ports/store.ts';
+import type { Store, StoreItem } from '../ports/store.ts';
 import { ConditionFailedError } from '../ports/store.ts';
 
 /** What the store keeps of an API key: never the key itself, only its SHA-256. */
@@ -22,6 +22,20 @@ const PREFIX = 'cmk_';
 const KEY_RE = /^cmk_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$/;
 /** lastUsedAt is written at most this often per key, so reads do not turn into writes. */
 const TOUCH_INTERVAL_MS = 60_000;
+/**
+ * How long a key's record read from the store answers verify() in this process. It bounds how long
+ * a key revoked elsewhere (the CLI, another replica) keeps working here: at most this long after the
+ * revocation is written. A revocation made through this instance takes effect at once.
+ */
+export const API_KEY_CACHE_TTL_MS = 5_000;
+/** Records (and unknown ids) kept at most; the oldest entry goes first. */
+const CACHE_MAX_ENTRIES = 1000;
+
+interface Cached {
+  item: StoreItem | undefined;
+  /** Clock time the read started: the record is at least this fresh. */
+  readAt: number;
+}
 
 export class ApiKeyNameTakenError extends Error {
   override name = 'ApiKeyNameTakenError';
@@ -35,6 +49,11 @@ const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 export class ApiKeys {
   private readonly store: Store;
   private readonly clock: Clock;
+  private readonly cache = new Map<string, Cached>();
+  /** Reads in flight per key id: concurrent misses share one store read. */
+  private readonly inflight = new Map<string, Promise<StoreItem | undefined>>();
+  /** Bumped by every local write, so a read that started before it cannot cache what it replaced. */
+  private epoch = 0;
 
   constructor(store: Store, clock: Clock) {
     this.store = store;
@@ -65,32 +84,84 @@ export class ApiKeys {
       hash: sha256(key),
       createdAt: new Date(this.clock.now()).toISOString(),
     };
+    this.invalidate();
     await this.store.put({ pk: PK, sk: id, data: { ...record } }, { ifAbsent: true });
     const { hash: _hash, ...info } = record;
     return { key, info };
   }
 
-  /** The key's record when the key is genuine and not revoked. */
+  /**
+   * The key's record when the key is genuine and not revoked. The record comes from a short
+   * in-process cache (API_KEY_CACHE_TTL_MS), so a burst of calls does not each read the store;
+   * concurrent misses for one key share a single read.
+   */
   async verify(key: string): Promise<ApiKeyInfo | undefined> {
     const m = KEY_RE.exec(key);
     if (!m) return undefined;
-    const item = await this.store.get(PK, m[1] as string);
+    const id = m[1] as string;
+    const read = await this.lookup(id);
+    // Concurrent verifications share one read; the cache holds what the first of them noted since
+    // (a lastUsedAt touch), so only one of them writes it.
+    const item = this.cache.get(id)?.item ?? read;
     if (!item) return undefined;
-    const rec = item.data as unknown as ApiKeyRecord;
+    const rec = { ...(item.data as unknown as ApiKeyRecord) };
     const a = Buffer.from(sha256(key), 'hex');
     const b = Buffer.from(rec.hash, 'hex');
     if (a.length !== b.length || !timingSafeEqual(a, b) || rec.revokedAt) return undefined;
     const now = this.clock.now();
     if (!rec.lastUsedAt || now - Date.parse(rec.lastUsedAt) > TOUCH_INTERVAL_MS) {
       const touched = { ...rec, lastUsedAt: new Date(now).toISOString() };
-      // Compare-and-set: a concurrent touch or revoke wins, and this one is dropped.
-      await this.store.put({ pk: PK, sk: rec.id, data: { ...touched } }, { ifVersion: item.version }).catch((err) => {
-        if (!(err instanceof ConditionFailedError)) throw err;
-      });
+      // Noted in the cache first, so concurrent calls touch once.
+      this.remember(id, { ...item, data: { ...touched } }, this.cache.get(id)?.readAt ?? now);
+      // Compare-and-set: a concurrent touch or revoke wins, and this one is dropped (and the cached
+      // record, now known to be stale, is forgotten). The touch is bookkeeping: a store that is busy
+      // does not fail the caller's authentication.
+      try {
+        const written = await this.store.put({ pk: PK, sk: rec.id, data: { ...touched } }, { ifVersion: item.version });
+        const cached = this.cache.get(id);
+        if (cached) this.remember(id, written, cached.readAt);
+      } catch (err) {
+        if (err instanceof ConditionFailedError) this.cache.delete(id);
+      }
       rec.lastUsedAt = touched.lastUsedAt;
     }
     const { hash: _hash, ...info } = rec;
     return info;
+  }
+
+  /** The key's item from the cache while it is fresh, else from the store (one read per key at a time). */
+  private async lookup(id: string): Promise<StoreItem | undefined> {
+    const now = this.clock.now();
+    const cached = this.cache.get(id);
+    if (cached && now - cached.readAt < API_KEY_CACHE_TTL_MS) return cached.item;
+    let read = this.inflight.get(id);
+    if (!read) {
+      const epoch = this.epoch;
+      const readAt = now;
+      read = this.store.get(PK, id).then((item) => {
+        if (this.epoch === epoch) this.remember(id, item, readAt);
+        return item;
+      });
+      const shared = read.finally(() => this.inflight.delete(id));
+      this.inflight.set(id, shared);
+      read = shared;
+    }
+    return read;
+  }
+
+  private remember(id: string, item: StoreItem | undefined, readAt: number): void {
+    this.cache.delete(id);
+    this.cache.set(id, { item, readAt });
+    if (this.cache.size > CACHE_MAX_ENTRIES) {
+      const oldest = this.cache.keys().next().value;
+      if (oldest !== undefined) this.cache.delete(oldest);
+    }
+  }
+
+  /** Forgets every cached record: the next verify of each key reads the store. */
+  private invalidate(): void {
+    this.epoch++;
+    this.cache.clear();
   }
 
   async list(): Promise<ApiKeyInfo[]> {
@@ -126,6 +197,8 @@ export class ApiKeys {
       const revokedAt = new Date(this.clock.now()).toISOString();
       try {
         await this.store.put({ pk: PK, sk: rec.id, data: { ...rec, revokedAt } }, { ifVersion: item.version });
+        // Effective at once in this process; other processes see it when their cache entry expires.
+        this.invalidate();
         return { ...target, revokedAt };
       } catch (err) {
         if (!(err instanceof ConditionFailedError)) throw err;
