@@ -13,9 +13,11 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { ApprovalError, Approvals } from '../shared/domain/approvals.ts';
 import { AuditTrail } from '../shared/domain/audit.ts';
 import type { Identity } from '../shared/domain/identity.ts';
+import { Operations } from '../shared/domain/operations.ts';
 import { createLogger } from '../shared/logging/logger.ts';
 import { systemClock } from '../shared/ports/clock.ts';
 import { ConditionFailedError } from '../shared/ports/store.ts';
+import { decideApproval } from '../shared/workflows/approval-decision.ts';
 import {
   cloudStore,
   type Env,
@@ -66,6 +68,8 @@ export function createSlackActionsHandler(opts: SlackActionsHandlerOptions) {
       signingSecret,
       approvers: config.slack?.approvers ?? {},
       approvals: new Approvals(store, systemClock),
+      // The decision reads the operation: an ended one's approval is closed, a changed one's refused.
+      operations: new Operations(store, systemClock),
       // Decisions made in Slack land in the same audit trail as those made through MCP tools.
       audit: new AuditTrail({
         store,
@@ -103,7 +107,7 @@ export function createSlackActionsHandler(opts: SlackActionsHandlerOptions) {
         startedAt,
       });
     try {
-      const decided = await a.approvals.decide({
+      const decided = await decideApproval(a, {
         operationId: action.operationId,
         approver: identity,
         decision: action.decision,

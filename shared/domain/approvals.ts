@@ -3,7 +3,8 @@ import type { Store } from '../ports/store.ts';
 import { ConditionFailedError } from '../ports/store.ts';
 import type { Identity } from './identity.ts';
 
-export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'expired';
+/** `closed`: its operation ended (cancelled, failed, ...) before anyone decided; nothing is left to decide. */
+export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'expired' | 'closed';
 
 export interface Approval {
   operationId: string;
@@ -17,11 +18,30 @@ export interface Approval {
   createdAt: string;
   expiresAt: string;
   decision?: { by: { subject: string; name: string }; at: string; reason: string };
+  /** Why and when a pending approval was closed without a decision. */
+  closed?: { at: string; operationStatus: string; reason: string };
+}
+
+/** How the operation behind an approval ended, for closing it. */
+export interface OperationEnding {
+  /** The operation's terminal status (cancelled, failed, completed). */
+  status: string;
+  /** When it ended (ISO time). */
+  at: string;
 }
 
 export class ApprovalError extends Error {
   override name = 'ApprovalError';
 }
+
+/** What a decide on a closed approval says: which operation ended, how and when. */
+export function closedApprovalMessage(a: Pick<Approval, 'operationId' | 'closed'>): string {
+  const how = a.closed ? `was ${a.closed.operationStatus} at ${a.closed.at}` : 'ended';
+  return `the approval for ${a.operationId} was closed because operation ${a.operationId} ${how}; nothing to decide`;
+}
+
+const HASH_SHOWN = 64;
+const shortHash = (h: string) => `${h.slice(0, 12)}…`;
 
 const key = (operationId: string) => ({ pk: `approval#${operationId}`, sk: 'approval' });
 
@@ -80,11 +100,14 @@ export class Approvals {
     reason: string;
     /** When given, must match: the approver saw this exact change. */
     changeHash?: string;
+    /** The hash of the operation's change as it is now; differing from the approval's means it was modified. */
+    operationChangeHash?: string;
   }): Promise<Approval> {
     for (let attempt = 0; attempt < 10; attempt++) {
       const item = await this.store.get(key(input.operationId).pk, 'approval');
       if (!item) throw new ApprovalError(`no approval is pending for ${input.operationId}`);
       const a = item.data as unknown as Approval;
+      if (a.status === 'closed') throw new ApprovalError(closedApprovalMessage(a));
       if (a.status !== 'pending')
         throw new ApprovalError(`the approval for ${input.operationId} is already ${a.status}`);
       if (Date.parse(a.expiresAt) <= this.clock.now())
@@ -94,8 +117,18 @@ export class Approvals {
       if (input.approver.subject === a.requester.subject) {
         throw new ApprovalError('you requested this change: someone else must approve or reject it');
       }
-      if (input.changeHash && input.changeHash !== a.changeHash) {
-        throw new ApprovalError('the change was modified after approval was requested; review the new change');
+      // The change behind the approval is the operation's: if that differs from what the approval
+      // was requested for, the change itself was modified, whatever hash the approver sends.
+      if (input.operationChangeHash !== undefined && input.operationChangeHash !== a.changeHash) {
+        throw new ApprovalError(
+          `the change was modified after approval was requested (approval for ${shortHash(a.changeHash)}, change now ${shortHash(input.operationChangeHash)}); review the new change`,
+        );
+      }
+      // Otherwise a different hash is the approver's mistake (a stale or mistyped value), not a new change.
+      if (input.changeHash !== undefined && input.changeHash !== a.changeHash) {
+        throw new ApprovalError(
+          `changeHash ${input.changeHash.slice(0, HASH_SHOWN)}${input.changeHash.length > HASH_SHOWN ? '…' : ''} does not match this approval's change (${shortHash(a.changeHash)}); fetch the approval again with ops_approvals_list`,
+        );
       }
       const decided: Approval = {
         ...a,
@@ -121,6 +154,45 @@ export class Approvals {
       }
     }
     throw new ApprovalError(`the approval for ${input.operationId} kept changing; try again`);
+  }
+
+  /**
+   * Closes the approval if it is still pending, because its operation ended (or is ending without
+   * any change). Compare-and-set against the decision: exactly one of a close and an approve wins,
+   * so an operation never ends with its approval still open, and a decision that lost is told why.
+   * Returns the closed approval, or undefined when there was nothing pending to close (none, or
+   * already decided or closed).
+   */
+  async close(operationId: string, ending: OperationEnding): Promise<Approval | undefined> {
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const item = await this.store.get(key(operationId).pk, 'approval');
+      if (!item) return undefined;
+      const a = item.data as unknown as Approval;
+      if (a.status !== 'pending') return undefined;
+      const closed: Approval = {
+        ...a,
+        status: 'closed',
+        closed: {
+          at: ending.at,
+          operationStatus: ending.status,
+          reason: `operation ${operationId} ended: ${ending.status}`,
+        },
+      };
+      try {
+        await this.store.put(
+          {
+            ...key(operationId),
+            data: { ...closed },
+            ...(item.expiresAt !== undefined ? { expiresAt: item.expiresAt } : {}),
+          },
+          { ifVersion: item.version },
+        );
+        return closed;
+      } catch (err) {
+        if (!(err instanceof ConditionFailedError)) throw err;
+      }
+    }
+    throw new ApprovalError(`the approval for ${operationId} kept changing; try again`);
   }
 
   /** Newest first; `status` filters (pending includes only not-yet-expired ones). */

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../ports/clock.ts';
 import type { Store } from '../ports/store.ts';
 import { ConditionFailedError } from '../ports/store.ts';
+import { Approvals } from './approvals.ts';
 
 /** MCP task statuses; an operation's status is its task's status. */
 export type OperationStatus = 'working' | 'input_required' | 'completed' | 'failed' | 'cancelled';
@@ -84,10 +85,14 @@ const opKey = (id: string) => ({ pk: `op#${id}`, sk: 'op' });
 export class Operations {
   private readonly store: Store;
   private readonly clock: Clock;
+  private readonly approvals: Approvals;
+  private readonly leases: Leases;
 
   constructor(store: Store, clock: Clock) {
     this.store = store;
     this.clock = clock;
+    this.approvals = new Approvals(store, clock);
+    this.leases = new Leases(store, clock);
   }
 
   newId(): string {
@@ -115,25 +120,53 @@ export class Operations {
     return op;
   }
 
-  /** Read-modify-write with compare-and-set; `mutate` may run more than once under contention. */
+  /**
+   * Read-modify-write with compare-and-set; `mutate` may run more than once under contention.
+   *
+   * This is the one way an operation's record changes, so it is also where an operation ends: a
+   * write that moves it into a terminal status first closes its pending approval (see `end`), and
+   * once written releases its target's lease. No path that ends an operation (a workflow step, a
+   * cancel, recovery, a start that failed) can forget either. A mutate that tries to move an ended
+   * operation back to a running status is ignored for the status: an ended task never resumes.
+   */
   async update(id: string, mutate: (op: Operation) => undefined | 'skip'): Promise<Operation> {
     for (let attempt = 0; attempt < 20; attempt++) {
       const item = await this.store.get(opKey(id).pk, 'op');
       if (!item) throw new OperationNotFoundError(`no operation ${id} (it may have expired)`);
       const op = structuredClone(item.data) as unknown as Operation;
+      const before = op.status;
       if (mutate(op) === 'skip') return op;
+      if (isTerminal(before)) op.status = before;
       op.updatedAt = new Date(this.clock.now()).toISOString();
+      const ending = !isTerminal(before) && isTerminal(op.status);
+      if (ending) await this.end(op);
       try {
         await this.store.put(
           { ...opKey(id), data: { ...op }, ...(item.expiresAt !== undefined ? { expiresAt: item.expiresAt } : {}) },
           { ifVersion: item.version },
         );
-        return op;
       } catch (err) {
         if (!(err instanceof ConditionFailedError)) throw err;
+        continue;
       }
+      if (ending && op.lease) await this.leases.release(op.lease, op.id);
+      return op;
     }
     throw new OperationContentionError(`operation ${id} kept changing; update abandoned`);
+  }
+
+  /**
+   * What ending an operation does before its terminal status is written: its approval, if still
+   * pending, is closed with the reason ("operation op-x ended: cancelled"), so it leaves the pending
+   * lists and every way of deciding it (MCP tool, Slack button) answers why there is nothing to
+   * decide. Closing comes first: a crash between the two leaves a closed approval on a running
+   * operation, which the workflow's approval check ends at its next poll, never an ended operation
+   * with an approval someone could still approve. Closing is a compare-and-set against the
+   * decision, so of an approve and an ending that race, exactly one takes the approval.
+   */
+  private async end(op: Operation): Promise<void> {
+    if (!op.approval?.required) return;
+    await this.approvals.close(op.id, { status: op.status, at: op.updatedAt });
   }
 
   /** Newest first; `subject` limits to one requester. */

@@ -270,9 +270,12 @@ async function prepare(input: Obj, deps: Deps): Promise<Obj> {
 
 async function checkApproval(input: Obj, deps: Deps): Promise<Obj> {
   const op = await deps.operations.require(String(input.operationId));
-  if (op.requests.abort) return { decision: 'aborted' };
+  // An operation that ended (cancelled while it waited) never goes on, whatever its approval says.
+  if (op.requests.abort || isTerminal(op.status)) return { decision: 'aborted' };
   const a = await deps.approvals.get(op.id);
   if (!a) return { decision: 'expired' };
+  // Closed: the operation is ending (a crash may have stopped it between closing and ending).
+  if (a.status === 'closed') return { decision: 'closed' };
   // The approval's own expiry comes first (approvals.ttlSeconds is capped below the deadline).
   if (a.status === 'pending' && pastDeadline(deps, op)) return { decision: 'expired' };
   if (a.status === 'approved') {
@@ -293,13 +296,16 @@ async function checkApproval(input: Obj, deps: Deps): Promise<Obj> {
         return { decision: 'drifted' };
       }
     }
+    let ended = false;
     await deps.operations.update(op.id, (o) => {
+      ended = isTerminal(o.status) || o.requests.abort !== undefined;
+      if (ended) return 'skip';
       o.status = 'working';
       o.statusMessage = `approved by ${a.decision?.by.name ?? 'an approver'}: ${a.decision?.reason ?? ''}`.trim();
       o.progress.nextActions = ['delivery_rollouts_get', 'delivery_rollouts_abort'];
       return undefined;
     });
-    return { decision: 'approved' };
+    return { decision: ended ? 'aborted' : 'approved' };
   }
   return { decision: a.status };
 }
@@ -314,7 +320,9 @@ async function endUnchanged(input: Obj, deps: Deps): Promise<Obj> {
       ? drifted
       : a?.status === 'rejected'
         ? `rejected by ${a.decision?.by.name ?? 'an approver'}: ${a.decision?.reason ?? ''}`.trim()
-        : `the approval request expired${a?.expiresAt ? ` at ${a.expiresAt}` : ''} without a decision`;
+        : a?.status === 'closed'
+          ? `the approval was closed without a decision (${a.closed?.reason ?? 'its operation ended'})`
+          : `the approval request expired${a?.expiresAt ? ` at ${a.expiresAt}` : ''} without a decision`;
   const done = await deps.operations.update(op.id, (o) => {
     if (isTerminal(o.status)) return 'skip';
     o.status = drifted ? 'failed' : 'cancelled';

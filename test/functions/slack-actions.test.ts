@@ -8,6 +8,7 @@ import { createSlackActionsHandler } from '../../functions/slack-actions.ts';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from '../../shared/adapters/local/embedded-dynamodb.ts';
 import { Approvals } from '../../shared/domain/approvals.ts';
 import { AuditTrail } from '../../shared/domain/audit.ts';
+import { Operations } from '../../shared/domain/operations.ts';
 import { createLogger } from '../../shared/logging/logger.ts';
 import { systemClock } from '../../shared/ports/clock.ts';
 import { type FakeSecretsManager, startFakeSecretsManager } from '../support/fake-secrets-manager.ts';
@@ -35,6 +36,7 @@ describe('slack-actions function: signed approval buttons', () => {
   let handler: HttpHandler;
   let post: (body: string, headers: Record<string, string>) => Promise<Response>;
   let approvals: Approvals;
+  let operations: Operations;
   let n = 0;
 
   /** A pending approval requested by bob (subject auth0|bob). */
@@ -68,6 +70,7 @@ describe('slack-actions function: signed approval buttons', () => {
   beforeAll(async () => {
     dynamo = await startEmbeddedDynamo({ table: TABLE, accessKeyId: 'local' });
     approvals = new Approvals(dynamo.store, systemClock);
+    operations = new Operations(dynamo.store, systemClock);
     secrets = await startFakeSecretsManager({ [SIGNING_ARN]: `${SIGNING_SECRET}\n` });
     receiver = createServer((req, res) => {
       let body = '';
@@ -207,7 +210,80 @@ describe('slack-actions function: signed approval buttons', () => {
     });
     const stale = form({ operationId: op, hash: 'cd'.repeat(32) });
     const res2 = await post(stale, sign(stale, nowSeconds()));
-    expect(await res2.json()).toMatchObject({ text: expect.stringContaining('modified after approval was requested') });
+    const text = ((await res2.json()) as { text: string }).text;
+    // A hash the button carries that is not the approval's is a wrong hash, not a modified change.
+    expect(text).toContain(
+      `changeHash ${'cd'.repeat(32)} does not match this approval's change (${HASH.slice(0, 12)}…)`,
+    );
+    expect(text).toContain('fetch the approval again');
+    expect(text).not.toContain('modified');
+    expect((await approvals.get(op))?.status).toBe('pending');
+  });
+
+  /** An operation in the Store behind a pending approval, as delivery_rollouts_start leaves it. */
+  async function operationWithApproval(changeHash = HASH): Promise<string> {
+    const operationId = await pending();
+    await operations.create({
+      id: operationId,
+      kind: 'rollout',
+      target: { cluster: 'fake', namespace: 'default', kind: 'Deployment', name: `web${n}` },
+      requester: { subject: 'auth0|bob', name: 'bob' },
+      status: 'input_required',
+      statusMessage: 'waiting for approval',
+      input: {},
+      changeHash,
+      steps: [],
+      progress: { nextActions: [] },
+      requests: {},
+      approval: { required: true },
+      ttlSeconds: 3600,
+      pollIntervalMs: 1000,
+    });
+    return operationId;
+  }
+
+  for (const ending of ['cancelled', 'failed', 'completed'] as const) {
+    it(`the button of an approval whose operation was ${ending} says why nothing can be decided`, async () => {
+      const op = await operationWithApproval();
+      const ended = await operations.update(op, (o) => {
+        o.status = ending;
+        return undefined;
+      });
+      expect((await approvals.get(op))?.status).toBe('closed');
+      expect((await approvals.list({ status: 'pending', limit: 50 })).items.map((a) => a.operationId)).not.toContain(
+        op,
+      );
+      for (const decision of ['approve', 'reject'] as const) {
+        const body = form({ operationId: op, decision });
+        const res = await post(body, sign(body, nowSeconds()));
+        expect(await res.json()).toMatchObject({
+          response_type: 'ephemeral',
+          text: `Nothing was decided: the approval for ${op} was closed because operation ${op} was ${ending} at ${ended.updatedAt}; nothing to decide.`,
+        });
+      }
+      expect((await approvals.get(op))?.status).toBe('closed');
+    });
+  }
+
+  it('an operation that ended while its approval stayed open (older record) has it closed on the click', async () => {
+    const op = await operationWithApproval();
+    // Written behind the repository's back, as a record from before approvals were closed would be.
+    const item = await dynamo.store.get(`op#${op}`, 'op');
+    await dynamo.store.put({ pk: `op#${op}`, sk: 'op', data: { ...item?.data, status: 'cancelled' } });
+    expect((await approvals.get(op))?.status).toBe('pending');
+    const body = form({ operationId: op });
+    const res = await post(body, sign(body, nowSeconds()));
+    expect(((await res.json()) as { text: string }).text).toContain(`operation ${op} was cancelled at`);
+    expect((await approvals.get(op))?.status).toBe('closed');
+  });
+
+  it('a change modified behind its approval is reported as modified, even with the approval hash', async () => {
+    const op = await operationWithApproval('ef'.repeat(32));
+    const body = form({ operationId: op });
+    const res = await post(body, sign(body, nowSeconds()));
+    const text = ((await res.json()) as { text: string }).text;
+    expect(text).toContain('the change was modified after approval was requested');
+    expect(text).not.toContain('does not match');
     expect((await approvals.get(op))?.status).toBe('pending');
   });
 

@@ -466,7 +466,9 @@ describe('progressive rollouts as state machines (local engine, fake API server)
         reason: 'looks ok',
         changeHash: 'f'.repeat(64),
       });
-      expect(stale.text).toContain('modified after approval was requested');
+      // A hash that is not this approval's is the approver's mistake, reported as such.
+      expect(stale.text).toContain(`changeHash ${'f'.repeat(64)} does not match this approval's change`);
+      expect(stale.text).not.toContain('modified');
       await bob.ok('ops_approvals_decide', {
         operationId: started.operationId,
         decision: 'approve',

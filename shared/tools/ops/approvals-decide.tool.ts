@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ApprovalError } from '../../domain/approvals.ts';
 import { defineTool, fail } from '../../mcp/tool.ts';
+import { decideApproval } from '../../workflows/approval-decision.ts';
 import { result } from '../k8s/render.ts';
 
 export const opsApprovalsDecideTool = defineTool({
@@ -8,7 +9,8 @@ export const opsApprovalsDecideTool = defineTool({
   title: 'Approve or reject',
   description:
     "Approve or reject someone else's pending change, with a reason. Pass the changeHash you reviewed (from " +
-    'ops_approvals_list): a change modified since needs a new review. You cannot decide your own requests.',
+    'ops_approvals_list): a change modified since needs a new review. You cannot decide your own requests; an ' +
+    'approval whose operation ended (cancelled, failed) is closed and cannot be decided.',
   group: 'ops',
   access: 'approve',
   input: z.object({
@@ -24,7 +26,7 @@ export const opsApprovalsDecideTool = defineTool({
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
   async handler(input, ctx) {
     try {
-      const a = await ctx.deps.approvals.decide({
+      const a = await decideApproval(ctx.deps, {
         operationId: input.operationId,
         approver: ctx.identity,
         decision: input.decision,
