@@ -12,6 +12,7 @@ import {
   unpinnedReason,
   type WriteIntent,
 } from '../../shared/domain/guardrails/index.ts';
+import { DANGEROUS_OBJECTS } from './guardrails-kinds.ts';
 
 type Obj = Record<string, unknown>;
 
@@ -48,6 +49,7 @@ const write = (kind: string, object: Obj, apiVersion?: string): WriteIntent => (
   cluster: 'dev',
   kind,
   ...(apiVersion ? { apiVersion } : {}),
+  namespaced: true,
   namespace: 'default',
   name: 'x',
   object,
@@ -724,13 +726,24 @@ describe('rule coverage', () => {
         (f) => f.ruleId,
       ),
       ...evaluateWrite(
-        { verb: 'delete', cluster: 'dev', kind: 'Pod', namespace: 'default', count: 1000 },
+        { verb: 'delete', cluster: 'dev', kind: 'Pod', namespaced: true, namespace: 'default', count: 1000 },
         BASELINE,
       ).findings.map((f) => f.ruleId),
-      ...evaluateWrite({ verb: 'apply', cluster: 'dev', kind: 'ClusterRoleBinding', name: 'x' }, BASELINE).findings.map(
-        (f) => f.ruleId,
-      ),
+      ...evaluateWrite(
+        { verb: 'apply', cluster: 'dev', kind: 'ClusterRoleBinding', namespaced: false, name: 'x' },
+        BASELINE,
+      ).findings.map((f) => f.ruleId),
     ]);
+    // Cluster-access rules: the dangerous variant of each kind, with cluster-scoped kinds let past
+    // clusterScoped.deny so that their own rule is reached.
+    const open = parsePolicy(
+      `clusterScoped: { allow: [ClusterRole, ClusterRoleBinding, ValidatingWebhookConfiguration] }\n`,
+    );
+    for (const { kind, namespaced, object } of DANGEROUS_OBJECTS) {
+      const intent: WriteIntent = { verb: 'apply', cluster: 'dev', kind, namespaced, name: 'x', object };
+      for (const f of evaluateWrite(namespaced ? { ...intent, namespace: 'default' } : intent, open).findings)
+        fired.add(f.ruleId);
+    }
     expect([...fired].sort()).toEqual([...RULE_IDS].sort());
   });
 });

@@ -62,6 +62,7 @@ const applyPod = (namespace: string, spec?: Record<string, unknown>, cluster = '
   cluster,
   kind: 'Pod',
   apiVersion: 'v1',
+  namespaced: true,
   namespace,
   name: 'p',
   object: podObject(namespace, spec),
@@ -119,7 +120,7 @@ describe('parsePolicy', () => {
     expect(ruleIds(evaluateWrite(applyPod('default', rootish), p))).toEqual(['pss-restricted/run-as-non-root']);
     // The delete limit is 10.
     const del = (count: number) =>
-      evaluateWrite({ verb: 'delete', cluster: 'dev', kind: 'Pod', namespace: 'team-a', count }, p);
+      evaluateWrite({ verb: 'delete', cluster: 'dev', kind: 'Pod', namespaced: true, namespace: 'team-a', count }, p);
     expect(del(10).allowed).toBe(true);
     expect(ruleIds(del(11))).toEqual(['scope/delete-count']);
   });
@@ -289,6 +290,7 @@ describe('scope rules', () => {
       cluster: 'dev',
       kind: 'Namespace',
       apiVersion: 'v1',
+      namespaced: false,
       name,
       ...(verb === 'delete' ? {} : { object: { apiVersion: 'v1', kind: 'Namespace', metadata: { name } } }),
     });
@@ -305,6 +307,7 @@ describe('scope rules', () => {
       verb: 'apply',
       cluster: 'dev',
       kind: 'Namespace',
+      namespaced: false,
       object: { metadata: { name: 'kube-system' } },
     };
     expect(ruleIds(evaluateWrite(fromObject, base))).toEqual(['scope/protected-namespace']);
@@ -357,6 +360,7 @@ describe('scope rules', () => {
       verb: 'create',
       cluster: 'dev',
       kind: 'Namespace',
+      namespaced: false,
       name,
       object: { metadata: { name } },
     });
@@ -371,6 +375,7 @@ describe('scope rules', () => {
       verb: 'apply',
       cluster: 'dev',
       kind,
+      namespaced: false,
       name,
       object: { kind, metadata: { name } },
       ...extra,
@@ -397,7 +402,7 @@ describe('scope rules', () => {
     expect(evaluateWrite(write('StorageClass', 'fast'), allowed).allowed).toBe(true);
     expect(evaluateWrite(write('ClusterRole', 'reader'), allowed).allowed).toBe(true);
     // Namespaced objects and Namespace objects are judged by the namespace rules, not this one.
-    expect(ids(write('Role', 'r', { namespace: 'team-a' }), confined)).toEqual([]);
+    expect(ids(write('Role', 'r', { namespaced: true, namespace: 'team-a' }), confined)).toEqual([]);
     expect(ids(write('Namespace', 'team-b'), confined)).toEqual([]);
     expect(() => policy('clusterScoped: { deny: [cluster-role] }\n')).toThrow(
       /clusterScoped\.deny\[0\]: must be a kind/,
@@ -411,6 +416,7 @@ describe('scope rules', () => {
           verb: 'delete',
           cluster: 'dev',
           kind: 'Pod',
+          namespaced: true,
           namespace: 'default',
           ...(count === undefined ? {} : { count }),
         },
@@ -484,7 +490,7 @@ clusters:
       'pss-restricted/seccomp',
     ]);
     const del = (cluster: string) =>
-      evaluateWrite({ verb: 'delete', cluster, kind: 'Pod', namespace: 'team-a', count: 3 }, p);
+      evaluateWrite({ verb: 'delete', cluster, kind: 'Pod', namespaced: true, namespace: 'team-a', count: 3 }, p);
     expect(del('staging').allowed).toBe(false);
     expect(del('dev').allowed).toBe(true);
   });
@@ -611,7 +617,7 @@ describe('formatVerdict', () => {
 
   it('leaves out "at" for findings about the write as a whole', () => {
     const v = evaluateWrite(
-      { verb: 'delete', cluster: 'dev', kind: 'Pod', namespace: 'default', count: 99 },
+      { verb: 'delete', cluster: 'dev', kind: 'Pod', namespaced: true, namespace: 'default', count: 99 },
       defaultPolicy(),
     );
     expect(formatVerdict(v).split('\n')).toEqual([
@@ -626,6 +632,7 @@ describe('formatVerdict', () => {
       cluster: 'dev',
       kind: 'Deployment',
       apiVersion: 'apps/v1',
+      namespaced: true,
       namespace: 'default',
       name: 'web',
       object: { apiVersion: 'apps/v1', kind: 'Deployment', spec: { template: { spec: privilegedSpec() } } },
@@ -672,11 +679,13 @@ describe('describeRules', () => {
     const expectedLevel = (id: string) =>
       id.startsWith('scope/')
         ? 'scope'
-        : id.startsWith('pss-baseline/')
-          ? 'baseline'
-          : id.startsWith('pss-restricted/')
-            ? 'restricted'
-            : 'best-practice';
+        : id.startsWith('cluster-access/')
+          ? 'cluster-access'
+          : id.startsWith('pss-baseline/')
+            ? 'baseline'
+            : id.startsWith('pss-restricted/')
+              ? 'restricted'
+              : 'best-practice';
     for (const r of rules) {
       expect(r.level).toBe(expectedLevel(r.id));
       expect(r.summary.length).toBeGreaterThan(10);

@@ -1,16 +1,25 @@
 import { BEST_PRACTICE_CHECKS } from './best-practice.ts';
+import { CLUSTER_ACCESS_CHECKS } from './cluster-access.ts';
 import { firstMatch } from './glob.ts';
-import { dig, str } from './object-access.ts';
+import { isRec } from './object-access.ts';
 import { POD_SECURITY_CHECKS, type PodCheck } from './pod-security.ts';
 import { locatePodSpec } from './pod-spec.ts';
 import { type EffectiveSettings, type Policy, type RuleMode, settingsFor } from './policy.ts';
-import { type ObjectRuleId, RULE_IDS, type RuleId, ruleLevel, type ScopeRuleId } from './rules.ts';
-import { SCOPE_CHECKS } from './scope.ts';
+import {
+  type ClusterAccessRuleId,
+  type ObjectRuleId,
+  RULE_IDS,
+  type RuleId,
+  ruleLevel,
+  type ScopeRuleId,
+} from './rules.ts';
+import { SCOPE_CHECKS, targetNamespaces } from './scope.ts';
 import type { Finding, RawFinding, Verdict, WriteIntent } from './types.ts';
 
 const OBJECT_CHECKS: Record<ObjectRuleId, PodCheck> = { ...POD_SECURITY_CHECKS, ...BEST_PRACTICE_CHECKS };
 
 const isScopeRule = (id: RuleId): id is ScopeRuleId => ruleLevel(id) === 'scope';
+const isClusterAccessRule = (id: RuleId): id is ClusterAccessRuleId => ruleLevel(id) === 'cluster-access';
 
 /**
  * The mode a rule runs in for this write, or undefined when it does not run: switched off with
@@ -26,12 +35,17 @@ export function ruleMode(id: RuleId, policy: Policy, settings: EffectiveSettings
   return setting?.mode ?? settings.mode;
 }
 
-function isExempt(id: RuleId, intent: WriteIntent, namespace: string | undefined, policy: Policy): boolean {
-  if (namespace === undefined) return false;
+/**
+ * Whether an exemption switches the rule off for this write: only for a namespaced object, and only
+ * when every namespace the write touches is exempt. Cluster-scoped objects are never exempt, whatever
+ * `metadata.namespace` they carry.
+ */
+function isExempt(id: RuleId, intent: WriteIntent, namespaces: readonly string[], policy: Policy): boolean {
+  if (!intent.namespaced || namespaces.length === 0) return false;
   return policy.exemptions.some(
     (e) =>
       e.rules.includes(id) &&
-      firstMatch(namespace, e.namespaces) !== undefined &&
+      namespaces.every((ns) => firstMatch(ns, e.namespaces) !== undefined) &&
       (e.clusters === undefined || firstMatch(intent.cluster, e.clusters) !== undefined),
   );
 }
@@ -39,14 +53,16 @@ function isExempt(id: RuleId, intent: WriteIntent, namespace: string | undefined
 /**
  * Judges one write against the policy. Pure: it reads only the intent and the policy.
  *
- * Scope rules run for every verb. Object rules (pod security, best practice) run on the object as
- * it will be after the write, for every verb but delete, when the kind carries a pod template.
- * When an enforced scope rule already refuses the write, object rules are skipped: no change to
- * the object could make the write pass, so listing them would only mislead.
+ * Scope rules run for every verb and judge the scope discovery gave (`intent.namespaced`), never the
+ * object's own `metadata.namespace` for a cluster-scoped kind. Cluster-access rules run on any object
+ * (RBAC, storage, admission, ...), pod rules (pod security, best practice) on objects that carry a
+ * pod template; both on the object as it will be after the write, for every verb but delete. When an
+ * enforced scope rule already refuses the write, object rules are skipped: no change to the object
+ * could make the write pass, so listing them would only mislead.
  */
 export function evaluateWrite(intent: WriteIntent, policy: Policy): Verdict {
   const settings = settingsFor(policy, intent.cluster);
-  const namespace = intent.namespace ?? str(dig(intent.object, ['metadata', 'namespace']));
+  const namespaces = intent.namespaced ? targetNamespaces(intent).map((t) => t.namespace) : [];
   const findings: Finding[] = [];
   const add = (id: RuleId, mode: RuleMode, raw: RawFinding[]) => {
     for (const f of raw) findings.push({ ruleId: id, mode, path: f.path, message: f.message, fix: f.fix });
@@ -58,16 +74,22 @@ export function evaluateWrite(intent: WriteIntent, policy: Policy): Verdict {
     if (mode) add(id, mode, SCOPE_CHECKS[id](intent, settings));
   }
   const refusedByScope = findings.some((f) => f.mode === 'enforce');
+  const object = intent.verb !== 'delete' && !refusedByScope && isRec(intent.object) ? intent.object : undefined;
+  if (!object) return { allowed: !refusedByScope, findings };
 
-  const pod =
-    intent.verb !== 'delete' && intent.object && !refusedByScope
-      ? locatePodSpec(intent.kind, intent.apiVersion, intent.object)
-      : undefined;
+  for (const id of RULE_IDS) {
+    if (!isClusterAccessRule(id)) continue;
+    const mode = ruleMode(id, policy, settings);
+    if (!mode || isExempt(id, intent, namespaces, policy)) continue;
+    add(id, mode, CLUSTER_ACCESS_CHECKS[id](intent, object));
+  }
+
+  const pod = locatePodSpec(intent.kind, intent.apiVersion, object);
   if (pod) {
     for (const id of RULE_IDS) {
-      if (isScopeRule(id)) continue;
+      if (isScopeRule(id) || isClusterAccessRule(id)) continue;
       const mode = ruleMode(id, policy, settings);
-      if (!mode || isExempt(id, intent, namespace, policy)) continue;
+      if (!mode || isExempt(id, intent, namespaces, policy)) continue;
       add(id, mode, OBJECT_CHECKS[id](pod));
     }
   }

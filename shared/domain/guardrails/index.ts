@@ -1,10 +1,13 @@
 /**
  * Write guardrails: pure rules that judge a Kubernetes write before it is dry-run and applied.
- * Scope rules (read-only clusters, protected and allowed namespaces, delete size), the Pod Security
+ * Scope rules (read-only clusters, protected and allowed namespaces, cluster-scoped kinds, delete
+ * size; scope as API discovery reports it), cluster-access rules (RBAC, admission, storage, runtime,
+ * API delegation, priority, certificates, nodes), the Pod Security
  * Standards (baseline, and restricted when the policy asks) and two best-practice rules, each with a
  * stable id, a mode (enforce or audit) and namespace exemptions set in a YAML policy.
  */
 export { pinnedImages, requestsLimits, unpinnedReason } from './best-practice.ts';
+export { HIGH_PRIORITY_VALUE } from './cluster-access.ts';
 export { evaluateWrite, ruleMode } from './evaluate.ts';
 export { formatVerdict } from './format.ts';
 export { firstMatch, globToRegExp } from './glob.ts';
@@ -35,6 +38,7 @@ export {
   settingsFor,
 } from './policy.ts';
 export {
+  type ClusterAccessRuleId,
   describeRules,
   isRuleId,
   type ObjectRuleId,

@@ -3,7 +3,7 @@
  * Ids never change meaning; a policy file names them to set a mode, disable or exempt them.
  */
 
-export type RuleLevel = 'scope' | 'baseline' | 'restricted' | 'best-practice';
+export type RuleLevel = 'scope' | 'cluster-access' | 'baseline' | 'restricted' | 'best-practice';
 
 export interface RuleDescription {
   id: RuleId;
@@ -32,12 +32,79 @@ const CATALOGUE = [
     id: 'scope/cluster-scoped',
     level: 'scope',
     summary:
-      'Cluster-scoped kinds (not Namespaces) in clusterScoped.deny are refused (default: RBAC cluster roles and bindings, admission webhooks and policies); while namespaces.allow confines writes, so is every kind not in clusterScoped.allow.',
+      'Cluster-scoped kinds (not Namespaces) in clusterScoped.deny are refused (default: RBAC cluster roles and bindings, admission webhooks and policies); while namespaces.allow confines writes, so is every kind not in clusterScoped.allow. Scope comes from API discovery: a metadata.namespace on a cluster-scoped object is ignored when judging and stripped before the write.',
   },
   {
     id: 'scope/delete-count',
     level: 'scope',
     summary: 'One delete may remove at most maxDeleteCount objects (default 20).',
+  },
+  {
+    id: 'cluster-access/node-volume',
+    level: 'cluster-access',
+    summary:
+      'PersistentVolumes must not use spec.hostPath, spec.local or spec.flexVolume (node filesystem or node driver).',
+  },
+  {
+    id: 'cluster-access/storage-class',
+    level: 'cluster-access',
+    summary:
+      'StorageClasses must not use a node-local provisioner (hostpath, local-path, ...) nor set the is-default-class annotation.',
+  },
+  {
+    id: 'cluster-access/runtime-class',
+    level: 'cluster-access',
+    summary:
+      'RuntimeClasses must use a sandboxing handler (runsc, kata*) and must not tolerate or select control-plane nodes (scheduling).',
+  },
+  {
+    id: 'cluster-access/csi-driver',
+    level: 'cluster-access',
+    summary: 'CSIDrivers must not receive pod tokens (spec.tokenRequests) nor allow inline Ephemeral volumes.',
+  },
+  {
+    id: 'cluster-access/admission',
+    level: 'cluster-access',
+    summary:
+      'Admission webhooks (Validating/MutatingWebhookConfiguration) and admission policies and bindings are refused: they see or change every matching write.',
+  },
+  {
+    id: 'cluster-access/rbac-role',
+    level: 'cluster-access',
+    summary:
+      'Roles and ClusterRoles must not grant escalate, bind, impersonate or approve, wildcards ("*") in verbs, apiGroups, resources or nonResourceURLs, nodes/proxy or CSR approval, nor aggregate into other roles.',
+  },
+  {
+    id: 'cluster-access/rbac-binding',
+    level: 'cluster-access',
+    summary:
+      'RoleBindings and ClusterRoleBindings must not bind cluster-admin (nor admin/edit cluster-wide), nor grant to system:anonymous, system:unauthenticated, system:authenticated or system:serviceaccounts.',
+  },
+  {
+    id: 'cluster-access/api-service',
+    level: 'cluster-access',
+    summary: 'APIServices must not hand an API group to a service (spec.service) nor skip TLS verification.',
+  },
+  {
+    id: 'cluster-access/priority-class',
+    level: 'cluster-access',
+    summary: 'PriorityClasses must set preemptionPolicy: Never, stay below value 1000000 and not be globalDefault.',
+  },
+  {
+    id: 'cluster-access/crd',
+    level: 'cluster-access',
+    summary: 'CustomResourceDefinitions must not use a conversion webhook (spec.conversion.strategy Webhook).',
+  },
+  {
+    id: 'cluster-access/node',
+    level: 'cluster-access',
+    summary: 'Node objects are not written by agents (labels, taints and schedulability move workloads).',
+  },
+  {
+    id: 'cluster-access/csr',
+    level: 'cluster-access',
+    summary:
+      "CertificateSigningRequests must not ask the cluster's own signers (kubernetes.io/kube-apiserver-client, ...) nor carry an Approved condition.",
   },
   {
     id: 'pss-baseline/host-namespaces',
@@ -122,8 +189,10 @@ const CATALOGUE = [
 export type RuleId = (typeof CATALOGUE)[number]['id'];
 /** Rules checked from the intent alone (cluster, namespace, verb, count). */
 export type ScopeRuleId = Extract<RuleId, `scope/${string}`>;
-/** Rules checked against the object as it will be after the write. */
-export type ObjectRuleId = Exclude<RuleId, ScopeRuleId>;
+/** Rules checked against any object that gives node or cluster access (not only pod templates). */
+export type ClusterAccessRuleId = Extract<RuleId, `cluster-access/${string}`>;
+/** Rules checked against the pod template of the object as it will be after the write. */
+export type ObjectRuleId = Exclude<RuleId, ScopeRuleId | ClusterAccessRuleId>;
 
 export const RULE_IDS: readonly RuleId[] = CATALOGUE.map((r) => r.id);
 

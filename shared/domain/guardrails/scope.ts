@@ -1,4 +1,11 @@
-/** Scope rules: judged from the intent alone (cluster, namespace, verb, count), for every verb. */
+/**
+ * Scope rules: judged from the intent alone (cluster, scope, namespace, verb, count), for every verb.
+ *
+ * Whether the object is cluster-scoped comes from the API server's discovery (`intent.namespaced`),
+ * never from the manifest: a cluster-scoped object that carries `metadata.namespace` is still
+ * cluster-scoped (the API server drops the field), so that field neither confines it to a namespace
+ * nor lets it past the cluster-scoped rule.
+ */
 import { firstMatch } from './glob.ts';
 import { dig, str } from './object-access.ts';
 import type { EffectiveSettings } from './policy.ts';
@@ -7,18 +14,36 @@ import type { RawFinding, WriteIntent } from './types.ts';
 
 type ScopeCheck = (intent: WriteIntent, settings: EffectiveSettings) => RawFinding[];
 
-const describeTarget = (intent: WriteIntent) =>
-  `${intent.verb} ${intent.kind}${intent.name ? `/${intent.name}` : ''}${intent.namespace ? ` in ${intent.namespace}` : ''}`;
+/** The core Namespace kind (cluster-scoped, group ""), whose object is judged by its own name. */
+export function isNamespaceObject(intent: WriteIntent): boolean {
+  return (
+    !intent.namespaced &&
+    intent.kind.toLowerCase() === 'namespace' &&
+    (intent.apiVersion === undefined || intent.apiVersion === 'v1')
+  );
+}
+
+const describeTarget = (intent: WriteIntent) => {
+  const ns = targetNamespaces(intent).find((t) => t.path === 'metadata.namespace')?.namespace;
+  return `${intent.verb} ${intent.kind}${intent.name ? `/${intent.name}` : ''}${ns ? ` in ${ns}` : ''}`;
+};
 
 /**
- * The namespaces a write touches, with the field that names each: the object's namespace (from the
- * intent and from the object, should they differ), or for a Namespace object its own name.
+ * The namespaces a write touches, with the field that names each. A Namespace object: its own name.
+ * Another cluster-scoped object: none, whatever its `metadata.namespace` says. A namespaced object:
+ * the namespace it is written to (the intent's), and the object's own `metadata.namespace` should it
+ * differ (the API server refuses such a mismatch; judging both keeps a refusal the safe outcome) or
+ * stand in for a missing one.
  */
 export function targetNamespaces(intent: WriteIntent): { namespace: string; path: string }[] {
-  if (intent.kind.toLowerCase() === 'namespace') {
-    const name = intent.name ?? str(dig(intent.object, ['metadata', 'name']));
-    return name ? [{ namespace: name, path: 'metadata.name' }] : [];
+  if (isNamespaceObject(intent)) {
+    const names = new Set<string>();
+    if (intent.name) names.add(intent.name);
+    const fromObject = str(dig(intent.object, ['metadata', 'name']));
+    if (fromObject) names.add(fromObject);
+    return [...names].map((namespace) => ({ namespace, path: 'metadata.name' }));
   }
+  if (!intent.namespaced) return [];
   const names = new Set<string>();
   if (intent.namespace) names.add(intent.namespace);
   const fromObject = str(dig(intent.object, ['metadata', 'namespace']));
@@ -42,13 +67,13 @@ const protectedNamespace: ScopeCheck = (intent, s) =>
   targetNamespaces(intent).flatMap(({ namespace, path }) => {
     const pattern = firstMatch(namespace, s.protectedNamespaces);
     if (pattern === undefined) return [];
-    const isNamespaceObject = path === 'metadata.name';
+    const isNamespace = path === 'metadata.name';
     const why = pattern === namespace ? 'protected' : `protected (matches ${pattern})`;
     return [
       {
         ruleId: 'scope/protected-namespace' as const,
         path,
-        message: isNamespaceObject
+        message: isNamespace
           ? `namespace ${namespace} is ${why}, so its Namespace object cannot be changed`
           : `namespace ${namespace} is ${why} and read-only to agents`,
         fix: `do not write to ${namespace}; ask an operator, or remove it from protectedNamespaces in the guardrail policy`,
@@ -56,8 +81,20 @@ const protectedNamespace: ScopeCheck = (intent, s) =>
     ];
   });
 
-const namespaceNotAllowed: ScopeCheck = (intent, s) =>
-  targetNamespaces(intent).flatMap(({ namespace, path }) => {
+const namespaceNotAllowed: ScopeCheck = (intent, s) => {
+  const targets = targetNamespaces(intent);
+  if (intent.namespaced && targets.length === 0) {
+    // A namespaced write with no namespace cannot be placed, so it cannot be judged: refuse it.
+    return [
+      {
+        ruleId: 'scope/namespace-not-allowed',
+        path: 'metadata.namespace',
+        message: `${intent.kind}${intent.name ? ` ${intent.name}` : ''} is namespaced but the write names no namespace, so where it lands cannot be judged`,
+        fix: 'give the namespace explicitly (the namespace argument or metadata.namespace)',
+      },
+    ];
+  }
+  return targets.flatMap(({ namespace, path }) => {
     const denied = firstMatch(namespace, s.namespaces.deny);
     if (denied !== undefined) {
       return [
@@ -81,24 +118,28 @@ const namespaceNotAllowed: ScopeCheck = (intent, s) =>
     }
     return [];
   });
+};
 
 /**
- * Cluster-scoped objects (Namespaces aside: the namespace rules judge those by name). A write has no
- * namespace exactly when its kind is cluster-scoped (WriteIntent.namespace).
+ * Cluster-scoped objects, as discovery says (Namespaces aside: the namespace rules judge those by
+ * name). A `metadata.namespace` in the object changes nothing: the API server ignores it.
  */
 const clusterScoped: ScopeCheck = (intent, s) => {
-  if (intent.namespace !== undefined || str(dig(intent.object, ['metadata', 'namespace']))) return [];
-  if (intent.kind.toLowerCase() === 'namespace') return [];
+  if (intent.namespaced || isNamespaceObject(intent)) return [];
   const kind = intent.kind.toLowerCase();
   const listed = (kinds: string[]) => kinds.some((k) => k.toLowerCase() === kind);
   if (listed(s.clusterScoped.allow)) return [];
   const target = `${intent.kind}${intent.name ? ` ${intent.name}` : ''}`;
+  const claimed = str(dig(intent.object, ['metadata', 'namespace']));
+  const note = claimed
+    ? ` (its metadata.namespace ${claimed} does not confine it: the API server ignores the namespace of a cluster-scoped object)`
+    : '';
   if (listed(s.clusterScoped.deny)) {
     return [
       {
         ruleId: 'scope/cluster-scoped',
         path: 'kind',
-        message: `${target} is cluster-scoped and ${intent.kind} is in clusterScoped.deny: writing it grants cluster-wide power (RBAC or admission control)`,
+        message: `${target} is cluster-scoped and ${intent.kind} is in clusterScoped.deny: writing it grants cluster-wide power (RBAC or admission control)${note}`,
         fix: `ask a cluster administrator to make this change; to let agents do it, add ${intent.kind} to clusterScoped.allow in the guardrail policy`,
       },
     ];
@@ -108,7 +149,7 @@ const clusterScoped: ScopeCheck = (intent, s) => {
       {
         ruleId: 'scope/cluster-scoped',
         path: 'kind',
-        message: `${target} is cluster-scoped, outside the namespaces this policy confines writes to (${s.namespaces.allow.join(', ')})`,
+        message: `${target} is cluster-scoped, outside the namespaces this policy confines writes to (${s.namespaces.allow.join(', ')})${note}`,
         fix: `write only namespaced objects in ${s.namespaces.allow.join(', ')}, or add ${intent.kind} to clusterScoped.allow in the guardrail policy`,
       },
     ];

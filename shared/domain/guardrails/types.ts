@@ -10,7 +10,17 @@ export interface WriteIntent {
   /** e.g. `Deployment`. */
   kind: string;
   apiVersion?: string;
-  /** Undefined for cluster-scoped objects. */
+  /**
+   * Whether the kind is namespaced, as the API server's discovery says (`ResourceInfo.namespaced`),
+   * never guessed from the manifest. Every scope rule judges from it: a cluster-scoped object is
+   * judged as cluster-scoped whatever `metadata.namespace` it carries (the API server drops that
+   * field), and a namespaced one by the namespace it is written to.
+   */
+  namespaced: boolean;
+  /**
+   * The namespace the write goes to (the request path). Ignored for cluster-scoped kinds; for a
+   * namespaced kind, when left out, the object's `metadata.namespace` stands in.
+   */
   namespace?: string;
   name?: string;
   /**

@@ -35,13 +35,15 @@ export type WriteOutcome =
   | { kind: 'preview'; live?: KubeObject; after: KubeObject; findings: Finding[] }
   | { kind: 'done'; live?: KubeObject; after: KubeObject; findings: Finding[] };
 
+/** What the guardrails judge: scope as discovery reports it (`res.namespaced`), never as a manifest claims. */
 function intent(t: Target, p: WritePlan, object?: KubeObject): WriteIntent {
   return {
     verb: p.verb,
     cluster: t.cluster,
     kind: p.res.kind,
     apiVersion: p.res.apiVersion,
-    ...(p.namespace ? { namespace: p.namespace } : {}),
+    namespaced: p.res.namespaced,
+    ...(p.res.namespaced && p.namespace ? { namespace: p.namespace } : {}),
     name: p.name,
     ...(object ? { object } : {}),
     ...(p.count !== undefined ? { count: p.count } : {}),
