@@ -134,7 +134,7 @@ export function boundedKey(key: string, maxBytes: number): string {
 }
 
 /** The longest prefix of `s` that fits in `maxBytes` of UTF-8, never splitting a character. */
-export function cutUtf8(s: string, maxBytes: number): string {
+function cutUtf8(s: string, maxBytes: number): string {
   const buf = Buffer.from(s, 'utf8');
   if (buf.length <= maxBytes) return s;
   let end = maxBytes;
