@@ -58,8 +58,26 @@ export interface ListResult {
 
 export type PatchType = 'merge' | 'json' | 'strategic' | 'apply';
 
+/**
+ * Pins a write to the state of the object it was judged on. A write whose object has changed since
+ * (another resourceVersion, or another object of the same name) is refused by the API server with
+ * 409 Conflict and changes nothing.
+ */
+export interface Precondition {
+  /** The resourceVersion the judged state was read (or dry-run) at. */
+  resourceVersion: string;
+  /** The object's uid: delete checks it too, so a recreated object of the same name is not deleted. */
+  uid?: string;
+}
+
 export interface WriteOptions {
   dryRun?: boolean;
+  /**
+   * Apply the write only to the object as it was at this resourceVersion. Carried as the API server
+   * expects it: metadata.resourceVersion in a merge/strategic patch, an applied configuration or a
+   * Scale; a replace of /metadata/resourceVersion in a JSON patch; DeleteOptions.preconditions on delete.
+   */
+  precondition?: Precondition;
 }
 
 export interface LogOptions {

@@ -6,6 +6,7 @@ import type {
   ListResult,
   LogOptions,
   PatchType,
+  Precondition,
   ResourceInfo,
   WriteOptions,
 } from '../../ports/kube.ts';
@@ -363,8 +364,18 @@ export class ClientNodeKubeClient implements KubeClient {
   async apply(res: ResourceInfo, obj: KubeObject, opts: WriteOptions & { force?: boolean } = {}): Promise<KubeObject> {
     const name = obj.metadata?.name;
     if (!name) throw new Error('server-side apply needs metadata.name');
+    // A resourceVersion in the applied configuration is a precondition (server-side apply docs).
+    const body = opts.precondition
+      ? {
+          ...obj,
+          metadata: {
+            ...obj.metadata,
+            resourceVersion: obj.metadata?.resourceVersion ?? opts.precondition.resourceVersion,
+          },
+        }
+      : obj;
     return (await this.request('PATCH', this.path(res, obj.metadata?.namespace, name), {
-      body: obj,
+      body,
       contentType: PATCH_CONTENT_TYPES.apply,
       query: {
         fieldManager: FIELD_MANAGER,
@@ -383,7 +394,7 @@ export class ClientNodeKubeClient implements KubeClient {
     opts: WriteOptions & { subresource?: string } = {},
   ): Promise<KubeObject> {
     return (await this.request('PATCH', this.objectPath(res, namespace, name, opts.subresource), {
-      body: patch,
+      body: opts.precondition ? pinnedPatch(patch, type, opts.precondition) : patch,
       contentType: PATCH_CONTENT_TYPES[type],
       query: { fieldManager: FIELD_MANAGER, dryRun: opts.dryRun ? 'All' : undefined },
     })) as KubeObject;
@@ -406,6 +417,18 @@ export class ClientNodeKubeClient implements KubeClient {
   ): Promise<KubeObject> {
     return (await this.request('DELETE', this.objectPath(res, namespace, name), {
       query: { dryRun: opts.dryRun ? 'All' : undefined, propagationPolicy: opts.propagationPolicy ?? 'Background' },
+      ...(opts.precondition
+        ? {
+            body: {
+              apiVersion: 'v1',
+              kind: 'DeleteOptions',
+              preconditions: {
+                resourceVersion: opts.precondition.resourceVersion,
+                ...(opts.precondition.uid ? { uid: opts.precondition.uid } : {}),
+              },
+            },
+          }
+        : {}),
     })) as KubeObject;
   }
 
@@ -443,6 +466,28 @@ export class ClientNodeKubeClient implements KubeClient {
   async getPath(path: string, query?: Record<string, string>): Promise<KubeObject> {
     return (await this.request('GET', path, query ? { query } : {})) as KubeObject;
   }
+}
+
+/**
+ * The patch with the precondition in it, as the API server reads one: a resourceVersion in the
+ * patched object must equal the stored one, or the update fails with 409 Conflict ("the object has
+ * been modified"). Merge and strategic patches (and a Scale) carry it in metadata; a JSON patch
+ * replaces /metadata/resourceVersion first. (A JSON patch `test` op would fail with an opaque 422
+ * Invalid instead of a Conflict.)
+ */
+function pinnedPatch(patch: unknown, type: PatchType, pin: Precondition): unknown {
+  if (type === 'json') {
+    if (!Array.isArray(patch)) return patch;
+    return [{ op: 'replace', path: '/metadata/resourceVersion', value: pin.resourceVersion }, ...patch];
+  }
+  if (!patch || typeof patch !== 'object' || Array.isArray(patch)) return patch;
+  const p = patch as Record<string, unknown>;
+  const meta = (p.metadata && typeof p.metadata === 'object' && !Array.isArray(p.metadata) ? p.metadata : {}) as Record<
+    string,
+    unknown
+  >;
+  // A resourceVersion the caller put in the patch is its own precondition: the server checks that one.
+  return { ...p, metadata: { ...meta, resourceVersion: meta.resourceVersion ?? pin.resourceVersion } };
 }
 
 interface ApiResourceList {

@@ -22,6 +22,7 @@ import {
   failure,
   invalid,
   invalidValue,
+  type KubeApiError,
   notFound,
   successStatus,
 } from './status.ts';
@@ -101,6 +102,16 @@ function specPart(obj: KubeObject, rt: ResourceType): JsonRecord {
 function setManagedFields(obj: KubeObject, entries: ManagedFieldsEntry[]): void {
   if (entries.length > 0) obj.metadata.managedFields = entries;
   else delete obj.metadata.managedFields;
+}
+
+/** A failed delete precondition: NewConflict(GroupResource{Group: gvk.Group, Resource: gvk.Kind}, name, err). */
+function preconditionConflict(rt: ResourceType, name: string, why: string): KubeApiError {
+  const resource = rt.group ? `${rt.kind}.${rt.group}` : rt.kind;
+  return failure(409, `Operation cannot be fulfilled on ${resource} "${name}": ${why}`, 'Conflict', {
+    name,
+    ...(rt.group ? { group: rt.group } : {}),
+    kind: rt.kind,
+  });
 }
 
 function withoutVolatile(obj: KubeObject): KubeObject {
@@ -454,24 +465,21 @@ export class ObjectService {
   ): KubeObject | KubeStatus {
     const old = this.get(rt, namespace, name);
     const pre = opts.preconditions;
+    // rest.BeforeDelete (k8s.io/apiserver/pkg/registry/rest/delete.go) checks the uid, then the
+    // resourceVersion, and answers 409 Conflict naming the resource by Kind.group (from the object's
+    // kind, not its plural), before anything is deleted, dry run or not.
     if (pre?.uid && pre.uid !== old.metadata.uid) {
-      throw failure(
-        409,
-        `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${old.metadata.uid}`,
-        'Conflict',
-        {
-          name,
-          ...(rt.group ? { group: rt.group } : {}),
-          kind: rt.plural,
-        },
+      throw preconditionConflict(
+        rt,
+        name,
+        `the UID in the precondition (${pre.uid}) does not match the UID in record (${old.metadata.uid ?? ''}). The object might have been deleted and then recreated`,
       );
     }
     if (pre?.resourceVersion && pre.resourceVersion !== old.metadata.resourceVersion) {
-      throw failure(
-        409,
-        `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${old.metadata.resourceVersion}`,
-        'Conflict',
-        { name, ...(rt.group ? { group: rt.group } : {}), kind: rt.plural },
+      throw preconditionConflict(
+        rt,
+        name,
+        `the ResourceVersion in the precondition (${pre.resourceVersion}) does not match the ResourceVersion in record (${old.metadata.resourceVersion ?? ''}). The object might have been modified`,
       );
     }
     if (!ctx.dryRun) this.removeWithDependents(rt, old, opts.propagationPolicy ?? 'Background', ctx.origin);
