@@ -43,10 +43,11 @@ export const k8sResourcesApplyTool = defineTool({
         [];
       for (const doc of docs) {
         const res = await t.client.resolve(doc.kind as string, doc.apiVersion);
-        const namespace = res.namespaced
-          ? (doc.metadata?.namespace ?? input.namespace ?? t.defaultNamespace)
-          : undefined;
-        const obj: KubeObject = { ...doc, metadata: { ...doc.metadata, ...(namespace ? { namespace } : {}) } };
+        // Scope as discovery says: a cluster-scoped document loses any metadata.namespace it carries, so
+        // the guardrails judge, and the dry run and the write send, the object the API server keeps.
+        const namespace = res.namespaced ? doc.metadata?.namespace || input.namespace || t.defaultNamespace : undefined;
+        const { namespace: _claimed, ...metadata } = doc.metadata ?? {};
+        const obj: KubeObject = { ...doc, metadata: { ...metadata, ...(namespace ? { namespace } : {}) } };
         const live = await liveOrUndefined(t, res, obj.metadata?.name as string, namespace);
         planned.push({ doc: obj, res, namespace, ...(live ? { live } : {}) });
       }
