@@ -1,10 +1,29 @@
+import type { CallToolResult } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import type { Finding } from '../../domain/guardrails/index.ts';
+import {
+  APPLY_PHASES,
+  type ApplyPhase,
+  definedKindFor,
+  isEstablished,
+  kindsDefinedBy,
+  PHASE_TITLE,
+  phaseOf,
+  sortForApply,
+} from '../../domain/k8s/apply-order.ts';
 import { boundRows, boundText, redactManifestText } from '../../domain/k8s/index.ts';
 import { plural } from '../../domain/text.ts';
-import { defineTool } from '../../mcp/tool.ts';
-import type { KubeObject, ResourceInfo } from '../../ports/kube.ts';
-import { args, kubeTool, parseManifests, ToolError, target } from './common.ts';
+import { defineTool, type ToolContext } from '../../mcp/tool.ts';
+import { KubeApiError, type KubeObject, type ResourceInfo } from '../../ports/kube.ts';
+import {
+  args,
+  describeKubeError,
+  kubeTool,
+  parseManifests,
+  type Target,
+  ToolError,
+  target,
+} from './common.ts';
 import { changeSummary, findingsText, guardedWrite, liveOrUndefined } from './guarded-write.ts';
 import { bytes, result } from './render.ts';
 
@@ -14,8 +33,10 @@ export const k8sResourcesApplyTool = defineTool({
   name: 'k8s_resources_apply',
   title: 'Apply manifests',
   description:
-    'Create or update objects from YAML/JSON with server-side apply. Every document passes guardrails and a ' +
-    'server-side dry run before anything is written; dryRun: true returns the diff only. Refusals name rule, field and fix.',
+    'Create or update objects from YAML/JSON with server-side apply. Every document passes guardrails before anything ' +
+    'is written, and a server-side dry run right before it is written. Applies in dependency order: Namespaces, then ' +
+    'CustomResourceDefinitions (waited for until served), then the rest in Helm install order; the result names the ' +
+    'phase of each object. dryRun: true returns the diff only. Refusals name rule, field and fix.',
   group: 'k8s',
   access: 'write',
   input: z.object({
@@ -38,25 +59,51 @@ export const k8sResourcesApplyTool = defineTool({
         throw new ToolError(`${docs.length} documents; apply at most ${MAX_DOCUMENTS} per call`);
       const previewOnly = input.dryRun === true;
 
-      // Resolve every document first: a bad kind fails the whole call before anything is written.
-      const planned: Array<{ doc: KubeObject; res: ResourceInfo; namespace: string | undefined; live?: KubeObject }> =
-        [];
-      for (const doc of docs) {
-        const res = await t.client.resolve(doc.kind as string, doc.apiVersion);
-        // Scope as discovery says: a cluster-scoped document loses any metadata.namespace it carries, so
-        // the guardrails judge, and the dry run and the write send, the object the API server keeps.
-        const namespace = res.namespaced ? doc.metadata?.namespace || input.namespace || t.defaultNamespace : undefined;
-        const { namespace: _claimed, ...metadata } = doc.metadata ?? {};
-        const obj: KubeObject = { ...doc, metadata: { ...metadata, ...(namespace ? { namespace } : {}) } };
-        const live = await liveOrUndefined(t, res, obj.metadata?.name as string, namespace);
-        planned.push({ doc: obj, res, namespace, ...(live ? { live } : {}) });
+      // 1. Resolve every document before anything is written: a bad kind fails the whole call. A kind
+      // that a CRD of this same manifest defines cannot be discovered yet; it is judged with the type
+      // that CRD declares and resolved through discovery again once the CRD is Established.
+      const defined = kindsDefinedBy(docs);
+      const planned: Planned[] = [];
+      for (const [index, doc] of docs.entries()) {
+        let res: ResourceInfo;
+        let definedBy: string | undefined;
+        try {
+          res = await t.client.resolve(doc.kind as string, doc.apiVersion);
+        } catch (err) {
+          const own = err instanceof KubeApiError && err.status === 404 ? definedKindFor(defined, doc) : undefined;
+          if (!own) throw err;
+          res = own.res;
+          definedBy = own.crdName;
+        }
+        const { namespace, obj } = placeDocument(doc, res, input.namespace, t.defaultNamespace);
+        const live = definedBy ? undefined : await liveOrUndefined(t, res, obj.metadata?.name as string, namespace);
+        planned.push({
+          index,
+          doc: obj,
+          res,
+          namespace,
+          phase: phaseOf(res),
+          ...(live ? { live } : {}),
+          ...(definedBy ? { definedBy } : {}),
+        });
       }
+      const ordered = sortForApply(planned, (p) => ({ phase: p.phase, kind: p.res.kind }));
+      // What a document needs this manifest to create first (only a dry run cares: it cannot ask the
+      // server about an object whose namespace or type does not exist yet).
+      const newNamespaces = new Set(
+        planned.filter((p) => p.phase === 'namespaces' && !p.live).map((p) => p.doc.metadata?.name as string),
+      );
+      const needs = (p: Planned): string | undefined => {
+        if (p.definedBy) return `CustomResourceDefinition ${p.definedBy}`;
+        if (p.phase !== 'namespaces' && p.namespace && newNamespaces.has(p.namespace))
+          return `namespace ${p.namespace}`;
+        return undefined;
+      };
 
-      // Guardrails and server-side dry run for all documents before the first real write.
-      const findings: Finding[] = [];
-      const previews: Array<{ after: KubeObject }> = [];
-      for (const p of planned) {
-        const outcome = await guardedWrite(
+      // 2. Guardrails for every document before any write. `perform` echoes the manifest: this pass
+      // makes no API call; the server dry run of each document comes right before its phase.
+      for (const p of ordered) {
+        const judged = await guardedWrite(
           ctx,
           t,
           {
@@ -66,50 +113,125 @@ export const k8sResourcesApplyTool = defineTool({
             name: p.doc.metadata?.name as string,
             manifest: p.doc,
             checkResult: false,
-            perform: () => t.client.apply(p.res, p.doc, { dryRun: true, ...(input.force ? { force: true } : {}) }),
+            perform: async () => p.doc,
           },
           { previewOnly: true, ...(p.live ? { live: p.live } : {}) },
         );
-        if (outcome.kind === 'refused') return outcome.result;
-        findings.push(...outcome.findings);
-        previews.push({ after: outcome.after });
+        if (judged.kind === 'refused') return judged.result;
+        if (judged.kind === 'preview') p.findings = judged.findings;
       }
 
+      // 3. Phase by phase: the server dry run of each document of the phase (its namespace and type
+      // exist by now), then the phase's writes. Namespaces, then CRDs (waited for until Established
+      // and discoverable), then every other object in Helm's install order.
       const items: AppliedItem[] = [];
-      for (const [i, p] of planned.entries()) {
-        const after = previewOnly
-          ? (previews[i]?.after as KubeObject)
-          : await t.client.apply(p.res, p.doc, input.force ? { force: true } : {});
-        const diff = changeSummary(p.live, after);
-        const action = !p.live ? 'created' : diff.changes.length === 0 ? 'unchanged' : 'configured';
-        if (!previewOnly) {
-          await ctx.deps.baselines.record({
-            cluster: t.cluster,
-            manifest: p.doc,
-            appliedBy: ctx.identity.name,
-            requestId: ctx.requestId,
+      const written: Planned[] = [];
+      const stop = (p: Planned, stage: string, why: string, refusal?: CallToolResult): CallToolResult =>
+        stoppedResult(t.cluster, items, ordered, written, p, stage, why, refusal);
+      for (const phase of APPLY_PHASES) {
+        const group = ordered.filter((p) => p.phase === phase);
+        if (group.length === 0) continue;
+        if (!previewOnly && group.some((p) => p.definedBy)) {
+          // The kinds of this manifest's CRDs: wait (bounded) until the server serves them, then judge
+          // and place each document with the type discovery reports, not the one the CRD declared.
+          const first = group.find((p) => p.definedBy) as Planned;
+          try {
+            await waitForDefinedKinds(ctx, t, group);
+          } catch (err) {
+            return stop(first, 'waiting for its CustomResourceDefinition', errorText(err));
+          }
+          for (const p of group) {
+            if (!p.definedBy) continue;
+            const { namespace, obj } = placeDocument(p.doc, p.res, input.namespace, t.defaultNamespace);
+            p.namespace = namespace;
+            p.doc = obj;
+          }
+        }
+        const previews = new Map<Planned, KubeObject>();
+        for (const p of group) {
+          const missing = previewOnly ? needs(p) : undefined;
+          if (missing) {
+            p.serverDryRun = `server dry run needs ${missing} to exist (created by this manifest); judged by guardrails only`;
+            continue;
+          }
+          let outcome: Awaited<ReturnType<typeof guardedWrite>>;
+          try {
+            outcome = await guardedWrite(
+              ctx,
+              t,
+              {
+                verb: 'apply',
+                res: p.res,
+                namespace: p.namespace,
+                name: p.doc.metadata?.name as string,
+                manifest: p.doc,
+                checkResult: false,
+                perform: () => t.client.apply(p.res, p.doc, { dryRun: true, ...(input.force ? { force: true } : {}) }),
+              },
+              { previewOnly: true, ...(p.live ? { live: p.live } : {}) },
+            );
+          } catch (err) {
+            if (written.length === 0) throw err;
+            return stop(p, 'server dry run', errorText(err));
+          }
+          if (outcome.kind === 'refused')
+            return written.length === 0 ? outcome.result : stop(p, 'guardrails', 'refused', outcome.result);
+          p.findings = outcome.findings;
+          previews.set(p, outcome.after);
+        }
+
+        for (const p of group) {
+          let after: KubeObject;
+          if (previewOnly) after = previews.get(p) ?? p.doc;
+          else {
+            try {
+              // Pinned to the resourceVersion its dry run was judged on: a change since is refused (409).
+              const judgedRv = previews.get(p)?.metadata?.resourceVersion;
+              after = await t.client.apply(p.res, p.doc, {
+                ...(input.force ? { force: true } : {}),
+                ...(judgedRv ? { precondition: { resourceVersion: judgedRv } } : {}),
+              });
+            } catch (err) {
+              if (written.length === 0) throw err;
+              return stop(p, 'write', errorText(err));
+            }
+            written.push(p);
+          }
+          const diff = changeSummary(p.live, after);
+          const action = !p.live ? 'created' : diff.changes.length === 0 ? 'unchanged' : 'configured';
+          if (!previewOnly) {
+            await ctx.deps.baselines.record({
+              cluster: t.cluster,
+              manifest: p.doc,
+              appliedBy: ctx.identity.name,
+              requestId: ctx.requestId,
+            });
+          }
+          items.push({
+            kind: p.res.kind,
+            apiVersion: p.res.apiVersion,
+            name: p.doc.metadata?.name as string,
+            namespace: p.namespace ?? '',
+            phase,
+            action: previewOnly ? `${action} (dry run${p.serverDryRun ? ', guardrails only' : ''})` : action,
+            changes: diff.summary,
+            ...(p.serverDryRun ? { serverDryRun: p.serverDryRun } : {}),
+            diff: diff.changes,
+            ...(diff.omitted ? { diffOmitted: diff.omitted } : {}),
           });
         }
-        items.push({
-          kind: p.res.kind,
-          apiVersion: p.res.apiVersion,
-          name: p.doc.metadata?.name as string,
-          namespace: p.namespace ?? '',
-          action: previewOnly ? `${action} (dry run)` : action,
-          changes: diff.summary,
-          diff: diff.changes,
-          ...(diff.omitted ? { diffOmitted: diff.omitted } : {}),
-        });
       }
+      const findings = dedupeFindings(ordered.flatMap((p) => p.findings ?? []));
       // Half the budget for each channel (docs/decisions.md); the diffs share what is left.
       const budget = Math.floor(ctx.deps.config.outputBudgetBytes / 2);
       const shown = boundApplyItems(items, findings, budget - 800);
       const lines = shown.items.map(
-        (i) => `${i.kind.toLowerCase()}/${i.name}${i.namespace ? ` -n ${i.namespace}` : ''} ${i.action}: ${i.changes}`,
+        (i) =>
+          `${i.kind.toLowerCase()}/${i.name}${i.namespace ? ` -n ${i.namespace}` : ''} ${i.action}: ${i.changes}${i.serverDryRun ? ` (${i.serverDryRun})` : ''}`,
       );
       const head = previewOnly
-        ? `Dry run on ${t.cluster}; nothing was changed.`
-        : `Applied ${plural(items.length, 'object')} on ${t.cluster}.`;
+        ? `Dry run on ${t.cluster}; nothing was changed.${phasesText(items, 'would be applied')}`
+        : `Applied ${plural(items.length, 'object')} on ${t.cluster}.${phasesText(items, 'applied')}`;
       const text = boundText(`${head}\n${lines.join('\n')}${findingsText(shown.findings)}`, budget - 400, 'end', {
         hint: 'Apply fewer documents per call to see every line.',
       });
@@ -127,13 +249,158 @@ export const k8sResourcesApplyTool = defineTool({
   },
 });
 
+interface Planned {
+  /** Position in the manifest (0-based). */
+  index: number;
+  doc: KubeObject;
+  res: ResourceInfo;
+  namespace: string | undefined;
+  phase: ApplyPhase;
+  live?: KubeObject;
+  /** The CRD of this manifest that defines the document's kind (not discoverable before it exists). */
+  definedBy?: string;
+  findings?: Finding[];
+  /** Dry run only: why the server could not dry-run this document. */
+  serverDryRun?: string;
+}
+
+/**
+ * Where a document is written: a namespaced kind in its metadata.namespace, else the call's
+ * namespace, else the context's; a cluster-scoped kind nowhere. `res` is what discovery says.
+ */
+function placeDocument(
+  doc: KubeObject,
+  res: ResourceInfo,
+  inputNamespace: string | undefined,
+  defaultNamespace: string,
+): { namespace: string | undefined; obj: KubeObject } {
+  const namespace = res.namespaced ? (doc.metadata?.namespace ?? inputNamespace ?? defaultNamespace) : undefined;
+  const obj: KubeObject = { ...doc, metadata: { ...doc.metadata, ...(namespace ? { namespace } : {}) } };
+  return { namespace, obj };
+}
+
+const CRD_WAIT_MS = 30_000;
+const CRD_WAIT_ATTEMPTS = 40;
+
+/**
+ * Waits until every CRD of the manifest that `group` depends on is Established and discovery serves
+ * the kinds the documents use; then swaps each document's declared type for the discovered one.
+ * Bounded by time (the Clock port) and by attempts.
+ */
+async function waitForDefinedKinds(ctx: ToolContext, t: Target, group: Planned[]): Promise<void> {
+  const pending = group.filter((p) => p.definedBy);
+  const crdRes = await t.client.resolve('CustomResourceDefinition', 'apiextensions.k8s.io/v1');
+  const deadline = ctx.deps.clock.now() + CRD_WAIT_MS;
+  let last = '';
+  for (let attempt = 0; attempt < CRD_WAIT_ATTEMPTS; attempt++) {
+    const names = [...new Set(pending.map((p) => p.definedBy as string))];
+    const crds = await Promise.all(names.map((n) => liveOrUndefined(t, crdRes, n, undefined)));
+    const notReady = names.filter((_, i) => !isEstablished(crds[i]));
+    if (notReady.length === 0) {
+      const resources = await t.client.resources({ refresh: true });
+      const missing: Planned[] = [];
+      for (const p of pending) {
+        const found = resources.find((r) => r.apiVersion === p.doc.apiVersion && r.kind === p.doc.kind);
+        if (found) p.res = found;
+        else missing.push(p);
+      }
+      if (missing.length === 0) return;
+      last = `discovery does not serve ${[...new Set(missing.map((p) => `${p.doc.kind} in ${p.doc.apiVersion}`))].join(', ')} yet`;
+    } else last = `${notReady.join(', ')} not Established yet`;
+    if (ctx.deps.clock.now() >= deadline) break;
+    await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** attempt)));
+  }
+  throw new ToolError(
+    `${last} (waited up to ${CRD_WAIT_MS / 1000} s); check the CRD's conditions (k8s_resources_get kind=crd) and apply the rest again`,
+  );
+}
+
+function errorText(err: unknown): string {
+  if (err instanceof KubeApiError) return describeKubeError(err);
+  if (err instanceof ToolError) return err.message;
+  throw err;
+}
+
+function dedupeFindings(findings: Finding[]): Finding[] {
+  const seen = new Set<string>();
+  return findings.filter((f) => {
+    const k = `${f.ruleId}|${f.path}|${f.message}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+/** ` In 2 phases: namespaces (1), objects (3).` when more than one phase was used. */
+function phasesText(items: AppliedItem[], verb: string): string {
+  const counts = APPLY_PHASES.map((ph) => [ph, items.filter((i) => i.phase === ph).length] as const).filter(
+    ([, n]) => n > 0,
+  );
+  if (counts.length < 2) return '';
+  return ` ${verb[0]?.toUpperCase()}${verb.slice(1)} in ${counts.length} phases, in this order: ${counts.map(([ph, n]) => `${PHASE_TITLE[ph]} (${n})`).join(', ')}.`;
+}
+
+const refOf = (p: Planned) =>
+  `${p.res.kind.toLowerCase()}/${p.doc.metadata?.name as string}${p.namespace ? ` -n ${p.namespace}` : ''}`;
+
+/**
+ * A call that stopped after some objects were written: says exactly which were written (and in
+ * which phase), which one failed at which stage, and which were not written.
+ */
+function stoppedResult(
+  cluster: string,
+  items: AppliedItem[],
+  ordered: Planned[],
+  written: Planned[],
+  failed: Planned,
+  stage: string,
+  why: string,
+  refusal?: CallToolResult,
+): CallToolResult {
+  const notWritten = ordered.filter((p) => !written.includes(p));
+  const refusalText = refusal ? (refusal.content ?? []).map((c) => (c.type === 'text' ? c.text : '')).join('\n') : '';
+  const text = [
+    `Stopped on ${cluster} after writing ${plural(written.length, 'object')}: ${refOf(failed)} (${PHASE_TITLE[failed.phase]} phase) failed at the ${stage}.`,
+    refusalText || why,
+    `Written (they stay on the cluster): ${written.map((p) => `${refOf(p)} [${PHASE_TITLE[p.phase]}]`).join(', ')}.`,
+    `Not written: ${notWritten.map(refOf).join(', ')}.`,
+    'Fix the cause and apply the same manifest again: objects already written are updated in place.',
+  ].join('\n');
+  return result(
+    boundText(text, 8000, 'end').text,
+    {
+      cluster,
+      dryRun: false,
+      stopped: true,
+      items: items.map(({ diff: _d, diffOmitted: _o, ...rest }) => rest),
+      failed: {
+        kind: failed.res.kind,
+        name: failed.doc.metadata?.name as string,
+        namespace: failed.namespace ?? '',
+        phase: failed.phase,
+        stage,
+        error: boundText(refusalText || why, 2000, 'end').text,
+      },
+      notWritten: notWritten.map((p) => ({
+        kind: p.res.kind,
+        name: p.doc.metadata?.name as string,
+        namespace: p.namespace ?? '',
+        phase: p.phase,
+      })),
+    },
+    true,
+  );
+}
+
 interface AppliedItem {
   kind: string;
   apiVersion: string;
   name: string;
   namespace: string;
+  phase: ApplyPhase;
   action: string;
   changes: string;
+  serverDryRun?: string;
   diff?: unknown[];
   diffOmitted?: number;
 }
