@@ -273,6 +273,20 @@ export const DANGEROUS_OBJECTS: readonly DangerCase[] = [
   ),
   c(
     'cluster-access/rbac-role',
+    'every non-resource URL',
+    false,
+    'rules[0].nonResourceURLs[0]',
+    role('ClusterRole', [{ nonResourceURLs: ['/*'], verbs: ['get'] }]),
+  ),
+  c(
+    'cluster-access/rbac-role',
+    'subresource wildcard',
+    true,
+    'rules[0].resources[0]',
+    role('Role', [{ apiGroups: [''], resources: ['pods/*'], verbs: ['get'] }]),
+  ),
+  c(
+    'cluster-access/rbac-role',
     'nodes/proxy',
     false,
     'rules[0].resources[0]',
@@ -404,6 +418,7 @@ export const SAFE_OBJECTS: readonly Omit<DangerCase, 'rule' | 'path'>[] = [
   { ...webhook('ValidatingWebhookConfiguration', 'https://x'), webhooks: [] },
   role('Role', [{ apiGroups: ['apps'], resources: ['deployments', 'deployments/scale'], verbs: ['get', 'patch'] }]),
   role('ClusterRole', [{ apiGroups: [''], resources: ['pods', 'pods/log'], verbs: ['get', 'list', 'watch'] }]),
+  role('ClusterRole', [{ nonResourceURLs: ['/healthz', '/healthz/*'], verbs: ['get'] }]),
   binding('RoleBinding', 'edit', [sa]),
   binding('ClusterRoleBinding', 'view', [sa]),
   apiService({}),

@@ -250,7 +250,9 @@ const rbacRole: ObjectCheck = (intent, object) => {
     for (const name of ['apiGroups', 'resources', 'nonResourceURLs']) {
       field(name).forEach((value, j) => {
         const path = `rules[${i}].${name}[${j}]`;
-        if (value.includes('*')) {
+        // A path glob under one non-resource URL (`/healthz/*`) stays narrow; `*` and `/*` cover them all.
+        const wildcard = name === 'nonResourceURLs' ? value === '*' || value === '/*' : value.includes('*');
+        if (wildcard) {
           out.push({
             ruleId: 'cluster-access/rbac-role',
             path,

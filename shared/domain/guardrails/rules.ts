@@ -72,7 +72,7 @@ const CATALOGUE = [
     id: 'cluster-access/rbac-role',
     level: 'cluster-access',
     summary:
-      'Roles and ClusterRoles must not grant escalate, bind, impersonate or approve, wildcards ("*") in verbs, apiGroups, resources or nonResourceURLs, nodes/proxy or CSR approval, nor aggregate into other roles.',
+      'Roles and ClusterRoles must not grant escalate, bind, impersonate or approve, wildcards ("*") in verbs, apiGroups or resources, every nonResourceURL, nodes/proxy or CSR approval, nor aggregate into or from other roles.',
   },
   {
     id: 'cluster-access/rbac-binding',
