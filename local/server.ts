@@ -10,6 +10,7 @@ import { createLogger, type Logger } from '../shared/logging/logger.ts';
 import { buildDeps } from '../shared/mcp/deps.ts';
 import { createMcpEndpoint, type McpEndpoint } from '../shared/mcp/endpoint.ts';
 import type { Deps } from '../shared/mcp/tool.ts';
+import type { Clock } from '../shared/ports/clock.ts';
 import type { ClusterRegistry } from '../shared/ports/kube.ts';
 import type { Store } from '../shared/ports/store.ts';
 import { allTools } from '../shared/tools/index.ts';
@@ -33,7 +34,16 @@ export interface LocalServer {
  */
 export async function startLocalServer(
   env: Record<string, string | undefined>,
-  opts: { log?: Logger } = {},
+  opts: {
+    log?: Logger;
+    /**
+     * The Store to serve with instead of the one STORE names (tests and benches inject a wrapped one,
+     * e.g. a throttling DynamoDB client). The server owns it: close() closes it.
+     */
+    store?: Store;
+    /** The clock of every part (default: the system clock); tests that must not depend on time pass a fake. */
+    clock?: Clock;
+  } = {},
 ): Promise<LocalServer> {
   const config: Config = loadConfig(env);
   const loopback = isLoopbackHost(config.host);
@@ -67,9 +77,17 @@ export async function startLocalServer(
   if (clusters instanceof KubeconfigClusters && clusters.skipped.length > 0) {
     log.warn({ skipped: clusters.skipped }, 'KUBECONFIG: skipped files that do not exist');
   }
-  const store = await openLocalStore(config, { shareRunning: false });
+  const store = opts.store ?? (await openLocalStore(config, { shareRunning: false }));
   try {
-    return await serve({ config, log, policy, clusters, store, loopback });
+    return await serve({
+      config,
+      log,
+      policy,
+      clusters,
+      store,
+      loopback,
+      ...(opts.clock ? { clock: opts.clock } : {}),
+    });
   } catch (err) {
     // Nothing may stay open when the server does not start: the store (and its advert file) included.
     await store.close().catch((e: unknown) => log.error({ err: String(e) }, 'closing the store failed'));
@@ -84,12 +102,14 @@ async function serve(opts: {
   clusters: ClusterRegistry;
   store: Store;
   loopback: boolean;
+  clock?: Clock;
 }): Promise<LocalServer> {
   const { config, log, policy, clusters, store, loopback } = opts;
   let engine: LocalWorkflowEngine | undefined;
   const deps = buildDeps(config, store, log, {
     clusters,
     policy,
+    ...(opts.clock ? { clock: opts.clock } : {}),
     workflows: (d) => {
       engine = new LocalWorkflowEngine({
         dispatch: (event) => dispatchStep(event, d),

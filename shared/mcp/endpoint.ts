@@ -18,6 +18,7 @@ import { errorText } from '../domain/audit.ts';
 import type { Identity } from '../domain/identity.ts';
 import { canAccess, roleFor } from '../domain/identity.ts';
 import { Authenticator } from './auth.ts';
+import { isTransient, RETRY_AFTER_SECONDS } from './pressure.ts';
 import { MODERN_PROTOCOL_VERSIONS } from './protocol.ts';
 import {
   attachTasks,
@@ -67,6 +68,25 @@ const jsonRpcError = (status: number, code: number, message: string, id: unknown
     status,
     headers: { 'content-type': 'application/json' },
   });
+
+/**
+ * The answer to a request that failed on the server's side: 503 with Retry-After when the cause is
+ * transient pressure (Store or API throttling, a reset, a timeout: see pressure.ts), so clients and
+ * gateways retry it later; 500 only for a genuine fault. Neither carries internal details.
+ */
+function failureResponse(err: unknown, requestId: string, id: unknown): Response {
+  if (isTransient(err)) {
+    const res = jsonRpcError(
+      503,
+      -32000,
+      `The server is busy (a store or API it depends on asked to slow down); retry in ${RETRY_AFTER_SECONDS} s (request ${requestId}).`,
+      id,
+    );
+    res.headers.set('retry-after', String(RETRY_AFTER_SECONDS));
+    return res;
+  }
+  return jsonRpcError(500, -32603, `Internal error (request ${requestId}).`, id);
+}
 
 export function createMcpEndpoint(opts: EndpointOptions): McpEndpoint {
   const { deps, tools } = opts;
@@ -324,7 +344,7 @@ export function createMcpEndpoint(opts: EndpointOptions): McpEndpoint {
         const error = state.outcome?.error ?? `internal: ${errorText(err)}`;
         await recordCall(state, toolName, params.arguments, startedAt, { outcome: 'error', error });
       }
-      const res = jsonRpcError(500, -32603, `Internal error (request ${requestId}).`, message?.id ?? null);
+      const res = failureResponse(err, requestId, message?.id ?? null);
       return { res, caller: identity.name, ...(rpc ? { rpc } : {}) };
     }
     // A task tool answered with its operation: clients that asked for a task get the era's task handle.
@@ -379,7 +399,7 @@ export function createMcpEndpoint(opts: EndpointOptions): McpEndpoint {
         out = await handle(request, requestId);
       } catch (err) {
         log.error({ requestId, err: errorText(err) }, 'request failed');
-        out = { res: jsonRpcError(500, -32603, `Internal error (request ${requestId}).`) };
+        out = { res: failureResponse(err, requestId, null) };
       }
       const headers = new Headers(out.res.headers);
       headers.set('x-request-id', requestId);

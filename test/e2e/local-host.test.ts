@@ -43,8 +43,12 @@ describe('local host over HTTP (npm start), official SDK v2 client', () => {
         expect(info.protocolVersions).toEqual(expect.arrayContaining(['2026-07-28', '2025-11-25', '2025-06-18']));
         expect(info.caller.roles).toEqual(['admin']);
 
-        const bad = await client.callTool({ name: 'audit_events_list', arguments: { limit: 'many' } });
-        expect(bad.isError).toBe(true);
+        // A wrong argument is the caller's mistake: -32602 (Invalid params), still audited.
+        await expect(
+          client.callTool({ name: 'audit_events_list', arguments: { limit: 'many' } }),
+        ).rejects.toMatchObject({
+          code: -32602,
+        });
 
         const audit = structured<{ events: Array<{ tool: string; outcome: string; caller: { subject: string } }> }>(
           await client.callTool({ name: 'audit_events_list', arguments: { limit: 5 } }),

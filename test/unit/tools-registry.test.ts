@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { McpServer } from '@modelcontextprotocol/server';
 import { describe, expect, it } from 'vitest';
 import { renderReadme } from '../../scripts/tools-table.ts';
+import { registeredSchemas } from '../../shared/mcp/endpoint.ts';
 import { allTools } from '../../shared/tools/index.ts';
 
 describe('tool registry', () => {
@@ -28,13 +29,15 @@ describe('tool registry', () => {
   it('tools/list stays small: about 1 KB per tool', async () => {
     const server = new McpServer({ name: 't', version: '1' });
     for (const t of allTools) {
+      // The schemas exactly as the endpoint registers them (strict, without the default $schema).
+      const schemas = registeredSchemas(t);
       server.registerTool(
         t.name,
         {
           title: t.title,
           description: t.description,
-          inputSchema: t.input,
-          ...(t.output ? { outputSchema: t.output } : {}),
+          inputSchema: schemas.input,
+          ...(schemas.output ? { outputSchema: schemas.output } : {}),
           annotations: t.annotations,
         },
         async () => ({ content: [] }),
@@ -69,7 +72,13 @@ describe('memoized JSON Schemas', () => {
     for (const t of allTools) {
       const memo = memoJsonSchema(t.input);
       const opts = { target: 'draft-2020-12' } as const;
-      expect(memo['~standard'].jsonSchema.input(opts), t.name).toEqual(t.input['~standard'].jsonSchema.input(opts));
+      const { $schema, ...rest } = t.input['~standard'].jsonSchema.input(opts);
+      // 2020-12 is MCP's default dialect: the listed schema says nothing else, only without `$schema`.
+      expect($schema).toBe('https://json-schema.org/draft/2020-12/schema');
+      expect(memo['~standard'].jsonSchema.input(opts), t.name).toEqual(rest);
+      expect(memo['~standard'].jsonSchema.input({ target: 'draft-07' }), t.name).toEqual(
+        t.input['~standard'].jsonSchema.input({ target: 'draft-07' }),
+      );
       const first = memo['~standard'].jsonSchema.input(opts);
       first.mutated = true;
       expect(memo['~standard'].jsonSchema.input(opts).mutated, t.name).toBeUndefined();
