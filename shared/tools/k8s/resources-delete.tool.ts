@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { defineTool } from '../../mcp/tool.ts';
 import type { KubeObject } from '../../ports/kube.ts';
 import { args, kubeTool, namespaceFor, ToolError, target } from './common.ts';
-import { findingsText, guardedWrite } from './guarded-write.ts';
+import { findingsText, guardedWrite, isStaleWrite, pinOf } from './guarded-write.ts';
 import { result } from './render.ts';
 
 export const k8sResourcesDeleteTool = defineTool({
@@ -65,6 +65,10 @@ export const k8sResourcesDeleteTool = defineTool({
       if (!names.every((n): n is string => typeof n === 'string' && n.length > 0)) {
         throw new ToolError(`the API server answered with ${res.kind} objects without a name; nothing was deleted`);
       }
+      // Each object is deleted only as it was listed and judged (its uid and resourceVersion): one
+      // recreated under the same name, or changed since (relabelled out of the selector), stays.
+      const pins = new Map(targets.map((o) => [o.metadata?.name as string, pinOf(o)]));
+      const deleted: string[] = [];
       // Guardrails see the whole delete (count included) before anything is removed.
       const outcome = await guardedWrite(
         ctx,
@@ -76,9 +80,21 @@ export const k8sResourcesDeleteTool = defineTool({
           name: names.length === 1 ? (names[0] as string) : `${names.length} objects (${input.labelSelector})`,
           count: names.length,
           ...(input.name ? {} : { targets: names }),
-          checkResult: false,
-          perform: async (dryRun) => {
-            for (const n of names) await t.client.delete(res, n, namespace, { dryRun });
+          // By name: read again on every attempt, so a conflict is judged again from a fresh read.
+          ...(input.name ? { read: () => t.client.get(res, input.name as string, namespace) } : {}),
+          perform: async (dryRun, pin) => {
+            for (const n of names) {
+              const precondition = input.name ? pin : pins.get(n);
+              try {
+                await t.client.delete(res, n, namespace, { dryRun, ...(precondition ? { precondition } : {}) });
+              } catch (err) {
+                if (dryRun || !isStaleWrite(err) || deleted.length === 0) throw err;
+                throw new ToolError(
+                  `Deleted ${deleted.join(', ')}; ${res.kind} ${n} changed on ${t.cluster} after it was listed and judged, so it and the rest (${names.slice(names.indexOf(n)).join(', ')}) were not deleted. List again and retry.`,
+                );
+              }
+              if (!dryRun) deleted.push(n);
+            }
             return {};
           },
         },

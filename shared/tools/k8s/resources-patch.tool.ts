@@ -65,13 +65,18 @@ export const k8sResourcesPatchTool = defineTool({
           res,
           namespace,
           name: input.name,
-          checkResult: true,
-          perform: (dryRun) => t.client.patch(res, input.name, namespace, patch, input.patchType, { dryRun }),
+          // Read again on every attempt: the dry run and the write are pinned to the state judged.
+          read: () => t.client.get(res, input.name, namespace),
+          perform: (dryRun, pin) =>
+            t.client.patch(res, input.name, namespace, patch, input.patchType, {
+              dryRun,
+              ...(pin ? { precondition: pin } : {}),
+            }),
         },
         { previewOnly: input.dryRun === true, live },
       );
       if (outcome.kind === 'refused') return outcome.result;
-      const diff = changeSummary(live, outcome.after);
+      const diff = changeSummary(outcome.live ?? live, outcome.after);
       const head =
         outcome.kind === 'preview'
           ? `Dry run on ${t.cluster}; nothing was changed.`

@@ -38,8 +38,14 @@ export const k8sRolloutsRestartTool = defineTool({
           res,
           namespace,
           name: input.name,
-          checkResult: false,
-          perform: (dryRun) => t.client.patch(res, input.name, namespace, patch, 'strategic', { dryRun }),
+          // A restart makes new pods from the current template: the dry-run result is judged (whoever
+          // wrote that template, and whenever), and the write is pinned to the state judged.
+          read: () => t.client.get(res, input.name, namespace),
+          perform: (dryRun, pin) =>
+            t.client.patch(res, input.name, namespace, patch, 'strategic', {
+              dryRun,
+              ...(pin ? { precondition: pin } : {}),
+            }),
         },
         { previewOnly: input.dryRun === true },
       );

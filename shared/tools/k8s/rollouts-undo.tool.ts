@@ -38,13 +38,18 @@ export const k8sRolloutsUndoTool = defineTool({
           res: deployments,
           namespace,
           name: input.name,
-          checkResult: true,
-          perform: (dryRun) => t.client.patch(deployments, input.name, namespace, patch, 'json', { dryRun }),
+          // The template it restores is judged on the dry-run result; the write is pinned to the state judged.
+          read: () => t.client.get(deployments, input.name, namespace),
+          perform: (dryRun, pin) =>
+            t.client.patch(deployments, input.name, namespace, patch, 'json', {
+              dryRun,
+              ...(pin ? { precondition: pin } : {}),
+            }),
         },
         { previewOnly: input.dryRun === true, live },
       );
       if (outcome.kind === 'refused') return outcome.result;
-      const diff = changeSummary(live, outcome.after);
+      const diff = changeSummary(outcome.live ?? live, outcome.after);
       const dry = outcome.kind === 'preview';
       return result(
         `${dry ? 'Dry run: would roll back' : 'Rolled back'} deployment ${namespace}/${input.name} on ${t.cluster} to revision ${picked.revision}.\n${diff.summary}${findingsText(outcome.findings)}`,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineTool } from '../../mcp/tool.ts';
+import type { KubeObject } from '../../ports/kube.ts';
 import { args, kubeTool, ToolError, target } from './common.ts';
 import { findingsText, guardedWrite } from './guarded-write.ts';
 import { result } from './render.ts';
@@ -29,8 +30,6 @@ export const k8sWorkloadsScaleTool = defineTool({
       if (!res.subresources.includes('scale'))
         throw new ToolError(`${res.kind} has no scale subresource on ${t.cluster}`);
       const namespace = input.namespace ?? t.defaultNamespace;
-      const current = await t.client.getSubresource(res, input.name, namespace, 'scale');
-      const from = Number((current.spec as { replicas?: number } | undefined)?.replicas ?? 0);
       const outcome = await guardedWrite(
         ctx,
         t,
@@ -39,16 +38,22 @@ export const k8sWorkloadsScaleTool = defineTool({
           res,
           namespace,
           name: input.name,
-          checkResult: false,
-          perform: (dryRun) =>
+          // The workload itself, read on every attempt: its resourceVersion (the Scale's) pins the write.
+          read: () => t.client.get(res, input.name, namespace),
+          // Scaling up makes pods from the current template, whoever wrote it and whenever: judge it.
+          // Scaling down (to 0 included) makes none.
+          podsFrom: (live) => (live && input.replicas > replicasOf(live) ? live : undefined),
+          perform: (dryRun, pin) =>
             t.client.patch(res, input.name, namespace, { spec: { replicas: input.replicas } }, 'merge', {
               dryRun,
               subresource: 'scale',
+              ...(pin ? { precondition: { resourceVersion: pin.resourceVersion } } : {}),
             }),
         },
         { previewOnly: input.dryRun === true },
       );
       if (outcome.kind === 'refused') return outcome.result;
+      const from = outcome.live ? replicasOf(outcome.live) : 0;
       const dry = outcome.kind === 'preview';
       return result(
         `${dry ? 'Dry run: would scale' : 'Scaled'} ${res.kind.toLowerCase()}/${input.name} in ${namespace} on ${t.cluster} from ${from} to ${input.replicas} replicas.${findingsText(outcome.findings)}`,
@@ -66,3 +71,9 @@ export const k8sWorkloadsScaleTool = defineTool({
     });
   },
 });
+
+/** spec.replicas as the Scale subresource reports it (0 when unset). */
+function replicasOf(workload: KubeObject): number {
+  const n = (workload.spec as { replicas?: unknown } | undefined)?.replicas;
+  return typeof n === 'number' && Number.isFinite(n) ? n : 0;
+}
