@@ -19,7 +19,8 @@ import type { Identity } from '../domain/identity.ts';
 import { canAccess, roleFor } from '../domain/identity.ts';
 import { Authenticator } from './auth.ts';
 import { isTransient, RETRY_AFTER_SECONDS } from './pressure.ts';
-import { MODERN_PROTOCOL_VERSIONS } from './protocol.ts';
+import { invalidMethodParams, invalidParams, MODERN_PROTOCOL_VERSIONS } from './protocol.ts';
+import { invalidArguments, strictInput } from './strict-input.ts';
 import {
   attachTasks,
   refuseTaskAugmentation,
@@ -125,14 +126,7 @@ export function createMcpEndpoint(opts: EndpointOptions): McpEndpoint {
     return buildServer(state);
   };
 
-  // The server is built per request, so the SDK's own schema caches start empty every time: convert
-  // each tool's zod schemas to JSON Schema once per process instead of once per tools/list.
-  const schemas = new Map(
-    tools.map((t) => [
-      t.name,
-      { input: memoJsonSchema(t.input), ...(t.output ? { output: memoJsonSchema(t.output) } : {}) },
-    ]),
-  );
+  const schemas = new Map(tools.map((t) => [t.name, registeredSchemas(t)]));
 
   function buildServer(state: CallState): McpServer {
     const server = new McpServer(
@@ -323,6 +317,23 @@ export function createMcpEndpoint(opts: EndpointOptions): McpEndpoint {
         await recordCall(state, toolName, params.arguments, startedAt, { outcome: 'error', error: noTasks });
         return { res: jsonRpcError(200, -32601, noTasks, message?.id ?? null), caller: identity.name, rpc };
       }
+      // Arguments are checked here, before anything runs, so a wrong one is -32602 (Invalid params) on
+      // both eras; the SDK would answer it as a tool result, and would drop unknown keys.
+      const strict = tool && (schemas.get(tool.name)?.strict ?? tool.input);
+      const badArgs = tool && strict && invalidArguments(tool.name, strict, params.arguments);
+      if (badArgs) {
+        await recordCall(state, toolName, params.arguments, startedAt, { outcome: 'error', error: badArgs });
+        return { res: jsonRpcError(200, -32602, badArgs, message?.id ?? null), caller: identity.name, rpc };
+      }
+    }
+    // Params of the wrong shape are the caller's mistake (-32602), never an internal error (-32603).
+    const badParams = message && (invalidParams(message) ?? (wireRejected ? undefined : invalidMethodParams(message)));
+    if (badParams) {
+      if (toolName) {
+        await recordCall(state, toolName, params.arguments, startedAt, { outcome: 'error', error: badParams });
+      }
+      const res = jsonRpcError(200, -32602, badParams, message?.id ?? null);
+      return { res, caller: identity.name, ...(rpc ? { rpc } : {}) };
     }
 
     const authInfo: AuthInfo = {
@@ -422,7 +433,27 @@ export function createMcpEndpoint(opts: EndpointOptions): McpEndpoint {
 }
 
 /**
- * The same Standard Schema with its JSON Schema conversion memoized per target. Validation still runs
+ * The schemas a tool is registered with. Its input is strict (nested objects too): an unknown argument
+ * is refused with the closest valid name, never dropped, so a misspelled dryRun cannot run the real
+ * write, and tools/list shows `additionalProperties: false`. The server is built per request, so the
+ * SDK's own schema caches start empty every time: the JSON Schemas are converted once per process.
+ */
+export function registeredSchemas(tool: AnyTool): {
+  strict: AnyTool['input'];
+  input: AnyTool['input'];
+  output?: NonNullable<AnyTool['output']>;
+} {
+  const strict = strictInput(tool.input);
+  return { strict, input: memoJsonSchema(strict), ...(tool.output ? { output: memoJsonSchema(tool.output) } : {}) };
+}
+
+/** MCP's default JSON Schema dialect: a schema in it needs no `$schema`. */
+const DEFAULT_DIALECT = 'https://json-schema.org/draft/2020-12/schema';
+
+/**
+ * The same Standard Schema with its JSON Schema conversion memoized per target, without the
+ * top-level `$schema` (MCP's default dialect is 2020-12, the one converted to; it cost ~55 bytes per
+ * schema in every tools/list). Validation still runs
  * the original (zod) validator; callers get a copy so nothing can mutate the cache.
  */
 export function memoJsonSchema<S extends StandardSchemaWithJSON>(schema: S): S {
@@ -434,7 +465,8 @@ export function memoJsonSchema<S extends StandardSchemaWithJSON>(schema: S): S {
       const key = `${io}:${JSON.stringify(options)}`;
       let json = memo.get(key);
       if (json === undefined) {
-        json = JSON.stringify(std.jsonSchema[io](options));
+        const { $schema, ...rest } = std.jsonSchema[io](options);
+        json = JSON.stringify($schema === DEFAULT_DIALECT ? rest : { $schema, ...rest });
         memo.set(key, json);
       }
       return JSON.parse(json) as Record<string, unknown>;
