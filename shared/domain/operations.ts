@@ -3,6 +3,7 @@ import type { Clock } from '../ports/clock.ts';
 import type { Store } from '../ports/store.ts';
 import { ConditionFailedError } from '../ports/store.ts';
 import { Approvals } from './approvals.ts';
+import { redactValue } from './redact.ts';
 
 /** MCP task statuses; an operation's status is its task's status. */
 export type OperationStatus = 'working' | 'input_required' | 'completed' | 'failed' | 'cancelled';
@@ -78,6 +79,21 @@ export class OperationNotFoundError extends Error {
 const opKey = (id: string) => ({ pk: `op#${id}`, sk: 'op' });
 
 /**
+ * An operation as it is written to the Store, through the one redaction: everything people and
+ * tools read (input, messages, steps, progress, result, requests) is redacted at the write, so no
+ * reader can show a secret. plan and snapshot are the templates the workflow applies and restores:
+ * they stay exact (redacting them would roll out masked values) and no tool shows them.
+ */
+function storedRecord(op: Operation): Operation {
+  const { plan, snapshot, ...shown } = op;
+  return {
+    ...(redactValue(shown) as Omit<Operation, 'plan' | 'snapshot'>),
+    ...(plan ? { plan } : {}),
+    ...(snapshot ? { snapshot } : {}),
+  };
+}
+
+/**
  * Operations in the Store: created durably (conditional put) before any tool answers, updated by
  * compare-and-set so concurrent steps and tools never lose each other's writes, and indexed by
  * requester and globally for listing. Records expire after their TTL.
@@ -101,7 +117,7 @@ export class Operations {
 
   async create(op: Omit<Operation, 'createdAt' | 'updatedAt'>): Promise<Operation> {
     const now = new Date(this.clock.now()).toISOString();
-    const full: Operation = { ...op, createdAt: now, updatedAt: now };
+    const full = storedRecord({ ...op, createdAt: now, updatedAt: now });
     const expiresAt = Math.floor(this.clock.now() / 1000) + op.ttlSeconds;
     await this.store.put({ ...opKey(op.id), data: { ...full }, expiresAt }, { ifAbsent: true });
     const index = { id: op.id, kind: op.kind, requester: op.requester.subject };
@@ -140,9 +156,10 @@ export class Operations {
       op.updatedAt = new Date(this.clock.now()).toISOString();
       const ending = !isTerminal(before) && isTerminal(op.status);
       if (ending) await this.end(op);
+      const stored = storedRecord(op);
       try {
         await this.store.put(
-          { ...opKey(id), data: { ...op }, ...(item.expiresAt !== undefined ? { expiresAt: item.expiresAt } : {}) },
+          { ...opKey(id), data: { ...stored }, ...(item.expiresAt !== undefined ? { expiresAt: item.expiresAt } : {}) },
           { ifVersion: item.version },
         );
       } catch (err) {
@@ -150,7 +167,7 @@ export class Operations {
         continue;
       }
       if (ending && op.lease) await this.leases.release(op.lease, op.id);
-      return op;
+      return stored;
     }
     throw new OperationContentionError(`operation ${id} kept changing; update abandoned`);
   }

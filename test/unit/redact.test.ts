@@ -13,7 +13,8 @@ describe('redaction', () => {
       name: 'web',
       password: REDACTED,
       nested: { apiKey: REDACTED, client_secret: REDACTED, tokens: REDACTED, tokenCount: 3, passwordPolicy: 'strict' },
-      env: [{ name: 'DB_PASSWORD', value: 'v' }],
+      // A name/value pair whose name says secret (env entries) is masked on every path, audit included.
+      env: [{ name: 'DB_PASSWORD', value: REDACTED }],
     });
   });
 

@@ -1,169 +1,50 @@
 /**
- * Keeps Secret values away from the model, logs and audit: Secret data (and ConfigMap values
- * under secret-named keys such as DB_PASSWORD) becomes a size marker,
- * the last-applied annotation of a Secret (a full copy of its data) is replaced, and
- * credential-looking strings elsewhere are masked. managedFields is dropped as noise.
+ * Kubernetes entry points of the one redaction (shared/domain/redact.ts, where every rule lives):
+ * objects and Lists for tool output, manifest text for apply echoes and audit, digests of Secret
+ * values for drift baselines. Secret data becomes a size marker, the last-applied copy of a Secret
+ * is replaced, other objects are redacted inside (env, argv, ConfigMap data, annotations, any
+ * secret-named key). managedFields is dropped as noise.
  */
 import { createHash, createHmac } from 'node:crypto';
 import { parseAllDocuments, stringify } from 'yaml';
-import { isSecretKey, maskSecretsInText, REDACTED } from '../redact.ts';
-import { deepCopy, isRecord, rec, setOwn, str } from './object-guards.ts';
+import {
+  isSecretObject,
+  LAST_APPLIED_ANNOTATION,
+  maskSecretsInText,
+  needsStrictRedaction,
+  REDACTED_VALUE,
+  redactValue,
+} from '../redact.ts';
+import { isRecord, rec, setOwn } from './object-guards.ts';
 
-export const LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-configuration';
-export const REDACTED_VALUE = '<redacted>';
-
-/** Deeper than any real object (CRD schemas reach ~60); past it, content is cut rather than risked. */
-const MAX_DEPTH = 200;
-const TRUNCATED = '[TRUNCATED: too deep]';
-
-/**
- * True for a Secret. Items of a SecretList come from the API without kind, so an object without
- * kind that has a string `type` and a data/stringData map is treated as a Secret too (no other
- * built-in kind has that shape); `impliedSecret` is set for items of a SecretList.
- */
-export function isSecretObject(obj: Record<string, unknown>, impliedSecret = false): boolean {
-  const kind = obj.kind;
-  // Any spelling the resolver would take for a Secret (a manifest with `kind: secret` is refused by
-  // the API server, but its text is still echoed and audited): fail closed.
-  if (typeof kind === 'string' && /^secrets?$/i.test(kind.trim())) return true;
-  if (kind !== undefined) return false;
-  if (impliedSecret) return true;
-  return typeof obj.type === 'string' && (isRecord(obj.data) || isRecord(obj.stringData)) && !('spec' in obj);
-}
+export { isSecretObject, LAST_APPLIED_ANNOTATION, REDACTED_VALUE };
 
 export function base64ByteLength(value: string): number {
   return Buffer.from(value, 'base64').length;
 }
 
-/** Deep copy of a Kubernetes object (or List) that is safe to show: see the module comment. */
-export function redactObject(obj: Record<string, unknown>): Record<string, unknown> {
-  const copy = deepCopy(obj);
-  redactInPlace(copy, false, 0);
-  return copy;
-}
-
-function redactInPlace(
-  obj: Record<string, unknown>,
-  impliedSecret: boolean,
-  depth: number,
-  impliedConfigMap = false,
-): void {
-  if (depth > MAX_DEPTH) {
-    for (const key of Object.keys(obj)) delete obj[key];
-    obj.truncated = TRUNCATED;
-    return;
-  }
-  const secret = isSecretObject(obj, impliedSecret);
-  const meta = rec(obj.metadata);
-  if (meta) {
-    delete meta.managedFields;
-    const annotations = rec(meta.annotations);
-    if (annotations) {
-      for (const [key, value] of Object.entries(annotations)) {
-        if (key === LAST_APPLIED_ANNOTATION) {
-          annotations[key] = secret ? REDACTED_VALUE : redactLastApplied(value, depth);
-        } else if (typeof value === 'string') {
-          annotations[key] = maskSecretsInText(value);
-        }
-      }
-    }
-  }
-  if (secret) {
-    const data = rec(obj.data);
-    if (data) {
-      for (const [key, value] of Object.entries(data)) {
-        data[key] = typeof value === 'string' ? `<redacted: ${base64ByteLength(value)} bytes>` : REDACTED_VALUE;
-      }
-    }
-    const stringData = rec(obj.stringData);
-    if (stringData) {
-      for (const [key, value] of Object.entries(stringData)) {
-        stringData[key] =
-          typeof value === 'string' ? `<redacted: ${Buffer.byteLength(value, 'utf8')} bytes>` : REDACTED_VALUE;
-      }
-    }
-    return;
-  }
-  if (obj.kind === 'ConfigMap' || (obj.kind === undefined && impliedConfigMap)) {
-    maskConfigMapData(rec(obj.data), false);
-    maskConfigMapData(rec(obj.binaryData), true);
-  }
-  const kind = str(obj.kind);
-  const isList = Array.isArray(obj.items) && (kind === undefined || kind.endsWith('List'));
-  for (const [key, child] of Object.entries(obj)) {
-    if (key === 'metadata') continue;
-    if (key === 'items' && isList && Array.isArray(child)) {
-      for (const item of child) {
-        if (isRecord(item)) redactInPlace(item, kind === 'SecretList', depth + 1, kind === 'ConfigMapList');
-      }
-    } else {
-      obj[key] = redactNested(child, depth + 1);
-    }
-  }
-}
-
-/** The last-applied annotation of a non-Secret is a JSON copy of the object: redact it the same way. */
-function redactLastApplied(value: unknown, depth: number): unknown {
-  if (typeof value !== 'string') return value;
-  try {
-    const parsed: unknown = JSON.parse(value);
-    if (isRecord(parsed)) {
-      redactInPlace(parsed, false, depth + 1);
-      return JSON.stringify(parsed);
-    }
-  } catch {
-    // not JSON: fall through to text masking
-  }
-  return maskSecretsInText(value);
+/**
+ * Deep copy of a Kubernetes object (or List, or watch event) that is safe to show. `strict`
+ * treats every object with data as a Secret (see needsStrictRedaction).
+ */
+export function redactObject(obj: Record<string, unknown>, opts: { strict?: boolean } = {}): Record<string, unknown> {
+  return redactValue(obj, { dropManagedFields: true, strict: opts.strict === true }) as Record<string, unknown>;
 }
 
 /**
- * ConfigMap data: a value whose key names a secret (DB_PASSWORD, api-key) becomes a size marker,
- * like a Secret value; other values are masked as text. binaryData is base64 and only sized.
+ * Parsed documents (values of a manifest) redacted for echo or audit. With the source text, a
+ * Secret claimed by the text but not by the parsed value (a duplicate `kind` key the parser
+ * resolved the other way) makes the redaction strict.
  */
-function maskConfigMapData(map: Record<string, unknown> | undefined, binary: boolean): void {
-  if (!map) return;
-  for (const [key, value] of Object.entries(map)) {
-    if (typeof value !== 'string') continue;
-    if (isSecretKey(key) && value !== '') {
-      const size = binary ? base64ByteLength(value) : Buffer.byteLength(value, 'utf8');
-      map[key] = `<redacted: ${size} bytes>`;
-    } else if (!binary) map[key] = maskSecretsInText(value);
-  }
+export function redactDocuments(values: unknown[], sourceText?: string): unknown[] {
+  const strict = sourceText !== undefined && needsStrictRedaction(sourceText, values);
+  return values.map((v) => redactParsedValue(v, strict));
 }
 
-/**
- * Below the top level: objects embedded whole (a watch event's object, templates that carry
- * manifests) get the full treatment, so an embedded Secret is redacted too. In container specs
- * (pods, templates, cronjob templates) env values whose name says secret become [REDACTED];
- * other env values, args and command are masked as text.
- */
-function redactNested(value: unknown, depth: number): unknown {
-  if (Array.isArray(value)) {
-    if (depth > MAX_DEPTH) return TRUNCATED;
-    for (let i = 0; i < value.length; i++) value[i] = redactNested(value[i], depth + 1);
-    return value;
-  }
-  if (!isRecord(value)) return value;
-  if (depth > MAX_DEPTH) return TRUNCATED;
-  if (typeof value.kind === 'string' && (isSecretObject(value) || isRecord(value.metadata))) {
-    redactInPlace(value, false, depth);
-    return value;
-  }
-  if (typeof value.image === 'string' || Array.isArray(value.env)) {
-    for (const key of ['args', 'command']) {
-      const list = value[key];
-      if (Array.isArray(list)) value[key] = list.map((a) => (typeof a === 'string' ? maskSecretsInText(a) : a));
-    }
-    if (Array.isArray(value.env)) {
-      for (const entry of value.env) {
-        if (!isRecord(entry) || typeof entry.value !== 'string') continue;
-        const name = str(entry.name) ?? '';
-        entry.value = isSecretKey(name) && entry.value !== '' ? REDACTED : maskSecretsInText(entry.value);
-      }
-    }
-  }
-  for (const [key, child] of Object.entries(value)) value[key] = redactNested(child, depth + 1);
+function redactParsedValue(value: unknown, strict: boolean): unknown {
+  if (isRecord(value)) return redactObject(value, { strict });
+  if (Array.isArray(value)) return value.map((v) => redactParsedValue(v, strict));
+  if (typeof value === 'string') return maskSecretsInText(value);
   return value;
 }
 
@@ -176,7 +57,8 @@ export function redactManifestText(text: string): string {
   const trimmed = text.trimStart();
   if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
     try {
-      return `${JSON.stringify(redactParsed(JSON.parse(text)), null, 2)}\n`;
+      const [value] = redactDocuments([JSON.parse(text)], text);
+      return `${JSON.stringify(value, null, 2)}\n`;
     } catch {
       // not JSON (may still be YAML flow style): try YAML below
     }
@@ -185,23 +67,18 @@ export function redactManifestText(text: string): string {
     const docs = parseAllDocuments(text);
     if (!Array.isArray(docs)) return '';
     if (docs.some((d) => d.errors.length > 0)) return redactUnparsedText(text);
-    const out: string[] = [];
+    const values: unknown[] = [];
     for (const doc of docs) {
       const value: unknown = doc.toJS();
       if ((value === null || value === undefined) && docs.length > 1) continue; // empty document
-      out.push(stringify(redactParsed(value), { lineWidth: 0 }));
+      values.push(value);
     }
-    return out.join('---\n');
+    return redactDocuments(values, text)
+      .map((value) => stringify(value, { lineWidth: 0 }))
+      .join('---\n');
   } catch {
     return redactUnparsedText(text);
   }
-}
-
-function redactParsed(value: unknown): unknown {
-  if (isRecord(value)) return redactObject(value);
-  if (Array.isArray(value)) return value.map(redactParsed);
-  if (typeof value === 'string') return maskSecretsInText(value);
-  return value;
 }
 
 const DATA_KEY_LINE = /^\s*(?:-\s+)?["']?(data|stringData|binaryData)["']?\s*:(.*)$/;
