@@ -1,3 +1,4 @@
+import { evaluateWrite } from '../domain/guardrails/index.ts';
 import { canonicalJson, labelSelector } from '../domain/k8s/index.ts';
 import type { Operation, OperationStep } from '../domain/operations.ts';
 import { isTerminal, Leases } from '../domain/operations.ts';
@@ -236,12 +237,66 @@ async function setTemplate(c: Ctx, template: Obj, replicas?: number): Promise<vo
   await k(() => c.client.patch(c.deployments, c.op.target.name, c.op.target.namespace, ops, 'json'));
 }
 
-async function scale(c: Ctx, name: string, replicas: number): Promise<void> {
-  await k(() =>
-    c.client.patch(c.deployments, name, c.op.target.namespace, { spec: { replicas } }, 'merge', {
-      subresource: 'scale',
-    }),
+/** A step refused because the pods it would make break the guardrail policy as it is now. */
+class PodsRefused extends Error {
+  override name = 'PodsRefused';
+}
+
+/**
+ * Judges the pods a step is about to make against the policy as it is now (it may have changed since
+ * the rollout was requested and approved): throws PodsRefused, naming the rules, when it refuses.
+ */
+function judgePods(c: Ctx, workload: KubeObject, what: string): void {
+  const verdict = evaluateWrite(
+    {
+      verb: 'apply',
+      cluster: c.op.target.cluster,
+      kind: 'Deployment',
+      apiVersion: 'apps/v1',
+      namespaced: c.deployments.namespaced,
+      namespace: c.op.target.namespace,
+      ...(workload.metadata?.name ? { name: workload.metadata.name } : {}),
+      object: workload,
+    },
+    c.deps.policy,
   );
+  if (verdict.allowed) return;
+  const rules = verdict.findings
+    .filter((f) => f.mode === 'enforce')
+    .map((f) => `${f.ruleId} (${f.message})`)
+    .join('; ');
+  throw new PodsRefused(`the guardrail policy refuses the pods ${what} would make: ${rules}`);
+}
+
+/** The target Deployment with `template` as its pod template: what the step would write. */
+async function withTemplate(c: Ctx, template: Obj): Promise<KubeObject> {
+  const live = await k(() => c.client.get(c.deployments, c.op.target.name, c.op.target.namespace));
+  return { ...live, spec: { ...rec(live.spec), template } };
+}
+
+/**
+ * Scales through the scale subresource, pinned to the Deployment as read: scaling up makes pods from
+ * its current template, which is judged first (scaling down makes none). A change in between (409)
+ * is retried as a transient failure, from a fresh read.
+ */
+async function scale(c: Ctx, name: string, replicas: number): Promise<void> {
+  const live = await k(() => c.client.get(c.deployments, name, c.op.target.namespace));
+  const current = Number(rec(live.spec).replicas ?? 0);
+  if (replicas > current) judgePods(c, live, `scaling deployment ${name} to ${replicas}`);
+  const rv = live.metadata?.resourceVersion;
+  try {
+    await k(() =>
+      c.client.patch(c.deployments, name, c.op.target.namespace, { spec: { replicas } }, 'merge', {
+        subresource: 'scale',
+        ...(rv ? { precondition: { resourceVersion: rv } } : {}),
+      }),
+    );
+  } catch (err) {
+    if (err instanceof KubeApiError && err.status === 409 && err.reason === 'Conflict') {
+      throw new TransientStepError(`deployment ${name} changed while it was being scaled; scaling again`);
+    }
+    throw err;
+  }
 }
 
 // ---- steps -------------------------------------------------------------------------------------
@@ -363,15 +418,18 @@ async function applyStep(input: Obj, deps: Deps): Promise<Obj> {
     if (rec(rec(rec(rec(live.spec).template).metadata).annotations)[CHANGE_ANNOTATION] === c.op.changeHash) {
       detail = 'new template already applied';
     } else {
+      judgePods(c, { ...live, spec: { ...rec(live.spec), template: desired } }, 'the new template');
       await setTemplate(c, desired);
       detail = 'new template applied';
     }
   } else if (c.plan.strategy === 'canary') {
     if (step.weight >= 100) {
+      judgePods(c, await withTemplate(c, desired), 'the new template');
       await setTemplate(c, desired, total);
       detail = `all ${total} replicas on the new version`;
     } else {
       const { canary, stable } = canaryReplicas(total, step.weight);
+      judgePods(c, sidecarDeployment(c, canaryName(c.op), 'canary', canary), 'the canary deployment');
       await k(() =>
         c.client.apply(c.deployments, sidecarDeployment(c, canaryName(c.op), 'canary', canary), { force: true }),
       );
@@ -386,10 +444,10 @@ async function applyStep(input: Obj, deps: Deps): Promise<Obj> {
       const { hash } = await currentReplicaSet(c, blue);
       if (!hash) throw new Error(`deployment ${c.op.target.name} has no current ReplicaSet to pin the Service to`);
       // Pin the Service to blue's pods (same pods it serves now) so green pods never receive traffic early.
+      const green = sidecarDeployment(c, greenName(c.op), 'green', total);
+      judgePods(c, green, 'the green deployment');
       await pinService(c, svcName, hash);
-      await k(() =>
-        c.client.apply(c.deployments, sidecarDeployment(c, greenName(c.op), 'green', total), { force: true }),
-      );
+      await k(() => c.client.apply(c.deployments, green, { force: true }));
       detail = `green deployment ${greenName(c.op)} with ${total} replicas; Service pinned to blue (${hash})`;
     } else {
       const green = await k(() => c.client.get(c.deployments, greenName(c.op), c.op.target.namespace));

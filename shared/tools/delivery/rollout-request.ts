@@ -109,22 +109,26 @@ export async function prepareRollout(ctx: ToolContext, input: RolloutInput): Pro
   }
   const desired: KubeObject = { ...live, spec: { ...rec(live.spec), template } };
 
-  const verdict = evaluateWrite(
-    {
-      verb: 'apply',
-      cluster: t.cluster,
-      kind: 'Deployment',
-      apiVersion: 'apps/v1',
-      namespaced: deployments.namespaced,
-      namespace,
-      name: input.name,
-      object: desired,
-    },
-    ctx.deps.policy,
-  );
+  const judge = (object: KubeObject) =>
+    evaluateWrite(
+      {
+        verb: 'apply',
+        cluster: t.cluster,
+        kind: 'Deployment',
+        apiVersion: 'apps/v1',
+        namespaced: deployments.namespaced,
+        namespace,
+        name: input.name,
+        object,
+      },
+      ctx.deps.policy,
+    );
+  let verdict = judge(desired);
   if (verdict.allowed) {
-    // The API server validates the new template now, not minutes into the rollout.
-    await t.client.patch(
+    // The API server validates the new template now, not minutes into the rollout; and the pods the
+    // rollout makes are those of the template as the server would store it (defaults and mutating
+    // admission included), so that result is judged too.
+    const dry = await t.client.patch(
       deployments,
       input.name,
       namespace,
@@ -132,6 +136,12 @@ export async function prepareRollout(ctx: ToolContext, input: RolloutInput): Pro
       'json',
       { dryRun: true },
     );
+    const server = judge(dry);
+    const seen = new Set(verdict.findings.map((f) => `${f.ruleId}|${f.path}`));
+    verdict = {
+      allowed: server.allowed,
+      findings: [...verdict.findings, ...server.findings.filter((f) => !seen.has(`${f.ruleId}|${f.path}`))],
+    };
   }
   if (input.strategy === 'blueGreen') {
     const services = await t.client.resolve('Service', 'v1');
