@@ -25,6 +25,8 @@ const POLICY = 'rules:\n  pss-restricted/run-as-non-root:\n    enabled: true\n';
 class GatedProxy {
   private server?: Server;
   private round?: { dryRuns: number; open: boolean; waiters: Array<() => void> };
+  /** Runs right before each real write is forwarded (another writer getting in first). */
+  beforeWrite?: () => void;
   url = '';
   constructor(private readonly upstream: string) {}
 
@@ -53,6 +55,7 @@ class GatedProxy {
     const dryRun = new URL(req.url ?? '/', up).searchParams.get('dryRun') === 'All';
     const round = this.round;
     if (round && write && !dryRun && !round.open) await new Promise<void>((r) => round.waiters.push(r));
+    if (write && !dryRun) this.beforeWrite?.();
     const answer = await new Promise<{ status: number; headers: IncomingMessage['headers']; body: Buffer }>(
       (resolve, reject) => {
         const out = request(
@@ -230,6 +233,58 @@ describe('concurrent writes cannot combine into a state nobody judged', () => {
       expect(succeeded).toBeGreaterThan(0);
     } finally {
       await gated.close();
+    }
+  });
+
+  it('an object that changes before every write: nothing is written, and the tool says why', async () => {
+    const writer = await startHarness({ POLICY_FILE: join(dir, 'policy.yaml'), KUBECONFIG: join(dir, 'kubeconfig') });
+    let touches = 0;
+    try {
+      const reset = await h.call('k8s_resources_apply', {
+        manifest: JSON.stringify(deployment({ podLevel: true, containerLevel: true })),
+        force: true,
+      });
+      expect(reset.isError, reset.text).toBe(false);
+      // Someone else changes the object between every judgement and its write.
+      proxy.beforeWrite = () => {
+        const live = h.kube.store.get('deployments.apps', 'default', 'racer') as unknown as {
+          metadata: Record<string, unknown>;
+        };
+        h.kube.store.put({
+          ...live,
+          metadata: { ...live.metadata, labels: { app: 'racer', touched: String(++touches) } },
+        } as never);
+      };
+      const calls: Array<[string, Record<string, unknown>]> = [
+        [
+          'k8s_resources_patch',
+          { kind: 'Deployment', name: 'racer', patch: JSON.stringify({ metadata: { annotations: { a: 'b' } } }) },
+        ],
+        ['k8s_workloads_scale', { name: 'racer', replicas: 2 }],
+        ['k8s_rollouts_restart', { name: 'racer' }],
+        ['k8s_resources_delete', { kind: 'Deployment', name: 'racer' }],
+      ];
+      for (const [tool, args] of calls) {
+        const before = touches;
+        const r = await writer.call(tool, args);
+        expect(r.isError, `${tool}: ${r.text}`).toBe(true);
+        expect(r.text).toContain('changed on fake while this write was being judged (tried 3 times');
+        expect(r.text).toContain('nothing was written');
+        expect(r.data).toMatchObject({ refused: true, conflict: true, attempts: 3 });
+        // Judged again from a fresh read on each of the 3 attempts.
+        expect(touches - before).toBe(3);
+      }
+      const final = h.kube.store.get('deployments.apps', 'default', 'racer') as unknown as {
+        metadata: { annotations?: Record<string, string> };
+        spec: { replicas: number; template: { metadata: { annotations?: Record<string, string> } } };
+      };
+      expect(final).toBeDefined();
+      expect(final.metadata.annotations?.a).toBeUndefined();
+      expect(final.spec.replicas).toBe(0);
+      expect(final.spec.template.metadata.annotations?.['kubectl.kubernetes.io/restartedAt']).toBeUndefined();
+    } finally {
+      proxy.beforeWrite = undefined;
+      await writer.close();
     }
   });
 });
