@@ -15,6 +15,7 @@ import {
   WebStandardStreamableHTTPServerTransport,
 } from '@modelcontextprotocol/server';
 import { errorText } from '../domain/audit.ts';
+import { ParseCache } from '../domain/input/index.ts';
 import type { Identity } from '../domain/identity.ts';
 import { canAccess, roleFor } from '../domain/identity.ts';
 import { Authenticator } from './auth.ts';
@@ -55,6 +56,8 @@ interface CallState {
   /** The wire of this request: decides which tasks methods and capabilities the server offers. */
   era: TaskEra;
   outcome?: { outcome: 'ok' | 'error'; error?: string };
+  /** Caller text parsed in this request, shared by the tool's handler and its audit hook (one parse each). */
+  parsed?: ParseCache;
 }
 
 const TOOLS_LIST_TTL_MS = 300_000;
@@ -177,6 +180,7 @@ export function createMcpEndpoint(opts: EndpointOptions): McpEndpoint {
       requestId: state.requestId,
       log: log.child({ requestId: state.requestId, caller: state.identity.name, tool: tool.name }),
       ...(signal ? { signal } : {}),
+      parsed: (state.parsed ??= new ParseCache()),
     };
     try {
       const result = await tool.handler(args as never, ctx);
@@ -393,7 +397,8 @@ export function createMcpEndpoint(opts: EndpointOptions): McpEndpoint {
     const hook = toolsByName.get(tool)?.auditArgs;
     if (hook && auditedArgs && typeof auditedArgs === 'object' && !Array.isArray(auditedArgs)) {
       try {
-        auditedArgs = hook(auditedArgs as Record<string, unknown>);
+        // The handler's parses, when it ran: the audit redacts the value the handler judged and wrote.
+        auditedArgs = hook(auditedArgs as Record<string, unknown>, (state.parsed ??= new ParseCache()));
       } catch {
         auditedArgs = { redacted: 'arguments could not be redacted safely and were not recorded' };
       }

@@ -8,6 +8,7 @@ import type { AuditTrail } from '../domain/audit.ts';
 import type { Baselines } from '../domain/baselines.ts';
 import type { Policy } from '../domain/guardrails/index.ts';
 import type { Access, Identity } from '../domain/identity.ts';
+import type { ParseCache } from '../domain/input/index.ts';
 import type { Leases, Operations } from '../domain/operations.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { ClusterRegistry } from '../ports/kube.ts';
@@ -42,6 +43,11 @@ export interface ToolContext {
   requestId: string;
   log: Logger;
   signal?: AbortSignal;
+  /**
+   * Caller text parsed in this request (shared/domain/input): parse manifests and patches through it,
+   * so the audit hook reads the same parsed value instead of parsing the text again.
+   */
+  parsed: ParseCache;
 }
 
 export interface ToolAnnotations {
@@ -77,9 +83,11 @@ export interface ToolDefinition<I extends ZodObj = ZodObj, O extends ZodObj = Zo
   handler(input: z.infer<I>, ctx: ToolContext): Promise<CallToolResult>;
   /**
    * Redacts what generic redaction cannot see before the arguments are audited (a Secret inside a
-   * manifest string, say). Receives the raw, unvalidated arguments.
+   * manifest string, say). Receives the raw, unvalidated arguments, and the request's ParseCache: the
+   * one the handler parsed through (it may not have run, e.g. for a denied call). Parse through it
+   * with the handler's limits, and record a bounded marker for text that does not parse.
    */
-  auditArgs?(args: Record<string, unknown>): Record<string, unknown>;
+  auditArgs?(args: Record<string, unknown>, parsed: ParseCache): Record<string, unknown>;
 }
 
 /** Any tool, for the registry. `handler` is a method, so a tool of any input shape fits here. */

@@ -6,7 +6,8 @@
  * secret-named key). managedFields is dropped as noise.
  */
 import { createHash, createHmac } from 'node:crypto';
-import { parseAllDocuments, stringify } from 'yaml';
+import { stringify } from 'yaml';
+import { boundedParse, type ParsedText } from '../input/index.ts';
 import {
   isSecretObject,
   LAST_APPLIED_ANNOTATION,
@@ -49,36 +50,30 @@ function redactParsedValue(value: unknown, strict: boolean): unknown {
 }
 
 /**
- * Redacts manifest text (YAML, multi-document YAML or JSON) before it is echoed or audited.
- * Parsed documents are redacted with redactObject and re-serialized (comments are dropped, since
- * they can hold secrets too). Text that does not parse is masked line by line.
+ * Redacts manifest text (YAML, multi-document YAML or JSON) before it is echoed or audited. The
+ * text is parsed with the bounded parser (shared/domain/input) and written out by
+ * redactParsedManifest; text that does not parse is masked line by line. Where the request already
+ * parsed the text (a ParseCache), call redactParsedManifest with that parse instead.
  */
 export function redactManifestText(text: string): string {
-  const trimmed = text.trimStart();
-  if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
-    try {
-      const [value] = redactDocuments([JSON.parse(text)], text);
-      return `${JSON.stringify(value, null, 2)}\n`;
-    } catch {
-      // not JSON (may still be YAML flow style): try YAML below
-    }
+  const parsed = boundedParse(text);
+  return parsed.ok ? redactParsedManifest(parsed.value, text) : redactUnparsedText(text);
+}
+
+/**
+ * Parsed manifest documents, redacted with redactObject and written out again: as JSON when the
+ * text was one JSON document, else as YAML documents (comments are gone, since they can hold
+ * secrets too). Empty documents of a multi-document text are left out.
+ */
+export function redactParsedManifest(parsed: Pick<ParsedText, 'docs' | 'format'>, sourceText?: string): string {
+  const docs = redactDocuments([...parsed.docs], sourceText);
+  if (parsed.format === 'json' && docs.length === 1) return `${JSON.stringify(docs[0], null, 2)}\n`;
+  const out: string[] = [];
+  for (const value of docs) {
+    if ((value === null || value === undefined) && docs.length > 1) continue; // empty document
+    out.push(stringify(value, { lineWidth: 0 }));
   }
-  try {
-    const docs = parseAllDocuments(text);
-    if (!Array.isArray(docs)) return '';
-    if (docs.some((d) => d.errors.length > 0)) return redactUnparsedText(text);
-    const values: unknown[] = [];
-    for (const doc of docs) {
-      const value: unknown = doc.toJS();
-      if ((value === null || value === undefined) && docs.length > 1) continue; // empty document
-      values.push(value);
-    }
-    return redactDocuments(values, text)
-      .map((value) => stringify(value, { lineWidth: 0 }))
-      .join('---\n');
-  } catch {
-    return redactUnparsedText(text);
-  }
+  return out.join('---\n');
 }
 
 const DATA_KEY_LINE = /^\s*(?:-\s+)?["']?(data|stringData|binaryData)["']?\s*:(.*)$/;

@@ -89,7 +89,7 @@ export async function prepareRollout(ctx: ToolContext, input: RolloutInput): Pro
     if (target.image === input.image) throw new ToolError(`${input.name} already runs ${input.image}`);
     target.image = input.image;
   } else {
-    const [doc, ...more] = parseManifests(input.manifest as string);
+    const [doc, ...more] = parseManifests(input.manifest as string, ctx.parsed);
     if (more.length || doc?.kind !== 'Deployment') throw new ToolError('manifest must be one Deployment');
     if (doc.metadata?.name !== input.name || (doc.metadata?.namespace && doc.metadata.namespace !== namespace)) {
       throw new ToolError(

@@ -11,12 +11,13 @@ import {
   phaseOf,
   sortForApply,
 } from '../../domain/k8s/apply-order.ts';
-import { boundRows, boundText, redactManifestText } from '../../domain/k8s/index.ts';
+import { boundRows, boundText } from '../../domain/k8s/index.ts';
 import { plural } from '../../domain/text.ts';
 import { defineTool, type ToolContext } from '../../mcp/tool.ts';
 import { KubeApiError, type KubeObject, type ResourceInfo } from '../../ports/kube.ts';
 import {
   args,
+  auditedManifest,
   describeKubeError,
   kubeTool,
   parseManifests,
@@ -50,11 +51,11 @@ export const k8sResourcesApplyTool = defineTool({
     .object({ dryRun: z.boolean(), items: z.array(z.object({ kind: z.string(), name: z.string() }).passthrough()) })
     .passthrough(),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
-  auditArgs: (a) => (typeof a.manifest === 'string' ? { ...a, manifest: redactManifestText(a.manifest) } : a),
+  auditArgs: (a, parsed) => (typeof a.manifest === 'string' ? { ...a, manifest: auditedManifest(a.manifest, parsed) } : a),
   async handler(input, ctx) {
     return kubeTool(async () => {
       const t = target(ctx, input.cluster);
-      const docs = parseManifests(input.manifest);
+      const docs = parseManifests(input.manifest, ctx.parsed);
       if (docs.length > MAX_DOCUMENTS)
         throw new ToolError(`${docs.length} documents; apply at most ${MAX_DOCUMENTS} per call`);
       const previewOnly = input.dryRun === true;

@@ -1,7 +1,6 @@
-import { parse } from 'yaml';
 import { z } from 'zod';
 import { defineTool } from '../../mcp/tool.ts';
-import { args, kubeTool, namespaceFor, ToolError, target } from './common.ts';
+import { args, auditedPatch, kubeTool, namespaceFor, parsePatch, ToolError, target } from './common.ts';
 import { changeSummary, findingsText, guardedWrite, liveOrUndefined } from './guarded-write.ts';
 import { result } from './render.ts';
 
@@ -27,21 +26,18 @@ export const k8sResourcesPatchTool = defineTool({
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   // A patch of a Secret carries its values: keep only that it happened. The kind is matched the way
   // the resolver reads it (kind, singular or plural, any case, with or without a `.group` hint).
-  auditArgs: (a) =>
+  auditArgs: (a, parsed) =>
     typeof a.kind === 'string' && /^secrets?$/i.test(a.kind.trim().split('.')[0] ?? '')
       ? { ...a, patch: '[REDACTED: patch of a Secret]' }
-      : a,
+      : typeof a.patch === 'string'
+        ? { ...a, patch: auditedPatch(a.patch, parsed) }
+        : a,
   async handler(input, ctx) {
     return kubeTool(async () => {
       const t = target(ctx, input.cluster);
       const res = await t.client.resolve(input.kind, input.apiVersion);
       const namespace = namespaceFor(res, t, input);
-      let patch: unknown;
-      try {
-        patch = parse(input.patch);
-      } catch (err) {
-        throw new ToolError(`patch is not valid JSON/YAML: ${(err as Error).message}`);
-      }
+      const patch = parsePatch(input.patch, ctx.parsed);
       if (input.patchType === 'json' && !Array.isArray(patch))
         throw new ToolError(
           'a JSON patch is an array of operations: [{"op":"replace","path":"/spec/replicas","value":3}]',
