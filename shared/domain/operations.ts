@@ -52,8 +52,10 @@ export interface Operation {
   snapshot?: Record<string, unknown>;
   /** The steps the workflow will take, fixed at start. */
   plan?: Record<string, unknown>;
-  /** The lease this operation holds on its target, released when it ends. */
+  /** The lease this operation holds on its target, released when it ends (or, after an incomplete rollback, once restored). */
   lease?: string;
+  /** A rollback that could not finish (the API server was unreachable longer than the step retries). */
+  rollback?: RollbackState;
   execution?: { engine: string; id: string };
   /**
    * By when the workflow's waiting steps (approval, pauses, gates) end the operation themselves,
@@ -65,6 +67,23 @@ export interface Operation {
   /** How long the record (and its task) is kept after creation. */
   ttlSeconds: number;
   pollIntervalMs: number;
+}
+
+/**
+ * Where an incomplete rollback stands. `incomplete`: the reconciler retries it with backoff until
+ * the target matches its pre-rollout state; `completed`: it did; `superseded`: someone changed the
+ * target since (another operation holds it, or its template no longer carries this change), so
+ * restoring would undo their work and the reconciler stopped.
+ */
+export interface RollbackState {
+  state: 'incomplete' | 'completed' | 'superseded';
+  /** What still differs from the pre-rollout state, as last known. */
+  left: string[];
+  /** Reconciler attempts so far (the workflow's own rollback is not counted). */
+  attempts: number;
+  nextAttemptAt?: string;
+  lastError?: string;
+  endedAt?: string;
 }
 
 /** Every compare-and-set attempt lost to a concurrent writer; retrying later is safe. */
@@ -166,7 +185,9 @@ export class Operations {
         if (!(err instanceof ConditionFailedError)) throw err;
         continue;
       }
-      if (ending && op.lease) await this.leases.release(op.lease, op.id);
+      // A target whose rollback is incomplete stays held: a new rollout would start from a half-restored
+      // state. The reconciler releases it once the target is restored.
+      if (ending && op.lease && op.rollback?.state !== 'incomplete') await this.leases.release(op.lease, op.id);
       return stored;
     }
     throw new OperationContentionError(`operation ${id} kept changing; update abandoned`);
@@ -184,6 +205,21 @@ export class Operations {
   private async end(op: Operation): Promise<void> {
     if (!op.approval?.required) return;
     await this.approvals.close(op.id, { status: op.status, at: op.updatedAt });
+  }
+
+  /** Records that `id` has a rollback to finish, before its record says so (a crash leaves a harmless extra entry). */
+  async trackRollback(id: string): Promise<void> {
+    await this.store.put({ pk: 'rollbacks', sk: id, data: { id } });
+  }
+
+  async untrackRollback(id: string): Promise<void> {
+    await this.store.delete('rollbacks', id);
+  }
+
+  /** Operations with a rollback left to finish, oldest id first, at most `limit`. */
+  async trackedRollbacks(limit: number): Promise<string[]> {
+    const page = await this.store.query({ pk: 'rollbacks', limit });
+    return page.items.map((i) => i.sk);
   }
 
   /** Newest first; `subject` limits to one requester. */

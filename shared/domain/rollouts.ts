@@ -287,3 +287,12 @@ export function undoTemplate(
   template.metadata = { ...meta, labels };
   return { revision: target.revision, template };
 }
+
+/** Reconciler retries of an incomplete rollback: 30 s, doubling, at most 15 min apart. */
+export const ROLLBACK_RETRY = { firstDelayMs: 30_000, maxDelayMs: 15 * 60_000 } as const;
+
+/** How long after attempt `attempt` (1 = the workflow's own rollback failed) the next retry is due. */
+export function rollbackRetryDelayMs(attempt: number): number {
+  const n = Number.isFinite(attempt) ? Math.max(1, Math.floor(attempt)) : 1;
+  return Math.min(ROLLBACK_RETRY.maxDelayMs, ROLLBACK_RETRY.firstDelayMs * 2 ** Math.min(n - 1, 30));
+}

@@ -1,6 +1,7 @@
 import { isTerminal, type Operation } from '../domain/operations.ts';
 import type { Deps } from '../mcp/tool.ts';
 import { dispatchStep } from './index.ts';
+import { type ReconcileReport, reconcileRollbacks } from './rollout-steps.ts';
 
 /** What a host that lost its executions tells the rollback step, and so the operation's record. */
 export const HOST_RESTARTED = 'HostRestarted';
@@ -11,6 +12,8 @@ export interface RecoveryReport {
   /** Operations whose rollback failed; they are marked failed with "manual action needed". */
   failed: string[];
   scanned: number;
+  /** The pass of the rollback reconciler run after them (their failed rollbacks included). */
+  rollbacks?: ReconcileReport;
 }
 
 /**
@@ -73,7 +76,50 @@ export async function recoverInterruptedOperations(
     }
     cursor = page.cursor;
   } while (cursor && report.scanned < maxScan);
+  // Rollbacks left incomplete (by this recovery or before the restart) get a retry now, also those not yet due.
+  report.rollbacks = await reconcileRollbacks(deps, { force: true });
   return report;
+}
+
+/**
+ * The local host's schedule for the rollback reconciler: a pass every `everyMs` (never two at once),
+ * each retrying the incomplete rollbacks whose backoff has passed (times come from the Clock port,
+ * so tests move time instead of waiting). `stop` ends the schedule and waits for a pass in flight.
+ */
+export function startRollbackReconciler(
+  deps: Deps,
+  opts: { everyMs?: number } = {},
+): { stop(): Promise<void>; runNow(): Promise<ReconcileReport | undefined> } {
+  let running: Promise<ReconcileReport | undefined> | undefined;
+  let stopped = false;
+  const pass = () => {
+    if (stopped) return Promise.resolve(undefined);
+    running ??= reconcileRollbacks(deps)
+      .then((r) => {
+        if (r.completed.length || r.superseded.length || r.incomplete.length) {
+          deps.log.warn(r, 'rollback reconciler pass');
+        }
+        return r;
+      })
+      .catch((err: unknown) => {
+        deps.log.error({ err: String(err) }, 'rollback reconciler pass failed');
+        return undefined;
+      })
+      .finally(() => {
+        running = undefined;
+      });
+    return running;
+  };
+  const timer = setInterval(() => void pass(), opts.everyMs ?? 30_000);
+  timer.unref();
+  return {
+    runNow: pass,
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      await running;
+    },
+  };
 }
 
 /** Not ended, and run (or about to be run) by an in-process engine. */

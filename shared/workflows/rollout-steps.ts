@@ -15,7 +15,7 @@ import {
   recordMeasurement,
   templateHash,
 } from '../domain/rollout-plan.ts';
-import { isOwnedBy } from '../domain/rollouts.ts';
+import { isOwnedBy, rollbackRetryDelayMs } from '../domain/rollouts.ts';
 import type { Deps } from '../mcp/tool.ts';
 import type { KubeClient, KubeObject, ResourceInfo } from '../ports/kube.ts';
 import { KubeApiError } from '../ports/kube.ts';
@@ -678,6 +678,87 @@ function describeChange(o: Operation): string {
   return typeof image === 'string' ? `image ${image}` : 'the new template';
 }
 
+/**
+ * Puts the target back as it was before the rollout, idempotently (every action checks first), so
+ * the rollback step, its retries and the reconciler of an incomplete rollback all run this one
+ * function. Returns what it changed.
+ */
+async function restoreTarget(c: Ctx): Promise<string[]> {
+  const restored: string[] = [];
+  // Traffic first, then the workloads: the Service must never point at pods that are going away.
+  if (c.plan.strategy === 'blueGreen' && (await restoreServiceSelector(c))) {
+    restored.push(`Service ${c.plan.service} selector`);
+  }
+  // The original Deployment gets its template and replicas back before the canary or green one
+  // goes, so capacity never dips below what it was.
+  const live = await k(() => c.client.get(c.deployments, c.op.target.name, c.op.target.namespace));
+  const liveTemplate = rec(rec(live.spec).template);
+  const liveReplicas = Number(rec(live.spec).replicas ?? 1);
+  const changed = rec(rec(liveTemplate.metadata).annotations)[CHANGE_ANNOTATION] === c.op.changeHash;
+  if (changed || liveReplicas !== c.snapshot.replicas) {
+    await setTemplate(c, changed ? c.snapshot.template : liveTemplate, c.snapshot.replicas);
+    restored.push(changed ? 'previous template' : `replicas ${c.snapshot.replicas}`);
+  }
+  if (c.plan.strategy === 'canary') {
+    await deleteIfPresent(c, c.deployments, canaryName(c.op));
+    restored.push('canary removed');
+  }
+  if (c.plan.strategy === 'blueGreen') {
+    await deleteIfPresent(c, c.deployments, greenName(c.op));
+    restored.push('green removed');
+  }
+  return restored;
+}
+
+/** Everything a rollback of `op` must bring back, for a record written while the API server is unreachable. */
+export function rollbackChecklist(op: Operation): string[] {
+  const plan = op.plan as unknown as RolloutOpPlan | undefined;
+  const snapshot = op.snapshot as unknown as RolloutSnapshot | undefined;
+  const t = `deployment ${op.target.namespace}/${op.target.name}`;
+  const left: string[] = [];
+  if (plan?.strategy === 'blueGreen' && plan.service && snapshot?.serviceSelector) {
+    left.push(`Service ${plan.service} selector`);
+  }
+  left.push(`${t} pod template and ${snapshot?.replicas ?? '?'} replicas as before the rollout`);
+  if (plan?.strategy === 'canary') left.push(`canary deployment ${canaryName(op)} removed`);
+  if (plan?.strategy === 'blueGreen') left.push(`green deployment ${greenName(op)} removed`);
+  return left;
+}
+
+/**
+ * What still differs from the pre-rollout state, read from the API server: the Deployment's pod
+ * template (without this operation's change annotation) and replicas, the canary or green
+ * Deployment, the Service selector. Empty: the target is restored. `superseded`: the template
+ * no longer carries this change and differs from the snapshot, so someone changed it since and
+ * restoring it would undo their work.
+ */
+async function whatIsLeft(c: Ctx): Promise<{ left: string[]; superseded?: string }> {
+  const left: string[] = [];
+  const t = `deployment ${c.op.target.namespace}/${c.op.target.name}`;
+  const live = await k(() => c.client.get(c.deployments, c.op.target.name, c.op.target.namespace));
+  const template = rec(rec(live.spec).template);
+  const carries = rec(rec(template.metadata).annotations)[CHANGE_ANNOTATION] === c.op.changeHash;
+  if (carries) left.push(`${t} pod template`);
+  else if (!sameTemplate(template, c.snapshot.template)) {
+    return { left, superseded: `the pod template of ${t} was changed by someone else since` };
+  }
+  const replicas = Number(rec(live.spec).replicas ?? 1);
+  if (replicas !== c.snapshot.replicas) left.push(`${t} replicas ${replicas} (want ${c.snapshot.replicas})`);
+  if (c.plan.strategy === 'canary' && (await getOrUndefined(c, c.deployments, canaryName(c.op)))) {
+    left.push(`canary deployment ${canaryName(c.op)}`);
+  }
+  if (c.plan.strategy === 'blueGreen') {
+    if (await getOrUndefined(c, c.deployments, greenName(c.op))) left.push(`green deployment ${greenName(c.op)}`);
+    if (c.plan.service && c.snapshot.serviceSelector) {
+      const svc = await getOrUndefined(c, c.services, c.plan.service);
+      if (svc && !sameTemplate(rec(rec(svc.spec).selector), c.snapshot.serviceSelector)) {
+        left.push(`Service ${c.plan.service} selector`);
+      }
+    }
+  }
+  return { left };
+}
+
 async function rollback(input: Obj, deps: Deps): Promise<Obj> {
   const c = await context(deps, String(input.operationId));
   if (isTerminal(c.op.status)) return { rolledBack: false };
@@ -694,31 +775,7 @@ async function rollback(input: Obj, deps: Deps): Promise<Obj> {
         : error.Error
           ? `${String(error.Error)}: ${String(error.Cause ?? '').slice(0, 300)}`
           : 'the health gate failed';
-  const restored: string[] = [];
-  if (c.snapshot) {
-    // Traffic first, then the workloads: the Service must never point at pods that are going away.
-    if (c.plan.strategy === 'blueGreen' && (await restoreServiceSelector(c))) {
-      restored.push(`Service ${c.plan.service} selector`);
-    }
-    // The original Deployment gets its template and replicas back before the canary or green one
-    // goes, so capacity never dips below what it was.
-    const live = await k(() => c.client.get(c.deployments, c.op.target.name, c.op.target.namespace));
-    const liveTemplate = rec(rec(live.spec).template);
-    const liveReplicas = Number(rec(live.spec).replicas ?? 1);
-    const changed = rec(rec(liveTemplate.metadata).annotations)[CHANGE_ANNOTATION] === c.op.changeHash;
-    if (changed || liveReplicas !== c.snapshot.replicas) {
-      await setTemplate(c, changed ? c.snapshot.template : liveTemplate, c.snapshot.replicas);
-      restored.push(changed ? 'previous template' : `replicas ${c.snapshot.replicas}`);
-    }
-    if (c.plan.strategy === 'canary') {
-      await deleteIfPresent(c, c.deployments, canaryName(c.op));
-      restored.push('canary removed');
-    }
-    if (c.plan.strategy === 'blueGreen') {
-      await deleteIfPresent(c, c.deployments, greenName(c.op));
-      restored.push('green removed');
-    }
-  }
+  const restored = c.snapshot ? await restoreTarget(c) : [];
   await update(c, (o) => {
     if (isTerminal(o.status)) return;
     for (const s of o.steps) {
@@ -748,10 +805,28 @@ async function fail(input: Obj, deps: Deps): Promise<Obj> {
   const message = error.Error
     ? `${String(error.Error)}: ${String(error.Cause ?? '').slice(0, 300)}`
     : 'the workflow failed';
+  // The rollback itself failed after the rollout may have changed the target (it took a snapshot):
+  // the target is left half restored, so the reconciler takes over and keeps the target's lease.
+  const incomplete = state.rollbackError !== undefined && op.snapshot !== undefined && !isTerminal(op.status);
+  if (incomplete) await deps.operations.trackRollback(op.id);
   const done = await deps.operations.update(op.id, (o) => {
     if (isTerminal(o.status)) return 'skip';
     for (const s of o.steps) if (s.status === 'running') s.status = 'failed';
     o.status = 'failed';
+    if (incomplete) {
+      const left = rollbackChecklist(o);
+      o.rollback = {
+        state: 'incomplete',
+        left,
+        attempts: 0,
+        nextAttemptAt: new Date(deps.clock.now() + rollbackRetryDelayMs(1)).toISOString(),
+        lastError: message,
+      };
+      o.statusMessage = `rollback incomplete: ${left.join('; ')} (${message}); retried automatically until restored`;
+      o.progress.nextActions = ['ops_operations_get', 'k8s_rollouts_status'];
+      o.result = { rolledBack: false, error: message, rollbackIncomplete: left };
+      return undefined;
+    }
     o.statusMessage = state.rollbackError
       ? `rollback failed, manual action needed: ${message}`
       : `failed before changing anything: ${message}`;
@@ -759,8 +834,137 @@ async function fail(input: Obj, deps: Deps): Promise<Obj> {
     o.result = { rolledBack: false, error: message };
     return undefined;
   });
-  await release(deps, done);
+  if (done.rollback?.state !== 'incomplete') await release(deps, done);
   return { failed: true };
+}
+
+const errorText = (err: unknown) =>
+  (err instanceof Error ? `${err.name}: ${err.message}` : String(err)).replace(/\s+/g, ' ').slice(0, 300);
+
+/**
+ * One retry of an incomplete rollback, when due (its backoff passed) or when `force` is set: the
+ * same idempotent restore as the rollback step, then a read-back of the live target. The record
+ * says what is left after each failed retry, and "rollback completed on retry N at <time>" once
+ * the Deployment matches its pre-rollout template and replicas (canary or green gone, Service
+ * selector back). It holds the target's lease while it works, and stops (superseded) rather than
+ * restore over a change someone made since.
+ */
+async function reconcileRollback(input: Obj, deps: Deps): Promise<Obj> {
+  const id = String(input.operationId);
+  const op = await deps.operations.get(id);
+  const r = op?.rollback;
+  if (!op || !r || r.state !== 'incomplete') {
+    await deps.operations.untrackRollback(id);
+    return { state: r?.state ?? 'none' };
+  }
+  const now = deps.clock.now();
+  if (input.force !== true && r.nextAttemptAt && Date.parse(r.nextAttemptAt) > now) {
+    return { state: 'incomplete', due: false, nextAttemptAt: r.nextAttemptAt };
+  }
+  const attempt = r.attempts + 1;
+  const at = new Date(now).toISOString();
+  const lease = op.lease ?? Leases.key(op.target);
+  const held = await deps.leases.acquire(lease, op.id, ROLLOUT_LIMITS.leaseTtlSeconds);
+  let left: string[] = r.left;
+  let restored: string[] = [];
+  let superseded: string | undefined;
+  let failure: string | undefined;
+  if (!held.ok) {
+    superseded = `operation ${held.holder} has taken deployment ${op.target.namespace}/${op.target.name} since`;
+  } else {
+    let c: Ctx | undefined;
+    try {
+      c = await context(deps, op.id);
+      const before = await whatIsLeft(c);
+      superseded = before.superseded;
+      left = before.left;
+      if (!superseded && left.length > 0) {
+        restored = await restoreTarget(c);
+        left = (await whatIsLeft(c)).left;
+      }
+    } catch (err) {
+      failure = errorText(err);
+      // A restore that stopped half way: read back what it left, if the API server answers reads.
+      if (c && !superseded)
+        left = await whatIsLeft(c).then(
+          (w) => w.left,
+          () => left,
+        );
+    }
+  }
+  const finished = !failure && (superseded !== undefined || left.length === 0);
+  const updated = await deps.operations.update(op.id, (o) => {
+    // Another reconciler counted this attempt already.
+    if (o.rollback?.state !== 'incomplete' || o.rollback.attempts !== r.attempts) return 'skip';
+    if (superseded) {
+      o.rollback = { state: 'superseded', left: [], attempts: attempt, endedAt: at };
+      o.statusMessage = `rollback stopped on retry ${attempt} at ${at}: ${superseded}; not restoring over it`;
+    } else if (finished) {
+      o.rollback = { state: 'completed', left: [], attempts: attempt, endedAt: at };
+      o.statusMessage = `rollback completed on retry ${attempt} at ${at}`;
+      o.steps.push({
+        name: 'rollback',
+        status: 'done',
+        startedAt: at,
+        endedAt: at,
+        detail: `on retry ${attempt}: ${restored.join(', ') || 'nothing left to restore'}`,
+      });
+      o.result = { ...o.result, rolledBack: true, restored, rollbackRetries: attempt };
+      o.progress.nextActions = [];
+    } else {
+      const next = new Date(now + rollbackRetryDelayMs(attempt + 1)).toISOString();
+      o.rollback = {
+        state: 'incomplete',
+        left,
+        attempts: attempt,
+        nextAttemptAt: next,
+        lastError: failure ?? 'the target still differs after restoring',
+      };
+      o.statusMessage = `rollback incomplete: ${left.join('; ')}; retry ${attempt} at ${at} failed (${o.rollback.lastError}); next retry at ${next}`;
+    }
+    return undefined;
+  });
+  if (finished && updated.rollback?.state !== 'incomplete') {
+    await deps.operations.untrackRollback(op.id);
+    if (held.ok) await deps.leases.release(lease, op.id);
+  } else if (held.ok) {
+    await deps.leases.renew(lease, op.id, ROLLOUT_LIMITS.leaseTtlSeconds);
+  }
+  return { state: updated.rollback?.state ?? 'none', attempt };
+}
+
+/** Report of one reconciler pass over the incomplete rollbacks. */
+export interface ReconcileReport {
+  completed: string[];
+  superseded: string[];
+  incomplete: string[];
+  /** Not yet due (backing off). */
+  waiting: string[];
+}
+
+/**
+ * One pass of the rollback reconciler: every operation whose rollback is incomplete and due gets
+ * one retry. Run by recovery when a host starts, by the local host's timer, and (on AWS) by a
+ * scheduled invocation of the workflow-step function with step `rollbacks.reconcile`.
+ */
+export async function reconcileRollbacks(
+  deps: Deps,
+  opts: { limit?: number; force?: boolean } = {},
+): Promise<ReconcileReport> {
+  const report: ReconcileReport = { completed: [], superseded: [], incomplete: [], waiting: [] };
+  for (const id of await deps.operations.trackedRollbacks(opts.limit ?? 100)) {
+    try {
+      const out = await reconcileRollback({ operationId: id, force: opts.force === true }, deps);
+      if (out.due === false) report.waiting.push(id);
+      else if (out.state === 'completed') report.completed.push(id);
+      else if (out.state === 'superseded') report.superseded.push(id);
+      else if (out.state === 'incomplete') report.incomplete.push(id);
+    } catch (err) {
+      deps.log.error({ operationId: id, err: errorText(err) }, 'rollback reconciler: retry failed');
+      report.incomplete.push(id);
+    }
+  }
+  return report;
 }
 
 registerSteps({
@@ -775,6 +979,14 @@ registerSteps({
   'rollout.scaleDownOld': scaleDownOld,
   'rollout.rollback': rollback,
   'rollout.fail': fail,
+});
+
+// Not a state of any state machine: what a schedule runs (the local host's timer, or on AWS a
+// scheduled invocation of the workflow-step function with `{ "step": "rollbacks.reconcile" }`).
+registerSteps({
+  'rollbacks.reconcile': async (input, deps) => ({
+    ...(await reconcileRollbacks(deps, typeof input.limit === 'number' ? { limit: input.limit } : {})),
+  }),
 });
 
 export const leaseKey = Leases.key;

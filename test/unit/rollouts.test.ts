@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { deploymentHistory, rolloutStatus, undoTemplate } from '../../shared/domain/rollouts.ts';
+import {
+  deploymentHistory,
+  ROLLBACK_RETRY,
+  rollbackRetryDelayMs,
+  rolloutStatus,
+  undoTemplate,
+} from '../../shared/domain/rollouts.ts';
 import type { KubeObject } from '../../shared/ports/kube.ts';
 
 const deploy = (status: Record<string, unknown>, generation = 2, replicas = 3): KubeObject => ({
@@ -118,5 +124,19 @@ describe('history and undo', () => {
     expect(undoTemplate(d, sets, 7)).toEqual({ error: 'revision 7 not found; revisions: 1, 2' });
     expect(undoTemplate(d, sets, 2)).toEqual({ error: 'revision 2 is already the current revision' });
     expect(undoTemplate(d, [])).toMatchObject({ error: expect.stringContaining('no rollout history') });
+  });
+});
+
+describe('rollback reconciler backoff', () => {
+  it('doubles from 30 s and stays at 15 min, whatever the attempt number', () => {
+    expect([1, 2, 3, 4, 5, 6].map(rollbackRetryDelayMs)).toEqual([30_000, 60_000, 120_000, 240_000, 480_000, 900_000]);
+    for (const attempt of [7, 31, 32, 1000, Number.MAX_SAFE_INTEGER]) {
+      expect(rollbackRetryDelayMs(attempt)).toBe(ROLLBACK_RETRY.maxDelayMs);
+    }
+    // Nonsense attempt numbers never mean "retry at once" or "never".
+    for (const attempt of [0, -3, 0.5, Number.NaN]) {
+      const d = rollbackRetryDelayMs(attempt);
+      expect(d >= ROLLBACK_RETRY.firstDelayMs && d <= ROLLBACK_RETRY.maxDelayMs, String(attempt)).toBe(true);
+    }
   });
 });
