@@ -1271,6 +1271,164 @@ describe('content negotiation, as a real API server does it', () => {
   });
 });
 
+describe('refusals a real API server makes on create', () => {
+  beforeAll(async () => {
+    await createNamespace('strict');
+  });
+  const post = (path: string, body: unknown, query = '') =>
+    rawJson(`${path}${query}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  const apply = (path: string, body: unknown, query = '') =>
+    rawJson(`${path}?fieldManager=t${query}`, {
+      method: 'PATCH',
+      headers: { 'Content-Type': 'application/apply-patch+yaml' },
+      body: JSON.stringify(body),
+    });
+
+  it('a namespaced object in a namespace that does not exist is 404 from NamespaceLifecycle, before validation, dry run too', async () => {
+    const bodies = [
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'ok' } },
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'Not_Valid', labels: { 'a/b/c': 'x' } } },
+    ];
+    for (const body of bodies) {
+      for (const query of ['', '?dryRun=All']) {
+        const created = await post('/api/v1/namespaces/ghost/configmaps', body, query);
+        expect(created.status, `${JSON.stringify(body)} ${query}`).toBe(404);
+        expect(created.body).toMatchObject({
+          reason: 'NotFound',
+          message: 'namespaces "ghost" not found',
+          details: { name: 'ghost', kind: 'namespaces' },
+        });
+        const applied = await apply(
+          `/api/v1/namespaces/ghost/configmaps/${body.metadata.name}`,
+          body,
+          query.replace('?', '&'),
+        );
+        expect(applied.status).toBe(404);
+        expect(applied.body.message).toBe('namespaces "ghost" not found');
+      }
+    }
+    expect(fake.store.list('configmaps', 'ghost')).toEqual([]);
+  });
+
+  it('refuses a body namespace that differs from the URL, and drops a namespace on a cluster-scoped kind', async () => {
+    const mismatch = await post('/api/v1/namespaces/strict/configmaps', {
+      metadata: { name: 'elsewhere', namespace: 'default' },
+    });
+    expect(mismatch.status).toBe(400);
+    expect(mismatch.body.message).toBe(
+      'the namespace of the provided object does not match the namespace sent on the request',
+    );
+    const role = await post('/apis/rbac.authorization.k8s.io/v1/clusterroles', {
+      metadata: { name: 'reader-strict', namespace: 'strict' },
+      rules: [],
+    });
+    expect(role.status).toBe(201);
+    expect((role.body.metadata as { namespace?: string }).namespace).toBeUndefined();
+  });
+
+  const badLabels: Array<Record<string, string>> = [
+    { 'bad key!': 'x' },
+    { '-leading': 'x' },
+    { 'trailing-': 'x' },
+    { 'a/b/c': 'x' },
+    { '/empty-prefix': 'x' },
+    { 'UPPER.example.com/name': 'x' },
+    { [`${'k'.repeat(64)}`]: 'x' },
+    { app: 'has space' },
+    { app: '-leading' },
+    { app: 'v'.repeat(64) },
+    { app: 'semi;colon' },
+  ];
+  for (const labels of badLabels) {
+    it(`refuses labels ${JSON.stringify(labels).slice(0, 60)} with 422 on metadata.labels`, async () => {
+      const r = await post(
+        '/api/v1/namespaces/strict/configmaps',
+        { metadata: { name: 'lbl', labels } },
+        '?dryRun=All',
+      );
+      expect(r.status).toBe(422);
+      expect(r.body.reason).toBe('Invalid');
+      const causes = (r.body.details as { causes: Array<{ field: string }> }).causes;
+      expect(causes.map((c) => c.field)).toContain('metadata.labels');
+    });
+  }
+
+  it('accepts the label and annotation shapes a real server accepts', async () => {
+    const r = await post(
+      '/api/v1/namespaces/strict/configmaps',
+      {
+        metadata: {
+          name: 'fine',
+          labels: {
+            app: 'web',
+            'app.kubernetes.io/name': 'My_App.v1',
+            empty: '',
+            [`${'k'.repeat(63)}`]: 'v'.repeat(63),
+          },
+          annotations: { 'Example.com/Note': 'anything at all: spaces, {json}, ünïcode', plain: '' },
+        },
+      },
+      '?dryRun=All',
+    );
+    expect(r.status).toBe(201);
+  });
+
+  it('caps annotations at 256 KiB in total, and ConfigMaps and Secrets at 1 MiB of data', async () => {
+    const big = await post(
+      '/api/v1/namespaces/strict/configmaps',
+      { metadata: { name: 'notes', annotations: { a: 'x'.repeat(200_000), b: 'y'.repeat(70_000) } } },
+      '?dryRun=All',
+    );
+    expect(big.status).toBe(422);
+    expect(big.body.message).toContain('metadata.annotations: Too long: must have at most 262144 bytes');
+
+    const data: Record<string, string> = {};
+    for (let i = 0; i < 11; i++) data[`part${i}`] = 'z'.repeat(100_000);
+    const cm = await post('/api/v1/namespaces/strict/configmaps', { metadata: { name: 'huge' }, data }, '?dryRun=All');
+    expect(cm.status).toBe(422);
+    expect(cm.body.message).toBe('ConfigMap "huge" is invalid: []: Too long: must have at most 1048576 bytes');
+    const fits = await post(
+      '/api/v1/namespaces/strict/configmaps',
+      { metadata: { name: 'fits' }, data: { one: 'z'.repeat(1_000_000) } },
+      '?dryRun=All',
+    );
+    expect(fits.status).toBe(201);
+
+    const secret = await post(
+      '/api/v1/namespaces/strict/secrets',
+      { metadata: { name: 'blob' }, data: { k: Buffer.alloc(1_100_000, 1).toString('base64') } },
+      '?dryRun=All',
+    );
+    expect(secret.status).toBe(422);
+    expect(secret.body.message).toContain('data: Too long: must have at most 1048576 bytes');
+  });
+
+  it('refuses ConfigMap and Secret keys that are not config keys', async () => {
+    for (const key of ['has space', 'slash/key', '..', '..hidden', 'k'.repeat(254)]) {
+      for (const kind of ['configmaps', 'secrets']) {
+        const value = kind === 'secrets' ? 'dg==' : 'v';
+        const r = await post(
+          `/api/v1/namespaces/strict/${kind}`,
+          { metadata: { name: 'keys' }, data: { [key]: value } },
+          '?dryRun=All',
+        );
+        expect(r.status, `${kind} ${key.slice(0, 20)}`).toBe(422);
+        expect((r.body.details as { causes: Array<{ field: string }> }).causes[0]?.field).toBe(`data[${key}]`);
+      }
+    }
+    const dup = await post(
+      '/api/v1/namespaces/strict/configmaps',
+      { metadata: { name: 'dup' }, data: { k: 'v' }, binaryData: { k: 'dg==' } },
+      '?dryRun=All',
+    );
+    expect(dup.status).toBe(422);
+  });
+});
+
 describe('metrics.k8s.io', () => {
   it('serves pod and node metrics, and disappears when metrics-server is "uninstalled"', async () => {
     await createNamespace('metrics');

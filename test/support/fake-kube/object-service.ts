@@ -220,6 +220,11 @@ export class ObjectService {
     this.checkTypeMeta(rt, body);
     const obj = this.toStorageForm(rt, clone(body));
     this.resolveNamespace(rt, obj, namespace);
+    // NamespaceLifecycle admission runs before validation, dry runs included: a namespaced object in
+    // a namespace that does not exist is 404 `namespaces "x" not found`, whatever else is wrong.
+    if (rt.namespaced && !this.store.get('namespaces', obj.metadata.namespace ?? '')) {
+      throw notFound({ plural: 'namespaces', group: '' }, obj.metadata.namespace ?? '');
+    }
     if (!obj.metadata.name && obj.metadata.generateName) {
       obj.metadata.name = `${obj.metadata.generateName}${randomSuffix()}`;
     }
@@ -231,9 +236,6 @@ export class ObjectService {
     }
     this.validate(rt, obj);
     const name = obj.metadata.name as string;
-    if (rt.namespaced && !this.store.get('namespaces', obj.metadata.namespace ?? '')) {
-      throw notFound({ plural: 'namespaces', group: '' }, obj.metadata.namespace ?? '');
-    }
     const key = this.keyOf(rt, obj.metadata.namespace, name);
     if (this.store.get(rt.storage, key)) throw alreadyExists(rt, name);
     const meta = obj.metadata;

@@ -101,7 +101,12 @@ export function expired(message: string): KubeApiError {
 /** One field.Error: its field path, cause reason and the text after `field: `. */
 export interface FieldError {
   field: string;
-  reason: 'FieldValueRequired' | 'FieldValueInvalid' | 'FieldValueDuplicate' | 'FieldValueForbidden';
+  reason:
+    | 'FieldValueRequired'
+    | 'FieldValueInvalid'
+    | 'FieldValueDuplicate'
+    | 'FieldValueForbidden'
+    | 'FieldValueTooLong';
   detail: string;
 }
 
@@ -115,6 +120,11 @@ export function invalidValue(field: string, value: unknown, detail: string): Fie
 
 export function duplicate(field: string, value: unknown): FieldError {
   return { field, reason: 'FieldValueDuplicate', detail: `Duplicate value: ${goValue(value)}` };
+}
+
+/** field.TooLong as apimachinery renders it for byte limits (`[]: Too long: must have at most 1048576 bytes`). */
+export function tooLong(field: string, maxBytes: number): FieldError {
+  return { field, reason: 'FieldValueTooLong', detail: `Too long: must have at most ${maxBytes} bytes` };
 }
 
 export function forbidden(field: string, detail: string): FieldError {

@@ -1,7 +1,7 @@
 // The subset of API validation the fake enforces, with the real field paths and messages.
 import { asArray, asRecord, asString, asStringMap, deepEqual, getIn, isRecord } from './json.ts';
 import { labelSelectorFromObject, matchesLabels } from './selectors.ts';
-import { duplicate, type FieldError, forbidden, invalidValue, required } from './status.ts';
+import { duplicate, type FieldError, forbidden, invalidValue, required, tooLong } from './status.ts';
 import type { KubeObject, ResourceType } from './types.ts';
 
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -45,8 +45,113 @@ export function validateName(name: string, rule: NameRule, field: string): Field
 
 function validateMeta(obj: KubeObject, rt: ResourceType): FieldError[] {
   const name = obj.metadata.name;
-  if (!name) return [required('metadata.name', 'name or generateName is required')];
-  return validateName(name, nameRule(rt), 'metadata.name');
+  const errs = name
+    ? validateName(name, nameRule(rt), 'metadata.name')
+    : [required('metadata.name', 'name or generateName is required')];
+  errs.push(...validateLabels(obj.metadata.labels), ...validateAnnotations(obj.metadata.annotations));
+  return errs;
+}
+
+// k8s.io/apimachinery/pkg/util/validation: IsQualifiedName, IsValidLabelValue; and
+// apimachinery/pkg/api/validation ValidateAnnotations (keys lowercased, 256 KiB in total).
+const QUALIFIED_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
+const QUALIFIED_NAME_MSG =
+  "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character";
+const QUALIFIED_NAME_RE = "'([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]'";
+const LABEL_VALUE_MSG = `a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')`;
+export const TOTAL_ANNOTATION_SIZE_LIMIT = 256 * 1024;
+
+function qualifiedNameErrors(key: string): string[] {
+  const parts = key.split('/');
+  let name = key;
+  const errs: string[] = [];
+  if (parts.length === 2) {
+    const prefix = parts[0] ?? '';
+    name = parts[1] ?? '';
+    if (prefix.length === 0) errs.push('prefix part must be non-empty');
+    else if (prefix.length > 253) errs.push('prefix part must be no more than 253 characters');
+    else if (!DNS1123_SUBDOMAIN.test(prefix)) errs.push(`prefix part ${SUBDOMAIN_MSG}`);
+  } else if (parts.length > 2) {
+    return [
+      `a qualified name ${QUALIFIED_NAME_MSG} (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is ${QUALIFIED_NAME_RE}) with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')`,
+    ];
+  }
+  if (name.length === 0) errs.push('name part must be non-empty');
+  else if (name.length > 63) errs.push('name part must be no more than 63 characters');
+  if (name.length > 0 && !QUALIFIED_NAME.test(name)) {
+    errs.push(
+      `name part ${QUALIFIED_NAME_MSG} (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is ${QUALIFIED_NAME_RE})`,
+    );
+  }
+  return errs;
+}
+
+function validateLabels(labels: unknown): FieldError[] {
+  const map = asRecord(labels);
+  if (!map) return [];
+  const errs: FieldError[] = [];
+  for (const [k, v] of Object.entries(map)) {
+    for (const msg of qualifiedNameErrors(k)) errs.push(invalidValue('metadata.labels', k, msg));
+    const value = typeof v === 'string' ? v : String(v);
+    if (value.length > 63) errs.push(invalidValue('metadata.labels', value, 'must be no more than 63 characters'));
+    else if (value !== '' && !QUALIFIED_NAME.test(value))
+      errs.push(invalidValue('metadata.labels', value, LABEL_VALUE_MSG));
+  }
+  return errs;
+}
+
+function validateAnnotations(annotations: unknown): FieldError[] {
+  const map = asRecord(annotations);
+  if (!map) return [];
+  const errs: FieldError[] = [];
+  let total = 0;
+  for (const [k, v] of Object.entries(map)) {
+    for (const msg of qualifiedNameErrors(k.toLowerCase())) errs.push(invalidValue('metadata.annotations', k, msg));
+    total += Buffer.byteLength(k) + Buffer.byteLength(typeof v === 'string' ? v : String(v));
+  }
+  if (total > TOTAL_ANNOTATION_SIZE_LIMIT) errs.push(tooLong('metadata.annotations', TOTAL_ANNOTATION_SIZE_LIMIT));
+  return errs;
+}
+
+// pkg/apis/core/validation: IsConfigMapKey for ConfigMap and Secret keys; core.MaxSecretSize (1 MiB)
+// for the whole of a ConfigMap's data+binaryData, and for a Secret's data.
+export const MAX_SECRET_SIZE = 1024 * 1024;
+const CONFIG_KEY = /^[-._a-zA-Z0-9]+$/;
+const CONFIG_KEY_MSG =
+  "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')";
+
+function configKeyErrors(key: string, field: string): FieldError[] {
+  if (key.length > 253) return [invalidValue(field, key, 'must be no more than 253 characters')];
+  if (!CONFIG_KEY.test(key)) return [invalidValue(field, key, CONFIG_KEY_MSG)];
+  if (key === '.' || key === '..') return [invalidValue(field, key, `must not be '${key}'`)];
+  if (key.startsWith('..')) return [invalidValue(field, key, "must not start with '..'")];
+  return [];
+}
+
+function validateDataMaps(obj: KubeObject): FieldError[] {
+  const errs: FieldError[] = [];
+  const data = obj.data;
+  const binary = obj.binaryData;
+  if (data !== undefined && !isRecord(data)) return [invalidValue('data', data, 'must be a map')];
+  let total = 0;
+  for (const [k, v] of Object.entries(asRecord(data) ?? {})) {
+    errs.push(...configKeyErrors(k, `data[${k}]`));
+    const value = typeof v === 'string' ? v : String(v);
+    // Secret data travels base64-encoded; its size is the decoded bytes.
+    total +=
+      (obj.kind === 'Secret' ? 0 : Buffer.byteLength(k)) +
+      (obj.kind === 'Secret' ? Buffer.from(value, 'base64').length : Buffer.byteLength(value));
+  }
+  if (obj.kind === 'ConfigMap') {
+    for (const [k, v] of Object.entries(asRecord(binary) ?? {})) {
+      errs.push(...configKeyErrors(k, `binaryData[${k}]`));
+      if (isRecord(data) && k in data)
+        errs.push(invalidValue(`binaryData[${k}]`, k, 'duplicate of key present in data'));
+      total += Buffer.byteLength(k) + Buffer.from(typeof v === 'string' ? v : '', 'base64').length;
+    }
+    if (total > MAX_SECRET_SIZE) errs.push(tooLong('[]', MAX_SECRET_SIZE));
+  } else if (total > MAX_SECRET_SIZE) errs.push(tooLong('data', MAX_SECRET_SIZE));
+  return errs;
 }
 
 function validateContainers(spec: unknown, path: string): FieldError[] {
@@ -152,11 +257,9 @@ export function validateObject(obj: KubeObject, rt: ResourceType, old?: KubeObje
       errs.push(...validateService(obj));
       break;
     case 'ConfigMap':
-    case 'Secret': {
-      const data = obj.data;
-      if (data !== undefined && !isRecord(data)) errs.push(invalidValue('data', data, 'must be a map'));
+    case 'Secret':
+      errs.push(...validateDataMaps(obj));
       break;
-    }
   }
   return errs;
 }
