@@ -431,7 +431,9 @@ async function cancel(caller: TaskCaller, taskId: string, opts: { refuseEnded?: 
  * the workflow to stop (the abort request on the operation) and answers with the task as it
  * stands: the workflow rolls back what it changed and only then sets `cancelled` (or `failed` if
  * the rollback fails). Reporting `cancelled` while changes are still being reverted would be
- * false, and a task must never leave a terminal status again. Cancelling an ended task is -32602.
+ * false, and a task must never leave a terminal status again. A task still waiting for approval has
+ * changed nothing: cancelOperation closes its approval and ends it `cancelled` before answering.
+ * Cancelling an ended task is -32602.
  */
 async function legacyCancel(caller: TaskCaller, taskId: string): Promise<Result> {
   return legacyTask(await cancel(caller, taskId, { refuseEnded: true }));

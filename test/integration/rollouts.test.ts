@@ -490,6 +490,39 @@ describe('progressive rollouts as state machines (local engine, fake API server)
       );
     });
 
+    for (const tool of ['ops_operations_cancel', 'delivery_rollouts_abort'] as const) {
+      it(`${tool} while it waits for approval: cancelled at once, approval closed, a late approve says why`, async () => {
+        const name = `gated-${tool.split('_')[0]}`;
+        await deploy(name, 'prod-web');
+        const started = await h.ok<Op & { changeHash: string }>('delivery_rollouts_start', {
+          name,
+          namespace: 'prod-web',
+          image: 'nginx:1.27.0',
+        });
+        expect(started.status).toBe('input_required');
+        const cancelled = await h.ok<Op & { updatedAt: string }>(tool, { operationId: started.operationId });
+        expect(cancelled.status).toBe('cancelled');
+        expect(cancelled.statusMessage).toContain('before any change; nothing was changed');
+        const pending = await bob.ok<{ items: Array<{ operationId: string }> }>('ops_approvals_list', {});
+        expect(pending.items.map((i) => i.operationId)).not.toContain(started.operationId);
+        const late = await bob.call('ops_approvals_decide', {
+          operationId: started.operationId,
+          decision: 'approve',
+          reason: 'too late',
+          changeHash: started.changeHash,
+        });
+        expect(late.isError).toBe(true);
+        expect(late.text).toBe(
+          `the approval for ${started.operationId} was closed because operation ${started.operationId} was cancelled at ${cancelled.updatedAt}; nothing to decide`,
+        );
+        // Nothing was changed and the target is free.
+        const after = await waitFor(h, started.operationId, terminal);
+        expect(after).toMatchObject({ status: 'cancelled', statusMessage: cancelled.statusMessage });
+        expect(image(name, 'prod-web')).toBe('nginx:1.25.3');
+        expect(await h.server.deps.store.get(`lease#fake/prod-web/Deployment/${name}`, 'lease')).toBeUndefined();
+      });
+    }
+
     it('a rejection ends it without changes', async () => {
       await deploy('worker', 'prod-web');
       const started = await h.ok<Op>('delivery_rollouts_start', {

@@ -12,8 +12,11 @@ export async function cancelAndDescribe(
   lead: string,
 ): Promise<CallToolResult> {
   try {
-    const view = describeOperation(await cancelOperation(ctx.deps, operationId, ctx.identity, reason));
-    return result(`${lead}\n${view.text}`, view.structured);
+    const op = await cancelOperation(ctx.deps, operationId, ctx.identity, reason);
+    const view = describeOperation(op);
+    // One that waited for approval ended at once (its approval closed); a running one rolls back first.
+    const head = op.status === 'cancelled' ? 'Cancelled.' : lead;
+    return result(`${head}\n${view.text}`, view.structured);
   } catch (err) {
     if (err instanceof OperationAccessError) return fail(err.message);
     throw err;
