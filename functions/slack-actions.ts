@@ -35,6 +35,7 @@ import {
   parseApprovalAction,
   SLACK_MAX_SKEW_SECONDS,
   SlackPayloadError,
+  slackText,
   verifySlackSignature,
 } from './lib/slack.ts';
 
@@ -193,7 +194,8 @@ export function createSlackActionsHandler(opts: SlackActionsHandlerOptions) {
       if (err instanceof SlackPayloadError) throw createError(400, `Bad request: ${err.message}`);
       throw err;
     }
-    const reply = await decide(a, action);
+    const decided = await decide(a, action);
+    const reply: Reply = { ...decided, text: slackText(decided.text) };
     logger.info('slack approval action', {
       operationId: action.operationId,
       decision: action.decision,

@@ -390,7 +390,11 @@ const QUOTED_FIELD = /(["'])([A-Za-z0-9_.-]{1,64})\1([ \t]*[:=][ \t]*)(["'])((?:
 /** DB_PASSWORD=x, access_token=x, X-Api-Key: x, PGPASSWORD=x in a shell string, query strings. */
 const BARE_FIELD = /(^|[\s?&;,{("'`])([A-Za-z0-9_.-]{1,64})([ \t]*[:=][ \t]*)("[^"\n]*"|'[^'\n]*'|[^\s&;,"'`)}]+)/gm;
 /** `--password hunter2`, `-token abc` in a command line held as one string. */
-const FLAG_VALUE = /(^|[\s"'`])(--?[A-Za-z][\w.-]{0,63})([ \t]+)(?![-[])("[^"\n]*"|'[^'\n]*'|[^\s"'`]+)/gm;
+const FLAG_VALUE = /(^|[\s"'`])(--?[A-Za-z][\w.-]{0,63})([ \t]+)(?![-[])("[^"\s]*"|'[^'\s]*'|[^\s"'`]+)/gm;
+/** `"--password", "x"`: a flag and its value as neighbouring items of a JSON or flow array. */
+const JSON_ARGV_PAIR = /(["'])(--?[A-Za-z][\w.-]{0,63})\1([ \t]*,[ \t\r\n]*)(["'])((?:(?!\4)[^\\\n]|\\.)*)\4/g;
+/** `- --password` then `- x` at the same indentation: a flag and its value in a YAML block list. */
+const YAML_ARGV_PAIR = /^([ \t]*-[ \t]+)["']?(--?[A-Za-z][\w.-]{0,63})["']?[ \t]*\r?\n([ \t]*)-[ \t]+(?!-)(\S.*)$/gm;
 /** A `{...}` without nested braces: a JSON or flow-style object to look for name/value pairs in. */
 const FLAT_OBJECT = /\{[^{}]{0,4000}\}/g;
 const PAIR_NAME = /(["']?)(?:name|key)\1[ \t]*:[ \t]*(["']?)([^"',}\s]+)\2/i;
@@ -417,6 +421,17 @@ export function maskSecretsInText(text: string): string {
   );
   out = out.replace(FLAG_VALUE, (whole, lead: string, flag: string, sep: string, value: string) =>
     isSecretKey(flag) && !alreadyMasked(value) ? `${lead}${flag}${sep}${maskQuoted(flag, value)}` : whole,
+  );
+  // argv written out: ["--password", "x"] in JSON, `- --password` then `- x` in YAML.
+  out = out.replace(JSON_ARGV_PAIR, (whole, q: string, flag: string, sep: string, vq: string, value: string) =>
+    isSecretKey(flag) && value !== '' && !value.startsWith('-') && !alreadyMasked(value)
+      ? `${q}${flag}${q}${sep}${vq}${maskNamedValue(flag, value)}${vq}`
+      : whole,
+  );
+  out = out.replace(YAML_ARGV_PAIR, (whole, head: string, flag: string, indent: string, value: string) =>
+    isSecretKey(flag) && head.replace(/-[\s\S]*$/, '') === indent && !alreadyMasked(value)
+      ? whole.slice(0, whole.length - value.length) + maskQuoted(flag, value)
+      : whole,
   );
   if (/value/i.test(out)) {
     out = out.replace(FLAT_OBJECT, (segment) => {
@@ -533,7 +548,20 @@ function secretFlag(cmd: string, dash: string, name: string): boolean {
   return isSecretKey(name);
 }
 
-const maskUserinfo = (value: string): string => value.replace(/^([^:]*):(?!\[REDACTED).+$/s, `$1:${REDACTED}`);
+/** How maskArgv and digestSecretArgv rewrite: a secret value (with its flag name), and any other argument. */
+interface ArgvRewrite {
+  secret(value: string, flag: string): string;
+  other(arg: string): string;
+}
+
+const MASK: ArgvRewrite = { secret: (value, flag) => maskNamedValue(flag, value), other: maskSecretsInText };
+
+/** `user:password`: the password is the secret, the user stays. */
+function userinfo(value: string, flag: string, r: ArgvRewrite): string {
+  const colon = value.indexOf(':');
+  if (colon < 0 || alreadyMasked(value.slice(colon + 1))) return r.other(value);
+  return `${value.slice(0, colon)}:${r.secret(value.slice(colon + 1), flag)}`;
+}
 
 /**
  * A command line as an argument vector: the value of a secret-named flag is masked, given as
@@ -544,9 +572,22 @@ const maskUserinfo = (value: string): string => value.replace(/^([^:]*):(?!\[RED
  * mysql family and `-a`/`-p` of redis-cli/sshpass.
  */
 export function maskArgv(argv: readonly unknown[]): unknown[] {
+  return rewriteArgv(argv, MASK);
+}
+
+/**
+ * argv with each secret value (as maskArgv finds them) replaced by `digestOf(value)` and every
+ * other argument as it was: for diffs and drift baselines, where a changed secret must still show
+ * as a change.
+ */
+export function digestSecretArgv(argv: readonly unknown[], digestOf: (value: string) => string): unknown[] {
+  return rewriteArgv(argv, { secret: digestOf, other: (arg) => arg });
+}
+
+function rewriteArgv(argv: readonly unknown[], r: ArgvRewrite): unknown[] {
   const cmd = typeof argv[0] === 'string' ? (argv[0].trim().split('/').at(-1) ?? '') : '';
   const out: unknown[] = [];
-  let pending: 'secret' | 'userinfo' | undefined;
+  let pending: { kind: 'secret' | 'userinfo'; flag: string } | undefined;
   for (const arg of argv) {
     if (typeof arg !== 'string') {
       out.push(arg);
@@ -554,7 +595,7 @@ export function maskArgv(argv: readonly unknown[]): unknown[] {
       continue;
     }
     if (pending && !arg.startsWith('--') && arg !== '') {
-      out.push(pending === 'userinfo' ? maskSecretsInText(maskUserinfo(arg)) : REDACTED);
+      out.push(pending.kind === 'userinfo' ? userinfo(arg, pending.flag, r) : r.secret(arg, pending.flag));
       pending = undefined;
       continue;
     }
@@ -562,24 +603,24 @@ export function maskArgv(argv: readonly unknown[]): unknown[] {
     const withValue = /^(--?)([A-Za-z][\w.-]*)=([\s\S]*)$/.exec(arg);
     if (withValue) {
       const [, dash = '', name = '', value = ''] = withValue;
-      if (USERINFO_FLAGS[cmd]?.includes(name)) out.push(`${dash}${name}=${maskSecretsInText(maskUserinfo(value))}`);
-      else if (value !== '' && secretFlag(cmd, dash, name)) out.push(`${dash}${name}=${REDACTED}`);
-      else out.push(maskSecretsInText(arg));
+      if (USERINFO_FLAGS[cmd]?.includes(name)) out.push(`${dash}${name}=${userinfo(value, name, r)}`);
+      else if (value !== '' && secretFlag(cmd, dash, name)) out.push(`${dash}${name}=${r.secret(value, name)}`);
+      else out.push(r.other(arg));
+      continue;
+    }
+    if (GLUED_P_PASSWORD.test(cmd) && /^-p.+/s.test(arg)) {
+      out.push(`-p${r.secret(arg.slice(2), 'password')}`);
       continue;
     }
     const flag = /^(--?)([A-Za-z][\w.-]*)$/.exec(arg);
     if (flag) {
       const [, dash = '', name = ''] = flag;
-      if (USERINFO_FLAGS[cmd]?.includes(name)) pending = 'userinfo';
-      else if (secretFlag(cmd, dash, name)) pending = 'secret';
+      if (USERINFO_FLAGS[cmd]?.includes(name)) pending = { kind: 'userinfo', flag: name };
+      else if (secretFlag(cmd, dash, name)) pending = { kind: 'secret', flag: name };
       out.push(arg);
       continue;
     }
-    if (GLUED_P_PASSWORD.test(cmd) && /^-p.+/s.test(arg)) {
-      out.push(`-p${REDACTED}`);
-      continue;
-    }
-    out.push(maskSecretsInText(arg));
+    out.push(r.other(arg));
   }
   return out;
 }

@@ -15,6 +15,7 @@ export {
   isSecretObject,
   LAST_APPLIED_ANNOTATION,
   REDACTED_VALUE,
+  redactDocuments,
   redactManifestText,
   redactObject,
   redactUnparsedText,

@@ -5,7 +5,7 @@
  * diffs say a Secret key changed without its value, and baselines keep only digests.
  */
 import { createHash } from 'node:crypto';
-import { isSecretKey, maskSecretsInText, REDACTED } from '../redact.ts';
+import { digestSecretArgv, isSecretKey, maskSecretsInText, REDACTED } from '../redact.ts';
 import { canonicalJson, deepCopy, deepEqual, isRecord, rec, setOwn, str } from './object-guards.ts';
 import { digestBytes, isSecretObject, LAST_APPLIED_ANNOTATION, REDACTED_VALUE } from './secret-redaction.ts';
 
@@ -225,8 +225,11 @@ function sanitizeChange(change: Change, secret: boolean, configMap: boolean): Ch
     (env?.[1] !== undefined && isSecretKey(env[1])) ||
     (cmKey !== undefined && isSecretKey(cmKey));
   const cmMap = configMap && CONFIGMAP_DATA.test(change.path);
+  // A digest stands for a secret value (argv): shown as <redacted>, the change itself stays.
   const shape = (v: unknown): unknown =>
-    hidden ? REDACTED_VALUE : cutValue(maskValue(cmMap ? hideSecretKeys(v) : v, 0));
+    hidden || (typeof v === 'string' && DIGEST.test(v))
+      ? REDACTED_VALUE
+      : cutValue(maskValue(cmMap ? hideSecretKeys(v) : v, 0));
   if (change.op !== 'add') out.from = shape(change.from);
   if (change.op !== 'remove') out.to = shape(change.to);
   return out;
@@ -235,7 +238,7 @@ function sanitizeChange(change: Change, secret: boolean, configMap: boolean): Ch
 /** Masks credential-looking strings and secret-named env values inside a value. */
 function maskValue(value: unknown, depth: number): unknown {
   if (depth > 200) return REDACTED;
-  if (typeof value === 'string') return maskSecretsInText(value);
+  if (typeof value === 'string') return DIGEST.test(value) ? REDACTED_VALUE : maskSecretsInText(value);
   if (Array.isArray(value)) return value.map((v) => maskValue(v, depth + 1));
   if (isRecord(value)) {
     const out: Record<string, unknown> = {};
@@ -327,6 +330,10 @@ function digestSecretEnv(value: unknown, digestOf: (text: string) => string, dep
         entry.value = digestOf(entry.value);
       }
     }
+  }
+  for (const key of ['args', 'command']) {
+    const argv = value[key];
+    if (Array.isArray(argv)) value[key] = digestSecretArgv(argv, digestOf);
   }
   for (const child of Object.values(value)) digestSecretEnv(child, digestOf, depth + 1);
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { redactSecrets } from '../../domain/redact.ts';
 import { deploymentHistory } from '../../domain/rollouts.ts';
 import { defineTool } from '../../mcp/tool.ts';
 import { args, deploymentWithReplicaSets, kubeTool, target } from './common.ts';
@@ -22,7 +23,8 @@ export const k8sRolloutsHistoryTool = defineTool({
       const t = target(ctx, input.cluster);
       const namespace = input.namespace ?? t.defaultNamespace;
       const { deployment: d, replicaSets } = await deploymentWithReplicaSets(t, input.name, namespace);
-      const items = deploymentHistory(d, replicaSets);
+      // change-cause often holds the whole command (`kubectl set env ... DB_PASSWORD=x`): redacted like every output.
+      const items = redactSecrets(deploymentHistory(d, replicaSets)) as ReturnType<typeof deploymentHistory>;
       const rows = items.map((i) => ({
         ...i,
         images: i.images.join(','),
