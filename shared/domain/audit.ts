@@ -87,8 +87,8 @@ interface Pending {
  *
  * A failed write never fails the call and never holds up the records after it: each record is
  * written on its own, first; one the store refuses as too large is written again as a summary; one
- * that failed for a passing reason is logged in full at error level, counted, and retried after a
- * later record is written, a bounded batch at a time.
+ * that failed for a passing reason is logged in full at error level, counted, and retried in the
+ * background after a later record is written, a bounded batch at a time (and by flush()).
  */
 export class AuditTrail {
   private readonly store: Store;
@@ -96,7 +96,8 @@ export class AuditTrail {
   private readonly log: Logger;
   private readonly retentionDays: number;
   private readonly pending: Pending[] = [];
-  private draining = false;
+  /** The background retry of pending records, when one runs. */
+  private drainRun: Promise<void> | undefined;
   /** Writes that failed (each is retried); reported by server_info. */
   failures = 0;
   /** Records given up after MAX_ATTEMPTS or pushed out of a full retry queue (each logged in full). */
@@ -168,8 +169,13 @@ export class AuditTrail {
   async record(event: AuditEvent): Promise<void> {
     const e = boundEvent(event);
     const written = await this.attempt({ event: e, attempts: 0 });
-    // The store answers again: retry what earlier failures left, a batch at a time.
-    if (written && this.pending.length > 0) await this.drain(DRAIN_BATCH);
+    // The store answers again: retry what earlier failures left, a batch at a time, in the background
+    // (one run at a time), so a backlog never delays the call that found the store answering.
+    if (written && this.pending.length > 0 && !this.drainRun) {
+      this.drainRun = this.drain(DRAIN_BATCH).finally(() => {
+        this.drainRun = undefined;
+      });
+    }
   }
 
   /**
@@ -177,20 +183,15 @@ export class AuditTrail {
    * many are still unwritten; those were logged in full at error level when their write failed.
    */
   async flush(): Promise<number> {
+    await this.drainRun;
     await this.drain(MAX_PENDING);
     return this.pending.length;
   }
 
-  /** Retries up to `max` pending records, oldest first, each on its own; one drain at a time. */
+  /** Retries up to `max` pending records, oldest first, each on its own. Never throws. */
   private async drain(max: number): Promise<void> {
-    if (this.draining) return;
-    this.draining = true;
-    try {
-      const batch = this.pending.splice(0, max);
-      for (const p of batch) await this.attempt(p);
-    } finally {
-      this.draining = false;
-    }
+    const batch = this.pending.splice(0, max);
+    for (const p of batch) await this.attempt(p);
   }
 
   /** One write of one record; on failure the record is kept for retry, summarised, or given up. */

@@ -238,9 +238,12 @@ describe('audit trail: bounded records, no blocked queue, idempotent writes', ()
     const ids = (await all(a)).map((e) => e.requestId);
     expect(ids).toHaveLength(50);
     expect(new Set(ids)).toEqual(new Set(Array.from({ length: 50 }, (_, i) => `next-${i}`)));
-    // Retried a bounded number of times, then given up and counted; the queue is empty again.
+    // Retried a bounded number of times (in the background and by flush), then given up and counted.
+    let left = await a.flush();
+    for (let i = 0; i < 20 && left > 0; i++) left = await a.flush();
+    expect(left).toBe(0);
     expect(a.dropped).toBe(1);
-    expect(await a.flush()).toBe(0);
+    expect(a.failures).toBeLessThanOrEqual(10);
   });
 
   it('a record too large for the store is written as a summary, and later records still land', async () => {
