@@ -1407,6 +1407,80 @@ describe('refusals a real API server makes on create', () => {
     expect(secret.body.message).toContain('data: Too long: must have at most 1048576 bytes');
   });
 
+  it('refuses dryRun values other than All with the 422 of the request options kind', async () => {
+    const cases: Array<[string, string, string]> = [
+      ['POST', '/api/v1/namespaces/strict/configmaps', 'CreateOptions'],
+      ['PUT', '/api/v1/namespaces/strict/configmaps/dry', 'UpdateOptions'],
+      ['PATCH', '/api/v1/namespaces/strict/configmaps/dry', 'PatchOptions'],
+      ['DELETE', '/api/v1/namespaces/strict/configmaps/dry', 'DeleteOptions'],
+    ];
+    await post('/api/v1/namespaces/strict/configmaps', { metadata: { name: 'dry' }, data: { k: 'v' } });
+    for (const [method, path, kind] of cases) {
+      for (const value of ['true', 'all', '1', '']) {
+        const r = await rawJson(`${path}?dryRun=${value}`, {
+          method,
+          headers: { 'Content-Type': method === 'PATCH' ? 'application/merge-patch+json' : 'application/json' },
+          body: method === 'DELETE' ? '' : JSON.stringify({ metadata: { name: 'dry' }, data: { k: 'changed' } }),
+        });
+        expect(r.status, `${method} dryRun=${value}`).toBe(422);
+        expect(r.body.message).toBe(
+          `${kind}.meta.k8s.io "" is invalid: dryRun: Unsupported value: []string{${JSON.stringify(value)}}: supported values: "All"`,
+        );
+      }
+    }
+    expect(fake.store.get('configmaps', 'strict', 'dry')).toMatchObject({ data: { k: 'v' } });
+  });
+
+  it('refuses to delete the namespaces NamespaceLifecycle keeps alive, dry run too', async () => {
+    for (const name of ['default', 'kube-system', 'kube-public']) {
+      for (const query of ['', '?dryRun=All']) {
+        const r = await rawJson(`/api/v1/namespaces/${name}${query}`, { method: 'DELETE' });
+        expect(r.status).toBe(403);
+        expect(r.body).toMatchObject({
+          reason: 'Forbidden',
+          message: `namespaces "${name}" is forbidden: this namespace may not be deleted`,
+        });
+      }
+      expect(fake.store.get('namespaces', undefined, name)).toBeDefined();
+    }
+  });
+
+  it('keeps the data of an immutable ConfigMap or Secret frozen', async () => {
+    await post('/api/v1/namespaces/strict/configmaps', {
+      metadata: { name: 'frozen' },
+      data: { k: 'v' },
+      immutable: true,
+    });
+    await post('/api/v1/namespaces/strict/secrets', {
+      metadata: { name: 'frozen' },
+      data: { k: 'dg==' },
+      immutable: true,
+    });
+    const changes: Array<[string, unknown, string]> = [
+      ['configmaps', { data: { k: 'other' } }, 'data'],
+      ['configmaps', { data: { k: 'v', extra: 'x' } }, 'data'],
+      ['configmaps', { immutable: false }, 'immutable'],
+      ['configmaps', { binaryData: { b: 'dg==' } }, 'binaryData'],
+      ['secrets', { data: { k: 'eA==' } }, 'data'],
+      ['secrets', { immutable: null }, 'immutable'],
+    ];
+    for (const [kind, patch, field] of changes) {
+      const r = await rawJson(`/api/v1/namespaces/strict/${kind}/frozen`, {
+        method: 'PATCH',
+        headers: { 'Content-Type': 'application/merge-patch+json' },
+        body: JSON.stringify(patch),
+      });
+      expect(r.status, `${kind} ${JSON.stringify(patch)}`).toBe(422);
+      expect(r.body.message).toContain(`${field}: Forbidden: field is immutable when \`immutable\` is set`);
+    }
+    const labelled = await rawJson('/api/v1/namespaces/strict/configmaps/frozen', {
+      method: 'PATCH',
+      headers: { 'Content-Type': 'application/merge-patch+json' },
+      body: JSON.stringify({ metadata: { labels: { still: 'editable' } } }),
+    });
+    expect(labelled.status).toBe(200);
+  });
+
   it('refuses ConfigMap and Secret keys that are not config keys', async () => {
     for (const key of ['has space', 'slash/key', '..', '..hidden', 'k'.repeat(254)]) {
       for (const kind of ['configmaps', 'secrets']) {

@@ -16,6 +16,7 @@ import { matchesPredicate } from './selectors.ts';
 import {
   badRequest,
   failure,
+  invalid,
   KubeApiError,
   methodNotAllowed,
   notFound,
@@ -297,7 +298,7 @@ export class ApiServer {
     const ctx: WriteContext = {
       origin: 'api',
       manager: managerName(q.get('fieldManager'), req.headers['user-agent']),
-      dryRun: parseDryRun(q),
+      dryRun: parseDryRun(q, method),
     };
     const svc = this.service;
     if (name === undefined) {
@@ -370,6 +371,7 @@ export class ApiServer {
       }
       case 'DELETE':
         if (statusSub) throw methodNotAllowed();
+        checkNamespaceDelete(rt, name);
         return { status: 200, body: svc.delete(rt, namespace, name, deleteOptions(q, body), ctx) };
       default:
         throw methodNotAllowed();
@@ -456,11 +458,46 @@ function patchParams(req: IncomingMessage, q: URLSearchParams, body: string) {
   return { contentType: req.headers['content-type'], body, fieldManager: q.get('fieldManager'), force: q.get('force') };
 }
 
-function parseDryRun(q: URLSearchParams): boolean {
+const OPTIONS_KIND: Record<string, string> = {
+  POST: 'CreateOptions',
+  PUT: 'UpdateOptions',
+  PATCH: 'PatchOptions',
+  DELETE: 'DeleteOptions',
+};
+
+/**
+ * `dryRun=All` or nothing. Anything else is what apimachinery's ValidateDryRun answers, wrapped by
+ * the handler as 422 Invalid on the request's options kind:
+ * `CreateOptions.meta.k8s.io "" is invalid: dryRun: Unsupported value: []string{"true"}: supported values: "All"`.
+ */
+function parseDryRun(q: URLSearchParams, method: string): boolean {
   const values = q.getAll('dryRun');
   if (values.length === 0) return false;
-  for (const v of values) if (v !== 'All') throw badRequest(`Invalid dry run value: ${v}`);
-  return true;
+  const kind = OPTIONS_KIND[method];
+  if (values.some((v) => v !== 'All')) {
+    if (!kind) return false; // reads ignore dryRun
+    const list = `[]string{${values.map((v) => JSON.stringify(v)).join(', ')}}`;
+    throw invalid(kind, 'meta.k8s.io', '', [
+      {
+        field: 'dryRun',
+        reason: 'FieldValueNotSupported',
+        detail: `Unsupported value: ${list}: supported values: "All"`,
+      },
+    ]);
+  }
+  return kind !== undefined;
+}
+
+/** NamespaceLifecycle's immortal namespaces: deleting one is 403 (plugin/pkg/admission/namespace/lifecycle). */
+const IMMORTAL_NAMESPACES = new Set(['default', 'kube-system', 'kube-public']);
+
+function checkNamespaceDelete(rt: ResourceType, name: string): void {
+  if (rt.group === '' && rt.plural === 'namespaces' && IMMORTAL_NAMESPACES.has(name)) {
+    throw failure(403, `namespaces "${name}" is forbidden: this namespace may not be deleted`, 'Forbidden', {
+      name,
+      kind: 'namespaces',
+    });
+  }
 }
 
 function deleteOptions(q: URLSearchParams, body: string): DeleteOptions {

@@ -106,7 +106,8 @@ export interface FieldError {
     | 'FieldValueInvalid'
     | 'FieldValueDuplicate'
     | 'FieldValueForbidden'
-    | 'FieldValueTooLong';
+    | 'FieldValueTooLong'
+    | 'FieldValueNotSupported';
   detail: string;
 }
 

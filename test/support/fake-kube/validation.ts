@@ -259,6 +259,14 @@ export function validateObject(obj: KubeObject, rt: ResourceType, old?: KubeObje
     case 'ConfigMap':
     case 'Secret':
       errs.push(...validateDataMaps(obj));
+      // ValidateConfigMapUpdate / ValidateSecretUpdate: `immutable: true` freezes the data for good.
+      if (old && old.immutable === true) {
+        const frozen = 'field is immutable when `immutable` is set';
+        if (obj.immutable !== true) errs.push(forbidden('immutable', frozen));
+        if (!deepEqual(obj.data, old.data)) errs.push(forbidden('data', frozen));
+        if (rt.kind === 'ConfigMap' && !deepEqual(obj.binaryData, old.binaryData))
+          errs.push(forbidden('binaryData', frozen));
+      }
       break;
   }
   return errs;
