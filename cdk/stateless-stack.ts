@@ -6,6 +6,8 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import { Alarm, ComparisonOperator, MathExpression, type Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, LoggingFormat, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -99,6 +101,18 @@ export class StatelessStack extends Stack {
       storeActions: STORE_ACTIONS,
     });
     if (s.kubeconfigSecretArn) grantSecret(workflowStep, s.kubeconfigSecretArn);
+    // The rollback reconciler: every 5 minutes, one pass over the rollouts whose rollback could not
+    // finish (each retried when its own backoff is due), run by the same function as the steps.
+    new Rule(this, 'RollbackReconcilerSchedule', {
+      description: 'Retries incomplete rollbacks until their targets are restored (step rollbacks.reconcile)',
+      schedule: Schedule.rate(Duration.minutes(5)),
+      targets: [
+        new LambdaFunction(workflowStep, {
+          event: RuleTargetInput.fromObject({ step: 'rollbacks.reconcile', input: {} }),
+          retryAttempts: 0,
+        }),
+      ],
+    });
 
     for (const source of workflowSources(repoRoot)) {
       const unknown = [...source.text.matchAll(/\$\{([^}]+)\}/g)]

@@ -9,6 +9,7 @@ import { APP_CONTEXT, readSettings } from '../../cdk/settings.ts';
 import { StatefulStack } from '../../cdk/stateful-stack.ts';
 import { StatelessStack, stateMachineArnSetting, workflowSources } from '../../cdk/stateless-stack.ts';
 import { taskStates } from '../../shared/adapters/local/local-workflow-engine.ts';
+import { stepNames } from '../../shared/workflows/index.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const SECRET = (name: string) => `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${name}-AbC123`;
@@ -327,9 +328,24 @@ describe('CDK app (all settings): resources and settings', () => {
     t.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: FULL.alarmEmail });
   });
 
-  it('no EventBridge Scheduler schedules: nothing is scheduled until drift-check and cost-check exist', () => {
+  it('one schedule: the rollback reconciler, invoking the workflow-step function with step rollbacks.reconcile', () => {
     t.resourceCountIs('AWS::Scheduler::Schedule', 0);
-    t.resourceCountIs('AWS::Events::Rule', 0);
+    t.resourceCountIs('AWS::Events::Rule', 1);
+    const [rule] = Object.values(t.findResources('AWS::Events::Rule')) as Array<{
+      Properties: { ScheduleExpression: string; State?: string; Targets: Array<Record<string, unknown>> };
+    }>;
+    expect(rule?.Properties.ScheduleExpression).toBe('rate(5 minutes)');
+    expect(rule?.Properties.Targets).toHaveLength(1);
+    const target = rule?.Properties.Targets[0] as { Arn: unknown; Input: string; RetryPolicy?: unknown };
+    expect(target.Arn).toEqual({ 'Fn::GetAtt': [logicalId('workflowStep'), 'Arn'] });
+    // The event is what the workflow-step handler accepts: a known step and an input object.
+    expect(JSON.parse(target.Input)).toEqual({ step: 'rollbacks.reconcile', input: {} });
+    expect(stepNames()).toContain('rollbacks.reconcile');
+    // EventBridge may invoke the function, and nothing else than that one rule may.
+    const perms = Object.values(t.findResources('AWS::Lambda::Permission')).filter(
+      (p) => (p as { Properties: { Principal: string } }).Properties.Principal === 'events.amazonaws.com',
+    ) as Array<{ Properties: { FunctionName: unknown; SourceArn: unknown } }>;
+    expect(perms.map((p) => p.Properties.FunctionName)).toEqual([{ 'Fn::GetAtt': [logicalId('workflowStep'), 'Arn'] }]);
   });
 
   it('outputs the MCP endpoint URL', () => {
