@@ -15,7 +15,7 @@ import type { ClusterRegistry } from '../shared/ports/kube.ts';
 import type { Store } from '../shared/ports/store.ts';
 import { allTools } from '../shared/tools/index.ts';
 import { dispatchStep } from '../shared/workflows/index.ts';
-import { recoverInterruptedOperations } from '../shared/workflows/recovery.ts';
+import { recoverInterruptedOperations, startRollbackReconciler } from '../shared/workflows/recovery.ts';
 import { openLocalStore } from './store.ts';
 
 export interface LocalServer {
@@ -182,6 +182,9 @@ async function serve(opts: {
           (err: unknown) => log.error({ err: String(err) }, 'recovery of interrupted operations failed'),
         )
       : Promise.resolve();
+  // Rollbacks that could not finish (API server down past the step retries) are retried on a
+  // schedule until their targets are restored; recovery above already made a first pass.
+  const reconciler = startRollbackReconciler(deps, { everyMs: 60_000 });
 
   return {
     url,
@@ -209,6 +212,7 @@ async function serve(opts: {
         server.closeAllConnections();
         await closed;
         await recovery;
+        await reconciler.stop();
         const unwritten = await deps.audit.flush();
         if (unwritten > 0) log.error({ unwritten }, 'stopping with audit records unwritten (logged in full above)');
         engine?.stopAll();

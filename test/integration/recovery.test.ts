@@ -109,4 +109,112 @@ describe('a restart of the local host (embedded store) while a rollout runs', ()
       await third.close();
     }
   });
+
+  it('a rollout waiting for approval when the host stopped ends with its approval closed; deciding it says why', async () => {
+    const first = await startLocalServer(env);
+    let operationId: string;
+    try {
+      await call(first, 'k8s_resources_apply', {
+        manifest: 'apiVersion: v1\nkind: Namespace\nmetadata: { name: prod-rec }\n',
+      });
+      await call(first, 'k8s_resources_apply', {
+        manifest: deploymentYaml('gated', 'nginx:1.25.3', { namespace: 'prod-rec', replicas: 2 }),
+      });
+      const started = await call(first, 'delivery_rollouts_start', {
+        name: 'gated',
+        namespace: 'prod-rec',
+        image: 'nginx:1.27.0',
+      });
+      expect(started).toMatchObject({ status: 'input_required', approvalRequired: true });
+      operationId = String(started.operationId);
+      expect((await first.deps.approvals.get(operationId))?.status).toBe('pending');
+    } finally {
+      await first.close();
+    }
+
+    const second = await startLocalServer(env);
+    try {
+      await second.recovery;
+      const op = await second.deps.operations.require(operationId);
+      expect(op.status).toBe('failed');
+      expect(await second.deps.approvals.get(operationId)).toMatchObject({
+        status: 'closed',
+        closed: { operationStatus: 'failed', at: op.updatedAt },
+      });
+      expect((await second.deps.approvals.list({ status: 'pending', limit: 50 })).items).toEqual([]);
+      const client = await connectClient(second.url, 'modern');
+      try {
+        const r = (await client.callTool({
+          name: 'ops_approvals_decide',
+          arguments: { operationId, decision: 'approve', reason: 'after the restart' },
+        })) as { isError?: boolean; content: Array<{ text: string }> };
+        expect(r.isError).toBe(true);
+        expect(r.content[0]?.text).toBe(
+          `the approval for ${operationId} was closed because operation ${operationId} was failed at ${op.updatedAt}; nothing to decide`,
+        );
+      } finally {
+        await client.close();
+      }
+      expect(dep('gated')).toBeUndefined();
+      const gated = kube.store.get('deployments.apps', 'prod-rec', 'gated') as unknown as Dep;
+      expect(gated.spec.template.spec.containers[0]?.image).toBe('nginx:1.25.3');
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('a restart while the API server is down leaves the rollback incomplete; a later start finishes it', async () => {
+    const first = await startLocalServer(env);
+    let operationId: string;
+    try {
+      await call(first, 'k8s_resources_apply', { manifest: deploymentYaml('cart', 'nginx:1.25.3', { replicas: 4 }) });
+      await call(first, 'k8s_rollouts_status', { name: 'cart', waitSeconds: 20 });
+      const started = await call(first, 'delivery_rollouts_start', {
+        name: 'cart',
+        image: 'nginx:1.27.0',
+        strategy: 'canary',
+        steps: [50, 100],
+        pauseAfter: [50],
+      });
+      operationId = String(started.operationId);
+      await until(first, operationId, (op) => op.status === 'input_required');
+      expect(dep('cart-canary')?.spec.replicas).toBe(2);
+    } finally {
+      await first.close();
+    }
+
+    kube.injectFailure({ status: 503, times: Number.POSITIVE_INFINITY, message: 'apiserver restarting' });
+    const second = await startLocalServer(env);
+    try {
+      await second.recovery;
+      const op = await second.deps.operations.require(operationId);
+      expect(op.status).toBe('failed');
+      expect(op.statusMessage).toMatch(/^rollback incomplete: /);
+      expect(op.statusMessage).toContain('canary');
+      expect(op.rollback).toMatchObject({ state: 'incomplete', attempts: 1 });
+      // The target stays held while it is half restored: with the API server back, a new rollout is refused.
+      kube.clearFailures();
+      const refused = await call(second, 'delivery_rollouts_start', { name: 'cart', image: 'nginx:1.27.1' }).catch(
+        (e: Error) => e.message,
+      );
+      expect(String(refused)).toContain(`Another operation (${operationId})`);
+    } finally {
+      await second.close();
+      kube.clearFailures();
+    }
+    expect(dep('cart-canary')?.spec.replicas).toBe(2);
+
+    const third = await startLocalServer(env);
+    try {
+      await third.recovery;
+      const op = await third.deps.operations.require(operationId);
+      expect(op.statusMessage).toMatch(/^rollback completed on retry 2 at \d{4}-/);
+      expect(dep('cart-canary')).toBeUndefined();
+      expect(dep('cart')?.spec.replicas).toBe(4);
+      expect(dep('cart')?.spec.template.spec.containers[0]?.image).toBe('nginx:1.25.3');
+      expect(await third.deps.store.get('lease#fake/default/Deployment/cart', 'lease')).toBeUndefined();
+    } finally {
+      await third.close();
+    }
+  });
 });
