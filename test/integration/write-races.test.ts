@@ -28,7 +28,10 @@ class GatedProxy {
   /** Runs right before each real write is forwarded (another writer getting in first). */
   beforeWrite?: () => void;
   url = '';
-  constructor(private readonly upstream: string) {}
+  private readonly upstream: string;
+  constructor(upstream: string) {
+    this.upstream = upstream;
+  }
 
   async start(): Promise<void> {
     const up = new URL(this.upstream);
