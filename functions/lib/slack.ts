@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { maskSecretsInText } from '../../shared/domain/redact.ts';
+import { redactUnparsedText } from '../../shared/domain/k8s/index.ts';
 
 /** Slack's own recommendation: refuse requests whose timestamp is more than five minutes off. */
 export const SLACK_MAX_SKEW_SECONDS = 300;
@@ -86,11 +86,12 @@ export const SLACK_TEXT_MAX_CHARS = 3000;
 
 /**
  * Text for a Slack message (a reply, an alert): through the one redaction (the summaries and
- * error messages it carries come from manifests, diffs and API errors), then cut to
- * SLACK_TEXT_MAX_CHARS. Masking first, so a cut never leaves part of a credential.
+ * error messages it carries come from manifests, diffs and API errors), read as text that may hold
+ * a manifest, so values under data/stringData go too, then cut to SLACK_TEXT_MAX_CHARS. Masking
+ * first, so a cut never leaves part of a credential.
  */
 export function slackText(text: string): string {
-  const masked = maskSecretsInText(text);
+  const masked = redactUnparsedText(text);
   const chars = Array.from(masked);
   return chars.length <= SLACK_TEXT_MAX_CHARS ? masked : `${chars.slice(0, SLACK_TEXT_MAX_CHARS - 1).join('')}…`;
 }

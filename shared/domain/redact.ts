@@ -379,16 +379,29 @@ const SECRET_PATTERNS: Array<[RegExp, string]> = [
   [/(;[ \t]*(?:user[ \t]+)?(?:password|pwd|passwd)[ \t]*=[ \t]*)(?!\[REDACTED)[^;\r\n"']*/gi, `$1${REDACTED}`],
   [/(^|[\s"'])((?:password|pwd|passwd)[ \t]*=[ \t]*)(?!\[REDACTED)[^;\r\n"']*(?=;)/gim, `$1$2${REDACTED}`],
   // After the patterns above, so a value they already masked is left as it is.
-  [
-    /\b((?:password|passwd|pwd|secret|token|api[_-]?key)\s*[=:]\s*)(?!\[REDACTED)("[^"]*"|'[^']*'|\S+)/gi,
-    `$1${REDACTED}`,
-  ],
+  [/\b((?:password|passwd|secret|token|api[_-]?key)\s*[=:]\s*)(?!\[REDACTED)("[^"]*"|'[^']*'|\S+)/gi, `$1${REDACTED}`],
 ];
 
 /** "client_secret": "x" / 'api-key': 'x' in JSON or dict-like text; the key decides (isSecretKey). */
 const QUOTED_FIELD = /(["'])([A-Za-z0-9_.-]{1,64})\1([ \t]*[:=][ \t]*)(["'])((?:(?!\4)[^\\\n]|\\.)*)\4/g;
 /** DB_PASSWORD=x, access_token=x, X-Api-Key: x, PGPASSWORD=x in a shell string, query strings. */
-const BARE_FIELD = /(^|[\s?&;,{("'`])([A-Za-z0-9_.-]{1,64})([ \t]*[:=][ \t]*)("[^"\n]*"|'[^'\n]*'|[^\s&;,"'`)}]+)/gm;
+const BARE_FIELD =
+  /(^|[\s?&;,{("'`])([A-Za-z0-9_.-]{1,64})([ \t]*[:=][ \t]*)(\\"(?:[^"\\\n]|\\[^"\n])*\\"|"[^"\n]*"|'[^'\n]*'|[^\s&;,"'`)}?]+)/gm;
+/** QUOTED_FIELD inside a JSON string: `{\"password\":\"x\"}`. */
+const ESCAPED_QUOTED_FIELD = /\\(["'])([A-Za-z0-9_.-]{1,64})\\\1([ \t]*[:=][ \t]*)\\(["'])((?:(?!\\\4)[^\n])*?)\\\4/g;
+/**
+ * Clients that take a password in a short flag (their argv form is handled by maskArgv): mysql's
+ * glued -pSECRET, redis-cli -a SECRET, sshpass -p SECRET, curl -u user:SECRET, in text on one line.
+ */
+const COMMAND_PATTERNS: Array<[RegExp, string]> = [
+  [/(\b(?:mysql\w*|mariadb[\w-]*)\b[^\n]*?["'\s,]-p)(?!\[REDACTED)([^\s"',\]\\]+)/g, `$1${REDACTED}`],
+  [/(\b(?:redis|valkey)-cli\b[^\n]*?["'\s,]-a["'\s,]+)(?!\[REDACTED)([^\s"',\]\\]+)/g, `$1${REDACTED}`],
+  [/(\bsshpass\b[^\n]*?["'\s,]-p["'\s,]+)(?!\[REDACTED)([^\s"',\]\\]+)/g, `$1${REDACTED}`],
+  [
+    /(\bcurl\b[^\n]*?["'\s,](?:-u|--user|--proxy-user)["'\s,=]+[^\s"':,\]\\]+:)(?!\[REDACTED)([^\s"',\]\\]+)/g,
+    `$1${REDACTED}`,
+  ],
+];
 /** `--password hunter2`, `-token abc` in a command line held as one string. */
 const FLAG_VALUE = /(^|[\s"'`])(--?[A-Za-z][\w.-]{0,63})([ \t]+)(?![-[])("[^"\s]*"|'[^'\s]*'|[^\s"'`]+)/gm;
 /** `"--password", "x"`: a flag and its value as neighbouring items of a JSON or flow array. */
@@ -399,6 +412,22 @@ const YAML_ARGV_PAIR = /^([ \t]*-[ \t]+)["']?(--?[A-Za-z][\w.-]{0,63})["']?[ \t]
 const FLAT_OBJECT = /\{[^{}]{0,4000}\}/g;
 const PAIR_NAME = /(["']?)(?:name|key)\1[ \t]*:[ \t]*(["']?)([^"',}\s]+)\2/i;
 const PAIR_VALUE = /((["']?)value\2[ \t]*:[ \t]*)("(?:[^"\\\n]|\\.)*"|'[^'\n]*'|[^,}\s][^,}\n]*)/gi;
+
+/**
+ * DB_PASSWORD=x and friends. The value of a field whose name is not secret is searched too
+ * (`note: DB_PASSWORD=x`), so a match never hides a secret field inside it.
+ */
+function maskBareFields(text: string, depth: number): string {
+  return text.replace(BARE_FIELD, (whole, lead: string, key: string, sep: string, value: string) => {
+    if (!isSecretKey(key)) {
+      const inner = depth < 4 && value.length > 2 ? maskBareFields(value, depth + 1) : value;
+      return inner === value ? whole : `${lead}${key}${sep}${inner}`;
+    }
+    if (alreadyMasked(value) || /^(?:Bearer|Basic|["']{2}|true|false)$/i.test(value)) return whole;
+    if (value.startsWith('\\"')) return `${lead}${key}${sep}\\"${maskNamedValue(key, value.slice(2, -2))}\\"`;
+    return `${lead}${key}${sep}${maskQuoted(key, value)}`;
+  });
+}
 
 const alreadyMasked = (value: string): boolean => /^["']?[[<]redacted/i.test(value);
 
@@ -414,11 +443,13 @@ export function maskSecretsInText(text: string): string {
       ? `${q}${key}${q}${sep}${vq}${maskNamedValue(key, value)}${vq}`
       : whole,
   );
-  out = out.replace(BARE_FIELD, (whole, lead: string, key: string, sep: string, value: string) =>
-    isSecretKey(key) && !alreadyMasked(value) && !/^(?:Bearer|Basic|["']{2}|true|false)$/i.test(value)
-      ? `${lead}${key}${sep}${maskQuoted(key, value)}`
+  out = out.replace(ESCAPED_QUOTED_FIELD, (whole, q: string, key: string, sep: string, vq: string, value: string) =>
+    isSecretKey(key) && value !== '' && !alreadyMasked(value)
+      ? `\\${q}${key}\\${q}${sep}\\${vq}${maskNamedValue(key, value)}\\${vq}`
       : whole,
   );
+  out = maskBareFields(out, 0);
+  for (const [pattern, replacement] of COMMAND_PATTERNS) out = out.replace(pattern, replacement);
   out = out.replace(FLAG_VALUE, (whole, lead: string, flag: string, sep: string, value: string) =>
     isSecretKey(flag) && !alreadyMasked(value) ? `${lead}${flag}${sep}${maskQuoted(flag, value)}` : whole,
   );
