@@ -290,4 +290,35 @@ describe('concurrent writes cannot combine into a state nobody judged', () => {
       await writer.close();
     }
   });
+
+  it('a delete by selector removes only the objects as they were listed and judged, and says which', async () => {
+    const writer = await startHarness({ POLICY_FILE: join(dir, 'policy.yaml'), KUBECONFIG: join(dir, 'kubeconfig') });
+    try {
+      for (const n of ['sel-a', 'sel-b', 'sel-c']) {
+        await h.ok('k8s_resources_apply', {
+          manifest: JSON.stringify({
+            apiVersion: 'v1',
+            kind: 'ConfigMap',
+            metadata: { name: n, namespace: 'default', labels: { batch: 'x' } },
+            data: { v: '1' },
+          }),
+        });
+      }
+      // sel-b changes after the list was judged, before the deletes: it must stay, and so must what follows.
+      proxy.beforeWrite = () => {
+        const b = h.kube.store.get('configmaps', 'default', 'sel-b') as unknown as Record<string, unknown>;
+        h.kube.store.put({ ...b, data: { v: String(Math.random()) } } as never);
+      };
+      const r = await writer.call('k8s_resources_delete', { kind: 'ConfigMap', labelSelector: 'batch=x', maxCount: 3 });
+      expect(r.isError, r.text).toBe(true);
+      expect(r.text).toContain('Deleted sel-a; ConfigMap sel-b changed on fake after it was listed and judged');
+      expect(r.text).toContain('(sel-b, sel-c) were not deleted');
+      expect(h.kube.store.get('configmaps', 'default', 'sel-a')).toBeUndefined();
+      expect(h.kube.store.get('configmaps', 'default', 'sel-b')).toBeDefined();
+      expect(h.kube.store.get('configmaps', 'default', 'sel-c')).toBeDefined();
+    } finally {
+      proxy.beforeWrite = undefined;
+      await writer.close();
+    }
+  });
 });
