@@ -66,6 +66,8 @@ const DRAIN_BATCH = 25;
 /** Records that share a request id and start time (a caller reusing X-Request-Id) get numbered slots. */
 const MAX_SLOTS = 16;
 const WRITE_TIMEOUT_MS = 2000;
+/** How long flush() lets store calls that timed out finish before the host closes the store. */
+const SETTLE_ON_FLUSH_MS = 15_000;
 /** Bounds the work of one list call; a caller continues with the cursor. */
 const MAX_SCANNED_PER_CALL = 2000;
 
@@ -98,6 +100,8 @@ export class AuditTrail {
   private readonly pending: Pending[] = [];
   /** The background retry of pending records, when one runs. */
   private drainRun: Promise<void> | undefined;
+  /** Store calls still running, those given up on after WRITE_TIMEOUT_MS included. */
+  private readonly inflight = new Set<Promise<unknown>>();
   /** Writes that failed (each is retried); reported by server_info. */
   failures = 0;
   /** Records given up after MAX_ATTEMPTS or pushed out of a full retry queue (each logged in full). */
@@ -185,6 +189,19 @@ export class AuditTrail {
   async flush(): Promise<number> {
     await this.drainRun;
     await this.drain(MAX_PENDING);
+    // Writes that timed out may still be running: let them end (within a bound) before the host
+    // closes the store under them.
+    if (this.inflight.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled([...this.inflight]),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, SETTLE_ON_FLUSH_MS);
+          timer.unref?.();
+        }),
+      ]);
+      clearTimeout(timer);
+    }
     return this.pending.length;
   }
 
@@ -261,6 +278,12 @@ export class AuditTrail {
   }
 
   private async timed<T>(op: Promise<T>): Promise<T> {
+    const tracked = op.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.inflight.add(tracked);
+    void tracked.then(() => this.inflight.delete(tracked));
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, rej) => {
       timer = setTimeout(() => rej(new Error(`audit write timed out after ${WRITE_TIMEOUT_MS} ms`)), WRITE_TIMEOUT_MS);

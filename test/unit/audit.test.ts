@@ -1,5 +1,5 @@
 import { pino } from 'pino';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { MemoryStore } from '../../shared/adapters/local/memory-store.ts';
 import { AUDIT_FIELD_BYTES, type AuditEvent, AuditTrail, MAX_RECORD_BYTES } from '../../shared/domain/audit.ts';
 import { ItemTooLargeError, type PutCondition, type PutInput, type StoreItem } from '../../shared/ports/store.ts';
@@ -335,5 +335,43 @@ describe('audit trail: bounded records, no blocked queue, idempotent writes', ()
       }),
     ).resolves.toBeUndefined();
     expect((await all(a)).map((e) => e.requestId)).toEqual(['cyc']);
+  });
+
+  it('a write that timed out is left to finish before flush() resolves, so the host never closes the store under it', async () => {
+    vi.useFakeTimers({ now: T0 });
+    try {
+      // The first put hangs until released (a slow store); later ones answer at once.
+      class Slow extends MemoryStore {
+        held: Array<() => void> = [];
+        hold = true;
+        override async put(item: PutInput, c?: PutCondition): Promise<StoreItem> {
+          if (this.hold) {
+            this.hold = false;
+            await new Promise<void>((r) => this.held.push(r));
+          }
+          return super.put(item, c);
+        }
+      }
+      const store = new Slow({ now: () => T0 + 10 });
+      const a = trail(store, { now: () => T0 + 10 });
+      const e = ev(a, T0, 'server_info');
+      const recorded = a.record(e);
+      await vi.advanceTimersByTimeAsync(2000);
+      await recorded;
+      expect(a.failures).toBe(1);
+      let flushed = false;
+      const flushing = a.flush().then((n) => {
+        flushed = true;
+        return n;
+      });
+      // The retry lands; the first write is still running, so flush waits for it.
+      await vi.advanceTimersByTimeAsync(100);
+      expect(flushed).toBe(false);
+      for (const release of store.held) release();
+      expect(await flushing).toBe(0);
+      expect(await all(a)).toHaveLength(1);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
