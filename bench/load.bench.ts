@@ -6,7 +6,7 @@
  * error rate by status, RSS before/after, Store reads of API keys, and audit records written vs
  * calls answered. See bench/README.md.
  *
- *   node_modules/.bin/node bench/load.bench.ts     BENCH_ROUNDS=<bursts>, default 10;
+ *   node_modules/.bin/node --expose-gc bench/load.bench.ts     BENCH_ROUNDS=<bursts>, default 10;
  *                                                 BENCH_CONCURRENCY=<calls per burst>, default 200
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -199,6 +199,9 @@ async function main(): Promise<void> {
       burst.push(...(await Promise.all(Array.from({ length: CONCURRENCY }, (_, i) => one(toolOf(i), 'load')))));
     }
     const burstSeconds = (performance.now() - burstStart) / 1000;
+    const rssPeak = process.memoryUsage().rss;
+    // With --expose-gc, "after" is what stays live once the bursts' garbage is collected.
+    global.gc?.();
     const rssAfter = process.memoryUsage().rss;
     const heapAfter = process.memoryUsage().heapUsed;
     const burstKeyReads = counted.apiKeyReads() - readsBefore;
@@ -261,7 +264,7 @@ async function main(): Promise<void> {
       sequentialPerSecond: SEQUENTIAL / seqSeconds,
       errorRate: errors.length / burst.length,
       statuses: Object.fromEntries(statuses),
-      rssMiB: { before: mib(rssBefore), after: mib(rssAfter) },
+      rssMiB: { before: mib(rssBefore), afterBursts: mib(rssPeak), afterGc: mib(rssAfter), gcExposed: !!global.gc },
       heapUsedMiB: { before: mib(heapBefore), after: mib(heapAfter) },
       apiKeyStoreReadsDuringBursts: burstKeyReads,
       audit: {
@@ -302,7 +305,11 @@ async function main(): Promise<void> {
     );
     for (const [k, c] of errorKinds) console.log(`  ${c} x ${k}`);
     console.log(
-      `RSS: ${summary.rssMiB.before} MiB before the bursts, ${summary.rssMiB.after} MiB after; heap used ${summary.heapUsedMiB.before} -> ${summary.heapUsedMiB.after} MiB`,
+      `RSS: ${summary.rssMiB.before} MiB before the bursts, ${summary.rssMiB.afterBursts} MiB right after` +
+        (global.gc
+          ? `, ${summary.rssMiB.afterGc} MiB after a full GC`
+          : ' (run with --expose-gc for the RSS after a full GC)') +
+        `; heap used ${summary.heapUsedMiB.before} -> ${summary.heapUsedMiB.after} MiB`,
     );
     console.log(`API-key Store reads during the bursts: ${burstKeyReads} for ${burst.length} calls (${KEYS} keys)`);
     console.log(
