@@ -1481,6 +1481,91 @@ describe('refusals a real API server makes on create', () => {
     expect(labelled.status).toBe(200);
   });
 
+  // KEP-2885 server-side field validation: Warn (default) drops and warns, Strict refuses, SSA refuses.
+  const typos: Array<[string, string, Record<string, unknown>, string]> = [
+    ['/apis/apps/v1/namespaces/strict/deployments', 'Deployment', { spec: { replica: 2 } }, 'spec.replica'],
+    [
+      '/apis/apps/v1/namespaces/strict/deployments',
+      'Deployment',
+      { spec: { template: { spec: { containers: [{ name: 'app', image: 'nginx:1', imagePullPolicyy: 'Always' }] } } } },
+      'spec.template.spec.containers[0].imagePullPolicyy',
+    ],
+    ['/api/v1/namespaces/strict/configmaps', 'ConfigMap', { datas: { k: 'v' } }, 'datas'],
+    ['/api/v1/namespaces/strict/configmaps', 'ConfigMap', { metadata: { labelz: { a: 'b' } } }, 'metadata.labelz'],
+    ['/api/v1/namespaces/strict/services', 'Service', { spec: { port: 80 } }, 'spec.port'],
+  ];
+  const typoBody = (kind: string, name: string, extra: Record<string, unknown>) => {
+    const base: Record<string, unknown> =
+      kind === 'Deployment'
+        ? {
+            apiVersion: 'apps/v1',
+            kind,
+            metadata: { name },
+            spec: {
+              selector: { matchLabels: { app: name } },
+              template: {
+                metadata: { labels: { app: name } },
+                spec: { containers: [{ name: 'app', image: 'nginx:1' }] },
+              },
+            },
+          }
+        : kind === 'Service'
+          ? { apiVersion: 'v1', kind, metadata: { name }, spec: { ports: [{ port: 80 }] } }
+          : { apiVersion: 'v1', kind, metadata: { name } };
+    const merge = (a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> => {
+      const out = { ...a };
+      for (const [k, v] of Object.entries(b)) {
+        const cur = out[k];
+        out[k] =
+          v && typeof v === 'object' && !Array.isArray(v) && cur && typeof cur === 'object' && !Array.isArray(cur)
+            ? merge(cur as Record<string, unknown>, v as Record<string, unknown>)
+            : v;
+      }
+      return out;
+    };
+    return merge(base, extra);
+  };
+
+  for (const [path, kind, extra, field] of typos) {
+    it(`unknown field ${field}: Strict 400, Warn drops it with a Warning header, SSA 500`, async () => {
+      const strict = await post(path, typoBody(kind, 'typo-strict', extra), '?fieldValidation=Strict&dryRun=All');
+      expect(strict.status).toBe(400);
+      expect(strict.body.message).toBe(`strict decoding error: unknown field "${field}"`);
+
+      const warned = await raw(`${path}?dryRun=All`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(typoBody(kind, 'typo-warn', extra)),
+      });
+      expect(warned.status).toBe(201);
+      expect(warned.headers.get('warning')).toBe(`299 - "unknown field \\"${field}\\""`);
+      // The answered (and, without dryRun, stored) object no longer has the field.
+      let at: unknown = await warned.json();
+      for (const step of field.split(/\.|\[|\]\.?/).filter(Boolean)) {
+        if (!at || typeof at !== 'object') break;
+        at = (at as Record<string, unknown>)[step];
+      }
+      expect(at).toBeUndefined();
+
+      const applied = await apply(`${path}/typo-ssa`, typoBody(kind, 'typo-ssa', extra), '&dryRun=All');
+      expect(applied.status).toBe(500);
+      expect(applied.body.message).toMatch(
+        new RegExp(
+          `^failed to create typed patch object \\(strict/typo-ssa; .*Kind=${kind}\\): \\.${field.replace(/[.[\]]/g, '\\$&')}: field not declared in schema$`,
+        ),
+      );
+    });
+  }
+
+  it('refuses an unknown fieldValidation value', async () => {
+    const r = await post(
+      '/api/v1/namespaces/strict/configmaps',
+      { metadata: { name: 'fv' } },
+      '?fieldValidation=strict',
+    );
+    expect(r.status).toBe(400);
+  });
+
   it('refuses ConfigMap and Secret keys that are not config keys', async () => {
     for (const key of ['has space', 'slash/key', '..', '..hidden', 'k'.repeat(254)]) {
       for (const kind of ['configmaps', 'secrets']) {

@@ -1,5 +1,6 @@
 // PATCH handling: content-type dispatch, PatchOptions validation, and server-side apply.
 import { parse as parseYaml } from 'yaml';
+import { checkAppliedFields } from './fields.ts';
 import { isRecord, type JsonRecord } from './json.ts';
 import { applyConfiguration, type FieldScope, typeContext } from './managed-fields.ts';
 import type { ObjectService, WriteContext } from './object-service.ts';
@@ -115,6 +116,7 @@ export function patchObject(
       throw badRequest(`the name of the object (${meta.name}) does not match the name on the URL (${name})`);
     }
     const config: JsonRecord = { ...patch, metadata: { ...meta, name } };
+    checkAppliedFields(rt, config, namespace);
     const scope: FieldScope = subresource === 'status' ? 'status' : 'main';
     const applyOpts = {
       manager: params.fieldManager ?? '',

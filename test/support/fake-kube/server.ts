@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery.ts';
+import { checkBodyFields, parseFieldValidation } from './fields.ts';
 import { asNumber, asRecord, asString, getIn, isRecord } from './json.ts';
 import { podLog } from './logs.ts';
 import { managerName } from './managed-fields.ts';
@@ -61,6 +62,12 @@ const VERSION_INFO = {
 };
 
 class NotFoundPage extends Error {}
+
+interface Routed {
+  status: number;
+  body: unknown;
+  warnings?: string[];
+}
 
 interface Route {
   rt: ResourceType;
@@ -206,6 +213,8 @@ export class ApiServer {
         record(200);
         return;
       }
+      // `Warning: 299 - "unknown field ..."` headers, as the server sends them (fieldValidation=Warn).
+      if (result.warnings?.length) res.setHeader('Warning', result.warnings);
       if (typeof result.body === 'string') sendText(result.status, result.body);
       else if (format === 'yaml') sendYaml(result.status, result.body);
       else sendJson(result.status, result.body);
@@ -227,7 +236,7 @@ export class ApiServer {
     method: string,
     url: URL,
     body: string,
-  ): { status: number; body: unknown } | 'streaming' {
+  ): Routed | 'streaming' {
     const segments = url.pathname
       .split('/')
       .filter((s) => s.length > 0)
@@ -290,7 +299,7 @@ export class ApiServer {
     group: string,
     version: string,
     parts: string[],
-  ): { status: number; body: unknown } | 'streaming' {
+  ): Routed | 'streaming' {
     const route = this.parseRoute(group, version, parts);
     const { rt, namespace, name, subresource } = route;
     const q = url.searchParams;
@@ -333,8 +342,10 @@ export class ApiServer {
       }
       if (method === 'POST') {
         if (rt.namespaced && namespace === undefined) throw methodNotAllowed();
-        const created = svc.create(rt, namespace, parseObjectBody(req, body), ctx);
-        return { status: 201, body: svc.present(rt, created) };
+        const object = parseObjectBody(req, body);
+        const warnings = checkBodyFields(rt, object, parseFieldValidation(q.get('fieldValidation')));
+        const created = svc.create(rt, namespace, object, ctx);
+        return { status: 201, body: svc.present(rt, created), warnings };
       }
       if (method === 'DELETE') {
         const query = { labelSelector: q.get('labelSelector'), fieldSelector: q.get('fieldSelector') };
@@ -360,9 +371,12 @@ export class ApiServer {
         return { status: 200, body: svc.present(rt, svc.get(rt, namespace, name)) };
       case 'PUT': {
         const opts = statusSub ? { subresource: statusSub } : {};
+        const object = parseObjectBody(req, body);
+        const warnings = checkBodyFields(rt, object, parseFieldValidation(q.get('fieldValidation')));
         return {
           status: 200,
-          body: svc.present(rt, svc.replace(rt, namespace, name, parseObjectBody(req, body), ctx, opts)),
+          body: svc.present(rt, svc.replace(rt, namespace, name, object, ctx, opts)),
+          warnings,
         };
       }
       case 'PATCH': {
