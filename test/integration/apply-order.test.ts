@@ -117,6 +117,34 @@ describe('k8s_resources_apply: one call, in dependency order', () => {
     });
   }
 
+  it('waits until discovery serves a new CRD kind before writing its objects', async () => {
+    // The group's discovery document is missing for the first few reads after the CRD is created,
+    // as on a real server while the CRD controller catches up.
+    h.kube.injectFailure({ method: 'GET', pathPattern: /^\/apis\/late\.example\.com\/v1$/, status: 404, times: 3 });
+    const r = await h.ok<{ items: Item[] }>('k8s_resources_apply', {
+      manifest: docs(
+        'apiVersion: late.example.com/v1\nkind: Sprocket\nmetadata: { name: s1, namespace: default }\nspec: {}',
+        `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: { name: sprockets.late.example.com }
+spec:
+  group: late.example.com
+  scope: Namespaced
+  names: { plural: sprockets, singular: sprocket, kind: Sprocket }
+  versions:
+    - { name: v1, served: true, storage: true, schema: { openAPIV3Schema: { type: object, x-kubernetes-preserve-unknown-fields: true } } }`,
+      ),
+    });
+    expect(r.items.map((i) => [i.phase, i.kind, i.action])).toEqual([
+      ['definitions', 'CustomResourceDefinition', 'created'],
+      ['objects', 'Sprocket', 'created'],
+    ]);
+    const discoveryReads = h.kube.requests.filter((q) => q.path === '/apis/late.example.com/v1');
+    expect(discoveryReads.filter((q) => q.status === 404).length).toBe(3);
+    expect(discoveryReads.at(-1)?.status).toBe(200);
+    expect(h.kube.store.get('sprockets.late.example.com', 'default', 's1')).toBeDefined();
+  });
+
   it('dry run: judges documents whose namespace or CRD the manifest creates by guardrails, and says why', async () => {
     const before = h.kube.requests.length;
     const r = await h.ok<{ dryRun: boolean; items: Item[] }>('k8s_resources_apply', {
