@@ -38,14 +38,12 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
   );
   // pino runs its bindings formatter for the root only; children (request id, caller, tool) are
   // bounded here. Children inherit this method, and `this` is the logger being derived from.
-  const pinoChild = root.child;
-  root.child = function boundedChild(this: Logger, bindings: Record<string, unknown>, options?: unknown) {
-    return (pinoChild as (b: Record<string, unknown>, o?: unknown) => Logger).call(
-      this,
-      boundBindings(bindings),
-      options,
-    );
-  } as Logger['child'];
+  type ChildOf = (this: Logger, bindings: Record<string, unknown>, options?: unknown) => Logger;
+  const pinoChild = root.child as unknown as ChildOf;
+  const boundedChild: ChildOf = function (this: Logger, bindings, options) {
+    return pinoChild.call(this, boundBindings(bindings), options);
+  };
+  root.child = boundedChild as unknown as Logger['child'];
   return root;
 }
 

@@ -39,6 +39,12 @@ function toolsCall(requestId: string, key: string, tool = 'server_info') {
   };
 }
 
+function groupBy<T, K>(items: T[], key: (t: T) => K): Map<K, T[]> {
+  const out = new Map<K, T[]>();
+  for (const t of items) out.set(key(t), [...(out.get(key(t)) ?? []), t]);
+  return out;
+}
+
 describe('200 concurrent tools/call against the local host while DynamoDB throttles', () => {
   let dynamo: ThrottlingDynamo;
   let server: LocalServer;
@@ -84,7 +90,7 @@ describe('200 concurrent tools/call against the local host while DynamoDB thrott
     );
     dynamo.rule = () => 'pass';
 
-    const byStatus = Map.groupBy(results, (r) => r.status);
+    const byStatus = groupBy(results, (r) => r.status);
     expect([...byStatus.keys()].sort()).toEqual([200, 503]);
     const ok = byStatus.get(200) ?? [];
     const busy = byStatus.get(503) ?? [];
@@ -108,7 +114,7 @@ describe('200 concurrent tools/call against the local host while DynamoDB thrott
     expect(await server.deps.audit.flush()).toBe(0);
     const records = await server.deps.store.query({ pk: 'audit#2026-11-21', limit: 1000 });
     const events = records.items.map((i) => i.data as unknown as AuditEvent);
-    const perRequest = Map.groupBy(events, (e) => e.requestId);
+    const perRequest = groupBy(events, (e) => e.requestId);
     for (const r of ok) expect(perRequest.get(r.requestId)?.length, r.requestId).toBe(1);
     // A 503 before authentication ran nothing and is no one's call: logged, not audited.
     for (const r of busy) expect(perRequest.has(r.requestId)).toBe(false);
