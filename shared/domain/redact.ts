@@ -414,6 +414,13 @@ const PAIR_NAME = /(["']?)(?:name|key)\1[ \t]*:[ \t]*(["']?)([^"',}\s]+)\2/i;
 const PAIR_VALUE = /((["']?)value\2[ \t]*:[ \t]*)("(?:[^"\\\n]|\\.)*"|'[^'\n]*'|[^,}\s][^,}\n]*)/gi;
 
 /**
+ * What every rule below needs at least one of (a separator, a PEM fence, a token prefix, a flag):
+ * text without any (most label values, names, plain data) is returned at once.
+ */
+const MAYBE_SECRET =
+  /[=:@]|-----|eyJ|\bA[A-Z]{3}[A-Z0-9]{16}\b|xox|gh[pousr]_|github_pat_|glpat-|AIza|[sr]k_(?:live|test)|npm_|cmk_|bearer|basic|(?:^|[\s"'`,])-/i;
+
+/**
  * DB_PASSWORD=x and friends. The value of a field whose name is not secret is searched too
  * (`note: DB_PASSWORD=x`), so a match never hides a secret field inside it.
  */
@@ -436,6 +443,7 @@ const alreadyMasked = (value: string): boolean => /^["']?[[<]redacted/i.test(val
  * manifest and config values, Slack text). Idempotent: masking masked text changes nothing.
  */
 export function maskSecretsInText(text: string): string {
+  if (!MAYBE_SECRET.test(text)) return text;
   let out = text;
   for (const [pattern, replacement] of SECRET_PATTERNS) out = out.replace(pattern, replacement);
   out = out.replace(QUOTED_FIELD, (whole, q: string, key: string, sep: string, vq: string, value: string) =>

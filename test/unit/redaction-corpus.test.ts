@@ -5,6 +5,7 @@ import { stringify } from 'yaml';
 import { slackText } from '../../functions/lib/slack.ts';
 import { MemoryStore } from '../../shared/adapters/local/memory-store.ts';
 import { AuditTrail } from '../../shared/domain/audit.ts';
+import { ParseCache } from '../../shared/domain/input/index.ts';
 import { diffObjects, maskLogText, redactManifestText, redactObject } from '../../shared/domain/k8s/index.ts';
 import { type Operation, Operations } from '../../shared/domain/operations.ts';
 import {
@@ -16,6 +17,7 @@ import {
   redactSecrets,
 } from '../../shared/domain/redact.ts';
 import type { Clock } from '../../shared/ports/clock.ts';
+import { k8sResourcesPatchTool } from '../../shared/tools/k8s/resources-patch.tool.ts';
 
 /**
  * The corpus of the one redaction (shared/domain/redact.ts): names that must and must not be
@@ -340,6 +342,12 @@ describe('kind corpus', () => {
         expect(out, `${kind} ${apiVersion}`).not.toContain(b64(VALUE));
       }
     }
+  });
+
+  it.each(SPELLINGS)('k8s_resources_patch audits no value of a patch of kind %j', (kind) => {
+    const args = { cluster: 'dev', kind, name: 's', patch: `{"data":{"any":"${b64(VALUE)}"}}` };
+    const audited = k8sResourcesPatchTool.auditArgs?.(args, new ParseCache());
+    expect(JSON.stringify(redactSecrets(audited))).not.toContain(b64(VALUE));
   });
 
   it('other kinds are not Secrets', () => {

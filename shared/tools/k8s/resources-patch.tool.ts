@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isSecretKind } from '../../domain/redact.ts';
 import { defineTool } from '../../mcp/tool.ts';
 import { args, auditedPatch, kubeTool, namespaceFor, parsePatch, ToolError, target } from './common.ts';
 import { changeSummary, findingsText, guardedWrite, liveOrUndefined } from './guarded-write.ts';
@@ -27,7 +28,7 @@ export const k8sResourcesPatchTool = defineTool({
   // A patch of a Secret carries its values: keep only that it happened. The kind is matched the way
   // the resolver reads it (kind, singular or plural, any case, with or without a `.group` hint).
   auditArgs: (a, parsed) =>
-    typeof a.kind === 'string' && /^secrets?$/i.test(a.kind.trim().split('.')[0] ?? '')
+    isSecretKind(a.kind)
       ? { ...a, patch: '[REDACTED: patch of a Secret]' }
       : typeof a.patch === 'string'
         ? { ...a, patch: auditedPatch(a.patch, parsed) }
