@@ -21,6 +21,8 @@ export function describeOperation(op: Operation): { text: string; structured: Re
       steps: op.steps,
       progress: op.progress,
       ...(op.result ? { result: op.result } : {}),
+      // An incomplete rollback: what is left, how many retries, when the next one is due.
+      ...(op.rollback ? { rollback: op.rollback } : {}),
       ...(op.approval?.required ? { approvalRequired: true } : {}),
       createdAt: op.createdAt,
       updatedAt: op.updatedAt,

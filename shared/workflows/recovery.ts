@@ -40,39 +40,11 @@ export async function recoverInterruptedOperations(
     const page = await deps.operations.list({ limit: 100, ...(cursor ? { cursor } : {}) });
     report.scanned += page.items.length;
     for (const op of page.items.filter(interrupted)) {
-      try {
-        await dispatchStep(
-          {
-            step: `${op.kind}.rollback`,
-            input: {
-              operationId: op.id,
-              state: {
-                error: {
-                  Error: HOST_RESTARTED,
-                  Cause: 'the server that ran this operation stopped before it finished',
-                },
-              },
-            },
-          },
-          deps,
-        );
-        report.recovered.push(op.id);
-      } catch (err) {
-        const e = err instanceof Error ? err : new Error(String(err));
-        await dispatchStep(
-          {
-            step: `${op.kind}.fail`,
-            input: { operationId: op.id, state: { rollbackError: { Error: e.name, Cause: e.message } } },
-          },
-          deps,
-        ).catch((failErr: unknown) =>
-          deps.log.error(
-            { operationId: op.id, err: String(failErr) },
-            'could not mark an interrupted operation failed',
-          ),
-        );
-        report.failed.push(op.id);
-      }
+      const ended = await endInterrupted(deps, op, {
+        Error: HOST_RESTARTED,
+        Cause: 'the server that ran this operation stopped before it finished',
+      });
+      (ended ? report.recovered : report.failed).push(op.id);
     }
     cursor = page.cursor;
   } while (cursor && report.scanned < maxScan);
@@ -83,7 +55,8 @@ export async function recoverInterruptedOperations(
 
 /**
  * The local host's schedule for the rollback reconciler: a pass every `everyMs` (never two at once),
- * each retrying the incomplete rollbacks whose backoff has passed (times come from the Clock port,
+ * each ending the operations whose execution is over (endOrphanedOperations), then retrying the
+ * incomplete rollbacks whose backoff has passed (times come from the Clock port,
  * so tests move time instead of waiting). `stop` ends the schedule and waits for a pass in flight.
  */
 export function startRollbackReconciler(
@@ -94,7 +67,11 @@ export function startRollbackReconciler(
   let stopped = false;
   const pass = () => {
     if (stopped) return Promise.resolve(undefined);
-    running ??= reconcileRollbacks(deps)
+    running ??= endOrphanedOperations(deps)
+      .then(async (orphans) => {
+        if (orphans.length) deps.log.warn({ orphans }, 'ended operations whose workflow execution had ended');
+        return reconcileRollbacks(deps);
+      })
       .then((r) => {
         if (r.completed.length || r.superseded.length || r.incomplete.length) {
           deps.log.warn(r, 'rollback reconciler pass');
@@ -120,6 +97,58 @@ export function startRollbackReconciler(
       await running;
     },
   };
+}
+
+/**
+ * Ends an operation nothing drives any more, by the same idempotent rollback step the state
+ * machine runs (ending it closes its approval and frees its target); a rollback that cannot
+ * finish goes to the Fail step, which leaves it to the rollback reconciler. Returns whether the
+ * rollback step succeeded.
+ */
+async function endInterrupted(deps: Deps, op: Operation, error: { Error: string; Cause: string }): Promise<boolean> {
+  try {
+    await dispatchStep({ step: `${op.kind}.rollback`, input: { operationId: op.id, state: { error } } }, deps);
+    return true;
+  } catch (err) {
+    const e = err instanceof Error ? err : new Error(String(err));
+    await dispatchStep(
+      {
+        step: `${op.kind}.fail`,
+        input: { operationId: op.id, state: { error, rollbackError: { Error: e.name, Cause: e.message } } },
+      },
+      deps,
+    ).catch((failErr: unknown) =>
+      deps.log.error({ operationId: op.id, err: String(failErr) }, 'could not mark an interrupted operation failed'),
+    );
+    return false;
+  }
+}
+
+/** What the workflow engine said of an execution that ended without ending its operation. */
+export const WORKFLOW_ENDED = 'WorkflowEnded';
+
+/**
+ * Ends the operations whose workflow execution is over while the operation is not: the engine
+ * failed or stopped it, it timed out, or its own Fail step could not write. Asked of the engine,
+ * so it is safe with a shared store (an execution another replica runs reads RUNNING). Each one
+ * is rolled back and ended like an interrupted one, saying how its execution ended. Scans the
+ * newest `maxScan` operations.
+ */
+export async function endOrphanedOperations(deps: Deps, opts: { maxScan?: number } = {}): Promise<string[]> {
+  const ended: string[] = [];
+  const page = await deps.operations.list({ limit: Math.min(opts.maxScan ?? 200, 1000) });
+  for (const op of page.items) {
+    if (isTerminal(op.status) || !op.execution) continue;
+    const info = await deps.workflows.describe(op.execution.id).catch(() => undefined);
+    // Unknown (a local engine after a restart: recovery's business) or still running: not ours.
+    if (!info || info.status === 'RUNNING') continue;
+    await endInterrupted(deps, op, {
+      Error: WORKFLOW_ENDED,
+      Cause: `its workflow execution ended ${info.status}${info.error ? ` (${info.error})` : ''} without ending the operation`,
+    });
+    ended.push(op.id);
+  }
+  return ended;
 }
 
 /** Not ended, and run (or about to be run) by an in-process engine. */

@@ -805,6 +805,11 @@ async function fail(input: Obj, deps: Deps): Promise<Obj> {
   const message = error.Error
     ? `${String(error.Error)}: ${String(error.Cause ?? '').slice(0, 300)}`
     : 'the workflow failed';
+  // Why it was rolling back in the first place, when the rollback is what failed.
+  const first = state.rollbackError ? rec(state.error) : {};
+  const why = first.Error
+    ? ` (rolling back after ${String(first.Error)}: ${String(first.Cause ?? '').slice(0, 300)})`
+    : '';
   // The rollback itself failed after the rollout may have changed the target (it took a snapshot):
   // the target is left half restored, so the reconciler takes over and keeps the target's lease.
   const incomplete = state.rollbackError !== undefined && op.snapshot !== undefined && !isTerminal(op.status);
@@ -822,13 +827,18 @@ async function fail(input: Obj, deps: Deps): Promise<Obj> {
         nextAttemptAt: new Date(deps.clock.now() + rollbackRetryDelayMs(1)).toISOString(),
         lastError: message,
       };
-      o.statusMessage = `rollback incomplete: ${left.join('; ')} (${message}); retried automatically until restored`;
+      o.statusMessage = `rollback incomplete: ${left.join('; ')} (${message})${why}; retried automatically until restored`;
       o.progress.nextActions = ['ops_operations_get', 'k8s_rollouts_status'];
-      o.result = { rolledBack: false, error: message, rollbackIncomplete: left };
+      o.result = {
+        rolledBack: false,
+        error: message,
+        ...(first.Error ? { reason: `${String(first.Error)}: ${String(first.Cause ?? '').slice(0, 300)}` } : {}),
+        rollbackIncomplete: left,
+      };
       return undefined;
     }
     o.statusMessage = state.rollbackError
-      ? `rollback failed, manual action needed: ${message}`
+      ? `rollback failed, manual action needed: ${message}${why}`
       : `failed before changing anything: ${message}`;
     o.progress.nextActions = ['k8s_rollouts_status', 'k8s_rollouts_undo'];
     o.result = { rolledBack: false, error: message };
@@ -909,7 +919,8 @@ async function reconcileRollback(input: Obj, deps: Deps): Promise<Obj> {
         endedAt: at,
         detail: `on retry ${attempt}: ${restored.join(', ') || 'nothing left to restore'}`,
       });
-      o.result = { ...o.result, rolledBack: true, restored, rollbackRetries: attempt };
+      const { rollbackIncomplete: _left, ...rest } = o.result ?? {};
+      o.result = { ...rest, rolledBack: true, restored, rollbackRetries: attempt };
       o.progress.nextActions = [];
     } else {
       const next = new Date(now + rollbackRetryDelayMs(attempt + 1)).toISOString();

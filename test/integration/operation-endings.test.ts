@@ -257,6 +257,23 @@ describe('every way an operation ends closes its pending approval (memory store)
         }),
     ],
     [
+      'its workflow execution failing without running its Fail step',
+      'failed',
+      async (d, op) => {
+        await d.operations.update(op.id, (o) => {
+          o.execution = { engine: 'stepfunctions', id: `exec-${op.id}` };
+          return undefined;
+        });
+        (d as { workflows: unknown }).workflows = {
+          describe: async (id: string) =>
+            id === `exec-${op.id}` ? { status: 'TIMED_OUT', error: 'States.Timeout: ' } : { status: 'RUNNING' },
+        };
+        const { endOrphanedOperations } = await import('../../shared/workflows/recovery.ts');
+        expect(await endOrphanedOperations(d)).toEqual([op.id]);
+        expect((await d.operations.require(op.id)).statusMessage).toContain('its workflow execution ended TIMED_OUT');
+      },
+    ],
+    [
       'restart recovery whose rollback cannot reach the cluster',
       'failed',
       async (d) => {
@@ -297,6 +314,27 @@ describe('every way an operation ends closes its pending approval (memory store)
       expect(await deps.store.get(`lease#${op.lease}`, 'lease')).toBeUndefined();
     });
   }
+
+  it('an operation whose execution still runs (or is unknown to this engine) is left alone by the orphan sweep', async () => {
+    const deps = depsFor(new MemoryStore());
+    const running = await waitingRollout(deps, 'running');
+    const elsewhere = await waitingRollout(deps, 'elsewhere');
+    for (const op of [running, elsewhere]) {
+      await deps.operations.update(op.id, (o) => {
+        o.execution = { engine: 'stepfunctions', id: `exec-${op.id}` };
+        return undefined;
+      });
+    }
+    (deps as { workflows: unknown }).workflows = {
+      describe: async (id: string) => (id === `exec-${running.id}` ? { status: 'RUNNING' } : undefined),
+    };
+    const { endOrphanedOperations } = await import('../../shared/workflows/recovery.ts');
+    expect(await endOrphanedOperations(deps)).toEqual([]);
+    for (const op of [running, elsewhere]) {
+      expect((await deps.operations.require(op.id)).status).toBe('input_required');
+      expect((await deps.approvals.get(op.id))?.status).toBe('pending');
+    }
+  });
 
   it('a cancel of an operation waiting for approval ends it at once, without waiting for the workflow', async () => {
     const deps = depsFor(new MemoryStore());

@@ -192,8 +192,11 @@ describe('a restart of the local host (embedded store) while a rollout runs', ()
       expect(op.statusMessage).toMatch(/^rollback incomplete: /);
       expect(op.statusMessage).toContain('canary');
       expect(op.rollback).toMatchObject({ state: 'incomplete', attempts: 1 });
+      expect(op.result).toMatchObject({ rolledBack: false, reason: expect.stringMatching(/^HostRestarted: /) });
       // The target stays held while it is half restored: with the API server back, a new rollout is refused.
       kube.clearFailures();
+      const seen = await call(second, 'ops_operations_get', { operationId });
+      expect(seen).toMatchObject({ status: 'failed', rollback: { state: 'incomplete', attempts: 1 } });
       const refused = await call(second, 'delivery_rollouts_start', { name: 'cart', image: 'nginx:1.27.1' }).catch(
         (e: Error) => e.message,
       );

@@ -132,7 +132,15 @@ describe('rollback reconciler: an incomplete rollback is finished later', () => 
     await dispatchStep(
       {
         step: 'rollout.fail',
-        input: { operationId: id, state: { rollbackError: { Error: err.name, Cause: err.message } } },
+        // The whole state, as the Catch leaves it: why it rolled back, and why the rollback failed.
+        input: {
+          operationId: id,
+          state: {
+            operationId: id,
+            error: { Error: 'GateFailed', Cause: '' },
+            rollbackError: { Error: err.name, Cause: err.message },
+          },
+        },
       },
       deps,
     );
@@ -198,7 +206,8 @@ describe('rollback reconciler: an incomplete rollback is finished later', () => 
         expect(done.status).toBe('failed');
         expect(done.statusMessage).toBe(`rollback completed on retry 2 at ${new Date(now).toISOString()}`);
         expect(done.rollback).toMatchObject({ state: 'completed', attempts: 2, left: [] });
-        expect(done.result).toMatchObject({ rolledBack: true, rollbackRetries: 2 });
+        expect(done.result).toMatchObject({ rolledBack: true, rollbackRetries: 2, reason: 'GateFailed: ' });
+        expect(done.result).not.toHaveProperty('rollbackIncomplete');
         expect(done.steps.at(-1)).toMatchObject({ name: 'rollback', status: 'done' });
         restoredLike(name, before);
         expect(live(`${name}-canary`)).toBeUndefined();
