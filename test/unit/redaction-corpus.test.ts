@@ -289,6 +289,24 @@ describe('argv corpus', () => {
     }
   });
 
+  it('a diff hides secret-named fields of any kind, and ConfigMap data under odd kind spellings', () => {
+    const widget = (pw: string) => ({ kind: 'Widget', metadata: { name: 'w' }, spec: { adminPassword: pw, size: 1 } });
+    const d = diffObjects(widget('OldS3cret11'), widget('NewS3cret22'));
+    expect(d.changes).toEqual([{ path: 'spec.adminPassword', op: 'change', from: '<redacted>', to: '<redacted>' }]);
+    const pod = (automount: boolean) => ({
+      kind: 'Pod',
+      metadata: { name: 'p' },
+      spec: { automountServiceAccountToken: automount },
+    });
+    expect(diffObjects(pod(true), pod(false)).changes).toEqual([
+      { path: 'spec.automountServiceAccountToken', op: 'change', from: true, to: false },
+    ]);
+    const added = diffObjects(undefined, widget('OldS3cret11'));
+    expect(JSON.stringify(added)).not.toContain('OldS3cret11');
+    const cm = (v: string) => ({ kind: 'configmap', metadata: { name: 'c' }, data: { DB_PASSWORD: v } });
+    expect(JSON.stringify(diffObjects(cm('OldS3cret11'), cm('NewS3cret22')))).not.toMatch(/S3cret/);
+  });
+
   it('a changed secret flag value shows as a change in a diff, never its value', () => {
     const pod = (pw: string) => ({
       apiVersion: 'v1',

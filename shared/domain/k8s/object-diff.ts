@@ -5,7 +5,7 @@
  * diffs say a Secret key changed without its value, and baselines keep only digests.
  */
 import { createHash } from 'node:crypto';
-import { digestSecretArgv, isSecretKey, maskSecretsInText, REDACTED } from '../redact.ts';
+import { digestSecretArgv, isConfigMapKind, isSecretKey, maskSecretsInText, REDACTED } from '../redact.ts';
 import { canonicalJson, deepCopy, deepEqual, isRecord, rec, setOwn, str } from './object-guards.ts';
 import { digestBytes, isSecretObject, LAST_APPLIED_ANNOTATION, REDACTED_VALUE } from './secret-redaction.ts';
 
@@ -117,7 +117,7 @@ export function diffObjects(
   const secret = isSecretObject(b) || (before !== undefined && isSecretObject(a));
   const raw: Change[] = [];
   walk(a, b, '', raw, opts.ignoreAdditions === true);
-  const configMap = !secret && (a.kind === 'ConfigMap' || b.kind === 'ConfigMap');
+  const configMap = !secret && (isConfigMapKind(a.kind) || isConfigMapKind(b.kind));
   const all = raw.map((c) => sanitizeChange(c, secret, configMap));
   const changes = all.slice(0, maxChanges);
   return { changes, omitted: all.length - changes.length, summary: summarizeChanges(all, before, b) };
@@ -220,10 +220,12 @@ function sanitizeChange(change: Change, secret: boolean, configMap: boolean): Ch
   const out: Change = { path: change.path, op: change.op };
   const env = SECRET_ENV_VALUE.exec(change.path);
   const cmKey = configMap ? configMapDataKey(change.path) : undefined;
+  const last = lastKey(change.path);
   const hidden =
     (secret && isSecretDataPath(change.path)) ||
     (env?.[1] !== undefined && isSecretKey(env[1])) ||
-    (cmKey !== undefined && isSecretKey(cmKey));
+    (cmKey !== undefined && isSecretKey(cmKey)) ||
+    (last !== undefined && isSecretKey(last) && typeof change.from !== 'boolean' && typeof change.to !== 'boolean');
   const cmMap = configMap && CONFIGMAP_DATA.test(change.path);
   // A digest stands for a secret value (argv): shown as <redacted>, the change itself stays.
   const shape = (v: unknown): unknown =>
@@ -235,6 +237,19 @@ function sanitizeChange(change: Change, secret: boolean, configMap: boolean): Ch
   return out;
 }
 
+/** The last object key of a change path (`spec.password`, `data["db.password"]`), not a list position. */
+function lastKey(path: string): string | undefined {
+  const quoted = /\[("(?:[^"\\]|\\.)*")\]$/.exec(path);
+  if (quoted) {
+    try {
+      return JSON.parse(quoted[1] ?? '""') as string;
+    } catch {
+      return undefined;
+    }
+  }
+  return /(?:^|\.)([A-Za-z0-9_-]+)$/.exec(path)?.[1];
+}
+
 /** Masks credential-looking strings and secret-named env values inside a value. */
 function maskValue(value: unknown, depth: number): unknown {
   if (depth > 200) return REDACTED;
@@ -244,7 +259,14 @@ function maskValue(value: unknown, depth: number): unknown {
     const out: Record<string, unknown> = {};
     const secretName = typeof value.name === 'string' && isSecretKey(value.name);
     for (const [key, v] of Object.entries(value)) {
-      setOwn(out, key, secretName && key === 'value' && typeof v === 'string' ? REDACTED : maskValue(v, depth + 1));
+      const scalar = v !== null && typeof v !== 'object' && v !== '' && !/^(?:<redacted|\[REDACTED)/.test(String(v));
+      setOwn(
+        out,
+        key,
+        (secretName && key === 'value' && typeof v === 'string') || (scalar && isSecretKey(key))
+          ? REDACTED
+          : maskValue(v, depth + 1),
+      );
     }
     return out;
   }
