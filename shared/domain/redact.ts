@@ -377,9 +377,12 @@ const SECRET_PATTERNS: Array<[RegExp, string]> = [
   [/(jdbc:oracle:[a-z]+:[^/@\s:;"']+\/)(?!\[REDACTED)[^@\s"']+@/gi, `$1${REDACTED}@`],
   // ADO.NET / ODBC / JDBC connection strings: `...;Password=x;`, `Pwd=x;...` (values may hold spaces).
   [/(;[ \t]*(?:user[ \t]+)?(?:password|pwd|passwd)[ \t]*=[ \t]*)(?!\[REDACTED)[^;\r\n"']*/gi, `$1${REDACTED}`],
-  [/(^|[\s"'])((?:password|pwd|passwd)[ \t]*=[ \t]*)(?!\[REDACTED)[^;\r\n"']*(?=;)/gim, `$1$2${REDACTED}`],
+  [/(^|[\s"'])((?:password|pwd|passwd)[ \t]*=[ \t]*)(?!\[REDACTED)[^;\r\n"']{0,256}(?=;)/gim, `$1$2${REDACTED}`],
   // After the patterns above, so a value they already masked is left as it is.
-  [/\b((?:password|passwd|secret|token|api[_-]?key)\s*[=:]\s*)(?!\[REDACTED)("[^"]*"|'[^']*'|\S+)/gi, `$1${REDACTED}`],
+  [
+    /\b((?:password|passwd|secret|token|api[_-]?key)\s*[=:]\s*)(?!\[REDACTED)("[^"\n]*"|'[^'\n]*'|\S+)/gi,
+    `$1${REDACTED}`,
+  ],
 ];
 
 /** "client_secret": "x" / 'api-key': 'x' in JSON or dict-like text; the key decides (isSecretKey). */
@@ -394,11 +397,11 @@ const ESCAPED_QUOTED_FIELD = /\\(["'])([A-Za-z0-9_.-]{1,64})\\\1([ \t]*[:=][ \t]
  * glued -pSECRET, redis-cli -a SECRET, sshpass -p SECRET, curl -u user:SECRET, in text on one line.
  */
 const COMMAND_PATTERNS: Array<[RegExp, string]> = [
-  [/(\b(?:mysql\w*|mariadb[\w-]*)\b[^\n]*?["'\s,]-p)(?!\[REDACTED)([^\s"',\]\\]+)/g, `$1${REDACTED}`],
-  [/(\b(?:redis|valkey)-cli\b[^\n]*?["'\s,]-a["'\s,]+)(?!\[REDACTED)([^\s"',\]\\]+)/g, `$1${REDACTED}`],
-  [/(\bsshpass\b[^\n]*?["'\s,]-p["'\s,]+)(?!\[REDACTED)([^\s"',\]\\]+)/g, `$1${REDACTED}`],
+  [/(\b(?:mysql\w*|mariadb[\w-]*)\b[^\n]{0,400}?["'\s,]-p)(?!\[REDACTED)([^\s"',\]\\]+)/g, `$1${REDACTED}`],
+  [/(\b(?:redis|valkey)-cli\b[^\n]{0,400}?["'\s,]-a["'\s,]+)(?!\[REDACTED)([^\s"',\]\\]+)/g, `$1${REDACTED}`],
+  [/(\bsshpass\b[^\n]{0,400}?["'\s,]-p["'\s,]+)(?!\[REDACTED)([^\s"',\]\\]+)/g, `$1${REDACTED}`],
   [
-    /(\bcurl\b[^\n]*?["'\s,](?:-u|--user|--proxy-user)["'\s,=]+[^\s"':,\]\\]+:)(?!\[REDACTED)([^\s"',\]\\]+)/g,
+    /(\bcurl\b[^\n]{0,400}?["'\s,](?:-u|--user|--proxy-user)["'\s,=]+[^\s"':,\]\\]+:)(?!\[REDACTED)([^\s"',\]\\]+)/g,
     `$1${REDACTED}`,
   ],
 ];
@@ -496,6 +499,8 @@ function maskPairValue(segment: string, name: string): string {
   });
 }
 
+/** How far a name/value pair's siblings are looked for (bounds the work on hostile text). */
+const SIBLING_SCAN = 64;
 const YAML_KEY_LINE = /^([ \t]*)(-[ \t]+)?(["']?)([\w.-]+)\3[ \t]*:(?:[ \t]+(.*))?$/;
 
 /**
@@ -525,7 +530,7 @@ function maskYamlPairs(text: string): string {
     if (!name || !isSecretKey(name)) continue;
     // Siblings: same column, up to a shallower line or the start of the next list item.
     const siblings: number[] = [];
-    for (let j = i - 1; j >= 0 && !p.item; j--) {
+    for (let j = i - 1; j >= Math.max(0, i - SIBLING_SCAN) && !p.item; j--) {
       const line = lines[j] as string;
       if (line.trim() === '') continue;
       const q = parsed[j];
@@ -537,7 +542,7 @@ function maskYamlPairs(text: string): string {
       if (indentOf(line) > p.column) continue;
       break;
     }
-    for (let j = i + 1; j < lines.length; j++) {
+    for (let j = i + 1; j < Math.min(lines.length, i + SIBLING_SCAN); j++) {
       const line = lines[j] as string;
       if (line.trim() === '') continue;
       const q = parsed[j];
