@@ -298,14 +298,18 @@ describe('every way an operation ends closes its pending approval (memory store)
       const a = await deps.approvals.get(op.id);
       expect(a).toMatchObject({
         status: 'closed',
-        closed: { operationStatus: status, at: ended.updatedAt, reason: `operation ${op.id} ended: ${status}` },
+        closed: { operationStatus: status, reason: `operation ${op.id} ended: ${status}` },
       });
+      // Closed as the operation ended: not before it started, not after its end was written.
+      const at = String(a?.closed?.at);
+      expect(Date.parse(at)).toBeGreaterThanOrEqual(Date.parse(op.createdAt));
+      expect(Date.parse(at)).toBeLessThanOrEqual(Date.parse(ended.updatedAt));
       expect((await deps.approvals.list({ status: 'pending', limit: 50 })).items).toEqual([]);
       for (const decision of ['approve', 'reject'] as const) {
         await expect(
           decideApproval(deps, { operationId: op.id, approver: alice, decision, reason: 'late' }),
         ).rejects.toThrow(
-          `the approval for ${op.id} was closed because operation ${op.id} was ${status} at ${ended.updatedAt}; nothing to decide`,
+          `the approval for ${op.id} was closed because operation ${op.id} was ${status} at ${at}; nothing to decide`,
         );
       }
       // The workflow, should it poll again, ends nothing twice and never goes on.

@@ -505,6 +505,8 @@ describe('progressive rollouts as state machines (local engine, fake API server)
         expect(cancelled.statusMessage).toContain('before any change; nothing was changed');
         const pending = await bob.ok<{ items: Array<{ operationId: string }> }>('ops_approvals_list', {});
         expect(pending.items.map((i) => i.operationId)).not.toContain(started.operationId);
+        const closedAt = String((await h.server.deps.approvals.get(started.operationId))?.closed?.at);
+        expect(Date.parse(closedAt)).toBeLessThanOrEqual(Date.parse(cancelled.updatedAt));
         const late = await bob.call('ops_approvals_decide', {
           operationId: started.operationId,
           decision: 'approve',
@@ -513,7 +515,7 @@ describe('progressive rollouts as state machines (local engine, fake API server)
         });
         expect(late.isError).toBe(true);
         expect(late.text).toBe(
-          `the approval for ${started.operationId} was closed because operation ${started.operationId} was cancelled at ${cancelled.updatedAt}; nothing to decide`,
+          `the approval for ${started.operationId} was closed because operation ${started.operationId} was cancelled at ${closedAt}; nothing to decide`,
         );
         // Nothing was changed and the target is free.
         const after = await waitFor(h, started.operationId, terminal);
