@@ -140,8 +140,10 @@ export async function endOrphanedOperations(deps: Deps, opts: { maxScan?: number
   for (const op of page.items) {
     if (isTerminal(op.status) || !op.execution) continue;
     const info = await deps.workflows.describe(op.execution.id).catch(() => undefined);
-    // Unknown (a local engine after a restart: recovery's business) or still running: not ours.
-    if (!info || info.status === 'RUNNING') continue;
+    // Unknown (a local engine after a restart: recovery's business) or still running: not ours. A
+    // SUCCEEDED execution ended through a step that records the outcome; rolling back after it
+    // could revert a good change, so only failed, timed-out and stopped executions are ended here.
+    if (!info || !['FAILED', 'TIMED_OUT', 'ABORTED'].includes(info.status)) continue;
     await endInterrupted(deps, op, {
       Error: WORKFLOW_ENDED,
       Cause: `its workflow execution ended ${info.status}${info.error ? ` (${info.error})` : ''} without ending the operation`,

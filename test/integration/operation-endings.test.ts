@@ -319,22 +319,28 @@ describe('every way an operation ends closes its pending approval (memory store)
     });
   }
 
-  it('an operation whose execution still runs (or is unknown to this engine) is left alone by the orphan sweep', async () => {
+  it('an operation whose execution still runs (or is unknown to this engine, or succeeded) is left alone by the orphan sweep', async () => {
     const deps = depsFor(new MemoryStore());
     const running = await waitingRollout(deps, 'running');
     const elsewhere = await waitingRollout(deps, 'elsewhere');
-    for (const op of [running, elsewhere]) {
+    const succeeded = await waitingRollout(deps, 'succeeded');
+    for (const op of [running, elsewhere, succeeded]) {
       await deps.operations.update(op.id, (o) => {
         o.execution = { engine: 'stepfunctions', id: `exec-${op.id}` };
         return undefined;
       });
     }
     (deps as { workflows: unknown }).workflows = {
-      describe: async (id: string) => (id === `exec-${running.id}` ? { status: 'RUNNING' } : undefined),
+      describe: async (id: string) =>
+        id === `exec-${running.id}`
+          ? { status: 'RUNNING' }
+          : id === `exec-${succeeded.id}`
+            ? { status: 'SUCCEEDED' }
+            : undefined,
     };
     const { endOrphanedOperations } = await import('../../shared/workflows/recovery.ts');
     expect(await endOrphanedOperations(deps)).toEqual([]);
-    for (const op of [running, elsewhere]) {
+    for (const op of [running, elsewhere, succeeded]) {
       expect((await deps.operations.require(op.id)).status).toBe('input_required');
       expect((await deps.approvals.get(op.id))?.status).toBe('pending');
     }
