@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { InvalidCursorError } from '../../domain/audit.ts';
 import { canAccess } from '../../domain/identity.ts';
+import { capJson } from '../../domain/redact.ts';
 import { defineTool, fail, ok } from '../../mcp/tool.ts';
+import { fitFetchedPage, moreLine, resultBudget } from '../k8s/render.ts';
 
 const since = z
   .string()
@@ -47,25 +49,28 @@ export const auditEventsListTool = defineTool({
       return fail(`You may list only your own calls (${identity.name}); approvers and admins see everyone's.`);
     }
     try {
-      const page = await deps.audit.list({
-        limit: input.limit,
-        ...(input.tool ? { tool: input.tool } : {}),
-        ...(seesAll ? (input.caller ? { caller: input.caller } : {}) : { caller: identity.subject }),
-        ...(input.since ? { since: input.since } : {}),
-        ...(input.cursor ? { cursor: input.cursor } : {}),
-      });
-      const data = {
-        count: page.events.length,
-        events: page.events,
-        ...(page.cursor ? { cursor: page.cursor } : {}),
+      const budget = resultBudget(deps.config.outputBudgetBytes);
+      const fetch = async (limit: number) => {
+        const page = await deps.audit.list({
+          limit,
+          ...(input.tool ? { tool: input.tool } : {}),
+          ...(seesAll ? (input.caller ? { caller: input.caller } : {}) : { caller: identity.subject }),
+          ...(input.since ? { since: input.since } : {}),
+          ...(input.cursor ? { cursor: input.cursor } : {}),
+        });
+        // One record can hold large (already redacted) arguments: each keeps a share of the page.
+        const events = page.events.map((e) => capJson(e, Math.floor(budget / 8)) as (typeof page.events)[number]);
+        return { items: events, cursor: page.cursor };
       };
-      const summary =
-        `${page.events.length} audit events` +
-        (page.cursor ? ' (more: pass cursor)' : '') +
-        (page.events[0]
-          ? `; newest ${page.events[0].time} ${page.events[0].tool} by ${page.events[0].caller.name}`
-          : '');
-      return ok(summary, data);
+      return await fitFetchedPage(input.limit, budget, fetch, (events, cursor) => {
+        const more = cursor ? moreLine('audit_events_list', 'events', { token: cursor }, 'cursor') : undefined;
+        const data = { count: events.length, events, ...(cursor ? { cursor } : {}) };
+        const summary =
+          `${events.length} audit events` +
+          (events[0] ? `; newest ${events[0].time} ${events[0].tool} by ${events[0].caller.name}` : '') +
+          (more ? `\n${more}` : '');
+        return ok(summary, data);
+      });
     } catch (err) {
       if (err instanceof InvalidCursorError) return fail(err.message);
       throw err;

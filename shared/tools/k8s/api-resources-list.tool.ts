@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineTool } from '../../mcp/tool.ts';
 import { args, kubeTool, target } from './common.ts';
-import { result, table } from './render.ts';
+import { offsetPage, resultBudget, table } from './render.ts';
 
 export const k8sApiResourcesListTool = defineTool({
   name: 'k8s_api_resources_list',
@@ -16,6 +16,7 @@ export const k8sApiResourcesListTool = defineTool({
     group: z.string().optional().describe('"" for core'),
     search: z.string().optional().describe('Part of kind or name'),
     refresh: z.boolean().optional().describe('Skip the discovery cache'),
+    continue: args.continue,
   }),
   output: z.object({ count: z.number(), items: z.array(z.object({ kind: z.string() }).passthrough()) }).passthrough(),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
@@ -36,11 +37,20 @@ export const k8sApiResourcesListTool = defineTool({
           verbs: r.verbs.join(','),
           subresources: r.subresources.join(','),
         }));
-      const text = `${items.length} resource types on ${t.cluster}\n${table(
-        ['name', 'shortNames', 'apiVersion', 'namespaced', 'kind'],
-        items.map((i) => ({ ...i, namespaced: String(i.namespaced) })),
-      )}`;
-      return result(text, { cluster: t.cluster, count: items.length, items });
+      return offsetPage({
+        tool: 'k8s_api_resources_list',
+        noun: 'resource types',
+        rows: items,
+        continue: input.continue,
+        budget: resultBudget(ctx.deps.config.outputBudgetBytes),
+        heading: (range, total) => `Resource types ${range} of ${total} on ${t.cluster}`,
+        table: (kept) =>
+          table(
+            ['name', 'shortNames', 'apiVersion', 'namespaced', 'kind'],
+            kept.map((i) => ({ ...i, namespaced: String(i.namespaced) })),
+          ),
+        structured: { cluster: t.cluster },
+      });
     });
   },
 });

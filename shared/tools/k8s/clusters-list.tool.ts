@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defineTool } from '../../mcp/tool.ts';
-import { result, table } from './render.ts';
+import { args, kubeTool } from './common.ts';
+import { offsetPage, result, resultBudget, table } from './render.ts';
 
 export const k8sClustersListTool = defineTool({
   name: 'k8s_clusters_list',
@@ -10,10 +11,10 @@ export const k8sClustersListTool = defineTool({
     'Use to choose the `cluster` argument of the other k8s_ tools.',
   group: 'k8s',
   access: 'read',
-  input: z.object({}),
+  input: z.object({ continue: args.continue }),
   output: z.object({ count: z.number(), items: z.array(z.object({}).passthrough()) }).passthrough(),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
-  async handler(_input, { deps }) {
+  async handler(input, { deps }) {
     const items = deps.clusters.list().map((c) => ({
       name: c.name,
       server: c.server,
@@ -21,12 +22,23 @@ export const k8sClustersListTool = defineTool({
       default: c.isDefault,
       namespace: c.namespace,
     }));
-    const text = items.length
-      ? `${items.length} clusters\n${table(
-          ['name', 'default', 'source', 'namespace', 'server'],
-          items.map((i) => ({ ...i, default: i.default ? '*' : '' })),
-        )}`
-      : 'No clusters configured. Set KUBECONFIG (or ~/.kube/config) on the server.';
-    return result(text, { count: items.length, items });
+    if (items.length === 0) {
+      return result('No clusters configured. Set KUBECONFIG (or ~/.kube/config) on the server.', { count: 0, items });
+    }
+    return kubeTool(async () =>
+      offsetPage({
+        tool: 'k8s_clusters_list',
+        noun: 'clusters',
+        rows: items,
+        continue: input.continue,
+        budget: resultBudget(deps.config.outputBudgetBytes),
+        heading: (range, total) => `Clusters ${range} of ${total}`,
+        table: (kept) =>
+          table(
+            ['name', 'default', 'source', 'namespace', 'server'],
+            kept.map((i) => ({ ...i, default: i.default ? '*' : '' })),
+          ),
+      }),
+    );
   },
 });

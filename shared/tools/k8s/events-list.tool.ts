@@ -1,9 +1,12 @@
 import { z } from 'zod';
-import { boundRows, summarize } from '../../domain/k8s/index.ts';
+import { summarize } from '../../domain/k8s/index.ts';
 import { defineTool } from '../../mcp/tool.ts';
 import type { KubeObject } from '../../ports/kube.ts';
 import { args, kubeTool, target } from './common.ts';
-import { result, table } from './render.ts';
+import { offsetPage, resultBudget, startOffset, table } from './render.ts';
+
+/** Events read per call at most; the newest of them are shown, sorted. */
+const MAX_EVENTS = 5000;
 
 const lastSeen = (e: KubeObject): number => {
   const o = e as Record<string, unknown>;
@@ -16,7 +19,7 @@ export const k8sEventsListTool = defineTool({
   title: 'List events',
   description:
     'Recent events, newest first; filter by involved object and type Warning. Use first when something fails: ' +
-    'crash loops, image pulls, scheduling, probes.',
+    'crash loops, image pulls, scheduling, probes. Paged: pass `continue` for more.',
   group: 'k8s',
   access: 'read',
   input: z.object({
@@ -27,11 +30,13 @@ export const k8sEventsListTool = defineTool({
     name: z.string().optional().describe('Of the involved object'),
     type: z.enum(['Warning', 'Normal']).optional(),
     limit: z.number().int().min(1).max(500).default(50),
+    continue: args.continue,
   }),
   output: z.object({ count: z.number(), total: z.number(), items: z.array(z.object({}).passthrough()) }).passthrough(),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   async handler(input, ctx) {
     return kubeTool(async () => {
+      startOffset(input.continue);
       const t = target(ctx, input.cluster);
       const res = await t.client.resolve('Event', 'v1');
       const namespace = input.allNamespaces ? undefined : (input.namespace ?? t.defaultNamespace);
@@ -51,17 +56,21 @@ export const k8sEventsListTool = defineTool({
         });
         events.push(...page.items);
         cont = page.continue;
-      } while (cont && events.length < 5000);
+      } while (cont && events.length < MAX_EVENTS);
       events.sort((a, b) => lastSeen(b) - lastSeen(a));
-      const { columns, rows } = summarize('Event', events.slice(0, input.limit), ctx.deps.clock.now());
-      const bounded = boundRows(rows, Math.floor(ctx.deps.config.outputBudgetBytes / 2) - 500);
+      const { columns, rows } = summarize('Event', events, ctx.deps.clock.now());
       const where = namespace ? `namespace ${namespace}` : 'all namespaces';
-      const head = `${bounded.rows.length} of ${events.length} events in ${where} on ${t.cluster}, newest first`;
-      return result(`${head}\n${table(columns, bounded.rows)}`, {
-        cluster: t.cluster,
-        count: bounded.rows.length,
-        total: events.length,
-        items: bounded.rows,
+      const capped = cont ? ` (the first ${events.length} the API returned)` : '';
+      return offsetPage({
+        tool: 'k8s_events_list',
+        noun: 'events',
+        rows,
+        continue: input.continue,
+        budget: resultBudget(ctx.deps.config.outputBudgetBytes),
+        limit: input.limit,
+        heading: (range, total) => `Events ${range} of ${total}${capped} in ${where} on ${t.cluster}, newest first`,
+        table: (kept) => table(columns, kept),
+        structured: { cluster: t.cluster },
       });
     });
   },

@@ -1,9 +1,8 @@
 import { z } from 'zod';
-import { boundRows } from '../../domain/k8s/index.ts';
 import { defineTool } from '../../mcp/tool.ts';
 import { KubeApiError } from '../../ports/kube.ts';
 import { args, kubeTool, ToolError, target } from './common.ts';
-import { result, table } from './render.ts';
+import { offsetPage, resultBudget, table } from './render.ts';
 
 /** CPU quantity to millicores: 250m, 1, 0.5, 1500000n, 2u. */
 export function cpuMillis(q: string): number {
@@ -47,6 +46,7 @@ export const k8sMetricsTopTool = defineTool({
     labelSelector: args.labelSelector,
     sortBy: z.enum(['cpu', 'memory']).default('cpu'),
     limit: z.number().int().min(1).max(500).default(30),
+    continue: args.continue,
   }),
   output: z.object({ count: z.number(), total: z.number(), items: z.array(z.object({}).passthrough()) }).passthrough(),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: false, openWorldHint: true },
@@ -83,20 +83,21 @@ export const k8sMetricsTopTool = defineTool({
         };
       });
       rows.sort((a, b) => (input.sortBy === 'cpu' ? b.cpuMillicores - a.cpuMillicores : b.memoryMiB - a.memoryMiB));
-      const bounded = boundRows(rows.slice(0, input.limit), Math.floor(ctx.deps.config.outputBudgetBytes / 2) - 500);
       const cols =
         input.resource === 'pods'
           ? ['namespace', 'name', 'cpuMillicores', 'memoryMiB']
           : ['name', 'cpuMillicores', 'memoryMiB'];
-      return result(
-        `${bounded.rows.length} of ${rows.length} ${input.resource} on ${t.cluster} by ${input.sortBy}\n${table(cols, bounded.rows)}`,
-        {
-          cluster: t.cluster,
-          count: bounded.rows.length,
-          total: rows.length,
-          items: bounded.rows,
-        },
-      );
+      return offsetPage({
+        tool: 'k8s_metrics_top',
+        noun: input.resource,
+        rows,
+        continue: input.continue,
+        budget: resultBudget(ctx.deps.config.outputBudgetBytes),
+        limit: input.limit,
+        heading: (range, total) => `${input.resource} ${range} of ${total} on ${t.cluster} by ${input.sortBy}`,
+        table: (kept) => table(cols, kept),
+        structured: { cluster: t.cluster },
+      });
     });
   },
 });

@@ -3,21 +3,22 @@ import { firstMatch, settingsFor } from '../../domain/guardrails/index.ts';
 import { summarize } from '../../domain/k8s/index.ts';
 import { defineTool } from '../../mcp/tool.ts';
 import { args, kubeTool, target } from './common.ts';
-import { result, table } from './render.ts';
+import { offsetPage, resultBudget, startOffset, table } from './render.ts';
 
 export const k8sNamespacesListTool = defineTool({
   name: 'k8s_namespaces_list',
   title: 'List namespaces',
   description:
     'Namespaces of a cluster with status and age, marking the ones guardrails protect (read-only). ' +
-    'Use to orient in a cluster before listing workloads.',
+    'Use to orient in a cluster before listing workloads. Paged: pass `continue` for more.',
   group: 'k8s',
   access: 'read',
-  input: z.object({ cluster: args.cluster, labelSelector: args.labelSelector }),
+  input: z.object({ cluster: args.cluster, labelSelector: args.labelSelector, continue: args.continue }),
   output: z.object({ count: z.number(), items: z.array(z.object({}).passthrough()) }).passthrough(),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   async handler(input, ctx) {
     return kubeTool(async () => {
+      startOffset(input.continue);
       const t = target(ctx, input.cluster);
       const res = await t.client.resolve('Namespace', 'v1');
       const items = [];
@@ -35,14 +36,16 @@ export const k8sNamespacesListTool = defineTool({
       const protectedNs = settingsFor(ctx.deps.policy, t.cluster).protectedNamespaces;
       const { columns, rows } = summarize('Namespace', items, ctx.deps.clock.now());
       const marked = rows.map((r) => ({ ...r, protected: firstMatch(String(r.name), protectedNs) ? 'yes' : '' }));
-      return result(
-        `${rows.length} namespaces on ${t.cluster}\n${table([...columns.filter((c) => c !== 'namespace'), 'protected'], marked)}`,
-        {
-          cluster: t.cluster,
-          count: rows.length,
-          items: marked,
-        },
-      );
+      return offsetPage({
+        tool: 'k8s_namespaces_list',
+        noun: 'namespaces',
+        rows: marked,
+        continue: input.continue,
+        budget: resultBudget(ctx.deps.config.outputBudgetBytes),
+        heading: (range, total) => `Namespaces ${range} of ${total} on ${t.cluster}`,
+        table: (kept) => table([...columns.filter((c) => c !== 'namespace'), 'protected'], kept),
+        structured: { cluster: t.cluster },
+      });
     });
   },
 });

@@ -4,7 +4,7 @@ import { boundText, redactObject } from '../../domain/k8s/index.ts';
 import { capJson, OMITTED_KEY } from '../../domain/redact.ts';
 import { defineTool } from '../../mcp/tool.ts';
 import { args, kubeTool, namespaceFor, target } from './common.ts';
-import { bytes, result } from './render.ts';
+import { bytes, fitText, result, resultBudget } from './render.ts';
 
 /** Room kept for the truncation note and the other structuredContent fields. */
 const NOTE_RESERVE = 1000;
@@ -68,14 +68,20 @@ export const k8sResourcesGetTool = defineTool({
         body = bounded.text;
       }
       const note = cut ? `${input.format === 'json' ? '\n' : ''}# ${truncationNote(fullBytes, budget)}` : '';
-      return result(`${body}${note}`, {
+      // Escaping (YAML or JSON inside a JSON string) can grow the text on the wire: it gives way first,
+      // and the note stays at its end.
+      const structured = {
         cluster: t.cluster,
         kind: res.kind,
         name: input.name,
         ...(namespace ? { namespace } : {}),
         object,
         ...(cut ? { truncated: true, bytes: fullBytes, note: truncationNote(fullBytes, budget) } : {}),
-      });
+      };
+      const total = resultBudget(ctx.deps.config.outputBudgetBytes);
+      const fitted = fitText(result(body, structured), total - 2 * bytes(note) - 16);
+      const text = (fitted.content[0] as { text: string }).text;
+      return result(`${text}${note}`, structured);
     });
   },
 });

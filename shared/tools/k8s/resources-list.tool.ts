@@ -3,7 +3,7 @@ import { boundRows, redactObject, summarize } from '../../domain/k8s/index.ts';
 import { defineTool } from '../../mcp/tool.ts';
 import type { ListResult, ResourceInfo } from '../../ports/kube.ts';
 import { args, kubeTool, namespaceFor, ToolError, target } from './common.ts';
-import { bytes, decodeContinue, encodeContinue, result, table } from './render.ts';
+import { bytes, decodeContinue, encodeContinue, fitText, moreLine, result, resultBudget, table } from './render.ts';
 
 const DEFAULT_LIMIT = { summary: 100, full: 20 } as const;
 
@@ -90,25 +90,35 @@ export const k8sResourcesListTool = defineTool({
         ? encodeContinue(page.continue, offset + page.items.length, pageLimit < limit ? pageLimit : undefined)
         : undefined;
       const where = res.namespaced ? (namespace ? `namespace ${namespace}` : 'all namespaces') : 'cluster scope';
+      const more = next
+        ? moreLine('k8s_resources_list', 'objects', {
+            token: next,
+            ...(total !== undefined ? { remaining: total - offset - count } : {}),
+          })
+        : undefined;
       const head =
         `${res.kind} in ${where} on ${t.cluster}: ${count === 0 ? 'none' : `${offset + 1}-${offset + count}`}` +
         (total !== undefined ? ` of ${total}` : '') +
-        (next ? ' (more: pass `continue`)' : '');
+        (more ? `\n${more}` : '');
       const body =
         input.output === 'full'
           ? JSON.stringify(rows)
           : table(shaped.columns, rows as Array<Record<string, string | number>>);
       const text = bytes(body) > budget ? `${head}\n(table omitted: see structuredContent)` : `${head}\n${body}`;
-      return result(text, {
-        cluster: t.cluster,
-        kind: res.kind,
-        apiVersion: res.apiVersion,
-        ...(namespace ? { namespace } : {}),
-        count,
-        ...(total !== undefined ? { total } : {}),
-        ...(next ? { continue: next } : {}),
-        items: rows,
-      });
+      // Text and structuredContent together stay within the budget: the text gives way first.
+      return fitText(
+        result(text, {
+          cluster: t.cluster,
+          kind: res.kind,
+          apiVersion: res.apiVersion,
+          ...(namespace ? { namespace } : {}),
+          count,
+          ...(total !== undefined ? { total } : {}),
+          ...(next ? { continue: next, more } : {}),
+          items: rows,
+        }),
+        resultBudget(ctx.deps.config.outputBudgetBytes),
+      );
     });
   },
 });

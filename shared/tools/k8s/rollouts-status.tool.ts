@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { rolloutStatus } from '../../domain/rollouts.ts';
 import { defineTool } from '../../mcp/tool.ts';
 import { args, kubeTool, ToolError, target } from './common.ts';
-import { result } from './render.ts';
+import { capCells, cellCap, fitText, result, resultBudget } from './render.ts';
 
 /** API Gateway cuts a request at 30 s; waiting stays well under it. */
 const MAX_WAIT_SECONDS = 25;
@@ -40,13 +40,16 @@ export const k8sRolloutsStatusTool = defineTool({
         if (next === undefined) break;
         status = rolloutStatus(next);
       }
-      if (status.state === 'unknown') throw new ToolError(status.message);
+      if (status.state === 'unknown') throw new ToolError(status.message.slice(0, 2000));
+      // A condition message comes from the object: bounded like any other cell.
+      const budget = resultBudget(ctx.deps.config.outputBudgetBytes);
+      status = { ...status, message: capCells({ m: status.message }, cellCap(budget)).m };
       const r = status.replicas;
       const counts = r
         ? ` (desired ${r.desired}, updated ${r.updated}, ready ${r.ready}, available ${r.available}, total ${r.total})`
         : '';
       const text = `${status.state.toUpperCase()}: ${status.message}${counts}${status.state === 'failed' ? '\nConsider k8s_rollouts_undo, and k8s_events_list with type Warning for the cause.' : ''}`;
-      return result(text, { cluster: t.cluster, namespace, name: input.name, ...status });
+      return fitText(result(text, { cluster: t.cluster, namespace, name: input.name, ...status }), budget);
     });
   },
 });

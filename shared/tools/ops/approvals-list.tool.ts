@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { canAccess } from '../../domain/identity.ts';
 import { defineTool } from '../../mcp/tool.ts';
-import { result, table } from '../k8s/render.ts';
+import { capCells, cellCap, fitFetchedPage, moreLine, result, resultBudget, table } from '../k8s/render.ts';
 
 export const opsApprovalsListTool = defineTool({
   name: 'ops_approvals_list',
@@ -14,30 +14,43 @@ export const opsApprovalsListTool = defineTool({
   input: z.object({
     status: z.enum(['pending', 'approved', 'rejected', 'expired']).default('pending'),
     limit: z.number().int().min(1).max(50).default(20),
+    cursor: z.string().optional(),
   }),
   output: z.object({ count: z.number(), items: z.array(z.object({}).passthrough()) }).passthrough(),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   async handler(input, ctx) {
     const all = canAccess(ctx.identity.roles, 'approve');
-    const page = await ctx.deps.approvals.list({ status: input.status, limit: input.limit });
-    const items = page.items
-      .filter((a) => all || a.requester.subject === ctx.identity.subject)
-      .map((a) => ({
-        operationId: a.operationId,
-        status: a.status,
-        summary: a.summary,
-        requester: a.requester.name,
-        reason: a.reason,
-        changeHash: a.changeHash,
-        expiresAt: a.expiresAt,
-        ...(a.decision ? { decidedBy: a.decision.by.name, decisionReason: a.decision.reason } : {}),
-      }));
-    return result(
-      `${items.length} ${input.status} approvals\n${table(['operationId', 'requester', 'expiresAt', 'changeHash', 'reason', 'summary'], items)}`,
-      {
+    const fetch = async (limit: number) => {
+      const page = await ctx.deps.approvals.list({
+        status: input.status,
+        limit,
+        ...(input.cursor ? { cursor: input.cursor } : {}),
+      });
+      const items = page.items
+        .filter((a) => all || a.requester.subject === ctx.identity.subject)
+        .map((a) => ({
+          operationId: a.operationId,
+          status: a.status,
+          summary: a.summary,
+          requester: a.requester.name,
+          reason: a.reason,
+          changeHash: a.changeHash,
+          expiresAt: a.expiresAt,
+          ...(a.decision ? { decidedBy: a.decision.by.name, decisionReason: a.decision.reason } : {}),
+        }))
+        .map((row) => capCells(row, cellCap(budget)));
+      return { items, cursor: page.cursor };
+    };
+    const budget = resultBudget(ctx.deps.config.outputBudgetBytes);
+    return fitFetchedPage(input.limit, budget, fetch, (items, cursor) => {
+      const more = cursor ? moreLine('ops_approvals_list', 'approvals', { token: cursor }, 'cursor') : undefined;
+      const head = `${items.length} ${input.status} approvals${more ? `\n${more}` : ''}`;
+      const cols = ['operationId', 'requester', 'expiresAt', 'changeHash', 'reason', 'summary'];
+      return result(`${head}\n${table(cols, items)}`, {
         count: items.length,
         items,
-      },
-    );
+        ...(cursor ? { cursor, more } : {}),
+      });
+    });
   },
 });

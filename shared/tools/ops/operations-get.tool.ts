@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { defineTool, fail } from '../../mcp/tool.ts';
 import { OperationAccessError, visibleOperation } from '../../workflows/control.ts';
 import { describeOperation } from '../../workflows/present.ts';
-import { result } from '../k8s/render.ts';
+import { fitRecord, resultBudget } from '../k8s/render.ts';
 
 export const opsOperationsGetTool = defineTool({
   name: 'ops_operations_get',
@@ -20,7 +20,7 @@ export const opsOperationsGetTool = defineTool({
   async handler(input, ctx) {
     try {
       const view = describeOperation(await visibleOperation(ctx.deps, input.operationId, ctx.identity));
-      return result(view.text, view.structured);
+      return fitRecord(view.text, view.structured, resultBudget(ctx.deps.config.outputBudgetBytes));
     } catch (err) {
       if (err instanceof OperationAccessError) return fail(err.message);
       throw err;

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { canAccess } from '../../domain/identity.ts';
 import { plural } from '../../domain/text.ts';
 import { defineTool } from '../../mcp/tool.ts';
-import { result, table } from '../k8s/render.ts';
+import { fitFetchedPage, moreLine, result, resultBudget, table } from '../k8s/render.ts';
 
 export const opsOperationsListTool = defineTool({
   name: 'ops_operations_list',
@@ -23,27 +23,34 @@ export const opsOperationsListTool = defineTool({
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   async handler(input, ctx) {
     const all = canAccess(ctx.identity.roles, 'approve') || canAccess(ctx.identity.roles, 'admin');
-    const page = await ctx.deps.operations.list({
-      limit: input.limit,
-      ...(all ? {} : { subject: ctx.identity.subject }),
-      ...(input.cursor ? { cursor: input.cursor } : {}),
-    });
-    const items = page.items
-      .filter((o) => !input.status || o.status === input.status)
-      .map((o) => ({
-        operationId: o.id,
-        kind: o.kind,
-        status: o.status,
-        target: `${o.target.cluster}/${o.target.namespace}/${o.target.name}`,
-        requester: o.requester.name,
-        createdAt: o.createdAt,
-        message: o.statusMessage.slice(0, 160),
-      }));
-    const head = `${plural(items.length, 'operation')}${page.cursor ? ' (more: pass cursor)' : ''}`;
-    return result(`${head}\n${table(['operationId', 'status', 'target', 'requester', 'createdAt'], items)}`, {
-      count: items.length,
-      items,
-      ...(page.cursor ? { cursor: page.cursor } : {}),
+    const fetch = async (limit: number) => {
+      const page = await ctx.deps.operations.list({
+        limit,
+        ...(all ? {} : { subject: ctx.identity.subject }),
+        ...(input.cursor ? { cursor: input.cursor } : {}),
+      });
+      const items = page.items
+        .filter((o) => !input.status || o.status === input.status)
+        .map((o) => ({
+          operationId: o.id,
+          kind: o.kind,
+          status: o.status,
+          target: `${o.target.cluster}/${o.target.namespace}/${o.target.name}`,
+          requester: o.requester.name,
+          createdAt: o.createdAt,
+          message: o.statusMessage.slice(0, 160),
+        }));
+      return { items, cursor: page.cursor };
+    };
+    const budget = resultBudget(ctx.deps.config.outputBudgetBytes);
+    return fitFetchedPage(input.limit, budget, fetch, (items, cursor) => {
+      const more = cursor ? moreLine('ops_operations_list', 'operations', { token: cursor }, 'cursor') : undefined;
+      const head = `${plural(items.length, 'operation')}${more ? `\n${more}` : ''}`;
+      return result(`${head}\n${table(['operationId', 'status', 'target', 'requester', 'createdAt'], items)}`, {
+        count: items.length,
+        items,
+        ...(cursor ? { cursor, more } : {}),
+      });
     });
   },
 });
