@@ -551,8 +551,9 @@ describe('CRUD and Status errors', () => {
     // Deleting a namespace answers with the Namespace, now Terminating (client-node types it as V1Status).
     const ns = await rawJson('/api/v1/namespaces/gc', { method: 'DELETE' });
     expect(ns.body).toMatchObject({ kind: 'Namespace', status: { phase: 'Terminating' } });
+    // The namespace controller empties it, then it is gone.
+    await waitFor('namespace gc gone', async () => (await apiError(core.readNamespace({ name: 'gc' }))).code === 404);
     expect((await core.listNamespacedConfigMap({ namespace: 'gc' })).items).toHaveLength(0);
-    expect((await apiError(core.readNamespace({ name: 'gc' }))).code).toBe(404);
   });
 });
 
@@ -1429,6 +1430,80 @@ describe('refusals a real API server makes on create', () => {
       }
     }
     expect(fake.store.get('configmaps', 'strict', 'dry')).toMatchObject({ data: { k: 'v' } });
+  });
+
+  it('a deleted namespace terminates: creates in it are 403, a second delete 409, then it is gone', async () => {
+    // A fake of its own whose namespace controller never catches up by itself: the test ends the
+    // termination when it wants, so nothing here depends on how fast the machine is.
+    const slow = await startFakeKube({ readyDelayMs: READY_DELAY_MS, namespaceTerminationMs: 3_600_000 });
+    const local = (path: string, init: RequestInit = {}) => {
+      const headers = new Headers(init.headers);
+      headers.set('Authorization', 'Bearer fake-token');
+      return fetch(`${slow.url}${path}`, { ...init, headers }).then(async (r) => ({
+        status: r.status,
+        body: (await r.json()) as Record<string, unknown>,
+      }));
+    };
+    const post = (path: string, body: unknown, query = '') =>
+      local(`${path}${query}`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const apply = (path: string, body: unknown, query = '') =>
+      local(`${path}?fieldManager=t${query}`, {
+        method: 'PATCH',
+        headers: { 'Content-Type': 'application/apply-patch+yaml' },
+        body: JSON.stringify(body),
+      });
+    const rawJson = local;
+    try {
+      await post('/api/v1/namespaces', { metadata: { name: 'ending' } });
+      await post('/api/v1/namespaces/ending/configmaps', { metadata: { name: 'before' } });
+      const dry = await rawJson('/api/v1/namespaces/ending?dryRun=All', { method: 'DELETE' });
+      expect(dry.body).toMatchObject({ kind: 'Namespace', status: { phase: 'Terminating' } });
+      expect(slow.store.get('namespaces', undefined, 'ending')).not.toHaveProperty('metadata.deletionTimestamp');
+
+      const deleted = await rawJson('/api/v1/namespaces/ending', { method: 'DELETE' });
+      expect(deleted.status).toBe(200);
+      expect(deleted.body).toMatchObject({
+        kind: 'Namespace',
+        metadata: { name: 'ending', deletionTimestamp: expect.any(String) },
+        spec: { finalizers: ['kubernetes'] },
+        status: { phase: 'Terminating' },
+      });
+      for (const query of ['', '?dryRun=All']) {
+        const refused = await post('/api/v1/namespaces/ending/configmaps', { metadata: { name: 'late' } }, query);
+        expect(refused.status).toBe(403);
+        expect(refused.body).toMatchObject({
+          reason: 'Forbidden',
+          message:
+            'configmaps "late" is forbidden: unable to create new content in namespace ending because it is being terminated',
+          details: { causes: [{ reason: 'NamespaceTerminating', field: 'metadata.namespace' }] },
+        });
+        const applied = await apply(
+          '/api/v1/namespaces/ending/configmaps/late',
+          { metadata: { name: 'late' } },
+          query.replace('?', '&'),
+        );
+        expect(applied.status).toBe(403);
+      }
+      const again = await rawJson('/api/v1/namespaces/ending', { method: 'DELETE' });
+      expect(again.status).toBe(409);
+      expect(again.body.message).toContain('The system is ensuring all content is removed from this namespace');
+
+      expect(slow.store.get('namespaces', undefined, 'ending')).toMatchObject({ status: { phase: 'Terminating' } });
+      slow.finishNamespaceTerminations();
+      expect(slow.store.get('namespaces', undefined, 'ending')).toBeUndefined();
+      expect(slow.store.get('configmaps', 'ending', 'before')).toBeUndefined();
+      const gone = await post('/api/v1/namespaces/ending/configmaps', { metadata: { name: 'late' } });
+      expect(gone.status).toBe(404);
+      // The name can be used again once it is gone.
+      expect((await post('/api/v1/namespaces', { metadata: { name: 'ending' } })).status).toBe(201);
+      expect((await post('/api/v1/namespaces/ending/configmaps', { metadata: { name: 'again' } })).status).toBe(201);
+    } finally {
+      await slow.close();
+    }
   });
 
   it('refuses to delete the namespaces NamespaceLifecycle keeps alive, dry run too', async () => {

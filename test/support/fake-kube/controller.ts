@@ -6,6 +6,7 @@ import { podTemplateHash, reconcileDeployment } from './deployment-controller.ts
 import { asNumber, asRecord } from './json.ts';
 import { PodLifecycle } from './pod-lifecycle.ts';
 import { reconcileReplicaSet } from './replicaset-controller.ts';
+import { KubeApiError } from './status.ts';
 import type { StoreEvent } from './store.ts';
 import { objectKey } from './store.ts';
 import type { KubeObject } from './types.ts';
@@ -108,6 +109,8 @@ export class Controller {
     try {
       fn();
     } catch (err) {
+      // A real controller meets the same refusal while a namespace terminates, and retries quietly.
+      if (err instanceof KubeApiError && err.status.details?.causes?.[0]?.reason === 'NamespaceTerminating') return;
       console.error(`fake-kube: controller failed on ${what}`, err);
     }
   }
@@ -131,7 +134,8 @@ export class Controller {
 
   /** Every namespace gets a `default` ServiceAccount and the `kube-root-ca.crt` ConfigMap. */
   private namespaceDefaults(namespace: string): void {
-    if (!this.ctx.service.store.get('namespaces', namespace)) return;
+    const ns = this.ctx.service.store.get('namespaces', namespace);
+    if (!ns || ns.metadata.deletionTimestamp) return;
     const sa = typeOf(this.ctx, 'serviceaccounts');
     const cm = typeOf(this.ctx, 'configmaps');
     if (!this.ctx.service.store.get(sa.storage, objectKey(namespace, 'default'))) {

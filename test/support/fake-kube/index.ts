@@ -31,6 +31,8 @@ export interface FakeKubeOptions {
   metricsAvailable?: boolean;
   /** How many change events watches can resume from (default 10,000). */
   watchHistoryLimit?: number;
+  /** How long a deleted Namespace stays Terminating before it and its contents are gone (default readyDelayMs). */
+  namespaceTerminationMs?: number;
 }
 
 export interface FakeKube {
@@ -47,6 +49,8 @@ export interface FakeKube {
   requests: RequestRecord[];
   /** Adds or removes metrics.k8s.io from discovery; when removed its paths answer 404. */
   setMetricsAvailable(available: boolean): void;
+  /** Ends every Terminating namespace now (it and its contents are removed), without waiting. */
+  finishNamespaceTerminations(): void;
   close(): Promise<void>;
 }
 
@@ -68,7 +72,11 @@ export async function startFakeKube(opts: FakeKubeOptions = {}): Promise<FakeKub
   controller.start();
   seedCluster(service);
 
-  const server = new ApiServer({ service, token: FAKE_TOKEN });
+  const server = new ApiServer({
+    service,
+    token: FAKE_TOKEN,
+    namespaceTerminationMs: opts.namespaceTerminationMs ?? readyDelayMs,
+  });
   let url: string;
   try {
     url = await server.listen();
@@ -89,6 +97,7 @@ export async function startFakeKube(opts: FakeKubeOptions = {}): Promise<FakeKub
     clearFailures: () => server.clearFailures(),
     requests: server.requests,
     setMetricsAvailable: (available) => registry.setMetricsAvailable(available),
+    finishNamespaceTerminations: () => server.finishNamespaceTerminations(),
     close: async () => {
       controller.stop();
       await server.close();

@@ -24,6 +24,7 @@ import {
   invalidValue,
   type KubeApiError,
   notFound,
+  qualifiedResource,
   successStatus,
 } from './status.ts';
 import { type ObjectStore, objectKey, type WriteOrigin } from './store.ts';
@@ -222,8 +223,10 @@ export class ObjectService {
     this.resolveNamespace(rt, obj, namespace);
     // NamespaceLifecycle admission runs before validation, dry runs included: a namespaced object in
     // a namespace that does not exist is 404 `namespaces "x" not found`, whatever else is wrong.
-    if (rt.namespaced && !this.store.get('namespaces', obj.metadata.namespace ?? '')) {
-      throw notFound({ plural: 'namespaces', group: '' }, obj.metadata.namespace ?? '');
+    if (rt.namespaced) {
+      const ns = this.store.get('namespaces', obj.metadata.namespace ?? '');
+      if (!ns) throw notFound({ plural: 'namespaces', group: '' }, obj.metadata.namespace ?? '');
+      if (ns.metadata.deletionTimestamp) throw namespaceTerminating(rt, obj);
     }
     if (!obj.metadata.name && obj.metadata.generateName) {
       obj.metadata.name = `${obj.metadata.generateName}${randomSuffix()}`;
@@ -563,4 +566,25 @@ export class ObjectService {
       items: victims.map((v) => this.presentListItem(rt, v)),
     };
   }
+}
+
+/**
+ * NamespaceLifecycle: no new content in a namespace being terminated, dry runs included:
+ * `configmaps "c" is forbidden: unable to create new content in namespace x because it is being terminated`.
+ */
+function namespaceTerminating(rt: ResourceType, obj: KubeObject): KubeApiError {
+  const ns = obj.metadata.namespace ?? '';
+  const name = obj.metadata.name ?? '';
+  const details: NonNullable<KubeStatus['details']> = { name };
+  if (rt.group) details.group = rt.group;
+  details.kind = rt.plural;
+  details.causes = [
+    { reason: 'NamespaceTerminating', message: `namespace ${ns} is being terminated`, field: 'metadata.namespace' },
+  ];
+  return failure(
+    403,
+    `${qualifiedResource(rt)} "${name}" is forbidden: unable to create new content in namespace ${ns} because it is being terminated`,
+    'Forbidden',
+    details,
+  );
 }

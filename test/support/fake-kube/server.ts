@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery.ts';
 import { checkBodyFields, parseFieldValidation } from './fields.ts';
-import { asNumber, asRecord, asString, getIn, isRecord } from './json.ts';
+import { asNumber, asRecord, asString, getIn, isRecord, timestamp } from './json.ts';
 import { podLog } from './logs.ts';
 import { managerName } from './managed-fields.ts';
 import { isRunning, nodeMetrics, podMetrics } from './metrics.ts';
@@ -85,9 +85,12 @@ export class ApiServer {
   private failures: Array<FailureRule & { remaining: number }> = [];
   private readonly watches = new Set<() => void>();
   private readonly closing = new AbortController();
+  private readonly namespaceTerminationMs: number;
+  private readonly terminations = new Map<() => void, NodeJS.Timeout>();
   private address = '';
 
-  constructor(deps: { service: ObjectService; token: string }) {
+  constructor(deps: { service: ObjectService; token: string; namespaceTerminationMs?: number }) {
+    this.namespaceTerminationMs = deps.namespaceTerminationMs ?? 0;
     this.service = deps.service;
     this.registry = deps.service.registry;
     this.token = deps.token;
@@ -111,6 +114,8 @@ export class ApiServer {
 
   async close(): Promise<void> {
     this.closing.abort();
+    for (const timer of this.terminations.values()) clearTimeout(timer);
+    this.terminations.clear();
     for (const stop of [...this.watches]) stop();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -386,10 +391,53 @@ export class ApiServer {
       case 'DELETE':
         if (statusSub) throw methodNotAllowed();
         checkNamespaceDelete(rt, name);
+        if (rt.group === '' && rt.plural === 'namespaces')
+          return { status: 200, body: this.terminateNamespace(rt, name, deleteOptions(q, body), ctx) };
         return { status: 200, body: svc.delete(rt, namespace, name, deleteOptions(q, body), ctx) };
       default:
         throw methodNotAllowed();
     }
+  }
+
+  /**
+   * DELETE of a Namespace as a real server does it: the namespace turns Terminating (deletionTimestamp,
+   * the `kubernetes` finalizer) and stays while the namespace controller empties it, here for
+   * `namespaceTerminationMs`; meanwhile creates in it are 403 (NamespaceLifecycle) and a second delete
+   * is 409. Preconditions and dry run are handled by the generic delete.
+   */
+  private terminateNamespace(rt: ResourceType, name: string, opts: DeleteOptions, ctx: WriteContext): unknown {
+    const svc = this.service;
+    const current = svc.get(rt, undefined, name);
+    if (current.metadata.deletionTimestamp) {
+      throw failure(
+        409,
+        `Operation cannot be fulfilled on namespaces "${name}": The system is ensuring all content is removed from this namespace.  Upon completion, this namespace will automatically be purged by the system.`,
+        'Conflict',
+        { name, kind: 'namespaces' },
+      );
+    }
+    const answer = svc.delete(rt, undefined, name, opts, { ...ctx, dryRun: true });
+    if (ctx.dryRun) return answer;
+    const next = structuredClone(current);
+    next.metadata.deletionTimestamp = timestamp();
+    next.spec = { ...(asRecord(next.spec) ?? {}), finalizers: ['kubernetes'] };
+    next.status = { ...(asRecord(next.status) ?? {}), phase: 'Terminating' };
+    const stored = svc.store.update(rt.storage, svc.keyOf(rt, undefined, name), next, ctx.origin);
+    const finish = (): void => {
+      clearTimeout(timer);
+      this.terminations.delete(finish);
+      const live = svc.find(rt, undefined, name);
+      if (live && live.metadata.uid === current.metadata.uid) svc.removeWithDependents(rt, live, 'Background', 'api');
+    };
+    const timer = setTimeout(finish, this.namespaceTerminationMs);
+    timer.unref();
+    this.terminations.set(finish, timer);
+    return svc.present(rt, stored);
+  }
+
+  /** Ends every namespace termination now, as if the namespace controller had caught up. */
+  finishNamespaceTerminations(): void {
+    for (const finish of [...this.terminations.keys()]) finish();
   }
 
   private metrics(method: string, route: Route, q: URLSearchParams): { status: number; body: unknown } {
