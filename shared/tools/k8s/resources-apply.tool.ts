@@ -51,7 +51,8 @@ export const k8sResourcesApplyTool = defineTool({
     .object({ dryRun: z.boolean(), items: z.array(z.object({ kind: z.string(), name: z.string() }).passthrough()) })
     .passthrough(),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
-  auditArgs: (a, parsed) => (typeof a.manifest === 'string' ? { ...a, manifest: auditedManifest(a.manifest, parsed) } : a),
+  auditArgs: (a, parsed) =>
+    typeof a.manifest === 'string' ? { ...a, manifest: auditedManifest(a.manifest, parsed) } : a,
   async handler(input, ctx) {
     return kubeTool(async () => {
       const t = target(ctx, input.cluster);
@@ -268,6 +269,8 @@ interface Planned {
 /**
  * Where a document is written: a namespaced kind in its metadata.namespace, else the call's
  * namespace, else the context's; a cluster-scoped kind nowhere. `res` is what discovery says.
+ * A cluster-scoped document loses any metadata.namespace it carries, so the guardrails judge, and the
+ * dry run and the write send, exactly the object the API server keeps (it drops that field too).
  */
 function placeDocument(
   doc: KubeObject,
@@ -275,8 +278,9 @@ function placeDocument(
   inputNamespace: string | undefined,
   defaultNamespace: string,
 ): { namespace: string | undefined; obj: KubeObject } {
-  const namespace = res.namespaced ? (doc.metadata?.namespace ?? inputNamespace ?? defaultNamespace) : undefined;
-  const obj: KubeObject = { ...doc, metadata: { ...doc.metadata, ...(namespace ? { namespace } : {}) } };
+  const namespace = res.namespaced ? doc.metadata?.namespace || inputNamespace || defaultNamespace : undefined;
+  const { namespace: _claimed, ...metadata } = doc.metadata ?? {};
+  const obj: KubeObject = { ...doc, metadata: { ...metadata, ...(namespace ? { namespace } : {}) } };
   return { namespace, obj };
 }
 
