@@ -1,6 +1,6 @@
 import type { Clock } from '../ports/clock.ts';
 import type { KubeObject } from '../ports/kube.ts';
-import type { Store } from '../ports/store.ts';
+import { ItemTooLargeError, type Store } from '../ports/store.ts';
 import { baselineOf } from './k8s/index.ts';
 
 /** What was last applied to an object through this server: the drift checker compares live objects with it. */
@@ -14,6 +14,11 @@ export interface BaselineRecord {
   object: Record<string, unknown>;
   /** SHA-256 of the canonical JSON of `object`. */
   hash: string;
+  /**
+   * Set when the normalized object was too large for one Store item: `object` is then empty and only
+   * `hash` records what was applied (its size in bytes is kept here).
+   */
+  objectOmittedBytes?: number;
   appliedAt: string;
   appliedBy: string;
   requestId: string;
@@ -59,12 +64,21 @@ export class Baselines {
       appliedBy: input.appliedBy,
       requestId: input.requestId,
     };
-    await this.store.put({
-      pk: `baseline#${input.cluster}`,
-      sk: baselineKey(apiVersion, kind, namespace, name),
-      data: { ...rec },
-    });
-    return rec;
+    const key = { pk: `baseline#${input.cluster}`, sk: baselineKey(apiVersion, kind, namespace, name) };
+    try {
+      await this.store.put({ ...key, data: { ...rec } });
+      return rec;
+    } catch (err) {
+      if (!(err instanceof ItemTooLargeError)) throw err;
+      // An object near the API server's own limits (1.5 MB) does not fit one Store item: keep its hash.
+      const slim: BaselineRecord = {
+        ...rec,
+        object: {},
+        objectOmittedBytes: Buffer.byteLength(JSON.stringify(object)),
+      };
+      await this.store.put({ ...key, data: { ...slim } });
+      return slim;
+    }
   }
 
   async get(

@@ -15,9 +15,9 @@ import {
   WebStandardStreamableHTTPServerTransport,
 } from '@modelcontextprotocol/server';
 import { errorText } from '../domain/audit.ts';
-import { ParseCache } from '../domain/input/index.ts';
 import type { Identity } from '../domain/identity.ts';
 import { canAccess, roleFor } from '../domain/identity.ts';
+import { ParseCache } from '../domain/input/index.ts';
 import { Authenticator } from './auth.ts';
 import { isTransient, RETRY_AFTER_SECONDS } from './pressure.ts';
 import { invalidMethodParams, invalidParams, MODERN_PROTOCOL_VERSIONS } from './protocol.ts';
@@ -57,7 +57,7 @@ interface CallState {
   era: TaskEra;
   outcome?: { outcome: 'ok' | 'error'; error?: string };
   /** Caller text parsed in this request, shared by the tool's handler and its audit hook (one parse each). */
-  parsed?: ParseCache;
+  parsed: ParseCache;
 }
 
 const TOOLS_LIST_TTL_MS = 300_000;
@@ -180,7 +180,7 @@ export function createMcpEndpoint(opts: EndpointOptions): McpEndpoint {
       requestId: state.requestId,
       log: log.child({ requestId: state.requestId, caller: state.identity.name, tool: tool.name }),
       ...(signal ? { signal } : {}),
-      parsed: (state.parsed ??= new ParseCache()),
+      parsed: state.parsed,
     };
     try {
       const result = await tool.handler(args as never, ctx);
@@ -303,7 +303,7 @@ export function createMcpEndpoint(opts: EndpointOptions): McpEndpoint {
 
     const forward = new Request(req.url, { method: 'POST', headers: req.headers, body: body.text });
     const era: TaskEra = (await isLegacyRequest(forward.clone(), parsed)) ? 'legacy' : 'modern';
-    const state: CallState = { identity, requestId, era };
+    const state: CallState = { identity, requestId, era, parsed: new ParseCache() };
     // A request the SDK will reject on the wire (unknown protocol version, Mcp-Method/Mcp-Name headers
     // that disagree with the body, a bad envelope) gets that rejection, whatever the tool: our own
     // role and task checks answer only well-formed calls.
@@ -398,7 +398,7 @@ export function createMcpEndpoint(opts: EndpointOptions): McpEndpoint {
     if (hook && auditedArgs && typeof auditedArgs === 'object' && !Array.isArray(auditedArgs)) {
       try {
         // The handler's parses, when it ran: the audit redacts the value the handler judged and wrote.
-        auditedArgs = hook(auditedArgs as Record<string, unknown>, (state.parsed ??= new ParseCache()));
+        auditedArgs = hook(auditedArgs as Record<string, unknown>, state.parsed);
       } catch {
         auditedArgs = { redacted: 'arguments could not be redacted safely and were not recorded' };
       }

@@ -49,7 +49,8 @@ export async function startHarness(
     STORE: 'memory',
     LOG_LEVEL: 'silent',
     KUBECONFIG: kube.kubeconfigPath,
-    K8S_TIMEOUT_MS: '3000',
+    // Generous: a loaded CI machine must not turn a slow fake into a failure. Timeout tests set their own.
+    K8S_TIMEOUT_MS: '20000',
     ...authEnv,
     ...env,
   });

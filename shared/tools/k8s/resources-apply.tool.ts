@@ -201,13 +201,20 @@ export const k8sResourcesApplyTool = defineTool({
           }
           const diff = changeSummary(p.live, after);
           const action = !p.live ? 'created' : diff.changes.length === 0 ? 'unchanged' : 'configured';
+          let baselineNote: string | undefined;
           if (!previewOnly) {
-            await ctx.deps.baselines.record({
-              cluster: t.cluster,
-              manifest: p.doc,
-              appliedBy: ctx.identity.name,
-              requestId: ctx.requestId,
-            });
+            // The write has happened: a baseline that cannot be recorded is said, never turned into a failure.
+            try {
+              await ctx.deps.baselines.record({
+                cluster: t.cluster,
+                manifest: p.doc,
+                appliedBy: ctx.identity.name,
+                requestId: ctx.requestId,
+              });
+            } catch (err) {
+              ctx.log.warn({ err: errorText(err) }, 'drift baseline not recorded');
+              baselineNote = 'drift baseline not recorded (the Store refused it); apply again to record it';
+            }
           }
           items.push({
             kind: p.res.kind,
@@ -220,6 +227,7 @@ export const k8sResourcesApplyTool = defineTool({
             ...(p.serverDryRun ? { serverDryRun: p.serverDryRun } : {}),
             diff: diff.changes,
             ...(diff.omitted ? { diffOmitted: diff.omitted } : {}),
+            ...(baselineNote ? { note: baselineNote } : {}),
           });
         }
       }
@@ -229,7 +237,7 @@ export const k8sResourcesApplyTool = defineTool({
       const shown = boundApplyItems(items, findings, budget - 800);
       const lines = shown.items.map(
         (i) =>
-          `${i.kind.toLowerCase()}/${i.name}${i.namespace ? ` -n ${i.namespace}` : ''} ${i.action}: ${i.changes}${i.serverDryRun ? ` (${i.serverDryRun})` : ''}`,
+          `${i.kind.toLowerCase()}/${i.name}${i.namespace ? ` -n ${i.namespace}` : ''} ${i.action}: ${i.changes}${i.serverDryRun ? ` (${i.serverDryRun})` : ''}${i.note ? ` [${i.note}]` : ''}`,
       );
       const head = previewOnly
         ? `Dry run on ${t.cluster}; nothing was changed.${phasesText(items, 'would be applied')}`
@@ -408,6 +416,7 @@ interface AppliedItem {
   serverDryRun?: string;
   diff?: unknown[];
   diffOmitted?: number;
+  note?: string;
 }
 
 /**
