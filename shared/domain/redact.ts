@@ -364,7 +364,6 @@ const SECRET_PATTERNS: Array<[RegExp, string]> = [
     `$1$2${REDACTED}`,
   ],
   [/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/gi, `$1 ${REDACTED}`],
-  [/\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\b/g, '[REDACTED JWT]'],
   [/\bcmk_[A-Za-z0-9]+_[A-Za-z0-9_-]{20,}\b/g, '[REDACTED API KEY]'],
   [
     /\b(?:xox[abposr]-[A-Za-z0-9-]{10,}|gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,}|glpat-[A-Za-z0-9_-]{20,}|AIza[0-9A-Za-z_-]{35}|[sr]k_(?:live|test)_[A-Za-z0-9]{16,}|npm_[A-Za-z0-9]{36})\b/g,
@@ -372,7 +371,8 @@ const SECRET_PATTERNS: Array<[RegExp, string]> = [
   ],
   [/https:\/\/hooks\.slack\.com\/services\/[A-Za-z0-9/]+/g, '[REDACTED SLACK WEBHOOK]'],
   // scheme://user:password@host: the password goes, user and host stay.
-  [/\b([a-z][a-z0-9+.-]*:\/\/[^\s:/@"']*:)(?!\[REDACTED)[^\s/"']+@/gi, `$1${REDACTED}@`],
+  // The scheme is bounded ({0,31}): unbounded, every `a-a-a-…` position rescanned to the end (quadratic).
+  [/\b([a-z][a-z0-9+.-]{0,31}:\/\/[^\s:/@"']*:)(?!\[REDACTED)[^\s/"']+@/gi, `$1${REDACTED}@`],
   // jdbc:oracle:thin:user/password@host
   [/(jdbc:oracle:[a-z]+:[^/@\s:;"']+\/)(?!\[REDACTED)[^@\s"']+@/gi, `$1${REDACTED}@`],
   // ADO.NET / ODBC / JDBC connection strings: `...;Password=x;`, `Pwd=x;...` (values may hold spaces).
@@ -384,6 +384,40 @@ const SECRET_PATTERNS: Array<[RegExp, string]> = [
     `$1${REDACTED}`,
   ],
 ];
+
+/** Maximal runs of base64url segments joined by dots. It never fails once started, so it never backtracks: linear. */
+const DOTTED_RUN = /[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*/g;
+
+/**
+ * JWTs (`eyJ…` header, payload, signature; each segment at least 5 characters). A regex such as
+ * /\beyJ[\w-]{5,}\.…/ restarts at every `eyJ` and rescans to the end of the run, which makes
+ * `eyJ-eyJ-…` quadratic; this walks each dotted run's segments once.
+ */
+function maskJwts(text: string): string {
+  if (!text.includes('eyJ')) return text;
+  return text.replace(DOTTED_RUN, (run) => {
+    if (!run.includes('eyJ')) return run;
+    const segs = run.split('.');
+    const out: string[] = [];
+    let i = 0;
+    while (i < segs.length) {
+      const seg = segs[i] as string;
+      // The header starts at a word boundary inside its segment: the run's start, or after a '-'.
+      const dash = seg.indexOf('-eyJ');
+      const at = seg.startsWith('eyJ') ? 0 : dash >= 0 ? dash + 1 : -1;
+      const payload = segs[i + 1] ?? '';
+      const signature = segs[i + 2] ?? '';
+      if (at >= 0 && seg.length - at >= 8 && payload.length >= 5 && signature.length >= 5) {
+        out.push(`${seg.slice(0, at)}[REDACTED JWT]`);
+        i += 3;
+        continue;
+      }
+      out.push(seg);
+      i++;
+    }
+    return out.join('.');
+  });
+}
 
 /** "client_secret": "x" / 'api-key': 'x' in JSON or dict-like text; the key decides (isSecretKey). */
 const QUOTED_FIELD = /(["'])([A-Za-z0-9_.-]{1,64})\1([ \t]*[:=][ \t]*)(["'])((?:(?!\4)[^\\\n]|\\.)*)\4/g;
@@ -449,6 +483,7 @@ export function maskSecretsInText(text: string): string {
   if (!MAYBE_SECRET.test(text)) return text;
   let out = text;
   for (const [pattern, replacement] of SECRET_PATTERNS) out = out.replace(pattern, replacement);
+  out = maskJwts(out);
   out = out.replace(QUOTED_FIELD, (whole, q: string, key: string, sep: string, vq: string, value: string) =>
     isSecretKey(key) && value !== '' && !alreadyMasked(value)
       ? `${q}${key}${q}${sep}${vq}${maskNamedValue(key, value)}${vq}`
