@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { defineTool, fail } from '../../mcp/tool.ts';
 import { OperationAccessError, visibleOperation } from '../../workflows/control.ts';
 import { describeOperation } from '../../workflows/present.ts';
-import { result } from '../k8s/render.ts';
+import { fitRecord, resultBudget } from '../k8s/render.ts';
 
 export const deliveryRolloutsGetTool = defineTool({
   name: 'delivery_rollouts_get',
@@ -25,7 +25,14 @@ export const deliveryRolloutsGetTool = defineTool({
         op.progress.currentStep ? `Current: ${op.progress.currentStep} (weight ${op.progress.weight ?? 0}%)` : '',
         gate ? `Last gate: ${gate.verdict} — ${gate.reason}` : '',
       ].filter(Boolean);
-      return result([view.text, ...extra].join('\n'), view.structured);
+      // The summary line, then where it stands, then the steps: when a large record (long status or
+      // step messages) is cut to the output budget, it is cut from the end, so the summary stays.
+      const [head, ...rest] = view.text.split('\n');
+      return fitRecord(
+        [head, ...extra, ...rest].join('\n'),
+        view.structured,
+        resultBudget(ctx.deps.config.outputBudgetBytes),
+      );
     } catch (err) {
       if (err instanceof OperationAccessError) return fail(err.message);
       throw err;

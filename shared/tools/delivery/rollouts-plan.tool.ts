@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineTool } from '../../mcp/tool.ts';
 import { kubeTool } from '../k8s/common.ts';
-import { result } from '../k8s/render.ts';
+import { fitRecord, resultBudget } from '../k8s/render.ts';
 import { prepareRollout, rolloutInput } from './rollout-request.ts';
 
 export const deliveryRolloutsPlanTool = defineTool({
@@ -39,17 +39,21 @@ export const deliveryRolloutsPlanTool = defineTool({
         p.approvalRequired ? `Needs approval: ${p.approvalReason}.` : 'No approval needed.',
         ...findings.map((f) => `[${f.mode}] ${f.ruleId} at ${f.path}: ${f.message}`),
       ];
-      return result(lines.join('\n'), {
-        strategy: p.plan.strategy,
-        steps: p.plan.steps,
-        gates: { ...p.plan.gates, metrics: metricGates },
-        expectedSeconds: p.plan.expectedSeconds,
-        approvalRequired: p.approvalRequired,
-        ...(p.approvalReason ? { approvalReason: p.approvalReason } : {}),
-        allowed: p.verdict.allowed,
-        findings,
-        changeHash: p.changeHash,
-      });
+      return fitRecord(
+        lines.join('\n'),
+        {
+          strategy: p.plan.strategy,
+          steps: p.plan.steps,
+          gates: { ...p.plan.gates, metrics: metricGates },
+          expectedSeconds: p.plan.expectedSeconds,
+          approvalRequired: p.approvalRequired,
+          ...(p.approvalReason ? { approvalReason: p.approvalReason } : {}),
+          allowed: p.verdict.allowed,
+          findings,
+          changeHash: p.changeHash,
+        },
+        resultBudget(ctx.deps.config.outputBudgetBytes),
+      );
     });
   },
 });

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { defineTool, fail } from '../../mcp/tool.ts';
 import { canControlOperation, OperationAccessError, visibleOperation } from '../../workflows/control.ts';
 import { describeOperation } from '../../workflows/present.ts';
-import { result } from '../k8s/render.ts';
+import { fitRecord, resultBudget } from '../k8s/render.ts';
 
 export const deliveryRolloutsPromoteTool = defineTool({
   name: 'delivery_rollouts_promote',
@@ -46,7 +46,11 @@ export const deliveryRolloutsPromoteTool = defineTool({
         );
       }
       const view = describeOperation(updated);
-      return result(`Promote requested.\n${view.text}`, view.structured);
+      return fitRecord(
+        `Promote requested.\n${view.text}`,
+        view.structured,
+        resultBudget(ctx.deps.config.outputBudgetBytes),
+      );
     } catch (err) {
       if (err instanceof OperationAccessError) return fail(err.message);
       throw err;

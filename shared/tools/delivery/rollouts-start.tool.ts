@@ -4,7 +4,7 @@ import { ROLLOUT_LIMITS, templateHash } from '../../domain/rollout-plan.ts';
 import { defineTool } from '../../mcp/tool.ts';
 import { describeOperation } from '../../workflows/present.ts';
 import { kubeTool } from '../k8s/common.ts';
-import { result } from '../k8s/render.ts';
+import { fitRecord, result, resultBudget } from '../k8s/render.ts';
 import { prepareRollout, refusalText, rolloutInput } from './rollout-request.ts';
 
 const TTL_SECONDS = 7 * 86_400;
@@ -110,13 +110,15 @@ export const deliveryRolloutsStartTool = defineTool({
         await deps.leases.release(lease, id);
       }
       const view = describeOperation(op);
-      return result(
-        `Started ${p.summary}.\n${view.text}\nFollow with delivery_rollouts_get or ops_operations_get (operationId ${id}).`,
+      // How to follow it comes before the record, which is what gives way to the output budget.
+      return fitRecord(
+        `Started ${p.summary}.\nFollow with delivery_rollouts_get or ops_operations_get (operationId ${id}).\n${view.text}`,
         {
           ...view.structured,
           approvalRequired: p.approvalRequired,
           changeHash: p.changeHash,
         },
+        resultBudget(deps.config.outputBudgetBytes),
       );
     });
   },

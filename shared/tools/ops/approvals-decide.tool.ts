@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ApprovalError } from '../../domain/approvals.ts';
 import { defineTool, fail } from '../../mcp/tool.ts';
 import { decideApproval } from '../../workflows/approval-decision.ts';
-import { result } from '../k8s/render.ts';
+import { fitRecord, resultBudget } from '../k8s/render.ts';
 
 export const opsApprovalsDecideTool = defineTool({
   name: 'ops_approvals_decide',
@@ -33,13 +33,14 @@ export const opsApprovalsDecideTool = defineTool({
         reason: input.reason,
         ...(input.changeHash ? { changeHash: input.changeHash } : {}),
       });
-      return result(
-        `${a.status === 'approved' ? 'Approved' : 'Rejected'} ${a.operationId} (${a.summary}). The operation continues within one poll interval.`,
+      return fitRecord(
+        `${a.status === 'approved' ? 'Approved' : 'Rejected'} ${a.operationId}; the operation continues within one poll interval.\nChange: ${a.summary}`,
         {
           operationId: a.operationId,
           status: a.status,
           decidedBy: a.decision?.by.name,
         },
+        resultBudget(ctx.deps.config.outputBudgetBytes),
       );
     } catch (err) {
       if (err instanceof ApprovalError) return fail(err.message);

@@ -2,7 +2,7 @@ import type { CallToolResult } from '@modelcontextprotocol/server';
 import { fail, type ToolContext } from '../../mcp/tool.ts';
 import { cancelOperation, OperationAccessError } from '../../workflows/control.ts';
 import { describeOperation } from '../../workflows/present.ts';
-import { result } from '../k8s/render.ts';
+import { fitRecord, resultBudget } from '../k8s/render.ts';
 
 /** Cancel (which rolls back) and show the operation; shared by ops_operations_cancel and delivery_rollouts_abort. */
 export async function cancelAndDescribe(
@@ -16,7 +16,7 @@ export async function cancelAndDescribe(
     const view = describeOperation(op);
     // One that waited for approval ended at once (its approval closed); a running one rolls back first.
     const head = op.status === 'cancelled' ? 'Cancelled.' : lead;
-    return result(`${head}\n${view.text}`, view.structured);
+    return fitRecord(`${head}\n${view.text}`, view.structured, resultBudget(ctx.deps.config.outputBudgetBytes));
   } catch (err) {
     if (err instanceof OperationAccessError) return fail(err.message);
     throw err;
