@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineTool } from '../../mcp/tool.ts';
-import { kubeTool } from '../k8s/common.ts';
+import { auditedManifest, kubeTool } from '../k8s/common.ts';
 import { fitRecord, resultBudget } from '../k8s/render.ts';
 import { prepareRollout, rolloutInput } from './rollout-request.ts';
 
@@ -16,6 +16,10 @@ export const deliveryRolloutsPlanTool = defineTool({
   output: z
     .object({ strategy: z.string(), steps: z.array(z.object({}).passthrough()), approvalRequired: z.boolean() })
     .passthrough(),
+  // The manifest as k8s_resources_apply audits one: the handler's parse, redacted (Secret values,
+  // secret-named env and ConfigMap values), never the text under generic masking only.
+  auditArgs: (a, parsed) =>
+    typeof a.manifest === 'string' ? { ...a, manifest: auditedManifest(a.manifest, parsed) } : a,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   async handler(input, ctx) {
     return kubeTool(async () => {

@@ -3,7 +3,7 @@ import { Leases } from '../../domain/operations.ts';
 import { ROLLOUT_LIMITS, templateHash } from '../../domain/rollout-plan.ts';
 import { defineTool } from '../../mcp/tool.ts';
 import { describeOperation } from '../../workflows/present.ts';
-import { kubeTool } from '../k8s/common.ts';
+import { auditedManifest, kubeTool } from '../k8s/common.ts';
 import { fitRecord, result, resultBudget } from '../k8s/render.ts';
 import { prepareRollout, refusalText, rolloutInput } from './rollout-request.ts';
 
@@ -22,6 +22,10 @@ export const deliveryRolloutsStartTool = defineTool({
   taskSupport: 'optional',
   input: z.object({ ...rolloutInput, reason: z.string().max(500).optional().describe('Why, for approvers and audit') }),
   output: z.object({ operationId: z.string(), status: z.string() }).passthrough(),
+  // The manifest as k8s_resources_apply audits one: the handler's parse, redacted (Secret values,
+  // secret-named env and ConfigMap values), never the text under generic masking only.
+  auditArgs: (a, parsed) =>
+    typeof a.manifest === 'string' ? { ...a, manifest: auditedManifest(a.manifest, parsed) } : a,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   async handler(input, ctx) {
     return kubeTool(async () => {
