@@ -158,15 +158,20 @@ describe('local host over HTTP (npm start), official SDK v2 client', () => {
 describe('local host: graceful stop', () => {
   it('on SIGTERM a tools/call in flight completes and leaves its audit record; new connections are refused', async () => {
     const kube = await startFakeKube({ readyDelayMs: 50 });
-    // A Kubernetes API that takes 1.5 s to list namespaces: the call is in flight when SIGTERM arrives.
+    // A Kubernetes API that holds the namespace list until the test lets it go: the call is in
+    // flight when SIGTERM arrives, and stays in flight until the host is seen refusing connections.
     let listing!: () => void;
     const listingStarted = new Promise<void>((r) => {
       listing = r;
     });
+    let release!: () => void;
+    const released = new Promise<void>((r) => {
+      release = r;
+    });
     const slow = createServer(async (req, res) => {
       if (/\/namespaces(\?|$)/.test(req.url ?? '')) {
         listing();
-        await new Promise((r) => setTimeout(r, 1500));
+        await released;
       }
       const r = await fetch(`${kube.url}${req.url}`, {
         headers: { authorization: req.headers.authorization ?? '', accept: req.headers.accept ?? '*/*' },
@@ -196,9 +201,19 @@ describe('local host: graceful stop', () => {
       await listingStarted;
       const exited = once(host.proc, 'exit') as Promise<[number | null]>;
       host.proc.kill('SIGTERM');
-      await new Promise((r) => setTimeout(r, 200));
-      // Stopping: no new connection is accepted while the call finishes.
-      await expect(fetch(host.url, { method: 'POST', body: '{}' })).rejects.toThrow();
+      // Stopping: no new connection is accepted while the call finishes. Waits on the condition
+      // (bounded), not on a guess of how long the host takes to close its listener.
+      const refusedBy = Date.now() + 20_000;
+      let refused = false;
+      while (!refused && Date.now() < refusedBy) {
+        refused = await fetch(host.url, { method: 'POST', body: '{}' }).then(
+          () => false,
+          () => true,
+        );
+        if (!refused) await new Promise((r) => setTimeout(r, 25));
+      }
+      expect(refused).toBe(true);
+      release();
       const result = await call;
       expect(result.isError).toBeFalsy();
       expect(JSON.stringify(result.structuredContent)).toContain('kube-system');

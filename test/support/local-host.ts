@@ -5,6 +5,20 @@ import { join } from 'node:path';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
+/**
+ * Every child this module starts. A test that fails (or a worker that vitest tears down) runs no
+ * `finally` of the test's own: the worker's exit kills what is left, so no host outlives its test run.
+ */
+const children = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
+function track<T extends ChildProcess>(child: T): T {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+
 export interface SpawnedHost {
   url: string;
   proc: ChildProcess;
@@ -14,11 +28,13 @@ export interface SpawnedHost {
 
 /** Starts `cloudops-mcp serve` as a real child process (what `npm start` runs) and waits for its endpoint line. */
 export async function spawnLocalHost(env: Record<string, string>, timeoutMs = 20_000): Promise<SpawnedHost> {
-  const proc = spawn(process.execPath, [join(ROOT, 'local', 'cli.ts'), 'serve'], {
-    cwd: ROOT,
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const proc = track(
+    spawn(process.execPath, [join(ROOT, 'local', 'cli.ts'), 'serve'], {
+      cwd: ROOT,
+      env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
   let out = '';
   proc.stdout?.on('data', (d: Buffer) => {
     out += d.toString();
@@ -59,11 +75,13 @@ export async function runCli(
   args: string[],
   env: Record<string, string>,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const proc = spawn(process.execPath, [join(ROOT, 'local', 'cli.ts'), ...args], {
-    cwd: ROOT,
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const proc = track(
+    spawn(process.execPath, [join(ROOT, 'local', 'cli.ts'), ...args], {
+      cwd: ROOT,
+      env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
   let stdout = '';
   let stderr = '';
   proc.stdout.on('data', (d: Buffer) => {
