@@ -3,9 +3,11 @@ import { type EmbeddedDynamo, startEmbeddedDynamo } from '../../shared/adapters/
 import { MemoryStore } from '../../shared/adapters/local/memory-store.ts';
 import { type Approval, Approvals } from '../../shared/domain/approvals.ts';
 import type { Identity } from '../../shared/domain/identity.ts';
+import { ParseCache } from '../../shared/domain/input/index.ts';
 import { Leases, type Operation, Operations } from '../../shared/domain/operations.ts';
 import type { Deps } from '../../shared/mcp/tool.ts';
 import type { Store } from '../../shared/ports/store.ts';
+import { opsApprovalsListTool } from '../../shared/tools/ops/approvals-list.tool.ts';
 import { decideApproval } from '../../shared/workflows/approval-decision.ts';
 import { cancelOperation } from '../../shared/workflows/control.ts';
 import { dispatchStep } from '../../shared/workflows/index.ts';
@@ -344,6 +346,42 @@ describe('every way an operation ends closes its pending approval (memory store)
       expect((await deps.operations.require(op.id)).status).toBe('input_required');
       expect((await deps.approvals.get(op.id))?.status).toBe('pending');
     }
+  });
+
+  it('ops_approvals_list shows closed approvals, with how their operation ended and when', async () => {
+    const deps = depsFor(new MemoryStore());
+    (deps as { config: unknown }).config = { outputBudgetBytes: 64 * 1024 };
+    const op = await waitingRollout(deps, 'listed');
+    const other = await waitingRollout(deps, 'still-pending');
+    await cancelOperation(deps, op.id, bob, 'not today');
+    const list = (status?: string) =>
+      opsApprovalsListTool.handler(opsApprovalsListTool.input.parse(status ? { status } : {}) as never, {
+        deps,
+        identity: alice,
+        requestId: 'r-list',
+        log: deps.log,
+        parsed: new ParseCache(),
+      });
+    const closed = await list('closed');
+    expect(closed.isError).not.toBe(true);
+    const data = closed.structuredContent as { items: Array<Record<string, unknown>> };
+    const at = (await deps.approvals.get(op.id))?.closed?.at;
+    expect(data.items).toEqual([
+      expect.objectContaining({
+        operationId: op.id,
+        status: 'closed',
+        operationStatus: 'cancelled',
+        closedAt: at,
+        closedBecause: `operation ${op.id} ended: cancelled`,
+      }),
+    ]);
+    const text = (closed.content?.[0] as { text: string }).text;
+    expect(text).toMatch(/^1 closed approvals/);
+    expect(text).toContain('CLOSEDBECAUSE');
+    expect(text).toContain(`operation ${op.id} ended: cancelled`);
+    // The pending list no longer has it; the other one stays.
+    const pending = (await list()).structuredContent as { items: Array<{ operationId: string }> };
+    expect(pending.items.map((i) => i.operationId)).toEqual([other.id]);
   });
 
   it('a cancel of an operation waiting for approval ends it at once, without waiting for the workflow', async () => {

@@ -8,11 +8,12 @@ export const opsApprovalsListTool = defineTool({
   title: 'List approvals',
   description:
     'Changes waiting for (or decided by) a human approver: what, who asked, why, change hash, expiry. Approvers ' +
-    'see all; others their own requests. Use before ops_approvals_decide.',
+    'see all; others their own requests. Use before ops_approvals_decide. `closed`: its operation ended ' +
+    '(cancelled, failed) before a decision; each says how and when.',
   group: 'ops',
   access: 'read',
   input: z.object({
-    status: z.enum(['pending', 'approved', 'rejected', 'expired']).default('pending'),
+    status: z.enum(['pending', 'approved', 'rejected', 'expired', 'closed']).default('pending'),
     limit: z.number().int().min(1).max(50).default(20),
     cursor: z.string().optional(),
   }),
@@ -37,6 +38,10 @@ export const opsApprovalsListTool = defineTool({
           changeHash: a.changeHash,
           expiresAt: a.expiresAt,
           ...(a.decision ? { decidedBy: a.decision.by.name, decisionReason: a.decision.reason } : {}),
+          // Why nobody can decide it any more: how its operation ended, and when.
+          ...(a.closed
+            ? { closedAt: a.closed.at, operationStatus: a.closed.operationStatus, closedBecause: a.closed.reason }
+            : {}),
         }))
         .map((row) => capCells(row, cellCap(budget)));
       return { items, cursor: page.cursor };
@@ -45,7 +50,10 @@ export const opsApprovalsListTool = defineTool({
     return fitFetchedPage(input.limit, budget, fetch, (items, cursor) => {
       const more = cursor ? moreLine('ops_approvals_list', 'approvals', { token: cursor }, 'cursor') : undefined;
       const head = `${items.length} ${input.status} approvals${more ? `\n${more}` : ''}`;
-      const cols = ['operationId', 'requester', 'expiresAt', 'changeHash', 'reason', 'summary'];
+      const cols =
+        input.status === 'closed'
+          ? ['operationId', 'requester', 'closedAt', 'closedBecause', 'reason', 'summary']
+          : ['operationId', 'requester', 'expiresAt', 'changeHash', 'reason', 'summary'];
       return result(`${head}\n${table(cols, items)}`, {
         count: items.length,
         items,
