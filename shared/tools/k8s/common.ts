@@ -92,7 +92,19 @@ export function describeKubeError(err: KubeApiError): string {
     ServiceUnavailable: 'The API server (or an aggregated API) is unavailable; retry later.',
   };
   const causes = causesOf(err.details);
-  return `${err.message}${causes ? `\n${causes}` : ''}\n${hint[err.reason] ?? ''}`.trim();
+  return `${err.message}${causes ? `\n${causes}` : ''}\n${unknownFieldHint(err) ?? hint[err.reason] ?? ''}`.trim();
+}
+
+/**
+ * Server-side apply of a manifest with a field the type's schema lacks fails with a plain 500
+ * (`failed to create typed patch object (...): .spec.replica: field not declared in schema`,
+ * kubernetes/kubernetes#122480): the caller's mistake, which a retry repeats, not a server failure.
+ */
+function unknownFieldHint(err: KubeApiError): string | undefined {
+  const m = /:\s*\.?([^\s:][^:]*?):\s*field not declared in schema/.exec(err.message);
+  if (!m) return undefined;
+  const field = (m[1] ?? '').slice(0, 200);
+  return `The manifest has a field the ${field ? '' : 'API '}schema does not declare${field ? `: ${field}` : ''}. Fix the manifest (check the field's spelling, its place and the apiVersion; kubectl explain shows the schema) and send it again: retrying it unchanged fails the same way.`;
 }
 
 function causesOf(details: unknown): string {
