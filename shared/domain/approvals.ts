@@ -2,6 +2,7 @@ import type { Clock } from '../ports/clock.ts';
 import type { Store } from '../ports/store.ts';
 import { ConditionFailedError } from '../ports/store.ts';
 import type { Identity } from './identity.ts';
+import { quoted } from './text.ts';
 
 /** `closed`: its operation ended (cancelled, failed, ...) before anyone decided; nothing is left to decide. */
 export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'expired' | 'closed';
@@ -105,11 +106,11 @@ export class Approvals {
   }): Promise<Approval> {
     for (let attempt = 0; attempt < 10; attempt++) {
       const item = await this.store.get(key(input.operationId).pk, 'approval');
-      if (!item) throw new ApprovalError(`no approval is pending for ${input.operationId}`);
+      if (!item) throw new ApprovalError(`no approval is pending for ${quoted(input.operationId)}`);
       const a = item.data as unknown as Approval;
       if (a.status === 'closed') throw new ApprovalError(closedApprovalMessage(a));
       if (a.status !== 'pending')
-        throw new ApprovalError(`the approval for ${input.operationId} is already ${a.status}`);
+        throw new ApprovalError(`the approval for ${quoted(input.operationId)} is already ${a.status}`);
       if (Date.parse(a.expiresAt) <= this.clock.now())
         throw new ApprovalError(
           `the approval for ${input.operationId} expired at ${a.expiresAt}; start the operation again`,
@@ -153,7 +154,7 @@ export class Approvals {
         if (!(err instanceof ConditionFailedError)) throw err;
       }
     }
-    throw new ApprovalError(`the approval for ${input.operationId} kept changing; try again`);
+    throw new ApprovalError(`the approval for ${quoted(input.operationId)} kept changing; try again`);
   }
 
   /**
@@ -192,7 +193,7 @@ export class Approvals {
         if (!(err instanceof ConditionFailedError)) throw err;
       }
     }
-    throw new ApprovalError(`the approval for ${operationId} kept changing; try again`);
+    throw new ApprovalError(`the approval for ${quoted(operationId)} kept changing; try again`);
   }
 
   /** Newest first; `status` filters (pending includes only not-yet-expired ones). */

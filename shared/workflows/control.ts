@@ -1,6 +1,7 @@
 import type { Identity } from '../domain/identity.ts';
 import { canAccess } from '../domain/identity.ts';
 import { isTerminal, type Operation } from '../domain/operations.ts';
+import { quoted } from '../domain/text.ts';
 import type { Deps } from '../mcp/tool.ts';
 
 export class OperationAccessError extends Error {
@@ -23,7 +24,7 @@ export function canControlOperation(op: Operation, who: Identity): boolean {
 /** The operation if the caller may see it; otherwise the same error as a missing one. */
 export async function visibleOperation(deps: Deps, id: string, who: Identity): Promise<Operation> {
   const op = await deps.operations.get(id);
-  if (!op || !canSeeOperation(op, who)) throw new OperationAccessError(`no operation ${id}`);
+  if (!op || !canSeeOperation(op, who)) throw new OperationAccessError(`no operation ${quoted(id)}`);
   return op;
 }
 
@@ -40,7 +41,8 @@ export async function visibleOperation(deps: Deps, id: string, who: Identity): P
  */
 export async function cancelOperation(deps: Deps, id: string, who: Identity, reason: string): Promise<Operation> {
   const op = await visibleOperation(deps, id, who);
-  if (!canControlOperation(op, who)) throw new OperationAccessError(`only the requester or an admin may cancel ${id}`);
+  if (!canControlOperation(op, who))
+    throw new OperationAccessError(`only the requester or an admin may cancel ${op.id}`);
   if (isTerminal(op.status)) return op;
   const at = new Date(deps.clock.now()).toISOString();
   const abort = { by: who.name, at, reason };

@@ -8,6 +8,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ParseCache } from '../../shared/domain/input/index.ts';
+import { QUOTE_CHARS } from '../../shared/domain/text.ts';
 import type { AnyTool, ToolContext } from '../../shared/mcp/tool.ts';
 import { allTools } from '../../shared/tools/index.ts';
 import { type Harness, startHarness } from '../support/k8s-harness.ts';
@@ -48,11 +49,14 @@ describe('fuzz: hostile text through the tool handlers', () => {
     };
   };
 
-  /** One call as the endpoint makes it: schema check, handler, then the audit hook with the same cache. */
-  async function drive(name: string, args: Record<string, unknown>): Promise<void> {
+  /**
+   * One call as the endpoint makes it: schema check, handler, then the audit hook with the same cache.
+   * Returns the answer's text ('' when the schema refused the arguments).
+   */
+  async function drive(name: string, args: Record<string, unknown>): Promise<string> {
     const t = tool(name);
     const input = t.input.safeParse(args);
-    if (!input.success) return; // the endpoint answers -32602 before any handler runs
+    if (!input.success) return ''; // the endpoint answers -32602 before any handler runs
     const c = ctx();
     const started = performance.now();
     const result = await t.handler(input.data as never, c);
@@ -74,6 +78,7 @@ describe('fuzz: hostile text through the tool handlers', () => {
         expect(v).toMatch(/^\[unparseable (manifest|patch), \d+ bytes, not recorded: .+\]$/);
       }
     }
+    return text;
   }
 
   it('manifests and patches: apply, patch, rollouts plan and start', { timeout: 240_000 }, async () => {
@@ -131,7 +136,9 @@ describe('fuzz: hostile text through the tool handlers', () => {
     await fc.assert(
       fc.asyncProperty(hostileString, fc.nat({ max: calls.length - 1 }), async (s, i) => {
         const [name, args] = (calls[i] as (s: string) => [string, Record<string, unknown>])(s);
-        await drive(name, args);
+        const text = await drive(name, args);
+        // A long argument that passed its bound is quoted, never echoed whole.
+        if (s.length > QUOTE_CHARS + 50) expect(text.includes(s), `${name} echoed ${s.length} characters`).toBe(false);
       }),
       { numRuns: 40 },
     );
@@ -153,6 +160,45 @@ describe('fuzz: hostile text through the tool handlers', () => {
       false,
     );
     expect(tool('k8s_resources_get').input.safeParse({ kind: 'Deployment', name: 'n'.repeat(253) }).success).toBe(true);
+  });
+
+  it('messages quote at most QUOTE_CHARS of a caller value (operation ids, selectors, images)', async () => {
+    const id = `op-${'z'.repeat(124)}`;
+    for (const name of ['ops_operations_get', 'delivery_rollouts_get', 'ops_operations_cancel']) {
+      const text = await drive(name, { operationId: id });
+      expect(text, name).toBe(`no operation ${id}`);
+    }
+    // A selector at its bound (4096) that matches nothing: the answer names it, quoted.
+    const selector = `app in (${Array.from({ length: 800 }, (_, i) => `v${i}`).join(',')})`.slice(0, 4000);
+    const fixed = `${selector.slice(0, selector.lastIndexOf(','))})`;
+    const none = await drive('k8s_resources_delete', {
+      kind: 'ConfigMap',
+      namespace: 'default',
+      labelSelector: fixed,
+      maxCount: 5,
+      dryRun: true,
+    });
+    expect(none).toContain(`"${fixed.slice(0, QUOTE_CHARS)}…(`);
+    expect(none.length).toBeLessThan(QUOTE_CHARS + 200);
+    // An image at its bound (512) in the plan's summary and in "already runs".
+    const image = `registry.example.com/${'i'.repeat(480)}:1.0`;
+    const plan = await drive('delivery_rollouts_plan', { name: 'web', namespace: 'default', image });
+    expect(plan).toContain(`image ${image.slice(0, QUOTE_CHARS)}…(`);
+    expect(plan).not.toContain(image);
+  });
+
+  it('the whole of every argument is bounded, not only the shared ones', () => {
+    const huge = 'a'.repeat(200_000);
+    for (const [name, args] of [
+      ['delivery_rollouts_plan', { name: 'web', image: huge }],
+      ['delivery_rollouts_start', { name: 'web', image: 'nginx:1', container: huge }],
+      ['ops_operations_get', { operationId: huge }],
+      ['audit_events_list', { caller: huge }],
+      ['k8s_events_list', { name: huge }],
+      ['ops_approvals_list', { cursor: huge }],
+    ] as const) {
+      expect(tool(name).input.safeParse(args).success, name).toBe(false);
+    }
   });
 
   it('memory does not balloon over the whole run', () => {

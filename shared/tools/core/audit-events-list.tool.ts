@@ -3,10 +3,12 @@ import { InvalidCursorError } from '../../domain/audit.ts';
 import { canAccess } from '../../domain/identity.ts';
 import { capJson } from '../../domain/redact.ts';
 import { defineTool, fail, ok } from '../../mcp/tool.ts';
+import { args } from '../k8s/common.ts';
 import { fitFetchedPage, moreLine, resultBudget } from '../k8s/render.ts';
 
 const since = z
   .string()
+  .max(64)
   .describe('ISO time or a duration back from now such as 15m, 2h, 7d')
   .transform((s, ctx) => {
     const rel = /^(\d+)\s*([mhd])$/.exec(s.trim());
@@ -35,11 +37,11 @@ export const auditEventsListTool = defineTool({
   group: 'core',
   access: 'read',
   input: z.object({
-    tool: z.string().optional(),
-    caller: z.string().optional().describe('Subject or name'),
+    tool: z.string().max(128).optional(),
+    caller: z.string().max(256).optional().describe('Subject or name'),
     since: since.optional(),
     limit: z.number().int().min(1).max(100).default(20),
-    cursor: z.string().optional(),
+    cursor: args.cursor,
   }),
   output: z.object({ count: z.number(), events: z.array(event), cursor: z.string().optional() }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { evaluateWrite, firstMatch, formatVerdict, type Verdict } from '../../domain/guardrails/index.ts';
 import { buildPlan, changeHash, type Gates, type Strategy } from '../../domain/rollout-plan.ts';
+import { quoted } from '../../domain/text.ts';
 import type { ToolContext } from '../../mcp/tool.ts';
 import type { KubeObject } from '../../ports/kube.ts';
 import type { RolloutOpPlan } from '../../workflows/rollout-steps.ts';
@@ -8,8 +9,8 @@ import { args, parseManifests, type Target, ToolError, target } from '../k8s/com
 
 // Defaults (interval 60 s, count 3, failureLimit 0) are applied in code: schema defaults cost tools/list bytes.
 const metric = z.object({
-  name: z.string(),
-  query: z.string().describe('PromQL, one number'),
+  name: z.string().max(128),
+  query: z.string().max(4096).describe('PromQL, one number'),
   op: z.enum(['<', '<=', '>', '>=']),
   threshold: z.number(),
   intervalSeconds: z.number().int().min(1).max(3600).optional(),
@@ -22,11 +23,11 @@ export const rolloutInput = {
   cluster: args.cluster,
   namespace: args.namespace,
   name: args.name.describe('The Deployment'),
-  image: z.string().optional().describe('New image; or give manifest'),
-  container: z.string().optional().describe('Default: the first'),
+  image: z.string().max(512).optional().describe('New image; or give manifest'),
+  container: z.string().max(63).optional().describe('Default: the first'),
   manifest: z.string().optional().describe('The complete new Deployment'),
   strategy: z.enum(['rolling', 'blueGreen', 'canary']).default('rolling'),
-  service: z.string().optional().describe('blueGreen: the Service to switch'),
+  service: z.string().max(63).optional().describe('blueGreen: the Service to switch'),
   steps: z.array(z.number().int().min(1).max(100)).max(10).optional().describe('canary weights, e.g. [10, 50, 100]'),
   pauseAfter: z.array(z.number().int().min(1).max(100)).optional().describe('canary: weights to pause after'),
   gates: z
@@ -83,17 +84,17 @@ export async function prepareRollout(ctx: ToolContext, input: RolloutInput): Pro
     const target = input.container ? containers.find((c) => c.name === input.container) : containers[0];
     if (!target) {
       throw new ToolError(
-        `container "${input.container}" not in deployment ${input.name}; containers: ${containers.map((c) => c.name).join(', ')}`,
+        `container "${quoted(input.container ?? '')}" not in deployment ${input.name}; containers: ${quoted(containers.map((c) => String(c.name)).join(', '))}`,
       );
     }
-    if (target.image === input.image) throw new ToolError(`${input.name} already runs ${input.image}`);
+    if (target.image === input.image) throw new ToolError(`${input.name} already runs ${quoted(input.image)}`);
     target.image = input.image;
   } else {
     const [doc, ...more] = parseManifests(input.manifest as string, ctx.parsed);
     if (more.length || doc?.kind !== 'Deployment') throw new ToolError('manifest must be one Deployment');
     if (doc.metadata?.name !== input.name || (doc.metadata?.namespace && doc.metadata.namespace !== namespace)) {
       throw new ToolError(
-        `manifest is for ${doc.metadata?.namespace ?? namespace}/${doc.metadata?.name}, not ${namespace}/${input.name}`,
+        `manifest is for ${quoted(String(doc.metadata?.namespace ?? namespace))}/${quoted(String(doc.metadata?.name))}, not ${namespace}/${input.name}`,
       );
     }
     template = rec(rec(doc.spec).template);
@@ -190,7 +191,7 @@ export async function prepareRollout(ctx: ToolContext, input: RolloutInput): Pro
     : clusterRule
       ? `rollouts on cluster ${t.cluster} need approval`
       : undefined;
-  const change = input.image ? `image ${input.image}` : 'a new template';
+  const change = input.image ? `image ${quoted(input.image)}` : 'a new template';
   return {
     t,
     namespace,

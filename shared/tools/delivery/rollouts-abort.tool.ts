@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineTool } from '../../mcp/tool.ts';
+import { args } from '../k8s/common.ts';
 import { cancelAndDescribe } from '../ops/cancel.ts';
 
 export const deliveryRolloutsAbortTool = defineTool({
@@ -10,7 +11,7 @@ export const deliveryRolloutsAbortTool = defineTool({
     'idempotent step. Use when a rollout misbehaves; follow with delivery_rollouts_get.',
   group: 'delivery',
   access: 'write',
-  input: z.object({ operationId: z.string().min(1), reason: z.string().max(500).optional() }),
+  input: z.object({ operationId: args.operationId, reason: z.string().max(500).optional() }),
   output: z.object({ operationId: z.string(), status: z.string() }).passthrough(),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
   async handler(input, ctx) {

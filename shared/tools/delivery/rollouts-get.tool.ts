@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { defineTool, fail } from '../../mcp/tool.ts';
 import { OperationAccessError, visibleOperation } from '../../workflows/control.ts';
 import { describeOperation } from '../../workflows/present.ts';
+import { args } from '../k8s/common.ts';
 import { fitRecord, resultBudget } from '../k8s/render.ts';
 
 export const deliveryRolloutsGetTool = defineTool({
@@ -12,7 +13,7 @@ export const deliveryRolloutsGetTool = defineTool({
     'actions allowed next. Use to follow a rollout started with delivery_rollouts_start.',
   group: 'delivery',
   access: 'read',
-  input: z.object({ operationId: z.string().min(1) }),
+  input: z.object({ operationId: args.operationId }),
   output: z.object({ operationId: z.string(), status: z.string() }).passthrough(),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   async handler(input, ctx) {

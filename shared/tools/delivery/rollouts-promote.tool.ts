@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { defineTool, fail } from '../../mcp/tool.ts';
 import { canControlOperation, OperationAccessError, visibleOperation } from '../../workflows/control.ts';
 import { describeOperation } from '../../workflows/present.ts';
+import { args } from '../k8s/common.ts';
 import { fitRecord, resultBudget } from '../k8s/render.ts';
 
 export const deliveryRolloutsPromoteTool = defineTool({
@@ -12,7 +13,7 @@ export const deliveryRolloutsPromoteTool = defineTool({
     'the rollout goes on within one poll interval.',
   group: 'delivery',
   access: 'write',
-  input: z.object({ operationId: z.string().min(1) }),
+  input: z.object({ operationId: args.operationId }),
   output: z.object({ operationId: z.string(), status: z.string() }).passthrough(),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   async handler(input, ctx) {

@@ -13,8 +13,8 @@ export const k8sApiResourcesListTool = defineTool({
   access: 'read',
   input: z.object({
     cluster: args.cluster,
-    group: z.string().optional().describe('"" for core'),
-    search: z.string().optional().describe('Part of kind or name'),
+    group: z.string().max(253).optional().describe('"" for core'),
+    search: z.string().max(253).optional().describe('Part of kind or name'),
     refresh: z.boolean().optional().describe('Skip the discovery cache'),
     continue: args.continue,
   }),

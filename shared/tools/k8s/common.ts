@@ -26,6 +26,10 @@ export const args = {
   continue: z.string().max(8192).optional(),
   manifest: z.string().min(1).describe('YAML or JSON, one or more documents'),
   dryRun: z.boolean().optional(),
+  /** Ids this server issues (`op-` and a UUID) are far shorter. */
+  operationId: z.string().min(1).max(128),
+  /** Store cursors this server issues are a few dozen characters. */
+  cursor: z.string().max(1024).optional(),
 };
 
 export interface Target {

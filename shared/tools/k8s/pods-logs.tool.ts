@@ -31,7 +31,7 @@ export const k8sPodsLogsTool = defineTool({
     cluster: args.cluster,
     namespace: args.namespace,
     name: args.name.describe('Pod name'),
-    container: z.string().optional(),
+    container: z.string().max(63).optional(),
     tailLines: z.number().int().min(1).max(5000).default(100),
     sinceSeconds: z.number().int().min(1).max(31536000).optional(),
     previous: z.boolean().optional(),

@@ -43,7 +43,7 @@ export const k8sResourcesApplyTool = defineTool({
   input: z.object({
     cluster: args.cluster,
     manifest: args.manifest,
-    namespace: z.string().optional().describe('For documents without metadata.namespace'),
+    namespace: args.namespace.describe('For documents without metadata.namespace'),
     dryRun: args.dryRun,
     force: z.boolean().optional().describe('Take over fields owned by another field manager'),
   }),

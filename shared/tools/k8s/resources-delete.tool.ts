@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { quoted } from '../../domain/text.ts';
 import { defineTool } from '../../mcp/tool.ts';
 import type { KubeObject } from '../../ports/kube.ts';
 import { args, kubeTool, namespaceFor, ToolError, target } from './common.ts';
@@ -18,7 +19,7 @@ export const k8sResourcesDeleteTool = defineTool({
     kind: args.kind,
     apiVersion: args.apiVersion,
     namespace: args.namespace,
-    name: z.string().min(1).optional(),
+    name: args.name.optional(),
     labelSelector: args.labelSelector,
     maxCount: z.number().int().min(1).max(500).optional().describe('Required with labelSelector'),
     dryRun: args.dryRun,
@@ -49,17 +50,20 @@ export const k8sResourcesDeleteTool = defineTool({
         const matched = page.items.length + (page.remainingItemCount ?? 0);
         if (page.items.length > max || page.continue) {
           throw new ToolError(
-            `${matched > max ? matched : `more than ${max}`} ${res.kind} objects match "${input.labelSelector}", over maxCount ${max}; nothing was deleted. Narrow the selector or raise maxCount.`,
+            `${matched > max ? matched : `more than ${max}`} ${res.kind} objects match "${quoted(String(input.labelSelector))}", over maxCount ${max}; nothing was deleted. Narrow the selector or raise maxCount.`,
           );
         }
         targets = page.items;
       }
       if (targets.length === 0)
-        return result(`No ${res.kind} matches "${input.labelSelector}" on ${t.cluster}; nothing to delete.`, {
-          cluster: t.cluster,
-          dryRun: input.dryRun === true,
-          deleted: [],
-        });
+        return result(
+          `No ${res.kind} matches "${quoted(String(input.labelSelector))}" on ${t.cluster}; nothing to delete.`,
+          {
+            cluster: t.cluster,
+            dryRun: input.dryRun === true,
+            deleted: [],
+          },
+        );
 
       const names = targets.map((o) => o.metadata?.name);
       if (!names.every((n): n is string => typeof n === 'string' && n.length > 0)) {
@@ -77,7 +81,10 @@ export const k8sResourcesDeleteTool = defineTool({
           verb: 'delete',
           res,
           namespace,
-          name: names.length === 1 ? (names[0] as string) : `${names.length} objects (${input.labelSelector})`,
+          name:
+            names.length === 1
+              ? (names[0] as string)
+              : `${names.length} objects (${quoted(String(input.labelSelector))})`,
           count: names.length,
           ...(input.name ? {} : { targets: names }),
           // By name: read again on every attempt, so a conflict is judged again from a fresh read.

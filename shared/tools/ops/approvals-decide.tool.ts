@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ApprovalError } from '../../domain/approvals.ts';
 import { defineTool, fail } from '../../mcp/tool.ts';
 import { decideApproval } from '../../workflows/approval-decision.ts';
+import { args } from '../k8s/common.ts';
 import { fitRecord, resultBudget } from '../k8s/render.ts';
 
 export const opsApprovalsDecideTool = defineTool({
@@ -14,11 +15,12 @@ export const opsApprovalsDecideTool = defineTool({
   group: 'ops',
   access: 'approve',
   input: z.object({
-    operationId: z.string().min(1),
+    operationId: args.operationId,
     decision: z.enum(['approve', 'reject']),
     reason: z.string().min(3).max(500),
     changeHash: z
       .string()
+      .max(64)
       .regex(/^[0-9a-f]{64}$/)
       .optional(),
   }),

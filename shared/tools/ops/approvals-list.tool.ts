@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { canAccess } from '../../domain/identity.ts';
 import { defineTool } from '../../mcp/tool.ts';
+import { args } from '../k8s/common.ts';
 import { capCells, cellCap, fitFetchedPage, moreLine, result, resultBudget, table } from '../k8s/render.ts';
 
 export const opsApprovalsListTool = defineTool({
@@ -15,7 +16,7 @@ export const opsApprovalsListTool = defineTool({
   input: z.object({
     status: z.enum(['pending', 'approved', 'rejected', 'expired', 'closed']).default('pending'),
     limit: z.number().int().min(1).max(50).default(20),
-    cursor: z.string().optional(),
+    cursor: args.cursor,
   }),
   output: z.object({ count: z.number(), items: z.array(z.object({}).passthrough()) }).passthrough(),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },

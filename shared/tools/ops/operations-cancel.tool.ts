@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineTool } from '../../mcp/tool.ts';
+import { args } from '../k8s/common.ts';
 import { cancelAndDescribe } from './cancel.ts';
 
 export const opsOperationsCancelTool = defineTool({
@@ -10,7 +11,7 @@ export const opsOperationsCancelTool = defineTool({
     'what it changed. Requester or admin only.',
   group: 'ops',
   access: 'write',
-  input: z.object({ operationId: z.string().min(1), reason: z.string().max(500).optional() }),
+  input: z.object({ operationId: args.operationId, reason: z.string().max(500).optional() }),
   output: z.object({ operationId: z.string(), status: z.string() }).passthrough(),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
   async handler(input, ctx) {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { defineTool, fail } from '../../mcp/tool.ts';
 import { OperationAccessError, visibleOperation } from '../../workflows/control.ts';
 import { describeOperation } from '../../workflows/present.ts';
+import { args } from '../k8s/common.ts';
 import { fitRecord, resultBudget } from '../k8s/render.ts';
 
 export const opsOperationsGetTool = defineTool({
@@ -12,7 +13,7 @@ export const opsOperationsGetTool = defineTool({
     'Clients without MCP task support follow a started operation with this, every pollIntervalMs.',
   group: 'ops',
   access: 'read',
-  input: z.object({ operationId: z.string().min(1) }),
+  input: z.object({ operationId: args.operationId }),
   output: z
     .object({ operationId: z.string(), status: z.string(), steps: z.array(z.object({}).passthrough()) })
     .passthrough(),

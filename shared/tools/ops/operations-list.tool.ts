@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { canAccess } from '../../domain/identity.ts';
 import { plural } from '../../domain/text.ts';
 import { defineTool } from '../../mcp/tool.ts';
+import { args } from '../k8s/common.ts';
 import { fitFetchedPage, moreLine, result, resultBudget, table } from '../k8s/render.ts';
 
 export const opsOperationsListTool = defineTool({
@@ -15,7 +16,7 @@ export const opsOperationsListTool = defineTool({
   input: z.object({
     status: z.enum(['working', 'input_required', 'completed', 'failed', 'cancelled']).optional(),
     limit: z.number().int().min(1).max(50).default(20),
-    cursor: z.string().optional(),
+    cursor: args.cursor,
   }),
   output: z
     .object({ count: z.number(), items: z.array(z.object({}).passthrough()), cursor: z.string().optional() })
