@@ -6,6 +6,10 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // vitest's default on 2 CPUs is one worker, and most of this suite waits (on child processes,
+    // sockets, workflow timers) rather than computes: three workers overlap the waits. Tests wait on
+    // conditions, never on how fast the machine is, so they hold on a busy 2-CPU machine too.
+    maxWorkers: 3,
     reporters: ['default'],
   },
 });

@@ -375,7 +375,7 @@ describe('every way an operation ends closes its pending approval (memory store)
         closedBecause: `operation ${op.id} ended: cancelled`,
       }),
     ]);
-    const text = (closed.content?.[0] as { text: string }).text;
+    const text = (closed.content[0] as { text: string }).text;
     expect(text).toMatch(/^1 closed approvals/);
     expect(text).toContain('CLOSEDBECAUSE');
     expect(text).toContain(`operation ${op.id} ended: cancelled`);
