@@ -1,4 +1,5 @@
 import { HttpMethod, IsomorphicFetchHttpLibrary, type KubeConfig, RequestContext } from '@kubernetes/client-node';
+import { quoted } from '../../domain/text.ts';
 import type {
   KubeClient,
   KubeObject,
@@ -11,6 +12,9 @@ import type {
   WriteOptions,
 } from '../../ports/kube.ts';
 import { KubeApiError } from '../../ports/kube.ts';
+
+/** How much of an API server's error message reaches the caller. */
+const API_MESSAGE_CHARS = 1000;
 
 export const FIELD_MANAGER = 'cloudops-mcp';
 
@@ -194,7 +198,8 @@ export class ClientNodeKubeClient implements KubeClient {
       call,
       status,
       reason: parsed.reason ?? httpReason(status),
-      message: `${status} ${parsed.reason ?? httpReason(status)}: ${parsed.message ?? 'no message'}`,
+      // The API server's message can quote the request (a 4 KiB selector): bounded, as every echo is.
+      message: `${status} ${parsed.reason ?? httpReason(status)}: ${quoted(String(parsed.message ?? 'no message'), API_MESSAGE_CHARS)}`,
       details: parsed.details,
     });
   }
@@ -289,7 +294,7 @@ export class ClientNodeKubeClient implements KubeClient {
         call: 'discovery',
         status: 404,
         reason: 'NotFound',
-        message: `no resource type "${kindOrName}"${apiVersion ? ` in ${apiVersion}` : ''}; k8s_api_resources_list shows what this cluster serves`,
+        message: `no resource type "${quoted(kindOrName)}"${apiVersion ? ` in ${quoted(apiVersion)}` : ''}; k8s_api_resources_list shows what this cluster serves`,
       });
     }
     return found;
