@@ -4,8 +4,10 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     setupFiles: ['test/support/fast-check-seed.ts'],
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
+    // Ceilings for a hung test, not speed checks: with both CPUs busy elsewhere, a test that starts
+    // child hosts and the CLI several times takes 30 s or more where it takes 10 s on an idle machine.
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
     pool: 'forks',
     // vitest's default on 2 CPUs is one worker, and most of this suite waits (on child processes,
     // sockets, workflow timers) rather than computes: three workers overlap the waits. Tests wait on
