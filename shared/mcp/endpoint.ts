@@ -331,7 +331,10 @@ export function createMcpEndpoint(opts: EndpointOptions): McpEndpoint {
       }
     }
     // Params of the wrong shape are the caller's mistake (-32602), never an internal error (-32603).
-    const badParams = message && (invalidParams(message) ?? (wireRejected ? undefined : invalidMethodParams(message)));
+    // `initialize` exists only on the 2025 lane: on the 2026-07-28 wire the SDK answers it 404 -32601
+    // (method removed), whatever its params.
+    const sdkChecks = !wireRejected && !(era === 'modern' && rpc === 'initialize');
+    const badParams = message && (invalidParams(message) ?? (sdkChecks ? invalidMethodParams(message) : undefined));
     if (badParams) {
       if (toolName) {
         await recordCall(state, toolName, params.arguments, startedAt, { outcome: 'error', error: badParams });
