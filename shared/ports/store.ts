@@ -133,6 +133,11 @@ export function boundedKey(key: string, maxBytes: number): string {
   return `${head}${marker(total - utf8(head))}`;
 }
 
+/** A partition key as every adapter stores it (boundedKey at DynamoDB's 2048 bytes). */
+export const boundedPk = (pk: string): string => boundedKey(pk, STORE_LIMITS.pkBytes);
+/** A sort key as every adapter stores it (boundedKey at DynamoDB's 1024 bytes). */
+export const boundedSk = (sk: string): string => boundedKey(sk, STORE_LIMITS.skBytes);
+
 /** The longest prefix of `s` that fits in `maxBytes` of UTF-8, never splitting a character. */
 function cutUtf8(s: string, maxBytes: number): string {
   const buf = Buffer.from(s, 'utf8');

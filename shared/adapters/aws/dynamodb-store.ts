@@ -15,7 +15,8 @@ import type { Clock } from '../../ports/clock.ts';
 import { systemClock } from '../../ports/clock.ts';
 import type { PutCondition, PutInput, QueryInput, QueryOutput, Store, StoreItem } from '../../ports/store.ts';
 import {
-  boundedKey,
+  boundedPk,
+  boundedSk,
   ConditionFailedError,
   ItemTooLargeError,
   isExpired,
@@ -24,8 +25,8 @@ import {
   StoreUnavailableError,
 } from '../../ports/store.ts';
 
-const pkOf = (pk: string) => boundedKey(pk, STORE_LIMITS.pkBytes);
-const skOf = (sk: string) => boundedKey(sk, STORE_LIMITS.skBytes);
+const pkOf = boundedPk;
+const skOf = boundedSk;
 
 /**
  * Store on one DynamoDB table: pk (S) / sk (S) keys, the document in `data` (M), a `version`

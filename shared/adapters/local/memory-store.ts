@@ -2,7 +2,8 @@ import type { Clock } from '../../ports/clock.ts';
 import { systemClock } from '../../ports/clock.ts';
 import type { PutCondition, PutInput, QueryInput, QueryOutput, Store, StoreItem } from '../../ports/store.ts';
 import {
-  boundedKey,
+  boundedPk,
+  boundedSk,
   ConditionFailedError,
   ItemTooLargeError,
   isExpired,
@@ -10,8 +11,8 @@ import {
   STORE_LIMITS,
 } from '../../ports/store.ts';
 
-const pkOf = (pk: string) => boundedKey(pk, STORE_LIMITS.pkBytes);
-const skOf = (sk: string) => boundedKey(sk, STORE_LIMITS.skBytes);
+const pkOf = boundedPk;
+const skOf = boundedSk;
 
 /**
  * In-memory Store for unit tests. Same semantics as the database adapters (see the contract suite),

@@ -14,12 +14,6 @@ export interface WritePlan {
   name: string;
   /** The object as it will be (apply/create): checked by every guardrail before any API call. */
   manifest?: KubeObject;
-  /**
-   * No longer read: the object rules judge the server's dry-run result of every write but delete
-   * (scale: the workload's pod template when it makes pods), since every write that makes pods must
-   * judge the pods it makes, whatever else it changes.
-   */
-  checkResult?: boolean;
   count?: number;
   /**
    * The names a bulk write touches (a delete by label selector). Scope rules then judge each object

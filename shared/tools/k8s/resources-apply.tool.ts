@@ -25,7 +25,7 @@ import {
   ToolError,
   target,
 } from './common.ts';
-import { changeSummary, findingsText, guardedWrite, liveOrUndefined } from './guarded-write.ts';
+import { changeSummary, findingsText, guardedWrite, liveOrUndefined, type WritePlan } from './guarded-write.ts';
 import { bytes, result } from './render.ts';
 
 const MAX_DOCUMENTS = 50;
@@ -108,15 +108,7 @@ export const k8sResourcesApplyTool = defineTool({
         const judged = await guardedWrite(
           ctx,
           t,
-          {
-            verb: 'apply',
-            res: p.res,
-            namespace: p.namespace,
-            name: p.doc.metadata?.name as string,
-            manifest: p.doc,
-            checkResult: false,
-            perform: async () => p.doc,
-          },
+          applyPlan(p, async () => p.doc),
           { previewOnly: true, ...(p.live ? { live: p.live } : {}) },
         );
         if (judged.kind === 'refused') return judged.result;
@@ -161,15 +153,9 @@ export const k8sResourcesApplyTool = defineTool({
             outcome = await guardedWrite(
               ctx,
               t,
-              {
-                verb: 'apply',
-                res: p.res,
-                namespace: p.namespace,
-                name: p.doc.metadata?.name as string,
-                manifest: p.doc,
-                checkResult: false,
-                perform: () => t.client.apply(p.res, p.doc, { dryRun: true, ...(input.force ? { force: true } : {}) }),
-              },
+              applyPlan(p, () =>
+                t.client.apply(p.res, p.doc, { dryRun: true, ...(input.force ? { force: true } : {}) }),
+              ),
               { previewOnly: true, ...(p.live ? { live: p.live } : {}) },
             );
           } catch (err) {
@@ -258,6 +244,18 @@ export const k8sResourcesApplyTool = defineTool({
     });
   },
 });
+
+/** What guardedWrite judges for one document; `perform` is its (dry-run) call. */
+function applyPlan(p: Planned, perform: () => Promise<KubeObject>): WritePlan {
+  return {
+    verb: 'apply',
+    res: p.res,
+    namespace: p.namespace,
+    name: p.doc.metadata?.name as string,
+    manifest: p.doc,
+    perform,
+  };
+}
 
 interface Planned {
   /** Position in the manifest (0-based). */
