@@ -84,6 +84,20 @@ const NEUTRAL_LAST = new Set([
   'mode',
   'namespace',
 ]);
+/** Names of locators that may embed credentials: only the credentials go, host and path stay. */
+const LOCATOR_PHRASES = [
+  'dsn',
+  'database_url',
+  'database_uri',
+  'db_url',
+  'db_uri',
+  'jdbc_url',
+  'connection_string',
+  'connection_strings',
+  'conn_str',
+  'conn_string',
+  'connectionstring',
+];
 /** Word sequences that make a name secret wherever they stand (SECRET_KEY_BASE, AWS_ACCESS_KEY_ID). */
 const SECRET_PHRASES = [
   'secret_key',
@@ -95,15 +109,8 @@ const SECRET_PHRASES = [
   'signing_key',
   'encryption_key',
   'master_key',
-  'database_url',
-  'database_uri',
-  'db_url',
-  'db_uri',
-  'jdbc_url',
-  'connection_string',
-  'connection_strings',
-  'conn_str',
-  'conn_string',
+  // Locators that may embed credentials (`dsn` and `connectionstring` are last words: SECRET_LAST).
+  ...LOCATOR_PHRASES.filter((p) => p.includes('_')),
   'webhook_url',
   'secret_access',
 ];
@@ -226,21 +233,6 @@ export function isSecretKey(name: string): boolean {
   if (last === 'key' || last === 'keys') return prev !== undefined && !KEY_EXEMPT.has(prev);
   return false;
 }
-
-/** Names of locators that may embed credentials: only the credentials go, host and path stay. */
-const LOCATOR_PHRASES = [
-  'dsn',
-  'database_url',
-  'database_uri',
-  'db_url',
-  'db_uri',
-  'jdbc_url',
-  'connection_string',
-  'connection_strings',
-  'conn_str',
-  'conn_string',
-  'connectionstring',
-];
 
 function isLocatorName(name: string): boolean {
   const joined = `_${nameWords(name).join('_')}_`;
