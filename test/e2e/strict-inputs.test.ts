@@ -264,6 +264,17 @@ describe('invalid params are -32602 (Invalid params), never -32603', () => {
     }
   }
 
+  it('initialize on the 2026-07-28 wire stays a removed method (404, -32601), whatever its params', async () => {
+    for (const params of [{}, { protocolVersion: 5 }, { capabilities: 'none' }]) {
+      const reply = await rpc('modern', 'initialize', params);
+      expect(reply.status, JSON.stringify(reply.body)).toBe(404);
+      expect(reply.body.error?.code).toBe(-32601);
+    }
+    // On the 2025 lane initialize is served, so wrong params are the caller's mistake.
+    const legacy = await rpc('legacy', 'initialize', { protocolVersion: 5 });
+    expect(legacy.body.error?.code).toBe(-32602);
+  });
+
   it('valid calls are untouched on both eras (defaults still apply)', async () => {
     for (const era of ERAS) {
       const list = await call(era, 'k8s_events_list', {});
