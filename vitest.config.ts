@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    setupFiles: ['test/support/fast-check-seed.ts'],
+    setupFiles: ['test/support/setup.ts'],
     // Ceilings for a hung test, not speed checks: with both CPUs busy elsewhere, a test that starts
     // child hosts and the CLI several times takes 30 s or more where it takes 10 s on an idle machine.
     testTimeout: 120_000,

@@ -10,9 +10,23 @@ const ROOT = join(import.meta.dirname, '..', '..');
  * `finally` of the test's own: the worker's exit kills what is left, so no host outlives its test run.
  */
 const children = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-});
+
+/**
+ * Kills every child still running. The setup file calls it after each test file (a test that timed
+ * out never reaches its own `finally`), and the worker's exit calls it once more.
+ */
+export function killStrayChildren(): number {
+  let killed = 0;
+  for (const child of children) {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      killed++;
+    }
+  }
+  children.clear();
+  return killed;
+}
+process.once('exit', killStrayChildren);
 function track<T extends ChildProcess>(child: T): T {
   children.add(child);
   child.once('exit', () => children.delete(child));
