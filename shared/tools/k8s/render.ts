@@ -107,17 +107,25 @@ export const cellCap = (budget: number): number => Math.max(80, Math.floor(budge
 export function fitPage(count: number, budget: number, build: (n: number) => CallToolResult): CallToolResult {
   const first = build(count);
   if (count === 0 || wireBytes(first) <= budget) return first;
+  return fitText(build(mostThatFit(count - 1, (n) => wireBytes(build(n)) <= budget)), budget);
+}
+
+/**
+ * The largest n in 1..max for which `fits(n)` holds (sizes grow with n, so a binary search); 1 when
+ * none does, since a page shows at least one row.
+ */
+function mostThatFit(max: number, fits: (n: number) => boolean): number {
   let lo = 1;
-  let hi = count - 1;
+  let hi = max;
   let best = 1;
   while (lo <= hi) {
     const mid = (lo + hi) >> 1;
-    if (wireBytes(build(mid)) <= budget) {
+    if (fits(mid)) {
       best = mid;
       lo = mid + 1;
     } else hi = mid - 1;
   }
-  return fitText(build(best), budget);
+  return best;
 }
 
 /**
@@ -204,17 +212,7 @@ export async function fitFetchedPage<T>(
     const { items, cursor } = page;
     // A stand-in cursor as long as a real one: the size of the More line does not change the fit.
     const probe = cursor ?? 'x'.repeat(120);
-    let lo = 1;
-    let hi = items.length - 1;
-    let best = 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (wireBytes(build(items.slice(0, mid), probe)) <= budget) {
-        best = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
-    page = await fetch(best);
+    page = await fetch(mostThatFit(items.length - 1, (n) => wireBytes(build(items.slice(0, n), probe)) <= budget));
     out = build(page.items, page.cursor);
   }
   return fitText(out, budget);
