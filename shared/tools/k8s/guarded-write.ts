@@ -176,10 +176,14 @@ function changedMeanwhile(t: Target, p: WritePlan, attempts: number, err: KubeAp
   );
 }
 
-function dedupe(findings: Finding[]): Finding[] {
+/**
+ * Findings without repeats. One write's findings repeat by rule and field; across the documents of
+ * one apply the message tells them apart (it names the object), so callers may key on it too.
+ */
+export function dedupe(findings: Finding[], key = (f: Finding) => `${f.ruleId}|${f.path}`): Finding[] {
   const seen = new Set<string>();
   return findings.filter((f) => {
-    const k = `${f.ruleId}|${f.path}`;
+    const k = key(f);
     if (seen.has(k)) return false;
     seen.add(k);
     return true;

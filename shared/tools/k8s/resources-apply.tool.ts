@@ -25,7 +25,7 @@ import {
   ToolError,
   target,
 } from './common.ts';
-import { changeSummary, findingsText, guardedWrite, liveOrUndefined, type WritePlan } from './guarded-write.ts';
+import { changeSummary, dedupe, findingsText, guardedWrite, liveOrUndefined, type WritePlan } from './guarded-write.ts';
 import { bytes, result } from './render.ts';
 
 const MAX_DOCUMENTS = 50;
@@ -217,7 +217,10 @@ export const k8sResourcesApplyTool = defineTool({
           });
         }
       }
-      const findings = dedupeFindings(ordered.flatMap((p) => p.findings ?? []));
+      const findings = dedupe(
+        ordered.flatMap((p) => p.findings ?? []),
+        (f) => `${f.ruleId}|${f.path}|${f.message}`,
+      );
       // Half the budget for each channel (docs/decisions.md); the diffs share what is left.
       const budget = Math.floor(ctx.deps.config.outputBudgetBytes / 2);
       const shown = boundApplyItems(items, findings, budget - 800);
@@ -330,16 +333,6 @@ function errorText(err: unknown): string {
   if (err instanceof KubeApiError) return describeKubeError(err);
   if (err instanceof ToolError) return err.message;
   throw err;
-}
-
-function dedupeFindings(findings: Finding[]): Finding[] {
-  const seen = new Set<string>();
-  return findings.filter((f) => {
-    const k = `${f.ruleId}|${f.path}|${f.message}`;
-    if (seen.has(k)) return false;
-    seen.add(k);
-    return true;
-  });
 }
 
 /** ` In 2 phases: namespaces (1), objects (3).` when more than one phase was used. */
