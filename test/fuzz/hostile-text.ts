@@ -5,27 +5,11 @@
  * Sizes stay below the endpoint's 2 MiB body limit, so every text reaches the tools.
  */
 import fc from 'fast-check';
+import { deploymentYaml } from '../support/k8s-harness.ts';
 
 /** A valid Deployment the fuzz mutates; its name and labels match the one the tests create. */
-export const validDeployment = (image = 'nginx:1.27.1') => `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-  namespace: default
-  labels: { app: web }
-spec:
-  replicas: 2
-  selector: { matchLabels: { app: web } }
-  template:
-    metadata: { labels: { app: web } }
-    spec:
-      containers:
-        - name: app
-          image: ${image}
-          resources:
-            requests: { cpu: 100m, memory: 64Mi }
-            limits: { memory: 128Mi }
-`;
+export const validDeployment = (image = 'nginx:1.27.1'): string =>
+  deploymentYaml('web', image, { replicas: 2 }).trimStart();
 
 const laughs = fc
   .record({ width: fc.integer({ min: 2, max: 12 }), levels: fc.integer({ min: 3, max: 12 }) })
