@@ -32,9 +32,6 @@ export function capText(s: string, maxBytes: number): string {
 
 const marker = (cut: number) => `…[truncated ${cut} bytes]`;
 
-/** Whether `s` carries the marker capText adds. */
-export const isCapped = (s: string): boolean => /…\[truncated \d+ bytes\]$/.test(s);
-
 /**
  * Every string in a JSON-like value capped with capText (object keys too), arrays and objects cut
  * to `maxItems` entries (with a marker entry), nesting below `maxDepth` summarised. Returns a new
