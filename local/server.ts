@@ -152,7 +152,7 @@ async function serve(opts: {
       server.listen(config.port, config.host, () => resolve());
     });
   } catch (err) {
-    engine?.stopAll();
+    await engine?.stopAll();
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') {
       throw new ConfigError(
@@ -215,7 +215,7 @@ async function serve(opts: {
         await reconciler.stop();
         const unwritten = await deps.audit.flush();
         if (unwritten > 0) log.error({ unwritten }, 'stopping with audit records unwritten (logged in full above)');
-        engine?.stopAll();
+        await engine?.stopAll();
         await endpoint?.close();
         await store.close();
       })();

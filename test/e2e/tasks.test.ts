@@ -176,7 +176,7 @@ async function startHost(): Promise<Host> {
         http.close(() => r());
         http.closeAllConnections();
       });
-      engine?.stopAll();
+      await engine?.stopAll();
       await endpoint.close();
       await store.close();
       await issuer.close();

@@ -58,6 +58,8 @@ interface Running {
 export class LocalWorkflowEngine implements WorkflowEngine {
   readonly kind = 'local';
   private readonly executions = new Map<string, Running>();
+  /** Steps being run: an aborted execution's step still finishes, and stopAll waits for it. */
+  private readonly inFlight = new Set<Promise<unknown>>();
   private readonly machines = new Map<FlowName, { machine: StateMachine; tasks: string[]; waits: string[] }>();
   private readonly dispatch: (event: StepEvent) => Promise<Record<string, unknown>>;
   private readonly waitMs: number | undefined;
@@ -96,7 +98,7 @@ export class LocalWorkflowEngine implements WorkflowEngine {
     const executionId = `local:${flow}:${name}`;
     if (this.executions.has(executionId)) return { executionId, alreadyStarted: true };
     const { machine, tasks, waits } = this.machine(flow);
-    const handlers = Object.fromEntries(tasks.map((t) => [t, (event: unknown) => this.dispatch(event as StepEvent)]));
+    const handlers = Object.fromEntries(tasks.map((t) => [t, (event: unknown) => this.step(event as StepEvent)]));
     const waitTimeOverrides =
       this.waitMs === undefined ? {} : Object.fromEntries(waits.map((w) => [w, this.waitMs as number]));
     const retryIntervalOverrides =
@@ -141,8 +143,23 @@ export class LocalWorkflowEngine implements WorkflowEngine {
     r.abort();
   }
 
-  /** Stops every running execution (host shutdown). */
-  stopAll(): void {
+  private step(event: StepEvent): Promise<Record<string, unknown>> {
+    const run = this.dispatch(event);
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.inFlight.add(settled);
+    void settled.then(() => this.inFlight.delete(settled));
+    return run;
+  }
+
+  /**
+   * Stops every running execution (host shutdown) and waits for the steps they were running: an
+   * abort does not stop a step already called, and the host closes the Store right after this.
+   */
+  async stopAll(): Promise<void> {
     for (const [id, r] of this.executions) if (r.status === 'RUNNING') void this.stop(id, 'host shutting down');
+    await Promise.all([...this.inFlight]);
   }
 }
