@@ -10,14 +10,14 @@ import middy from '@middy/core';
 import httpErrorHandler from '@middy/http-error-handler';
 import { createError } from '@middy/util';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { ApprovalError, Approvals } from '../shared/domain/approvals.ts';
-import { AuditTrail } from '../shared/domain/audit.ts';
+import { decideApproval } from '../shared/app/approval-decision.ts';
+import { ApprovalError, Approvals } from '../shared/app/repos/approvals.ts';
+import { AuditTrail } from '../shared/app/repos/audit.ts';
+import { Operations } from '../shared/app/repos/operations.ts';
 import type { Identity } from '../shared/domain/identity.ts';
-import { Operations } from '../shared/domain/operations.ts';
 import { createLogger } from '../shared/logging/logger.ts';
 import { systemClock } from '../shared/ports/clock.ts';
 import { ConditionFailedError } from '../shared/ports/store.ts';
-import { decideApproval } from '../shared/workflows/approval-decision.ts';
 import {
   cloudStore,
   type Env,

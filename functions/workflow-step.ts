@@ -15,9 +15,9 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
+import type { Deps } from '../shared/app/deps.ts';
 import { ConfigError } from '../shared/config/config.ts';
 import { createLogger } from '../shared/logging/logger.ts';
-import type { Deps } from '../shared/mcp/tool.ts';
 import { dispatchStep, type StepEvent, TransientStepError } from '../shared/workflows/index.ts';
 import { lambdaDeps, stepsStartNoWorkflows } from './lib/deps.ts';
 import {

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
+import { ApiKeyNameTakenError, ApiKeys } from '../shared/app/repos/api-keys.ts';
 import { ConfigError, loadConfig, RoleSchema } from '../shared/config/config.ts';
-import { ApiKeyNameTakenError, ApiKeys } from '../shared/domain/api-keys.ts';
 import { systemClock } from '../shared/ports/clock.ts';
 import { VERSION } from '../shared/version.ts';
 import { startLocalServer } from './server.ts';

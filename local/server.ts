@@ -4,14 +4,15 @@ import { toNodeHandler } from '@modelcontextprotocol/node';
 import { clustersFromConfig } from '../shared/adapters/kube/index.ts';
 import { KubeconfigClusters } from '../shared/adapters/kube/kubeconfig-clusters.ts';
 import { LocalWorkflowEngine } from '../shared/adapters/local/local-workflow-engine.ts';
+import { PrometheusSource } from '../shared/adapters/prometheus.ts';
+import type { Deps } from '../shared/app/deps.ts';
+import { buildDeps } from '../shared/app/deps.ts';
 import { type Config, ConfigError, isLoopbackHost, isWildcardHost, loadConfig } from '../shared/config/config.ts';
 import { loadPolicy } from '../shared/config/policy-file.ts';
 import { createLogger, type Logger } from '../shared/logging/logger.ts';
-import { buildDeps } from '../shared/mcp/deps.ts';
 import { createMcpEndpoint, type McpEndpoint } from '../shared/mcp/endpoint.ts';
-import type { Deps } from '../shared/mcp/tool.ts';
 import type { Clock } from '../shared/ports/clock.ts';
-import type { ClusterRegistry } from '../shared/ports/kube.ts';
+import type { Clusters } from '../shared/ports/kube.ts';
 import type { Store } from '../shared/ports/store.ts';
 import { allTools } from '../shared/tools/index.ts';
 import { dispatchStep } from '../shared/workflows/index.ts';
@@ -99,7 +100,7 @@ async function serve(opts: {
   config: Config;
   log: Logger;
   policy: ReturnType<typeof loadPolicy>;
-  clusters: ClusterRegistry;
+  clusters: Clusters;
   store: Store;
   loopback: boolean;
   clock?: Clock;
@@ -107,6 +108,7 @@ async function serve(opts: {
   const { config, log, policy, clusters, store, loopback } = opts;
   let engine: LocalWorkflowEngine | undefined;
   const deps = buildDeps(config, store, log, {
+    metrics: new PrometheusSource(config.prometheusUrl),
     clusters,
     policy,
     ...(opts.clock ? { clock: opts.clock } : {}),

@@ -3,12 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { clustersFromConfig } from '../../shared/adapters/kube/index.ts';
 import { NoClusters } from '../../shared/adapters/kube/kubeconfig-clusters.ts';
+import { PrometheusSource } from '../../shared/adapters/prometheus.ts';
+import type { Deps } from '../../shared/app/deps.ts';
+import { buildDeps } from '../../shared/app/deps.ts';
 import { type Config, ConfigError } from '../../shared/config/config.ts';
 import { loadPolicy } from '../../shared/config/policy-file.ts';
 import type { Logger } from '../../shared/logging/logger.ts';
-import { buildDeps } from '../../shared/mcp/deps.ts';
-import type { Deps } from '../../shared/mcp/tool.ts';
-import type { ClusterRegistry } from '../../shared/ports/kube.ts';
+import type { Clusters } from '../../shared/ports/kube.ts';
 import type { WorkflowEngine } from '../../shared/ports/workflow.ts';
 import { cloudStore, type Env, type SecretReader } from './host.ts';
 
@@ -22,7 +23,7 @@ import { cloudStore, type Env, type SecretReader } from './host.ts';
  * written once per cold start to a private file under /tmp, or none. Exec-plugin credentials
  * (`aws eks get-token`) cannot run on Lambda: the kubeconfig must carry a token or a client certificate.
  */
-export async function lambdaClusters(config: Config, env: Env, readSecret: SecretReader): Promise<ClusterRegistry> {
+export async function lambdaClusters(config: Config, env: Env, readSecret: SecretReader): Promise<Clusters> {
   if (!config.kubeconfigSecretArn) {
     return new NoClusters('this deployment has no kubeconfig: set the kubeconfigSecretArn context and redeploy');
   }
@@ -49,7 +50,12 @@ export async function lambdaDeps(
 ): Promise<Deps> {
   const clusters = await lambdaClusters(config, env, parts.readSecret);
   const policy = loadPolicy(config.policyFile);
-  return buildDeps(config, cloudStore(config), log, { clusters, policy, workflows: parts.workflows });
+  return buildDeps(config, cloudStore(config), log, {
+    metrics: new PrometheusSource(config.prometheusUrl),
+    clusters,
+    policy,
+    workflows: parts.workflows,
+  });
 }
 
 /**

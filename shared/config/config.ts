@@ -1,8 +1,8 @@
 import { z } from 'zod';
 
-/** Roles a caller can hold. Access levels of tools map onto these in shared/domain/roles.ts. */
-export const RoleSchema = z.enum(['viewer', 'operator', 'approver', 'admin']);
-export type Role = z.infer<typeof RoleSchema>;
+import { type Role, RoleSchema } from '../domain/identity.ts';
+
+export { type Role, RoleSchema };
 
 const csv = z
   .string()
@@ -85,6 +85,11 @@ export const EnvSchema = z
     OUTPUT_BUDGET_BYTES: z.coerce.number().int().min(4096).max(1_000_000).default(50_000),
     /** Guardrail policy (YAML); default: the built-in policy (PSS baseline, enforce). */
     POLICY_FILE: z.string().optional(),
+    /**
+     * Test only: `1` registers the fixture tools the MCP conformance suite expects (greet, slow_compute,
+     * failing_job, test_*). The server refuses to start with it unless it listens on loopback only.
+     */
+    MCP_CONFORMANCE_FIXTURES: z.enum(['0', '1']).default('0'),
     /** Prometheus for rollout metric gates (http://prometheus:9090). */
     PROMETHEUS_URL: z.url().optional(),
     /** Local engine only: every Wait state of the workflows lasts this long instead (tests, demos). */
@@ -146,6 +151,14 @@ export const EnvSchema = z
         });
       }
     }
+    // The fixture tools exist for the conformance suite only: never on a host others can reach.
+    if (env.MCP_CONFORMANCE_FIXTURES === '1' && !isLoopbackHost(env.HOST)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['MCP_CONFORMANCE_FIXTURES'],
+        message: 'serves test fixtures; allowed only when HOST is a loopback address',
+      });
+    }
     if (env.OAUTH_ISSUER && !env.PUBLIC_URL?.length) {
       ctx.addIssue({
         code: 'custom',
@@ -182,6 +195,8 @@ export interface Config {
   kube: { kubeconfig?: string; contexts: string[]; timeoutMs: number; discoveryTtlMs: number };
   outputBudgetBytes: number;
   policyFile?: string;
+  /** Serve the MCP conformance suite's fixture tools (loopback only; see MCP_CONFORMANCE_FIXTURES). */
+  conformanceFixtures: boolean;
   localWorkflowWaitMs?: number;
   prometheusUrl?: string;
   rolloutStateMachineArn?: string;
@@ -250,6 +265,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     outputBudgetBytes: e.OUTPUT_BUDGET_BYTES,
     ...(e.POLICY_FILE ? { policyFile: e.POLICY_FILE } : {}),
+    conformanceFixtures: e.MCP_CONFORMANCE_FIXTURES === '1',
     ...(e.LOCAL_WORKFLOW_WAIT_MS ? { localWorkflowWaitMs: e.LOCAL_WORKFLOW_WAIT_MS } : {}),
     ...(e.PROMETHEUS_URL ? { prometheusUrl: e.PROMETHEUS_URL } : {}),
     ...(e.ROLLOUT_STATE_MACHINE_ARN ? { rolloutStateMachineArn: e.ROLLOUT_STATE_MACHINE_ARN } : {}),

@@ -1,4 +1,8 @@
-import type { Role } from '../config/config.ts';
+import { z } from 'zod';
+
+/** Roles a caller can hold; access levels of tools map onto them below. */
+export const RoleSchema = z.enum(['viewer', 'operator', 'approver', 'admin']);
+export type Role = z.infer<typeof RoleSchema>;
 
 /** What a tool needs from its caller. */
 export type Access = 'read' | 'write' | 'approve' | 'admin';

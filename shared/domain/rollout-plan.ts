@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { KubeObject } from '../ports/kube.ts';
 import { canonicalJson, podStatus } from './k8s/index.ts';
+import type { KubeObject } from './k8s/model.ts';
 import { rolloutStatus } from './rollouts.ts';
 
 export type Strategy = 'rolling' | 'blueGreen' | 'canary';

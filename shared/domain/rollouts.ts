@@ -1,4 +1,4 @@
-import type { KubeObject } from '../ports/kube.ts';
+import type { KubeObject } from './k8s/model.ts';
 
 export interface RolloutStatus {
   /** complete: rolled out; progressing: still moving; failed: ProgressDeadlineExceeded; unknown: kind without rollout semantics. */

@@ -1,6 +1,6 @@
 import { type DestinationStream, type Logger, pino } from 'pino';
-import { errorText } from '../domain/audit.ts';
 import { capStrings, capText, jsonBytes } from '../domain/bounds.ts';
+import { errorText } from '../domain/errors.ts';
 import { maskSecretsInText, redactSecrets } from '../domain/redact.ts';
 
 export type { Logger };

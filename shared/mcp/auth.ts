@@ -1,9 +1,9 @@
 import { userInfo } from 'node:os';
 import { bearerAuthChallengeResponse, OAuthError } from '@modelcontextprotocol/server';
 import { createRemoteJWKSet, type JWTPayload, errors as joseErrors, jwtVerify } from 'jose';
+import { ApiKeys } from '../app/repos/api-keys.ts';
 import type { Config, Role } from '../config/config.ts';
 import { RoleSchema } from '../config/config.ts';
-import { ApiKeys } from '../domain/api-keys.ts';
 import type { Identity } from '../domain/identity.ts';
 
 export type AuthOutcome = { identity: Identity } | { response: Response };

@@ -14,10 +14,12 @@ import {
   readRequestBody,
   WebStandardStreamableHTTPServerTransport,
 } from '@modelcontextprotocol/server';
-import { errorText } from '../domain/audit.ts';
+import type { Deps } from '../app/deps.ts';
+import { errorText } from '../domain/errors.ts';
 import type { Identity } from '../domain/identity.ts';
 import { canAccess, roleFor } from '../domain/identity.ts';
 import { ParseCache } from '../domain/input/index.ts';
+import type { AnyTool, ToolContext } from '../tools/tool.ts';
 import { Authenticator } from './auth.ts';
 import { isTransient, RETRY_AFTER_SECONDS } from './pressure.ts';
 import { invalidMethodParams, invalidParams, MODERN_PROTOCOL_VERSIONS } from './protocol.ts';
@@ -30,7 +32,6 @@ import {
   taskCreationResponse,
   wantsTask,
 } from './tasks.ts';
-import type { AnyTool, Deps, ToolContext } from './tool.ts';
 
 export interface EndpointOptions {
   deps: Deps;

@@ -17,12 +17,13 @@ import {
 } from '@modelcontextprotocol/server';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { errorText } from '../domain/audit.ts';
+import type { Deps } from '../app/deps.ts';
+import { cancelOperation, canSeeOperation, OperationAccessError } from '../app/operation-access.ts';
+import { describeOperation } from '../app/present.ts';
+import { isTerminal, type Operation, type OperationStatus } from '../app/repos/operations.ts';
+import { errorText } from '../domain/errors.ts';
 import { canAccess, type Identity, roleFor } from '../domain/identity.ts';
-import { isTerminal, type Operation, type OperationStatus } from '../domain/operations.ts';
-import { cancelOperation, canSeeOperation, OperationAccessError } from '../workflows/control.ts';
-import { describeOperation } from '../workflows/present.ts';
-import type { AnyTool, Deps } from './tool.ts';
+import type { AnyTool } from '../tools/tool.ts';
 
 /**
  * MCP tasks for long operations, in both protocol eras, over the Operation records in the Store.

@@ -3,42 +3,9 @@
  * shapes (plain JSON objects). The adapter in shared/adapters/kube speaks to real clusters
  * through @kubernetes/client-node; tests run it against the fake API server in test/support.
  */
-export type KubeObject = Record<string, unknown> & {
-  apiVersion?: string;
-  kind?: string;
-  metadata?: KubeMeta;
-};
+import type { KubeMeta, KubeObject, ResourceInfo } from '../domain/k8s/model.ts';
 
-export interface KubeMeta {
-  name?: string;
-  generateName?: string;
-  namespace?: string;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  resourceVersion?: string;
-  uid?: string;
-  generation?: number;
-  creationTimestamp?: string;
-  deletionTimestamp?: string;
-  ownerReferences?: Array<{ apiVersion: string; kind: string; name: string; uid: string; controller?: boolean }>;
-  [k: string]: unknown;
-}
-
-/** One resource type as discovery reports it. */
-export interface ResourceInfo {
-  group: string;
-  version: string;
-  /** `v1` or `apps/v1`. */
-  apiVersion: string;
-  kind: string;
-  plural: string;
-  singular: string;
-  namespaced: boolean;
-  verbs: string[];
-  shortNames: string[];
-  /** Subresource names, e.g. `scale`, `status`, `log`. */
-  subresources: string[];
-}
+export type { KubeMeta, KubeObject, ResourceInfo };
 
 export interface ListOptions {
   /** Omit for all namespaces (or for cluster-scoped resources). */
@@ -130,11 +97,15 @@ export interface ClusterInfo {
   namespace: string;
 }
 
-export interface ClusterRegistry {
-  list(): ClusterInfo[];
-  /** The client for a cluster; the default cluster when name is omitted. Throws UnknownClusterError. */
-  client(name?: string): KubeClient;
-  defaultCluster(): string | undefined;
+/**
+ * The clusters this server can reach. Async: a registry may discover clusters (EKS, GKE) and
+ * refresh short-lived credentials before handing out a client.
+ */
+export interface Clusters {
+  list(): Promise<ClusterInfo[]>;
+  /** The client for a cluster; the default cluster when name is omitted. Rejects with UnknownClusterError. */
+  client(name?: string): Promise<KubeClient>;
+  defaultCluster(): Promise<string | undefined>;
 }
 
 export class UnknownClusterError extends Error {

@@ -1,4 +1,3 @@
-import type { AnyTool } from '../mcp/tool.ts';
 import { adminConfigGetTool } from './core/admin-config-get.tool.ts';
 import { auditEventsListTool } from './core/audit-events-list.tool.ts';
 import { serverInfoTool } from './core/server-info.tool.ts';
@@ -28,6 +27,7 @@ import { opsApprovalsListTool } from './ops/approvals-list.tool.ts';
 import { opsOperationsCancelTool } from './ops/operations-cancel.tool.ts';
 import { opsOperationsGetTool } from './ops/operations-get.tool.ts';
 import { opsOperationsListTool } from './ops/operations-list.tool.ts';
+import type { AnyTool } from './tool.ts';
 
 /** Every tool the server offers. The README table and the tool tests read this list. */
 export const allTools: readonly AnyTool[] = [

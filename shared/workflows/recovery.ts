@@ -1,5 +1,5 @@
-import { isTerminal, type Operation } from '../domain/operations.ts';
-import type { Deps } from '../mcp/tool.ts';
+import type { Deps } from '../app/deps.ts';
+import { isTerminal, type Operation } from '../app/repos/operations.ts';
 import { dispatchStep } from './index.ts';
 import { type ReconcileReport, reconcileRollbacks } from './rollout-steps.ts';
 

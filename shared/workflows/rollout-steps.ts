@@ -1,7 +1,8 @@
+import type { Deps } from '../app/deps.ts';
+import type { Operation, OperationStep } from '../app/repos/operations.ts';
+import { isTerminal, Leases } from '../app/repos/operations.ts';
 import { evaluateWrite } from '../domain/guardrails/index.ts';
 import { canonicalJson, labelSelector } from '../domain/k8s/index.ts';
-import type { Operation, OperationStep } from '../domain/operations.ts';
-import { isTerminal, Leases } from '../domain/operations.ts';
 import {
   canaryReplicas,
   compare,
@@ -16,7 +17,6 @@ import {
   templateHash,
 } from '../domain/rollout-plan.ts';
 import { isOwnedBy, rollbackRetryDelayMs } from '../domain/rollouts.ts';
-import type { Deps } from '../mcp/tool.ts';
 import type { KubeClient, KubeObject, ResourceInfo } from '../ports/kube.ts';
 import { KubeApiError } from '../ports/kube.ts';
 import { MetricQueryError } from '../ports/metrics.ts';
@@ -79,7 +79,7 @@ interface Ctx {
 
 async function context(deps: Deps, operationId: string): Promise<Ctx> {
   const op = await deps.operations.require(operationId);
-  const client = deps.clusters.client(op.target.cluster);
+  const client = await deps.clusters.client(op.target.cluster);
   const [deployments, replicaSets, pods, services] = await k(() =>
     Promise.all([
       client.resolve('Deployment', 'apps/v1'),

@@ -1,5 +1,5 @@
-import { OperationContentionError } from '../domain/operations.ts';
-import type { Deps } from '../mcp/tool.ts';
+import type { Deps } from '../app/deps.ts';
+import { OperationContentionError } from '../app/repos/operations.ts';
 import { StoreUnavailableError } from '../ports/store.ts';
 
 /** What a Task state sends to the workflow-step function: the step's name and its input. */

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { API_KEY_CACHE_TTL_MS } from '../../shared/domain/api-keys.ts';
+import { API_KEY_CACHE_TTL_MS } from '../../shared/app/repos/api-keys.ts';
 import { runCli, spawnLocalHost } from '../support/local-host.ts';
 import { connectClient, structured } from '../support/mcp-client.ts';
 

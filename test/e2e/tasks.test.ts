@@ -12,13 +12,15 @@ import { z } from 'zod';
 import { clustersFromConfig } from '../../shared/adapters/kube/index.ts';
 import { LocalWorkflowEngine } from '../../shared/adapters/local/local-workflow-engine.ts';
 import { MemoryStore } from '../../shared/adapters/local/memory-store.ts';
+import { PrometheusSource } from '../../shared/adapters/prometheus.ts';
+import type { Deps } from '../../shared/app/deps.ts';
+import { buildDeps } from '../../shared/app/deps.ts';
+import type { Operation } from '../../shared/app/repos/operations.ts';
 import { loadConfig } from '../../shared/config/config.ts';
 import { loadPolicy } from '../../shared/config/policy-file.ts';
-import type { Operation } from '../../shared/domain/operations.ts';
 import { createLogger } from '../../shared/logging/logger.ts';
-import { buildDeps } from '../../shared/mcp/deps.ts';
 import { createMcpEndpoint, type McpEndpoint } from '../../shared/mcp/endpoint.ts';
-import { type Deps, defineTool, fail, ok } from '../../shared/mcp/tool.ts';
+import { defineTool, fail, ok } from '../../shared/tools/tool.ts';
 import { dispatchStep } from '../../shared/workflows/index.ts';
 import { freePort } from '../support/local-host.ts';
 import { connectClient, type Era } from '../support/mcp-client.ts';
@@ -147,6 +149,7 @@ async function startHost(): Promise<Host> {
   const store = new MemoryStore();
   let engine: LocalWorkflowEngine | undefined;
   const deps = buildDeps(config, store, log, {
+    metrics: new PrometheusSource(config.prometheusUrl),
     clusters: clustersFromConfig(config, env),
     policy: loadPolicy(undefined),
     workflows: (d) => {

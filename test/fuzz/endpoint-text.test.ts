@@ -11,8 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { ParseCache } from '../../shared/domain/input/index.ts';
 import { createMcpEndpoint } from '../../shared/mcp/endpoint.ts';
-import { defineTool, ok } from '../../shared/mcp/tool.ts';
 import { k8sResourcesApplyTool } from '../../shared/tools/k8s/resources-apply.tool.ts';
+import { defineTool, ok } from '../../shared/tools/tool.ts';
 import { type Harness, startHarness } from '../support/k8s-harness.ts';
 import { hostileString, hostileText, INTERNALS, validDeployment } from './hostile-text.ts';
 

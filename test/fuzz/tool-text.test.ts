@@ -9,8 +9,8 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ParseCache } from '../../shared/domain/input/index.ts';
 import { QUOTE_CHARS } from '../../shared/domain/text.ts';
-import type { AnyTool, ToolContext } from '../../shared/mcp/tool.ts';
 import { allTools } from '../../shared/tools/index.ts';
+import type { AnyTool, ToolContext } from '../../shared/tools/tool.ts';
 import { type Harness, startHarness } from '../support/k8s-harness.ts';
 import { hostileString, hostileText, INTERNALS, validDeployment } from './hostile-text.ts';
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalServer, startLocalServer } from '../../local/server.ts';
 import { startEmbeddedDynamo } from '../../shared/adapters/local/embedded-dynamodb.ts';
-import { AUDIT_FIELD_BYTES, type AuditEvent, MAX_RECORD_BYTES } from '../../shared/domain/audit.ts';
+import { AUDIT_FIELD_BYTES, type AuditEvent, MAX_RECORD_BYTES } from '../../shared/app/repos/audit.ts';
 import type { Store } from '../../shared/ports/store.ts';
 
 const MODERN = '2026-07-28';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalServer, startLocalServer } from '../../local/server.ts';
-import type { AuditEvent } from '../../shared/domain/audit.ts';
+import type { AuditEvent } from '../../shared/app/repos/audit.ts';
 import { RETRY_AFTER_SECONDS } from '../../shared/mcp/pressure.ts';
 import { startThrottlingDynamo, type ThrottlingDynamo } from '../support/throttling-dynamo.ts';
 

@@ -1,15 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from '../../shared/adapters/local/embedded-dynamodb.ts';
 import { MemoryStore } from '../../shared/adapters/local/memory-store.ts';
-import { type Approval, Approvals } from '../../shared/domain/approvals.ts';
+import { decideApproval } from '../../shared/app/approval-decision.ts';
+import type { Deps } from '../../shared/app/deps.ts';
+import { cancelOperation } from '../../shared/app/operation-access.ts';
+import { type Approval, Approvals } from '../../shared/app/repos/approvals.ts';
+import { Leases, type Operation, Operations } from '../../shared/app/repos/operations.ts';
 import type { Identity } from '../../shared/domain/identity.ts';
 import { ParseCache } from '../../shared/domain/input/index.ts';
-import { Leases, type Operation, Operations } from '../../shared/domain/operations.ts';
-import type { Deps } from '../../shared/mcp/tool.ts';
 import type { Store } from '../../shared/ports/store.ts';
 import { opsApprovalsListTool } from '../../shared/tools/ops/approvals-list.tool.ts';
-import { decideApproval } from '../../shared/workflows/approval-decision.ts';
-import { cancelOperation } from '../../shared/workflows/control.ts';
 import { dispatchStep } from '../../shared/workflows/index.ts';
 
 /*

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalServer, startLocalServer } from '../../local/server.ts';
-import type { Operation } from '../../shared/domain/operations.ts';
+import type { Operation } from '../../shared/app/repos/operations.ts';
 import { type FakeKube, startFakeKube } from '../support/fake-kube/index.ts';
 import { deploymentYaml } from '../support/k8s-harness.ts';
 import { connectClient, structured } from '../support/mcp-client.ts';

@@ -2,15 +2,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { clustersFromConfig } from '../../shared/adapters/kube/index.ts';
 import { MemoryStore } from '../../shared/adapters/local/memory-store.ts';
+import { PrometheusSource } from '../../shared/adapters/prometheus.ts';
+import type { Deps } from '../../shared/app/deps.ts';
+import { buildDeps } from '../../shared/app/deps.ts';
+import type { Operation } from '../../shared/app/repos/operations.ts';
 import { loadConfig } from '../../shared/config/config.ts';
 import { loadPolicy } from '../../shared/config/policy-file.ts';
 import { ParseCache } from '../../shared/domain/input/parse-cache.ts';
 import { canonicalJson } from '../../shared/domain/k8s/index.ts';
-import type { Operation } from '../../shared/domain/operations.ts';
 import { ROLLBACK_RETRY } from '../../shared/domain/rollouts.ts';
 import { createLogger } from '../../shared/logging/logger.ts';
-import { buildDeps } from '../../shared/mcp/deps.ts';
-import type { Deps } from '../../shared/mcp/tool.ts';
 import type { KubeObject } from '../../shared/ports/kube.ts';
 import type { WorkflowEngine } from '../../shared/ports/workflow.ts';
 import { deliveryRolloutsStartTool } from '../../shared/tools/delivery/rollouts-start.tool.ts';
@@ -59,6 +60,7 @@ describe('rollback reconciler: an incomplete rollback is finished later', () => 
       async stop() {},
     };
     deps = buildDeps(config, new MemoryStore(clock), createLogger('silent'), {
+      metrics: new PrometheusSource(config.prometheusUrl),
       clusters: clustersFromConfig(config, env),
       policy: loadPolicy(undefined),
       workflows: () => engine,
@@ -70,7 +72,7 @@ describe('rollback reconciler: an incomplete rollback is finished later', () => 
   });
 
   async function kubeApply(obj: KubeObject): Promise<void> {
-    const client = deps.clusters.client('fake');
+    const client = await deps.clusters.client('fake');
     await client.apply(await client.resolve(String(obj.kind), String(obj.apiVersion)), obj, { force: true });
   }
 
@@ -266,7 +268,7 @@ describe('rollback reconciler: an incomplete rollback is finished later', () => 
     await rollbackFails(op.id, 503);
     kube.clearFailures();
     // Someone fixed it by hand meanwhile, with yet another image.
-    const client = deps.clusters.client('fake');
+    const client = await deps.clusters.client('fake');
     await client.patch(
       await client.resolve('Deployment', 'apps/v1'),
       name,

@@ -6,8 +6,8 @@ import {
   type TaskEnabledSession,
 } from '@modelcontextprotocol/ext-tasks/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Operation } from '../../shared/domain/operations.ts';
-import type { Deps } from '../../shared/mcp/tool.ts';
+import type { Deps } from '../../shared/app/deps.ts';
+import type { Operation } from '../../shared/app/repos/operations.ts';
 import { dispatchStep } from '../../shared/workflows/index.ts';
 import type { Caller, Harness } from '../support/k8s-harness.ts';
 import { deploymentYaml, startHarness } from '../support/k8s-harness.ts';

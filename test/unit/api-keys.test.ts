@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { MemoryStore } from '../../shared/adapters/local/memory-store.ts';
-import { API_KEY_CACHE_TTL_MS, ApiKeyNameTakenError, ApiKeys } from '../../shared/domain/api-keys.ts';
+import { API_KEY_CACHE_TTL_MS, ApiKeyNameTakenError, ApiKeys } from '../../shared/app/repos/api-keys.ts';
 import { type PutCondition, type PutInput, type StoreItem, StoreUnavailableError } from '../../shared/ports/store.ts';
 
 describe('API keys', () => {

@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import { describe, expect, it, vi } from 'vitest';
 import { MemoryStore } from '../../shared/adapters/local/memory-store.ts';
-import { AUDIT_FIELD_BYTES, type AuditEvent, AuditTrail, MAX_RECORD_BYTES } from '../../shared/domain/audit.ts';
+import { AUDIT_FIELD_BYTES, type AuditEvent, AuditTrail, MAX_RECORD_BYTES } from '../../shared/app/repos/audit.ts';
 import { ItemTooLargeError, type PutCondition, type PutInput, type StoreItem } from '../../shared/ports/store.ts';
 
 const silent = pino({ level: 'silent' });

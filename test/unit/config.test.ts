@@ -105,7 +105,7 @@ describe('KUBECONFIG', () => {
     );
   });
 
-  it('like kubectl, merges files that reuse cluster and user names (kubeadm defaults): the first wins', () => {
+  it('like kubectl, merges files that reuse cluster and user names (kubeadm defaults): the first wins', async () => {
     const kubeadm = (context: string, server: string) =>
       [
         'apiVersion: v1',
@@ -120,15 +120,15 @@ describe('KUBECONFIG', () => {
     writeFileSync(a, kubeadm('admin@a', 'https://10.0.0.1:6443'));
     writeFileSync(b, kubeadm('admin@b', 'https://10.0.0.2:6443'));
     const clusters = new KubeconfigClusters({ ...opts, kubeconfig: [a, b].join(delimiter) }, {});
-    expect(clusters.list().map((c) => c.name)).toEqual(['admin@a', 'admin@b']);
-    expect(clusters.list().find((c) => c.isDefault)?.name).toBe('admin@a');
+    expect((await clusters.list()).map((c) => c.name)).toEqual(['admin@a', 'admin@b']);
+    expect((await clusters.list()).find((c) => c.isDefault)?.name).toBe('admin@a');
   });
 
-  it('like kubectl, skips missing files of a list as long as one exists, and says which', () => {
+  it('like kubectl, skips missing files of a list as long as one exists, and says which', async () => {
     const a = join(dir, 'a-missing');
     const b = join(dir, 'b-missing');
     const clusters = new KubeconfigClusters({ ...opts, kubeconfig: [a, good, b].join(delimiter) }, {});
-    expect(clusters.list().map((c) => c.name)).toEqual(['one']);
+    expect((await clusters.list()).map((c) => c.name)).toEqual(['one']);
     expect(clusters.skipped).toEqual([a, b]);
     expect(() => new KubeconfigClusters({ ...opts, kubeconfig: [a, b].join(delimiter) }, {})).toThrow(
       `KUBECONFIG: none of the kubeconfig files exists: ${a}, ${b}`,

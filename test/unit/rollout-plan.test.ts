@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../shared/adapters/local/memory-store.ts';
-import { Approvals } from '../../shared/domain/approvals.ts';
+import { Approvals } from '../../shared/app/repos/approvals.ts';
 import { PolicyError, parsePolicy } from '../../shared/domain/guardrails/policy.ts';
 import type { Identity } from '../../shared/domain/identity.ts';
 import {

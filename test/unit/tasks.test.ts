@@ -10,7 +10,7 @@ import {
 } from '@modelcontextprotocol/ext-tasks/core/v2';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import type { Operation, OperationStatus } from '../../shared/domain/operations.ts';
+import type { Operation, OperationStatus } from '../../shared/app/repos/operations.ts';
 import {
   declaresTasksExtension,
   legacyTask,
@@ -21,7 +21,7 @@ import {
   TASKS_EXTENSION_ID,
   wantsTask,
 } from '../../shared/mcp/tasks.ts';
-import { defineTool, ok } from '../../shared/mcp/tool.ts';
+import { defineTool, ok } from '../../shared/tools/tool.ts';
 
 const op = (status: OperationStatus, extra: Partial<Operation> = {}): Operation => ({
   id: 'op-6f1c1f0e-1111-4222-8333-944445555666',

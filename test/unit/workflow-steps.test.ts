@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { OperationContentionError } from '../../shared/domain/operations.ts';
-import type { Deps } from '../../shared/mcp/tool.ts';
+import type { Deps } from '../../shared/app/deps.ts';
+import { OperationContentionError } from '../../shared/app/repos/operations.ts';
 import { StoreUnavailableError } from '../../shared/ports/store.ts';
 import { dispatchStep } from '../../shared/workflows/index.ts';
 import { registerSteps } from '../../shared/workflows/steps.ts';

@@ -2,11 +2,11 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '../../config/config.ts';
-import type { ClusterRegistry } from '../../ports/kube.ts';
+import type { Clusters } from '../../ports/kube.ts';
 import { KubeconfigClusters, NoClusters } from './kubeconfig-clusters.ts';
 
 /** The cluster registry for a host: the kubeconfig (or in-cluster account) when there is one. */
-export function clustersFromConfig(config: Config, env: Record<string, string | undefined>): ClusterRegistry {
+export function clustersFromConfig(config: Config, env: Record<string, string | undefined>): Clusters {
   const kubeconfig = config.kube.kubeconfig;
   const opts = {
     contexts: config.kube.contexts,

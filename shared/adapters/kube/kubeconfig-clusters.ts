@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { delimiter } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { ConfigError } from '../../config/config.ts';
-import type { ClusterInfo, ClusterRegistry, KubeClient } from '../../ports/kube.ts';
+import type { ClusterInfo, Clusters, KubeClient } from '../../ports/kube.ts';
 import { UnknownClusterError } from '../../ports/kube.ts';
 import { ClientNodeKubeClient } from './kube-client.ts';
 
@@ -20,7 +20,7 @@ export interface KubeconfigClustersOptions {
  * context is the default. In a pod without a kubeconfig, the in-cluster service account is one
  * cluster named `in-cluster`. EKS and GKE discovery will add registries of their own.
  */
-export class KubeconfigClusters implements ClusterRegistry {
+export class KubeconfigClusters implements Clusters {
   private readonly base: KubeConfig;
   private readonly infos: ClusterInfo[];
   private readonly clients = new Map<string, KubeClient>();
@@ -74,16 +74,20 @@ export class KubeconfigClusters implements ClusterRegistry {
     if (!this.infos.some((i) => i.isDefault) && this.infos[0]) this.infos[0].isDefault = true;
   }
 
-  list(): ClusterInfo[] {
+  async list(): Promise<ClusterInfo[]> {
     return this.infos.map((i) => ({ ...i }));
   }
 
-  defaultCluster(): string | undefined {
+  async defaultCluster(): Promise<string | undefined> {
+    return this.defaultName();
+  }
+
+  private defaultName(): string | undefined {
     return this.infos.find((i) => i.isDefault)?.name;
   }
 
-  client(name?: string): KubeClient {
-    const target = name ?? this.defaultCluster();
+  async client(name?: string): Promise<KubeClient> {
+    const target = name ?? this.defaultName();
     const info = this.infos.find((i) => i.name === target);
     if (!target || !info) {
       const known = this.infos.map((i) => i.name).join(', ') || 'none configured';
@@ -122,18 +126,18 @@ function loadKubeconfigFile(file: string): KubeConfig {
 }
 
 /** A registry with no clusters, for hosts started without any kubeconfig. */
-export class NoClusters implements ClusterRegistry {
+export class NoClusters implements Clusters {
   private readonly why: string;
   constructor(why: string) {
     this.why = why;
   }
-  list(): ClusterInfo[] {
+  async list(): Promise<ClusterInfo[]> {
     return [];
   }
-  defaultCluster(): string | undefined {
+  async defaultCluster(): Promise<string | undefined> {
     return undefined;
   }
-  client(): KubeClient {
+  async client(): Promise<KubeClient> {
     throw new UnknownClusterError(`no Kubernetes cluster is configured: ${this.why}`);
   }
 }

@@ -9,7 +9,7 @@
  * workloads that use them; kinds it does not list come last, alphabetically by kind; documents of
  * one kind keep their manifest order (Helm sorts stably).
  */
-import type { KubeObject, ResourceInfo } from '../../ports/kube.ts';
+import type { KubeObject, ResourceInfo } from './model.ts';
 import { isRecord } from './object-guards.ts';
 
 export type ApplyPhase = 'namespaces' | 'definitions' | 'objects';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineTool, ok } from '../../mcp/tool.ts';
+import { defineTool, ok } from '../tool.ts';
 
 export const adminConfigGetTool = defineTool({
   name: 'admin_config_get',

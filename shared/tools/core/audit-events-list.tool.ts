@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { InvalidCursorError } from '../../domain/audit.ts';
+import { InvalidCursorError } from '../../app/repos/audit.ts';
 import { canAccess } from '../../domain/identity.ts';
 import { capJson } from '../../domain/redact.ts';
-import { defineTool, fail, ok } from '../../mcp/tool.ts';
 import { args } from '../k8s/common.ts';
 import { fitFetchedPage, moreLine, resultBudget } from '../k8s/render.ts';
+import { defineTool, fail, ok } from '../tool.ts';
 
 const since = z
   .string()

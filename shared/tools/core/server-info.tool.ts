@@ -1,7 +1,7 @@
 import { SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { MODERN_PROTOCOL_VERSIONS } from '../../mcp/protocol.ts';
-import { defineTool, ok } from '../../mcp/tool.ts';
+import { defineTool, ok } from '../tool.ts';
 
 /** The stateless revisions served by createMcpHandler's modern path (the SDK keeps its list internal). */
 
@@ -33,7 +33,7 @@ export const serverInfoTool = defineTool({
       version: deps.version,
       protocolVersions: [...MODERN_PROTOCOL_VERSIONS, ...SUPPORTED_PROTOCOL_VERSIONS],
       store: deps.store.kind,
-      clusters: deps.clusters.list().map((c) => ({ name: c.name, source: c.source, default: c.isDefault })),
+      clusters: (await deps.clusters.list()).map((c) => ({ name: c.name, source: c.source, default: c.isDefault })),
       auth: { required: deps.config.authRequired, methods },
       caller: { name: identity.name, roles: identity.roles, method: identity.method },
       auditWriteFailures: deps.audit.failures,

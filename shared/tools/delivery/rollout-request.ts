@@ -2,10 +2,10 @@ import { z } from 'zod';
 import { evaluateWrite, firstMatch, formatVerdict, type Verdict } from '../../domain/guardrails/index.ts';
 import { buildPlan, changeHash, type Gates, type Strategy } from '../../domain/rollout-plan.ts';
 import { quoted } from '../../domain/text.ts';
-import type { ToolContext } from '../../mcp/tool.ts';
 import type { KubeObject } from '../../ports/kube.ts';
 import type { RolloutOpPlan } from '../../workflows/rollout-steps.ts';
 import { args, parseManifests, type Target, ToolError, target } from '../k8s/common.ts';
+import type { ToolContext } from '../tool.ts';
 
 // Defaults (interval 60 s, count 3, failureLimit 0) are applied in code: schema defaults cost tools/list bytes.
 const metric = z.object({
@@ -63,7 +63,7 @@ const rec = (v: unknown): Obj => (v && typeof v === 'object' && !Array.isArray(v
  * plan shows is exactly what start does.
  */
 export async function prepareRollout(ctx: ToolContext, input: RolloutInput): Promise<PreparedRollout> {
-  const t = target(ctx, input.cluster);
+  const t = await target(ctx, input.cluster);
   const namespace = input.namespace ?? t.defaultNamespace;
   if (!input.image === !input.manifest) throw new ToolError('give either image (with optional container) or manifest');
   if (input.strategy === 'blueGreen' && !input.service)

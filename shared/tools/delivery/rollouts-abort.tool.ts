@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { defineTool } from '../../mcp/tool.ts';
 import { args } from '../k8s/common.ts';
 import { cancelAndDescribe } from '../ops/cancel.ts';
+import { defineTool } from '../tool.ts';
 
 export const deliveryRolloutsAbortTool = defineTool({
   name: 'delivery_rollouts_abort',

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { defineTool } from '../../mcp/tool.ts';
 import { auditedManifest, kubeTool } from '../k8s/common.ts';
 import { fitRecord, resultBudget } from '../k8s/render.ts';
+import { defineTool } from '../tool.ts';
 import { prepareRollout, rolloutInput } from './rollout-request.ts';
 
 export const deliveryRolloutsPlanTool = defineTool({

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { defineTool, fail } from '../../mcp/tool.ts';
-import { canControlOperation, OperationAccessError, visibleOperation } from '../../workflows/control.ts';
-import { describeOperation } from '../../workflows/present.ts';
+import { canControlOperation, OperationAccessError, visibleOperation } from '../../app/operation-access.ts';
+import { describeOperation } from '../../app/present.ts';
 import { args } from '../k8s/common.ts';
 import { fitRecord, resultBudget } from '../k8s/render.ts';
+import { defineTool, fail } from '../tool.ts';
 
 export const deliveryRolloutsPromoteTool = defineTool({
   name: 'delivery_rollouts_promote',

@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { Leases } from '../../domain/operations.ts';
+import { describeOperation } from '../../app/present.ts';
+import { Leases } from '../../app/repos/operations.ts';
 import { ROLLOUT_LIMITS, templateHash } from '../../domain/rollout-plan.ts';
-import { defineTool } from '../../mcp/tool.ts';
-import { describeOperation } from '../../workflows/present.ts';
 import { auditedManifest, kubeTool } from '../k8s/common.ts';
 import { fitRecord, result, resultBudget } from '../k8s/render.ts';
+import { defineTool } from '../tool.ts';
 import { prepareRollout, refusalText, rolloutInput } from './rollout-request.ts';
 
 const TTL_SECONDS = 7 * 86_400;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineTool } from '../../mcp/tool.ts';
+import { defineTool } from '../tool.ts';
 import { args, kubeTool, target } from './common.ts';
 import { offsetPage, resultBudget, table } from './render.ts';
 
@@ -22,7 +22,7 @@ export const k8sApiResourcesListTool = defineTool({
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   async handler(input, ctx) {
     return kubeTool(async () => {
-      const t = target(ctx, input.cluster);
+      const t = await target(ctx, input.cluster);
       const needle = input.search?.toLowerCase();
       const all = await t.client.resources(input.refresh ? { refresh: true } : {});
       const items = all

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineTool } from '../../mcp/tool.ts';
+import { defineTool } from '../tool.ts';
 import { args, kubeTool } from './common.ts';
 import { offsetPage, result, resultBudget, table } from './render.ts';
 
@@ -15,7 +15,7 @@ export const k8sClustersListTool = defineTool({
   output: z.object({ count: z.number(), items: z.array(z.object({}).passthrough()) }).passthrough(),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   async handler(input, { deps }) {
-    const items = deps.clusters.list().map((c) => ({
+    const items = (await deps.clusters.list()).map((c) => ({
       name: c.name,
       server: c.server,
       source: c.source,

@@ -3,10 +3,10 @@ import { z } from 'zod';
 import { PARSE_LIMITS, type ParseCache, type ParseFailure, type ParseLimits } from '../../domain/input/index.ts';
 import { labelSelector } from '../../domain/k8s/index.ts';
 import { redactParsedManifest } from '../../domain/k8s/secret-redaction.ts';
-import type { ToolContext } from '../../mcp/tool.ts';
-import { fail } from '../../mcp/tool.ts';
 import type { KubeClient, KubeObject, ResourceInfo } from '../../ports/kube.ts';
 import { KubeApiError, UnknownClusterError } from '../../ports/kube.ts';
+import type { ToolContext } from '../tool.ts';
+import { fail } from '../tool.ts';
 
 /**
  * Argument schemas shared by every Kubernetes tool, so names and meanings never drift apart. Every
@@ -44,9 +44,9 @@ export class ToolError extends Error {
   override name = 'ToolError';
 }
 
-export function target(ctx: ToolContext, cluster: string | undefined): Target {
-  const client = ctx.deps.clusters.client(cluster);
-  const info = ctx.deps.clusters.list().find((c) => c.name === client.cluster);
+export async function target(ctx: ToolContext, cluster: string | undefined): Promise<Target> {
+  const client = await ctx.deps.clusters.client(cluster);
+  const info = (await ctx.deps.clusters.list()).find((c) => c.name === client.cluster);
   return { client, cluster: client.cluster, defaultNamespace: info?.namespace ?? 'default' };
 }
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { summarize } from '../../domain/k8s/index.ts';
-import { defineTool } from '../../mcp/tool.ts';
 import type { KubeObject } from '../../ports/kube.ts';
+import { defineTool } from '../tool.ts';
 import { args, kubeTool, target } from './common.ts';
 import { offsetPage, resultBudget, startOffset, table } from './render.ts';
 
@@ -37,7 +37,7 @@ export const k8sEventsListTool = defineTool({
   async handler(input, ctx) {
     return kubeTool(async () => {
       startOffset(input.continue);
-      const t = target(ctx, input.cluster);
+      const t = await target(ctx, input.cluster);
       const res = await t.client.resolve('Event', 'v1');
       const namespace = input.allNamespaces ? undefined : (input.namespace ?? t.defaultNamespace);
       const selectors = [

@@ -1,9 +1,9 @@
 import type { CallToolResult } from '@modelcontextprotocol/server';
 import { evaluateWrite, type Finding, formatVerdict, type WriteIntent } from '../../domain/guardrails/index.ts';
 import { diffObjects } from '../../domain/k8s/index.ts';
-import type { ToolContext } from '../../mcp/tool.ts';
 import type { KubeObject, Precondition, ResourceInfo } from '../../ports/kube.ts';
 import { KubeApiError } from '../../ports/kube.ts';
+import type { ToolContext } from '../tool.ts';
 import type { Target } from './common.ts';
 import { result } from './render.ts';
 

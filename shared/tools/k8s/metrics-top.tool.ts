@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { defineTool } from '../../mcp/tool.ts';
 import { KubeApiError } from '../../ports/kube.ts';
+import { defineTool } from '../tool.ts';
 import { args, kubeTool, ToolError, target } from './common.ts';
 import { offsetPage, resultBudget, table } from './render.ts';
 
@@ -52,7 +52,7 @@ export const k8sMetricsTopTool = defineTool({
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   async handler(input, ctx) {
     return kubeTool(async () => {
-      const t = target(ctx, input.cluster);
+      const t = await target(ctx, input.cluster);
       const served = (await t.client.resources()).some((r) => r.group === 'metrics.k8s.io');
       const missing = `metrics.k8s.io is not served by cluster ${t.cluster}: install metrics-server (or another metrics API provider) to use k8s_metrics_top.`;
       if (!served) throw new ToolError(missing);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { firstMatch, settingsFor } from '../../domain/guardrails/index.ts';
 import { summarize } from '../../domain/k8s/index.ts';
-import { defineTool } from '../../mcp/tool.ts';
+import { defineTool } from '../tool.ts';
 import { args, kubeTool, target } from './common.ts';
 import { offsetPage, resultBudget, startOffset, table } from './render.ts';
 
@@ -19,7 +19,7 @@ export const k8sNamespacesListTool = defineTool({
   async handler(input, ctx) {
     return kubeTool(async () => {
       startOffset(input.continue);
-      const t = target(ctx, input.cluster);
+      const t = await target(ctx, input.cluster);
       const res = await t.client.resolve('Namespace', 'v1');
       const items = [];
       let cont: string | undefined;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { boundText, maskLogText } from '../../domain/k8s/index.ts';
-import { defineTool } from '../../mcp/tool.ts';
+import { defineTool } from '../tool.ts';
 import { args, kubeTool, ToolError, target } from './common.ts';
 import { decodeContinue, encodeContinue, moreLine, result, resultBudget, wireBytes } from './render.ts';
 
@@ -41,7 +41,7 @@ export const k8sPodsLogsTool = defineTool({
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   async handler(input, ctx) {
     return kubeTool(async () => {
-      const t = target(ctx, input.cluster);
+      const t = await target(ctx, input.cluster);
       const namespace = input.namespace ?? t.defaultNamespace;
       // `continue` counts the newest lines already shown: this page ends just before them.
       const from = input.continue === undefined ? { skip: 0, bytes: 0 } : logCursor(input.continue);

@@ -13,8 +13,8 @@ import {
 } from '../../domain/k8s/apply-order.ts';
 import { boundRows, boundText } from '../../domain/k8s/index.ts';
 import { plural } from '../../domain/text.ts';
-import { defineTool, type ToolContext } from '../../mcp/tool.ts';
 import { KubeApiError, type KubeObject, type ResourceInfo } from '../../ports/kube.ts';
+import { defineTool, type ToolContext } from '../tool.ts';
 import {
   args,
   auditedManifest,
@@ -55,7 +55,7 @@ export const k8sResourcesApplyTool = defineTool({
     typeof a.manifest === 'string' ? { ...a, manifest: auditedManifest(a.manifest, parsed) } : a,
   async handler(input, ctx) {
     return kubeTool(async () => {
-      const t = target(ctx, input.cluster);
+      const t = await target(ctx, input.cluster);
       const docs = parseManifests(input.manifest, ctx.parsed);
       if (docs.length > MAX_DOCUMENTS)
         throw new ToolError(`${docs.length} documents; apply at most ${MAX_DOCUMENTS} per call`);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { quoted } from '../../domain/text.ts';
-import { defineTool } from '../../mcp/tool.ts';
 import type { KubeObject } from '../../ports/kube.ts';
+import { defineTool } from '../tool.ts';
 import { args, kubeTool, namespaceFor, ToolError, target } from './common.ts';
 import { findingsText, guardedWrite, isStaleWrite, pinOf } from './guarded-write.ts';
 import { result } from './render.ts';
@@ -33,7 +33,7 @@ export const k8sResourcesDeleteTool = defineTool({
       if (input.labelSelector && input.maxCount === undefined) {
         throw new ToolError('deleting by labelSelector needs maxCount: the most objects you expect to delete');
       }
-      const t = target(ctx, input.cluster);
+      const t = await target(ctx, input.cluster);
       const res = await t.client.resolve(input.kind, input.apiVersion);
       if (!res.verbs.includes('delete')) throw new ToolError(`${res.kind} cannot be deleted`);
       const namespace = namespaceFor(res, t, input);

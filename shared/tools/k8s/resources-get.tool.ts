@@ -2,7 +2,7 @@ import { stringify } from 'yaml';
 import { z } from 'zod';
 import { boundText, redactObject } from '../../domain/k8s/index.ts';
 import { capJson, OMITTED_KEY } from '../../domain/redact.ts';
-import { defineTool } from '../../mcp/tool.ts';
+import { defineTool } from '../tool.ts';
 import { args, kubeTool, namespaceFor, target } from './common.ts';
 import { bytes, fitText, result, resultBudget } from './render.ts';
 
@@ -39,7 +39,7 @@ export const k8sResourcesGetTool = defineTool({
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   async handler(input, ctx) {
     return kubeTool(async () => {
-      const t = target(ctx, input.cluster);
+      const t = await target(ctx, input.cluster);
       const res = await t.client.resolve(input.kind, input.apiVersion);
       const namespace = namespaceFor(res, t, input);
       const live = await t.client.get(res, input.name, namespace);

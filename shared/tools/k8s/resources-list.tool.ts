@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { boundRows, redactObject, summarize } from '../../domain/k8s/index.ts';
-import { defineTool } from '../../mcp/tool.ts';
 import type { ListResult, ResourceInfo } from '../../ports/kube.ts';
+import { defineTool } from '../tool.ts';
 import { args, kubeTool, namespaceFor, ToolError, target } from './common.ts';
 import { bytes, decodeContinue, encodeContinue, fitText, moreLine, result, resultBudget, table } from './render.ts';
 
@@ -38,7 +38,7 @@ export const k8sResourcesListTool = defineTool({
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   async handler(input, ctx) {
     return kubeTool(async () => {
-      const t = target(ctx, input.cluster);
+      const t = await target(ctx, input.cluster);
       const res = await t.client.resolve(input.kind, input.apiVersion);
       if (!res.verbs.includes('list')) throw new ToolError(`${res.kind} cannot be listed on ${t.cluster}`);
       const namespace = namespaceFor(res, t, input);

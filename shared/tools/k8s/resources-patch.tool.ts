@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { isSecretKind } from '../../domain/redact.ts';
-import { defineTool } from '../../mcp/tool.ts';
+import { defineTool } from '../tool.ts';
 import { args, auditedPatch, kubeTool, namespaceFor, parsePatch, ToolError, target } from './common.ts';
 import { changeSummary, findingsText, guardedWrite, liveOrUndefined } from './guarded-write.ts';
 import { result } from './render.ts';
@@ -35,7 +35,7 @@ export const k8sResourcesPatchTool = defineTool({
         : a,
   async handler(input, ctx) {
     return kubeTool(async () => {
-      const t = target(ctx, input.cluster);
+      const t = await target(ctx, input.cluster);
       const res = await t.client.resolve(input.kind, input.apiVersion);
       const namespace = namespaceFor(res, t, input);
       const patch = parsePatch(input.patch, ctx.parsed);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { redactSecrets } from '../../domain/redact.ts';
 import { deploymentHistory } from '../../domain/rollouts.ts';
-import { defineTool } from '../../mcp/tool.ts';
+import { defineTool } from '../tool.ts';
 import { args, deploymentWithReplicaSets, kubeTool, target } from './common.ts';
 import { offsetPage, resultBudget, table } from './render.ts';
 
@@ -20,7 +20,7 @@ export const k8sRolloutsHistoryTool = defineTool({
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   async handler(input, ctx) {
     return kubeTool(async () => {
-      const t = target(ctx, input.cluster);
+      const t = await target(ctx, input.cluster);
       const namespace = input.namespace ?? t.defaultNamespace;
       const { deployment: d, replicaSets } = await deploymentWithReplicaSets(t, input.name, namespace);
       // change-cause often holds the whole command (`kubectl set env ... DB_PASSWORD=x`): redacted like every output.

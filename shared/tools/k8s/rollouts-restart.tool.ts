@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineTool } from '../../mcp/tool.ts';
+import { defineTool } from '../tool.ts';
 import { args, kubeTool, target } from './common.ts';
 import { findingsText, guardedWrite } from './guarded-write.ts';
 import { result } from './render.ts';
@@ -23,7 +23,7 @@ export const k8sRolloutsRestartTool = defineTool({
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   async handler(input, ctx) {
     return kubeTool(async () => {
-      const t = target(ctx, input.cluster);
+      const t = await target(ctx, input.cluster);
       const res = await t.client.resolve(input.kind, 'apps/v1');
       const namespace = input.namespace ?? t.defaultNamespace;
       const restartedAt = new Date(ctx.deps.clock.now()).toISOString();

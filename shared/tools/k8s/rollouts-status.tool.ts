@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { rolloutStatus } from '../../domain/rollouts.ts';
-import { defineTool } from '../../mcp/tool.ts';
+import { defineTool } from '../tool.ts';
 import { args, kubeTool, ToolError, target } from './common.ts';
 import { capCells, cellCap, fitText, result, resultBudget } from './render.ts';
 
@@ -26,7 +26,7 @@ export const k8sRolloutsStatusTool = defineTool({
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   async handler(input, ctx) {
     return kubeTool(async () => {
-      const t = target(ctx, input.cluster);
+      const t = await target(ctx, input.cluster);
       const res = await t.client.resolve(input.kind, 'apps/v1');
       const namespace = input.namespace ?? t.defaultNamespace;
       const deadline = ctx.deps.clock.now() + input.waitSeconds * 1000;

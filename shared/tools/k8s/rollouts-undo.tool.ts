@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { undoTemplate } from '../../domain/rollouts.ts';
-import { defineTool } from '../../mcp/tool.ts';
+import { defineTool } from '../tool.ts';
 import { args, deploymentWithReplicaSets, kubeTool, ToolError, target } from './common.ts';
 import { changeSummary, findingsText, guardedWrite } from './guarded-write.ts';
 import { result } from './render.ts';
@@ -24,7 +24,7 @@ export const k8sRolloutsUndoTool = defineTool({
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   async handler(input, ctx) {
     return kubeTool(async () => {
-      const t = target(ctx, input.cluster);
+      const t = await target(ctx, input.cluster);
       const namespace = input.namespace ?? t.defaultNamespace;
       const { deployments, deployment: live, replicaSets } = await deploymentWithReplicaSets(t, input.name, namespace);
       const picked = undoTemplate(live, replicaSets, input.toRevision);

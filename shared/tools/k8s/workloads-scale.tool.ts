@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { defineTool } from '../../mcp/tool.ts';
 import type { KubeObject } from '../../ports/kube.ts';
+import { defineTool } from '../tool.ts';
 import { args, kubeTool, ToolError, target } from './common.ts';
 import { findingsText, guardedWrite } from './guarded-write.ts';
 import { result } from './render.ts';
@@ -25,7 +25,7 @@ export const k8sWorkloadsScaleTool = defineTool({
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   async handler(input, ctx) {
     return kubeTool(async () => {
-      const t = target(ctx, input.cluster);
+      const t = await target(ctx, input.cluster);
       const res = await t.client.resolve(input.kind, 'apps/v1');
       if (!res.subresources.includes('scale'))
         throw new ToolError(`${res.kind} has no scale subresource on ${t.cluster}`);

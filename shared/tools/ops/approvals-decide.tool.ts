@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { ApprovalError } from '../../domain/approvals.ts';
-import { defineTool, fail } from '../../mcp/tool.ts';
-import { decideApproval } from '../../workflows/approval-decision.ts';
+import { decideApproval } from '../../app/approval-decision.ts';
+import { ApprovalError } from '../../app/repos/approvals.ts';
 import { args } from '../k8s/common.ts';
 import { fitRecord, resultBudget } from '../k8s/render.ts';
+import { defineTool, fail } from '../tool.ts';
 
 export const opsApprovalsDecideTool = defineTool({
   name: 'ops_approvals_decide',

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { canAccess } from '../../domain/identity.ts';
-import { defineTool } from '../../mcp/tool.ts';
 import { args } from '../k8s/common.ts';
 import { capCells, cellCap, fitFetchedPage, moreLine, result, resultBudget, table } from '../k8s/render.ts';
+import { defineTool } from '../tool.ts';
 
 export const opsApprovalsListTool = defineTool({
   name: 'ops_approvals_list',

@@ -1,8 +1,8 @@
 import type { CallToolResult } from '@modelcontextprotocol/server';
-import { fail, type ToolContext } from '../../mcp/tool.ts';
-import { cancelOperation, OperationAccessError } from '../../workflows/control.ts';
-import { describeOperation } from '../../workflows/present.ts';
+import { cancelOperation, OperationAccessError } from '../../app/operation-access.ts';
+import { describeOperation } from '../../app/present.ts';
 import { fitRecord, resultBudget } from '../k8s/render.ts';
+import { fail, type ToolContext } from '../tool.ts';
 
 /** Cancel (which rolls back) and show the operation; shared by ops_operations_cancel and delivery_rollouts_abort. */
 export async function cancelAndDescribe(

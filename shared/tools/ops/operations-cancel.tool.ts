@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { defineTool } from '../../mcp/tool.ts';
 import { args } from '../k8s/common.ts';
+import { defineTool } from '../tool.ts';
 import { cancelAndDescribe } from './cancel.ts';
 
 export const opsOperationsCancelTool = defineTool({

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { canAccess } from '../../domain/identity.ts';
 import { plural } from '../../domain/text.ts';
-import { defineTool } from '../../mcp/tool.ts';
 import { args } from '../k8s/common.ts';
 import { fitFetchedPage, moreLine, result, resultBudget, table } from '../k8s/render.ts';
+import { defineTool } from '../tool.ts';
 
 export const opsOperationsListTool = defineTool({
   name: 'ops_operations_list',

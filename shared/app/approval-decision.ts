@@ -1,6 +1,6 @@
-import type { Approval, Approvals } from '../domain/approvals.ts';
 import type { Identity } from '../domain/identity.ts';
-import { isTerminal, type Operations } from '../domain/operations.ts';
+import type { Approval, Approvals } from './repos/approvals.ts';
+import { isTerminal, type Operations } from './repos/operations.ts';
 
 /**
  * One decision on an approval, the same from every channel (the ops_approvals_decide tool, the

@@ -1,10 +1,11 @@
 import type { Logger } from 'pino';
-import type { Clock } from '../ports/clock.ts';
-import type { Store } from '../ports/store.ts';
-import { ConditionFailedError, ItemTooLargeError } from '../ports/store.ts';
-import { capStrings, capText, jsonBytes } from './bounds.ts';
-import type { Identity } from './identity.ts';
-import { capJson, maskSecretsInText, redactSecrets } from './redact.ts';
+import { capStrings, capText, jsonBytes } from '../../domain/bounds.ts';
+import { errorText } from '../../domain/errors.ts';
+import type { Identity } from '../../domain/identity.ts';
+import { capJson, maskSecretsInText, redactSecrets } from '../../domain/redact.ts';
+import type { Clock } from '../../ports/clock.ts';
+import type { Store } from '../../ports/store.ts';
+import { ConditionFailedError, ItemTooLargeError } from '../../ports/store.ts';
 
 /** One tools/call, as the audit trail keeps it. */
 export interface AuditEvent {
@@ -417,8 +418,4 @@ function canonical(value: unknown): string {
         )
       : v,
   );
-}
-
-export function errorText(err: unknown): string {
-  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { Clock } from '../ports/clock.ts';
-import type { Store } from '../ports/store.ts';
-import { ConditionFailedError } from '../ports/store.ts';
+import { redactValue } from '../../domain/redact.ts';
+import type { Clock } from '../../ports/clock.ts';
+import type { Store } from '../../ports/store.ts';
+import { ConditionFailedError } from '../../ports/store.ts';
 import { Approvals } from './approvals.ts';
-import { redactValue } from './redact.ts';
 
 /** MCP task statuses; an operation's status is its task's status. */
 export type OperationStatus = 'working' | 'input_required' | 'completed' | 'failed' | 'cancelled';

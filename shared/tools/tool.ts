@@ -1,41 +1,9 @@
 import type { CallToolResult } from '@modelcontextprotocol/server';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
-import type { Config } from '../config/config.ts';
-import type { ApiKeys } from '../domain/api-keys.ts';
-import type { Approvals } from '../domain/approvals.ts';
-import type { AuditTrail } from '../domain/audit.ts';
-import type { Baselines } from '../domain/baselines.ts';
-import type { Policy } from '../domain/guardrails/index.ts';
+import type { Deps } from '../app/deps.ts';
 import type { Access, Identity } from '../domain/identity.ts';
 import type { ParseCache } from '../domain/input/index.ts';
-import type { Leases, Operations } from '../domain/operations.ts';
-import type { Clock } from '../ports/clock.ts';
-import type { ClusterRegistry } from '../ports/kube.ts';
-import type { MetricsSource } from '../ports/metrics.ts';
-import type { Store } from '../ports/store.ts';
-import type { WorkflowEngine } from '../ports/workflow.ts';
-
-/** Everything a tool may use, passed in explicitly; hosts differ only in how they build it. */
-export interface Deps {
-  config: Config;
-  store: Store;
-  audit: AuditTrail;
-  apiKeys: ApiKeys;
-  clock: Clock;
-  log: Logger;
-  version: string;
-  clusters: ClusterRegistry;
-  /** Guardrail policy every write passes. */
-  policy: Policy;
-  baselines: Baselines;
-  operations: Operations;
-  leases: Leases;
-  approvals: Approvals;
-  /** Runs long operations (rollouts) as state machines. */
-  workflows: WorkflowEngine;
-  metrics: MetricsSource;
-}
 
 export interface ToolContext {
   deps: Deps;

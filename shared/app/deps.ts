@@ -1,19 +1,39 @@
 import type { Logger } from 'pino';
-import { PrometheusSource } from '../adapters/prometheus.ts';
 import type { Config } from '../config/config.ts';
-import { ApiKeys } from '../domain/api-keys.ts';
-import { Approvals } from '../domain/approvals.ts';
-import { AuditTrail } from '../domain/audit.ts';
-import { Baselines } from '../domain/baselines.ts';
 import type { Policy } from '../domain/guardrails/index.ts';
-import { Leases, Operations } from '../domain/operations.ts';
-import type { Deps } from '../mcp/tool.ts';
 import type { Clock } from '../ports/clock.ts';
 import { systemClock } from '../ports/clock.ts';
-import type { ClusterRegistry } from '../ports/kube.ts';
+import type { Clusters } from '../ports/kube.ts';
+import type { MetricsSource } from '../ports/metrics.ts';
 import type { Store } from '../ports/store.ts';
 import type { WorkflowEngine } from '../ports/workflow.ts';
 import { VERSION } from '../version.ts';
+import { ApiKeys } from './repos/api-keys.ts';
+import { Approvals } from './repos/approvals.ts';
+import { AuditTrail } from './repos/audit.ts';
+import { Baselines } from './repos/baselines.ts';
+import { Leases, Operations } from './repos/operations.ts';
+
+/** Everything a tool may use, passed in explicitly; hosts differ only in how they build it. */
+export interface Deps {
+  config: Config;
+  store: Store;
+  audit: AuditTrail;
+  apiKeys: ApiKeys;
+  clock: Clock;
+  log: Logger;
+  version: string;
+  clusters: Clusters;
+  /** Guardrail policy every write passes. */
+  policy: Policy;
+  baselines: Baselines;
+  operations: Operations;
+  leases: Leases;
+  approvals: Approvals;
+  /** Runs long operations (rollouts) as state machines. */
+  workflows: WorkflowEngine;
+  metrics: MetricsSource;
+}
 
 /** Wires the cloud-agnostic dependencies every host shares, around a Store the host built. */
 export function buildDeps(
@@ -21,10 +41,12 @@ export function buildDeps(
   store: Store,
   log: Logger,
   parts: {
-    clusters: ClusterRegistry;
+    clusters: Clusters;
     policy: Policy;
     /** Built from the finished deps: the local engine runs step handlers that need them. */
     workflows: (deps: Deps) => WorkflowEngine;
+    /** Prometheus (or another metrics backend) for rollout metric gates, built by the host. */
+    metrics: MetricsSource;
     clock?: Clock;
   },
 ): Deps {
@@ -41,7 +63,7 @@ export function buildDeps(
     operations: new Operations(store, clock),
     leases: new Leases(store, clock),
     approvals: new Approvals(store, clock),
-    metrics: new PrometheusSource(config.prometheusUrl),
+    metrics: parts.metrics,
     audit: new AuditTrail({ store, clock, log, retentionDays: config.auditRetentionDays }),
     apiKeys: new ApiKeys(store, clock),
   };

@@ -1,7 +1,7 @@
-import type { Clock } from '../ports/clock.ts';
-import type { KubeObject } from '../ports/kube.ts';
-import { ItemTooLargeError, type Store } from '../ports/store.ts';
-import { baselineOf } from './k8s/index.ts';
+import { baselineOf } from '../../domain/k8s/index.ts';
+import type { KubeObject } from '../../domain/k8s/model.ts';
+import type { Clock } from '../../ports/clock.ts';
+import { ItemTooLargeError, type Store } from '../../ports/store.ts';
 
 /** What was last applied to an object through this server: the drift checker compares live objects with it. */
 export interface BaselineRecord {

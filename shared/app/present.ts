@@ -1,4 +1,4 @@
-import type { Operation } from '../domain/operations.ts';
+import type { Operation } from './repos/operations.ts';
 
 /** An operation as tools show it: one short paragraph for the model, the record for code. */
 export function describeOperation(op: Operation): { text: string; structured: Record<string, unknown> } {

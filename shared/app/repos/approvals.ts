@@ -1,8 +1,8 @@
-import type { Clock } from '../ports/clock.ts';
-import type { Store } from '../ports/store.ts';
-import { ConditionFailedError } from '../ports/store.ts';
-import type { Identity } from './identity.ts';
-import { quoted } from './text.ts';
+import type { Identity } from '../../domain/identity.ts';
+import { quoted } from '../../domain/text.ts';
+import type { Clock } from '../../ports/clock.ts';
+import type { Store } from '../../ports/store.ts';
+import { ConditionFailedError } from '../../ports/store.ts';
 
 /** `closed`: its operation ended (cancelled, failed, ...) before anyone decided; nothing is left to decide. */
 export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'expired' | 'closed';

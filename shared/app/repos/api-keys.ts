@@ -1,8 +1,8 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Role } from '../config/config.ts';
-import type { Clock } from '../ports/clock.ts';
-import type { Store, StoreItem } from '../ports/store.ts';
-import { ConditionFailedError } from '../ports/store.ts';
+import type { Role } from '../../domain/identity.ts';
+import type { Clock } from '../../ports/clock.ts';
+import type { Store, StoreItem } from '../../ports/store.ts';
+import { ConditionFailedError } from '../../ports/store.ts';
 
 /** What the store keeps of an API key: never the key itself, only its SHA-256. */
 export interface ApiKeyRecord {

@@ -1,8 +1,8 @@
 import type { Identity } from '../domain/identity.ts';
 import { canAccess } from '../domain/identity.ts';
-import { isTerminal, type Operation } from '../domain/operations.ts';
 import { quoted } from '../domain/text.ts';
-import type { Deps } from '../mcp/tool.ts';
+import type { Deps } from './deps.ts';
+import { isTerminal, type Operation } from './repos/operations.ts';
 
 export class OperationAccessError extends Error {
   override name = 'OperationAccessError';
