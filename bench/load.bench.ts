@@ -14,7 +14,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { type LocalServer, startLocalServer } from '../local/server.ts';
 import { startEmbeddedDynamo } from '../shared/adapters/local/embedded-dynamodb.ts';
-import type { AuditEvent } from '../shared/domain/audit.ts';
+import type { AuditEvent } from '../shared/app/repos/audit.ts';
 import type { PutCondition, PutInput, QueryInput, Store } from '../shared/ports/store.ts';
 import { VERSION } from '../shared/version.ts';
 import { type FakeKube, startFakeKube } from '../test/support/fake-kube/index.ts';
