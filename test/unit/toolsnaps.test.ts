@@ -102,6 +102,7 @@ describe('tool schema snapshots (test/toolsnaps)', () => {
 
   it('has no snapshot without a tool', () => {
     const names = new Set(allTools.map((t) => t.name));
+    if (!existsSync(DIR)) throw new Error(`test/toolsnaps/ is missing. ${HOW}`);
     const stale = readdirSync(DIR)
       .filter((f) => f.endsWith(SUFFIX))
       .map((f) => f.slice(0, -SUFFIX.length))
