@@ -1,8 +1,8 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
-import type { CallToolResult, StandardSchemaWithJSON } from '@modelcontextprotocol/server';
+import type { StandardSchemaWithJSON } from '@modelcontextprotocol/server';
 import {
   type AuthInfo,
-  classifyInboundRequest,
   createMcpHandler,
   hostHeaderValidationResponse,
   isJsonContentType,
@@ -16,22 +16,15 @@ import {
 } from '@modelcontextprotocol/server';
 import type { Deps } from '../app/deps.ts';
 import { errorText } from '../domain/errors.ts';
-import type { Identity } from '../domain/identity.ts';
-import { canAccess, roleFor } from '../domain/identity.ts';
+import { canAccess } from '../domain/identity.ts';
 import { ParseCache } from '../domain/input/index.ts';
-import type { AnyTool, ToolContext } from '../tools/tool.ts';
+import type { AnyTool } from '../tools/tool.ts';
 import { Authenticator } from './auth.ts';
 import { isTransient, RETRY_AFTER_SECONDS } from './pressure.ts';
-import { invalidMethodParams, invalidParams, MODERN_PROTOCOL_VERSIONS } from './protocol.ts';
-import { invalidArguments, strictInput } from './strict-input.ts';
-import {
-  attachTasks,
-  refuseTaskAugmentation,
-  type TaskEra,
-  type TaskLayerOptions,
-  taskCreationResponse,
-  wantsTask,
-} from './tasks.ts';
+import { invalidMethodParams, invalidParams } from './protocol.ts';
+import { strictInput } from './strict-input.ts';
+import { attachTasks, type TaskEra, type TaskLayerOptions } from './tasks.ts';
+import { auditCall, type CallState, installToolCall } from './tool-call.ts';
 
 export interface EndpointOptions {
   deps: Deps;
@@ -48,17 +41,6 @@ export interface McpEndpoint {
   /** Serves one HTTP request: the MCP endpoint and the OAuth protected resource metadata. */
   fetch(request: Request, opts?: { requestId?: string }): Promise<Response>;
   close(): Promise<void>;
-}
-
-/** Per-request state shared by the HTTP layer and the tool wrapper. */
-interface CallState {
-  identity: Identity;
-  requestId: string;
-  /** The wire of this request: decides which tasks methods and capabilities the server offers. */
-  era: TaskEra;
-  outcome?: { outcome: 'ok' | 'error'; error?: string };
-  /** Caller text parsed in this request, shared by the tool's handler and its audit hook (one parse each). */
-  parsed: ParseCache;
 }
 
 const TOOLS_LIST_TTL_MS = 300_000;
@@ -131,6 +113,7 @@ export function createMcpEndpoint(opts: EndpointOptions): McpEndpoint {
   };
 
   const schemas = new Map(tools.map((t) => [t.name, registeredSchemas(t)]));
+  const strictOf = (tool: AnyTool) => schemas.get(tool.name)?.strict ?? tool.input;
 
   function buildServer(state: CallState): McpServer {
     const server = new McpServer(
@@ -148,8 +131,9 @@ export function createMcpEndpoint(opts: EndpointOptions): McpEndpoint {
       },
     );
     for (const tool of tools) {
-      // Tools the caller may not use do not exist for them.
+      // Tools the caller may not use do not exist for them in tools/list (a call still gets the role it needs).
       if (!canAccess(state.identity.roles, tool.access)) continue;
+      // Registered for tools/list (schemas, annotations, execution); tools/call is the wrapper's (tool-call.ts).
       const registered = server.registerTool(
         tool.name,
         {
@@ -159,55 +143,34 @@ export function createMcpEndpoint(opts: EndpointOptions): McpEndpoint {
           ...(tool.output ? { outputSchema: schemas.get(tool.name)?.output ?? tool.output } : {}),
           annotations: { title: tool.title, ...tool.annotations },
         },
-        async (args: unknown, extra: { mcpReq?: { signal?: AbortSignal } }) =>
-          runTool(tool, args, state, extra.mcpReq?.signal),
+        () => {
+          throw new Error('tools/call is served by the tool wrapper');
+        },
       );
       // tools/list shows it on 2025-11-25; the SDK drops `execution` on the 2026 wire.
       if (tool.taskSupport) registered.execution = { taskSupport: tool.taskSupport };
     }
-    attachTasks(server, taskCaller(state), opts.tasks);
+    const caller = taskCaller(state);
+    installToolCall(server, { deps, tools: toolsByName, strict: strictOf, state, caller });
+    attachTasks(server, caller, opts.tasks);
     return server;
   }
 
-  async function runTool(
-    tool: AnyTool,
-    args: unknown,
-    state: CallState,
-    signal: AbortSignal | undefined,
-  ): Promise<CallToolResult> {
-    const ctx: ToolContext = {
-      deps,
-      identity: state.identity,
-      requestId: state.requestId,
-      log: log.child({ requestId: state.requestId, caller: state.identity.name, tool: tool.name }),
-      ...(signal ? { signal } : {}),
-      parsed: state.parsed,
-    };
-    try {
-      const result = await tool.handler(args as never, ctx);
-      state.outcome = result.isError ? { outcome: 'error', error: firstText(result) } : { outcome: 'ok' };
-      return result;
-    } catch (err) {
-      ctx.log.error({ err: errorText(err) }, 'tool failed');
-      state.outcome = { outcome: 'error', error: `internal: ${errorText(err)}` };
-      return {
-        isError: true,
-        content: [
-          {
-            type: 'text',
-            text: `${tool.name} failed unexpectedly (request ${state.requestId}). The error is logged on the server; retry, or report the request id.`,
-          },
-        ],
-      };
-    }
-  }
+  /** The request being served, for the SDK's `onerror` reports (they arrive in the request's async context). */
+  const current = new AsyncLocalStorage<CallState>();
 
   const modern = withConsoleWarnLogged(log, () =>
     createMcpHandler(factory, {
       legacy: 'reject',
       responseMode: 'json',
       maxRequestBodySize: deps.config.maxBodyBytes,
-      onerror: (err) => log.warn({ err: errorText(err) }, 'mcp protocol error'),
+      onerror: (err) => {
+        // A refusal of the SDK's request ladder (headers, protocol version, envelope): kept for the
+        // audit record of a tools/call that never reached the tool wrapper.
+        const state = current.getStore();
+        if (state && state.refusal === undefined) state.refusal = errorText(err).slice(0, 500);
+        log.warn({ err: errorText(err) }, 'mcp protocol error');
+      },
     }),
   );
 
@@ -299,49 +262,27 @@ export function createMcpEndpoint(opts: EndpointOptions): McpEndpoint {
     // A tools/call without an id is a notification: nothing runs it, so it is neither checked nor audited.
     const isRequest = message !== undefined && 'id' in message;
     const toolName = isRequest && rpc === 'tools/call' && typeof params.name === 'string' ? params.name : undefined;
-    const tool = toolName ? toolsByName.get(toolName) : undefined;
     const startedAt = deps.clock.now();
 
     const forward = new Request(req.url, { method: 'POST', headers: req.headers, body: body.text });
     const era: TaskEra = (await isLegacyRequest(forward.clone(), parsed)) ? 'legacy' : 'modern';
     const state: CallState = { identity, requestId, era, parsed: new ParseCache() };
-    // A request the SDK will reject on the wire (unknown protocol version, Mcp-Method/Mcp-Name headers
-    // that disagree with the body, a bad envelope) gets that rejection, whatever the tool: our own
-    // role and task checks answer only well-formed calls.
-    const wireRejected = sdkWillReject(req.headers, parsed, rpc, toolName);
-    if (toolName && !wireRejected) {
-      if (tool && !canAccess(identity.roles, tool.access)) {
-        const error = `Tool ${toolName} needs the ${roleFor(tool.access)} role; you have ${identity.roles.join(', ') || 'no role'}.`;
-        await recordCall(state, toolName, params.arguments, startedAt, { outcome: 'denied', error });
-        // A JSON-RPC error (HTTP 200) so clients show the reason to the model instead of a transport failure.
-        const res = jsonRpcError(200, -32602, error, message?.id ?? null, { requiredRole: roleFor(tool.access) });
-        return { res, caller: identity.name, rpc };
-      }
-      const noTasks = refuseTaskAugmentation(era, tool, message?.params);
-      if (noTasks) {
-        await recordCall(state, toolName, params.arguments, startedAt, { outcome: 'error', error: noTasks });
-        return { res: jsonRpcError(200, -32601, noTasks, message?.id ?? null), caller: identity.name, rpc };
-      }
-      // Arguments are checked here, before anything runs, so a wrong one is -32602 (Invalid params) on
-      // both eras; the SDK would answer it as a tool result, and would drop unknown keys.
-      const strict = tool && (schemas.get(tool.name)?.strict ?? tool.input);
-      const badArgs = tool && strict && invalidArguments(tool.name, strict, params.arguments);
-      if (badArgs) {
-        await recordCall(state, toolName, params.arguments, startedAt, { outcome: 'error', error: badArgs });
-        return { res: jsonRpcError(200, -32602, badArgs, message?.id ?? null), caller: identity.name, rpc };
-      }
-    }
-    // Params of the wrong shape are the caller's mistake (-32602), never an internal error (-32603).
+    const caller = { caller: identity.name, ...(rpc ? { rpc } : {}) };
+    // Params of the wrong shape are the caller's mistake (-32602). The SDK answers these with -32603
+    // (its spec-method handlers throw a plain Error, and it offers no hook to change that), or, for a
+    // tools/call without a string name, with a dump of its validator's issues.
     // `initialize` exists only on the 2025 lane: on the 2026-07-28 wire the SDK answers it 404 -32601
     // (method removed), whatever its params.
-    const sdkChecks = !wireRejected && !(era === 'modern' && rpc === 'initialize');
+    const sdkChecks = !(era === 'modern' && rpc === 'initialize');
     const badParams = message && (invalidParams(message) ?? (sdkChecks ? invalidMethodParams(message) : undefined));
     if (badParams) {
       if (toolName) {
-        await recordCall(state, toolName, params.arguments, startedAt, { outcome: 'error', error: badParams });
+        await auditCall(deps, toolsByName.get(toolName), state, toolName, params.arguments, startedAt, {
+          outcome: 'error',
+          error: badParams,
+        });
       }
-      const res = jsonRpcError(200, -32602, badParams, message?.id ?? null);
-      return { res, caller: identity.name, ...(rpc ? { rpc } : {}) };
+      return { res: jsonRpcError(200, -32602, badParams, message?.id ?? null), ...caller };
     }
 
     const authInfo: AuthInfo = {
@@ -352,62 +293,35 @@ export function createMcpEndpoint(opts: EndpointOptions): McpEndpoint {
     };
     let res: Response;
     try {
-      res =
+      res = await current.run(state, () =>
         era === 'legacy'
-          ? await serveLegacy(forward, authInfo, parsed)
-          : await modern.fetch(forward, { authInfo, parsedBody: parsed });
+          ? serveLegacy(forward, authInfo, parsed)
+          : modern.fetch(forward, { authInfo, parsedBody: parsed }),
+      );
     } catch (err) {
-      // Every tools/call leaves its record, whatever failed; the caller gets its own request id back.
-      log.error({ requestId, err: errorText(err) }, 'request failed');
-      if (toolName) {
-        const error = state.outcome?.error ?? `internal: ${errorText(err)}`;
-        await recordCall(state, toolName, params.arguments, startedAt, { outcome: 'error', error });
-      }
-      const res = failureResponse(err, requestId, message?.id ?? null);
-      return { res, caller: identity.name, ...(rpc ? { rpc } : {}) };
+      state.fault ??= err;
+      res = failureResponse(err, requestId, message?.id ?? null);
     }
-    // A task tool answered with its operation: clients that asked for a task get the era's task handle.
-    if (tool?.taskSupport && wantsTask(era, message?.params)) {
+    if (toolName && !state.audited) {
+      // The SDK refused the call before the tool wrapper ran (a header that disagrees with the body,
+      // an unsupported protocol version): one record all the same, with the SDK's reason.
+      const error =
+        state.refusal ?? (state.fault ? `internal: ${errorText(state.fault)}` : `refused: HTTP ${res.status}`);
       try {
-        res = await taskCreationResponse(taskCaller(state), res);
+        await auditCall(deps, toolsByName.get(toolName), state, toolName, params.arguments, startedAt, {
+          outcome: 'error',
+          error,
+        });
       } catch (err) {
-        // The tool ran and its operation exists; only the task handle could not be made. The plain
-        // result names the operation, which ops_operations_get follows.
-        log.error({ requestId, err: errorText(err) }, 'task handle failed; answering with the tool result');
+        state.fault ??= err;
       }
     }
-
-    if (toolName) {
-      // The final response decides (the SDK may still turn a result into an error, e.g. when it fails
-      // its output schema); the tool's own error text is kept when it has one.
-      const settled = await settle(res);
-      res = settled.res;
-      const final = settled.outcome;
-      const outcome = final.outcome === 'error' && state.outcome?.outcome === 'error' ? state.outcome : final;
-      await recordCall(state, toolName, params.arguments, startedAt, outcome);
+    if (state.fault) {
+      // Every tools/call leaves its record, whatever failed; the caller gets its own request id back.
+      log.error({ requestId, err: errorText(state.fault) }, 'request failed');
+      return { res: failureResponse(state.fault, requestId, message?.id ?? null), ...caller };
     }
-    return { res, caller: identity.name, ...(rpc ? { rpc } : {}) };
-  }
-
-  async function recordCall(
-    state: CallState,
-    tool: string,
-    args: unknown,
-    startedAt: number,
-    outcome: { outcome: 'ok' | 'error' | 'denied'; error?: string },
-  ): Promise<void> {
-    const { identity, requestId } = state;
-    let auditedArgs: unknown = args ?? {};
-    const hook = toolsByName.get(tool)?.auditArgs;
-    if (hook && auditedArgs && typeof auditedArgs === 'object' && !Array.isArray(auditedArgs)) {
-      try {
-        // The handler's parses, when it ran: the audit redacts the value the handler judged and wrote.
-        auditedArgs = hook(auditedArgs as Record<string, unknown>, state.parsed);
-      } catch {
-        auditedArgs = { redacted: 'arguments could not be redacted safely and were not recorded' };
-      }
-    }
-    await deps.audit.recordCall({ requestId, identity, tool, args: auditedArgs, ...outcome, startedAt });
+    return { res, ...caller };
   }
 
   return {
@@ -487,40 +401,6 @@ function sanitizeRequestId(v: string | null | undefined): string | undefined {
   return v && /^[A-Za-z0-9._:-]{1,128}$/.test(v) ? v : undefined;
 }
 
-function firstText(result: CallToolResult): string {
-  const first = result.content?.[0];
-  return first && first.type === 'text' ? first.text.slice(0, 500) : 'error';
-}
-
-/**
- * Reads a tools/call response once (no stream tee) and says how it ended, returning a response
- * with the same bytes for the caller. JSON is parsed only when the text can hold an error, so a
- * large successful result costs one string scan.
- */
-async function settle(res: Response): Promise<{ res: Response; outcome: { outcome: 'ok' | 'error'; error?: string } }> {
-  const text = await res.text();
-  const again = new Response(text, { status: res.status, statusText: res.statusText, headers: res.headers });
-  const fallback = res.ok ? { outcome: 'ok' as const } : { outcome: 'error' as const, error: `HTTP ${res.status}` };
-  if (res.ok && !text.includes('"isError":true') && !text.includes('"error":'))
-    return { res: again, outcome: fallback };
-  try {
-    const body = JSON.parse(text) as {
-      error?: { message?: string };
-      result?: { isError?: boolean; content?: Array<{ type: string; text?: string }> };
-    };
-    if (body.error) return { res: again, outcome: { outcome: 'error', error: body.error.message ?? 'error' } };
-    if (body.result?.isError) {
-      return {
-        res: again,
-        outcome: { outcome: 'error', error: body.result.content?.[0]?.text?.slice(0, 500) ?? 'error' },
-      };
-    }
-    return { res: again, outcome: fallback };
-  } catch {
-    return { res: again, outcome: fallback };
-  }
-}
-
 /**
  * Runs a synchronous SDK constructor with its `console.warn` notes routed to the structured logger
  * at debug level. `createMcpHandler` prints a plain-text note about `responseMode: 'json'` (a choice
@@ -535,34 +415,4 @@ function withConsoleWarnLogged<T>(log: Deps['log'], build: () => T): T {
   } finally {
     console.warn = original;
   }
-}
-
-/**
- * Whether the SDK's request ladder will refuse this message before any tool runs: the SDK's own
- * classification (envelope, era), then the 2026-07-28 rules it applies afterwards: a supported
- * protocol version, and Mcp-Method / Mcp-Name headers that name what the body does.
- */
-function sdkWillReject(
-  headers: Headers,
-  body: unknown,
-  rpc: string | undefined,
-  toolName: string | undefined,
-): boolean {
-  const versionHeader = headers.get('mcp-protocol-version');
-  const methodHeader = headers.get('mcp-method');
-  const nameHeader = headers.get('mcp-name');
-  const classified = classifyInboundRequest({
-    httpMethod: 'POST',
-    body,
-    ...(versionHeader !== null ? { protocolVersionHeader: versionHeader } : {}),
-    ...(methodHeader !== null ? { mcpMethodHeader: methodHeader } : {}),
-    ...(nameHeader !== null ? { mcpNameHeader: nameHeader } : {}),
-  });
-  if (classified.kind === 'reject') return true;
-  if (classified.kind !== 'modern' || !('classification' in classified)) return false;
-  const revision = classified.classification.revision;
-  if (revision === undefined || !MODERN_PROTOCOL_VERSIONS.includes(revision)) return true;
-  if (versionHeader !== null && versionHeader !== revision) return true;
-  if (methodHeader !== null && methodHeader !== rpc) return true;
-  return nameHeader !== null && toolName !== undefined && nameHeader !== toolName;
 }

@@ -20,7 +20,9 @@ const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typ
 
 /**
  * Why a JSON-RPC request's params are invalid, for a -32602 (Invalid params) answer; undefined when
- * they are fine or not ours to judge. MCP params are always an object of named values.
+ * they are fine or not ours to judge. MCP params are always an object of named values. The SDK
+ * refuses these too, but with -32603 or a dump of its validator's issues (it offers no hook for the
+ * message), so the HTTP layer answers them first.
  */
 export function invalidParams(message: Record<string, unknown>): string | undefined {
   const method = typeof message.method === 'string' ? message.method : undefined;
@@ -28,8 +30,15 @@ export function invalidParams(message: Record<string, unknown>): string | undefi
   if ('params' in message && message.params !== undefined && !isRecord(message.params)) {
     return `Invalid params: \`params\` of ${method.slice(0, 100)} must be an object of named values.`;
   }
-  if (method === 'tools/call' && typeof (message.params as { name?: unknown } | undefined)?.name !== 'string') {
-    return 'Invalid params: tools/call needs `name`, the tool to call as a string (tools/list shows them).';
+  if (method === 'tools/call') {
+    const params = message.params as { name?: unknown; arguments?: unknown } | undefined;
+    if (typeof params?.name !== 'string') {
+      return 'Invalid params: tools/call needs `name`, the tool to call as a string (tools/list shows them).';
+    }
+    const args = params.arguments;
+    if (args !== undefined && (args === null || typeof args !== 'object' || Array.isArray(args))) {
+      return `Invalid params: \`arguments\` of ${params.name.slice(0, 100)} must be an object of named arguments. Nothing was run.`;
+    }
   }
   return undefined;
 }

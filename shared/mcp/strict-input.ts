@@ -159,14 +159,30 @@ export function describeIssues(issues: readonly InputIssue[]): string {
 }
 
 /**
- * Checks one tools/call's arguments against the tool's strict input schema. Returns the message for
- * a -32602 (Invalid params) answer, or undefined when the arguments are valid.
+ * Parses one tools/call's arguments with the tool's strict input schema: the parsed value (defaults
+ * applied) for the handler, or the message for a -32602 (Invalid params) answer.
  */
-export function invalidArguments(toolName: string, schema: Schema, args: unknown): string | undefined {
+export function parseArguments(
+  toolName: string,
+  schema: Schema,
+  args: unknown,
+): { ok: true; data: unknown } | { ok: false; message: string } {
   if (args !== undefined && (args === null || typeof args !== 'object' || Array.isArray(args))) {
-    return `Invalid params: \`arguments\` of ${toolName} must be an object of named arguments. Nothing was run.`;
+    return {
+      ok: false,
+      message: `Invalid params: \`arguments\` of ${toolName} must be an object of named arguments. Nothing was run.`,
+    };
   }
   const parsed = schema.safeParse(args ?? {});
-  if (parsed.success) return undefined;
-  return `Invalid arguments for ${toolName}: ${describeIssues(parsed.error.issues)}. Nothing was run; call it again with corrected arguments.`;
+  if (parsed.success) return { ok: true, data: parsed.data };
+  return {
+    ok: false,
+    message: `Invalid arguments for ${toolName}: ${describeIssues(parsed.error.issues)}. Nothing was run; call it again with corrected arguments.`,
+  };
+}
+
+/** The message for a -32602 answer to these arguments, or undefined when they are valid. */
+export function invalidArguments(toolName: string, schema: Schema, args: unknown): string | undefined {
+  const parsed = parseArguments(toolName, schema, args);
+  return parsed.ok ? undefined : parsed.message;
 }

@@ -184,11 +184,13 @@ export function declaresTasksExtension(capabilities: unknown): boolean {
  * Whether a `tools/call` asks to run as a task: on 2025-11-25 the client augments the request with
  * `params.task`; on 2026-07-28 the server decides, and does so whenever the client declares the
  * extension in the request's capabilities (a 2026 request's `params.task` is ignored, per SEP-2663).
+ * The 2026 capabilities are read from the request envelope the SDK lifted out of `params._meta`.
  */
-export function wantsTask(era: TaskEra, params: unknown): boolean {
+export function wantsTask(era: TaskEra, params: unknown, ctx?: ServerContext): boolean {
   if (!isRecord(params)) return false;
   if (era === 'legacy') return params.task !== undefined;
-  return declaresTasksExtension(isRecord(params._meta) ? params._meta[CLIENT_CAPABILITIES_META_KEY] : undefined);
+  const envelope: unknown = ctx?.mcpReq.envelope ?? params._meta;
+  return declaresTasksExtension(isRecord(envelope) ? envelope[CLIENT_CAPABILITIES_META_KEY] : undefined);
 }
 
 /**
@@ -201,57 +203,29 @@ export function refuseTaskAugmentation(era: TaskEra, tool: AnyTool | undefined, 
 }
 
 /**
- * Turns the answer of a task tool into the era's task-creation result. The tool ran normally and
- * answered with structuredContent.operationId; the Operation it created is read back from the Store
- * (which the spec requires anyway: a task is returned only once a tasks/get would find it). An
- * error result, an answer without an operationId, or an operation the caller cannot see is passed
- * through unchanged, as the plain tool result.
+ * The era's task-creation result for the answer of a task tool, which ran normally and answered
+ * with structuredContent.operationId. The Operation it created is read back from the Store (which
+ * the spec requires anyway: a task is returned only once a tasks/get would find it). Undefined for
+ * an answer without an operationId or an operation the caller cannot see: the caller then gets the
+ * plain tool result. (The SDK validates a tools/call result as a CallToolResult on 2025-11-25, so
+ * that handle carries an empty `content` next to `task`; on 2026-07-28 the SDK adds it itself.)
  */
-export async function taskCreationResponse(caller: TaskCaller, response: Response): Promise<Response> {
-  if (response.status !== 200 || !(response.headers.get('content-type') ?? '').includes('application/json')) {
-    return response;
-  }
-  let body: { jsonrpc?: unknown; id?: unknown; result?: unknown };
-  try {
-    body = (await response.clone().json()) as typeof body;
-  } catch {
-    return response;
-  }
-  const result = body.result;
-  if (caller.era === 'legacy' && isRecord(result) && result.isError === true) {
-    // 2025-11-25: a receiver that accepts a task-augmented request MUST answer with a
-    // CreateTaskResult, and a client reading a plain result there fails on the missing `task`. A
-    // tool that refused (guardrails, a running operation, bad input) created no task: it is a
-    // JSON-RPC error carrying the tool's own message, so the client still shows the reason.
-    const content = Array.isArray(result.content) ? result.content : [];
-    const text = content
-      .map((c) => (isRecord(c) && typeof c.text === 'string' ? c.text : ''))
-      .filter(Boolean)
-      .join('\n');
-    return new Response(
-      JSON.stringify({
-        jsonrpc: '2.0',
-        id: body.id ?? null,
-        error: { code: -32000, message: text || 'The tool refused the call; no task was created.', data: { content } },
-      }),
-      { status: 200, headers: { 'content-type': 'application/json' } },
-    );
-  }
-  if (!isRecord(result) || result.isError === true || !isRecord(result.structuredContent)) return response;
-  const operationId = result.structuredContent.operationId;
-  if (typeof operationId !== 'string') return response;
+export async function taskHandle(caller: TaskCaller, result: CallToolResult): Promise<Result | undefined> {
+  const operationId = isRecord(result.structuredContent) ? result.structuredContent.operationId : undefined;
+  if (typeof operationId !== 'string') return undefined;
   const op = await caller.deps.operations.get(operationId);
   if (!op || !canSeeOperation(op, caller.identity)) {
     caller.log.warn(
       { requestId: caller.requestId, operationId },
       'task tool answered with an operation it cannot show',
     );
-    return response;
+    return undefined;
   }
-  const meta = isRecord(result._meta) ? result._meta : {};
-  const created: Record<string, unknown> =
+  const meta = result._meta ?? {};
+  const created: Result =
     caller.era === 'legacy'
       ? ({
+          content: [],
           task: legacyTask(op),
           _meta: {
             ...meta,
@@ -259,18 +233,13 @@ export async function taskCreationResponse(caller: TaskCaller, response: Respons
             // SEP-1686's hint for hosts that hand control back to the model while the task runs.
             'io.modelcontextprotocol/model-immediate-response': immediateText(result),
           },
-        } satisfies CreateTaskResult)
+        } satisfies CreateTaskResult & { content: [] })
       : { resultType: 'task', ...modernTask(op), ...(Object.keys(meta).length ? { _meta: meta } : {}) };
   caller.log.info(
     { requestId: caller.requestId, caller: caller.identity.name, taskId: op.id, era: caller.era, status: op.status },
     'task created',
   );
-  const headers = new Headers(response.headers);
-  headers.delete('content-length');
-  return new Response(JSON.stringify({ jsonrpc: '2.0', id: body.id ?? null, result: created }), {
-    status: 200,
-    headers,
-  });
+  return created;
 }
 
 /**
@@ -522,12 +491,9 @@ function decodeCursor(cursor: string): string {
   );
 }
 
-function immediateText(result: Record<string, unknown>): string {
-  const content = Array.isArray(result.content) ? result.content : [];
-  const first: unknown = content.find((c) => isRecord(c) && c.type === 'text');
-  return isRecord(first) && typeof first.text === 'string'
-    ? first.text.slice(0, 1000)
-    : 'The operation started; poll its task for the result.';
+function immediateText(result: CallToolResult): string {
+  const first = result.content?.find((c) => c.type === 'text');
+  return first?.type === 'text' ? first.text.slice(0, 1000) : 'The operation started; poll its task for the result.';
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

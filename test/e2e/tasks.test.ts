@@ -684,8 +684,12 @@ describe('MCP tasks over the Operation store', () => {
         ttlMs: 3_600_000,
         pollIntervalMs: 50,
       });
-      for (const legacyKey of ['task', 'ttl', 'pollInterval', 'content'])
+      for (const legacyKey of ['task', 'ttl', 'pollInterval', 'result'])
         expect(r[legacyKey], legacyKey).toBeUndefined();
+      // SDK 2.4 validates every tools/call result as a CallToolResult and adds an empty `content`;
+      // nothing else of a tool result rides along (docs/decisions.md, "Requests through the SDK").
+      expect(r.content).toEqual([]);
+      expect(r.structuredContent).toBeUndefined();
 
       const working = await raw.modern('tasks/get', { taskId });
       expect(working.body.result).toMatchObject({ resultType: 'complete', taskId, status: 'working' });

@@ -1,0 +1,246 @@
+import type { CallToolRequest, CallToolResult, McpServer, Result, ServerContext } from '@modelcontextprotocol/server';
+import { ProtocolError, ProtocolErrorCode } from '@modelcontextprotocol/server';
+import type { Deps } from '../app/deps.ts';
+import { errorText } from '../domain/errors.ts';
+import type { Identity } from '../domain/identity.ts';
+import { canAccess, roleFor } from '../domain/identity.ts';
+import type { ParseCache } from '../domain/input/index.ts';
+import type { AnyTool, ToolContext } from '../tools/tool.ts';
+import { describeIssues, parseArguments } from './strict-input.ts';
+import { refuseTaskAugmentation, type TaskCaller, type TaskEra, taskHandle, wantsTask } from './tasks.ts';
+
+/**
+ * The tool wrapper: the one place a `tools/call` is decided. It is installed as the per-request
+ * server's `tools/call` handler (the SDK's `setRequestHandler` hook), so it runs after the SDK has
+ * checked the wire (envelope, protocol version, Mcp-Method / Mcp-Name headers, the params' shape)
+ * and answers with a result or a ProtocolError that the SDK frames. In order: the tool exists, the
+ * caller's role may use it, a 2025 task augmentation fits it, its arguments pass its strict schema
+ * (-32602 with a did-you-mean, before anything runs), then the handler runs, its output is checked
+ * against its output schema, a task handle is made when the client asked for one, and the call's
+ * one audit record is written.
+ */
+
+/** Per-request state shared by the HTTP layer and the tool wrapper. */
+export interface CallState {
+  identity: Identity;
+  requestId: string;
+  /** The wire of this request: decides which tasks methods and capabilities the server offers. */
+  era: TaskEra;
+  /** Caller text parsed in this request, shared by the tool's handler and its audit hook (one parse each). */
+  parsed: ParseCache;
+  /** Set once the wrapper has written the call's audit record. */
+  audited?: boolean;
+  /** Why the SDK refused the request before any handler ran (its `onerror` report), for the audit. */
+  refusal?: string;
+  /** A server-side failure (e.g. the audit write) the HTTP layer answers with 503/500 instead of the SDK's -32603. */
+  fault?: unknown;
+}
+
+export type CallOutcome = { outcome: 'ok' | 'error' | 'denied'; error?: string };
+
+/** What the wrapper needs beyond the request. */
+export interface ToolCallEnv {
+  deps: Deps;
+  tools: ReadonlyMap<string, AnyTool>;
+  /** The strict input schema of each tool (strict-input.ts), converted once per process. */
+  strict: (tool: AnyTool) => AnyTool['input'];
+  state: CallState;
+  caller: TaskCaller;
+}
+
+/** A refusal the wrapper decided: the JSON-RPC error to answer with, and how the audit records it. */
+class Refusal extends Error {
+  readonly error: ProtocolError;
+  readonly outcome: CallOutcome;
+  constructor(error: ProtocolError, outcome: CallOutcome) {
+    super(error.message);
+    this.error = error;
+    this.outcome = outcome;
+  }
+}
+
+const refuse = (code: number, message: string, outcome: CallOutcome['outcome'] = 'error', data?: unknown) =>
+  new Refusal(new ProtocolError(code, message, data), { outcome, error: message });
+
+/** Installs the wrapper as `tools/call` of a per-request server whose tools are registered (for tools/list). */
+export function installToolCall(server: McpServer, env: ToolCallEnv): void {
+  const low = server.server;
+  // McpServer's own tools/call turns every failure (bad arguments included) into a tool result;
+  // ours answers protocol errors as protocol errors.
+  low.removeRequestHandler('tools/call');
+  // A task handle is an open Result beside the CallToolResult the handler type names; the SDK's wire
+  // codec validates what goes out either way.
+  low.setRequestHandler('tools/call', (request, ctx) => callTool(server, env, request, ctx) as Promise<CallToolResult>);
+}
+
+async function callTool(
+  server: McpServer,
+  env: ToolCallEnv,
+  request: CallToolRequest,
+  ctx: ServerContext,
+): Promise<Result> {
+  const { deps, state } = env;
+  const { name, arguments: args } = request.params;
+  const startedAt = deps.clock.now();
+  let outcome: CallOutcome = { outcome: 'ok' };
+  try {
+    const tool = env.tools.get(name);
+    const answer = await decide(server, env, tool, request, ctx);
+    outcome = answer.outcome;
+    return answer.result;
+  } catch (err) {
+    if (err instanceof Refusal) {
+      outcome = err.outcome;
+      throw err.error;
+    }
+    outcome = { outcome: 'error', error: `internal: ${errorText(err)}` };
+    throw err;
+  } finally {
+    try {
+      await recordCall(env, name, args, startedAt, outcome);
+    } catch (err) {
+      // The call ran but left no record: the HTTP layer answers 503/500, never a result.
+      state.fault = err;
+    }
+  }
+}
+
+async function decide(
+  server: McpServer,
+  env: ToolCallEnv,
+  tool: AnyTool | undefined,
+  request: CallToolRequest,
+  ctx: ServerContext,
+): Promise<{ result: Result; outcome: CallOutcome }> {
+  const { deps, state } = env;
+  const { name, arguments: args } = request.params;
+  if (!tool) throw refuse(ProtocolErrorCode.InvalidParams, `Tool ${name} not found`);
+  if (!canAccess(state.identity.roles, tool.access)) {
+    const error = `Tool ${name} needs the ${roleFor(tool.access)} role; you have ${state.identity.roles.join(', ') || 'no role'}.`;
+    // A JSON-RPC error, so clients show the reason to the model instead of a transport failure.
+    throw refuse(ProtocolErrorCode.InvalidParams, error, 'denied', { requiredRole: roleFor(tool.access) });
+  }
+  const noTasks = refuseTaskAugmentation(state.era, tool, request.params);
+  if (noTasks) throw refuse(ProtocolErrorCode.MethodNotFound, noTasks);
+  // Checked before anything runs: a wrong argument is -32602 on both eras, never dropped.
+  const parsed = parseArguments(name, env.strict(tool), args);
+  if (!parsed.ok) throw refuse(ProtocolErrorCode.InvalidParams, parsed.message);
+
+  const toolCtx: ToolContext = {
+    deps,
+    identity: state.identity,
+    requestId: state.requestId,
+    log: deps.log.child({ requestId: state.requestId, caller: state.identity.name, tool: name }),
+    signal: ctx.mcpReq.signal,
+    parsed: state.parsed,
+  };
+  const ran = await runHandler(tool, parsed.data, toolCtx);
+  const result = checkOutput(tool, ran.result);
+  const outcome: CallOutcome = ran.crash
+    ? { outcome: 'error', error: `internal: ${ran.crash}` }
+    : result.isError
+      ? { outcome: 'error', error: firstText(result) }
+      : { outcome: 'ok' };
+
+  const wanted = tool.taskSupport !== undefined && wantsTask(state.era, request.params, ctx);
+  if (wanted && result.isError && state.era === 'legacy') {
+    // 2025-11-25: a receiver that accepts a task-augmented request MUST answer with a
+    // CreateTaskResult. A tool that refused (guardrails, a running operation, bad input) created no
+    // task: a JSON-RPC error carrying the tool's own message, so the client still shows the reason.
+    const text = allText(result) || 'The tool refused the call; no task was created.';
+    throw new Refusal(new ProtocolError(-32000, text, { content: result.content }), outcome);
+  }
+  if (wanted && !result.isError) {
+    try {
+      const handle = await taskHandle(env.caller, result);
+      if (handle) return { result: handle, outcome };
+    } catch (err) {
+      // The tool ran and its operation exists; only the task handle could not be made. The plain
+      // result names the operation, which ops_operations_get follows.
+      toolCtx.log.error({ err: errorText(err) }, 'task handle failed; answering with the tool result');
+    }
+  }
+  return { result: server.server.projectCallToolResult(result, undefined), outcome };
+}
+
+/** Runs the handler; a crash becomes a tool error naming the request id (its text goes to the log and audit only). */
+async function runHandler(
+  tool: AnyTool,
+  input: unknown,
+  ctx: ToolContext,
+): Promise<{ result: CallToolResult; crash?: string }> {
+  try {
+    return { result: await tool.handler(input as never, ctx) };
+  } catch (err) {
+    ctx.log.error({ err: errorText(err) }, 'tool failed');
+    const result: CallToolResult = {
+      isError: true,
+      content: [
+        {
+          type: 'text',
+          text: `${tool.name} failed unexpectedly (request ${ctx.requestId}). The error is logged on the server; retry, or report the request id.`,
+        },
+      ],
+    };
+    return { result, crash: errorText(err) };
+  }
+}
+
+/** A successful result must carry structuredContent that fits the tool's output schema (as McpServer checks). */
+function checkOutput(tool: AnyTool, result: CallToolResult): CallToolResult {
+  if (!tool.output || result.isError) return result;
+  const problem =
+    result.structuredContent === undefined
+      ? 'the tool has an output schema but returned no structured content'
+      : (() => {
+          const checked = tool.output.safeParse(result.structuredContent);
+          return checked.success ? undefined : `invalid structured content: ${describeIssues(checked.error.issues)}`;
+        })();
+  if (!problem) return result;
+  return {
+    isError: true,
+    content: [{ type: 'text', text: `Output validation error: ${tool.name} ${problem}` }],
+  };
+}
+
+async function recordCall(env: ToolCallEnv, tool: string, args: unknown, startedAt: number, outcome: CallOutcome) {
+  const { state, deps } = env;
+  state.audited = true;
+  await auditCall(deps, env.tools.get(tool), state, tool, args, startedAt, outcome);
+}
+
+/** Writes one call's audit record, its arguments redacted by the tool's hook with the request's parses. */
+export async function auditCall(
+  deps: Deps,
+  tool: AnyTool | undefined,
+  state: CallState,
+  name: string,
+  args: unknown,
+  startedAt: number,
+  outcome: CallOutcome,
+): Promise<void> {
+  let auditedArgs: unknown = args ?? {};
+  const hook = tool?.auditArgs;
+  if (hook && auditedArgs && typeof auditedArgs === 'object' && !Array.isArray(auditedArgs)) {
+    try {
+      // The handler's parses, when it ran: the audit redacts the value the handler judged and wrote.
+      auditedArgs = hook(auditedArgs as Record<string, unknown>, state.parsed);
+    } catch {
+      auditedArgs = { redacted: 'arguments could not be redacted safely and were not recorded' };
+    }
+  }
+  const { identity, requestId } = state;
+  await deps.audit.recordCall({ requestId, identity, tool: name, args: auditedArgs, ...outcome, startedAt });
+}
+
+function firstText(result: CallToolResult): string {
+  const first = result.content?.[0];
+  return first && first.type === 'text' ? first.text.slice(0, 500) : 'error';
+}
+
+function allText(result: CallToolResult): string {
+  return (result.content ?? [])
+    .map((c) => (c.type === 'text' ? c.text : ''))
+    .filter(Boolean)
+    .join('\n');
+}
