@@ -117,7 +117,8 @@ module.exports = {
     {
       name: 'no-orphans-in-shared',
       severity: 'error',
-      comment: 'A module in shared/ that nothing imports and that imports nothing is dead code.',
+      comment:
+        'A module in shared/ that nothing imports and that imports nothing is dead code: use it (a port, from Deps) or remove it.',
       from: { orphan: true, path: '^shared/', pathNot: ['[.]d[.]ts$', '[.]json$'] },
       to: {},
     },
