@@ -1,6 +1,6 @@
 /**
  * The function every Task state of the state machines invokes with `{ step, input }`
- * (shared/workflows/*.asl.json). It runs that one step and returns its output.
+ * (generated from shared/workflows/definitions/). It runs that one step and returns its output.
  *
  * A failure is rethrown as it is: the Lambda runtime reports `errorType` = the error's `name`, and
  * that is what the ASL's Retry/Catch match, so a TransientError stays retryable and anything else
@@ -18,7 +18,7 @@ import type { Context } from 'aws-lambda';
 import type { Deps } from '../shared/app/deps.ts';
 import { ConfigError } from '../shared/config/config.ts';
 import { createLogger } from '../shared/logging/logger.ts';
-import { dispatchStep, type StepEvent, TransientStepError } from '../shared/workflows/index.ts';
+import { dispatchStep, STEPS, type StepEvent, type StepTable, TransientStepError } from '../shared/workflows/index.ts';
 import { lambdaDeps, stepsStartNoWorkflows } from './lib/deps.ts';
 import {
   type Env,
@@ -38,10 +38,13 @@ export interface WorkflowStepHandlerOptions {
   env: Env;
   /** Default: Secrets Manager in the function's region. */
   readSecret?: SecretReader;
+  /** The steps it runs (default: STEPS, every flow's); tests pass a table of their own. */
+  steps?: StepTable;
 }
 
 export function createWorkflowStepHandler(opts: WorkflowStepHandlerOptions) {
   const logger = hostLogger(opts.env, 'workflow-step');
+  const steps = opts.steps ?? STEPS;
   const deps = perColdStart(async () => {
     const config = loadCloudConfig(opts.env, REQUIRED_SETTINGS.workflowStep);
     const region = config.store.kind === 'dynamodb' ? config.store.region : undefined;
@@ -69,6 +72,7 @@ export function createWorkflowStepHandler(opts: WorkflowStepHandlerOptions) {
       const output = await dispatchStep(
         { step: event.step, input: event.input ?? {} },
         { ...d, log: d.log.child({ requestId: context.awsRequestId, step: event.step }) },
+        steps,
       );
       logger.info('step done', { step: event.step, ms: Math.round(performance.now() - started) });
       return output;

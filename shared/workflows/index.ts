@@ -1,7 +1,6 @@
 /**
- * The workflow steps, registered on import. Hosts import dispatchStep from here so every step
- * handler is known before a Task state calls one.
+ * The workflow steps and the engine-neutral definitions that call them. Hosts import dispatchStep
+ * from here; the step table is explicit (STEPS), so nothing depends on import order.
  */
-import './rollout-steps.ts';
-
-export { dispatchStep, type StepEvent, stepNames, TransientStepError } from './steps.ts';
+export { TransientStepError, UnknownStepError } from './step-contract.ts';
+export { dispatchStep, STEPS, type StepEvent, type StepHandler, type StepTable, stepNames } from './steps.ts';

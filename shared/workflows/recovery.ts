@@ -1,7 +1,7 @@
 import type { Deps } from '../app/deps.ts';
 import { isTerminal, type Operation } from '../app/repos/operations.ts';
-import { dispatchStep } from './index.ts';
 import { type ReconcileReport, reconcileRollbacks } from './rollout-steps.ts';
+import { dispatchStep } from './steps.ts';
 
 /** What a host that lost its executions tells the rollback step, and so the operation's record. */
 export const HOST_RESTARTED = 'HostRestarted';
@@ -39,7 +39,8 @@ export async function recoverInterruptedOperations(
   do {
     const page = await deps.operations.list({ limit: 100, ...(cursor ? { cursor } : {}) });
     report.scanned += page.items.length;
-    for (const op of page.items.filter(interrupted)) {
+    for (const op of page.items) {
+      if (!(await interrupted(deps, op))) continue;
       const ended = await endInterrupted(deps, op, {
         Error: HOST_RESTARTED,
         Cause: 'the server that ran this operation stopped before it finished',
@@ -153,7 +154,14 @@ export async function endOrphanedOperations(deps: Deps, opts: { maxScan?: number
   return ended;
 }
 
-/** Not ended, and run (or about to be run) by an in-process engine. */
-function interrupted(op: Operation): boolean {
-  return !isTerminal(op.status) && (op.execution === undefined || op.execution.engine === 'local');
+/**
+ * Not ended, and nothing runs it: no execution was recorded, or the engine does not know the one
+ * that was (an in-process engine forgets its executions when its process stops).
+ */
+async function interrupted(deps: Deps, op: Operation): Promise<boolean> {
+  if (isTerminal(op.status)) return false;
+  if (op.execution === undefined) return true;
+  // An engine that cannot answer leaves the operation alone: the orphan sweep asks again later.
+  const info = await deps.workflows.describe(op.execution.id).catch(() => null);
+  return info === undefined;
 }

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { Deps } from '../app/deps.ts';
 import type { Operation, OperationStep } from '../app/repos/operations.ts';
 import { isTerminal, Leases } from '../app/repos/operations.ts';
@@ -12,7 +13,6 @@ import {
   type MetricRecord,
   type PlanStep,
   ROLLOUT_LIMITS,
-  type RolloutPlan,
   recordMeasurement,
   templateHash,
 } from '../domain/rollout-plan.ts';
@@ -20,25 +20,16 @@ import { isOwnedBy, rollbackRetryDelayMs } from '../domain/rollouts.ts';
 import type { KubeClient, KubeObject, ResourceInfo } from '../ports/kube.ts';
 import { KubeApiError } from '../ports/kube.ts';
 import { MetricQueryError } from '../ports/metrics.ts';
-import { registerSteps, TransientStepError } from './steps.ts';
+import {
+  CorruptOperationError,
+  type RolloutOpPlan,
+  type RolloutSnapshot,
+  rolloutRecord,
+  rolloutRecordOrUndefined,
+} from './rollout-record.ts';
+import { InvalidStepInputError, type StepHandler, TransientStepError } from './step-contract.ts';
 
-/** What a rollout operation keeps in `op.plan` besides the plan itself. */
-export interface RolloutOpPlan extends RolloutPlan {
-  /** The pod template the rollout moves to. */
-  template: Record<string, unknown>;
-  /** The Service whose selector a blue-green rollout switches. */
-  service?: string;
-  /** Hash of the live pod template when the rollout was requested (see templateHash). */
-  baseTemplateHash?: string;
-}
-
-/** What the workflow needs to put everything back. */
-export interface RolloutSnapshot {
-  template: Record<string, unknown>;
-  replicas: number;
-  selector: Record<string, string>;
-  serviceSelector?: Record<string, string>;
-}
+export type { RolloutOpPlan, RolloutSnapshot };
 
 /** Annotation on the pod template that marks which operation's change it carries. */
 export const CHANGE_ANNOTATION = 'cloudops.dev/change';
@@ -65,11 +56,13 @@ async function k<T>(fn: () => Promise<T>): Promise<T> {
 
 const now = (deps: Deps) => new Date(deps.clock.now()).toISOString();
 
+/** What every step that touches the cluster works with, loaded once per step call (loadContext). */
 interface Ctx {
   deps: Deps;
   op: Operation;
+  /** The operation's plan and snapshot, validated on read. */
   plan: RolloutOpPlan;
-  snapshot: RolloutSnapshot;
+  snapshot?: RolloutSnapshot;
   client: KubeClient;
   deployments: ResourceInfo;
   replicaSets: ResourceInfo;
@@ -77,8 +70,17 @@ interface Ctx {
   services: ResourceInfo;
 }
 
-async function context(deps: Deps, operationId: string): Promise<Ctx> {
-  const op = await deps.operations.require(operationId);
+const StepInput = z.looseObject({ operationId: z.string().min(1).max(200) });
+
+/** The operation a task names; a task whose input has none is a definition bug, not worth a retry. */
+function operationIdOf(input: Obj): string {
+  const r = StepInput.safeParse(input);
+  if (!r.success) throw new InvalidStepInputError('the step input has no operationId (a string of 1-200 characters)');
+  return r.data.operationId;
+}
+
+/** The cluster side of a step's context, for an operation already read. */
+async function withCluster(deps: Deps, op: Operation): Promise<Ctx> {
   const client = await deps.clusters.client(op.target.cluster);
   const [deployments, replicaSets, pods, services] = await k(() =>
     Promise.all([
@@ -88,17 +90,18 @@ async function context(deps: Deps, operationId: string): Promise<Ctx> {
       client.resolve('Service', 'v1'),
     ]),
   );
-  return {
-    deps,
-    op,
-    plan: op.plan as unknown as RolloutOpPlan,
-    snapshot: op.snapshot as unknown as RolloutSnapshot,
-    client,
-    deployments,
-    replicaSets,
-    pods,
-    services,
-  };
+  return { deps, op, ...rolloutRecord(op), client, deployments, replicaSets, pods, services };
+}
+
+/** One read of the operation (its plan and snapshot validated) and the cluster client, per step call. */
+export async function loadContext(operationId: string, deps: Deps): Promise<Ctx> {
+  return withCluster(deps, await deps.operations.require(operationId));
+}
+
+/** The snapshot the prepare step took; a step past prepare without one has a corrupt record. */
+function snapshotOf(c: Ctx): RolloutSnapshot {
+  if (!c.snapshot) throw new CorruptOperationError(`operation ${c.op.id} has no snapshot, so prepare never ran for it`);
+  return c.snapshot;
 }
 
 const canaryName = (op: Operation) => `${op.target.name}-canary`;
@@ -187,7 +190,7 @@ async function deleteIfPresent(c: Ctx, res: ResourceInfo, name: string): Promise
 
 /** A second Deployment (canary or green) running the new template beside the original. */
 function sidecarDeployment(c: Ctx, name: string, track: string, replicas: number): KubeObject {
-  const selector = { ...(c.snapshot.selector ?? {}), [TRACK_LABEL]: track };
+  const selector = { ...snapshotOf(c).selector, [TRACK_LABEL]: track };
   const template = withChange(c.plan.template, c.op.changeHash);
   const meta = rec(template.metadata);
   template.metadata = { ...meta, labels: { ...rec(meta.labels), [TRACK_LABEL]: track } };
@@ -210,21 +213,23 @@ function sameTemplate(a: unknown, b: unknown): boolean {
 
 /** Points the Service at one ReplicaSet's pods: its original selector plus that pod-template-hash. */
 async function pinService(c: Ctx, service: string, hash: string): Promise<void> {
-  const selector = { ...(c.snapshot.serviceSelector ?? {}), 'pod-template-hash': hash };
+  const selector = { ...(snapshotOf(c).serviceSelector ?? {}), 'pod-template-hash': hash };
   await k(() => c.client.patch(c.services, service, c.op.target.namespace, { spec: { selector } }, 'merge'));
 }
 
 /** Puts the Service's own selector back (a JSON patch replaces it whole: merge would keep pod-template-hash). */
 async function restoreServiceSelector(c: Ctx): Promise<boolean> {
-  if (!c.plan.service || !c.snapshot.serviceSelector) return false;
-  const svc = await getOrUndefined(c, c.services, c.plan.service);
-  if (!svc || sameTemplate(rec(rec(svc.spec).selector), c.snapshot.serviceSelector)) return false;
+  const wanted = c.snapshot?.serviceSelector;
+  const service = c.plan.service;
+  if (!service || !wanted) return false;
+  const svc = await getOrUndefined(c, c.services, service);
+  if (!svc || sameTemplate(rec(rec(svc.spec).selector), wanted)) return false;
   await k(() =>
     c.client.patch(
       c.services,
-      c.plan.service as string,
+      service,
       c.op.target.namespace,
-      [{ op: 'replace', path: '/spec/selector', value: c.snapshot.serviceSelector }],
+      [{ op: 'replace', path: '/spec/selector', value: wanted }],
       'json',
     ),
   );
@@ -302,7 +307,7 @@ async function scale(c: Ctx, name: string, replicas: number): Promise<void> {
 // ---- steps -------------------------------------------------------------------------------------
 
 async function prepare(input: Obj, deps: Deps): Promise<Obj> {
-  const c = await context(deps, String(input.operationId));
+  const c = await loadContext(operationIdOf(input), deps);
   const live = await k(() => c.client.get(c.deployments, c.op.target.name, c.op.target.namespace));
   let serviceSelector: Record<string, string> | undefined;
   if (c.plan.strategy === 'blueGreen' && c.plan.service) {
@@ -316,7 +321,7 @@ async function prepare(input: Obj, deps: Deps): Promise<Obj> {
       replicas: Number(rec(live.spec).replicas ?? 1),
       selector: rec(rec(rec(live.spec).selector).matchLabels) as Record<string, string>,
       ...(serviceSelector ? { serviceSelector } : {}),
-    } satisfies RolloutSnapshot as unknown as Record<string, unknown>;
+    } satisfies RolloutSnapshot;
     o.progress.stepIndex ??= 0;
     if (o.approval?.required && o.status === 'working') o.status = 'input_required';
   });
@@ -324,7 +329,7 @@ async function prepare(input: Obj, deps: Deps): Promise<Obj> {
 }
 
 async function checkApproval(input: Obj, deps: Deps): Promise<Obj> {
-  const op = await deps.operations.require(String(input.operationId));
+  const op = await deps.operations.require(operationIdOf(input));
   // An operation that ended (cancelled while it waited) never goes on, whatever its approval says.
   if (op.requests.abort || isTerminal(op.status)) return { decision: 'aborted' };
   const a = await deps.approvals.get(op.id);
@@ -336,9 +341,9 @@ async function checkApproval(input: Obj, deps: Deps): Promise<Obj> {
   if (a.status === 'approved') {
     // The snapshot and the new template were taken from the Deployment as it was when the rollout
     // was requested: if someone changed its template since, going on would silently revert that.
-    const base = (op.plan as unknown as RolloutOpPlan | undefined)?.baseTemplateHash;
+    const base = rolloutRecord(op).plan.baseTemplateHash;
     if (base) {
-      const c = await context(deps, op.id);
+      const c = await withCluster(deps, op);
       const live = await k(() => c.client.get(c.deployments, op.target.name, op.target.namespace));
       if (templateHash(rec(rec(live.spec).template)) !== base) {
         await deps.operations.update(op.id, (o) => {
@@ -366,7 +371,7 @@ async function checkApproval(input: Obj, deps: Deps): Promise<Obj> {
 }
 
 async function endUnchanged(input: Obj, deps: Deps): Promise<Obj> {
-  const op = await deps.operations.require(String(input.operationId));
+  const op = await deps.operations.require(operationIdOf(input));
   const a = await deps.approvals.get(op.id);
   const drifted = a?.status === 'approved' && typeof op.result?.reason === 'string' ? op.result.reason : undefined;
   const why = op.requests.abort
@@ -392,7 +397,7 @@ async function endUnchanged(input: Obj, deps: Deps): Promise<Obj> {
 }
 
 async function applyStep(input: Obj, deps: Deps): Promise<Obj> {
-  const c = await context(deps, String(input.operationId));
+  const c = await loadContext(operationIdOf(input), deps);
   if (c.op.requests.abort) throw new AbortRequested(`cancel requested by ${c.op.requests.abort.by}`);
   const index = stepIndex(c.op);
   const step = currentStep(c);
@@ -409,7 +414,7 @@ async function applyStep(input: Obj, deps: Deps): Promise<Obj> {
     o.statusMessage = `${step.name}: applying`;
   });
   const desired = withChange(c.plan.template, c.op.changeHash);
-  const total = c.snapshot.replicas;
+  const total = snapshotOf(c).replicas;
   let detail: string;
 
   if (c.plan.strategy === 'rolling') {
@@ -505,7 +510,7 @@ async function measureMetrics(c: Ctx, index: number): Promise<{ verdict: GateVer
 }
 
 async function gate(input: Obj, deps: Deps): Promise<Obj> {
-  const c = await context(deps, String(input.operationId));
+  const c = await loadContext(operationIdOf(input), deps);
   if (c.op.requests.abort) return { verdict: 'aborted' };
   const index = stepIndex(c.op);
   const name = gatedDeployment(c);
@@ -557,7 +562,7 @@ async function gate(input: Obj, deps: Deps): Promise<Obj> {
 }
 
 async function completeStep(input: Obj, deps: Deps): Promise<Obj> {
-  const c = await context(deps, String(input.operationId));
+  const c = await loadContext(operationIdOf(input), deps);
   // The index of the step whose gate passed (ApplyStep's result); a retry after a successful write
   // finds stepIndex already past it and changes nothing.
   // Without it (an older definition), the gated step is the current one only while it is running.
@@ -589,7 +594,7 @@ async function completeStep(input: Obj, deps: Deps): Promise<Obj> {
 }
 
 async function checkHuman(input: Obj, deps: Deps): Promise<Obj> {
-  const op = await deps.operations.require(String(input.operationId));
+  const op = await deps.operations.require(operationIdOf(input));
   if (op.requests.abort) return { decision: 'abort' };
   const index = op.progress.stepIndex ?? 0;
   const promote = op.requests.promote;
@@ -609,7 +614,7 @@ async function checkHuman(input: Obj, deps: Deps): Promise<Obj> {
     }
     return { decision: 'pending' };
   }
-  const plan = op.plan as unknown as RolloutOpPlan;
+  const { plan } = rolloutRecord(op);
   let next = '';
   await deps.operations.update(op.id, (o) => {
     const current = o.progress.stepIndex ?? 0;
@@ -638,7 +643,7 @@ async function checkHuman(input: Obj, deps: Deps): Promise<Obj> {
 }
 
 async function finalize(input: Obj, deps: Deps): Promise<Obj> {
-  const c = await context(deps, String(input.operationId));
+  const c = await loadContext(operationIdOf(input), deps);
   if (c.plan.strategy === 'canary') await deleteIfPresent(c, c.deployments, canaryName(c.op));
   if (c.plan.strategy === 'blueGreen') {
     await update(c, (o) => {
@@ -652,7 +657,7 @@ async function finalize(input: Obj, deps: Deps): Promise<Obj> {
 }
 
 async function scaleDownOld(input: Obj, deps: Deps): Promise<Obj> {
-  const c = await context(deps, String(input.operationId));
+  const c = await loadContext(operationIdOf(input), deps);
   if (c.op.requests.abort) throw new AbortRequested(`cancel requested by ${c.op.requests.abort.by}`);
   await scale(c, c.op.target.name, 0);
   // Blue is gone: the Service gets its own selector back, so it follows whatever pods green runs
@@ -684,6 +689,7 @@ function describeChange(o: Operation): string {
  * function. Returns what it changed.
  */
 async function restoreTarget(c: Ctx): Promise<string[]> {
+  const snapshot = snapshotOf(c);
   const restored: string[] = [];
   // Traffic first, then the workloads: the Service must never point at pods that are going away.
   if (c.plan.strategy === 'blueGreen' && (await restoreServiceSelector(c))) {
@@ -695,9 +701,9 @@ async function restoreTarget(c: Ctx): Promise<string[]> {
   const liveTemplate = rec(rec(live.spec).template);
   const liveReplicas = Number(rec(live.spec).replicas ?? 1);
   const changed = rec(rec(liveTemplate.metadata).annotations)[CHANGE_ANNOTATION] === c.op.changeHash;
-  if (changed || liveReplicas !== c.snapshot.replicas) {
-    await setTemplate(c, changed ? c.snapshot.template : liveTemplate, c.snapshot.replicas);
-    restored.push(changed ? 'previous template' : `replicas ${c.snapshot.replicas}`);
+  if (changed || liveReplicas !== snapshot.replicas) {
+    await setTemplate(c, changed ? snapshot.template : liveTemplate, snapshot.replicas);
+    restored.push(changed ? 'previous template' : `replicas ${snapshot.replicas}`);
   }
   if (c.plan.strategy === 'canary') {
     await deleteIfPresent(c, c.deployments, canaryName(c.op));
@@ -712,8 +718,8 @@ async function restoreTarget(c: Ctx): Promise<string[]> {
 
 /** Everything a rollback of `op` must bring back, for a record written while the API server is unreachable. */
 export function rollbackChecklist(op: Operation): string[] {
-  const plan = op.plan as unknown as RolloutOpPlan | undefined;
-  const snapshot = op.snapshot as unknown as RolloutSnapshot | undefined;
+  // Written when the rollback failed: a record that does not parse still gets a checklist.
+  const { plan, snapshot } = rolloutRecordOrUndefined(op);
   const t = `deployment ${op.target.namespace}/${op.target.name}`;
   const left: string[] = [];
   if (plan?.strategy === 'blueGreen' && plan.service && snapshot?.serviceSelector) {
@@ -733,25 +739,26 @@ export function rollbackChecklist(op: Operation): string[] {
  * restoring it would undo their work.
  */
 async function whatIsLeft(c: Ctx): Promise<{ left: string[]; superseded?: string }> {
+  const snapshot = snapshotOf(c);
   const left: string[] = [];
   const t = `deployment ${c.op.target.namespace}/${c.op.target.name}`;
   const live = await k(() => c.client.get(c.deployments, c.op.target.name, c.op.target.namespace));
   const template = rec(rec(live.spec).template);
   const carries = rec(rec(template.metadata).annotations)[CHANGE_ANNOTATION] === c.op.changeHash;
   if (carries) left.push(`${t} pod template`);
-  else if (!sameTemplate(template, c.snapshot.template)) {
+  else if (!sameTemplate(template, snapshot.template)) {
     return { left, superseded: `the pod template of ${t} was changed by someone else since` };
   }
   const replicas = Number(rec(live.spec).replicas ?? 1);
-  if (replicas !== c.snapshot.replicas) left.push(`${t} replicas ${replicas} (want ${c.snapshot.replicas})`);
+  if (replicas !== snapshot.replicas) left.push(`${t} replicas ${replicas} (want ${snapshot.replicas})`);
   if (c.plan.strategy === 'canary' && (await getOrUndefined(c, c.deployments, canaryName(c.op)))) {
     left.push(`canary deployment ${canaryName(c.op)}`);
   }
   if (c.plan.strategy === 'blueGreen') {
     if (await getOrUndefined(c, c.deployments, greenName(c.op))) left.push(`green deployment ${greenName(c.op)}`);
-    if (c.plan.service && c.snapshot.serviceSelector) {
+    if (c.plan.service && snapshot.serviceSelector) {
       const svc = await getOrUndefined(c, c.services, c.plan.service);
-      if (svc && !sameTemplate(rec(rec(svc.spec).selector), c.snapshot.serviceSelector)) {
+      if (svc && !sameTemplate(rec(rec(svc.spec).selector), snapshot.serviceSelector)) {
         left.push(`Service ${c.plan.service} selector`);
       }
     }
@@ -760,7 +767,7 @@ async function whatIsLeft(c: Ctx): Promise<{ left: string[]; superseded?: string
 }
 
 async function rollback(input: Obj, deps: Deps): Promise<Obj> {
-  const c = await context(deps, String(input.operationId));
+  const c = await loadContext(operationIdOf(input), deps);
   if (isTerminal(c.op.status)) return { rolledBack: false };
   const aborted = c.op.requests.abort;
   const error = rec(rec(input.state).error);
@@ -799,7 +806,7 @@ async function rollback(input: Obj, deps: Deps): Promise<Obj> {
 }
 
 async function fail(input: Obj, deps: Deps): Promise<Obj> {
-  const op = await deps.operations.require(String(input.operationId));
+  const op = await deps.operations.require(operationIdOf(input));
   const state = rec(input.state);
   const error = rec(state.rollbackError ?? state.error);
   const message = error.Error
@@ -884,7 +891,7 @@ async function reconcileRollback(input: Obj, deps: Deps): Promise<Obj> {
   } else {
     let c: Ctx | undefined;
     try {
-      c = await context(deps, op.id);
+      c = await withCluster(deps, op);
       const before = await whatIsLeft(c);
       superseded = before.superseded;
       left = before.left;
@@ -978,7 +985,8 @@ export async function reconcileRollbacks(
   return report;
 }
 
-registerSteps({
+/** The rollout's steps, by the names its definition (definitions/rollout.ts) calls them. */
+export const rolloutSteps = {
   'rollout.prepare': prepare,
   'rollout.checkApproval': checkApproval,
   'rollout.endUnchanged': endUnchanged,
@@ -990,14 +998,6 @@ registerSteps({
   'rollout.scaleDownOld': scaleDownOld,
   'rollout.rollback': rollback,
   'rollout.fail': fail,
-});
-
-// Not a state of any state machine: what a schedule runs (the local host's timer, or on AWS a
-// scheduled invocation of the workflow-step function with `{ "step": "rollbacks.reconcile" }`).
-registerSteps({
-  'rollbacks.reconcile': async (input, deps) => ({
-    ...(await reconcileRollbacks(deps, typeof input.limit === 'number' ? { limit: input.limit } : {})),
-  }),
-});
+} satisfies Record<string, StepHandler>;
 
 export const leaseKey = Leases.key;

@@ -1,46 +1,49 @@
 import type { Deps } from '../app/deps.ts';
 import { OperationContentionError } from '../app/repos/operations.ts';
 import { StoreUnavailableError } from '../ports/store.ts';
+import type { StepEvent } from '../ports/workflow.ts';
+import { reconcileRollbacks, rolloutSteps } from './rollout-steps.ts';
+import { type StepHandler, type StepTable, TransientStepError, UnknownStepError } from './step-contract.ts';
 
-/** What a Task state sends to the workflow-step function: the step's name and its input. */
-export interface StepEvent {
-  step: string;
-  input: Record<string, unknown>;
-}
-
-export type StepHandler = (input: Record<string, unknown>, deps: Deps) => Promise<Record<string, unknown>>;
+export type { StepEvent, StepHandler, StepTable };
 
 /**
- * A failure worth retrying (API server 5xx, throttling, timeouts). The ASL retries errors with
- * this name (`ErrorEquals: ["TransientError"]`); any other error goes to the Catch (rollback).
+ * Steps no state machine calls: what a schedule runs (the local host's timer, or on AWS a scheduled
+ * invocation of the workflow-step function with `{ "step": "rollbacks.reconcile" }`).
  */
-export class TransientStepError extends Error {
-  override name = 'TransientError';
+export const scheduledSteps = {
+  'rollbacks.reconcile': async (input, deps) => ({
+    ...(await reconcileRollbacks(deps, typeof input.limit === 'number' ? { limit: input.limit } : {})),
+  }),
+} satisfies StepTable;
+
+/** Every step the workflow-step function runs, by name: each flow's steps and the scheduled ones. */
+export const STEPS: StepTable = { ...rolloutSteps, ...scheduledSteps };
+
+export function stepNames(steps: StepTable = STEPS): string[] {
+  return Object.keys(steps).sort();
 }
 
-export class UnknownStepError extends Error {
-  override name = 'UnknownStepError';
-}
-
-const registry = new Map<string, StepHandler>();
-
-export function registerSteps(handlers: Record<string, StepHandler>): void {
-  for (const [name, handler] of Object.entries(handlers)) registry.set(name, handler);
-}
-
-export function stepNames(): string[] {
-  return [...registry.keys()].sort();
-}
-
-/** Runs one step: the same function backs the local engine and the workflow-step Lambda. */
-export async function dispatchStep(event: StepEvent, deps: Deps): Promise<Record<string, unknown>> {
-  const handler = registry.get(event.step);
-  if (!handler) throw new UnknownStepError(`no workflow step "${event.step}"; known: ${stepNames().join(', ')}`);
+/**
+ * Runs one step: the same function backs every engine (the local engine calls it in-process, the
+ * workflow-step function on each cloud). `steps` is the table to look the step up in (tests pass their own).
+ */
+export async function dispatchStep(
+  event: StepEvent,
+  deps: Deps,
+  steps: StepTable = STEPS,
+): Promise<Record<string, unknown>> {
+  const handler = Object.hasOwn(steps, event.step) ? steps[event.step] : undefined;
+  if (!handler) {
+    throw new UnknownStepError(
+      `no workflow step "${String(event.step).slice(0, 100)}"; known: ${stepNames(steps).join(', ')}`,
+    );
+  }
   try {
     return await handler(event.input ?? {}, deps);
   } catch (err) {
-    // The Store being unreachable or busy decides nothing about the rollout: the ASL's Retry on
-    // TransientError retries the step instead of its Catch rolling back a healthy change.
+    // The Store being unreachable or busy decides nothing about the rollout: the transient retry
+    // policy retries the step instead of its catch rolling back a healthy change.
     if (err instanceof StoreUnavailableError || err instanceof OperationContentionError) {
       throw new TransientStepError(err.message, { cause: err });
     }

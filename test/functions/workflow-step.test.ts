@@ -7,8 +7,7 @@ import { createMcpHandler } from '../../functions/mcp.ts';
 import { createWorkflowStepHandler } from '../../functions/workflow-step.ts';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from '../../shared/adapters/local/embedded-dynamodb.ts';
 import { taskStates } from '../../shared/adapters/local/local-workflow-engine.ts';
-import { stepNames } from '../../shared/workflows/index.ts';
-import { registerSteps, TransientStepError } from '../../shared/workflows/steps.ts';
+import { STEPS, type StepTable, stepNames, TransientStepError } from '../../shared/workflows/index.ts';
 import { type FakeKube, startFakeKube } from '../support/fake-kube/index.ts';
 import { type FakeSecretsManager, startFakeSecretsManager } from '../support/fake-secrets-manager.ts';
 import { deploymentYaml } from '../support/k8s-harness.ts';
@@ -36,6 +35,31 @@ let stepEnv: Record<string, string>;
 let stepLambda: StepLambda;
 const invocations: string[] = [];
 
+let attempts = 0;
+const ran: string[] = [];
+/** Steps of these tests only, beside the real ones. */
+const testSteps: StepTable = {
+  'test.flaky': async (input) => {
+    attempts++;
+    if (attempts < 3) throw new TransientStepError(`API server 503 (attempt ${attempts})`);
+    return { ok: true, echoed: input.value };
+  },
+  'test.invalid': async () => {
+    const err = new Error('Deployment.apps "web" is invalid');
+    err.name = 'KubeValidationError';
+    throw err;
+  },
+  'test.apply': async () => {
+    ran.push('apply');
+    return { applied: true };
+  },
+  'test.rollback': async () => {
+    ran.push('rollback');
+    return { rolledBack: true };
+  },
+};
+const steps = { ...STEPS, ...testSteps };
+
 beforeAll(async () => {
   dynamo = await startEmbeddedDynamo({ table: TABLE, accessKeyId: 'local' });
   kube = await startFakeKube({ readyDelayMs: 100 });
@@ -44,11 +68,15 @@ beforeAll(async () => {
     DYNAMODB_TABLE: TABLE,
     DYNAMODB_ENDPOINT: dynamo.endpoint,
     AWS_REGION: 'eu-west-1',
-    KUBECONFIG_SECRET_ARN: KUBECONFIG_ARN,
+    KUBECONFIG_SECRET: KUBECONFIG_ARN,
     K8S_TIMEOUT_MS: '3000',
     LOG_LEVEL: 'silent',
   };
-  const handler = createWorkflowStepHandler({ env: stepEnv, readSecret: secretsManagerReader(secrets.client) });
+  const handler = createWorkflowStepHandler({
+    env: stepEnv,
+    readSecret: secretsManagerReader(secrets.client),
+    steps,
+  });
   stepLambda = (event, context) => {
     invocations.push((event as { step: string }).step);
     return handler(event, context);
@@ -61,22 +89,6 @@ afterAll(async () => {
 });
 
 describe('workflow-step function: error names survive the Lambda boundary into the ASL', () => {
-  let attempts = 0;
-  beforeAll(() => {
-    registerSteps({
-      'test.flaky': async (input) => {
-        attempts++;
-        if (attempts < 3) throw new TransientStepError(`API server 503 (attempt ${attempts})`);
-        return { ok: true, echoed: input.value };
-      },
-      'test.invalid': async () => {
-        const err = new Error('Deployment.apps "web" is invalid');
-        err.name = 'KubeValidationError';
-        throw err;
-      },
-    });
-  });
-
   const machine = (step: string): Definition =>
     JSON.parse(
       JSON.stringify({
@@ -129,20 +141,6 @@ describe('workflow-step function: error names survive the Lambda boundary into t
 });
 
 describe('workflow-step function: a cold start that fails is retried unless the configuration is wrong', () => {
-  const ran: string[] = [];
-  beforeAll(() => {
-    registerSteps({
-      'test.apply': async () => {
-        ran.push('apply');
-        return { applied: true };
-      },
-      'test.rollback': async () => {
-        ran.push('rollback');
-        return { rolledBack: true };
-      },
-    });
-  });
-
   // The Retry/Catch shape of rollout.asl.json's Tasks: TransientError retried, anything else rolls back.
   const def: Definition = {
     StartAt: 'Apply',
@@ -167,7 +165,7 @@ describe('workflow-step function: a cold start that fails is retried unless the 
   };
   /** A fresh sandbox (its own cold start) of the workflow-step function, run by the state machine. */
   const runColdStart = (env: Record<string, string>, invoked: string[] = []) => {
-    const handler = createWorkflowStepHandler({ env, readSecret: secretsManagerReader(secrets.client) });
+    const handler = createWorkflowStepHandler({ env, readSecret: secretsManagerReader(secrets.client), steps });
     const lambda: StepLambda = (event, context) => {
       invoked.push((event as { step: string }).step);
       return handler(event, context);
@@ -251,7 +249,7 @@ describe('a rollout end to end on the AWS shape: mcp function -> Step Functions 
       env: {
         ...stepEnv,
         PUBLIC_URL,
-        ROLLOUT_STATE_MACHINE_ARN: 'arn:aws:states:eu-west-1:123456789012:stateMachine:Rollout',
+        ROLLOUT_WORKFLOW: 'arn:aws:states:eu-west-1:123456789012:stateMachine:Rollout',
         OAUTH_ISSUER: issuer.issuer,
         OAUTH_JWKS_URL: issuer.jwksUrl,
       },

@@ -49,7 +49,7 @@ describe('rollback reconciler: an incomplete rollback is finished later', () => 
     const config = loadConfig(env);
     // The workflow engine only records the start: this test plays the state machine itself.
     const engine: WorkflowEngine = {
-      kind: 'local',
+      name: 'test',
       async start(_flow, name) {
         started.push(name);
         return { executionId: `exec-${name}`, alreadyStarted: false };

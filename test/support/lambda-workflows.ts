@@ -50,7 +50,7 @@ export function lambdaTaskOverrides(
  * running the deployed definitions), with Wait states and retry intervals shortened for tests.
  */
 export class LambdaBackedStepFunctions implements WorkflowEngine {
-  readonly kind = 'stepfunctions';
+  readonly name = 'stepfunctions';
   private readonly runs = new Map<string, ExecutionInfo & { abort: () => void }>();
   private readonly handler: StepLambda;
   private readonly waitMs: number;

@@ -9,11 +9,11 @@ import {
 import type { ExecutionInfo, FlowName, WorkflowEngine } from '../../ports/workflow.ts';
 
 /**
- * Step Functions: one state machine per flow (deployed by CDK from the same ASL). The execution
+ * Step Functions: one state machine per flow (deployed by CDK from the ASL generated from its definition). The execution
  * name is the operation id, so a retried start is idempotent (ExecutionAlreadyExists).
  */
 export class StepFunctionsEngine implements WorkflowEngine {
-  readonly kind = 'stepfunctions';
+  readonly name = 'stepfunctions';
   private readonly client: SFNClient;
   private readonly stateMachineArns: Record<FlowName, string>;
 

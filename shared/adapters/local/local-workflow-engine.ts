@@ -1,26 +1,22 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { StateMachine } from 'aws-local-stepfunctions';
 import type { Logger } from 'pino';
-import type { ExecutionInfo, FlowName, WorkflowEngine } from '../../ports/workflow.ts';
-import type { StepEvent } from '../../workflows/steps.ts';
+import type { ExecutionInfo, FlowName, StepEvent, WorkflowEngine } from '../../ports/workflow.ts';
+import { toAsl, WORKFLOWS } from '../../workflows/definitions/index.ts';
+
+export { STEP_FUNCTION_PLACEHOLDER } from '../../workflows/definitions/index.ts';
 
 type Definition = { States: Record<string, { Type: string; Resource?: string }> } & Record<string, unknown>;
 
-/** The placeholder every Task's Resource holds; CDK substitutes the workflow-step Lambda's ARN. */
-// biome-ignore lint/suspicious/noTemplateCurlyInString: a CDK DefinitionSubstitutions placeholder, not a template literal.
-export const STEP_FUNCTION_PLACEHOLDER = '${WorkflowStepFunctionArn}';
-
 /**
- * A flow's ASL, with the step function's ARN substituted. Locally every Task is overridden to call
- * the dispatcher in-process, so the ARN only has to be well-formed.
+ * A flow's ASL (generated from its definition, as committed in shared/workflows/<flow>.asl.json),
+ * with the step function's ARN in every Task. Locally every Task is overridden to call the
+ * dispatcher in-process, so the ARN only has to be well-formed.
  */
 export function loadDefinition(
   flow: FlowName,
   stepFunctionArn = 'arn:aws:lambda:us-east-1:000000000000:function:workflow-step',
 ): Definition {
-  const path = join(import.meta.dirname, '..', '..', 'workflows', `${flow}.asl.json`);
-  return JSON.parse(readFileSync(path, 'utf8').replaceAll(STEP_FUNCTION_PLACEHOLDER, stepFunctionArn)) as Definition;
+  return toAsl(WORKFLOWS[flow], stepFunctionArn) as Definition;
 }
 
 /** The states of one type in a definition, including those inside Parallel/Map branches. */
@@ -56,7 +52,7 @@ interface Running {
  * in memory; their progress lives in the Store like on AWS.
  */
 export class LocalWorkflowEngine implements WorkflowEngine {
-  readonly kind = 'local';
+  readonly name = 'local';
   private readonly executions = new Map<string, Running>();
   /** Steps being run: an aborted execution's step still finishes, and stopAll waits for it. */
   private readonly inFlight = new Set<Promise<unknown>>();
