@@ -10,14 +10,14 @@ import middy from '@middy/core';
 import httpErrorHandler from '@middy/http-error-handler';
 import { createError } from '@middy/util';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { decideApproval } from '../shared/app/approval-decision.ts';
+import { decideApproval } from '../shared/app/approvals.ts';
+import { firstSighting } from '../shared/app/replay.ts';
 import { ApprovalError, Approvals } from '../shared/app/repos/approvals.ts';
 import { AuditTrail } from '../shared/app/repos/audit.ts';
 import { Operations } from '../shared/app/repos/operations.ts';
 import type { Identity } from '../shared/domain/identity.ts';
 import { createLogger } from '../shared/logging/logger.ts';
 import { systemClock } from '../shared/ports/clock.ts';
-import { ConditionFailedError } from '../shared/ports/store.ts';
 import {
   cloudStore,
   type Env,
@@ -68,10 +68,10 @@ export function createSlackActionsHandler(opts: SlackActionsHandlerOptions) {
       store,
       signingSecret,
       approvers: config.slack?.approvers ?? {},
+      clock: systemClock,
       approvals: new Approvals(store, systemClock),
       // The decision reads the operation: an ended one's approval is closed, a changed one's refused.
       operations: new Operations(store, systemClock),
-      // Decisions made in Slack land in the same audit trail as those made through MCP tools.
       audit: new AuditTrail({
         store,
         clock: systemClock,
@@ -92,37 +92,34 @@ export function createSlackActionsHandler(opts: SlackActionsHandlerOptions) {
     // The Slack user acts as their own identity on the server, so "never your own change" holds across channels.
     const identity: Identity = { subject: approver.subject, name: approver.name, roles: ['approver'], method: 'slack' };
     const startedAt = Date.now();
-    const audit = (outcome: 'ok' | 'error', error?: string) =>
-      a.audit.recordCall({
-        requestId: `slack:${action.slackUserId}:${startedAt}`,
-        identity,
-        tool: 'ops_approvals_decide',
-        args: {
-          operationId: action.operationId,
-          decision: action.decision,
-          changeHash: action.changeHash,
-          slackUser: action.slackUserId,
-        },
-        outcome,
-        ...(error ? { error } : {}),
-        startedAt,
-      });
     try {
-      const decided = await decideApproval(a, {
-        operationId: action.operationId,
-        approver: identity,
-        decision: action.decision,
-        reason: `via Slack by ${action.slackUserName} (${action.slackUserId})`,
-        changeHash: action.changeHash,
-      });
-      await audit('ok');
+      const decided = await decideApproval(
+        a,
+        {
+          operationId: action.operationId,
+          approver: identity,
+          decision: action.decision,
+          reason: `via Slack by ${action.slackUserName} (${action.slackUserId})`,
+          changeHash: action.changeHash,
+        },
+        // Decisions made in Slack land in the same audit trail as those made through MCP tools.
+        {
+          trail: a.audit,
+          requestId: `slack:${action.slackUserId}:${startedAt}`,
+          startedAt,
+          args: {
+            operationId: action.operationId,
+            decision: action.decision,
+            changeHash: action.changeHash,
+            slackUser: action.slackUserId,
+          },
+        },
+      );
       const verb = decided.status === 'approved' ? 'approved' : 'rejected';
       return { visibility: 'in_channel', text: `${approver.name} ${verb} ${decided.operationId}: ${decided.summary}` };
     } catch (err) {
-      if (err instanceof ApprovalError) {
-        await audit('error', err.message);
+      if (err instanceof ApprovalError)
         return { visibility: 'ephemeral', text: `Nothing was decided: ${err.message}.` };
-      }
       throw err;
     }
   }
@@ -172,18 +169,7 @@ export function createSlackActionsHandler(opts: SlackActionsHandlerOptions) {
     const digest = createHash('sha256')
       .update(signature as string)
       .digest('hex');
-    try {
-      await a.store.put(
-        {
-          pk: `slack-request#${digest}`,
-          sk: 'seen',
-          data: { at: new Date().toISOString() },
-          expiresAt: Math.floor(Date.now() / 1000) + 2 * SLACK_MAX_SKEW_SECONDS,
-        },
-        { ifAbsent: true },
-      );
-    } catch (err) {
-      if (!(err instanceof ConditionFailedError)) throw err;
+    if (!(await firstSighting(a, 'slack-request', digest, 2 * SLACK_MAX_SKEW_SECONDS))) {
       logger.warn('refused a replayed Slack request');
       throw createError(401, 'Unauthorized: replayed Slack request');
     }

@@ -1,9 +1,6 @@
 import { specTypeSchemas } from '@modelcontextprotocol/server';
 import { describeIssues } from './strict-input.ts';
 
-/** The per-request (2026-07-28 era) protocol revisions this server serves; the SDK's SUPPORTED_PROTOCOL_VERSIONS lists the 2025 era's. */
-export const MODERN_PROTOCOL_VERSIONS: readonly string[] = ['2026-07-28'];
-
 /**
  * Spec methods whose params the SDK checks itself but answers with -32603 (Internal error) when they
  * are wrong (its plain-handler path throws a bare Error). Checked here first so the caller gets -32602.

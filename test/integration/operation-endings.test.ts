@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from '../../shared/adapters/local/embedded-dynamodb.ts';
 import { MemoryStore } from '../../shared/adapters/local/memory-store.ts';
-import { decideApproval } from '../../shared/app/approval-decision.ts';
+import { decideApproval } from '../../shared/app/approvals.ts';
 import type { Deps } from '../../shared/app/deps.ts';
 import { cancelOperation } from '../../shared/app/operation-access.ts';
 import { type Approval, Approvals } from '../../shared/app/repos/approvals.ts';

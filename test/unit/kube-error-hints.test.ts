@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { describeKubeError } from '../../shared/app/errors.ts';
 import { KubeApiError } from '../../shared/ports/kube.ts';
-import { describeKubeError } from '../../shared/tools/k8s/common.ts';
 
 // An unknown field in a server-side apply is answered 500 by real API servers
 // (kubernetes/kubernetes#122480): the hint must send the caller to the manifest, not to a retry.

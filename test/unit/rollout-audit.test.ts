@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { MANIFEST_PARSE } from '../../shared/app/k8s/manifests.ts';
 import { ParseCache } from '../../shared/domain/input/index.ts';
 import { redactSecrets } from '../../shared/domain/redact.ts';
 import { deliveryRolloutsPlanTool } from '../../shared/tools/delivery/rollouts-plan.tool.ts';
 import { deliveryRolloutsStartTool } from '../../shared/tools/delivery/rollouts-start.tool.ts';
-import { MANIFEST_PARSE } from '../../shared/tools/k8s/common.ts';
 
 // The manifest of a rollout is audited as k8s_resources_apply audits one (issue 9 item 6): the
 // handler's parse, redacted by kind and by secret-looking names, never the text with generic masking.

@@ -2,8 +2,8 @@ import { z } from 'zod';
 import { InvalidCursorError } from '../../app/repos/audit.ts';
 import { canAccess } from '../../domain/identity.ts';
 import { capJson } from '../../domain/redact.ts';
-import { args } from '../k8s/common.ts';
-import { fitFetchedPage, moreLine, resultBudget } from '../k8s/render.ts';
+import { args } from '../common/args.ts';
+import { fitFetchedPage, moreLine, resultBudget } from '../common/render.ts';
 import { defineTool, fail, ok } from '../tool.ts';
 
 const since = z

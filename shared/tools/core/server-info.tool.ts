@@ -1,9 +1,12 @@
 import { SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/server';
 import { z } from 'zod';
-import { MODERN_PROTOCOL_VERSIONS } from '../../mcp/protocol.ts';
 import { defineTool, ok } from '../tool.ts';
 
-/** The stateless revisions served by createMcpHandler's modern path (the SDK keeps its list internal). */
+/**
+ * The per-request (2026-07-28 era) protocol revisions served by createMcpHandler's modern path (the
+ * SDK keeps its list internal); SUPPORTED_PROTOCOL_VERSIONS lists the 2025 era's.
+ */
+const MODERN_PROTOCOL_VERSIONS: readonly string[] = ['2026-07-28'];
 
 export const serverInfoTool = defineTool({
   name: 'server_info',

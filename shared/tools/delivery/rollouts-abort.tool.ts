@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { args } from '../k8s/common.ts';
+import { args } from '../common/args.ts';
 import { cancelAndDescribe } from '../ops/cancel.ts';
 import { defineTool } from '../tool.ts';
 

@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { OperationAccessError, visibleOperation } from '../../app/operation-access.ts';
+import { visibleOperation } from '../../app/operation-access.ts';
 import { describeOperation } from '../../app/present.ts';
-import { args } from '../k8s/common.ts';
-import { fitRecord, resultBudget } from '../k8s/render.ts';
+import { args } from '../common/args.ts';
+import { answer } from '../common/errors.ts';
+import { fitRecord, resultBudget } from '../common/render.ts';
 import { defineTool, fail } from '../tool.ts';
 
 export const deliveryRolloutsGetTool = defineTool({
@@ -17,7 +18,7 @@ export const deliveryRolloutsGetTool = defineTool({
   output: z.object({ operationId: z.string(), status: z.string() }).passthrough(),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   async handler(input, ctx) {
-    try {
+    return answer(async () => {
       const op = await visibleOperation(ctx.deps, input.operationId, ctx.identity);
       if (op.kind !== 'rollout') return fail(`${op.id} is not a rollout`);
       const view = describeOperation(op);
@@ -34,9 +35,6 @@ export const deliveryRolloutsGetTool = defineTool({
         view.structured,
         resultBudget(ctx.deps.config.outputBudgetBytes),
       );
-    } catch (err) {
-      if (err instanceof OperationAccessError) return fail(err.message);
-      throw err;
-    }
+    });
   },
 });

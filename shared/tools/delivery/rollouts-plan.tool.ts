@@ -1,8 +1,10 @@
 import { z } from 'zod';
-import { auditedManifest, kubeTool } from '../k8s/common.ts';
-import { fitRecord, resultBudget } from '../k8s/render.ts';
+import { auditedManifest } from '../../app/k8s/manifests.ts';
+import { planRollout } from '../../app/rollouts/plan.ts';
+import { answer } from '../common/errors.ts';
+import { fitRecord, resultBudget } from '../common/render.ts';
 import { defineTool } from '../tool.ts';
-import { prepareRollout, rolloutInput } from './rollout-request.ts';
+import { rolloutInput } from './rollout-input.ts';
 
 export const deliveryRolloutsPlanTool = defineTool({
   name: 'delivery_rollouts_plan',
@@ -22,17 +24,8 @@ export const deliveryRolloutsPlanTool = defineTool({
     typeof a.manifest === 'string' ? { ...a, manifest: auditedManifest(a.manifest, parsed) } : a,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   async handler(input, ctx) {
-    return kubeTool(async () => {
-      const p = await prepareRollout(ctx, input);
-      const metricGates = [];
-      for (const g of p.plan.gates.metrics) {
-        try {
-          const value = await ctx.deps.metrics.query(g.query);
-          metricGates.push({ name: g.name, evaluable: true, currentValue: value });
-        } catch (err) {
-          metricGates.push({ name: g.name, evaluable: false, why: (err as Error).message });
-        }
-      }
+    return answer(async () => {
+      const { prepared: p, metricGates } = await planRollout(ctx.deps, ctx, input);
       const findings = p.verdict.findings;
       const lines = [
         `${p.verdict.allowed ? 'Plan' : 'REFUSED'}: ${p.summary}`,

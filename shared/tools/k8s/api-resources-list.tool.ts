@@ -1,7 +1,9 @@
 import { z } from 'zod';
+import { target } from '../../app/k8s/objects.ts';
+import { args } from '../common/args.ts';
+import { answer } from '../common/errors.ts';
+import { offsetPage, resultBudget, table } from '../common/render.ts';
 import { defineTool } from '../tool.ts';
-import { args, kubeTool, target } from './common.ts';
-import { offsetPage, resultBudget, table } from './render.ts';
 
 export const k8sApiResourcesListTool = defineTool({
   name: 'k8s_api_resources_list',
@@ -21,8 +23,8 @@ export const k8sApiResourcesListTool = defineTool({
   output: z.object({ count: z.number(), items: z.array(z.object({ kind: z.string() }).passthrough()) }).passthrough(),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   async handler(input, ctx) {
-    return kubeTool(async () => {
-      const t = await target(ctx, input.cluster);
+    return answer(async () => {
+      const t = await target(ctx.deps, input.cluster);
       const needle = input.search?.toLowerCase();
       const all = await t.client.resources(input.refresh ? { refresh: true } : {});
       const items = all

@@ -1,7 +1,8 @@
 import { z } from 'zod';
+import { args } from '../common/args.ts';
+import { answer } from '../common/errors.ts';
+import { offsetPage, result, resultBudget, table } from '../common/render.ts';
 import { defineTool } from '../tool.ts';
-import { args, kubeTool } from './common.ts';
-import { offsetPage, result, resultBudget, table } from './render.ts';
 
 export const k8sClustersListTool = defineTool({
   name: 'k8s_clusters_list',
@@ -25,7 +26,7 @@ export const k8sClustersListTool = defineTool({
     if (items.length === 0) {
       return result('No clusters configured. Set KUBECONFIG (or ~/.kube/config) on the server.', { count: 0, items });
     }
-    return kubeTool(async () =>
+    return answer(async () =>
       offsetPage({
         tool: 'k8s_clusters_list',
         noun: 'clusters',

@@ -1,9 +1,11 @@
 import { z } from 'zod';
+import { target } from '../../app/k8s/objects.ts';
 import { summarize } from '../../domain/k8s/index.ts';
 import type { KubeObject } from '../../ports/kube.ts';
+import { args } from '../common/args.ts';
+import { answer } from '../common/errors.ts';
+import { offsetPage, resultBudget, startOffset, table } from '../common/render.ts';
 import { defineTool } from '../tool.ts';
-import { args, kubeTool, target } from './common.ts';
-import { offsetPage, resultBudget, startOffset, table } from './render.ts';
 
 /** Events read per call at most; the newest of them are shown, sorted. */
 const MAX_EVENTS = 5000;
@@ -35,9 +37,9 @@ export const k8sEventsListTool = defineTool({
   output: z.object({ count: z.number(), total: z.number(), items: z.array(z.object({}).passthrough()) }).passthrough(),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   async handler(input, ctx) {
-    return kubeTool(async () => {
+    return answer(async () => {
       startOffset(input.continue);
-      const t = await target(ctx, input.cluster);
+      const t = await target(ctx.deps, input.cluster);
       const res = await t.client.resolve('Event', 'v1');
       const namespace = input.allNamespaces ? undefined : (input.namespace ?? t.defaultNamespace);
       const selectors = [

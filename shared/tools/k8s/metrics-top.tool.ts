@@ -1,8 +1,11 @@
 import { z } from 'zod';
+import { AppError } from '../../app/errors.ts';
+import { target } from '../../app/k8s/objects.ts';
 import { KubeApiError } from '../../ports/kube.ts';
+import { args } from '../common/args.ts';
+import { answer } from '../common/errors.ts';
+import { offsetPage, resultBudget, table } from '../common/render.ts';
 import { defineTool } from '../tool.ts';
-import { args, kubeTool, ToolError, target } from './common.ts';
-import { offsetPage, resultBudget, table } from './render.ts';
 
 /** CPU quantity to millicores: 250m, 1, 0.5, 1500000n, 2u. */
 export function cpuMillis(q: string): number {
@@ -51,11 +54,11 @@ export const k8sMetricsTopTool = defineTool({
   output: z.object({ count: z.number(), total: z.number(), items: z.array(z.object({}).passthrough()) }).passthrough(),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   async handler(input, ctx) {
-    return kubeTool(async () => {
-      const t = await target(ctx, input.cluster);
+    return answer(async () => {
+      const t = await target(ctx.deps, input.cluster);
       const served = (await t.client.resources()).some((r) => r.group === 'metrics.k8s.io');
       const missing = `metrics.k8s.io is not served by cluster ${t.cluster}: install metrics-server (or another metrics API provider) to use k8s_metrics_top.`;
-      if (!served) throw new ToolError(missing);
+      if (!served) throw new AppError(missing);
       const namespace =
         input.resource === 'pods' && !input.allNamespaces ? (input.namespace ?? t.defaultNamespace) : undefined;
       const path = `/apis/metrics.k8s.io/v1beta1${namespace ? `/namespaces/${encodeURIComponent(namespace)}` : ''}/${input.resource}`;
@@ -66,7 +69,7 @@ export const k8sMetricsTopTool = defineTool({
           input.labelSelector ? { labelSelector: input.labelSelector } : undefined,
         )) as typeof list;
       } catch (err) {
-        if (err instanceof KubeApiError && (err.status === 404 || err.status === 503)) throw new ToolError(missing);
+        if (err instanceof KubeApiError && (err.status === 404 || err.status === 503)) throw new AppError(missing);
         throw err;
       }
       const rows = (list.items ?? []).map((i) => {

@@ -1,9 +1,11 @@
 import { z } from 'zod';
+import { target } from '../../app/k8s/objects.ts';
 import { firstMatch, settingsFor } from '../../domain/guardrails/index.ts';
 import { summarize } from '../../domain/k8s/index.ts';
+import { args } from '../common/args.ts';
+import { answer } from '../common/errors.ts';
+import { offsetPage, resultBudget, startOffset, table } from '../common/render.ts';
 import { defineTool } from '../tool.ts';
-import { args, kubeTool, target } from './common.ts';
-import { offsetPage, resultBudget, startOffset, table } from './render.ts';
 
 export const k8sNamespacesListTool = defineTool({
   name: 'k8s_namespaces_list',
@@ -17,9 +19,9 @@ export const k8sNamespacesListTool = defineTool({
   output: z.object({ count: z.number(), items: z.array(z.object({}).passthrough()) }).passthrough(),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   async handler(input, ctx) {
-    return kubeTool(async () => {
+    return answer(async () => {
       startOffset(input.continue);
-      const t = await target(ctx, input.cluster);
+      const t = await target(ctx.deps, input.cluster);
       const res = await t.client.resolve('Namespace', 'v1');
       const items = [];
       let cont: string | undefined;

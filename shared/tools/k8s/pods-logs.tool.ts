@@ -1,8 +1,11 @@
 import { z } from 'zod';
+import { AppError } from '../../app/errors.ts';
+import { target } from '../../app/k8s/objects.ts';
 import { boundText, maskLogText } from '../../domain/k8s/index.ts';
+import { args } from '../common/args.ts';
+import { answer } from '../common/errors.ts';
+import { decodeContinue, encodeContinue, moreLine, result, resultBudget, wireBytes } from '../common/render.ts';
 import { defineTool } from '../tool.ts';
-import { args, kubeTool, ToolError, target } from './common.ts';
-import { decodeContinue, encodeContinue, moreLine, result, resultBudget, wireBytes } from './render.ts';
 
 /** Lines a call reads at most (the page asked for plus the newer ones a `continue` skips). */
 const MAX_TAIL = 50_000;
@@ -14,7 +17,7 @@ function logCursor(token: string): { skip: number; bytes: number } {
   const v = decodeContinue(token);
   const bytes = v && /^b\d+$/.test(v.c) ? Number(v.c.slice(1)) : Number.NaN;
   if (!v || !Number.isSafeInteger(bytes)) {
-    throw new ToolError('`continue` is not a token from this tool; start again without it');
+    throw new AppError('`continue` is not a token from this tool; start again without it');
   }
   return { skip: v.o, bytes };
 }
@@ -40,8 +43,8 @@ export const k8sPodsLogsTool = defineTool({
   output: z.object({ pod: z.string(), lines: z.number(), truncated: z.boolean() }).passthrough(),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   async handler(input, ctx) {
-    return kubeTool(async () => {
-      const t = await target(ctx, input.cluster);
+    return answer(async () => {
+      const t = await target(ctx.deps, input.cluster);
       const namespace = input.namespace ?? t.defaultNamespace;
       // `continue` counts the newest lines already shown: this page ends just before them.
       const from = input.continue === undefined ? { skip: 0, bytes: 0 } : logCursor(input.continue);

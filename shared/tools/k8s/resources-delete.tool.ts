@@ -1,10 +1,10 @@
 import { z } from 'zod';
+import { deleteObjects } from '../../app/writes/delete.ts';
 import { quoted } from '../../domain/text.ts';
-import type { KubeObject } from '../../ports/kube.ts';
+import { args } from '../common/args.ts';
+import { answer } from '../common/errors.ts';
+import { findingsText, result } from '../common/render.ts';
 import { defineTool } from '../tool.ts';
-import { args, kubeTool, namespaceFor, ToolError, target } from './common.ts';
-import { findingsText, guardedWrite, isStaleWrite, pinOf } from './guarded-write.ts';
-import { result } from './render.ts';
 
 export const k8sResourcesDeleteTool = defineTool({
   name: 'k8s_resources_delete',
@@ -27,97 +27,23 @@ export const k8sResourcesDeleteTool = defineTool({
   output: z.object({ dryRun: z.boolean(), deleted: z.array(z.string()) }).passthrough(),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
   async handler(input, ctx) {
-    return kubeTool(async () => {
-      if (!input.name === !input.labelSelector)
-        throw new ToolError('give either name or labelSelector (with maxCount)');
-      if (input.labelSelector && input.maxCount === undefined) {
-        throw new ToolError('deleting by labelSelector needs maxCount: the most objects you expect to delete');
-      }
-      const t = await target(ctx, input.cluster);
-      const res = await t.client.resolve(input.kind, input.apiVersion);
-      if (!res.verbs.includes('delete')) throw new ToolError(`${res.kind} cannot be deleted`);
-      const namespace = namespaceFor(res, t, input);
-      let targets: KubeObject[];
-      if (input.name) {
-        targets = [await t.client.get(res, input.name, namespace)];
-      } else {
-        const max = input.maxCount as number;
-        const page = await t.client.list(res, {
-          ...(namespace ? { namespace } : {}),
-          labelSelector: input.labelSelector as string,
-          limit: max + 1,
-        });
-        const matched = page.items.length + (page.remainingItemCount ?? 0);
-        if (page.items.length > max || page.continue) {
-          throw new ToolError(
-            `${matched > max ? matched : `more than ${max}`} ${res.kind} objects match "${quoted(String(input.labelSelector))}", over maxCount ${max}; nothing was deleted. Narrow the selector or raise maxCount.`,
-          );
-        }
-        targets = page.items;
-      }
-      if (targets.length === 0)
+    return answer(async () => {
+      const r = await deleteObjects(ctx.deps, input);
+      if (!r.matched)
         return result(
-          `No ${res.kind} matches "${quoted(String(input.labelSelector))}" on ${t.cluster}; nothing to delete.`,
-          {
-            cluster: t.cluster,
-            dryRun: input.dryRun === true,
-            deleted: [],
-          },
+          `No ${r.kind} matches "${quoted(String(input.labelSelector))}" on ${r.cluster}; nothing to delete.`,
+          { cluster: r.cluster, dryRun: r.dryRun, deleted: [] },
         );
-
-      const names = targets.map((o) => o.metadata?.name);
-      if (!names.every((n): n is string => typeof n === 'string' && n.length > 0)) {
-        throw new ToolError(`the API server answered with ${res.kind} objects without a name; nothing was deleted`);
-      }
-      // Each object is deleted only as it was listed and judged (its uid and resourceVersion): one
-      // recreated under the same name, or changed since (relabelled out of the selector), stays.
-      const pins = new Map(targets.map((o) => [o.metadata?.name as string, pinOf(o)]));
-      const deleted: string[] = [];
-      // Guardrails see the whole delete (count included) before anything is removed.
-      const outcome = await guardedWrite(
-        ctx,
-        t,
-        {
-          verb: 'delete',
-          res,
-          namespace,
-          name:
-            names.length === 1
-              ? (names[0] as string)
-              : `${names.length} objects (${quoted(String(input.labelSelector))})`,
-          count: names.length,
-          ...(input.name ? {} : { targets: names }),
-          // By name: read again on every attempt, so a conflict is judged again from a fresh read.
-          ...(input.name ? { read: () => t.client.get(res, input.name as string, namespace) } : {}),
-          perform: async (dryRun, pin) => {
-            for (const n of names) {
-              const precondition = input.name ? pin : pins.get(n);
-              try {
-                await t.client.delete(res, n, namespace, { dryRun, ...(precondition ? { precondition } : {}) });
-              } catch (err) {
-                if (dryRun || !isStaleWrite(err) || deleted.length === 0) throw err;
-                throw new ToolError(
-                  `Deleted ${deleted.join(', ')}; ${res.kind} ${n} changed on ${t.cluster} after it was listed and judged, so it and the rest (${names.slice(names.indexOf(n)).join(', ')}) were not deleted. List again and retry.`,
-                );
-              }
-              if (!dryRun) deleted.push(n);
-            }
-            return {};
-          },
-        },
-        { previewOnly: input.dryRun === true },
-      );
-      if (outcome.kind === 'refused') return outcome.result;
-      const verb = outcome.kind === 'preview' ? 'Would delete' : 'Deleted';
+      const verb = r.dryRun ? 'Would delete' : 'Deleted';
       return result(
-        `${verb} ${names.length} ${res.kind} on ${t.cluster}${namespace ? ` in ${namespace}` : ''}: ${names.slice(0, 50).join(', ')}${names.length > 50 ? ', …' : ''}${findingsText(outcome.findings)}`,
+        `${verb} ${r.names.length} ${r.kind} on ${r.cluster}${r.namespace ? ` in ${r.namespace}` : ''}: ${r.names.slice(0, 50).join(', ')}${r.names.length > 50 ? ', …' : ''}${findingsText(r.findings)}`,
         {
-          cluster: t.cluster,
-          kind: res.kind,
-          ...(namespace ? { namespace } : {}),
-          dryRun: outcome.kind === 'preview',
-          deleted: names,
-          findings: outcome.findings,
+          cluster: r.cluster,
+          kind: r.kind,
+          ...(r.namespace ? { namespace: r.namespace } : {}),
+          dryRun: r.dryRun,
+          deleted: r.names,
+          findings: r.findings,
         },
       );
     });

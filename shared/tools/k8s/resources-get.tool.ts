@@ -1,10 +1,12 @@
 import { stringify } from 'yaml';
 import { z } from 'zod';
+import { namespaceFor, target } from '../../app/k8s/objects.ts';
 import { boundText, redactObject } from '../../domain/k8s/index.ts';
 import { capJson, OMITTED_KEY } from '../../domain/redact.ts';
+import { args } from '../common/args.ts';
+import { answer } from '../common/errors.ts';
+import { bytes, fitText, result, resultBudget } from '../common/render.ts';
 import { defineTool } from '../tool.ts';
-import { args, kubeTool, namespaceFor, target } from './common.ts';
-import { bytes, fitText, result, resultBudget } from './render.ts';
 
 /** Room kept for the truncation note and the other structuredContent fields. */
 const NOTE_RESERVE = 1000;
@@ -38,8 +40,8 @@ export const k8sResourcesGetTool = defineTool({
   output: z.object({ kind: z.string(), name: z.string(), object: z.record(z.string(), z.unknown()) }).passthrough(),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   async handler(input, ctx) {
-    return kubeTool(async () => {
-      const t = await target(ctx, input.cluster);
+    return answer(async () => {
+      const t = await target(ctx.deps, input.cluster);
       const res = await t.client.resolve(input.kind, input.apiVersion);
       const namespace = namespaceFor(res, t, input);
       const live = await t.client.get(res, input.name, namespace);

@@ -1,9 +1,21 @@
 import { z } from 'zod';
+import { AppError } from '../../app/errors.ts';
+import { namespaceFor, target } from '../../app/k8s/objects.ts';
 import { boundRows, redactObject, summarize } from '../../domain/k8s/index.ts';
 import type { ListResult, ResourceInfo } from '../../ports/kube.ts';
+import { args } from '../common/args.ts';
+import { answer } from '../common/errors.ts';
+import {
+  bytes,
+  decodeContinue,
+  encodeContinue,
+  fitText,
+  moreLine,
+  result,
+  resultBudget,
+  table,
+} from '../common/render.ts';
 import { defineTool } from '../tool.ts';
-import { args, kubeTool, namespaceFor, ToolError, target } from './common.ts';
-import { bytes, decodeContinue, encodeContinue, fitText, moreLine, result, resultBudget, table } from './render.ts';
 
 const DEFAULT_LIMIT = { summary: 100, full: 20 } as const;
 
@@ -37,14 +49,14 @@ export const k8sResourcesListTool = defineTool({
     .passthrough(),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   async handler(input, ctx) {
-    return kubeTool(async () => {
-      const t = await target(ctx, input.cluster);
+    return answer(async () => {
+      const t = await target(ctx.deps, input.cluster);
       const res = await t.client.resolve(input.kind, input.apiVersion);
-      if (!res.verbs.includes('list')) throw new ToolError(`${res.kind} cannot be listed on ${t.cluster}`);
+      if (!res.verbs.includes('list')) throw new AppError(`${res.kind} cannot be listed on ${t.cluster}`);
       const namespace = namespaceFor(res, t, input);
       const from = input.continue ? decodeContinue(input.continue) : undefined;
       if (input.continue && !from)
-        throw new ToolError('`continue` is not a token from this tool; start again without it');
+        throw new AppError('`continue` is not a token from this tool; start again without it');
       const limit = input.limit ?? DEFAULT_LIMIT[input.output];
       // Half the budget for the text, half for structuredContent: clients may show the model either.
       const budget = Math.floor(ctx.deps.config.outputBudgetBytes / 2);

@@ -1,9 +1,11 @@
 import { z } from 'zod';
+import { auditedPatch } from '../../app/k8s/manifests.ts';
+import { patchObject } from '../../app/writes/patch.ts';
 import { isSecretKind } from '../../domain/redact.ts';
+import { args } from '../common/args.ts';
+import { answer } from '../common/errors.ts';
+import { findingsText, result } from '../common/render.ts';
 import { defineTool } from '../tool.ts';
-import { args, auditedPatch, kubeTool, namespaceFor, parsePatch, ToolError, target } from './common.ts';
-import { changeSummary, findingsText, guardedWrite, liveOrUndefined } from './guarded-write.ts';
-import { result } from './render.ts';
 
 export const k8sResourcesPatchTool = defineTool({
   name: 'k8s_resources_patch',
@@ -34,59 +36,20 @@ export const k8sResourcesPatchTool = defineTool({
         ? { ...a, patch: auditedPatch(a.patch, parsed) }
         : a,
   async handler(input, ctx) {
-    return kubeTool(async () => {
-      const t = await target(ctx, input.cluster);
-      const res = await t.client.resolve(input.kind, input.apiVersion);
-      const namespace = namespaceFor(res, t, input);
-      const patch = parsePatch(input.patch, ctx.parsed);
-      if (input.patchType === 'json' && !Array.isArray(patch))
-        throw new ToolError(
-          'a JSON patch is an array of operations: [{"op":"replace","path":"/spec/replicas","value":3}]',
-        );
-      if (input.patchType !== 'json' && (typeof patch !== 'object' || patch === null || Array.isArray(patch))) {
-        throw new ToolError(`a ${input.patchType} patch is a JSON object`);
-      }
-      if (input.patchType === 'strategic' && res.group.includes('.') && !res.group.endsWith('k8s.io')) {
-        throw new ToolError(
-          `${res.kind} is a custom resource: strategic merge patch is not supported for it; use patchType "merge" or "json"`,
-        );
-      }
-      const live = await liveOrUndefined(t, res, input.name, namespace);
-      if (!live)
-        throw new ToolError(`${res.kind} ${namespace ? `${namespace}/` : ''}${input.name} not found on ${t.cluster}`);
-      const outcome = await guardedWrite(
-        ctx,
-        t,
-        {
-          verb: 'patch',
-          res,
-          namespace,
-          name: input.name,
-          // Read again on every attempt: the dry run and the write are pinned to the state judged.
-          read: () => t.client.get(res, input.name, namespace),
-          perform: (dryRun, pin) =>
-            t.client.patch(res, input.name, namespace, patch, input.patchType, {
-              dryRun,
-              ...(pin ? { precondition: pin } : {}),
-            }),
-        },
-        { previewOnly: input.dryRun === true, live },
-      );
-      if (outcome.kind === 'refused') return outcome.result;
-      const diff = changeSummary(outcome.live ?? live, outcome.after);
-      const head =
-        outcome.kind === 'preview'
-          ? `Dry run on ${t.cluster}; nothing was changed.`
-          : `Patched ${res.kind.toLowerCase()}/${input.name} on ${t.cluster}.`;
-      return result(`${head}\n${diff.summary}${findingsText(outcome.findings)}`, {
-        cluster: t.cluster,
-        kind: res.kind,
+    return answer(async () => {
+      const r = await patchObject(ctx.deps, ctx, input);
+      const head = r.dryRun
+        ? `Dry run on ${r.cluster}; nothing was changed.`
+        : `Patched ${r.kind.toLowerCase()}/${input.name} on ${r.cluster}.`;
+      return result(`${head}\n${r.diff.summary}${findingsText(r.findings)}`, {
+        cluster: r.cluster,
+        kind: r.kind,
         name: input.name,
-        ...(namespace ? { namespace } : {}),
-        dryRun: outcome.kind === 'preview',
-        changes: diff.summary,
-        diff: diff.changes,
-        findings: outcome.findings,
+        ...(r.namespace ? { namespace: r.namespace } : {}),
+        dryRun: r.dryRun,
+        changes: r.diff.summary,
+        diff: r.diff.changes,
+        findings: r.findings,
       });
     });
   },

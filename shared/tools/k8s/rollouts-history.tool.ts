@@ -1,9 +1,11 @@
 import { z } from 'zod';
+import { deploymentWithReplicaSets, target } from '../../app/k8s/objects.ts';
 import { redactSecrets } from '../../domain/redact.ts';
 import { deploymentHistory } from '../../domain/rollouts.ts';
+import { args } from '../common/args.ts';
+import { answer } from '../common/errors.ts';
+import { offsetPage, resultBudget, table } from '../common/render.ts';
 import { defineTool } from '../tool.ts';
-import { args, deploymentWithReplicaSets, kubeTool, target } from './common.ts';
-import { offsetPage, resultBudget, table } from './render.ts';
 
 export const k8sRolloutsHistoryTool = defineTool({
   name: 'k8s_rollouts_history',
@@ -19,8 +21,8 @@ export const k8sRolloutsHistoryTool = defineTool({
     .passthrough(),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   async handler(input, ctx) {
-    return kubeTool(async () => {
-      const t = await target(ctx, input.cluster);
+    return answer(async () => {
+      const t = await target(ctx.deps, input.cluster);
       const namespace = input.namespace ?? t.defaultNamespace;
       const { deployment: d, replicaSets } = await deploymentWithReplicaSets(t, input.name, namespace);
       // change-cause often holds the whole command (`kubectl set env ... DB_PASSWORD=x`): redacted like every output.

@@ -1,8 +1,9 @@
 import { z } from 'zod';
+import { restartWorkload } from '../../app/writes/restart.ts';
+import { args } from '../common/args.ts';
+import { answer } from '../common/errors.ts';
+import { findingsText, result } from '../common/render.ts';
 import { defineTool } from '../tool.ts';
-import { args, kubeTool, target } from './common.ts';
-import { findingsText, guardedWrite } from './guarded-write.ts';
-import { result } from './render.ts';
 
 export const k8sRolloutsRestartTool = defineTool({
   name: 'k8s_rollouts_restart',
@@ -22,45 +23,18 @@ export const k8sRolloutsRestartTool = defineTool({
   output: z.object({ restartedAt: z.string(), dryRun: z.boolean() }).passthrough(),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   async handler(input, ctx) {
-    return kubeTool(async () => {
-      const t = await target(ctx, input.cluster);
-      const res = await t.client.resolve(input.kind, 'apps/v1');
-      const namespace = input.namespace ?? t.defaultNamespace;
-      const restartedAt = new Date(ctx.deps.clock.now()).toISOString();
-      const patch = {
-        spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': restartedAt } } } },
-      };
-      const outcome = await guardedWrite(
-        ctx,
-        t,
-        {
-          verb: 'restart',
-          res,
-          namespace,
-          name: input.name,
-          // A restart makes new pods from the current template: the dry-run result is judged (whoever
-          // wrote that template, and whenever), and the write is pinned to the state judged.
-          read: () => t.client.get(res, input.name, namespace),
-          perform: (dryRun, pin) =>
-            t.client.patch(res, input.name, namespace, patch, 'strategic', {
-              dryRun,
-              ...(pin ? { precondition: pin } : {}),
-            }),
-        },
-        { previewOnly: input.dryRun === true },
-      );
-      if (outcome.kind === 'refused') return outcome.result;
-      const dry = outcome.kind === 'preview';
+    return answer(async () => {
+      const r = await restartWorkload(ctx.deps, input);
       return result(
-        `${dry ? 'Dry run: would restart' : 'Restarted'} ${res.kind.toLowerCase()}/${input.name} in ${namespace} on ${t.cluster} (restartedAt ${restartedAt}).${findingsText(outcome.findings)}`,
+        `${r.dryRun ? 'Dry run: would restart' : 'Restarted'} ${r.kind.toLowerCase()}/${input.name} in ${r.namespace} on ${r.cluster} (restartedAt ${r.restartedAt}).${findingsText(r.findings)}`,
         {
-          cluster: t.cluster,
-          kind: res.kind,
-          namespace,
+          cluster: r.cluster,
+          kind: r.kind,
+          namespace: r.namespace,
           name: input.name,
-          restartedAt,
-          dryRun: dry,
-          findings: outcome.findings,
+          restartedAt: r.restartedAt,
+          dryRun: r.dryRun,
+          findings: r.findings,
         },
       );
     });

@@ -1,8 +1,11 @@
 import { z } from 'zod';
+import { AppError } from '../../app/errors.ts';
+import { target } from '../../app/k8s/objects.ts';
 import { rolloutStatus } from '../../domain/rollouts.ts';
+import { args } from '../common/args.ts';
+import { answer } from '../common/errors.ts';
+import { capCells, cellCap, fitText, result, resultBudget } from '../common/render.ts';
 import { defineTool } from '../tool.ts';
-import { args, kubeTool, ToolError, target } from './common.ts';
-import { capCells, cellCap, fitText, result, resultBudget } from './render.ts';
 
 /** API Gateway cuts a request at 30 s; waiting stays well under it. */
 const MAX_WAIT_SECONDS = 25;
@@ -25,8 +28,8 @@ export const k8sRolloutsStatusTool = defineTool({
   output: z.object({ state: z.string(), done: z.boolean(), message: z.string() }).passthrough(),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   async handler(input, ctx) {
-    return kubeTool(async () => {
-      const t = await target(ctx, input.cluster);
+    return answer(async () => {
+      const t = await target(ctx.deps, input.cluster);
       const res = await t.client.resolve(input.kind, 'apps/v1');
       const namespace = input.namespace ?? t.defaultNamespace;
       const deadline = ctx.deps.clock.now() + input.waitSeconds * 1000;
@@ -40,7 +43,7 @@ export const k8sRolloutsStatusTool = defineTool({
         if (next === undefined) break;
         status = rolloutStatus(next);
       }
-      if (status.state === 'unknown') throw new ToolError(status.message.slice(0, 2000));
+      if (status.state === 'unknown') throw new AppError(status.message.slice(0, 2000));
       // A condition message comes from the object: bounded like any other cell.
       const budget = resultBudget(ctx.deps.config.outputBudgetBytes);
       status = { ...status, message: capCells({ m: status.message }, cellCap(budget)).m };

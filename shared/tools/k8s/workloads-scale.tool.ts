@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import type { KubeObject } from '../../ports/kube.ts';
+import { scaleWorkload } from '../../app/writes/scale.ts';
+import { args } from '../common/args.ts';
+import { answer } from '../common/errors.ts';
+import { findingsText, result } from '../common/render.ts';
 import { defineTool } from '../tool.ts';
-import { args, kubeTool, ToolError, target } from './common.ts';
-import { findingsText, guardedWrite } from './guarded-write.ts';
-import { result } from './render.ts';
 
 export const k8sWorkloadsScaleTool = defineTool({
   name: 'k8s_workloads_scale',
@@ -24,56 +24,21 @@ export const k8sWorkloadsScaleTool = defineTool({
   output: z.object({ from: z.number(), to: z.number(), dryRun: z.boolean() }).passthrough(),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   async handler(input, ctx) {
-    return kubeTool(async () => {
-      const t = await target(ctx, input.cluster);
-      const res = await t.client.resolve(input.kind, 'apps/v1');
-      if (!res.subresources.includes('scale'))
-        throw new ToolError(`${res.kind} has no scale subresource on ${t.cluster}`);
-      const namespace = input.namespace ?? t.defaultNamespace;
-      const outcome = await guardedWrite(
-        ctx,
-        t,
-        {
-          verb: 'scale',
-          res,
-          namespace,
-          name: input.name,
-          // The workload itself, read on every attempt: its resourceVersion (the Scale's) pins the write.
-          read: () => t.client.get(res, input.name, namespace),
-          // Scaling up makes pods from the current template, whoever wrote it and whenever: judge it.
-          // Scaling down (to 0 included) makes none.
-          podsFrom: (live) => (live && input.replicas > replicasOf(live) ? live : undefined),
-          perform: (dryRun, pin) =>
-            t.client.patch(res, input.name, namespace, { spec: { replicas: input.replicas } }, 'merge', {
-              dryRun,
-              subresource: 'scale',
-              ...(pin ? { precondition: { resourceVersion: pin.resourceVersion } } : {}),
-            }),
-        },
-        { previewOnly: input.dryRun === true },
-      );
-      if (outcome.kind === 'refused') return outcome.result;
-      const from = outcome.live ? replicasOf(outcome.live) : 0;
-      const dry = outcome.kind === 'preview';
+    return answer(async () => {
+      const r = await scaleWorkload(ctx.deps, input);
       return result(
-        `${dry ? 'Dry run: would scale' : 'Scaled'} ${res.kind.toLowerCase()}/${input.name} in ${namespace} on ${t.cluster} from ${from} to ${input.replicas} replicas.${findingsText(outcome.findings)}`,
+        `${r.dryRun ? 'Dry run: would scale' : 'Scaled'} ${r.kind.toLowerCase()}/${input.name} in ${r.namespace} on ${r.cluster} from ${r.from} to ${input.replicas} replicas.${findingsText(r.findings)}`,
         {
-          cluster: t.cluster,
-          kind: res.kind,
-          namespace,
+          cluster: r.cluster,
+          kind: r.kind,
+          namespace: r.namespace,
           name: input.name,
-          from,
+          from: r.from,
           to: input.replicas,
-          dryRun: dry,
-          findings: outcome.findings,
+          dryRun: r.dryRun,
+          findings: r.findings,
         },
       );
     });
   },
 });
-
-/** spec.replicas as the Scale subresource reports it (0 when unset). */
-function replicasOf(workload: KubeObject): number {
-  const n = (workload.spec as { replicas?: unknown } | undefined)?.replicas;
-  return typeof n === 'number' && Number.isFinite(n) ? n : 0;
-}

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { decideApproval } from '../../app/approval-decision.ts';
-import { ApprovalError } from '../../app/repos/approvals.ts';
-import { args } from '../k8s/common.ts';
-import { fitRecord, resultBudget } from '../k8s/render.ts';
-import { defineTool, fail } from '../tool.ts';
+import { decideApproval } from '../../app/approvals.ts';
+import { args } from '../common/args.ts';
+import { answer } from '../common/errors.ts';
+import { fitRecord, resultBudget } from '../common/render.ts';
+import { defineTool } from '../tool.ts';
 
 export const opsApprovalsDecideTool = defineTool({
   name: 'ops_approvals_decide',
@@ -27,7 +27,8 @@ export const opsApprovalsDecideTool = defineTool({
   output: z.object({ operationId: z.string(), status: z.string() }).passthrough(),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
   async handler(input, ctx) {
-    try {
+    return answer(async () => {
+      // The tool wrapper audits this call: no DecisionAudit here.
       const a = await decideApproval(ctx.deps, {
         operationId: input.operationId,
         approver: ctx.identity,
@@ -44,9 +45,6 @@ export const opsApprovalsDecideTool = defineTool({
         },
         resultBudget(ctx.deps.config.outputBudgetBytes),
       );
-    } catch (err) {
-      if (err instanceof ApprovalError) return fail(err.message);
-      throw err;
-    }
+    });
   },
 });

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { canAccess } from '../../domain/identity.ts';
-import { args } from '../k8s/common.ts';
-import { capCells, cellCap, fitFetchedPage, moreLine, result, resultBudget, table } from '../k8s/render.ts';
+import { args } from '../common/args.ts';
+import { capCells, cellCap, fitFetchedPage, moreLine, result, resultBudget, table } from '../common/render.ts';
 import { defineTool } from '../tool.ts';
 
 export const opsApprovalsListTool = defineTool({

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { OperationAccessError, visibleOperation } from '../../app/operation-access.ts';
 import { describeOperation } from '../../app/present.ts';
-import { args } from '../k8s/common.ts';
-import { fitRecord, resultBudget } from '../k8s/render.ts';
+import { args } from '../common/args.ts';
+import { fitRecord, resultBudget } from '../common/render.ts';
 import { defineTool, fail } from '../tool.ts';
 
 export const opsOperationsGetTool = defineTool({

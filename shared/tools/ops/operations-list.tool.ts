@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { canAccess } from '../../domain/identity.ts';
 import { plural } from '../../domain/text.ts';
-import { args } from '../k8s/common.ts';
-import { fitFetchedPage, moreLine, result, resultBudget, table } from '../k8s/render.ts';
+import { args } from '../common/args.ts';
+import { fitFetchedPage, moreLine, result, resultBudget, table } from '../common/render.ts';
 import { defineTool } from '../tool.ts';
 
 export const opsOperationsListTool = defineTool({

@@ -1,46 +1,53 @@
-import { z } from 'zod';
 import { evaluateWrite, firstMatch, formatVerdict, type Verdict } from '../../domain/guardrails/index.ts';
+import type { ParseCache } from '../../domain/input/index.ts';
 import { buildPlan, changeHash, type Gates, type Strategy } from '../../domain/rollout-plan.ts';
 import { quoted } from '../../domain/text.ts';
 import type { KubeObject } from '../../ports/kube.ts';
 import type { RolloutOpPlan } from '../../workflows/rollout-steps.ts';
-import { args, parseManifests, type Target, ToolError, target } from '../k8s/common.ts';
-import type { ToolContext } from '../tool.ts';
+import type { Deps } from '../deps.ts';
+import { AppError } from '../errors.ts';
+import { parseManifests } from '../k8s/manifests.ts';
+import { type Target, target } from '../k8s/objects.ts';
 
-// Defaults (interval 60 s, count 3, failureLimit 0) are applied in code: schema defaults cost tools/list bytes.
-const metric = z.object({
-  name: z.string().max(128),
-  query: z.string().max(4096).describe('PromQL, one number'),
-  op: z.enum(['<', '<=', '>', '>=']),
-  threshold: z.number(),
-  intervalSeconds: z.number().int().min(1).max(3600).optional(),
-  count: z.number().int().min(1).max(100).optional(),
-  failureLimit: z.number().int().min(0).max(100).optional(),
-});
+/** A metric gate as asked for; interval 60 s, count 3 and failureLimit 0 unless given. */
+export interface MetricGateRequest {
+  name: string;
+  /** PromQL giving one number. */
+  query: string;
+  op: '<' | '<=' | '>' | '>=';
+  threshold: number;
+  intervalSeconds?: number | undefined;
+  count?: number | undefined;
+  failureLimit?: number | undefined;
+}
 
-/** The arguments every rollout tool shares (plan and start take the same request). */
-export const rolloutInput = {
-  cluster: args.cluster,
-  namespace: args.namespace,
-  name: args.name.describe('The Deployment'),
-  image: z.string().max(512).optional().describe('New image; or give manifest'),
-  container: z.string().max(63).optional().describe('Default: the first'),
-  manifest: z.string().optional().describe('The complete new Deployment'),
-  strategy: z.enum(['rolling', 'blueGreen', 'canary']).default('rolling'),
-  service: z.string().max(63).optional().describe('blueGreen: the Service to switch'),
-  steps: z.array(z.number().int().min(1).max(100)).max(10).optional().describe('canary weights, e.g. [10, 50, 100]'),
-  pauseAfter: z.array(z.number().int().min(1).max(100)).optional().describe('canary: weights to pause after'),
-  gates: z
-    .object({
-      maxRestarts: z.number().int().min(0).max(100).optional(),
-      progressDeadlineSeconds: z.number().int().min(10).max(7200).optional(),
-      metrics: z.array(metric).max(5).optional(),
-    })
-    .optional(),
-};
-
-const RolloutInput = z.object(rolloutInput);
-export type RolloutInput = z.infer<typeof RolloutInput>;
+/** A rollout as asked for (plan and start take the same request). */
+export interface RolloutRequest {
+  cluster?: string | undefined;
+  namespace?: string | undefined;
+  /** The Deployment. */
+  name: string;
+  /** The new image; or give manifest. */
+  image?: string | undefined;
+  /** Default: the first container. */
+  container?: string | undefined;
+  /** The complete new Deployment, parsed through the call's ParseCache. */
+  manifest?: string | undefined;
+  strategy: 'rolling' | 'blueGreen' | 'canary';
+  /** blueGreen: the Service to switch. */
+  service?: string | undefined;
+  /** canary weights. */
+  steps?: number[] | undefined;
+  /** canary: weights to pause after. */
+  pauseAfter?: number[] | undefined;
+  gates?:
+    | {
+        maxRestarts?: number | undefined;
+        progressDeadlineSeconds?: number | undefined;
+        metrics?: MetricGateRequest[] | undefined;
+      }
+    | undefined;
+}
 
 export interface PreparedRollout {
   t: Target;
@@ -62,16 +69,20 @@ const rec = (v: unknown): Obj => (v && typeof v === 'object' && !Array.isArray(v
  * dry run, plan, change hash and whether it needs approval. Shared by plan and start, so what a
  * plan shows is exactly what start does.
  */
-export async function prepareRollout(ctx: ToolContext, input: RolloutInput): Promise<PreparedRollout> {
-  const t = await target(ctx, input.cluster);
+export async function prepareRollout(
+  deps: Deps,
+  call: { parsed: ParseCache },
+  input: RolloutRequest,
+): Promise<PreparedRollout> {
+  const t = await target(deps, input.cluster);
   const namespace = input.namespace ?? t.defaultNamespace;
-  if (!input.image === !input.manifest) throw new ToolError('give either image (with optional container) or manifest');
+  if (!input.image === !input.manifest) throw new AppError('give either image (with optional container) or manifest');
   if (input.strategy === 'blueGreen' && !input.service)
-    throw new ToolError('a blueGreen rollout needs `service`: the Service whose traffic moves');
+    throw new AppError('a blueGreen rollout needs `service`: the Service whose traffic moves');
   if (input.strategy !== 'canary' && (input.steps || input.pauseAfter))
-    throw new ToolError('`steps` and `pauseAfter` apply to canary rollouts only');
+    throw new AppError('`steps` and `pauseAfter` apply to canary rollouts only');
   for (const w of input.pauseAfter ?? []) {
-    if (!(input.steps ?? [10, 50, 100]).includes(w)) throw new ToolError(`pauseAfter ${w} is not one of the steps`);
+    if (!(input.steps ?? [10, 50, 100]).includes(w)) throw new AppError(`pauseAfter ${w} is not one of the steps`);
   }
   const deployments = await t.client.resolve('Deployment', 'apps/v1');
   const live = await t.client.get(deployments, input.name, namespace);
@@ -83,17 +94,17 @@ export async function prepareRollout(ctx: ToolContext, input: RolloutInput): Pro
     const containers = (rec(template.spec).containers as Obj[] | undefined) ?? [];
     const target = input.container ? containers.find((c) => c.name === input.container) : containers[0];
     if (!target) {
-      throw new ToolError(
+      throw new AppError(
         `container "${quoted(input.container ?? '')}" not in deployment ${input.name}; containers: ${quoted(containers.map((c) => String(c.name)).join(', '))}`,
       );
     }
-    if (target.image === input.image) throw new ToolError(`${input.name} already runs ${quoted(input.image)}`);
+    if (target.image === input.image) throw new AppError(`${input.name} already runs ${quoted(input.image)}`);
     target.image = input.image;
   } else {
-    const [doc, ...more] = parseManifests(input.manifest as string, ctx.parsed);
-    if (more.length || doc?.kind !== 'Deployment') throw new ToolError('manifest must be one Deployment');
+    const [doc, ...more] = parseManifests(input.manifest as string, call.parsed);
+    if (more.length || doc?.kind !== 'Deployment') throw new AppError('manifest must be one Deployment');
     if (doc.metadata?.name !== input.name || (doc.metadata?.namespace && doc.metadata.namespace !== namespace)) {
-      throw new ToolError(
+      throw new AppError(
         `manifest is for ${quoted(String(doc.metadata?.namespace ?? namespace))}/${quoted(String(doc.metadata?.name))}, not ${namespace}/${input.name}`,
       );
     }
@@ -103,7 +114,7 @@ export async function prepareRollout(ctx: ToolContext, input: RolloutInput): Pro
     const selector = rec(rec(rec(live.spec).selector).matchLabels);
     for (const [key, value] of Object.entries(selector)) {
       if (newLabels[key] !== value)
-        throw new ToolError(
+        throw new AppError(
           `the new template must keep the selector label ${key}=${String(value)} (live: ${String(liveLabels[key])})`,
         );
     }
@@ -122,7 +133,7 @@ export async function prepareRollout(ctx: ToolContext, input: RolloutInput): Pro
         name: input.name,
         object,
       },
-      ctx.deps.policy,
+      deps.policy,
     );
   let verdict = judge(desired);
   if (verdict.allowed) {
@@ -150,13 +161,13 @@ export async function prepareRollout(ctx: ToolContext, input: RolloutInput): Pro
     const selector = rec(rec(svc.spec).selector);
     const podLabels = rec(rec(liveTemplate.metadata).labels);
     if (!Object.keys(selector).length || Object.entries(selector).some(([key, v]) => podLabels[key] !== v)) {
-      throw new ToolError(`Service ${input.service} does not select the pods of deployment ${input.name}`);
+      throw new AppError(`Service ${input.service} does not select the pods of deployment ${input.name}`);
     }
     // Green runs the new template: the switch would leave the Service without pods if it lost a selected label.
     const newLabels = rec(rec(template.metadata).labels);
     const missing = Object.entries(selector).filter(([key, v]) => newLabels[key] !== v);
     if (missing.length) {
-      throw new ToolError(
+      throw new AppError(
         `the new template's pod labels must keep Service ${input.service}'s selector (${missing
           .map(([key, v]) => `${key}=${String(v)}`)
           .join(', ')} missing or different): after the switch the Service would select no pods`,
@@ -183,7 +194,7 @@ export async function prepareRollout(ctx: ToolContext, input: RolloutInput): Pro
     service: input.service ?? null,
     gates: plan.gates,
   });
-  const approvals = ctx.deps.policy.approvals;
+  const approvals = deps.policy.approvals;
   const nsRule = firstMatch(namespace, approvals.rolloutNamespaces);
   const clusterRule = firstMatch(t.cluster, approvals.rolloutClusters);
   const approvalReason = nsRule

@@ -1,11 +1,10 @@
-import type { CallToolResult } from '@modelcontextprotocol/server';
 import { evaluateWrite, type Finding, formatVerdict, type WriteIntent } from '../../domain/guardrails/index.ts';
 import { diffObjects } from '../../domain/k8s/index.ts';
 import type { KubeObject, Precondition, ResourceInfo } from '../../ports/kube.ts';
 import { KubeApiError } from '../../ports/kube.ts';
-import type { ToolContext } from '../tool.ts';
-import type { Target } from './common.ts';
-import { result } from './render.ts';
+import type { Deps } from '../deps.ts';
+import type { Refusal } from '../errors.ts';
+import type { Target } from '../k8s/objects.ts';
 
 export interface WritePlan {
   verb: WriteIntent['verb'];
@@ -43,7 +42,7 @@ export interface WritePlan {
 }
 
 export type WriteOutcome =
-  | { kind: 'refused'; result: CallToolResult }
+  | { kind: 'refused'; refusal: Refusal }
   | { kind: 'preview'; live?: KubeObject; after: KubeObject; findings: Finding[]; pin?: Precondition }
   | { kind: 'done'; live?: KubeObject; after: KubeObject; findings: Finding[]; pin?: Precondition };
 
@@ -65,10 +64,10 @@ function intent(t: Target, p: WritePlan, object?: KubeObject): WriteIntent {
   };
 }
 
-function refusal(t: Target, p: WritePlan, verdict: ReturnType<typeof evaluateWrite>, stage: string): CallToolResult {
-  return result(
-    `${formatVerdict(verdict)}\nNothing was changed on ${t.cluster} (${stage}).`,
-    {
+function refusal(t: Target, p: WritePlan, verdict: ReturnType<typeof evaluateWrite>, stage: string): Refusal {
+  return {
+    message: `${formatVerdict(verdict)}\nNothing was changed on ${t.cluster} (${stage}).`,
+    details: {
       refused: true,
       cluster: t.cluster,
       kind: p.res.kind,
@@ -76,8 +75,7 @@ function refusal(t: Target, p: WritePlan, verdict: ReturnType<typeof evaluateWri
       ...(p.namespace ? { namespace: p.namespace } : {}),
       findings: verdict.findings,
     },
-    true,
-  );
+  };
 }
 
 /**
@@ -90,15 +88,15 @@ function refusal(t: Target, p: WritePlan, verdict: ReturnType<typeof evaluateWri
  * block; they travel with the result.
  */
 export async function guardedWrite(
-  ctx: ToolContext,
+  deps: Pick<Deps, 'policy'>,
   t: Target,
   p: WritePlan,
   opts: { previewOnly: boolean; live?: KubeObject },
 ): Promise<WriteOutcome> {
   const intents = p.targets?.length ? p.targets.map((name) => intent(t, { ...p, name })) : [intent(t, p, p.manifest)];
-  const verdicts = intents.map((i) => evaluateWrite(i, ctx.deps.policy));
+  const verdicts = intents.map((i) => evaluateWrite(i, deps.policy));
   const refused = verdicts.find((v) => !v.allowed);
-  if (refused) return { kind: 'refused', result: refusal(t, p, refused, 'refused by guardrails before any API call') };
+  if (refused) return { kind: 'refused', refusal: refusal(t, p, refused, 'refused by guardrails before any API call') };
   const before = dedupe(verdicts.flatMap((v) => v.findings));
 
   const attempts = p.read ? MAX_ATTEMPTS : 1;
@@ -117,10 +115,10 @@ export async function guardedWrite(
     let findings = before;
     const judged = p.verb === 'delete' ? undefined : p.podsFrom ? p.podsFrom(live, dry) : dry;
     if (judged) {
-      const after = evaluateWrite(intent(t, p, judged), ctx.deps.policy);
+      const after = evaluateWrite(intent(t, p, judged), deps.policy);
       if (!after.allowed) {
         const stage = judged === dry ? 'the server dry-run result' : `the pod template of ${p.res.kind} ${p.name}`;
-        return { kind: 'refused', result: refusal(t, p, after, `refused by guardrails on ${stage}`) };
+        return { kind: 'refused', refusal: refusal(t, p, after, `refused by guardrails on ${stage}`) };
       }
       findings = dedupe([...findings, ...after.findings]);
     }
@@ -136,7 +134,7 @@ export async function guardedWrite(
       lastConflict = err;
     }
   }
-  return { kind: 'refused', result: changedMeanwhile(t, p, attempts, lastConflict) };
+  return { kind: 'refused', refusal: changedMeanwhile(t, p, attempts, lastConflict) };
 }
 
 /** The precondition that pins a write to this state of the object: its resourceVersion and uid. */
@@ -158,12 +156,12 @@ export function isStaleWrite(err: unknown): err is KubeApiError {
   return !(Array.isArray(causes) && causes.some((c) => c?.reason === 'FieldManagerConflict'));
 }
 
-function changedMeanwhile(t: Target, p: WritePlan, attempts: number, err: KubeApiError | undefined): CallToolResult {
+function changedMeanwhile(t: Target, p: WritePlan, attempts: number, err: KubeApiError | undefined): Refusal {
   const what = `${p.res.kind} ${p.namespace ? `${p.namespace}/` : ''}${p.name}`;
   const tries = attempts > 1 ? `${attempts} times, each time read and judged again` : 'once';
-  return result(
-    `${what} changed on ${t.cluster} while this write was being judged (tried ${tries}); the API server refused the write, so nothing was written (${err?.reason ?? 'Conflict'}: the object was modified by someone else after it was read). Read it again (k8s_resources_get) and retry; if it keeps changing, find out what else writes it (metadata.managedFields).`,
-    {
+  return {
+    message: `${what} changed on ${t.cluster} while this write was being judged (tried ${tries}); the API server refused the write, so nothing was written (${err?.reason ?? 'Conflict'}: the object was modified by someone else after it was read). Read it again (k8s_resources_get) and retry; if it keeps changing, find out what else writes it (metadata.managedFields).`,
+    details: {
       refused: true,
       conflict: true,
       cluster: t.cluster,
@@ -172,8 +170,7 @@ function changedMeanwhile(t: Target, p: WritePlan, attempts: number, err: KubeAp
       ...(p.namespace ? { namespace: p.namespace } : {}),
       attempts,
     },
-    true,
-  );
+  };
 }
 
 /**
@@ -190,29 +187,10 @@ export function dedupe(findings: Finding[], key = (f: Finding) => `${f.ruleId}|$
   });
 }
 
-/** The live object, or undefined when it does not exist yet. */
-export async function liveOrUndefined(
-  t: Target,
-  res: ResourceInfo,
-  name: string,
-  namespace: string | undefined,
-): Promise<KubeObject | undefined> {
-  try {
-    return await t.client.get(res, name, namespace);
-  } catch (err) {
-    if (err instanceof KubeApiError && err.status === 404) return undefined;
-    throw err;
-  }
-}
-
 export function changeSummary(
   live: KubeObject | undefined,
   after: KubeObject,
 ): { summary: string; changes: unknown[]; omitted: number } {
   const d = diffObjects(live, after, { maxChanges: 30 });
   return { summary: d.summary, changes: d.changes, omitted: d.omitted };
-}
-
-export function findingsText(findings: Finding[]): string {
-  return findings.length ? `\n${formatVerdict({ allowed: true, findings })}` : '';
 }

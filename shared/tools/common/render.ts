@@ -1,7 +1,8 @@
 import type { CallToolResult } from '@modelcontextprotocol/server';
+import { AppError } from '../../app/errors.ts';
+import { type Finding, formatVerdict } from '../../domain/guardrails/index.ts';
 import { boundText } from '../../domain/k8s/output-budget.ts';
 import { capJson } from '../../domain/redact.ts';
-import { ToolError } from './common.ts';
 
 /** Formats rows as an aligned plain-text table (kubectl get style): cheaper for a model than JSON. */
 export function table(columns: string[], rows: Array<Record<string, string | number>>): string {
@@ -230,6 +231,15 @@ export function fitRecord(text: string, structured: Record<string, unknown>, bud
 /** Checks a `continue` before any work: the offset it carries, 0 without one. */
 export function startOffset(token: string | undefined): number {
   const offset = token === undefined ? 0 : offsetOf(token);
-  if (offset === undefined) throw new ToolError('`continue` is not a token from this tool; start again without it');
+  if (offset === undefined) throw new AppError('`continue` is not a token from this tool; start again without it');
   return offset;
 }
+
+/** Findings of rules in audit mode, under a write's summary (nothing when there are none). */
+export function findingsText(findings: Finding[]): string {
+  return findings.length ? `\n${formatVerdict({ allowed: true, findings })}` : '';
+}
+
+/** Seconds since a timestamp (never negative), undefined without one. */
+export const ageOf = (ts: string | undefined, now: number): number | undefined =>
+  ts ? Math.max(0, Math.floor((now - Date.parse(ts)) / 1000)) : undefined;

@@ -1,0 +1,60 @@
+import type { Finding } from '../../domain/guardrails/index.ts';
+import { undoTemplate } from '../../domain/rollouts.ts';
+import type { Deps } from '../deps.ts';
+import { AppError, RefusedError } from '../errors.ts';
+import { deploymentWithReplicaSets, target } from '../k8s/objects.ts';
+import { changeSummary, guardedWrite } from './guarded-write.ts';
+
+export interface UndoRequest {
+  cluster?: string | undefined;
+  namespace?: string | undefined;
+  name: string;
+  toRevision?: number | undefined;
+  dryRun?: boolean | undefined;
+}
+
+export interface UndoResult {
+  cluster: string;
+  namespace: string;
+  toRevision: number;
+  dryRun: boolean;
+  diff: ReturnType<typeof changeSummary>;
+  findings: Finding[];
+}
+
+/** Rolls a Deployment back to an earlier revision's pod template (kubectl rollout undo), as a guarded write. */
+export async function undoRollout(deps: Deps, input: UndoRequest): Promise<UndoResult> {
+  const t = await target(deps, input.cluster);
+  const namespace = input.namespace ?? t.defaultNamespace;
+  const { deployments, deployment: live, replicaSets } = await deploymentWithReplicaSets(t, input.name, namespace);
+  const picked = undoTemplate(live, replicaSets, input.toRevision);
+  if ('error' in picked) throw new AppError(`cannot undo deployment ${namespace}/${input.name}: ${picked.error}`);
+  const patch = [{ op: 'replace', path: '/spec/template', value: picked.template }];
+  const outcome = await guardedWrite(
+    deps,
+    t,
+    {
+      verb: 'undo',
+      res: deployments,
+      namespace,
+      name: input.name,
+      // The template it restores is judged on the dry-run result; the write is pinned to the state judged.
+      read: () => t.client.get(deployments, input.name, namespace),
+      perform: (dryRun, pin) =>
+        t.client.patch(deployments, input.name, namespace, patch, 'json', {
+          dryRun,
+          ...(pin ? { precondition: pin } : {}),
+        }),
+    },
+    { previewOnly: input.dryRun === true, live },
+  );
+  if (outcome.kind === 'refused') throw new RefusedError(outcome.refusal);
+  return {
+    cluster: t.cluster,
+    namespace,
+    toRevision: picked.revision,
+    dryRun: outcome.kind === 'preview',
+    diff: changeSummary(outcome.live ?? live, outcome.after),
+    findings: outcome.findings,
+  };
+}
