@@ -14,13 +14,12 @@ export interface EnvRefs {
   table: string;
   /** The HTTP API's own URL (`https://<id>.execute-api.<region>.amazonaws.com`). */
   apiEndpoint: string;
-  /** `ROLLOUT_STATE_MACHINE_ARN` -> the rollout state machine's ARN, one per flow. */
+  /** `ROLLOUT_WORKFLOW` -> the rollout state machine's ARN, one per flow. */
   machineArns: Record<string, string>;
 }
 
-/** `rollout` -> `ROLLOUT_STATE_MACHINE_ARN`, the setting shared/config reads. */
-export const stateMachineArnSetting = (flow: string) =>
-  `${flow.replace(/[^A-Za-z0-9]+/g, '_').toUpperCase()}_STATE_MACHINE_ARN`;
+/** `rollout` -> `ROLLOUT_WORKFLOW`, the setting shared/config reads (on AWS, a state machine ARN). */
+export const workflowSetting = (flow: string) => `${flow.replace(/[^A-Za-z0-9]+/g, '_').toUpperCase()}_WORKFLOW`;
 
 /** Where the bundles carry the policy file (copied next to index.mjs). */
 export const BUNDLED_POLICY_FILE = '/var/task/policy.yaml';
@@ -40,7 +39,7 @@ export function functionEnvironments(
   const common: Record<string, string> = {
     DYNAMODB_TABLE: refs.table,
     LOG_LEVEL: s.logLevel,
-    ...(s.kubeconfigSecretArn ? { KUBECONFIG_SECRET_ARN: s.kubeconfigSecretArn } : {}),
+    ...(s.kubeconfigSecretArn ? { KUBECONFIG_SECRET: s.kubeconfigSecretArn } : {}),
     ...(s.k8sContexts ? { K8S_CONTEXTS: s.k8sContexts } : {}),
     ...(s.prometheusUrl ? { PROMETHEUS_URL: s.prometheusUrl } : {}),
     ...(s.policyFile ? { POLICY_FILE: BUNDLED_POLICY_FILE } : {}),
@@ -61,7 +60,7 @@ export function functionEnvironments(
           slackActions: {
             DYNAMODB_TABLE: refs.table,
             LOG_LEVEL: s.logLevel,
-            SLACK_SIGNING_SECRET_ARN: s.slackSigningSecretArn,
+            SLACK_SIGNING_SECRET: s.slackSigningSecretArn,
             ...(s.slackApprovers ? { SLACK_APPROVERS: s.slackApprovers } : {}),
           },
         }
@@ -76,11 +75,11 @@ const CONTEXT_KEY_OF: Record<string, string> = {
   OAUTH_JWKS_URL: 'oauthJwksUrl',
   OAUTH_AUDIENCE: 'oauthAudience',
   ALLOWED_ORIGINS: 'allowedOrigins',
-  KUBECONFIG_SECRET_ARN: 'kubeconfigSecretArn',
+  KUBECONFIG_SECRET: 'kubeconfigSecretArn',
   K8S_CONTEXTS: 'k8sContexts',
   PROMETHEUS_URL: 'prometheusUrl',
   POLICY_FILE: 'policyFile',
-  SLACK_SIGNING_SECRET_ARN: 'slackSigningSecretArn',
+  SLACK_SIGNING_SECRET: 'slackSigningSecretArn',
   SLACK_APPROVERS: 'slackApprovers',
   LOG_LEVEL: 'logLevel',
 };
@@ -95,7 +94,7 @@ export function functionEnvProblems(s: DeploySettings, flows: readonly string[])
     table: 'cloudops-mcp',
     apiEndpoint: 'https://abcdef1234.execute-api.us-east-1.amazonaws.com',
     machineArns: Object.fromEntries(
-      flows.map((flow) => [stateMachineArnSetting(flow), `arn:aws:states:us-east-1:123456789012:stateMachine:${flow}`]),
+      flows.map((flow) => [workflowSetting(flow), `arn:aws:states:us-east-1:123456789012:stateMachine:${flow}`]),
     ),
   });
   const problems = new Set<string>();

@@ -18,7 +18,7 @@ import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cd
 import type { Construct } from 'constructs';
 import { type FunctionName, HTTP_ROUTES } from '../functions/lib/routes.ts';
 import { BUNDLE, FUNCTION_ENTRIES, type FunctionKey } from './bundling.ts';
-import { functionEnvironments, stateMachineArnSetting } from './function-env.ts';
+import { functionEnvironments, workflowSetting } from './function-env.ts';
 import type { DeploySettings } from './settings.ts';
 
 export interface StatelessStackProps extends StackProps {
@@ -51,7 +51,7 @@ export function workflowSources(repoRoot: string): WorkflowSource[] {
     }));
 }
 
-export { stateMachineArnSetting };
+export { workflowSetting };
 
 const pascal = (s: string) => s.replace(/(^|[^A-Za-z0-9])([a-z0-9])/g, (_m, _sep, c: string) => c.toUpperCase());
 
@@ -145,7 +145,7 @@ export class StatelessStack extends Stack {
         },
       });
       this.stateMachines[source.flow] = machine;
-      machineArns[stateMachineArnSetting(source.flow)] = machine.stateMachineArn;
+      machineArns[workflowSetting(source.flow)] = machine.stateMachineArn;
       new Alarm(this, `${name}ExecutionsFailedAlarm`, {
         alarmDescription: `cloudops-mcp: a ${source.flow} execution failed or timed out`,
         metric: new MathExpression({

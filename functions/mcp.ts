@@ -32,7 +32,7 @@ export interface McpHandlerOptions {
   env: Env;
   /** Default: Secrets Manager in the function's region. */
   readSecret?: SecretReader;
-  /** Default: Step Functions, with ROLLOUT_STATE_MACHINE_ARN for the rollout flow. */
+  /** Default: Step Functions, with ROLLOUT_WORKFLOW (a state machine ARN) for the rollout flow. */
   workflows?: (deps: Deps) => WorkflowEngine;
 }
 
@@ -53,8 +53,7 @@ export function createMcpHandler(opts: McpHandlerOptions) {
       readSecret: opts.readSecret ?? secretsManagerReader(new SecretsManagerClient({ region })),
       workflows:
         opts.workflows ??
-        (() =>
-          new StepFunctionsEngine(new SFNClient({ region }), { rollout: config.rolloutStateMachineArn as string })),
+        (() => new StepFunctionsEngine(new SFNClient({ region }), { rollout: config.rolloutWorkflow as string })),
     });
     const endpoint = createMcpEndpoint({ deps, tools: allTools, publicUrls: config.publicUrls, loopback: false });
     logger.info('ready', { initMs: Math.round(performance.now() - started), publicUrl: config.publicUrls[0]?.href });

@@ -62,7 +62,7 @@ export function createSlackActionsHandler(opts: SlackActionsHandlerOptions) {
     const config = loadCloudConfig(opts.env, REQUIRED_SETTINGS.slackActions);
     const region = config.store.kind === 'dynamodb' ? config.store.region : undefined;
     const readSecret = opts.readSecret ?? secretsManagerReader(new SecretsManagerClient({ region }));
-    const signingSecret = (await readSecret(config.slack?.signingSecretArn as string)).trim();
+    const signingSecret = (await readSecret.read(config.slack?.signingSecret as string)).trim();
     const store = cloudStore(config);
     return {
       store,

@@ -10,6 +10,7 @@ import { type Config, ConfigError } from '../../shared/config/config.ts';
 import { loadPolicy } from '../../shared/config/policy-file.ts';
 import type { Logger } from '../../shared/logging/logger.ts';
 import type { Clusters } from '../../shared/ports/kube.ts';
+import { SecretReadError } from '../../shared/ports/secrets.ts';
 import type { WorkflowEngine } from '../../shared/ports/workflow.ts';
 import { cloudStore, type Env, type SecretReader } from './host.ts';
 
@@ -19,15 +20,24 @@ import { cloudStore, type Env, type SecretReader } from './host.ts';
  */
 
 /**
- * The clusters a function can reach: the kubeconfig stored in Secrets Manager (KUBECONFIG_SECRET_ARN),
+ * The clusters a function can reach: the kubeconfig stored in Secrets Manager (KUBECONFIG_SECRET),
  * written once per cold start to a private file under /tmp, or none. Exec-plugin credentials
  * (`aws eks get-token`) cannot run on Lambda: the kubeconfig must carry a token or a client certificate.
  */
-export async function lambdaClusters(config: Config, env: Env, readSecret: SecretReader): Promise<Clusters> {
-  if (!config.kubeconfigSecretArn) {
+export async function lambdaClusters(config: Config, env: Env, secrets: SecretReader): Promise<Clusters> {
+  if (!config.kubeconfigSecret) {
     return new NoClusters('this deployment has no kubeconfig: set the kubeconfigSecretArn context and redeploy');
   }
-  const yaml = await readSecret(config.kubeconfigSecretArn);
+  let yaml: string;
+  try {
+    yaml = await secrets.read(config.kubeconfigSecret);
+  } catch (err) {
+    // A missing or forbidden secret stays so on retry (a redeploy fixes it); anything else may pass.
+    if (err instanceof SecretReadError) {
+      throw new ConfigError(`Invalid configuration:\n  KUBECONFIG_SECRET: ${err.message}`, { cause: err });
+    }
+    throw err;
+  }
   const dir = mkdtempSync(join(tmpdir(), 'cloudops-'));
   const path = join(dir, 'kubeconfig');
   writeFileSync(path, yaml, { mode: 0o600 });
@@ -36,7 +46,7 @@ export async function lambdaClusters(config: Config, env: Env, readSecret: Secre
   } catch (err) {
     // Parsing is local and deterministic: a secret that is not a usable kubeconfig stays one on retry.
     throw new ConfigError(
-      `Invalid configuration:\n  KUBECONFIG_SECRET_ARN: the secret's value is not a usable kubeconfig (${(err as Error).message})`,
+      `Invalid configuration:\n  KUBECONFIG_SECRET: the secret's value is not a usable kubeconfig (${(err as Error).message})`,
     );
   }
 }
@@ -64,7 +74,7 @@ export async function lambdaDeps(
  * function, so the reverse reference would be a cycle).
  */
 export const stepsStartNoWorkflows: WorkflowEngine = {
-  kind: 'stepfunctions',
+  name: 'none',
   start: () => Promise.reject(new Error('a workflow step cannot start a workflow')),
   describe: () => Promise.reject(new Error('a workflow step cannot inspect workflows')),
   stop: () => Promise.reject(new Error('a workflow step cannot stop workflows')),

@@ -1,30 +1,53 @@
 import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoDbStore } from '../../shared/adapters/aws/dynamodb-store.ts';
+import { SecretsManagerSecrets } from '../../shared/adapters/aws/secrets-manager.ts';
 import { type Config, ConfigError, loadConfig } from '../../shared/config/config.ts';
+import type { SecretReader } from '../../shared/ports/secrets.ts';
 
 export type Env = Record<string, string | undefined>;
-
-/** Reads one Secrets Manager secret's string value. */
-export type SecretReader = (arn: string) => Promise<string>;
+export type { SecretReader };
 
 /** Settings a function cannot run without, beyond what loadConfig already insists on. */
-export type RequiredSetting =
-  | 'PUBLIC_URL'
-  | 'DYNAMODB_TABLE'
-  | 'ROLLOUT_STATE_MACHINE_ARN'
-  | 'SLACK_SIGNING_SECRET_ARN';
+export type RequiredSetting = 'PUBLIC_URL' | 'DYNAMODB_TABLE' | 'ROLLOUT_WORKFLOW' | 'SLACK_SIGNING_SECRET';
 
 /**
  * What each function insists on at its cold start. The CDK app checks the environment it gives each
  * function against the same list (cdk/function-env.ts), so `cdk synth` fails where a cold start would.
  */
 export const REQUIRED_SETTINGS = {
-  mcp: ['PUBLIC_URL', 'DYNAMODB_TABLE', 'ROLLOUT_STATE_MACHINE_ARN'],
+  mcp: ['PUBLIC_URL', 'DYNAMODB_TABLE', 'ROLLOUT_WORKFLOW'],
   workflowStep: ['DYNAMODB_TABLE'],
-  slackActions: ['DYNAMODB_TABLE', 'SLACK_SIGNING_SECRET_ARN'],
+  slackActions: ['DYNAMODB_TABLE', 'SLACK_SIGNING_SECRET'],
 } as const satisfies Record<string, readonly RequiredSetting[]>;
+
+/*
+ * What the shared config calls a workflow or a secret is, on AWS, an ARN of the right service. The
+ * shared schema accepts any identifier (a GCP host checks projects/.../secrets/... instead).
+ */
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
+const STATE_MACHINE_ARN = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_-]+$/;
+const AWS_FORMS: Array<{ name: string; value: (c: Config) => string | undefined; form: RegExp; what: string }> = [
+  {
+    name: 'ROLLOUT_WORKFLOW',
+    value: (c) => c.rolloutWorkflow,
+    form: STATE_MACHINE_ARN,
+    what: 'a Step Functions state machine ARN (arn:aws:states:<region>:<account>:stateMachine:<name>)',
+  },
+  {
+    name: 'KUBECONFIG_SECRET',
+    value: (c) => c.kubeconfigSecret,
+    form: SECRET_ARN,
+    what: 'a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>)',
+  },
+  {
+    name: 'SLACK_SIGNING_SECRET',
+    value: (c) => c.slack?.signingSecret,
+    form: SECRET_ARN,
+    what: 'a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>)',
+  },
+];
 
 /**
  * Config for a Lambda host: the shared schema with AUTH forced to `required` and the store forced
@@ -41,7 +64,14 @@ export function loadCloudConfig(env: Env, required: readonly RequiredSetting[]):
       throw new ConfigError(`${err.message}\n  ${missing.join('\n  ')}`);
     throw err;
   }
-  if (missing.length) throw new ConfigError(`Invalid configuration:\n  ${missing.join('\n  ')}`);
+  const problems = [
+    ...missing,
+    ...AWS_FORMS.filter((f) => {
+      const v = f.value(config);
+      return v !== undefined && !f.form.test(v);
+    }).map((f) => `${f.name}: must be ${f.what} on AWS`),
+  ];
+  if (problems.length) throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   return config;
 }
 
@@ -58,13 +88,9 @@ export function cloudStore(config: Config): DynamoDbStore {
   return new DynamoDbStore(client, table);
 }
 
+/** The function's secrets: Secrets Manager through `client` (a test passes one pointed at its fake). */
 export function secretsManagerReader(client: SecretsManagerClient): SecretReader {
-  return async (arn) => {
-    const out = await client.send(new GetSecretValueCommand({ SecretId: arn }));
-    if (out.SecretString !== undefined) return out.SecretString;
-    if (out.SecretBinary) return Buffer.from(out.SecretBinary).toString('utf8');
-    throw new ConfigError(`Invalid configuration:\n  secret ${arn} has no value`);
-  };
+  return new SecretsManagerSecrets(client);
 }
 
 const POWERTOOLS_LEVELS: Record<string, 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'CRITICAL' | 'SILENT'> = {

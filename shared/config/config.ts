@@ -14,6 +14,18 @@ const csv = z
   )
   .pipe(z.array(z.string()));
 
+/**
+ * The name of a resource in the host's cloud (a workflow, a secret): any non-empty identifier here;
+ * each host checks the form its cloud uses (functions/lib/host.ts for AWS ARNs). 2048 is the longest
+ * ARN AWS allows, and more than a GCP resource name needs.
+ */
+const resourceName = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(2048, 'must be at most 2048 characters')
+  .regex(/^[^\s\p{Cc}]+$/u, 'must not contain spaces or control characters');
+
 const DEFAULT_SCOPE_ROLES: Record<string, Role> = {
   'cloudops:read': 'viewer',
   'cloudops:write': 'operator',
@@ -94,21 +106,18 @@ export const EnvSchema = z
     PROMETHEUS_URL: z.url().optional(),
     /** Local engine only: every Wait state of the workflows lasts this long instead (tests, demos). */
     LOCAL_WORKFLOW_WAIT_MS: z.coerce.number().int().min(1).max(600_000).optional(),
-    /** AWS: the rollout state machine (set by the CDK app on the mcp function). */
-    ROLLOUT_STATE_MACHINE_ARN: z
-      .string()
-      .regex(/^arn:aws[a-z-]*:states:/, 'must be a state machine ARN')
-      .optional(),
-    /** AWS: a Secrets Manager secret whose value is a kubeconfig (YAML), read once per cold start. */
-    KUBECONFIG_SECRET_ARN: z
-      .string()
-      .regex(/^arn:aws[a-z-]*:secretsmanager:/, 'must be a secret ARN')
-      .optional(),
-    /** AWS: a Secrets Manager secret whose value is the Slack app's signing secret. */
-    SLACK_SIGNING_SECRET_ARN: z
-      .string()
-      .regex(/^arn:aws[a-z-]*:secretsmanager:/, 'must be a secret ARN')
-      .optional(),
+    /**
+     * The rollout workflow, in the host's workflow engine (AWS: the Step Functions state machine ARN,
+     * set by the CDK app on the mcp function).
+     */
+    ROLLOUT_WORKFLOW: resourceName.optional(),
+    /**
+     * A secret whose value is a kubeconfig (YAML), read once per start through the host's secret store
+     * (AWS: a Secrets Manager secret ARN; local: env:NAME or file:PATH).
+     */
+    KUBECONFIG_SECRET: resourceName.optional(),
+    /** A secret whose value is the Slack app's signing secret (same forms as KUBECONFIG_SECRET). */
+    SLACK_SIGNING_SECRET: resourceName.optional(),
     /**
      * JSON object: Slack user id -> the approver's identity on this server ({"U0123ABCD": {"subject": "<token sub
      * or apikey:<id>>", "name": "Alice"}}). Only these Slack users may approve; the subject keeps the
@@ -199,9 +208,11 @@ export interface Config {
   conformanceFixtures: boolean;
   localWorkflowWaitMs?: number;
   prometheusUrl?: string;
-  rolloutStateMachineArn?: string;
-  kubeconfigSecretArn?: string;
-  slack?: { signingSecretArn?: string; approvers: Record<string, { subject: string; name: string }> };
+  /** The rollout workflow's name in the host's engine (ROLLOUT_WORKFLOW); the host checks its form. */
+  rolloutWorkflow?: string;
+  /** The secret holding a kubeconfig (KUBECONFIG_SECRET), as the host's secret store names it. */
+  kubeconfigSecret?: string;
+  slack?: { signingSecret?: string; approvers: Record<string, { subject: string; name: string }> };
 }
 
 export class ConfigError extends Error {
@@ -268,12 +279,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     conformanceFixtures: e.MCP_CONFORMANCE_FIXTURES === '1',
     ...(e.LOCAL_WORKFLOW_WAIT_MS ? { localWorkflowWaitMs: e.LOCAL_WORKFLOW_WAIT_MS } : {}),
     ...(e.PROMETHEUS_URL ? { prometheusUrl: e.PROMETHEUS_URL } : {}),
-    ...(e.ROLLOUT_STATE_MACHINE_ARN ? { rolloutStateMachineArn: e.ROLLOUT_STATE_MACHINE_ARN } : {}),
-    ...(e.KUBECONFIG_SECRET_ARN ? { kubeconfigSecretArn: e.KUBECONFIG_SECRET_ARN } : {}),
-    ...(e.SLACK_SIGNING_SECRET_ARN || Object.keys(e.SLACK_APPROVERS).length
+    ...(e.ROLLOUT_WORKFLOW ? { rolloutWorkflow: e.ROLLOUT_WORKFLOW } : {}),
+    ...(e.KUBECONFIG_SECRET ? { kubeconfigSecret: e.KUBECONFIG_SECRET } : {}),
+    ...(e.SLACK_SIGNING_SECRET || Object.keys(e.SLACK_APPROVERS).length
       ? {
           slack: {
-            ...(e.SLACK_SIGNING_SECRET_ARN ? { signingSecretArn: e.SLACK_SIGNING_SECRET_ARN } : {}),
+            ...(e.SLACK_SIGNING_SECRET ? { signingSecret: e.SLACK_SIGNING_SECRET } : {}),
             approvers: e.SLACK_APPROVERS,
           },
         }

@@ -3,10 +3,13 @@ import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/cli
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mcpPublicUrls } from '../../cdk/function-env.ts';
 import type { DeploySettings } from '../../cdk/settings.ts';
+import { lambdaClusters } from '../../functions/lib/deps.ts';
 import { loadCloudConfig, secretsManagerReader } from '../../functions/lib/host.ts';
 import { requestFromEvent, resultFromResponse } from '../../functions/lib/http.ts';
 import { createMcpHandler } from '../../functions/mcp.ts';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from '../../shared/adapters/local/embedded-dynamodb.ts';
+import { ConfigError } from '../../shared/config/config.ts';
+import { SecretNotFoundError } from '../../shared/ports/secrets.ts';
 import { type FakeKube, startFakeKube } from '../support/fake-kube/index.ts';
 import { type FakeSecretsManager, startFakeSecretsManager } from '../support/fake-secrets-manager.ts';
 import { apiGatewayFetch, fixture, type HttpHandler, lambdaContext } from '../support/lambda.ts';
@@ -54,8 +57,8 @@ describe('mcp function: API Gateway HTTP API events -> shared endpoint, Store on
       DYNAMODB_TABLE: TABLE,
       DYNAMODB_ENDPOINT: dynamo.endpoint,
       AWS_REGION: 'eu-west-1',
-      ROLLOUT_STATE_MACHINE_ARN: 'arn:aws:states:eu-west-1:123456789012:stateMachine:Rollout',
-      KUBECONFIG_SECRET_ARN: KUBECONFIG_ARN,
+      ROLLOUT_WORKFLOW: 'arn:aws:states:eu-west-1:123456789012:stateMachine:Rollout',
+      KUBECONFIG_SECRET: KUBECONFIG_ARN,
       OAUTH_ISSUER: issuer.issuer,
       OAUTH_JWKS_URL: issuer.jwksUrl,
       K8S_TIMEOUT_MS: '3000',
@@ -181,6 +184,44 @@ describe('mcp function: API Gateway HTTP API events -> shared endpoint, Store on
     const text = await res.text();
     expect(JSON.parse(text)).toMatchObject({ jsonrpc: '2.0', error: { code: -32603 } });
     expect(text).not.toMatch(/PUBLIC_URL|DYNAMODB|arn:|stack/i);
+  });
+
+  it('on AWS a workflow must be a state machine ARN and a secret a Secrets Manager ARN, naming the variable', () => {
+    const gcpSecret = 'projects/ops-1/secrets/kubeconfig/versions/latest';
+    expect(() =>
+      loadCloudConfig(
+        {
+          ...env,
+          ROLLOUT_WORKFLOW: 'arn:aws:lambda:eu-west-1:123456789012:function:rollout',
+          KUBECONFIG_SECRET: gcpSecret,
+          SLACK_SIGNING_SECRET: 'slack-signing',
+        },
+        ['PUBLIC_URL'],
+      ),
+    ).toThrow(
+      /ROLLOUT_WORKFLOW: must be a Step Functions state machine ARN[\s\S]*KUBECONFIG_SECRET: must be a Secrets Manager secret ARN[\s\S]*SLACK_SIGNING_SECRET: must be a Secrets Manager secret ARN/,
+    );
+    expect(loadCloudConfig(env, ['PUBLIC_URL', 'ROLLOUT_WORKFLOW'])).toMatchObject({
+      rolloutWorkflow: 'arn:aws:states:eu-west-1:123456789012:stateMachine:Rollout',
+      kubeconfigSecret: KUBECONFIG_ARN,
+    });
+  });
+
+  it('a kubeconfig secret that does not exist is a configuration error naming KUBECONFIG_SECRET, not a retryable one', async () => {
+    const missing = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:cloudops/gone-ZZ9876';
+    const config = loadCloudConfig({ ...env, KUBECONFIG_SECRET: missing }, []);
+    const err = await lambdaClusters(config, env, secretsManagerReader(secrets.client)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as Error).message).toMatch(
+      /KUBECONFIG_SECRET: secret arn:aws:secretsmanager:.*gone-ZZ9876 does not exist/,
+    );
+    expect((err as Error).cause).toBeInstanceOf(SecretNotFoundError);
+    // Throttling is not a configuration error: it stays as the SDK reported it, so a step retries it.
+    secrets.failNext(1);
+    const throttled = await lambdaClusters(loadCloudConfig(env, []), env, secretsManagerReader(secrets.client)).catch(
+      (e: unknown) => e,
+    );
+    expect((throttled as Error).name).toBe('ThrottlingException');
   });
 
   it('with a custom domain (publicUrl) the execute-api hostname is still accepted; the custom URL stays the resource', async () => {

@@ -89,7 +89,7 @@ describe('slack-actions function: signed approval buttons', () => {
         DYNAMODB_TABLE: TABLE,
         DYNAMODB_ENDPOINT: dynamo.endpoint,
         AWS_REGION: 'eu-west-1',
-        SLACK_SIGNING_SECRET_ARN: SIGNING_ARN,
+        SLACK_SIGNING_SECRET: SIGNING_ARN,
         SLACK_APPROVERS: JSON.stringify({
           U0ALICE01: { subject: 'auth0|alice', name: 'Alice' },
           U0BOB0001: { subject: 'auth0|bob', name: 'Bob' },

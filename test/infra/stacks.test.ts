@@ -7,7 +7,7 @@ import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APP_CONTEXT, readSettings } from '../../cdk/settings.ts';
 import { StatefulStack } from '../../cdk/stateful-stack.ts';
-import { StatelessStack, stateMachineArnSetting, workflowSources } from '../../cdk/stateless-stack.ts';
+import { StatelessStack, workflowSetting, workflowSources } from '../../cdk/stateless-stack.ts';
 import { taskStates } from '../../shared/adapters/local/local-workflow-engine.ts';
 import { stepNames } from '../../shared/workflows/index.ts';
 
@@ -156,7 +156,7 @@ describe('CDK app (all settings): resources and settings', () => {
     expect(mcp).toMatchObject({
       OAUTH_ISSUER: FULL.oauthIssuer,
       OAUTH_JWKS_URL: FULL.oauthJwksUrl,
-      KUBECONFIG_SECRET_ARN: FULL.kubeconfigSecretArn,
+      KUBECONFIG_SECRET: FULL.kubeconfigSecretArn,
       K8S_CONTEXTS: 'prod,staging',
       LOG_LEVEL: 'info',
       DYNAMODB_TABLE: { 'Fn::ImportValue': expect.stringContaining('CloudopsMcpStateful') },
@@ -170,15 +170,15 @@ describe('CDK app (all settings): resources and settings', () => {
       ],
     });
     for (const { flow } of workflowSources(ROOT)) {
-      expect(mcp[stateMachineArnSetting(flow)]).toEqual({ Ref: expect.stringMatching(/StateMachine/) });
+      expect(mcp[workflowSetting(flow)]).toEqual({ Ref: expect.stringMatching(/StateMachine/) });
     }
     expect(mcp.AUTH).toBeUndefined(); // forced to `required` by the function itself
-    expect(env('workflowStep')).toMatchObject({ KUBECONFIG_SECRET_ARN: FULL.kubeconfigSecretArn });
+    expect(env('workflowStep')).toMatchObject({ KUBECONFIG_SECRET: FULL.kubeconfigSecretArn });
     expect(env('slackActions')).toMatchObject({
-      SLACK_SIGNING_SECRET_ARN: FULL.slackSigningSecretArn,
+      SLACK_SIGNING_SECRET: FULL.slackSigningSecretArn,
       SLACK_APPROVERS: FULL.slackApprovers,
     });
-    expect(env('slackActions').KUBECONFIG_SECRET_ARN).toBeUndefined();
+    expect(env('slackActions').KUBECONFIG_SECRET).toBeUndefined();
   });
 
   it('state machines: one per shared/workflows/*.asl.json, Standard, logging on, definition = the file with the step function ARN', () => {

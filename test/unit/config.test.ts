@@ -71,6 +71,27 @@ describe('config: settings checked at start', () => {
     expect(() => loadConfig({ SHUTDOWN_GRACE_MS: '-1' })).toThrow(/SHUTDOWN_GRACE_MS: /);
   });
 
+  it('workflow and secret settings are named for what they are; any cloud identifier passes here', () => {
+    const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:kube-AbC123';
+    const gcp = 'projects/ops-1/secrets/kubeconfig/versions/latest';
+    const c = loadConfig({
+      ROLLOUT_WORKFLOW: ' projects/ops-1/locations/europe-west1/workflows/rollout ',
+      KUBECONFIG_SECRET: gcp,
+      SLACK_SIGNING_SECRET: arn,
+    });
+    expect(c.rolloutWorkflow).toBe('projects/ops-1/locations/europe-west1/workflows/rollout');
+    expect(c.kubeconfigSecret).toBe(gcp);
+    expect(c.slack).toEqual({ signingSecret: arn, approvers: {} });
+    expect(loadConfig({}).slack).toBeUndefined();
+    for (const name of ['ROLLOUT_WORKFLOW', 'KUBECONFIG_SECRET', 'SLACK_SIGNING_SECRET']) {
+      for (const bad of ['   ', 'two words', 'x'.repeat(2049), 'tab\there']) {
+        expect(() => loadConfig({ [name]: bad }), `${name}=${JSON.stringify(bad.slice(0, 20))}`).toThrow(
+          new RegExp(`${name}: must`),
+        );
+      }
+    }
+  });
+
   it('knows wildcard addresses', () => {
     expect(['0.0.0.0', '::', '[::]', '', ' ', '0:0:0:0:0:0:0:0'].every(isWildcardHost)).toBe(true);
     expect(['127.0.0.1', '::1', '10.0.0.1', 'example.com'].some(isWildcardHost)).toBe(false);

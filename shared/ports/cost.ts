@@ -1,0 +1,59 @@
+/**
+ * The cloud-spend port for the cost checks: AWS Cost Explorer, the GCP billing export in BigQuery
+ * (adapters come with the checks). Amounts are in the account's billing currency, as the provider
+ * reports them (unblended cost on AWS, cost after credits on GCP).
+ */
+
+/** Whole UTC days: `start` included, `end` excluded (both YYYY-MM-DD). */
+export interface CostPeriod {
+  start: string;
+  end: string;
+}
+
+/** Spend per cloud service, or per value of one cost-allocation tag (GCP: label). */
+export type CostGroupBy = { by: 'service' } | { by: 'tag'; key: string };
+
+export interface DailySpendQuery {
+  period: CostPeriod;
+  groupBy: CostGroupBy;
+  /** Only these groups (service names, or tag values of the grouping tag). */
+  only?: string[];
+  /** At most this many groups, the largest by total over the period; the rest are summed as `other`. */
+  maxGroups: number;
+}
+
+export interface DailySpend {
+  /** YYYY-MM-DD (UTC). */
+  date: string;
+  /** The service name or tag value; `''` for spend without the tag; `other` for groups cut by maxGroups. */
+  group: string;
+  amount: number;
+}
+
+export interface SpendReport {
+  currency: string;
+  period: CostPeriod;
+  /** One row per day and group with spend, ordered by date then group. */
+  days: DailySpend[];
+  total: number;
+  /** The provider has not finalised the newest days (their figures may still rise). */
+  estimated: boolean;
+}
+
+export interface SpendForecast {
+  currency: string;
+  period: CostPeriod;
+  /** The expected total for the period. */
+  amount: number;
+  /** Prediction interval, when the provider gives one. */
+  lower?: number;
+  upper?: number;
+}
+
+export interface CostSource {
+  readonly kind: string;
+  /** Daily spend over a past period, grouped. */
+  dailySpend(query: DailySpendQuery): Promise<SpendReport>;
+  /** The expected total spend over a period that ends in the future (e.g. the rest of the month). */
+  forecast(period: CostPeriod): Promise<SpendForecast>;
+}
