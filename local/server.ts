@@ -1,9 +1,13 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { toNodeHandler } from '@modelcontextprotocol/node';
 import { clustersFromConfig } from '../shared/adapters/kube/index.ts';
 import { KubeconfigClusters } from '../shared/adapters/kube/kubeconfig-clusters.ts';
 import { LocalWorkflowEngine } from '../shared/adapters/local/local-workflow-engine.ts';
+import { isLocalSecretName, LocalSecrets } from '../shared/adapters/local/secrets.ts';
 import { PrometheusSource } from '../shared/adapters/prometheus.ts';
 import type { Deps } from '../shared/app/deps.ts';
 import { buildDeps } from '../shared/app/deps.ts';
@@ -13,11 +17,20 @@ import { createLogger, type Logger } from '../shared/logging/logger.ts';
 import { createMcpEndpoint, type McpEndpoint } from '../shared/mcp/endpoint.ts';
 import type { Clock } from '../shared/ports/clock.ts';
 import type { Clusters } from '../shared/ports/kube.ts';
+import { SecretReadError } from '../shared/ports/secrets.ts';
 import type { Store } from '../shared/ports/store.ts';
+import type { StepEvent, WorkflowEngine } from '../shared/ports/workflow.ts';
 import { allTools } from '../shared/tools/index.ts';
 import { dispatchStep } from '../shared/workflows/index.ts';
 import { recoverInterruptedOperations, startRollbackReconciler } from '../shared/workflows/recovery.ts';
 import { openLocalStore } from './store.ts';
+
+/** An engine whose executions run in this process: the host stops them (and waits for their steps) on close. */
+export type InProcessEngine = WorkflowEngine & { stopAll(): Promise<void> };
+export type InProcessEngineFactory = (opts: {
+  dispatch: (event: StepEvent) => Promise<Record<string, unknown>>;
+  waitMs?: number;
+}) => InProcessEngine;
 
 export interface LocalServer {
   /** The MCP endpoint URL, e.g. http://127.0.0.1:8787/mcp */
@@ -44,6 +57,8 @@ export async function startLocalServer(
     store?: Store;
     /** The clock of every part (default: the system clock); tests that must not depend on time pass a fake. */
     clock?: Clock;
+    /** The workflow engine instead of the local one (tests run the same scenarios on another engine). */
+    workflows?: InProcessEngineFactory;
   } = {},
 ): Promise<LocalServer> {
   const config: Config = loadConfig(env);
@@ -74,7 +89,7 @@ export async function startLocalServer(
   }
   const log = opts.log ?? createLogger(config.logLevel);
   const policy = loadPolicy(config.policyFile);
-  const clusters = clustersFromConfig(config, env);
+  const clusters = await localClusters(config, env);
   if (clusters instanceof KubeconfigClusters && clusters.skipped.length > 0) {
     log.warn({ skipped: clusters.skipped }, 'KUBECONFIG: skipped files that do not exist');
   }
@@ -88,11 +103,43 @@ export async function startLocalServer(
       store,
       loopback,
       ...(opts.clock ? { clock: opts.clock } : {}),
+      ...(opts.workflows ? { workflows: opts.workflows } : {}),
     });
   } catch (err) {
     // Nothing may stay open when the server does not start: the store (and its advert file) included.
     await store.close().catch((e: unknown) => log.error({ err: String(e) }, 'closing the store failed'));
     throw err;
+  }
+}
+
+/**
+ * The clusters: from the kubeconfig KUBECONFIG_SECRET names (env:<VARIABLE> or file:<path>, e.g. a
+ * mounted container secret) when it is set, else from KUBECONFIG, ~/.kube/config or in-cluster.
+ */
+async function localClusters(config: Config, env: Record<string, string | undefined>): Promise<Clusters> {
+  const name = config.kubeconfigSecret;
+  if (!name) return clustersFromConfig(config, env);
+  const bad = (why: string, cause?: unknown) =>
+    new ConfigError(`Invalid configuration:\n  KUBECONFIG_SECRET: ${why}`, cause ? { cause } : undefined);
+  if (!isLocalSecretName(name)) throw bad('the local host reads env:<VARIABLE> or file:<path>');
+  let yaml: string;
+  try {
+    yaml = await new LocalSecrets(env).read(name);
+  } catch (err) {
+    if (err instanceof SecretReadError) throw bad(err.message, err);
+    throw err;
+  }
+  // The kubeconfig loader reads files: a private copy, loaded at once and removed, leaves no
+  // credentials behind on disk.
+  const dir = mkdtempSync(join(tmpdir(), 'cloudops-'));
+  const path = join(dir, 'kubeconfig');
+  try {
+    writeFileSync(path, yaml, { mode: 0o600 });
+    return clustersFromConfig({ ...config, kube: { ...config.kube, kubeconfig: path } }, { ...env, KUBECONFIG: path });
+  } catch (err) {
+    throw bad(`the secret's value is not a usable kubeconfig (${(err as Error).message})`, err);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -104,20 +151,20 @@ async function serve(opts: {
   store: Store;
   loopback: boolean;
   clock?: Clock;
+  workflows?: InProcessEngineFactory;
 }): Promise<LocalServer> {
   const { config, log, policy, clusters, store, loopback } = opts;
-  let engine: LocalWorkflowEngine | undefined;
+  let engine: InProcessEngine | undefined;
   const deps = buildDeps(config, store, log, {
     metrics: new PrometheusSource(config.prometheusUrl),
     clusters,
     policy,
     ...(opts.clock ? { clock: opts.clock } : {}),
     workflows: (d) => {
-      engine = new LocalWorkflowEngine({
-        dispatch: (event) => dispatchStep(event, d),
-        log,
-        ...(config.localWorkflowWaitMs ? { waitMs: config.localWorkflowWaitMs } : {}),
-      });
+      const waitMs = config.localWorkflowWaitMs;
+      engine =
+        opts.workflows?.({ dispatch: (event) => dispatchStep(event, d), ...(waitMs ? { waitMs } : {}) }) ??
+        new LocalWorkflowEngine({ dispatch: (event) => dispatchStep(event, d), log, ...(waitMs ? { waitMs } : {}) });
       return engine;
     },
   });

@@ -1,5 +1,5 @@
 import type { Client } from '@modelcontextprotocol/client';
-import { type LocalServer, startLocalServer } from '../../local/server.ts';
+import { type InProcessEngineFactory, type LocalServer, startLocalServer } from '../../local/server.ts';
 import { type FakeKube, startFakeKube } from './fake-kube/index.ts';
 import { freePort } from './local-host.ts';
 import { connectClient, type Era } from './mcp-client.ts';
@@ -28,7 +28,7 @@ export interface Harness extends Caller {
 /** SDK v2 client -> local host (in-process HTTP) -> fake Kubernetes API server. */
 export async function startHarness(
   env: Record<string, string> = {},
-  opts: { readyDelayMs?: number; auth?: boolean } = {},
+  opts: { readyDelayMs?: number; auth?: boolean; workflows?: InProcessEngineFactory } = {},
 ): Promise<Harness> {
   const kube = await startFakeKube({ readyDelayMs: opts.readyDelayMs ?? 100 });
   let issuer: TestIssuer | undefined;
@@ -44,16 +44,19 @@ export async function startHarness(
       OAUTH_JWKS_URL: issuer.jwksUrl,
     });
   }
-  const server = await startLocalServer({
-    PORT: '0',
-    STORE: 'memory',
-    LOG_LEVEL: 'silent',
-    KUBECONFIG: kube.kubeconfigPath,
-    // Generous: a loaded CI machine must not turn a slow fake into a failure. Timeout tests set their own.
-    K8S_TIMEOUT_MS: '20000',
-    ...authEnv,
-    ...env,
-  });
+  const server = await startLocalServer(
+    {
+      PORT: '0',
+      STORE: 'memory',
+      LOG_LEVEL: 'silent',
+      KUBECONFIG: kube.kubeconfigPath,
+      // Generous: a loaded CI machine must not turn a slow fake into a failure. Timeout tests set their own.
+      K8S_TIMEOUT_MS: '20000',
+      ...authEnv,
+      ...env,
+    },
+    opts.workflows ? { workflows: opts.workflows } : {},
+  );
   const transcript: string[] = [];
   const clients: Client[] = [];
   const caller = async (headers: Record<string, string>, era: Era = 'modern'): Promise<Caller> => {

@@ -1,0 +1,508 @@
+/**
+ * A second workflow engine for tests: it interprets the generated Google Cloud Workflows YAML
+ * (shared/workflows/<flow>.workflows.yaml) — the subset the generator emits: assign, call
+ * (http.post to the step function, sys.sleep, subworkflows), switch, try/retry/except, return,
+ * raise, next — and sends every http.post to the same step dispatcher the local engine calls, so
+ * one scenario can run on both engines over the same step handlers and Deps.
+ *
+ * The step function's HTTP contract (what a GCP host will serve): 200 with the step's output, or
+ * 500 with `{ "Error": <error name>, "Cause": <message> }`.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import type { ExecutionInfo, FlowName, StepEvent, WorkflowEngine } from '../../shared/ports/workflow.ts';
+
+const DIR = join(import.meta.dirname, '..', '..', 'shared', 'workflows');
+export const TEST_STEP_URL = 'https://workflow-step.test.invalid/step';
+/** Steps one execution may take before it is stopped as a runaway loop. */
+const MAX_STEPS = 100_000;
+
+type Value = unknown;
+type Vars = Map<string, Value>;
+type StepList = Array<Record<string, Record<string, unknown>>>;
+interface Subworkflow {
+  params?: string[];
+  steps: StepList;
+}
+type Program = Record<string, Subworkflow>;
+
+/** An error raised inside the workflow (what `except: as: e` receives). */
+class Raised extends Error {
+  readonly value: Value;
+  constructor(value: Value) {
+    super(typeof value === 'string' ? value : JSON.stringify(value));
+    this.value = value;
+  }
+}
+class Aborted extends Error {}
+/** A reference to a subworkflow, as `${transient_error}` evaluates (a retry predicate). */
+class SubworkflowRef {
+  readonly name: string;
+  constructor(name: string) {
+    this.name = name;
+  }
+}
+
+type Signal = { next: string } | { returned: Value } | undefined;
+
+const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const keyError = (key: string) => new Raised({ message: `KeyError: key not found: ${key}`, tags: ['KeyError'] });
+const typeError = (message: string) => new Raised({ message, tags: ['TypeError'] });
+
+// ---- expressions ---------------------------------------------------------------------------------
+
+const TOKEN = /\s*(?:(\d+(?:\.\d+)?)|("(?:[^"\\]|\\.)*")|([A-Za-z_][A-Za-z0-9_]*)|(==|!=|>=|<=|[()[\],.<>+\-*/]))/y;
+
+function tokenize(src: string): string[] {
+  const out: string[] = [];
+  TOKEN.lastIndex = 0;
+  while (TOKEN.lastIndex < src.length) {
+    if (/^\s*$/.test(src.slice(TOKEN.lastIndex))) break;
+    const m = TOKEN.exec(src);
+    if (!m) throw new Error(`cannot read expression at "${src.slice(TOKEN.lastIndex)}"`);
+    out.push(m[1] ?? m[2] ?? m[3] ?? m[4] ?? '');
+  }
+  return out;
+}
+
+const BUILTINS: Record<string, (...args: Value[]) => Value> = {
+  'map.get': (map, keys) => {
+    const path = Array.isArray(keys) ? keys : [keys];
+    let v: Value = map;
+    for (const k of path) {
+      if (typeof k !== 'string') throw typeError('map.get: keys must be strings');
+      if (!isMap(v) || !Object.hasOwn(v, k)) return null;
+      v = v[k];
+    }
+    return v;
+  },
+  default: (v, fallback) => (v === null || v === undefined ? fallback : v),
+  len: (v) => (Array.isArray(v) || typeof v === 'string' ? v.length : isMap(v) ? Object.keys(v).length : 0),
+};
+
+/** Evaluates one `${...}` expression of the subset the generator writes. */
+function evaluate(src: string, vars: Vars, env: Record<string, string>, program: Program): Value {
+  const t = tokenize(src);
+  let i = 0;
+  const peek = () => t[i];
+  const take = (want?: string) => {
+    const tok = t[i++];
+    if (tok === undefined || (want !== undefined && tok !== want))
+      throw new Error(`expected ${want ?? 'a token'} in ${src}`);
+    return tok;
+  };
+  const or = (): Value => {
+    let v = and();
+    while (peek() === 'or') {
+      take();
+      const r = and();
+      v = v === true || r === true;
+    }
+    return v;
+  };
+  const and = (): Value => {
+    let v = not();
+    while (peek() === 'and') {
+      take();
+      const r = not();
+      v = v === true && r === true;
+    }
+    return v;
+  };
+  const not = (): Value => {
+    if (peek() === 'not') {
+      take();
+      return not() !== true;
+    }
+    return cmp();
+  };
+  const cmp = (): Value => {
+    const l = add();
+    const op = peek();
+    if (!op || !['==', '!=', '<', '<=', '>', '>=', 'in'].includes(op)) return l;
+    take();
+    const r = add();
+    if (op === '==') return JSON.stringify(l) === JSON.stringify(r);
+    if (op === '!=') return JSON.stringify(l) !== JSON.stringify(r);
+    if (op === 'in')
+      return Array.isArray(r)
+        ? r.some((x) => JSON.stringify(x) === JSON.stringify(l))
+        : isMap(r) && Object.hasOwn(r, String(l));
+    if (typeof l !== 'number' || typeof r !== 'number') throw typeError(`${op} compares numbers`);
+    return op === '<' ? l < r : op === '<=' ? l <= r : op === '>' ? l > r : l >= r;
+  };
+  const add = (): Value => {
+    let v = postfix();
+    while (peek() === '+' || peek() === '-') {
+      const op = take();
+      const r = postfix();
+      v = op === '+' ? (v as number) + (r as number) : (v as number) - (r as number);
+    }
+    return v;
+  };
+  const postfix = (): Value => {
+    const first = peek() ?? '';
+    let name: string | undefined =
+      /^[A-Za-z_]/.test(first) && !['true', 'false', 'null'].includes(first) ? first : undefined;
+    let v = primary();
+    for (;;) {
+      if (peek() === '.') {
+        take();
+        const key = take();
+        name = name === undefined ? undefined : `${name}.${key}`;
+        if (name && (BUILTINS[name] || name === 'sys.get_env') && peek() === '(') continue;
+        if (!isMap(v) || !Object.hasOwn(v, key)) {
+          if (name && peek() === '(') continue;
+          throw keyError(key);
+        }
+        v = v[key];
+      } else if (peek() === '[') {
+        take();
+        const k = or();
+        take(']');
+        name = undefined;
+        if (Array.isArray(v) && typeof k === 'number') {
+          if (k < 0 || k >= v.length) throw new Raised({ message: `IndexError: ${k}`, tags: ['IndexError'] });
+          v = v[k];
+        } else if (isMap(v) && typeof k === 'string') {
+          if (!Object.hasOwn(v, k)) throw keyError(k);
+          v = v[k];
+        } else throw typeError(`cannot index ${typeof v} with ${typeof k}`);
+      } else if (peek() === '(') {
+        take();
+        const args: Value[] = [];
+        while (peek() !== ')') {
+          args.push(or());
+          if (peek() === ',') take();
+        }
+        take(')');
+        if (name === 'sys.get_env') v = env[String(args[0])] ?? null;
+        else if (name && BUILTINS[name]) v = (BUILTINS[name] as (...a: Value[]) => Value)(...args);
+        else throw new Error(`unknown function ${name} in ${src}`);
+        name = undefined;
+      } else return v;
+    }
+  };
+  const primary = (): Value => {
+    const tok = take();
+    if (/^\d/.test(tok)) return Number(tok);
+    if (tok.startsWith('"')) return JSON.parse(tok);
+    if (tok === 'true') return true;
+    if (tok === 'false') return false;
+    if (tok === 'null') return null;
+    if (tok === '(') {
+      const v = or();
+      take(')');
+      return v;
+    }
+    if (tok === '[') {
+      const list: Value[] = [];
+      while (peek() !== ']') {
+        list.push(or());
+        if (peek() === ',') take();
+      }
+      take(']');
+      return list;
+    }
+    if (tok === '-') return -(postfix() as number);
+    if (vars.has(tok)) return vars.get(tok);
+    if (program[tok]) return new SubworkflowRef(tok);
+    // A namespace of functions (map, sys): resolved when the call is parsed.
+    if (tok === 'map' || tok === 'sys' || BUILTINS[tok]) return undefined;
+    throw keyError(tok);
+  };
+  const v = or();
+  if (i !== t.length) throw new Error(`unexpected "${t[i]}" in ${src}`);
+  return v;
+}
+
+// ---- the engine ----------------------------------------------------------------------------------
+
+interface Run extends ExecutionInfo {
+  aborted: boolean;
+  wake: Set<() => void>;
+}
+
+export interface CloudWorkflowsTestEngineOptions {
+  dispatch: (event: StepEvent) => Promise<Record<string, unknown>>;
+  /** Every sys.sleep and retry delay lasts this long instead (as LOCAL_WORKFLOW_WAIT_MS does for the local engine). */
+  waitMs?: number;
+}
+
+export class CloudWorkflowsTestEngine implements WorkflowEngine {
+  readonly name = 'cloud-workflows-test';
+  private readonly runs = new Map<string, Run>();
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly programs = new Map<FlowName, Program>();
+  private readonly env = { WORKFLOW_STEP_URL: TEST_STEP_URL };
+  private readonly opts: CloudWorkflowsTestEngineOptions;
+  /** Every step call made, for tests that compare engines. */
+  readonly calls: string[] = [];
+
+  constructor(opts: CloudWorkflowsTestEngineOptions) {
+    this.opts = opts;
+  }
+
+  private program(flow: FlowName): Program {
+    let p = this.programs.get(flow);
+    if (!p) {
+      p = parse(readFileSync(join(DIR, `${flow}.workflows.yaml`), 'utf8')) as Program;
+      if (!p.main) throw new Error(`${flow}.workflows.yaml has no main workflow`);
+      this.programs.set(flow, p);
+    }
+    return p;
+  }
+
+  async start(flow: FlowName, name: string, input: Record<string, unknown>) {
+    const executionId = `projects/test/locations/test/workflows/${flow}/executions/${name}`;
+    if (this.runs.has(executionId)) return { executionId, alreadyStarted: true };
+    const run: Run = { status: 'RUNNING', aborted: false, wake: new Set() };
+    this.runs.set(executionId, run);
+    const program = this.program(flow);
+    const budget = { steps: 0 };
+    this.call(program, 'main', [structuredClone(input)], run, budget).then(
+      (output) => {
+        if (run.status === 'RUNNING') Object.assign(run, { status: 'SUCCEEDED', output });
+      },
+      (err: unknown) => {
+        if (run.status !== 'RUNNING') return;
+        const v = err instanceof Raised ? err.value : undefined;
+        const error =
+          isMap(v) && v.Error ? `${String(v.Error)}: ${String(v.Cause ?? '')}` : String((err as Error).message);
+        Object.assign(run, { status: 'FAILED', error });
+      },
+    );
+    return { executionId, alreadyStarted: false };
+  }
+
+  async describe(executionId: string): Promise<ExecutionInfo | undefined> {
+    const r = this.runs.get(executionId);
+    if (!r) return undefined;
+    return {
+      status: r.status,
+      ...(r.output !== undefined ? { output: r.output } : {}),
+      ...(r.error ? { error: r.error } : {}),
+    };
+  }
+
+  async stop(executionId: string, reason: string): Promise<void> {
+    const r = this.runs.get(executionId);
+    if (r?.status !== 'RUNNING') return;
+    Object.assign(r, { status: 'ABORTED', error: reason, aborted: true });
+    for (const wake of r.wake) wake();
+  }
+
+  /** Stops every execution and waits for the steps they were running (the host closes the Store next). */
+  async stopAll(): Promise<void> {
+    for (const [id, r] of this.runs) if (r.status === 'RUNNING') await this.stop(id, 'host shutting down');
+    await Promise.all([...this.inFlight]);
+  }
+
+  private sleep(run: Run, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        run.wake.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      run.wake.add(done);
+    });
+  }
+
+  private async call(
+    program: Program,
+    name: string,
+    args: Value[],
+    run: Run,
+    budget: { steps: number },
+  ): Promise<Value> {
+    const sub = program[name];
+    if (!sub) throw new Error(`no subworkflow ${name}`);
+    const vars: Vars = new Map((sub.params ?? []).map((p, i) => [p, args[i]]));
+    const signal = await this.steps(program, sub.steps, vars, run, budget);
+    if (signal && 'next' in signal) throw new Error(`${name}: next: ${signal.next} names no step`);
+    return signal && 'returned' in signal ? signal.returned : null;
+  }
+
+  /** Runs a list of steps; a `next` to a step not in this list goes up to the enclosing one. */
+  private async steps(
+    program: Program,
+    list: StepList,
+    vars: Vars,
+    run: Run,
+    budget: { steps: number },
+  ): Promise<Signal> {
+    const index = new Map(list.map((s, i) => [Object.keys(s)[0] as string, i]));
+    let i = 0;
+    while (i < list.length) {
+      if (run.aborted) throw new Aborted();
+      if (++budget.steps > MAX_STEPS) throw new Error(`more than ${MAX_STEPS} steps: a runaway loop`);
+      const [name, body] = Object.entries(list[i] as object)[0] as [string, Record<string, unknown>];
+      const signal = await this.step(program, name, body, vars, run, budget);
+      if (signal && 'returned' in signal) return signal;
+      const target = signal?.next;
+      if (target === 'end') return { returned: null };
+      if (target === undefined) i++;
+      else if (index.has(target)) i = index.get(target) as number;
+      else return signal;
+    }
+    return undefined;
+  }
+
+  private value(v: unknown, vars: Vars, program: Program): Value {
+    if (typeof v === 'string') {
+      const m = /^\$\{([\s\S]*)\}$/.exec(v);
+      return m ? evaluate(m[1] as string, vars, this.env, program) : v;
+    }
+    if (Array.isArray(v)) return v.map((x) => this.value(x, vars, program));
+    if (isMap(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, this.value(x, vars, program)]));
+    return v;
+  }
+
+  private assign(target: string, value: Value, vars: Vars): void {
+    const keys = target.split('.');
+    if (!keys.every((k) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(k))) throw new Error(`cannot assign to ${target}`);
+    const [head, ...rest] = keys as [string, ...string[]];
+    if (rest.length === 0) {
+      vars.set(head, value);
+      return;
+    }
+    let parent = vars.get(head);
+    for (const k of rest.slice(0, -1)) {
+      if (!isMap(parent)) throw keyError(k);
+      parent = parent[k];
+    }
+    if (!isMap(parent)) throw typeError(`${target}: not a map`);
+    parent[rest.at(-1) as string] = value;
+  }
+
+  private async step(
+    program: Program,
+    name: string,
+    body: Record<string, unknown>,
+    vars: Vars,
+    run: Run,
+    budget: { steps: number },
+  ): Promise<Signal> {
+    const next = typeof body.next === 'string' ? { next: body.next } : undefined;
+    if ('try' in body) {
+      const policy = body.retry as
+        | {
+            predicate: string;
+            max_retries: number;
+            backoff: { initial_delay: number; max_delay: number; multiplier: number };
+          }
+        | undefined;
+      const inner = body.try as Record<string, unknown>;
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const signal = Array.isArray(inner.steps)
+            ? await this.steps(program, inner.steps as StepList, vars, run, budget)
+            : await this.step(program, `${name}.try`, inner, vars, run, budget);
+          return signal ?? next;
+        } catch (err) {
+          if (!(err instanceof Raised)) throw err;
+          if (policy && attempt < policy.max_retries) {
+            const predicate = this.value(policy.predicate, vars, program);
+            if (!(predicate instanceof SubworkflowRef))
+              throw new Error(`${name}: retry predicate is not a subworkflow`);
+            if ((await this.call(program, predicate.name, [err.value], run, budget)) === true) {
+              const b = policy.backoff;
+              const delay = Math.min(b.max_delay, b.initial_delay * b.multiplier ** attempt);
+              await this.sleep(run, this.opts.waitMs ?? delay * 1000);
+              if (run.aborted) throw new Aborted();
+              continue;
+            }
+          }
+          const except = body.except as { as: string; steps: StepList } | undefined;
+          if (!except) throw err;
+          vars.set(except.as, err.value);
+          return (await this.steps(program, except.steps, vars, run, budget)) ?? next;
+        }
+      }
+    }
+    if ('assign' in body) {
+      for (const pair of body.assign as Array<Record<string, unknown>>) {
+        for (const [target, v] of Object.entries(pair))
+          this.assign(target, structuredClone(this.value(v, vars, program)), vars);
+      }
+      return next;
+    }
+    if ('call' in body) {
+      const fn = String(body.call);
+      const args = (this.value(body.args ?? {}, vars, program) ?? {}) as Record<string, unknown>;
+      let result: Value;
+      if (fn === 'http.post') result = await this.post(args);
+      else if (fn === 'sys.sleep') {
+        await this.sleep(run, this.opts.waitMs ?? Number(args.seconds) * 1000);
+        if (run.aborted) throw new Aborted();
+        result = null;
+      } else {
+        const sub = program[fn];
+        if (!sub) throw new Error(`${name}: call ${fn} is outside the subset this engine runs`);
+        result = await this.call(
+          program,
+          fn,
+          (sub.params ?? []).map((p) => args[p]),
+          run,
+          budget,
+        );
+      }
+      if (typeof body.result === 'string') vars.set(body.result, result);
+      return next;
+    }
+    if ('switch' in body) {
+      for (const c of body.switch as Array<Record<string, unknown>>) {
+        if (this.value(c.condition, vars, program) !== true) continue;
+        if ('return' in c) return { returned: this.value(c.return, vars, program) };
+        if ('raise' in c) throw new Raised(this.value(c.raise, vars, program));
+        if (typeof c.next === 'string') return { next: c.next };
+        throw new Error(`${name}: a switch condition without next, return or raise`);
+      }
+      return next;
+    }
+    if ('return' in body) return { returned: this.value(body.return, vars, program) };
+    if ('raise' in body) throw new Raised(this.value(body.raise, vars, program));
+    if ('steps' in body) return (await this.steps(program, body.steps as StepList, vars, run, budget)) ?? next;
+    throw new Error(`${name}: a step this engine does not run: ${Object.keys(body).join(', ')}`);
+  }
+
+  /** http.post to the step function: dispatched in-process, answered as the step endpoint answers. */
+  private async post(args: Record<string, unknown>): Promise<Value> {
+    if (args.url !== TEST_STEP_URL) throw new Error(`http.post to ${String(args.url)}, not the step function`);
+    if (!isMap(args.auth) || args.auth.type !== 'OIDC')
+      throw new Error('http.post to the step function without OIDC auth');
+    const body = JSON.parse(JSON.stringify(args.body ?? {})) as StepEvent;
+    this.calls.push(body.step);
+    const run = this.opts.dispatch(body);
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.inFlight.add(settled);
+    void settled.then(() => this.inFlight.delete(settled));
+    const timeoutMs = Number(args.timeout ?? 300) * 1000;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Raised({ message: 'request timed out', tags: ['TimeoutError'] })), timeoutMs);
+    });
+    try {
+      const output = await Promise.race([run, timeout]);
+      return { code: 200, headers: {}, body: JSON.parse(JSON.stringify(output)) };
+    } catch (err) {
+      if (err instanceof Raised) throw err;
+      const e = err instanceof Error ? err : new Error(String(err));
+      throw new Raised({
+        message: 'HTTP server responded with error code 500',
+        code: 500,
+        tags: ['HttpError'],
+        headers: {},
+        body: { Error: e.name, Cause: e.message },
+      });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
