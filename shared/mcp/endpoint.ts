@@ -18,6 +18,7 @@ import type { Deps } from '../app/deps.ts';
 import { errorText } from '../domain/errors.ts';
 import { canAccess } from '../domain/identity.ts';
 import { ParseCache } from '../domain/input/index.ts';
+import { conformanceTools } from '../tools/conformance/index.ts';
 import type { AnyTool } from '../tools/tool.ts';
 import { Authenticator } from './auth.ts';
 import { isTransient, RETRY_AFTER_SECONDS } from './pressure.ts';
@@ -76,7 +77,13 @@ function failureResponse(err: unknown, requestId: string, id: unknown): Response
 }
 
 export function createMcpEndpoint(opts: EndpointOptions): McpEndpoint {
-  const { deps, tools } = opts;
+  const { deps } = opts;
+  // The conformance suite's fixture tools: test-only, never on a host others can reach (config
+  // already refuses the flag unless HOST is loopback; a Lambda host is never loopback).
+  if (deps.config.conformanceFixtures && !opts.loopback) {
+    throw new Error('MCP_CONFORMANCE_FIXTURES=1 is refused: the fixture tools are served on a loopback host only.');
+  }
+  const tools = deps.config.conformanceFixtures ? [...opts.tools, ...conformanceTools] : opts.tools;
   const log = deps.log;
   const canonical = opts.publicUrls[0];
   const mcpPath = canonical?.pathname && canonical.pathname !== '/' ? canonical.pathname.replace(/\/$/, '') : '/mcp';

@@ -121,9 +121,9 @@ export function legacyTaskStatus(status: OperationStatus): Task['status'] {
 }
 
 /** The task status a 2026-07-28 client sees: tool-level failures are `completed` with isError. */
-export function modernTaskStatus(status: OperationStatus): Task['status'] {
+export function modernTaskStatus(status: OperationStatus, protocolError = false): Task['status'] {
   if (status === 'input_required') return 'working';
-  return status === 'failed' ? 'completed' : status;
+  return status === 'failed' && !protocolError ? 'completed' : status;
 }
 
 /** 2025-11-25 `Task`. */
@@ -153,7 +153,7 @@ export interface ModernTask extends Record<string, unknown> {
 export function modernTask(op: Operation): ModernTask {
   return {
     taskId: op.id,
-    status: modernTaskStatus(op.status),
+    status: modernTaskStatus(op.status, operationProtocolError(op) !== undefined),
     statusMessage: op.statusMessage,
     createdAt: op.createdAt,
     lastUpdatedAt: op.updatedAt,
@@ -168,10 +168,27 @@ export function modernTask(op: Operation): ModernTask {
  * @modelcontextprotocol/ext-tasks validate). A cancelled task carries no result; its
  * statusMessage says what happened.
  */
-export function modernDetailedTask(op: Operation): ModernTask & { result?: Record<string, unknown> } {
+export function modernDetailedTask(
+  op: Operation,
+): ModernTask & { result?: Record<string, unknown>; error?: { code: number; message: string } } {
   const task = modernTask(op);
+  if (task.status === 'failed') {
+    const error = operationProtocolError(op);
+    return error ? { ...task, error } : task;
+  }
   if (task.status !== 'completed') return task;
   return { ...task, result: { resultType: 'complete', ...operationResult(op) } };
+}
+
+/**
+ * The JSON-RPC error of an operation that ended on a protocol-level error (an internal fault, not the
+ * tool's verdict): its result carries `protocolError: { code, message }`. SEP-2663 reports such a
+ * task `failed` with that `error` inline and no result.
+ */
+export function operationProtocolError(op: Operation): { code: number; message: string } | undefined {
+  const raw = op.status === 'failed' && isRecord(op.result) ? op.result.protocolError : undefined;
+  if (!isRecord(raw) || typeof raw.code !== 'number' || typeof raw.message !== 'string') return undefined;
+  return { code: raw.code, message: raw.message.slice(0, 500) };
 }
 
 /** Whether a client-capabilities object declares the tasks extension. */

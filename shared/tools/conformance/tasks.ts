@@ -1,0 +1,164 @@
+import { z } from 'zod';
+import type { Deps } from '../../app/deps.ts';
+import { isTerminal, type Operation } from '../../app/repos/operations.ts';
+import { errorText } from '../../domain/errors.ts';
+import { defineTool, ok, type ToolContext } from '../tool.ts';
+
+/*
+ * The task fixtures of the MCP conformance suite (io.modelcontextprotocol/tasks scenarios), on the
+ * real task machinery: each starts an Operation in the Store, answers at once with its
+ * operationId (as delivery_rollouts_start does), and the tool wrapper and the tasks layer turn it
+ * into a task. A small in-process runner then plays the workflow's part, moving the operation on in
+ * the Store and honouring the abort request that tasks/cancel and ops_operations_cancel set.
+ */
+
+const quiet = { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false };
+
+/** Longest a fixture job may run (the suite asks for 60 s; its runs are cancelled well before). */
+const MAX_SECONDS = 120;
+/** How often the runner re-reads the operation for an abort request. */
+const TICK_MS = 100;
+
+type Ending = (op: Operation) => void;
+
+async function startJob(
+  ctx: ToolContext,
+  job: { name: string; label: string; seconds: number; statusMessage: string; end: Ending },
+) {
+  const { deps } = ctx;
+  const op = await deps.operations.create({
+    id: deps.operations.newId(),
+    // The Operation record has one kind; a fixture is told apart by its target (cluster `conformance`).
+    kind: 'rollout',
+    target: { cluster: 'conformance', namespace: '-', kind: 'ConformanceFixture', name: job.label },
+    requester: { subject: ctx.identity.subject, name: ctx.identity.name },
+    status: 'working',
+    statusMessage: job.statusMessage,
+    input: { tool: job.name, label: job.label, seconds: job.seconds },
+    changeHash: `fixture:${job.name}`,
+    steps: [{ name: job.name, status: 'running', startedAt: new Date(deps.clock.now()).toISOString() }],
+    progress: { nextActions: [] },
+    requests: {},
+    ttlSeconds: 3600,
+    pollIntervalMs: 200,
+  });
+  runJob(deps, op.id, job.seconds * 1000, job.end);
+  return ok(`Started ${job.name} as operation ${op.id}; follow it with its task or ops_operations_get.`, {
+    operationId: op.id,
+    status: op.status,
+  });
+}
+
+/**
+ * Plays the workflow: after `ms` the operation ends as `end` says, unless an abort was requested
+ * first, in which case it ends `cancelled` (nothing to roll back). Timers are unref'd so a closing
+ * host is never kept alive by a fixture.
+ */
+function runJob(deps: Deps, id: string, ms: number, end: Ending): void {
+  const due = performance.now() + ms;
+  const tick = async () => {
+    const op = await deps.operations.get(id);
+    if (!op || isTerminal(op.status)) return;
+    if (op.requests.abort) {
+      await deps.operations.update(id, (o) => {
+        o.status = 'cancelled';
+        o.statusMessage = `cancelled by ${o.requests.abort?.by ?? 'request'}`;
+        for (const s of o.steps) if (s.status === 'running') s.status = 'skipped';
+        return undefined;
+      });
+      return;
+    }
+    if (performance.now() >= due) {
+      await deps.operations.update(id, (o) => {
+        end(o);
+        for (const s of o.steps) {
+          if (s.status !== 'running') continue;
+          s.status = o.status === 'completed' ? 'done' : 'failed';
+          s.endedAt = o.updatedAt;
+        }
+        return undefined;
+      });
+      return;
+    }
+    schedule(Math.min(TICK_MS, Math.max(0, due - performance.now())));
+  };
+  const schedule = (after: number) => {
+    setTimeout(() => {
+      tick().catch((err: unknown) => deps.log.error({ operationId: id, err: errorText(err) }, 'fixture job failed'));
+    }, after).unref();
+  };
+  schedule(0);
+}
+
+export const slowComputeTool = defineTool({
+  name: 'slow_compute',
+  title: 'Slow compute (conformance fixture)',
+  description: 'Conformance fixture: an operation that computes for `seconds` seconds, then completes.',
+  group: 'core',
+  access: 'write',
+  taskSupport: 'optional',
+  input: z.object({
+    seconds: z.number().min(0).max(MAX_SECONDS).default(1),
+    label: z.string().max(100).default('compute'),
+  }),
+  annotations: quiet,
+  handler: (input, ctx) =>
+    startJob(ctx, {
+      name: 'slow_compute',
+      label: input.label,
+      seconds: input.seconds,
+      statusMessage: `computing ${input.label} for ${input.seconds} s`,
+      end: (o) => {
+        o.status = 'completed';
+        o.statusMessage = `computed ${input.label}`;
+        o.result = { label: input.label, seconds: input.seconds };
+      },
+    }),
+});
+
+export const failingJobTool = defineTool({
+  name: 'failing_job',
+  title: 'Failing job (conformance fixture)',
+  description: 'Conformance fixture: an operation that fails (a tool-level error) after about a second.',
+  group: 'core',
+  access: 'write',
+  taskSupport: 'optional',
+  input: z.object({}),
+  annotations: quiet,
+  handler: (_input, ctx) =>
+    startJob(ctx, {
+      name: 'failing_job',
+      label: 'failing-job',
+      seconds: 1,
+      statusMessage: 'running a job that will fail',
+      end: (o) => {
+        o.status = 'failed';
+        o.statusMessage = 'the job failed: the fixture always fails';
+        o.result = { error: 'the fixture always fails' };
+      },
+    }),
+});
+
+export const protocolErrorJobTool = defineTool({
+  name: 'protocol_error_job',
+  title: 'Protocol error job (conformance fixture)',
+  description: 'Conformance fixture: an operation that ends on an internal (protocol-level) error.',
+  group: 'core',
+  access: 'write',
+  taskSupport: 'optional',
+  input: z.object({}),
+  annotations: quiet,
+  handler: (_input, ctx) =>
+    startJob(ctx, {
+      name: 'protocol_error_job',
+      label: 'protocol-error-job',
+      seconds: 0.5,
+      statusMessage: 'running a job that will hit an internal error',
+      end: (o) => {
+        o.status = 'failed';
+        o.statusMessage = 'the job hit an internal error';
+        // An operation that ended on a protocol-level error (shared/mcp/tasks.ts, operationProtocolError).
+        o.result = { protocolError: { code: -32603, message: 'Internal error: the fixture job crashed' } };
+      },
+    }),
+});
