@@ -1,8 +1,10 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Role } from '../../domain/identity.ts';
+import { z } from 'zod';
+import { type Role, RoleSchema } from '../../domain/identity.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Store, StoreItem } from '../../ports/store.ts';
 import { ConditionFailedError } from '../../ports/store.ts';
+import { decodeRecord } from './codec.ts';
 
 /** What the store keeps of an API key: never the key itself, only its SHA-256. */
 export interface ApiKeyRecord {
@@ -16,6 +18,20 @@ export interface ApiKeyRecord {
 }
 
 export type ApiKeyInfo = Omit<ApiKeyRecord, 'hash'>;
+
+/**
+ * The codec of a stored key. A corrupt key record is an error (CorruptRecordError) wherever it is
+ * read, listings included: these records decide who gets in, so none is skipped quietly.
+ */
+export const ApiKeyRecordSchema: z.ZodType<ApiKeyRecord> = z.looseObject({
+  id: z.string(),
+  name: z.string(),
+  role: RoleSchema,
+  hash: z.string().regex(/^[0-9a-f]{64}$/, 'must be a SHA-256 hex digest'),
+  createdAt: z.string(),
+  lastUsedAt: z.string().optional(),
+  revokedAt: z.string().optional(),
+});
 
 const PK = 'apikey';
 const PREFIX = 'cmk_';
@@ -104,7 +120,7 @@ export class ApiKeys {
     // (a lastUsedAt touch), so only one of them writes it.
     const item = this.cache.get(id)?.item ?? read;
     if (!item) return undefined;
-    const rec = { ...(item.data as unknown as ApiKeyRecord) };
+    const rec = decodeRecord(ApiKeyRecordSchema, item.pk, item.sk, item.data);
     const a = Buffer.from(sha256(key), 'hex');
     const b = Buffer.from(rec.hash, 'hex');
     if (a.length !== b.length || !timingSafeEqual(a, b) || rec.revokedAt) return undefined;
@@ -170,7 +186,7 @@ export class ApiKeys {
     do {
       const page = await this.store.query({ pk: PK, limit: 500, ...(after ? { after } : {}) });
       for (const item of page.items) {
-        const { hash: _hash, ...info } = item.data as unknown as ApiKeyRecord;
+        const { hash: _hash, ...info } = decodeRecord(ApiKeyRecordSchema, item.pk, item.sk, item.data);
         out.push(info);
       }
       after = page.lastKey;
@@ -192,7 +208,7 @@ export class ApiKeys {
     for (let attempt = 0; attempt < 5; attempt++) {
       const item = await this.store.get(PK, target.id);
       if (!item) return undefined;
-      const rec = item.data as unknown as ApiKeyRecord;
+      const rec = decodeRecord(ApiKeyRecordSchema, item.pk, item.sk, item.data);
       if (rec.revokedAt) return { ...target, revokedAt: rec.revokedAt };
       const revokedAt = new Date(this.clock.now()).toISOString();
       try {

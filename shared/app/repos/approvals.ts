@@ -1,8 +1,10 @@
+import { z } from 'zod';
 import type { Identity } from '../../domain/identity.ts';
 import { quoted } from '../../domain/text.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Store } from '../../ports/store.ts';
 import { ConditionFailedError } from '../../ports/store.ts';
+import { CorruptRecordError, decodeRecord } from './codec.ts';
 
 /** `closed`: its operation ended (cancelled, failed, ...) before anyone decided; nothing is left to decide. */
 export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'expired' | 'closed';
@@ -22,6 +24,25 @@ export interface Approval {
   /** Why and when a pending approval was closed without a decision. */
   closed?: { at: string; operationStatus: string; reason: string };
 }
+
+const Who = z.looseObject({ subject: z.string(), name: z.string() });
+
+/** The codec of a stored approval; loose, so a field a newer version wrote survives a decide here. */
+export const ApprovalSchema: z.ZodType<Approval> = z.looseObject({
+  operationId: z.string(),
+  summary: z.string(),
+  changeHash: z.string(),
+  requester: Who,
+  reason: z.string(),
+  status: z.enum(['pending', 'approved', 'rejected', 'expired', 'closed']),
+  createdAt: z.string(),
+  expiresAt: z.string(),
+  decision: z.looseObject({ by: Who, at: z.string(), reason: z.string() }).optional(),
+  closed: z.looseObject({ at: z.string(), operationStatus: z.string(), reason: z.string() }).optional(),
+});
+
+/** The listing entries (`approvals`): only the operation id is read back. */
+const ApprovalIndexSchema = z.looseObject({ operationId: z.string() });
 
 /** How the operation behind an approval ended, for closing it. */
 export interface OperationEnding {
@@ -89,7 +110,7 @@ export class Approvals {
   async get(operationId: string): Promise<Approval | undefined> {
     const item = await this.store.get(key(operationId).pk, 'approval');
     if (!item) return undefined;
-    const a = item.data as unknown as Approval;
+    const a = decodeRecord(ApprovalSchema, item.pk, item.sk, item.data);
     if (a.status === 'pending' && Date.parse(a.expiresAt) <= this.clock.now()) return { ...a, status: 'expired' };
     return a;
   }
@@ -107,7 +128,8 @@ export class Approvals {
     for (let attempt = 0; attempt < 10; attempt++) {
       const item = await this.store.get(key(input.operationId).pk, 'approval');
       if (!item) throw new ApprovalError(`no approval is pending for ${quoted(input.operationId)}`);
-      const a = item.data as unknown as Approval;
+      // A corrupt approval is never decided: the CorruptRecordError goes to the caller.
+      const a = decodeRecord(ApprovalSchema, item.pk, item.sk, item.data);
       if (a.status === 'closed') throw new ApprovalError(closedApprovalMessage(a));
       if (a.status !== 'pending')
         throw new ApprovalError(`the approval for ${quoted(input.operationId)} is already ${a.status}`);
@@ -162,13 +184,16 @@ export class Approvals {
    * any change). Compare-and-set against the decision: exactly one of a close and an approve wins,
    * so an operation never ends with its approval still open, and a decision that lost is told why.
    * Returns the closed approval, or undefined when there was nothing pending to close (none, or
-   * already decided or closed).
+   * already decided or closed, or corrupt: nobody can decide a corrupt approval, and refusing here
+   * would leave its operation unable to end).
    */
   async close(operationId: string, ending: OperationEnding): Promise<Approval | undefined> {
     for (let attempt = 0; attempt < 10; attempt++) {
       const item = await this.store.get(key(operationId).pk, 'approval');
       if (!item) return undefined;
-      const a = item.data as unknown as Approval;
+      const parsed = ApprovalSchema.safeParse(item.data);
+      if (!parsed.success) return undefined;
+      const a = parsed.data;
       if (a.status !== 'pending') return undefined;
       const closed: Approval = {
         ...a,
@@ -196,15 +221,21 @@ export class Approvals {
     throw new ApprovalError(`the approval for ${quoted(operationId)} kept changing; try again`);
   }
 
-  /** Newest first; `status` filters (pending includes only not-yet-expired ones). */
+  /**
+   * Newest first; `status` filters (pending includes only not-yet-expired ones). A corrupt approval
+   * (or listing entry) is left out and counted in `corrupt`: one bad record must not hide the
+   * approvals people are waiting on.
+   */
   async list(opts: {
     status?: ApprovalStatus;
     limit: number;
     cursor?: string;
-  }): Promise<{ items: Approval[]; cursor?: string }> {
+  }): Promise<{ items: Approval[]; cursor?: string; corrupt?: number }> {
     const items: Approval[] = [];
     let after = opts.cursor;
     let scanned = 0;
+    let corrupt = 0;
+    const withCorrupt = <T extends object>(page: T) => (corrupt ? { ...page, corrupt } : page);
     while (items.length < opts.limit && scanned < 1000) {
       const page = await this.store.query({
         pk: 'approvals',
@@ -214,15 +245,21 @@ export class Approvals {
       });
       scanned += page.items.length;
       for (const i of page.items) {
-        const a = await this.get(String(i.data.operationId));
+        let a: Approval | undefined;
+        try {
+          a = await this.get(decodeRecord(ApprovalIndexSchema, i.pk, i.sk, i.data).operationId);
+        } catch (err) {
+          if (!(err instanceof CorruptRecordError)) throw err;
+          corrupt++;
+        }
         if (a && (!opts.status || a.status === opts.status)) items.push(a);
         if (items.length >= opts.limit) {
-          return { items, cursor: i.sk };
+          return withCorrupt({ items, cursor: i.sk });
         }
       }
-      if (!page.lastKey) return { items };
+      if (!page.lastKey) return withCorrupt({ items });
       after = page.lastKey;
     }
-    return { items, ...(after ? { cursor: after } : {}) };
+    return withCorrupt({ items, ...(after ? { cursor: after } : {}) });
   }
 }

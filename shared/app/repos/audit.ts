@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { z } from 'zod';
 import { capStrings, capText, jsonBytes } from '../../domain/bounds.ts';
 import { errorText } from '../../domain/errors.ts';
 import type { Identity } from '../../domain/identity.ts';
@@ -6,6 +7,7 @@ import { capJson, maskSecretsInText, redactSecrets } from '../../domain/redact.t
 import type { Clock } from '../../ports/clock.ts';
 import type { Store } from '../../ports/store.ts';
 import { ConditionFailedError, ItemTooLargeError } from '../../ports/store.ts';
+import { CorruptRecordError, decodeRecord } from './codec.ts';
 
 /** One tools/call, as the audit trail keeps it. */
 export interface AuditEvent {
@@ -22,6 +24,26 @@ export interface AuditEvent {
   durationMs: number;
 }
 
+/**
+ * The codec of a stored record: the fields the listing filters and shows, checked for type only
+ * (records are written bounded, and a listing parses hundreds), `args` taken as it is.
+ */
+export const AuditEventSchema: z.ZodType<AuditEvent> = z.object({
+  time: z.string(),
+  requestId: z.string(),
+  caller: z.object({
+    subject: z.string(),
+    name: z.string(),
+    method: z.enum(['oauth', 'apiKey', 'local', 'slack']),
+  }),
+  roles: z.array(z.string()),
+  tool: z.string(),
+  args: z.unknown(),
+  outcome: z.enum(['ok', 'error', 'denied']),
+  error: z.string().optional(),
+  durationMs: z.number(),
+});
+
 export interface AuditQuery {
   tool?: string;
   /** Matches the caller's subject or name. */
@@ -37,6 +59,8 @@ export interface AuditPage {
   /** Pass back as `cursor` for the next page; absent when nothing older matches. */
   cursor?: string;
   scanned: number;
+  /** Records among the scanned ones that could not be read (left out; each is a CorruptRecordError by key). */
+  corrupt?: number;
 }
 
 const DAY_MS = 86_400_000;
@@ -296,13 +320,23 @@ export class AuditTrail {
     }
   }
 
-  /** Newest first, filtered, bounded; walks day partitions back to `since` (or the retention limit). */
+  /**
+   * Newest first, filtered, bounded; walks day partitions back to `since` (or the retention limit).
+   * A corrupt record is left out, counted in `corrupt` and logged by key: the trail stays readable.
+   */
   async list(q: AuditQuery): Promise<AuditPage> {
     const now = this.clock.now();
     const oldest = Math.max(q.since ? Date.parse(q.since) : 0, now - this.retentionDays * DAY_MS);
     let cur = q.cursor ? decodeCursor(q.cursor) : { day: dayKey(now) };
     const events: AuditEvent[] = [];
     let scanned = 0;
+    let corrupt = 0;
+    let firstCorrupt = '';
+    const done = (p: Omit<AuditPage, 'events' | 'scanned'> = {}): AuditPage => {
+      // One line per listing, not per record: a damaged day could hold thousands.
+      if (corrupt) this.log.error({ corrupt, first: firstCorrupt }, 'audit list: unreadable records left out');
+      return { events, ...p, scanned, ...(corrupt ? { corrupt } : {}) };
+    };
     const callerNeedle = q.caller?.toLowerCase();
     while (cur.day >= dayKey(oldest)) {
       const page = await this.store.query({
@@ -314,9 +348,16 @@ export class AuditTrail {
       scanned += page.items.length;
       let stoppedAt: string | undefined;
       for (const item of page.items) {
-        const e = item.data as unknown as AuditEvent;
+        let e: AuditEvent;
+        try {
+          e = decodeRecord(AuditEventSchema, item.pk, item.sk, item.data);
+        } catch (err) {
+          if (!(err instanceof CorruptRecordError)) throw err;
+          if (corrupt++ === 0) firstCorrupt = err.message;
+          continue;
+        }
         if (Date.parse(e.time) < oldest) {
-          return { events, scanned };
+          return done();
         }
         if (q.tool && e.tool !== q.tool) continue;
         if (
@@ -332,15 +373,15 @@ export class AuditTrail {
           break;
         }
       }
-      if (stoppedAt) return { events, cursor: encodeCursor({ day: cur.day, after: stoppedAt }), scanned };
+      if (stoppedAt) return done({ cursor: encodeCursor({ day: cur.day, after: stoppedAt }) });
       cur = page.lastKey
         ? { day: cur.day, after: page.lastKey }
         : { day: dayKey(Date.parse(`${cur.day}T00:00:00Z`) - DAY_MS) };
       if (scanned >= MAX_SCANNED_PER_CALL) {
-        return cur.day >= dayKey(oldest) ? { events, cursor: encodeCursor(cur), scanned } : { events, scanned };
+        return cur.day >= dayKey(oldest) ? done({ cursor: encodeCursor(cur) }) : done();
       }
     }
-    return { events, scanned };
+    return done();
   }
 }
 

@@ -1,7 +1,9 @@
+import { z } from 'zod';
 import { baselineOf } from '../../domain/k8s/index.ts';
 import type { KubeObject } from '../../domain/k8s/model.ts';
 import type { Clock } from '../../ports/clock.ts';
 import { ItemTooLargeError, type Store } from '../../ports/store.ts';
+import { CorruptRecordError, decodeRecord } from './codec.ts';
 
 /** What was last applied to an object through this server: the drift checker compares live objects with it. */
 export interface BaselineRecord {
@@ -23,6 +25,20 @@ export interface BaselineRecord {
   appliedBy: string;
   requestId: string;
 }
+
+export const BaselineRecordSchema: z.ZodType<BaselineRecord> = z.looseObject({
+  cluster: z.string(),
+  apiVersion: z.string(),
+  kind: z.string(),
+  namespace: z.string(),
+  name: z.string(),
+  object: z.record(z.string(), z.unknown()),
+  hash: z.string(),
+  objectOmittedBytes: z.number().optional(),
+  appliedAt: z.string(),
+  appliedBy: z.string(),
+  requestId: z.string(),
+});
 
 const group = (apiVersion: string) => (apiVersion.includes('/') ? (apiVersion.split('/')[0] as string) : 'core');
 
@@ -89,21 +105,32 @@ export class Baselines {
     name: string,
   ): Promise<BaselineRecord | undefined> {
     const item = await this.store.get(`baseline#${cluster}`, baselineKey(apiVersion, kind, namespace, name));
-    return item?.data as unknown as BaselineRecord | undefined;
+    return item ? decodeRecord(BaselineRecordSchema, item.pk, item.sk, item.data) : undefined;
   }
 
+  /**
+   * One page of a cluster's baselines. A corrupt record is left out and counted in `corrupt`, so a
+   * drift check still covers every other object (get on its key fails with CorruptRecordError).
+   */
   async list(
     cluster: string,
     opts: { after?: string; limit: number },
-  ): Promise<{ items: BaselineRecord[]; next?: string }> {
+  ): Promise<{ items: BaselineRecord[]; next?: string; corrupt?: number }> {
     const page = await this.store.query({
       pk: `baseline#${cluster}`,
       limit: opts.limit,
       ...(opts.after ? { after: opts.after } : {}),
     });
-    return {
-      items: page.items.map((i) => i.data as unknown as BaselineRecord),
-      ...(page.lastKey ? { next: page.lastKey } : {}),
-    };
+    const items: BaselineRecord[] = [];
+    let corrupt = 0;
+    for (const i of page.items) {
+      try {
+        items.push(decodeRecord(BaselineRecordSchema, i.pk, i.sk, i.data));
+      } catch (err) {
+        if (!(err instanceof CorruptRecordError)) throw err;
+        corrupt++;
+      }
+    }
+    return { items, ...(page.lastKey ? { next: page.lastKey } : {}), ...(corrupt ? { corrupt } : {}) };
   }
 }

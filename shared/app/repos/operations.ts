@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
 import { redactValue } from '../../domain/redact.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Store } from '../../ports/store.ts';
 import { ConditionFailedError } from '../../ports/store.ts';
 import { Approvals } from './approvals.ts';
+import { CorruptRecordError, decodeRecord } from './codec.ts';
 
 /** MCP task statuses; an operation's status is its task's status. */
 export type OperationStatus = 'working' | 'input_required' | 'completed' | 'failed' | 'cancelled';
@@ -86,6 +88,74 @@ export interface RollbackState {
   endedAt?: string;
 }
 
+/*
+ * The codecs of what this module stores. Objects are loose: a field this version does not know (a
+ * newer writer's) is kept, so a read-modify-write here never drops it. The declared types pin each
+ * schema to its interface.
+ */
+const Json = z.record(z.string(), z.unknown());
+const Who = z.looseObject({ subject: z.string(), name: z.string() });
+
+const OperationStepSchema = z.looseObject({
+  name: z.string(),
+  status: z.enum(['pending', 'running', 'done', 'failed', 'skipped']),
+  startedAt: z.string().optional(),
+  endedAt: z.string().optional(),
+  detail: z.string().optional(),
+  measurements: Json.optional(),
+});
+
+const RollbackStateSchema: z.ZodType<RollbackState> = z.looseObject({
+  state: z.enum(['incomplete', 'completed', 'superseded']),
+  left: z.array(z.string()),
+  attempts: z.number(),
+  nextAttemptAt: z.string().optional(),
+  lastError: z.string().optional(),
+  endedAt: z.string().optional(),
+});
+
+export const OperationSchema: z.ZodType<Operation> = z.looseObject({
+  id: z.string(),
+  kind: z.literal('rollout'),
+  target: z.looseObject({ cluster: z.string(), namespace: z.string(), kind: z.string(), name: z.string() }),
+  requester: Who,
+  status: z.enum(['working', 'input_required', 'completed', 'failed', 'cancelled']),
+  statusMessage: z.string(),
+  input: Json,
+  changeHash: z.string(),
+  steps: z.array(OperationStepSchema),
+  progress: z.looseObject({
+    currentStep: z.string().optional(),
+    stepIndex: z.number().optional(),
+    stepStartedAt: z.string().optional(),
+    pausedFor: z.enum(['step', 'gate']).optional(),
+    pausedAt: z.string().optional(),
+    weight: z.number().optional(),
+    gate: Json.optional(),
+    nextActions: z.array(z.string()),
+  }),
+  result: Json.optional(),
+  requests: z.looseObject({
+    abort: z.looseObject({ by: z.string(), at: z.string(), reason: z.string().optional() }).optional(),
+    promote: z.looseObject({ by: z.string(), at: z.string(), step: z.number() }).optional(),
+  }),
+  approval: z.looseObject({ required: z.boolean(), reason: z.string().optional() }).optional(),
+  snapshot: Json.optional(),
+  plan: Json.optional(),
+  lease: z.string().optional(),
+  rollback: RollbackStateSchema.optional(),
+  execution: z.looseObject({ engine: z.string(), id: z.string() }).optional(),
+  deadline: z.string().optional(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  ttlSeconds: z.number(),
+  pollIntervalMs: z.number(),
+});
+
+/** The listing entries (`ops`, `opsby#<subject>`): only the id is read back. */
+const OperationIndexSchema = z.looseObject({ id: z.string() });
+const LeaseSchema = z.looseObject({ holder: z.string() });
+
 /** Every compare-and-set attempt lost to a concurrent writer; retrying later is safe. */
 export class OperationContentionError extends Error {
   override name = 'OperationContentionError';
@@ -145,8 +215,11 @@ export class Operations {
     return full;
   }
 
+  /** The operation, or undefined when there is none; CorruptRecordError when its record is unreadable. */
   async get(id: string): Promise<Operation | undefined> {
-    return (await this.store.get(opKey(id).pk, 'op'))?.data as unknown as Operation | undefined;
+    const { pk, sk } = opKey(id);
+    const item = await this.store.get(pk, sk);
+    return item ? decodeRecord(OperationSchema, pk, sk, item.data) : undefined;
   }
 
   async require(id: string): Promise<Operation> {
@@ -168,7 +241,8 @@ export class Operations {
     for (let attempt = 0; attempt < 20; attempt++) {
       const item = await this.store.get(opKey(id).pk, 'op');
       if (!item) throw new OperationNotFoundError(`no operation ${id} (it may have expired)`);
-      const op = structuredClone(item.data) as unknown as Operation;
+      // A deep copy: the parse shares the values of free-form fields (plan, input), which mutate may change.
+      const op = decodeRecord(OperationSchema, item.pk, item.sk, structuredClone(item.data));
       const before = op.status;
       if (mutate(op) === 'skip') return op;
       if (isTerminal(before)) op.status = before;
@@ -222,22 +296,38 @@ export class Operations {
     return page.items.map((i) => i.sk);
   }
 
-  /** Newest first; `subject` limits to one requester. */
+  /**
+   * Newest first; `subject` limits to one requester. A corrupt record (or listing entry) is left out
+   * and counted in `corrupt`, so one bad record does not hide every other operation; reading it by
+   * id (get) still fails with its key.
+   */
   async list(opts: {
     subject?: string;
     limit: number;
     cursor?: string;
-  }): Promise<{ items: Operation[]; cursor?: string }> {
+  }): Promise<{ items: Operation[]; cursor?: string; corrupt?: number }> {
     const page = await this.store.query({
       pk: opts.subject ? `opsby#${opts.subject}` : 'ops',
       descending: true,
       limit: opts.limit,
       ...(opts.cursor ? { after: opts.cursor } : {}),
     });
-    const ops = await Promise.all(page.items.map((i) => this.get(String(i.data.id))));
+    let corrupt = 0;
+    const ops = await Promise.all(
+      page.items.map(async (i) => {
+        try {
+          return await this.get(decodeRecord(OperationIndexSchema, i.pk, i.sk, i.data).id);
+        } catch (err) {
+          if (!(err instanceof CorruptRecordError)) throw err;
+          corrupt++;
+          return undefined;
+        }
+      }),
+    );
     return {
       items: ops.filter((o): o is Operation => o !== undefined),
       ...(page.lastKey ? { cursor: page.lastKey } : {}),
+      ...(corrupt ? { corrupt } : {}),
     };
   }
 }
@@ -271,15 +361,22 @@ export class Leases {
       return { ok: true };
     } catch (err) {
       if (!(err instanceof ConditionFailedError)) throw err;
-      const current = await this.store.get(`lease#${target}`, 'lease');
-      if (current?.data.holder === holder) return { ok: true };
-      return { ok: false, holder: String(current?.data.holder ?? 'unknown') };
+      const current = await this.holderOf(target);
+      if (current?.holder === holder) return { ok: true };
+      return { ok: false, holder: current?.holder ?? 'unknown' };
     }
   }
 
+  /** The lease's holder and version, or undefined when nobody holds it. */
+  private async holderOf(target: string): Promise<{ holder: string; version: number } | undefined> {
+    const item = await this.store.get(`lease#${target}`, 'lease');
+    if (!item) return undefined;
+    return { holder: decodeRecord(LeaseSchema, item.pk, item.sk, item.data).holder, version: item.version };
+  }
+
   async renew(target: string, holder: string, ttlSeconds: number): Promise<boolean> {
-    const current = await this.store.get(`lease#${target}`, 'lease');
-    if (current?.data.holder !== holder) return false;
+    const current = await this.holderOf(target);
+    if (current?.holder !== holder) return false;
     const expiresAt = Math.floor(this.clock.now() / 1000) + ttlSeconds;
     try {
       await this.store.put(
@@ -299,8 +396,8 @@ export class Leases {
    * so a late release never removes the next holder's lease.
    */
   async release(target: string, holder: string): Promise<void> {
-    const current = await this.store.get(`lease#${target}`, 'lease');
-    if (current?.data.holder !== holder) return;
+    const current = await this.holderOf(target);
+    if (current?.holder !== holder) return;
     await this.store.delete(`lease#${target}`, 'lease', { ifVersion: current.version }).catch((err) => {
       if (!(err instanceof ConditionFailedError)) throw err;
     });
