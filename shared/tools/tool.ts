@@ -65,20 +65,24 @@ export function defineTool<I extends ZodObj, O extends ZodObj>(def: ToolDefiniti
   return def;
 }
 
-/** A successful result: a short text summary for the model plus the same data structured. */
-export function ok(summary: string, structured?: Record<string, unknown>): CallToolResult {
-  const text = structured === undefined ? summary : `${summary}\n${JSON.stringify(structured)}`;
+/**
+ * The one result builder: a text for the model (many clients show it only the text) and, when
+ * given, the same data as structuredContent. Every tool answer is made here or through ok/fail.
+ */
+export function result(text: string, structured?: Record<string, unknown>, isError = false): CallToolResult {
   return {
     content: [{ type: 'text', text }],
     ...(structured !== undefined ? { structuredContent: structured } : {}),
+    ...(isError ? { isError: true } : {}),
   };
+}
+
+/** A successful result: a short text summary for the model plus the same data structured (also in the text). */
+export function ok(summary: string, structured?: Record<string, unknown>): CallToolResult {
+  return result(structured === undefined ? summary : `${summary}\n${JSON.stringify(structured)}`, structured);
 }
 
 /** A failure the caller can act on: what went wrong and what to do. */
 export function fail(message: string, structured?: Record<string, unknown>): CallToolResult {
-  return {
-    isError: true,
-    content: [{ type: 'text', text: message }],
-    ...(structured !== undefined ? { structuredContent: structured } : {}),
-  };
+  return result(message, structured, true);
 }

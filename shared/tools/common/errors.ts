@@ -3,8 +3,7 @@ import { AppError, describeKubeError, RefusedError } from '../../app/errors.ts';
 import { OperationAccessError } from '../../app/operation-access.ts';
 import { ApprovalError } from '../../app/repos/approvals.ts';
 import { KubeApiError, UnknownClusterError } from '../../ports/kube.ts';
-import { fail } from '../tool.ts';
-import { result } from './render.ts';
+import { fail, result } from '../tool.ts';
 
 /**
  * Runs a tool body and turns the failures a caller can act on into error results, in this one

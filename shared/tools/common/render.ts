@@ -3,6 +3,7 @@ import { AppError } from '../../app/errors.ts';
 import { type Finding, formatVerdict } from '../../domain/guardrails/index.ts';
 import { boundText } from '../../domain/k8s/output-budget.ts';
 import { capJson } from '../../domain/redact.ts';
+import { result } from '../tool.ts';
 
 /** Formats rows as an aligned plain-text table (kubectl get style): cheaper for a model than JSON. */
 export function table(columns: string[], rows: Array<Record<string, string | number>>): string {
@@ -15,11 +16,6 @@ export function table(columns: string[], rows: Array<Record<string, string | num
       .join('  ')
       .trimEnd();
   return [line(columns.map((c) => c.toUpperCase())), ...cells.map(line)].join('\n');
-}
-
-/** A result whose text is a human/model summary and whose structuredContent carries the data. */
-export function result(text: string, structured: Record<string, unknown>, isError = false): CallToolResult {
-  return { content: [{ type: 'text', text }], structuredContent: structured, ...(isError ? { isError: true } : {}) };
 }
 
 export const bytes = (v: unknown) => Buffer.byteLength(typeof v === 'string' ? v : JSON.stringify(v), 'utf8');

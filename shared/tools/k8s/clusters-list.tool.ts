@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { args } from '../common/args.ts';
 import { answer } from '../common/errors.ts';
-import { offsetPage, result, resultBudget, table } from '../common/render.ts';
-import { defineTool } from '../tool.ts';
+import { offsetPage, resultBudget, table } from '../common/render.ts';
+import { defineTool, result } from '../tool.ts';
 
 export const k8sClustersListTool = defineTool({
   name: 'k8s_clusters_list',

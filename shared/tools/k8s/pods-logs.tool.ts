@@ -4,8 +4,8 @@ import { target } from '../../app/k8s/objects.ts';
 import { boundText, maskLogText } from '../../domain/k8s/index.ts';
 import { args } from '../common/args.ts';
 import { answer } from '../common/errors.ts';
-import { decodeContinue, encodeContinue, moreLine, result, resultBudget, wireBytes } from '../common/render.ts';
-import { defineTool } from '../tool.ts';
+import { decodeContinue, encodeContinue, moreLine, resultBudget, wireBytes } from '../common/render.ts';
+import { defineTool, result } from '../tool.ts';
 
 /** Lines a call reads at most (the page asked for plus the newer ones a `continue` skips). */
 const MAX_TAIL = 50_000;

@@ -8,8 +8,8 @@ import { boundRows, boundText } from '../../domain/k8s/index.ts';
 import { plural } from '../../domain/text.ts';
 import { args } from '../common/args.ts';
 import { answer } from '../common/errors.ts';
-import { bytes, findingsText, result } from '../common/render.ts';
-import { defineTool } from '../tool.ts';
+import { bytes, findingsText } from '../common/render.ts';
+import { defineTool, result } from '../tool.ts';
 
 export const k8sResourcesApplyTool = defineTool({
   name: 'k8s_resources_apply',

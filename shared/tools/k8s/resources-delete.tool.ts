@@ -3,8 +3,8 @@ import { deleteObjects } from '../../app/writes/delete.ts';
 import { quoted } from '../../domain/text.ts';
 import { args } from '../common/args.ts';
 import { answer } from '../common/errors.ts';
-import { findingsText, result } from '../common/render.ts';
-import { defineTool } from '../tool.ts';
+import { findingsText } from '../common/render.ts';
+import { defineTool, result } from '../tool.ts';
 
 export const k8sResourcesDeleteTool = defineTool({
   name: 'k8s_resources_delete',

@@ -5,8 +5,8 @@ import { boundText, redactObject } from '../../domain/k8s/index.ts';
 import { capJson, OMITTED_KEY } from '../../domain/redact.ts';
 import { args } from '../common/args.ts';
 import { answer } from '../common/errors.ts';
-import { bytes, fitText, result, resultBudget } from '../common/render.ts';
-import { defineTool } from '../tool.ts';
+import { bytes, fitText, resultBudget } from '../common/render.ts';
+import { defineTool, result } from '../tool.ts';
 
 /** Room kept for the truncation note and the other structuredContent fields. */
 const NOTE_RESERVE = 1000;

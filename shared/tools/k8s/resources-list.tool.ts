@@ -5,17 +5,8 @@ import { boundRows, redactObject, summarize } from '../../domain/k8s/index.ts';
 import type { ListResult, ResourceInfo } from '../../ports/kube.ts';
 import { args } from '../common/args.ts';
 import { answer } from '../common/errors.ts';
-import {
-  bytes,
-  decodeContinue,
-  encodeContinue,
-  fitText,
-  moreLine,
-  result,
-  resultBudget,
-  table,
-} from '../common/render.ts';
-import { defineTool } from '../tool.ts';
+import { bytes, decodeContinue, encodeContinue, fitText, moreLine, resultBudget, table } from '../common/render.ts';
+import { defineTool, result } from '../tool.ts';
 
 const DEFAULT_LIMIT = { summary: 100, full: 20 } as const;
 

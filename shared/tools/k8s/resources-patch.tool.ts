@@ -4,8 +4,8 @@ import { patchObject } from '../../app/writes/patch.ts';
 import { isSecretKind } from '../../domain/redact.ts';
 import { args } from '../common/args.ts';
 import { answer } from '../common/errors.ts';
-import { findingsText, result } from '../common/render.ts';
-import { defineTool } from '../tool.ts';
+import { findingsText } from '../common/render.ts';
+import { defineTool, result } from '../tool.ts';
 
 export const k8sResourcesPatchTool = defineTool({
   name: 'k8s_resources_patch',

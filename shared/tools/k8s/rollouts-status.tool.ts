@@ -4,8 +4,8 @@ import { target } from '../../app/k8s/objects.ts';
 import { rolloutStatus } from '../../domain/rollouts.ts';
 import { args } from '../common/args.ts';
 import { answer } from '../common/errors.ts';
-import { capCells, cellCap, fitText, result, resultBudget } from '../common/render.ts';
-import { defineTool } from '../tool.ts';
+import { capCells, cellCap, fitText, resultBudget } from '../common/render.ts';
+import { defineTool, result } from '../tool.ts';
 
 /** API Gateway cuts a request at 30 s; waiting stays well under it. */
 const MAX_WAIT_SECONDS = 25;

@@ -2,8 +2,8 @@ import { z } from 'zod';
 import { undoRollout } from '../../app/writes/undo.ts';
 import { args } from '../common/args.ts';
 import { answer } from '../common/errors.ts';
-import { findingsText, result } from '../common/render.ts';
-import { defineTool } from '../tool.ts';
+import { findingsText } from '../common/render.ts';
+import { defineTool, result } from '../tool.ts';
 
 export const k8sRolloutsUndoTool = defineTool({
   name: 'k8s_rollouts_undo',

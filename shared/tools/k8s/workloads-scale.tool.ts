@@ -2,8 +2,8 @@ import { z } from 'zod';
 import { scaleWorkload } from '../../app/writes/scale.ts';
 import { args } from '../common/args.ts';
 import { answer } from '../common/errors.ts';
-import { findingsText, result } from '../common/render.ts';
-import { defineTool } from '../tool.ts';
+import { findingsText } from '../common/render.ts';
+import { defineTool, result } from '../tool.ts';
 
 export const k8sWorkloadsScaleTool = defineTool({
   name: 'k8s_workloads_scale',

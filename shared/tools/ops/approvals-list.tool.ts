@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { canAccess } from '../../domain/identity.ts';
 import { args } from '../common/args.ts';
-import { capCells, cellCap, fitFetchedPage, moreLine, result, resultBudget, table } from '../common/render.ts';
-import { defineTool } from '../tool.ts';
+import { capCells, cellCap, fitFetchedPage, moreLine, resultBudget, table } from '../common/render.ts';
+import { defineTool, result } from '../tool.ts';
 
 export const opsApprovalsListTool = defineTool({
   name: 'ops_approvals_list',

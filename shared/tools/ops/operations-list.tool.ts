@@ -2,8 +2,8 @@ import { z } from 'zod';
 import { canAccess } from '../../domain/identity.ts';
 import { plural } from '../../domain/text.ts';
 import { args } from '../common/args.ts';
-import { fitFetchedPage, moreLine, result, resultBudget, table } from '../common/render.ts';
-import { defineTool } from '../tool.ts';
+import { fitFetchedPage, moreLine, resultBudget, table } from '../common/render.ts';
+import { defineTool, result } from '../tool.ts';
 
 export const opsOperationsListTool = defineTool({
   name: 'ops_operations_list',
