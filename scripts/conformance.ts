@@ -19,7 +19,7 @@
  * RUN_BUDGET_MS; a scenario the budget leaves no time for fails the run.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,6 +49,19 @@ const TOOLS_CALL = [
   'tools-call-error',
 ];
 
+/** The prompt and resource scenarios, with the fixtures of shared/tools/conformance/prompts-resources.ts. */
+const PROMPTS_RESOURCES = [
+  'prompts-list',
+  'prompts-get-simple',
+  'prompts-get-with-args',
+  'prompts-get-embedded-resource',
+  'prompts-get-with-image',
+  'resources-list',
+  'resources-read-text',
+  'resources-read-binary',
+  'resources-templates-read',
+];
+
 /**
  * The scenarios run, per run. The generic server scenarios, the tools-call scenarios with the
  * fixture tools, and the tasks extension scenarios for what the server implements (server-directed
@@ -64,6 +77,7 @@ const IN_SCOPE: Record<Run, string[]> = {
     'server-sse-multiple-streams',
     'dns-rebinding-protection',
     ...TOOLS_CALL,
+    ...PROMPTS_RESOURCES,
   ],
   [MODERN]: [
     'server-stateless',
@@ -74,6 +88,8 @@ const IN_SCOPE: Record<Run, string[]> = {
     'caching',
     'input-required-result-unsupported-methods',
     ...TOOLS_CALL,
+    ...PROMPTS_RESOURCES,
+    'sep-2164-resource-not-found',
   ],
   [EXTENSION]: [
     'tasks-lifecycle',
@@ -95,6 +111,8 @@ interface Check {
   details?: Record<string, unknown>;
 }
 
+/** Suite processes at once. */
+const CONCURRENCY = 3;
 /** The suite's own per-scenario timeout; a scenario here takes 1-2 s. */
 const PER_SCENARIO_TIMEOUT_MS = 20_000;
 /** Kills a suite process that outlives its own timeout (startup included). */
@@ -197,6 +215,8 @@ interface ScenarioOutcome {
   passedLine: string;
   /** Checks that passed (SUCCESS). */
   passed: number;
+  /** What to print for this run (scenarios run concurrently; their reports print in order). */
+  log: string[];
   failed: string[];
   warnings: string[];
   ok: boolean;
@@ -209,8 +229,9 @@ async function runScenario(
   outRoot: string,
   opts: { verbose: boolean; killMs: number },
 ): Promise<ScenarioOutcome> {
-  const outDir = join(outRoot, version);
-  const before = new Set(safeReaddir(outDir));
+  // One directory per run, so concurrent runs never see each other's results.
+  const outDir = join(outRoot, version, scenario);
+  const t0 = performance.now();
   const res = await run(
     [
       'server',
@@ -227,31 +248,37 @@ async function runScenario(
     ],
     opts.killMs,
   );
+  const seconds = ((performance.now() - t0) / 1000).toFixed(1);
+  const log: string[] = [];
+  const say = (line: string) => log.push(line);
   const stdout = stripVTControlCharacters(res.stdout);
-  if (opts.verbose) process.stdout.write(`${stdout}${stripVTControlCharacters(res.stderr)}`);
+  if (opts.verbose) say(`${stdout}${stripVTControlCharacters(res.stderr)}`);
   const passedLine = stdout.split('\n').find((l) => l.startsWith('Passed:')) ?? '(no "Passed:" line)';
   const outcome: ScenarioOutcome = {
     version,
     scenario,
     passedLine,
     passed: 0,
+    log,
     failed: [],
     warnings: [],
     ok: false,
   };
 
-  const dir = safeReaddir(outDir).find((d) => !before.has(d) && d.startsWith(`server-${scenario}-`));
+  const dir = safeReaddir(outDir).find(
+    (d) => d.startsWith(`server-${scenario}-`) && existsSync(join(outDir, d, 'checks.json')),
+  );
   if (!dir) {
     const why = res.killed ? `killed after ${Math.round(opts.killMs / 1000)} s` : `exit ${res.code}`;
-    console.log(`\n[${RUN_LABEL[version]}] ${scenario}\n  FAIL the suite wrote no results (${why})`);
+    say(`\n[${RUN_LABEL[version]}] ${scenario}\n  FAIL the suite wrote no results (${why})`);
     const tail = stripVTControlCharacters(`${res.stdout}\n${res.stderr}`).trim().split('\n').slice(-15).join('\n');
-    if (tail) console.log(tail.replace(/^/gm, '       '));
+    if (tail) say(tail.replace(/^/gm, '       '));
     outcome.failed.push(`${scenario}: no results`);
     return outcome;
   }
   const checks = JSON.parse(readFileSync(join(outDir, dir, 'checks.json'), 'utf8')) as Check[];
 
-  console.log(`\n[${RUN_LABEL[version]}] ${scenario}: ${passedLine}`);
+  say(`\n[${RUN_LABEL[version]}] ${scenario} (${seconds} s): ${passedLine}`);
   for (const c of checks) {
     const key = `${scenario}:${c.id}`;
     if (c.status === 'SUCCESS') outcome.passed++;
@@ -261,7 +288,7 @@ async function runScenario(
       c.status === 'FAILURE' || c.status === 'WARNING'
         ? ` - ${oneLine(c.errorMessage ?? String(c.details?.message ?? ''))}`
         : '';
-    console.log(`  ${mark(c.status)} ${c.id}${why}`);
+    say(`  ${mark(c.status)} ${c.id}${why}`);
   }
   outcome.ok = outcome.failed.length === 0;
   return outcome;
@@ -273,6 +300,7 @@ function notRun(version: Run, scenario: string): ScenarioOutcome {
     scenario,
     passedLine: '(not run: budget spent)',
     passed: 0,
+    log: [`\n[${RUN_LABEL[version]}] ${scenario}\n  FAIL not run: the ${RUN_BUDGET_MS / 1000} s budget is spent`],
     failed: [`${scenario}: not run`],
     warnings: [],
     ok: false,
@@ -320,19 +348,28 @@ async function main(): Promise<number> {
     console.log(
       `MCP conformance ${conformanceVersion} against ${server.url} (node ${process.version}); results in ${outRoot}`,
     );
-    for (const version of RUNS) {
-      for (const scenario of IN_SCOPE[version]) {
+    // Scenario runs are independent (each suite process opens its own exchanges, and writes its
+    // results to its own directory), and mostly wait on timers: run a few at a time.
+    const queue = RUNS.flatMap((version) => IN_SCOPE[version].map((scenario) => ({ version, scenario })));
+    const results: ScenarioOutcome[] = new Array(queue.length);
+    let next = 0;
+    const worker = async () => {
+      for (let i = next++; i < queue.length; i = next++) {
+        const { version, scenario } = queue[i] as (typeof queue)[number];
         const left = RUN_BUDGET_MS - (performance.now() - started);
-        if (left < 1000) {
-          console.log(
-            `\n[${RUN_LABEL[version]}] ${scenario}\n  FAIL not run: the ${RUN_BUDGET_MS / 1000} s budget is spent`,
-          );
-          outcomes.push(notRun(version, scenario));
-          continue;
-        }
-        const killMs = Math.min(CHILD_KILL_MS, left);
-        outcomes.push(await runScenario(server.url, version, scenario, outRoot, { verbose: values.verbose, killMs }));
+        results[i] =
+          left < 1000
+            ? notRun(version, scenario)
+            : await runScenario(server.url, version, scenario, outRoot, {
+                verbose: values.verbose,
+                killMs: Math.min(CHILD_KILL_MS, left),
+              });
       }
+    };
+    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+    for (const o of results) {
+      for (const line of o.log) console.log(line);
+      outcomes.push(o);
     }
   } finally {
     await server.close();

@@ -19,6 +19,7 @@ import { errorText } from '../domain/errors.ts';
 import { canAccess } from '../domain/identity.ts';
 import { ParseCache } from '../domain/input/index.ts';
 import { conformanceTools } from '../tools/conformance/index.ts';
+import { registerFixturePromptsAndResources } from '../tools/conformance/prompts-resources.ts';
 import type { AnyTool } from '../tools/tool.ts';
 import { Authenticator } from './auth.ts';
 import { isTransient, RETRY_AFTER_SECONDS } from './pressure.ts';
@@ -45,6 +46,14 @@ export interface McpEndpoint {
 }
 
 const TOOLS_LIST_TTL_MS = 300_000;
+
+/** The fixture prompts and resources never change: public, like any constant. */
+const FIXTURE_CACHE_HINTS = {
+  'prompts/list': { ttlMs: TOOLS_LIST_TTL_MS, cacheScope: 'public' },
+  'resources/list': { ttlMs: TOOLS_LIST_TTL_MS, cacheScope: 'public' },
+  'resources/templates/list': { ttlMs: TOOLS_LIST_TTL_MS, cacheScope: 'public' },
+  'resources/read': { ttlMs: TOOLS_LIST_TTL_MS, cacheScope: 'public' },
+} as const;
 
 const INSTRUCTIONS =
   'cloudops-mcp operates Kubernetes clusters and cloud infrastructure. Start with server_info. ' +
@@ -83,7 +92,8 @@ export function createMcpEndpoint(opts: EndpointOptions): McpEndpoint {
   if (deps.config.conformanceFixtures && !opts.loopback) {
     throw new Error('MCP_CONFORMANCE_FIXTURES=1 is refused: the fixture tools are served on a loopback host only.');
   }
-  const tools = deps.config.conformanceFixtures ? [...opts.tools, ...conformanceTools] : opts.tools;
+  const fixtures = deps.config.conformanceFixtures;
+  const tools = fixtures ? [...opts.tools, ...conformanceTools] : opts.tools;
   const log = deps.log;
   const canonical = opts.publicUrls[0];
   const mcpPath = canonical?.pathname && canonical.pathname !== '/' ? canonical.pathname.replace(/\/$/, '') : '/mcp';
@@ -134,9 +144,11 @@ export function createMcpEndpoint(opts: EndpointOptions): McpEndpoint {
         cacheHints: {
           'tools/list': { ttlMs: TOOLS_LIST_TTL_MS, cacheScope: 'private' },
           'server/discover': { ttlMs: TOOLS_LIST_TTL_MS, cacheScope: 'private' },
+          ...(fixtures ? FIXTURE_CACHE_HINTS : {}),
         },
       },
     );
+    if (fixtures) registerFixturePromptsAndResources(server);
     for (const tool of tools) {
       // Tools the caller may not use do not exist for them in tools/list (a call still gets the role it needs).
       if (!canAccess(state.identity.roles, tool.access)) continue;

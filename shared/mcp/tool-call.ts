@@ -1,5 +1,17 @@
-import type { CallToolRequest, CallToolResult, McpServer, Result, ServerContext } from '@modelcontextprotocol/server';
-import { ProtocolError, ProtocolErrorCode } from '@modelcontextprotocol/server';
+import type {
+  CallToolRequest,
+  CallToolResult,
+  ClientCapabilities,
+  McpServer,
+  Result,
+  ServerContext,
+} from '@modelcontextprotocol/server';
+import {
+  CLIENT_CAPABILITIES_META_KEY,
+  MissingRequiredClientCapabilityError,
+  ProtocolError,
+  ProtocolErrorCode,
+} from '@modelcontextprotocol/server';
 import type { Deps } from '../app/deps.ts';
 import { errorText } from '../domain/errors.ts';
 import type { Identity } from '../domain/identity.ts';
@@ -34,6 +46,15 @@ export interface CallState {
   refusal?: string;
   /** A server-side failure (e.g. the audit write) the HTTP layer answers with 503/500 instead of the SDK's -32603. */
   fault?: unknown;
+}
+
+/**
+ * A tool that cannot run without a client capability (the conformance fixture test_missing_capability
+ * needs sampling). SEP-2575: a server MUST NOT rely on a capability the request does not declare in
+ * its client capabilities, and answers -32021 naming what is missing.
+ */
+export interface ClientRequirements {
+  requiresClientCapabilities?: ClientCapabilities;
 }
 
 export type CallOutcome = { outcome: 'ok' | 'error' | 'denied'; error?: string };
@@ -120,6 +141,15 @@ async function decide(
     // A JSON-RPC error, so clients show the reason to the model instead of a transport failure.
     throw refuse(ProtocolErrorCode.InvalidParams, error, 'denied', { requiredRole: roleFor(tool.access) });
   }
+  const required = (tool as ClientRequirements).requiresClientCapabilities;
+  const missing = required && missingCapabilities(required, ctx);
+  if (missing) {
+    const error = `Missing required client capability: ${name} needs ${missing.join(', ')}; declare it in _meta["${CLIENT_CAPABILITIES_META_KEY}"].`;
+    throw new Refusal(new MissingRequiredClientCapabilityError({ requiredCapabilities: required }, error), {
+      outcome: 'error',
+      error,
+    });
+  }
   const noTasks = refuseTaskAugmentation(state.era, tool, request.params);
   if (noTasks) throw refuse(ProtocolErrorCode.MethodNotFound, noTasks);
   // Checked before anything runs: a wrong argument is -32602 on both eras, never dropped.
@@ -161,6 +191,19 @@ async function decide(
     }
   }
   return { result: server.server.projectCallToolResult(result, undefined), outcome };
+}
+
+/** The top-level capabilities in `required` that the request's client capabilities do not declare. */
+function missingCapabilities(required: ClientCapabilities, ctx: ServerContext): string[] | undefined {
+  const envelope: unknown = ctx.mcpReq.envelope;
+  const declared =
+    envelope && typeof envelope === 'object'
+      ? (envelope as Record<string, unknown>)[CLIENT_CAPABILITIES_META_KEY]
+      : undefined;
+  const has = (key: string) =>
+    declared !== null && typeof declared === 'object' && (declared as Record<string, unknown>)[key] !== undefined;
+  const missing = Object.keys(required).filter((key) => !has(key));
+  return missing.length ? missing : undefined;
 }
 
 /** Runs the handler; a crash becomes a tool error naming the request id (its text goes to the log and audit only). */

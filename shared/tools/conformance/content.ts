@@ -10,7 +10,8 @@ import { defineTool, fail, ok } from '../tool.ts';
 const readOnly = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false };
 
 /** A 1x1 transparent PNG. */
-const PNG_1X1 = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==';
+export const PNG_1X1 =
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==';
 /** A WAV header with no samples (44 bytes): valid audio/wav, silent. */
 const WAV_EMPTY = Buffer.concat([
   Buffer.from('RIFF'),
@@ -48,6 +49,26 @@ export const greetTool = defineTool({
   annotations: readOnly,
   handler: async (input) => ok(`Hello, ${input.name}!`),
 });
+
+/**
+ * Needs the client's sampling capability (declared through the tool wrapper's
+ * `requiresClientCapabilities`, shared/mcp/tool-call.ts): without it the call is refused with -32021
+ * before the handler runs. This server never sends sampling requests, so with it the fixture only
+ * says that the declaration was seen.
+ */
+export const missingCapabilityTool = {
+  ...defineTool({
+    name: 'test_missing_capability',
+    title: 'test_missing_capability (conformance fixture)',
+    description: 'Conformance fixture: needs the client to declare the sampling capability.',
+    group: 'core',
+    access: 'read',
+    input: z.object({}),
+    annotations: readOnly,
+    handler: async () => ok('The request declares the sampling capability.'),
+  }),
+  requiresClientCapabilities: { sampling: {} },
+};
 
 export const contentTools = [
   fixed('test_simple_text', 'returns one text block.', () => ok('This is a simple text response for testing.')),

@@ -1,5 +1,5 @@
 import type { AnyTool } from '../tool.ts';
-import { contentTools, greetTool } from './content.ts';
+import { contentTools, greetTool, missingCapabilityTool } from './content.ts';
 import { failingJobTool, protocolErrorJobTool, slowComputeTool } from './tasks.ts';
 
 /**
@@ -14,4 +14,5 @@ export const conformanceTools: readonly AnyTool[] = [
   failingJobTool,
   protocolErrorJobTool,
   ...contentTools,
+  missingCapabilityTool,
 ];
