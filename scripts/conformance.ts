@@ -97,7 +97,6 @@ const IN_SCOPE: Record<Run, string[]> = {
     'tasks-wire-fields',
     'tasks-request-state-removal',
     'tasks-request-headers',
-    'tasks-dispatch-and-envelope',
     'tasks-status-notifications',
   ],
 };

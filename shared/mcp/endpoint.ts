@@ -139,7 +139,11 @@ export function createMcpEndpoint(opts: EndpointOptions): McpEndpoint {
       // and let 2026-07-28 clients keep it (and discovery) for 5 minutes instead of re-fetching per call.
       // Private: the list depends on the caller's roles.
       {
-        capabilities: { tools: { listChanged: false } },
+        capabilities: {
+          tools: { listChanged: false },
+          // The fixture prompts and resources never change either.
+          ...(fixtures ? { prompts: { listChanged: false }, resources: { listChanged: false } } : {}),
+        },
         instructions: INSTRUCTIONS,
         cacheHints: {
           'tools/list': { ttlMs: TOOLS_LIST_TTL_MS, cacheScope: 'private' },

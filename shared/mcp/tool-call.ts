@@ -2,12 +2,14 @@ import type {
   CallToolRequest,
   CallToolResult,
   ClientCapabilities,
+  InputRequest,
   McpServer,
   Result,
   ServerContext,
 } from '@modelcontextprotocol/server';
 import {
   CLIENT_CAPABILITIES_META_KEY,
+  inputRequired,
   MissingRequiredClientCapabilityError,
   ProtocolError,
   ProtocolErrorCode,
@@ -55,6 +57,13 @@ export interface CallState {
  */
 export interface ClientRequirements {
   requiresClientCapabilities?: ClientCapabilities;
+  /**
+   * Input the tool needs from the client before it runs (the conformance fixture
+   * test_streaming_elicitation): asked with a multi-round-trip InputRequiredResult until the retried
+   * request carries the answer under `key`. On the 2025 stateless lane the SDK answers that it cannot
+   * ask (no server-to-client requests per request).
+   */
+  asksClient?: { key: string; request: InputRequest };
 }
 
 export type CallOutcome = { outcome: 'ok' | 'error' | 'denied'; error?: string };
@@ -149,6 +158,10 @@ async function decide(
       outcome: 'error',
       error,
     });
+  }
+  const asks = (tool as ClientRequirements).asksClient;
+  if (asks && ctx.mcpReq.inputResponses?.[asks.key] === undefined) {
+    return { result: inputRequired({ inputRequests: { [asks.key]: asks.request } }), outcome: { outcome: 'ok' } };
   }
   const noTasks = refuseTaskAugmentation(state.era, tool, request.params);
   if (noTasks) throw refuse(ProtocolErrorCode.MethodNotFound, noTasks);

@@ -70,6 +70,35 @@ export const missingCapabilityTool = {
   requiresClientCapabilities: { sampling: {} },
 };
 
+/**
+ * Asks the client for input before it runs (through the tool wrapper's `asksClient`): a 2026-07-28
+ * multi-round-trip elicitation, never a request of its own on the response stream.
+ */
+export const streamingElicitationTool = {
+  ...defineTool({
+    name: 'test_streaming_elicitation',
+    title: 'test_streaming_elicitation (conformance fixture)',
+    description: 'Conformance fixture: asks the client for a name (elicitation) before it answers.',
+    group: 'core',
+    access: 'read',
+    input: z.object({}),
+    annotations: readOnly,
+    handler: async () => ok('The client answered the elicitation.'),
+  }),
+  requiresClientCapabilities: { elicitation: {} },
+  asksClient: {
+    key: 'name',
+    request: {
+      method: 'elicitation/create' as const,
+      params: {
+        mode: 'form' as const,
+        message: 'What is your name?',
+        requestedSchema: { type: 'object' as const, properties: { name: { type: 'string' as const } } },
+      },
+    },
+  },
+};
+
 export const contentTools = [
   fixed('test_simple_text', 'returns one text block.', () => ok('This is a simple text response for testing.')),
   fixed('test_image_content', 'returns one image block (PNG).', () => ({

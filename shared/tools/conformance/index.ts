@@ -1,5 +1,5 @@
 import type { AnyTool } from '../tool.ts';
-import { contentTools, greetTool, missingCapabilityTool } from './content.ts';
+import { contentTools, greetTool, missingCapabilityTool, streamingElicitationTool } from './content.ts';
 import { failingJobTool, protocolErrorJobTool, slowComputeTool } from './tasks.ts';
 
 /**
@@ -15,4 +15,5 @@ export const conformanceTools: readonly AnyTool[] = [
   protocolErrorJobTool,
   ...contentTools,
   missingCapabilityTool,
+  streamingElicitationTool,
 ];
