@@ -1,4 +1,4 @@
-import type { ParseCache } from '../../domain/input/index.ts';
+import type { Call } from '../call.ts';
 import type { Deps } from '../deps.ts';
 import { type PreparedRollout, prepareRollout, type RolloutRequest } from './prepare.ts';
 
@@ -13,7 +13,7 @@ export type MetricGateCheck =
  */
 export async function planRollout(
   deps: Deps,
-  call: { parsed: ParseCache },
+  call: Pick<Call, 'parsed'>,
   input: RolloutRequest,
 ): Promise<{ prepared: PreparedRollout; metricGates: MetricGateCheck[] }> {
   const prepared = await prepareRollout(deps, call, input);

@@ -1,9 +1,9 @@
 import { evaluateWrite, firstMatch, formatVerdict, type Verdict } from '../../domain/guardrails/index.ts';
-import type { ParseCache } from '../../domain/input/index.ts';
 import { buildPlan, changeHash, type Gates, type Strategy } from '../../domain/rollout-plan.ts';
 import { quoted } from '../../domain/text.ts';
 import type { KubeObject } from '../../ports/kube.ts';
 import type { RolloutOpPlan } from '../../workflows/rollout-steps.ts';
+import type { Call } from '../call.ts';
 import type { Deps } from '../deps.ts';
 import { AppError } from '../errors.ts';
 import { parseManifests } from '../k8s/manifests.ts';
@@ -71,7 +71,7 @@ const rec = (v: unknown): Obj => (v && typeof v === 'object' && !Array.isArray(v
  */
 export async function prepareRollout(
   deps: Deps,
-  call: { parsed: ParseCache },
+  call: Pick<Call, 'parsed'>,
   input: RolloutRequest,
 ): Promise<PreparedRollout> {
   const t = await target(deps, input.cluster);

@@ -1,4 +1,4 @@
-import type { Identity } from '../../domain/identity.ts';
+import type { Call } from '../call.ts';
 import type { Deps } from '../deps.ts';
 import { AppError } from '../errors.ts';
 import { canControlOperation, visibleOperation } from '../operation-access.ts';
@@ -10,7 +10,7 @@ import type { Operation } from '../repos/operations.ts';
  */
 export async function promoteRollout(
   deps: Deps,
-  call: { identity: Identity },
+  call: Pick<Call, 'identity'>,
   operationId: string,
 ): Promise<Operation> {
   const who = call.identity;

@@ -1,6 +1,5 @@
-import type { Identity } from '../../domain/identity.ts';
-import type { ParseCache } from '../../domain/input/index.ts';
 import { ROLLOUT_LIMITS, templateHash } from '../../domain/rollout-plan.ts';
+import type { Call } from '../call.ts';
 import type { Deps } from '../deps.ts';
 import { RefusedError } from '../errors.ts';
 import { Leases, type Operation } from '../repos/operations.ts';
@@ -23,7 +22,7 @@ export interface StartRolloutRequest extends RolloutRequest {
  */
 export async function startRollout(
   deps: Deps,
-  call: { identity: Identity; parsed: ParseCache },
+  call: Pick<Call, 'identity' | 'parsed'>,
   input: StartRolloutRequest,
 ): Promise<{ op: Operation; prepared: PreparedRollout }> {
   const p = await prepareRollout(deps, call, input);
