@@ -56,7 +56,11 @@ import type { AnyTool } from '../tools/tool.ts';
  *   statusMessage says what the operation waits for.
  * - 2025: `failed` stays `failed` (the 2025 spec puts tool results with isError there).
  * - 2026: `failed` becomes `completed` with `result.isError: true`: SEP-2663 reserves `failed` for
- *   JSON-RPC errors and requires tool-level failures to be `completed` with the result inline.
+ *   JSON-RPC errors and requires tool-level failures to be `completed` with the result inline. An
+ *   operation that ended on a protocol-level error (its result carries `protocolError: {code,
+ *   message}`, see operationProtocolError) stays `failed`, with that error inline and no result.
+ *
+ * Task creation is the tool wrapper's (tool-call.ts): it calls taskHandle with the tool's result.
  */
 
 export const TASKS_EXTENSION_ID = 'io.modelcontextprotocol/tasks';

@@ -152,6 +152,20 @@ describe('2026-07-28 task shape', () => {
     }
   });
 
+  it('an operation that ended on a protocol-level error is failed with its error inline, no result', () => {
+    const broken = op('failed', { result: { protocolError: { code: -32603, message: 'Internal error: crashed' } } });
+    const detailed = modernDetailedTask(broken);
+    expect(detailed).toMatchObject({ status: 'failed', error: { code: -32603, message: 'Internal error: crashed' } });
+    expect(detailed).not.toHaveProperty('result');
+    expect(modernTask(broken).status).toBe('failed');
+    expect(GetTaskResultV2Schema.safeParse({ resultType: 'complete', ...detailed }).success).toBe(true);
+    // A malformed marker is not an error object: the tool-level reading (completed, isError) stands.
+    const odd = op('failed', { result: { protocolError: 'boom' } });
+    expect(modernDetailedTask(odd)).toMatchObject({ status: 'completed', result: { isError: true } });
+    // 2025-11-25 has no such distinction: failed either way.
+    expect(legacyTask(broken).status).toBe('failed');
+  });
+
   it('validates against the ext-tasks 2026-07-28 schemas', () => {
     for (const s of ALL) {
       const get = GetTaskResultV2Schema.safeParse({ resultType: 'complete', ...modernDetailedTask(op(s)) });
