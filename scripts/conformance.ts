@@ -97,6 +97,8 @@ const IN_SCOPE: Record<Run, string[]> = {
     'tasks-wire-fields',
     'tasks-request-state-removal',
     'tasks-request-headers',
+    'tasks-dispatch-and-envelope',
+    'tasks-mrtr-input',
     'tasks-status-notifications',
   ],
 };

@@ -124,10 +124,23 @@ export function legacyTaskStatus(status: OperationStatus): Task['status'] {
   return status === 'input_required' ? 'working' : status;
 }
 
-/** The task status a 2026-07-28 client sees: tool-level failures are `completed` with isError. */
-export function modernTaskStatus(status: OperationStatus, protocolError = false): Task['status'] {
-  if (status === 'input_required') return 'working';
+/**
+ * The task status a 2026-07-28 client sees: tool-level failures are `completed` with isError;
+ * `input_required` only while the operation waits for input from the client itself.
+ */
+export function modernTaskStatus(
+  status: OperationStatus,
+  protocolError = false,
+  waitsForClient = false,
+): Task['status'] {
+  if (status === 'input_required') return waitsForClient ? 'input_required' : 'working';
   return status === 'failed' && !protocolError ? 'completed' : status;
+}
+
+/** The input requests the operation still waits for from its client, when it waits for any. */
+export function openClientInput(op: Operation): Record<string, Record<string, unknown>> | undefined {
+  const requests = op.status === 'input_required' ? op.clientInput?.requests : undefined;
+  return requests && Object.keys(requests).length ? requests : undefined;
 }
 
 /** 2025-11-25 `Task`. */
@@ -157,7 +170,7 @@ export interface ModernTask extends Record<string, unknown> {
 export function modernTask(op: Operation): ModernTask {
   return {
     taskId: op.id,
-    status: modernTaskStatus(op.status, operationProtocolError(op) !== undefined),
+    status: modernTaskStatus(op.status, operationProtocolError(op) !== undefined, openClientInput(op) !== undefined),
     statusMessage: op.statusMessage,
     createdAt: op.createdAt,
     lastUpdatedAt: op.updatedAt,
@@ -172,10 +185,16 @@ export function modernTask(op: Operation): ModernTask {
  * @modelcontextprotocol/ext-tasks validate). A cancelled task carries no result; its
  * statusMessage says what happened.
  */
-export function modernDetailedTask(
-  op: Operation,
-): ModernTask & { result?: Record<string, unknown>; error?: { code: number; message: string } } {
+export function modernDetailedTask(op: Operation): ModernTask & {
+  result?: Record<string, unknown>;
+  error?: { code: number; message: string };
+  inputRequests?: Record<string, Record<string, unknown>>;
+} {
   const task = modernTask(op);
+  if (task.status === 'input_required') {
+    const inputRequests = openClientInput(op);
+    return inputRequests ? { ...task, inputRequests } : task;
+  }
   if (task.status === 'failed') {
     const error = operationProtocolError(op);
     return error ? { ...task, error } : task;
@@ -300,17 +319,23 @@ export function attachTasks(server: McpServer, caller: TaskCaller, options: Task
   low.setRequestHandler('tasks/update', { params: TaskIdParams }, (p, ctx) =>
     handle(caller, 'tasks/update', p.taskId, async () => {
       requireExtension(ctx);
-      await visible(caller, p.taskId);
-      // Our tasks never ask the client for input (approvals come from a human approver through
-      // ops_approvals_decide or Slack), so no inputRequests key is ever outstanding. SEP-2663: a
-      // server SHOULD ignore responses to keys that are not outstanding, and MUST acknowledge.
-      const keys = [...Object.keys(ctx.mcpReq.inputResponses ?? {}), ...(ctx.mcpReq.droppedInputResponseKeys ?? [])];
-      if (keys.length) {
+      const op = await visible(caller, p.taskId);
+      // SEP-2663: responses to keys the task asked for are delivered (the operation's runner resumes
+      // once none is open); responses to any other key are ignored, and the update is acknowledged.
+      const responses = ctx.mcpReq.inputResponses ?? {};
+      const open = openClientInput(op) ?? {};
+      const answered = Object.keys(responses).filter((k) => k in open);
+      const ignored = [
+        ...Object.keys(responses).filter((k) => !(k in open)),
+        ...(ctx.mcpReq.droppedInputResponseKeys ?? []),
+      ];
+      if (ignored.length) {
         caller.log.info(
-          { requestId: caller.requestId, taskId: p.taskId, keys },
-          'tasks/update: the task has no outstanding input requests; responses ignored',
+          { requestId: caller.requestId, taskId: p.taskId, keys: ignored },
+          'tasks/update: responses to keys the task does not wait for; ignored',
         );
       }
+      if (answered.length) await deliverClientInput(caller, op.id, answered, responses);
       return { resultType: 'complete' };
     }),
   );
@@ -323,6 +348,45 @@ export function attachTasks(server: McpServer, caller: TaskCaller, options: Task
       return { resultType: 'complete' };
     }),
   );
+}
+
+/**
+ * Hands the client's answers to the operation: each answered key leaves `requests` for `responses`,
+ * in one compare-and-set. Delivering input changes the operation, so it is audited like a cancel.
+ */
+async function deliverClientInput(
+  caller: TaskCaller,
+  taskId: string,
+  keys: string[],
+  responses: Record<string, unknown>,
+): Promise<void> {
+  const startedAt = caller.deps.clock.now();
+  let outcome: { outcome: 'ok' | 'error'; error?: string } = { outcome: 'ok' };
+  try {
+    await caller.deps.operations.update(taskId, (o) => {
+      const input = o.clientInput;
+      if (!input || isTerminal(o.status)) return 'skip';
+      for (const k of keys) {
+        if (!(k in input.requests)) continue;
+        delete input.requests[k];
+        input.responses[k] = responses[k];
+      }
+      return undefined;
+    });
+  } catch (err) {
+    outcome = { outcome: 'error', error: errorText(err) };
+    throw err;
+  } finally {
+    const { identity, requestId } = caller;
+    await caller.deps.audit.recordCall({
+      requestId,
+      identity,
+      tool: 'tasks/update',
+      args: { taskId, keys },
+      ...outcome,
+      startedAt,
+    });
+  }
 }
 
 /** Runs one tasks/* request: logs it, and keeps internal details out of the error the caller gets. */

@@ -200,6 +200,48 @@ describe('with MCP_CONFORMANCE_FIXTURES=1 on loopback', () => {
     expect(ended.result).toBeUndefined();
   });
 
+  it('a task that waits for its client: input_required with inputRequests, resumed by tasks/update, audited', async () => {
+    const created = await rpc(server.url, 'tools/call', { name: 'multi_input', arguments: {} }, withTasks);
+    const taskId = created.body.result?.taskId as string;
+    expect(created.body.result).toMatchObject({ resultType: 'task', status: 'input_required' });
+    const asked = await rpc(server.url, 'tasks/get', { taskId }, withTasks);
+    expect(asked.body.result).toMatchObject({ status: 'input_required' });
+    expect(Object.keys(asked.body.result?.inputRequests as object).sort()).toEqual(['confirm', 'name']);
+
+    // One answer (and one for a key nobody asked for): acknowledged; only the other question is left.
+    const partial = await rpc(
+      server.url,
+      'tasks/update',
+      {
+        taskId,
+        inputResponses: { name: { action: 'accept', content: { name: 'Ada' } }, stray: { action: 'decline' } },
+      },
+      withTasks,
+    );
+    expect(partial.body.result).toEqual({ resultType: 'complete', _meta: expect.any(Object) });
+    const left = await rpc(server.url, 'tasks/get', { taskId }, withTasks);
+    expect(left.body.result).toMatchObject({ status: 'input_required' });
+    expect(Object.keys(left.body.result?.inputRequests as object)).toEqual(['confirm']);
+
+    await rpc(
+      server.url,
+      'tasks/update',
+      { taskId, inputResponses: { confirm: { action: 'accept', content: { confirm: true } } } },
+      withTasks,
+    );
+    const done = await settle(taskId);
+    expect(done).toMatchObject({ status: 'completed', result: { resultType: 'complete' } });
+    expect((done.result as { isError?: boolean }).isError).toBeUndefined();
+    const op = await server.deps.operations.require(taskId);
+    expect(op.clientInput?.responses).toMatchObject({
+      name: { content: { name: 'Ada' } },
+      confirm: { action: 'accept' },
+    });
+    const { events } = await server.deps.audit.list({ tool: 'tasks/update', limit: 10 });
+    const mine = events.filter((e) => (e.args as { taskId?: string }).taskId === taskId);
+    expect(mine.map((e) => (e.args as { keys: string[] }).keys)).toEqual([['confirm'], ['name']]);
+  });
+
   it('a tool that needs a client capability is refused with -32021 (HTTP 400) when the request lacks it', async () => {
     const refused = await rpc(server.url, 'tools/call', { name: 'test_missing_capability', arguments: {} });
     expect(refused.status).toBe(400);

@@ -792,7 +792,7 @@ describe('MCP tasks over the Operation store', () => {
       expect((await host.deps.operations.require(taskId)).requests.abort).toBeUndefined();
     });
 
-    it('tasks/update is acknowledged and its responses ignored: our tasks never wait for the client', async () => {
+    it('tasks/update is acknowledged and its responses ignored when the task waits for no client input (an approval)', async () => {
       const raw = new Raw(host.url, alice);
       const taskId = createdTaskId(
         await raw.modern('tools/call', { name: 'test_slow_operation', arguments: { approval: true } }),
@@ -810,8 +810,9 @@ describe('MCP tasks over the Operation store', () => {
       expect(update.body.result).toMatchObject({ resultType: 'complete' });
       const op = await host.deps.operations.require(taskId);
       expect(op.status).toBe('input_required');
+      expect(op.clientInput).toBeUndefined();
       expect(host.logs).toContainEqual(
-        expect.objectContaining({ taskId, keys: ['approval'], msg: expect.stringMatching(/responses ignored/) }),
+        expect.objectContaining({ taskId, keys: ['approval'], msg: expect.stringMatching(/ignored/) }),
       );
     });
 

@@ -166,6 +166,39 @@ describe('2026-07-28 task shape', () => {
     expect(legacyTask(broken).status).toBe('failed');
   });
 
+  it('input_required is the client’s to answer only when the operation waits for its client', () => {
+    const asking = op('input_required', {
+      clientInput: {
+        requests: {
+          confirm: {
+            method: 'elicitation/create',
+            params: {
+              mode: 'form',
+              message: 'Delete?',
+              requestedSchema: { type: 'object', properties: { confirm: { type: 'boolean' } } },
+            },
+          },
+        },
+        responses: {},
+      },
+    });
+    expect(modernDetailedTask(asking)).toMatchObject({
+      status: 'input_required',
+      inputRequests: { confirm: { method: 'elicitation/create' } },
+    });
+    expect(GetTaskResultV2Schema.safeParse({ resultType: 'complete', ...modernDetailedTask(asking) }).success).toBe(
+      true,
+    );
+    // Waiting for a human approver, or with every question answered: working, nothing to answer.
+    const answered = op('input_required', { clientInput: { requests: {}, responses: { confirm: {} } } });
+    for (const o of [op('input_required'), answered]) {
+      expect(modernDetailedTask(o)).toMatchObject({ status: 'working' });
+      expect(modernDetailedTask(o)).not.toHaveProperty('inputRequests');
+    }
+    // 2025-11-25 clients would wait on tasks/result for requests that never come: working there too.
+    expect(legacyTask(asking).status).toBe('working');
+  });
+
   it('validates against the ext-tasks 2026-07-28 schemas', () => {
     for (const s of ALL) {
       const get = GetTaskResultV2Schema.safeParse({ resultType: 'complete', ...modernDetailedTask(op(s)) });

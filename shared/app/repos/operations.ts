@@ -50,6 +50,12 @@ export interface Operation {
   /** Requests from tools to the running workflow (abort, promote), read by its polling steps. */
   requests: { abort?: { by: string; at: string; reason?: string }; promote?: { by: string; at: string; step: number } };
   approval?: { required: boolean; reason?: string };
+  /**
+   * Input the operation waits for from its requester's MCP client (a 2026-07-28 task `input_required`
+   * with `inputRequests`, answered through tasks/update): the requests still open, by key, and the
+   * answers received so far. Approvals are not this: they come from a human approver.
+   */
+  clientInput?: { requests: Record<string, Record<string, unknown>>; responses: Record<string, unknown> };
   /** What the workflow needs to roll back (previous template, replicas, Service selector). */
   snapshot?: Record<string, unknown>;
   /** The steps the workflow will take, fixed at start. */
@@ -140,6 +146,7 @@ export const OperationSchema: z.ZodType<Operation> = z.looseObject({
     promote: z.looseObject({ by: z.string(), at: z.string(), step: z.number() }).optional(),
   }),
   approval: z.looseObject({ required: z.boolean(), reason: z.string().optional() }).optional(),
+  clientInput: z.looseObject({ requests: z.record(z.string(), Json), responses: Json }).optional(),
   snapshot: Json.optional(),
   plan: Json.optional(),
   lease: z.string().optional(),

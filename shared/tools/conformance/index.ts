@@ -1,6 +1,6 @@
 import type { AnyTool } from '../tool.ts';
 import { contentTools, greetTool, missingCapabilityTool, streamingElicitationTool } from './content.ts';
-import { failingJobTool, protocolErrorJobTool, slowComputeTool } from './tasks.ts';
+import { confirmDeleteTool, failingJobTool, multiInputTool, protocolErrorJobTool, slowComputeTool } from './tasks.ts';
 
 /**
  * The fixture tools the MCP conformance suite (@modelcontextprotocol/conformance) calls, served only
@@ -13,6 +13,8 @@ export const conformanceTools: readonly AnyTool[] = [
   slowComputeTool,
   failingJobTool,
   protocolErrorJobTool,
+  confirmDeleteTool,
+  multiInputTool,
   ...contentTools,
   missingCapabilityTool,
   streamingElicitationTool,

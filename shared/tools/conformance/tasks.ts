@@ -21,10 +21,17 @@ const TICK_MS = 100;
 
 type Ending = (op: Operation) => void;
 
-async function startJob(
-  ctx: ToolContext,
-  job: { name: string; label: string; seconds: number; statusMessage: string; end: Ending },
-) {
+interface Job {
+  name: string;
+  label: string;
+  seconds: number;
+  statusMessage: string;
+  end: Ending;
+  /** Input to ask the client for first (elicitation requests by key); the job runs once all are answered. */
+  ask?: Record<string, Record<string, unknown>>;
+}
+
+async function startJob(ctx: ToolContext, job: Job) {
   const { deps } = ctx;
   const op = await deps.operations.create({
     id: deps.operations.newId(),
@@ -32,8 +39,9 @@ async function startJob(
     kind: 'rollout',
     target: { cluster: 'conformance', namespace: '-', kind: 'ConformanceFixture', name: job.label },
     requester: { subject: ctx.identity.subject, name: ctx.identity.name },
-    status: 'working',
+    status: job.ask ? 'input_required' : 'working',
     statusMessage: job.statusMessage,
+    ...(job.ask ? { clientInput: { requests: job.ask, responses: {} } } : {}),
     input: { tool: job.name, label: job.label, seconds: job.seconds },
     changeHash: `fixture:${job.name}`,
     steps: [{ name: job.name, status: 'running', startedAt: new Date(deps.clock.now()).toISOString() }],
@@ -50,15 +58,31 @@ async function startJob(
 }
 
 /**
- * Plays the workflow: after `ms` the operation ends as `end` says, unless an abort was requested
- * first, in which case it ends `cancelled` (nothing to roll back). Timers are unref'd so a closing
- * host is never kept alive by a fixture.
+ * Plays the workflow: once the client has answered what the job asked (if anything), and `ms` have
+ * passed, the operation ends as `end` says; an abort request ends it `cancelled` first (nothing to
+ * roll back), and a job still waiting for its client after MAX_SECONDS fails. Timers are unref'd so
+ * a closing host is never kept alive by a fixture.
  */
 function runJob(deps: Deps, id: string, ms: number, end: Ending): void {
-  const due = performance.now() + ms;
+  const started = performance.now();
+  let due = started + ms;
   const tick = async () => {
     const op = await deps.operations.get(id);
     if (!op || isTerminal(op.status)) return;
+    const waiting = Object.keys(op.clientInput?.requests ?? {}).length > 0;
+    if (waiting && !op.requests.abort) {
+      if (performance.now() - started > MAX_SECONDS * 1000) {
+        await deps.operations.update(id, (o) => {
+          o.status = 'failed';
+          o.statusMessage = `no answer from the client within ${MAX_SECONDS} s`;
+          return undefined;
+        });
+        return;
+      }
+      due = performance.now() + ms;
+      schedule(TICK_MS);
+      return;
+    }
     if (op.requests.abort) {
       await deps.operations.update(id, (o) => {
         o.status = 'cancelled';
@@ -159,6 +183,78 @@ export const protocolErrorJobTool = defineTool({
         o.statusMessage = 'the job hit an internal error';
         // An operation that ended on a protocol-level error (shared/mcp/tasks.ts, operationProtocolError).
         o.result = { protocolError: { code: -32603, message: 'Internal error: the fixture job crashed' } };
+      },
+    }),
+});
+
+const confirmRequest = (message: string) => ({
+  method: 'elicitation/create',
+  params: {
+    mode: 'form',
+    message,
+    requestedSchema: { type: 'object', properties: { confirm: { type: 'boolean' } }, required: ['confirm'] },
+  },
+});
+
+/** What the client answered for `key`, as the text of a result. */
+const answer = (o: Operation, key: string) => JSON.stringify(o.clientInput?.responses[key] ?? null).slice(0, 200);
+
+export const confirmDeleteTool = defineTool({
+  name: 'confirm_delete',
+  title: 'Confirm delete (conformance fixture)',
+  description:
+    'Conformance fixture: a task that asks its client to confirm (elicitation) and completes once answered. Deletes nothing.',
+  group: 'core',
+  access: 'write',
+  taskSupport: 'optional',
+  input: z.object({ filename: z.string().max(200).default('file.txt') }),
+  annotations: quiet,
+  handler: (input, ctx) =>
+    startJob(ctx, {
+      name: 'confirm_delete',
+      label: input.filename,
+      seconds: 0,
+      statusMessage: `waiting for the client to confirm deleting ${input.filename}`,
+      ask: { confirm: confirmRequest(`Delete ${input.filename}?`) },
+      end: (o) => {
+        o.status = 'completed';
+        o.statusMessage = `answered: ${answer(o, 'confirm')} (nothing is deleted: a fixture)`;
+        o.result = { filename: input.filename, answer: o.clientInput?.responses.confirm ?? null };
+      },
+    }),
+});
+
+export const multiInputTool = defineTool({
+  name: 'multi_input',
+  title: 'Multi input (conformance fixture)',
+  description:
+    'Conformance fixture: a task that asks its client two questions at once and completes once both are answered.',
+  group: 'core',
+  access: 'write',
+  taskSupport: 'optional',
+  input: z.object({}),
+  annotations: quiet,
+  handler: (_input, ctx) =>
+    startJob(ctx, {
+      name: 'multi_input',
+      label: 'multi-input',
+      seconds: 0,
+      statusMessage: 'waiting for the client to answer two questions',
+      ask: {
+        name: {
+          method: 'elicitation/create',
+          params: {
+            mode: 'form',
+            message: 'What is your name?',
+            requestedSchema: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] },
+          },
+        },
+        confirm: confirmRequest('Go ahead?'),
+      },
+      end: (o) => {
+        o.status = 'completed';
+        o.statusMessage = `answered: name ${answer(o, 'name')}, confirm ${answer(o, 'confirm')}`;
+        o.result = { answers: o.clientInput?.responses ?? {} };
       },
     }),
 });
