@@ -99,6 +99,8 @@ const IN_SCOPE: Record<Run, string[]> = {
     'tasks-request-headers',
     'tasks-dispatch-and-envelope',
     'tasks-mrtr-input',
+    'tasks-mrtr-composition',
+    'tasks-required-task-error',
     'tasks-status-notifications',
   ],
 };

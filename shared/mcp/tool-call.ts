@@ -21,7 +21,14 @@ import { canAccess, roleFor } from '../domain/identity.ts';
 import type { ParseCache } from '../domain/input/index.ts';
 import type { AnyTool, ToolContext } from '../tools/tool.ts';
 import { describeIssues, parseArguments } from './strict-input.ts';
-import { refuseTaskAugmentation, type TaskCaller, type TaskEra, taskHandle, wantsTask } from './tasks.ts';
+import {
+  refuseTaskAugmentation,
+  TASKS_EXTENSION_ID,
+  type TaskCaller,
+  type TaskEra,
+  taskHandle,
+  wantsTask,
+} from './tasks.ts';
 
 /**
  * The tool wrapper: the one place a `tools/call` is decided. It is installed as the per-request
@@ -159,15 +166,18 @@ async function decide(
       error,
     });
   }
-  const asks = (tool as ClientRequirements).asksClient;
-  if (asks && ctx.mcpReq.inputResponses?.[asks.key] === undefined) {
-    return { result: inputRequired({ inputRequests: { [asks.key]: asks.request } }), outcome: { outcome: 'ok' } };
-  }
+  const wanted = tool.taskSupport !== undefined && wantsTask(state.era, request.params, ctx);
+  if (tool.taskSupport === 'required' && !wanted) throw requiredTask(name, state.era);
   const noTasks = refuseTaskAugmentation(state.era, tool, request.params);
   if (noTasks) throw refuse(ProtocolErrorCode.MethodNotFound, noTasks);
   // Checked before anything runs: a wrong argument is -32602 on both eras, never dropped.
   const parsed = parseArguments(name, env.strict(tool), args);
   if (!parsed.ok) throw refuse(ProtocolErrorCode.InvalidParams, parsed.message);
+  // Input the tool needs from the client first: asked (multi-round-trip) until the retry carries it.
+  const asks = (tool as ClientRequirements).asksClient;
+  if (asks && ctx.mcpReq.inputResponses?.[asks.key] === undefined) {
+    return { result: inputRequired({ inputRequests: { [asks.key]: asks.request } }), outcome: { outcome: 'ok' } };
+  }
 
   const toolCtx: ToolContext = {
     deps,
@@ -176,6 +186,7 @@ async function decide(
     log: deps.log.child({ requestId: state.requestId, caller: state.identity.name, tool: name }),
     signal: ctx.mcpReq.signal,
     parsed: state.parsed,
+    ...(asks ? { clientAnswers: { [asks.key]: ctx.mcpReq.inputResponses?.[asks.key] } } : {}),
   };
   const ran = await runHandler(tool, parsed.data, toolCtx);
   const result = checkOutput(tool, ran.result);
@@ -185,7 +196,6 @@ async function decide(
       ? { outcome: 'error', error: firstText(result) }
       : { outcome: 'ok' };
 
-  const wanted = tool.taskSupport !== undefined && wantsTask(state.era, request.params, ctx);
   if (wanted && result.isError && state.era === 'legacy') {
     // 2025-11-25: a receiver that accepts a task-augmented request MUST answer with a
     // CreateTaskResult. A tool that refused (guardrails, a running operation, bad input) created no
@@ -204,6 +214,25 @@ async function decide(
     }
   }
   return { result: server.server.projectCallToolResult(result, undefined), outcome };
+}
+
+/**
+ * A tool that runs only as a task, called by a client that did not ask for one: on 2026-07-28 the
+ * tasks extension is a missing client capability (-32021, SEP-2663); on 2025-11-25 the call is
+ * -32601, as that spec says for `taskSupport: "required"` without `params.task`.
+ */
+function requiredTask(name: string, era: TaskEra): Refusal {
+  if (era === 'legacy') {
+    return refuse(ProtocolErrorCode.MethodNotFound, `Tool ${name} runs only as a task: call it with params.task.`);
+  }
+  const error = `Missing required client capability: ${name} runs only as a task; declare the ${TASKS_EXTENSION_ID} extension in _meta["${CLIENT_CAPABILITIES_META_KEY}"].extensions.`;
+  return new Refusal(
+    new MissingRequiredClientCapabilityError(
+      { requiredCapabilities: { extensions: { [TASKS_EXTENSION_ID]: {} } } },
+      error,
+    ),
+    { outcome: 'error', error },
+  );
 }
 
 /** The top-level capabilities in `required` that the request's client capabilities do not declare. */

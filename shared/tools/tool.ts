@@ -16,6 +16,8 @@ export interface ToolContext {
    * so the audit hook reads the same parsed value instead of parsing the text again.
    */
   parsed: ParseCache;
+  /** What the client answered to the input the tool asked for first (the wrapper's `asksClient`), by key. */
+  clientAnswers?: Readonly<Record<string, unknown>>;
 }
 
 export interface ToolAnnotations {
@@ -45,9 +47,10 @@ export interface ToolDefinition<I extends ZodObj = ZodObj, O extends ZodObj = Zo
   /**
    * Set on tools that start a long operation: the handler answers at once with
    * structuredContent.operationId, and the task layer (shared/mcp/tasks.ts) turns that answer into an
-   * MCP task for clients that support tasks.
+   * MCP task for clients that support tasks. `required`: a client that cannot take a task is refused
+   * (-32021 on 2026-07-28, -32601 on 2025-11-25) instead of getting the plain result.
    */
-  taskSupport?: 'optional';
+  taskSupport?: 'optional' | 'required';
   handler(input: z.infer<I>, ctx: ToolContext): Promise<CallToolResult>;
   /**
    * Redacts what generic redaction cannot see before the arguments are audited (a Secret inside a

@@ -242,6 +242,48 @@ describe('with MCP_CONFORMANCE_FIXTURES=1 on loopback', () => {
     expect(mine.map((e) => (e.args as { keys: string[] }).keys)).toEqual([['confirm'], ['name']]);
   });
 
+  it('a task-only tool refuses a client without tasks: -32021 on 2026-07-28, -32601 on 2025-11-25', async () => {
+    const modern = await rpc(server.url, 'tools/call', { name: 'failing_job', arguments: {} });
+    expect(modern.status).toBe(400);
+    expect(modern.body.error).toMatchObject({ code: -32021 });
+    expect(JSON.stringify(modern.body.error)).toContain(EXT);
+    const res = await fetch(server.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'mcp-protocol-version': '2025-11-25',
+      },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'tools/call',
+        params: { name: 'failing_job', arguments: {} },
+      }),
+    });
+    expect(((await res.json()) as Reply['body']).error).toMatchObject({ code: -32601 });
+  });
+
+  it('a tool can ask its client first, then run as a task with the answer', async () => {
+    const caps = { elicitation: {}, ...withTasks };
+    const ask = await rpc(server.url, 'tools/call', { name: 'test_tool_with_task', arguments: {} }, caps);
+    expect(ask.body.result).toMatchObject({ resultType: 'input_required', inputRequests: { user_name: {} } });
+    expect(ask.body.result?.taskId).toBeUndefined();
+    const run = await rpc(
+      server.url,
+      'tools/call',
+      {
+        name: 'test_tool_with_task',
+        arguments: {},
+        inputResponses: { user_name: { action: 'accept', content: { name: 'Alice' } } },
+      },
+      caps,
+    );
+    expect(run.body.result).toMatchObject({ resultType: 'task' });
+    const done = await settle(run.body.result?.taskId as string);
+    expect(JSON.stringify(done.result)).toContain('Hello, Alice!');
+  });
+
   it('a tool that needs a client capability is refused with -32021 (HTTP 400) when the request lacks it', async () => {
     const refused = await rpc(server.url, 'tools/call', { name: 'test_missing_capability', arguments: {} });
     expect(refused.status).toBe(400);

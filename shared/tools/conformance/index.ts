@@ -1,6 +1,13 @@
 import type { AnyTool } from '../tool.ts';
 import { contentTools, greetTool, missingCapabilityTool, streamingElicitationTool } from './content.ts';
-import { confirmDeleteTool, failingJobTool, multiInputTool, protocolErrorJobTool, slowComputeTool } from './tasks.ts';
+import {
+  confirmDeleteTool,
+  failingJobTool,
+  multiInputTool,
+  protocolErrorJobTool,
+  slowComputeTool,
+  toolWithTaskTool,
+} from './tasks.ts';
 
 /**
  * The fixture tools the MCP conformance suite (@modelcontextprotocol/conformance) calls, served only
@@ -15,6 +22,7 @@ export const conformanceTools: readonly AnyTool[] = [
   protocolErrorJobTool,
   confirmDeleteTool,
   multiInputTool,
+  toolWithTaskTool,
   ...contentTools,
   missingCapabilityTool,
   streamingElicitationTool,

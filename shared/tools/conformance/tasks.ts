@@ -143,10 +143,11 @@ export const slowComputeTool = defineTool({
 export const failingJobTool = defineTool({
   name: 'failing_job',
   title: 'Failing job (conformance fixture)',
-  description: 'Conformance fixture: an operation that fails (a tool-level error) after about a second.',
+  description:
+    'Conformance fixture: an operation that fails (a tool-level error) after about a second. Runs only as a task.',
   group: 'core',
   access: 'write',
-  taskSupport: 'optional',
+  taskSupport: 'required',
   input: z.object({}),
   annotations: quiet,
   handler: (_input, ctx) =>
@@ -258,3 +259,50 @@ export const multiInputTool = defineTool({
       },
     }),
 });
+
+/**
+ * Asks its client for a name first (a 2026-07-28 multi-round-trip elicitation, through the tool
+ * wrapper's `asksClient`), then runs as a task whose result carries that name.
+ */
+export const toolWithTaskTool = {
+  ...defineTool({
+    name: 'test_tool_with_task',
+    title: 'test_tool_with_task (conformance fixture)',
+    description: 'Conformance fixture: asks the client for a name, then greets it from a task.',
+    group: 'core',
+    access: 'write',
+    taskSupport: 'required',
+    input: z.object({}),
+    annotations: quiet,
+    handler: (_input, ctx) => {
+      const answer = ctx.clientAnswers?.user_name as { content?: { name?: unknown } } | undefined;
+      const name = typeof answer?.content?.name === 'string' ? answer.content.name.slice(0, 100) : 'nobody';
+      return startJob(ctx, {
+        name: 'test_tool_with_task',
+        label: 'greeting',
+        seconds: 0.2,
+        statusMessage: `greeting ${name}`,
+        end: (o) => {
+          o.status = 'completed';
+          o.statusMessage = `Hello, ${name}!`;
+          o.result = { greeting: `Hello, ${name}!` };
+        },
+      });
+    },
+  }),
+  asksClient: {
+    key: 'user_name',
+    request: {
+      method: 'elicitation/create' as const,
+      params: {
+        mode: 'form' as const,
+        message: 'What is your name?',
+        requestedSchema: {
+          type: 'object' as const,
+          properties: { name: { type: 'string' as const } },
+          required: ['name'],
+        },
+      },
+    },
+  },
+};
