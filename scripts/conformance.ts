@@ -63,10 +63,9 @@ const PROMPTS_RESOURCES = [
 ];
 
 /**
- * The scenarios run, per run. The generic server scenarios, the tools-call scenarios with the
- * fixture tools, and the tasks extension scenarios for what the server implements (server-directed
- * task creation on Operations, tasks/get, tasks/update, tasks/cancel, the wire fields, the routing
- * headers). docs/conformance.md lists every other server scenario and why it does not apply.
+ * The scenarios run, per run: the generic server scenarios, the tools-call, prompt and resource
+ * scenarios with the fixtures, and every tasks extension scenario. docs/conformance.md lists every
+ * other server scenario and why it does not apply.
  */
 const IN_SCOPE: Record<Run, string[]> = {
   [LEGACY]: [
