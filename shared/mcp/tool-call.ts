@@ -131,6 +131,8 @@ async function callTool(
       throw err.error;
     }
     outcome = { outcome: 'error', error: `internal: ${errorText(err)}` };
+    // A fault of ours, not the caller's: the HTTP layer answers it (503 with Retry-After when transient).
+    state.fault ??= err;
     throw err;
   } finally {
     try {
