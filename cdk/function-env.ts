@@ -1,7 +1,7 @@
 import { loadCloudConfig, REQUIRED_SETTINGS } from '../functions/lib/host.ts';
 import { ConfigError } from '../shared/config/config.ts';
 import type { FunctionKey } from './bundling.ts';
-import type { DeploySettings } from './settings.ts';
+import type { DeploySettings } from './deploy-settings.ts';
 
 /*
  * The environment of every function, built in one place: the stateless stack deploys it (with

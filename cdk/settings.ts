@@ -1,36 +1,10 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { loadPolicy } from '../shared/config/policy-file.ts';
+import type { DeploySettings } from './deploy-settings.ts';
 import { functionEnvProblems } from './function-env.ts';
 
-/** What a deployment is configured with: CDK context values (cdk.json or `-c key=value`). */
-export interface DeploySettings {
-  /**
-   * Public MCP URL (`https://<custom domain>/mcp`) when a custom domain fronts the API; default: the
-   * API's own URL + /mcp. The API's own URL stays accepted too.
-   */
-  publicUrl?: string;
-  oauthIssuer?: string;
-  oauthJwksUrl?: string;
-  oauthAudience?: string;
-  /** Browser origins (hostnames) allowed besides the public URL's. */
-  allowedOrigins?: string;
-  /** Complete ARN of a Secrets Manager secret holding a kubeconfig. */
-  kubeconfigSecretArn?: string;
-  /** The kubeconfig contexts (clusters) the server may use, comma separated; default all. */
-  k8sContexts?: string;
-  prometheusUrl?: string;
-  /** A guardrail policy file (YAML) shipped inside the bundles; validated at synth. */
-  policyFile?: string;
-  /** Complete ARN of a Secrets Manager secret holding the Slack signing secret; enables POST /slack/actions. */
-  slackSigningSecretArn?: string;
-  /** JSON: Slack user id -> {subject, name} of an approver. */
-  slackApprovers?: string;
-  /** Receives the alarms (an SNS email subscription). */
-  alarmEmail?: string;
-  logRetentionDays: number;
-  logLevel: string;
-}
+export type { DeploySettings };
 
 /**
  * App-level CDK context the stacks are written for: the stateless stack imports the table from the

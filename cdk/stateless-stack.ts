@@ -18,8 +18,8 @@ import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cd
 import type { Construct } from 'constructs';
 import { type FunctionName, HTTP_ROUTES } from '../functions/lib/routes.ts';
 import { BUNDLE, FUNCTION_ENTRIES, type FunctionKey } from './bundling.ts';
+import type { DeploySettings } from './deploy-settings.ts';
 import { functionEnvironments, workflowSetting } from './function-env.ts';
-import type { DeploySettings } from './settings.ts';
 
 export interface StatelessStackProps extends StackProps {
   table: ITable;

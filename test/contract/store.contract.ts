@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { STORE_LIMITS } from '../../shared/domain/store-items.ts';
 import type { Store } from '../../shared/ports/store.ts';
-import { ConditionFailedError, ItemTooLargeError, STORE_LIMITS } from '../../shared/ports/store.ts';
+import { ConditionFailedError, ItemTooLargeError } from '../../shared/ports/store.ts';
 
 /**
  * The Store contract: written once, run against every adapter (memory, DynamoDB on dynalite,

@@ -11,19 +11,11 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { boundedPk, boundedSk, isExpired, itemBytes, STORE_LIMITS } from '../../domain/store-items.ts';
 import type { Clock } from '../../ports/clock.ts';
 import { systemClock } from '../../ports/clock.ts';
 import type { PutCondition, PutInput, QueryInput, QueryOutput, Store, StoreItem } from '../../ports/store.ts';
-import {
-  boundedPk,
-  boundedSk,
-  ConditionFailedError,
-  ItemTooLargeError,
-  isExpired,
-  itemBytes,
-  STORE_LIMITS,
-  StoreUnavailableError,
-} from '../../ports/store.ts';
+import { ConditionFailedError, ItemTooLargeError, StoreUnavailableError } from '../../ports/store.ts';
 
 const pkOf = boundedPk;
 const skOf = boundedSk;

@@ -1,15 +1,8 @@
+import { boundedPk, boundedSk, isExpired, itemBytes, STORE_LIMITS } from '../../domain/store-items.ts';
 import type { Clock } from '../../ports/clock.ts';
 import { systemClock } from '../../ports/clock.ts';
 import type { PutCondition, PutInput, QueryInput, QueryOutput, Store, StoreItem } from '../../ports/store.ts';
-import {
-  boundedPk,
-  boundedSk,
-  ConditionFailedError,
-  ItemTooLargeError,
-  isExpired,
-  itemBytes,
-  STORE_LIMITS,
-} from '../../ports/store.ts';
+import { ConditionFailedError, ItemTooLargeError } from '../../ports/store.ts';
 
 const pkOf = boundedPk;
 const skOf = boundedSk;

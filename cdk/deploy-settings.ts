@@ -1,0 +1,28 @@
+/** What a deployment is configured with: CDK context values (cdk.json or `-c key=value`). */
+export interface DeploySettings {
+  /**
+   * Public MCP URL (`https://<custom domain>/mcp`) when a custom domain fronts the API; default: the
+   * API's own URL + /mcp. The API's own URL stays accepted too.
+   */
+  publicUrl?: string;
+  oauthIssuer?: string;
+  oauthJwksUrl?: string;
+  oauthAudience?: string;
+  /** Browser origins (hostnames) allowed besides the public URL's. */
+  allowedOrigins?: string;
+  /** Complete ARN of a Secrets Manager secret holding a kubeconfig. */
+  kubeconfigSecretArn?: string;
+  /** The kubeconfig contexts (clusters) the server may use, comma separated; default all. */
+  k8sContexts?: string;
+  prometheusUrl?: string;
+  /** A guardrail policy file (YAML) shipped inside the bundles; validated at synth. */
+  policyFile?: string;
+  /** Complete ARN of a Secrets Manager secret holding the Slack signing secret; enables POST /slack/actions. */
+  slackSigningSecretArn?: string;
+  /** JSON: Slack user id -> {subject, name} of an approver. */
+  slackApprovers?: string;
+  /** Receives the alarms (an SNS email subscription). */
+  alarmEmail?: string;
+  logRetentionDays: number;
+  logLevel: string;
+}
