@@ -3,7 +3,7 @@
  * the local host, started in this process on a free loopback port with the memory store and the
  * suite's fixture tools (MCP_CONFORMANCE_FIXTURES=1, shared/tools/conformance/).
  *
- *   npm run conformance [-- --verbose] [-- --out <dir>]
+ *   npm run conformance [-- --verbose] [-- --out <dir>] [-- --only <scenario>[,<scenario>...]]
  *
  * Every scenario that applies to this server runs (docs/conformance.md lists the others and why).
  * Each core scenario runs once per protocol revision, at that revision's wire: 2025-11-25
@@ -49,6 +49,27 @@ const TOOLS_CALL = [
   'tools-call-error',
 ];
 
+/**
+ * The multi-round-trip scenarios (SEP-2322), with the fixtures of shared/tools/conformance/mrtr.ts
+ * and the prompt test_input_required_result_prompt.
+ */
+const INPUT_REQUIRED = [
+  'input-required-result-basic-elicitation',
+  'input-required-result-basic-sampling',
+  'input-required-result-basic-list-roots',
+  'input-required-result-request-state',
+  'input-required-result-multiple-input-requests',
+  'input-required-result-multi-round',
+  'input-required-result-missing-input-response',
+  'input-required-result-non-tool-request',
+  'input-required-result-result-type',
+  'input-required-result-unsupported-methods',
+  'input-required-result-tampered-state',
+  'input-required-result-capability-check',
+  'input-required-result-ignore-extra-params',
+  'input-required-result-validate-input',
+];
+
 /** The prompt and resource scenarios, with the fixtures of shared/tools/conformance/prompts-resources.ts. */
 const PROMPTS_RESOURCES = [
   'prompts-list',
@@ -85,7 +106,7 @@ const IN_SCOPE: Record<Run, string[]> = {
     'dns-rebinding-protection',
     'http-header-validation',
     'caching',
-    'input-required-result-unsupported-methods',
+    ...INPUT_REQUIRED,
     ...TOOLS_CALL,
     ...PROMPTS_RESOURCES,
     'sep-2164-resource-not-found',
@@ -324,7 +345,7 @@ const oneLine = (s: string) => {
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { verbose: { type: 'boolean', default: false }, out: { type: 'string' } },
+    options: { verbose: { type: 'boolean', default: false }, out: { type: 'string' }, only: { type: 'string' } },
     allowPositionals: false,
   });
   const outRoot = values.out ?? mkdtempSync(join(os.tmpdir(), 'cloudops-conformance-'));
@@ -352,7 +373,12 @@ async function main(): Promise<number> {
     );
     // Scenario runs are independent (each suite process opens its own exchanges, and writes its
     // results to its own directory), and mostly wait on timers: run a few at a time.
-    const queue = RUNS.flatMap((version) => IN_SCOPE[version].map((scenario) => ({ version, scenario })));
+    // --only: a subset while working on a scenario; the full run is what the docs report.
+    const only = values.only ? new Set(values.only.split(',').map((x) => x.trim())) : undefined;
+    const queue = RUNS.flatMap((version) => IN_SCOPE[version].map((scenario) => ({ version, scenario }))).filter(
+      (q) => !only || only.has(q.scenario),
+    );
+    if (queue.length === 0) throw new Error(`--only ${values.only}: no scenario in scope has that name`);
     const results: ScenarioOutcome[] = new Array(queue.length);
     let next = 0;
     const worker = async () => {

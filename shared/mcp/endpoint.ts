@@ -1,9 +1,10 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { StandardSchemaWithJSON } from '@modelcontextprotocol/server';
 import {
   type AuthInfo,
   createMcpHandler,
+  createRequestStateCodec,
   hostHeaderValidationResponse,
   isJsonContentType,
   isLegacyRequest,
@@ -26,7 +27,7 @@ import { isTransient, RETRY_AFTER_SECONDS } from './pressure.ts';
 import { invalidMethodParams, invalidParams } from './protocol.ts';
 import { strictInput } from './strict-input.ts';
 import { attachTasks, type TaskEra, type TaskLayerOptions } from './tasks.ts';
-import { auditCall, type CallState, installToolCall } from './tool-call.ts';
+import { auditCall, type CallState, installToolCall, type SealedState } from './tool-call.ts';
 
 export interface EndpointOptions {
   deps: Deps;
@@ -37,7 +38,17 @@ export interface EndpointOptions {
   loopback: boolean;
   /** Bounds of the MCP tasks layer (shared/mcp/tasks.ts); the defaults suit API Gateway. */
   tasks?: TaskLayerOptions;
+  /**
+   * The key that seals multi-round-trip requestState (HMAC-SHA256, at least 32 bytes). Every instance
+   * that may receive a retry must share it; the default, a random key per process, suits one process
+   * (the local host). A host with several instances passes a shared key before a tool of its own
+   * asks its client with state (today only the conformance fixtures do).
+   */
+  requestStateKey?: Uint8Array;
 }
+
+/** How long a client may take to answer a multi-round-trip request before its retry is refused. */
+const REQUEST_STATE_TTL_SECONDS = 600;
 
 export interface McpEndpoint {
   /** Serves one HTTP request: the MCP endpoint and the OAuth protected resource metadata. */
@@ -130,6 +141,12 @@ export function createMcpEndpoint(opts: EndpointOptions): McpEndpoint {
   };
 
   const schemas = new Map(tools.map((t) => [t.name, registeredSchemas(t)]));
+  // Bound to the method and the caller: a state minted for one caller is refused from another.
+  const stateCodec = createRequestStateCodec<SealedState>({
+    key: opts.requestStateKey ?? randomBytes(32),
+    ttlSeconds: REQUEST_STATE_TTL_SECONDS,
+    bind: (ctx) => `${ctx.mcpReq.method}\0${ctx.http?.authInfo?.clientId ?? ''}`,
+  });
   const strictOf = (tool: AnyTool) => schemas.get(tool.name)?.strict ?? tool.input;
 
   function buildServer(state: CallState): McpServer {
@@ -174,7 +191,7 @@ export function createMcpEndpoint(opts: EndpointOptions): McpEndpoint {
       if (tool.taskSupport) registered.execution = { taskSupport: tool.taskSupport };
     }
     const caller = taskCaller(state);
-    installToolCall(server, { deps, tools: toolsByName, strict: strictOf, state, caller });
+    installToolCall(server, { deps, tools: toolsByName, strict: strictOf, state, caller, stateCodec });
     attachTasks(server, caller, opts.tasks);
     return server;
   }

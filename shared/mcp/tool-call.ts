@@ -2,8 +2,9 @@ import type {
   CallToolRequest,
   CallToolResult,
   ClientCapabilities,
-  InputRequest,
+  InputRequests,
   McpServer,
+  RequestStateCodec,
   Result,
   ServerContext,
 } from '@modelcontextprotocol/server';
@@ -19,7 +20,7 @@ import { errorText } from '../domain/errors.ts';
 import type { Identity } from '../domain/identity.ts';
 import { canAccess, roleFor } from '../domain/identity.ts';
 import type { ParseCache } from '../domain/input/index.ts';
-import type { AnyTool, ToolContext } from '../tools/tool.ts';
+import type { AnyTool, ClientInput, ToolContext } from '../tools/tool.ts';
 import { describeIssues, parseArguments } from './strict-input.ts';
 import {
   refuseTaskAugmentation,
@@ -64,14 +65,26 @@ export interface CallState {
  */
 export interface ClientRequirements {
   requiresClientCapabilities?: ClientCapabilities;
-  /**
-   * Input the tool needs from the client before it runs (the conformance fixture
-   * test_streaming_elicitation): asked with a multi-round-trip InputRequiredResult until the retried
-   * request carries the answer under `key`. On the 2025 stateless lane the SDK answers that it cannot
-   * ask (no server-to-client requests per request).
-   */
-  asksClient?: { key: string; request: InputRequest };
 }
+
+/** What the wrapper seals into a requestState: the tool that asked, and its own state. */
+export interface SealedState {
+  tool: string;
+  state: unknown;
+}
+
+/**
+ * Bounds of multi-round-trip input (the request body limit bounds them too; these keep one call's
+ * share small and the minted state within what a client is expected to echo).
+ */
+export const CLIENT_INPUT_LIMITS = {
+  /** Answers per retry. */
+  responses: 16,
+  /** Serialized answers per retry, in bytes. */
+  responseBytes: 64 * 1024,
+  /** A requestState, minted or echoed, in characters. */
+  stateChars: 8 * 1024,
+} as const;
 
 export type CallOutcome = { outcome: 'ok' | 'error' | 'denied'; error?: string };
 
@@ -83,6 +96,8 @@ export interface ToolCallEnv {
   strict: (tool: AnyTool) => AnyTool['input'];
   state: CallState;
   caller: TaskCaller;
+  /** Seals and verifies requestState (HMAC with the server's key, bound to the method and caller). */
+  stateCodec: RequestStateCodec<SealedState>;
 }
 
 /** A refusal the wrapper decided: the JSON-RPC error to answer with, and how the audit records it. */
@@ -175,11 +190,7 @@ async function decide(
   // Checked before anything runs: a wrong argument is -32602 on both eras, never dropped.
   const parsed = parseArguments(name, env.strict(tool), args);
   if (!parsed.ok) throw refuse(ProtocolErrorCode.InvalidParams, parsed.message);
-  // Input the tool needs from the client first: asked (multi-round-trip) until the retry carries it.
-  const asks = (tool as ClientRequirements).asksClient;
-  if (asks && ctx.mcpReq.inputResponses?.[asks.key] === undefined) {
-    return { result: inputRequired({ inputRequests: { [asks.key]: asks.request } }), outcome: { outcome: 'ok' } };
-  }
+  const input = tool.asksClient ? await clientInput(env, name, ctx) : undefined;
 
   const toolCtx: ToolContext = {
     deps,
@@ -188,9 +199,18 @@ async function decide(
     log: deps.log.child({ requestId: state.requestId, caller: state.identity.name, tool: name }),
     signal: ctx.mcpReq.signal,
     parsed: state.parsed,
-    ...(asks ? { clientAnswers: { [asks.key]: ctx.mcpReq.inputResponses?.[asks.key] } } : {}),
+    ...(input ? { clientInput: input.view } : {}),
   };
   const ran = await runHandler(tool, parsed.data, toolCtx);
+  const asked = input?.asked(ran.result);
+  if (asked) {
+    // The round ends here: the client answers and retries; nothing ran that needs a task or a record of its own.
+    const requestState = asked.state === undefined ? undefined : await sealState(env, name, asked.state, ctx);
+    return {
+      result: inputRequired({ inputRequests: asked.requests, ...(requestState ? { requestState } : {}) }),
+      outcome: { outcome: 'ok' },
+    };
+  }
   const result = checkOutput(tool, ran.result);
   const outcome: CallOutcome = ran.crash
     ? { outcome: 'error', error: `internal: ${ran.crash}` }
@@ -216,6 +236,84 @@ async function decide(
     }
   }
   return { result: server.server.projectCallToolResult(result, undefined), outcome };
+}
+
+/**
+ * The ToolContext.clientInput of one call: the answers the retry carries (bounded), the state the
+ * tool sealed in its previous round (verified: never trusted as sent), and `ask`, whose result the
+ * wrapper recognizes by identity after the handler returns.
+ */
+async function clientInput(
+  env: ToolCallEnv,
+  name: string,
+  ctx: ServerContext,
+): Promise<{
+  view: ClientInput;
+  asked: (result: CallToolResult) => { requests: InputRequests; state?: unknown } | undefined;
+}> {
+  const responses = ctx.mcpReq.inputResponses ?? {};
+  const keys = Object.keys(responses);
+  if (keys.length > CLIENT_INPUT_LIMITS.responses) {
+    throw refuse(
+      ProtocolErrorCode.InvalidParams,
+      `inputResponses has ${keys.length} entries; at most ${CLIENT_INPUT_LIMITS.responses} are accepted.`,
+    );
+  }
+  if (Buffer.byteLength(JSON.stringify(responses)) > CLIENT_INPUT_LIMITS.responseBytes) {
+    throw refuse(ProtocolErrorCode.InvalidParams, `inputResponses exceeds ${CLIENT_INPUT_LIMITS.responseBytes} bytes.`);
+  }
+  const state = await openState(env, name, ctx);
+  const envelope = (ctx.mcpReq.envelope ?? {}) as Record<string, unknown>;
+  const declared = envelope[CLIENT_CAPABILITIES_META_KEY];
+  const capabilities = declared !== null && typeof declared === 'object' ? (declared as Record<string, unknown>) : {};
+  const asks = new WeakMap<CallToolResult, { requests: InputRequests; state?: unknown }>();
+  const view: ClientInput = {
+    responses,
+    state,
+    capabilities,
+    ask(requests, next) {
+      const marker: CallToolResult = { content: [{ type: 'text', text: "Waiting for the client's input." }] };
+      asks.set(marker, { requests, ...(next === undefined ? {} : { state: next }) });
+      return marker;
+    },
+  };
+  return { view, asked: (result) => asks.get(result) };
+}
+
+/** The state a retry echoes, verified and unsealed; undefined in a first round. */
+async function openState(env: ToolCallEnv, name: string, ctx: ServerContext): Promise<unknown> {
+  // No SDK verify hook is configured, so this is the raw wire string: checked here, per tool.
+  const raw: unknown = ctx.mcpReq.requestState();
+  if (raw === undefined) return undefined;
+  const invalid = (why: string) =>
+    refuse(ProtocolErrorCode.InvalidParams, `Invalid or expired requestState: ${why}`, 'error', {
+      reason: 'invalid_request_state',
+    });
+  if (typeof raw !== 'string' || raw.length > CLIENT_INPUT_LIMITS.stateChars) {
+    throw invalid(`not a string of at most ${CLIENT_INPUT_LIMITS.stateChars} characters`);
+  }
+  let sealed: SealedState;
+  try {
+    sealed = await env.stateCodec.verify(raw, ctx);
+  } catch {
+    // The codec's reason (mac, expired, bind, malformed) stays on the server: the caller learns only that it failed.
+    throw invalid(
+      'it was not issued by this server for this caller, or it has expired; call the tool again without it',
+    );
+  }
+  if (sealed?.tool !== name) throw invalid(`it was issued for another tool`);
+  return sealed.state;
+}
+
+async function sealState(env: ToolCallEnv, name: string, state: unknown, ctx: ServerContext): Promise<string> {
+  const sealed = await env.stateCodec.mint({ tool: name, state }, ctx);
+  // A tool's bug, not the caller's: its state must stay small enough for every client to echo.
+  if (sealed.length > CLIENT_INPUT_LIMITS.stateChars) {
+    throw new Error(
+      `${name}: its requestState is ${sealed.length} characters (limit ${CLIENT_INPUT_LIMITS.stateChars})`,
+    );
+  }
+  return sealed;
 }
 
 /**

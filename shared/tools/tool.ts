@@ -1,4 +1,4 @@
-import type { CallToolResult } from '@modelcontextprotocol/server';
+import type { CallToolResult, InputRequests } from '@modelcontextprotocol/server';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { Deps } from '../app/deps.ts';
@@ -16,8 +16,28 @@ export interface ToolContext {
    * so the audit hook reads the same parsed value instead of parsing the text again.
    */
   parsed: ParseCache;
-  /** What the client answered to the input the tool asked for first (the wrapper's `asksClient`), by key. */
-  clientAnswers?: Readonly<Record<string, unknown>>;
+  /** Multi-round-trip input from the client: set for a tool that declares `asksClient` (see ClientInput). */
+  clientInput?: ClientInput;
+}
+
+/**
+ * Multi-round-trip input (protocol 2026-07-28, SEP-2322): the tool answers `input_required` with
+ * requests for its client (elicitation, sampling, roots), and the client retries the same call with
+ * the answers and the state the tool sealed. The server stays stateless: the state travels with the
+ * client, sealed (HMAC) by the tool wrapper with the server's key and bound to the tool and caller.
+ */
+export interface ClientInput {
+  /** The answers this retry carries, by request key. Untrusted client input: validate what you read. */
+  readonly responses: Readonly<Record<string, unknown>>;
+  /** What this tool passed to `ask` as state in the previous round (integrity-checked); undefined in the first. */
+  readonly state: unknown;
+  /** The client capabilities this request declares (ask only for what is declared). */
+  readonly capabilities: Readonly<Record<string, unknown>>;
+  /**
+   * Ends this round: return its result from the handler. The call is answered `input_required` with
+   * these requests, and `state` (JSON, small) sealed as requestState for the retry.
+   */
+  ask(requests: InputRequests, state?: unknown): CallToolResult;
 }
 
 export interface ToolAnnotations {
@@ -51,6 +71,11 @@ export interface ToolDefinition<I extends ZodObj = ZodObj, O extends ZodObj = Zo
    * (-32021 on 2026-07-28, -32601 on 2025-11-25) instead of getting the plain result.
    */
   taskSupport?: 'optional' | 'required';
+  /**
+   * The handler may ask its client for input before it answers (ToolContext.clientInput, 2026-07-28
+   * multi-round-trip requests). Without it a call's inputResponses and requestState are ignored.
+   */
+  asksClient?: boolean;
   handler(input: z.infer<I>, ctx: ToolContext): Promise<CallToolResult>;
   /**
    * Redacts what generic redaction cannot see before the arguments are audited (a Secret inside a

@@ -1,4 +1,4 @@
-import type { CallToolResult } from '@modelcontextprotocol/server';
+import { type CallToolResult, inputRequired, inputResponse } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { defineTool, fail, ok } from '../tool.ts';
 
@@ -71,7 +71,7 @@ export const missingCapabilityTool = {
 };
 
 /**
- * Asks the client for input before it runs (through the tool wrapper's `asksClient`): a 2026-07-28
+ * Asks the client for input before it answers (ToolContext.clientInput): a 2026-07-28
  * multi-round-trip elicitation, never a request of its own on the response stream.
  */
 export const streamingElicitationTool = {
@@ -81,22 +81,22 @@ export const streamingElicitationTool = {
     description: 'Conformance fixture: asks the client for a name (elicitation) before it answers.',
     group: 'core',
     access: 'read',
+    asksClient: true,
     input: z.object({}),
     annotations: readOnly,
-    handler: async () => ok('The client answered the elicitation.'),
+    handler: async (_input, ctx) => {
+      if (ctx.clientInput && inputResponse(ctx.clientInput.responses, 'name').kind === 'missing') {
+        return ctx.clientInput.ask({
+          name: inputRequired.elicit({
+            message: 'What is your name?',
+            requestedSchema: { type: 'object', properties: { name: { type: 'string' } } },
+          }),
+        });
+      }
+      return ok('The client answered the elicitation.');
+    },
   }),
   requiresClientCapabilities: { elicitation: {} },
-  asksClient: {
-    key: 'name',
-    request: {
-      method: 'elicitation/create' as const,
-      params: {
-        mode: 'form' as const,
-        message: 'What is your name?',
-        requestedSchema: { type: 'object' as const, properties: { name: { type: 'string' as const } } },
-      },
-    },
-  },
 };
 
 export const contentTools = [

@@ -1,5 +1,6 @@
 import type { AnyTool } from '../tool.ts';
 import { contentTools, greetTool, missingCapabilityTool, streamingElicitationTool } from './content.ts';
+import { mrtrTools } from './mrtr.ts';
 import {
   confirmDeleteTool,
   failingJobTool,
@@ -26,4 +27,5 @@ export const conformanceTools: readonly AnyTool[] = [
   ...contentTools,
   missingCapabilityTool,
   streamingElicitationTool,
+  ...mrtrTools,
 ];

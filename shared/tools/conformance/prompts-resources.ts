@@ -1,4 +1,4 @@
-import { type McpServer, ResourceTemplate } from '@modelcontextprotocol/server';
+import { acceptedContent, inputRequired, type McpServer, ResourceTemplate } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { PNG_1X1 } from './content.ts';
 
@@ -61,6 +61,31 @@ export function registerFixturePromptsAndResources(server: McpServer): void {
         { role: 'user', content: { type: 'text', text: 'Please analyze the image above.' } },
       ],
     }),
+  );
+  // Multi-round-trip on prompts/get (input-required-result-non-tool-request): asks for a context
+  // first. The SDK checks the request declares elicitation; nothing is sealed, so no state to verify.
+  server.registerPrompt(
+    'test_input_required_result_prompt',
+    {
+      title: 'Prompt that asks its client (conformance fixture)',
+      description: 'Asks the client for a context (elicitation), then uses it.',
+    },
+    (ctx) => {
+      const context = acceptedContent(ctx.mcpReq.inputResponses, 'user_context')?.context;
+      if (typeof context !== 'string') {
+        return inputRequired({
+          inputRequests: {
+            user_context: inputRequired.elicit({
+              message: 'What context should the prompt use?',
+              requestedSchema: { type: 'object', properties: { context: { type: 'string' } }, required: ['context'] },
+            }),
+          },
+        });
+      }
+      return {
+        messages: [{ role: 'user', content: { type: 'text', text: `Use this context: ${context.slice(0, 1000)}` } }],
+      };
+    },
   );
 
   server.registerResource(

@@ -1,3 +1,4 @@
+import { acceptedContent, inputRequired } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import type { Deps } from '../../app/deps.ts';
 import { isTerminal, type Operation } from '../../app/repos/operations.ts';
@@ -261,48 +262,40 @@ export const multiInputTool = defineTool({
 });
 
 /**
- * Asks its client for a name first (a 2026-07-28 multi-round-trip elicitation, through the tool
- * wrapper's `asksClient`), then runs as a task whose result carries that name.
+ * Asks its client for a name first (a 2026-07-28 multi-round-trip elicitation, ToolContext.clientInput),
+ * then runs as a task whose result carries that name.
  */
-export const toolWithTaskTool = {
-  ...defineTool({
-    name: 'test_tool_with_task',
-    title: 'test_tool_with_task (conformance fixture)',
-    description: 'Conformance fixture: asks the client for a name, then greets it from a task.',
-    group: 'core',
-    access: 'write',
-    taskSupport: 'required',
-    input: z.object({}),
-    annotations: quiet,
-    handler: (_input, ctx) => {
-      const answer = ctx.clientAnswers?.user_name as { content?: { name?: unknown } } | undefined;
-      const name = typeof answer?.content?.name === 'string' ? answer.content.name.slice(0, 100) : 'nobody';
-      return startJob(ctx, {
-        name: 'test_tool_with_task',
-        label: 'greeting',
-        seconds: 0.2,
-        statusMessage: `greeting ${name}`,
-        end: (o) => {
-          o.status = 'completed';
-          o.statusMessage = `Hello, ${name}!`;
-          o.result = { greeting: `Hello, ${name}!` };
-        },
+export const toolWithTaskTool = defineTool({
+  name: 'test_tool_with_task',
+  title: 'test_tool_with_task (conformance fixture)',
+  description: 'Conformance fixture: asks the client for a name, then greets it from a task.',
+  group: 'core',
+  access: 'write',
+  taskSupport: 'required',
+  asksClient: true,
+  input: z.object({}),
+  annotations: quiet,
+  handler: async (_input, ctx) => {
+    const answered = acceptedContent(ctx.clientInput?.responses, 'user_name');
+    if (!answered && ctx.clientInput) {
+      return ctx.clientInput.ask({
+        user_name: inputRequired.elicit({
+          message: 'What is your name?',
+          requestedSchema: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] },
+        }),
       });
-    },
-  }),
-  asksClient: {
-    key: 'user_name',
-    request: {
-      method: 'elicitation/create' as const,
-      params: {
-        mode: 'form' as const,
-        message: 'What is your name?',
-        requestedSchema: {
-          type: 'object' as const,
-          properties: { name: { type: 'string' as const } },
-          required: ['name'],
-        },
+    }
+    const name = typeof answered?.name === 'string' ? answered.name.slice(0, 100) : 'nobody';
+    return startJob(ctx, {
+      name: 'test_tool_with_task',
+      label: 'greeting',
+      seconds: 0.2,
+      statusMessage: `greeting ${name}`,
+      end: (o) => {
+        o.status = 'completed';
+        o.statusMessage = `Hello, ${name}!`;
+        o.result = { greeting: `Hello, ${name}!` };
       },
-    },
+    });
   },
-};
+});
