@@ -5,9 +5,11 @@ import {
   type AuthInfo,
   createMcpHandler,
   createRequestStateCodec,
+  fromJsonSchema,
   hostHeaderValidationResponse,
   isJsonContentType,
   isLegacyRequest,
+  type JsonSchemaType,
   localhostAllowedHostnames,
   localhostAllowedOrigins,
   McpServer,
@@ -407,7 +409,19 @@ export function registeredSchemas(tool: AnyTool): {
   output?: NonNullable<AnyTool['output']>;
 } {
   const strict = strictInput(tool.input);
-  return { strict, input: memoJsonSchema(strict), ...(tool.output ? { output: memoJsonSchema(tool.output) } : {}) };
+  const listed = (tool as ListedSchema).listedInputSchema;
+  // Listed as written (the conformance fixture json_schema_2020_12_tool); calls still parse with `strict`.
+  const input = listed ? (fromJsonSchema(listed) as unknown as AnyTool['input']) : memoJsonSchema(strict);
+  return { strict, input, ...(tool.output ? { output: memoJsonSchema(tool.output) } : {}) };
+}
+
+/**
+ * A tool listed with a raw JSON Schema instead of the one converted from its zod input (test-only:
+ * the conformance suite checks that 2020-12 keywords such as $defs, $anchor and if/then/else reach
+ * tools/list untouched). Its zod input must accept the same arguments.
+ */
+export interface ListedSchema {
+  listedInputSchema?: JsonSchemaType;
 }
 
 /** MCP's default JSON Schema dialect: a schema in it needs no `$schema`. */

@@ -1,6 +1,7 @@
 import type { AnyTool } from '../tool.ts';
 import { contentTools, greetTool, missingCapabilityTool, streamingElicitationTool } from './content.ts';
 import { mrtrTools } from './mrtr.ts';
+import { customHeaderTool, jsonSchemaTool } from './schemas.ts';
 import {
   confirmDeleteTool,
   failingJobTool,
@@ -28,4 +29,6 @@ export const conformanceTools: readonly AnyTool[] = [
   missingCapabilityTool,
   streamingElicitationTool,
   ...mrtrTools,
+  jsonSchemaTool,
+  customHeaderTool,
 ];
