@@ -216,7 +216,7 @@ async function serve(opts: {
   const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${hostForUrl}:${port}/mcp`;
   const publicUrls = config.publicUrls.length ? config.publicUrls : [new URL(url)];
-  endpoint = createMcpEndpoint({ deps, tools: allTools, publicUrls, loopback });
+  endpoint = createMcpEndpoint({ deps, tools: allTools, publicUrls, loopback, streaming: true });
 
   // The local engine's executions died with the previous process: end what they left running. Not
   // with a shared DynamoDB table, where another replica may be running them.

@@ -41,6 +41,7 @@ const RUN_LABEL: Record<Run, string> = {
 
 /** The tools-call scenarios whose fixtures shared/tools/conformance/content.ts provides. */
 const TOOLS_CALL = [
+  'tools-call-with-progress',
   'tools-call-simple-text',
   'tools-call-image',
   'tools-call-audio',

@@ -47,6 +47,12 @@ export interface EndpointOptions {
    * asks its client with state (today only the conformance fixtures do).
    */
   requestStateKey?: Uint8Array;
+  /**
+   * The host can stream a response (the local host; API Gateway cannot, so the Lambda host leaves it
+   * off). A call whose client asked for progress (`_meta.progressToken`) is then answered as an SSE
+   * stream with its progress notifications; every other response stays one JSON body.
+   */
+  streaming?: boolean;
 }
 
 /** How long a client may take to answer a multi-round-trip request before its retry is refused. */
@@ -193,7 +199,15 @@ export function createMcpEndpoint(opts: EndpointOptions): McpEndpoint {
       if (tool.taskSupport) registered.execution = { taskSupport: tool.taskSupport };
     }
     const caller = taskCaller(state);
-    installToolCall(server, { deps, tools: toolsByName, strict: strictOf, state, caller, stateCodec });
+    installToolCall(server, {
+      deps,
+      tools: toolsByName,
+      strict: strictOf,
+      state,
+      caller,
+      stateCodec,
+      streaming: opts.streaming === true,
+    });
     attachTasks(server, caller, opts.tasks);
     return server;
   }
@@ -204,7 +218,9 @@ export function createMcpEndpoint(opts: EndpointOptions): McpEndpoint {
   const modern = withConsoleWarnLogged(log, () =>
     createMcpHandler(factory, {
       legacy: 'reject',
-      responseMode: 'json',
+      // 'auto' is one JSON body unless a handler sends a message before its result, which only a
+      // progress report does, and only on a host that streams.
+      responseMode: opts.streaming ? 'auto' : 'json',
       maxRequestBodySize: deps.config.maxBodyBytes,
       onerror: (err) => {
         // A refusal of the SDK's request ladder (headers, protocol version, envelope): kept for the
@@ -221,14 +237,25 @@ export function createMcpEndpoint(opts: EndpointOptions): McpEndpoint {
     const server = factory({ authInfo });
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: undefined,
-      enableJsonResponse: true,
+      // This transport streams every response once JSON is off: only a call that asked for progress, on a host that streams.
+      enableJsonResponse: !(opts.streaming && asksProgress(parsedBody)),
       maxRequestBodySize: deps.config.maxBodyBytes,
     });
     await server.connect(transport);
+    let streamed = false;
     try {
-      return await transport.handleRequest(req, { authInfo, parsedBody });
+      const res = await transport.handleRequest(req, { authInfo, parsedBody });
+      if (res.body && isEventStream(res)) {
+        // The call runs on while the stream is open: the server closes when the stream ends.
+        streamed = true;
+        const close = () => {
+          void server.close().catch(() => {});
+        };
+        return new Response(onStreamEnd(res.body, close), res);
+      }
+      return res;
     } finally {
-      await server.close().catch(() => {});
+      if (!streamed) await server.close().catch(() => {});
     }
   }
 
@@ -344,7 +371,9 @@ export function createMcpEndpoint(opts: EndpointOptions): McpEndpoint {
       state.fault ??= err;
       res = failureResponse(err, requestId, message?.id ?? null);
     }
-    if (toolName && !state.audited) {
+    /** One audit record per tools/call, whatever happened: the SDK's refusal when the wrapper never ran. */
+    const auditIfRefused = async () => {
+      if (!toolName || state.audited) return;
       // The SDK refused the call before the tool wrapper ran (a header that disagrees with the body,
       // an unsupported protocol version): one record all the same, with the SDK's reason.
       const error =
@@ -357,7 +386,18 @@ export function createMcpEndpoint(opts: EndpointOptions): McpEndpoint {
       } catch (err) {
         state.fault ??= err;
       }
+    };
+    if (res.body && isEventStream(res)) {
+      // A call answered as a stream (it reports progress, on a host that streams) is still running:
+      // its record and any fault are settled when the stream ends. The status is already sent.
+      const settle = async () => {
+        await auditIfRefused();
+        if (state.fault) log.error({ requestId, err: errorText(state.fault) }, 'request failed');
+      };
+      const body = onStreamEnd(res.body, settle);
+      return { res: new Response(body, res), ...caller };
     }
+    await auditIfRefused();
     if (state.fault) {
       // Every tools/call leaves its record, whatever failed; the caller gets its own request id back.
       log.error({ requestId, err: errorText(state.fault) }, 'request failed');
@@ -449,6 +489,46 @@ export function memoJsonSchema<S extends StandardSchemaWithJSON>(schema: S): S {
       return JSON.parse(json) as Record<string, unknown>;
     };
   return { '~standard': { ...std, jsonSchema: { input: cached('input'), output: cached('output') } } } as unknown as S;
+}
+
+/** The same stream, calling `done` once when it ends: read to its end, failed, or cancelled by the client. */
+function onStreamEnd(body: ReadableStream<Uint8Array>, done: () => unknown): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  let ended = false;
+  const end = async () => {
+    if (ended) return;
+    ended = true;
+    await done();
+  };
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const chunk = await reader.read();
+        if (chunk.done) {
+          controller.close();
+          await end();
+        } else {
+          controller.enqueue(chunk.value);
+        }
+      } catch (err) {
+        controller.error(err);
+        await end();
+      }
+    },
+    async cancel(reason) {
+      await reader.cancel(reason).catch(() => {});
+      await end();
+    },
+  });
+}
+
+const isEventStream = (res: Response) => (res.headers.get('content-type') ?? '').includes('text/event-stream');
+
+/** Whether a message carries `_meta.progressToken` (the client wants progress notifications). */
+function asksProgress(message: unknown): boolean {
+  const params = (message as { params?: { _meta?: { progressToken?: unknown } } } | null)?.params;
+  const token = params?._meta?.progressToken;
+  return typeof token === 'string' || typeof token === 'number';
 }
 
 function sanitizeRequestId(v: string | null | undefined): string | undefined {

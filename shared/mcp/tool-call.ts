@@ -98,7 +98,12 @@ export interface ToolCallEnv {
   caller: TaskCaller;
   /** Seals and verifies requestState (HMAC with the server's key, bound to the method and caller). */
   stateCodec: RequestStateCodec<SealedState>;
+  /** The host can stream a response: a call that asked for progress gets ToolContext.progress. */
+  streaming: boolean;
 }
+
+/** Progress notifications one call may send (a runaway loop must not flood the stream). */
+export const MAX_PROGRESS_NOTIFICATIONS = 1000;
 
 /** A refusal the wrapper decided: the JSON-RPC error to answer with, and how the audit records it. */
 class Refusal extends Error {
@@ -201,6 +206,8 @@ async function decide(
     parsed: state.parsed,
     ...(input ? { clientInput: input.view } : {}),
   };
+  const progress = env.streaming ? progressReporter(ctx) : undefined;
+  if (progress) toolCtx.progress = progress;
   const ran = await runHandler(tool, parsed.data, toolCtx);
   const asked = input?.asked(ran.result);
   if (asked) {
@@ -278,6 +285,33 @@ async function clientInput(
     },
   };
   return { view, asked: (result) => asks.get(result) };
+}
+
+/**
+ * Sends notifications/progress for a call whose client asked for them (`_meta.progressToken`). The
+ * SDK then answers this one request as an SSE stream; without a token nothing is sent and the answer
+ * stays one JSON body.
+ */
+function progressReporter(ctx: ServerContext): ToolContext['progress'] {
+  const token = ctx.mcpReq._meta?.progressToken;
+  if (typeof token !== 'string' && typeof token !== 'number') return undefined;
+  let last = Number.NEGATIVE_INFINITY;
+  let sent = 0;
+  return async (progress, total, message) => {
+    // The spec: progress MUST increase with each notification.
+    if (!Number.isFinite(progress) || progress <= last || sent >= MAX_PROGRESS_NOTIFICATIONS) return;
+    last = progress;
+    sent++;
+    await ctx.mcpReq.notify({
+      method: 'notifications/progress',
+      params: {
+        progressToken: token,
+        progress,
+        ...(total !== undefined && Number.isFinite(total) ? { total } : {}),
+        ...(message ? { message: message.slice(0, 200) } : {}),
+      },
+    });
+  };
 }
 
 /** The state a retry echoes, verified and unsealed; undefined in a first round. */

@@ -16,6 +16,12 @@ export interface ToolContext {
    * so the audit hook reads the same parsed value instead of parsing the text again.
    */
   parsed: ParseCache;
+  /**
+   * Reports progress to a client that asked for it (`_meta.progressToken`), on a host that can stream
+   * the response; absent otherwise, so a tool calls it as `await ctx.progress?.(n, total)`. Values
+   * must increase; a repeated or smaller one is not sent.
+   */
+  progress?: (progress: number, total?: number, message?: string) => Promise<void>;
   /** Multi-round-trip input from the client: set for a tool that declares `asksClient` (see ClientInput). */
   clientInput?: ClientInput;
 }

@@ -99,6 +99,27 @@ export const streamingElicitationTool = {
   requiresClientCapabilities: { elicitation: {} },
 };
 
+/**
+ * Reports progress 0, 50 and 100 of 100, 50 ms apart, when the client asked for it
+ * (ToolContext.progress: a progress token, on a host that streams); otherwise only waits.
+ */
+export const progressTool = defineTool({
+  name: 'test_tool_with_progress',
+  title: 'test_tool_with_progress (conformance fixture)',
+  description: 'Conformance fixture: reports progress (0, 50, 100 of 100) while it runs.',
+  group: 'core',
+  access: 'read',
+  input: z.object({}),
+  annotations: readOnly,
+  handler: async (_input, ctx) => {
+    for (const step of [0, 50, 100]) {
+      if (step > 0) await new Promise((resolve) => setTimeout(resolve, 50));
+      await ctx.progress?.(step, 100);
+    }
+    return ok(ctx.progress ? 'Done; progress reported.' : 'Done; no progress was asked for.');
+  },
+});
+
 export const contentTools = [
   fixed('test_simple_text', 'returns one text block.', () => ok('This is a simple text response for testing.')),
   fixed('test_image_content', 'returns one image block (PNG).', () => ({

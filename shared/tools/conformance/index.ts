@@ -1,5 +1,5 @@
 import type { AnyTool } from '../tool.ts';
-import { contentTools, greetTool, missingCapabilityTool, streamingElicitationTool } from './content.ts';
+import { contentTools, greetTool, missingCapabilityTool, progressTool, streamingElicitationTool } from './content.ts';
 import { mrtrTools } from './mrtr.ts';
 import { customHeaderTool, jsonSchemaTool } from './schemas.ts';
 import {
@@ -28,6 +28,7 @@ export const conformanceTools: readonly AnyTool[] = [
   ...contentTools,
   missingCapabilityTool,
   streamingElicitationTool,
+  progressTool,
   ...mrtrTools,
   jsonSchemaTool,
   customHeaderTool,
