@@ -119,7 +119,13 @@ module.exports = {
       severity: 'error',
       comment:
         'A module in shared/ that nothing imports and that imports nothing is dead code: use it (a port, from Deps) or remove it.',
-      from: { orphan: true, path: '^shared/', pathNot: ['[.]d[.]ts$', '[.]json$'] },
+      // Two ports are contracts issue 10 asked for ahead of their adapters (Slack in issue 12, Cost
+      // Explorer and BigQuery in issue 14): the issue that adds an adapter removes its entry here.
+      from: {
+        orphan: true,
+        path: '^shared/',
+        pathNot: ['[.]d[.]ts$', '[.]json$', '^shared/ports/(notifier|cost)[.]ts$'],
+      },
       to: {},
     },
     {
