@@ -1,10 +1,11 @@
 import type { Finding } from '../../domain/guardrails/index.ts';
 import type { Call } from '../call.ts';
 import type { Deps } from '../deps.ts';
-import { AppError, RefusedError } from '../errors.ts';
+import { AppError } from '../errors.ts';
 import { parsePatch } from '../k8s/manifests.ts';
 import { liveOrUndefined, namespaceFor, target } from '../k8s/objects.ts';
-import { changeSummary, guardedWrite } from './guarded-write.ts';
+import { guardedPatch } from './guarded-patch.ts';
+import { changeSummary } from './guarded-write.ts';
 
 export interface PatchRequest {
   cluster?: string | undefined;
@@ -46,31 +47,22 @@ export async function patchObject(deps: Deps, call: Pick<Call, 'parsed'>, input:
   const live = await liveOrUndefined(t, res, input.name, namespace);
   if (!live)
     throw new AppError(`${res.kind} ${namespace ? `${namespace}/` : ''}${input.name} not found on ${t.cluster}`);
-  const outcome = await guardedWrite(
-    deps,
-    t,
-    {
-      verb: 'patch',
-      res,
-      namespace,
-      name: input.name,
-      // Read again on every attempt: the dry run and the write are pinned to the state judged.
-      read: () => t.client.get(res, input.name, namespace),
-      perform: (dryRun, pin) =>
-        t.client.patch(res, input.name, namespace, patch, input.patchType, {
-          dryRun,
-          ...(pin ? { precondition: pin } : {}),
-        }),
-    },
-    { previewOnly: input.dryRun === true, live },
-  );
-  if (outcome.kind === 'refused') throw new RefusedError(outcome.refusal);
+  // Read again on every attempt: the dry run and the write are pinned to the state judged.
+  const w = await guardedPatch(deps, t, {
+    verb: 'patch',
+    res,
+    namespace,
+    name: input.name,
+    patch,
+    patchType: input.patchType,
+    dryRun: input.dryRun,
+  });
   return {
     cluster: t.cluster,
     kind: res.kind,
     namespace,
-    dryRun: outcome.kind === 'preview',
-    diff: changeSummary(outcome.live ?? live, outcome.after),
-    findings: outcome.findings,
+    dryRun: w.dryRun,
+    diff: changeSummary(w.live ?? live, w.after),
+    findings: w.findings,
   };
 }

@@ -1,8 +1,7 @@
 import type { Finding } from '../../domain/guardrails/index.ts';
 import type { Deps } from '../deps.ts';
-import { RefusedError } from '../errors.ts';
 import { target } from '../k8s/objects.ts';
-import { guardedWrite } from './guarded-write.ts';
+import { guardedPatch } from './guarded-patch.ts';
 
 export interface RestartRequest {
   cluster?: string | undefined;
@@ -30,32 +29,23 @@ export async function restartWorkload(deps: Deps, input: RestartRequest): Promis
   const patch = {
     spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': restartedAt } } } },
   };
-  const outcome = await guardedWrite(
-    deps,
-    t,
-    {
-      verb: 'restart',
-      res,
-      namespace,
-      name: input.name,
-      // A restart makes new pods from the current template: the dry-run result is judged (whoever
-      // wrote that template, and whenever), and the write is pinned to the state judged.
-      read: () => t.client.get(res, input.name, namespace),
-      perform: (dryRun, pin) =>
-        t.client.patch(res, input.name, namespace, patch, 'strategic', {
-          dryRun,
-          ...(pin ? { precondition: pin } : {}),
-        }),
-    },
-    { previewOnly: input.dryRun === true },
-  );
-  if (outcome.kind === 'refused') throw new RefusedError(outcome.refusal);
+  // A restart makes new pods from the current template: the dry-run result is judged (whoever wrote
+  // that template, and whenever), and the write is pinned to the state judged.
+  const w = await guardedPatch(deps, t, {
+    verb: 'restart',
+    res,
+    namespace,
+    name: input.name,
+    patch,
+    patchType: 'strategic',
+    dryRun: input.dryRun,
+  });
   return {
     cluster: t.cluster,
     kind: res.kind,
     namespace,
     restartedAt,
-    dryRun: outcome.kind === 'preview',
-    findings: outcome.findings,
+    dryRun: w.dryRun,
+    findings: w.findings,
   };
 }

@@ -1,9 +1,9 @@
 import type { Finding } from '../../domain/guardrails/index.ts';
 import type { KubeObject } from '../../ports/kube.ts';
 import type { Deps } from '../deps.ts';
-import { AppError, RefusedError } from '../errors.ts';
+import { AppError } from '../errors.ts';
 import { target } from '../k8s/objects.ts';
-import { guardedWrite } from './guarded-write.ts';
+import { guardedPatch } from './guarded-patch.ts';
 
 export interface ScaleRequest {
   cluster?: string | undefined;
@@ -29,36 +29,27 @@ export async function scaleWorkload(deps: Deps, input: ScaleRequest): Promise<Sc
   const res = await t.client.resolve(input.kind, 'apps/v1');
   if (!res.subresources.includes('scale')) throw new AppError(`${res.kind} has no scale subresource on ${t.cluster}`);
   const namespace = input.namespace ?? t.defaultNamespace;
-  const outcome = await guardedWrite(
-    deps,
-    t,
-    {
-      verb: 'scale',
-      res,
-      namespace,
-      name: input.name,
-      // The workload itself, read on every attempt: its resourceVersion (the Scale's) pins the write.
-      read: () => t.client.get(res, input.name, namespace),
-      // Scaling up makes pods from the current template, whoever wrote it and whenever: judge it.
-      // Scaling down (to 0 included) makes none.
-      podsFrom: (live) => (live && input.replicas > replicasOf(live) ? live : undefined),
-      perform: (dryRun, pin) =>
-        t.client.patch(res, input.name, namespace, { spec: { replicas: input.replicas } }, 'merge', {
-          dryRun,
-          subresource: 'scale',
-          ...(pin ? { precondition: { resourceVersion: pin.resourceVersion } } : {}),
-        }),
-    },
-    { previewOnly: input.dryRun === true },
-  );
-  if (outcome.kind === 'refused') throw new RefusedError(outcome.refusal);
+  // The workload itself is read on every attempt: its resourceVersion (the Scale's) pins the write.
+  const w = await guardedPatch(deps, t, {
+    verb: 'scale',
+    res,
+    namespace,
+    name: input.name,
+    patch: { spec: { replicas: input.replicas } },
+    patchType: 'merge',
+    subresource: 'scale',
+    // Scaling up makes pods from the current template, whoever wrote it and whenever: judge it.
+    // Scaling down (to 0 included) makes none.
+    podsFrom: (live) => (live && input.replicas > replicasOf(live) ? live : undefined),
+    dryRun: input.dryRun,
+  });
   return {
     cluster: t.cluster,
     kind: res.kind,
     namespace,
-    from: outcome.live ? replicasOf(outcome.live) : 0,
-    dryRun: outcome.kind === 'preview',
-    findings: outcome.findings,
+    from: w.live ? replicasOf(w.live) : 0,
+    dryRun: w.dryRun,
+    findings: w.findings,
   };
 }
 

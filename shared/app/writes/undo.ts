@@ -1,9 +1,10 @@
 import type { Finding } from '../../domain/guardrails/index.ts';
 import { undoTemplate } from '../../domain/rollouts.ts';
 import type { Deps } from '../deps.ts';
-import { AppError, RefusedError } from '../errors.ts';
+import { AppError } from '../errors.ts';
 import { deploymentWithReplicaSets, target } from '../k8s/objects.ts';
-import { changeSummary, guardedWrite } from './guarded-write.ts';
+import { guardedPatch } from './guarded-patch.ts';
+import { changeSummary } from './guarded-write.ts';
 
 export interface UndoRequest {
   cluster?: string | undefined;
@@ -30,31 +31,22 @@ export async function undoRollout(deps: Deps, input: UndoRequest): Promise<UndoR
   const picked = undoTemplate(live, replicaSets, input.toRevision);
   if ('error' in picked) throw new AppError(`cannot undo deployment ${namespace}/${input.name}: ${picked.error}`);
   const patch = [{ op: 'replace', path: '/spec/template', value: picked.template }];
-  const outcome = await guardedWrite(
-    deps,
-    t,
-    {
-      verb: 'undo',
-      res: deployments,
-      namespace,
-      name: input.name,
-      // The template it restores is judged on the dry-run result; the write is pinned to the state judged.
-      read: () => t.client.get(deployments, input.name, namespace),
-      perform: (dryRun, pin) =>
-        t.client.patch(deployments, input.name, namespace, patch, 'json', {
-          dryRun,
-          ...(pin ? { precondition: pin } : {}),
-        }),
-    },
-    { previewOnly: input.dryRun === true, live },
-  );
-  if (outcome.kind === 'refused') throw new RefusedError(outcome.refusal);
+  // The template it restores is judged on the dry-run result; the write is pinned to the state judged.
+  const w = await guardedPatch(deps, t, {
+    verb: 'undo',
+    res: deployments,
+    namespace,
+    name: input.name,
+    patch,
+    patchType: 'json',
+    dryRun: input.dryRun,
+  });
   return {
     cluster: t.cluster,
     namespace,
     toRevision: picked.revision,
-    dryRun: outcome.kind === 'preview',
-    diff: changeSummary(outcome.live ?? live, outcome.after),
-    findings: outcome.findings,
+    dryRun: w.dryRun,
+    diff: changeSummary(w.live ?? live, w.after),
+    findings: w.findings,
   };
 }
