@@ -11,6 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { InProcessExecutions } from '../../shared/adapters/local/local-workflow-engine.ts';
 import type { ExecutionInfo, FlowName, StepEvent, WorkflowEngine } from '../../shared/ports/workflow.ts';
 
 const DIR = join(import.meta.dirname, '..', '..', 'shared', 'workflows');
@@ -219,7 +220,8 @@ function evaluate(src: string, vars: Vars, env: Record<string, string>, program:
 
 // ---- the engine ----------------------------------------------------------------------------------
 
-interface Run extends ExecutionInfo {
+/** What a running program checks between steps: whether it was stopped, and the sleeps to cut short. */
+interface Run {
   aborted: boolean;
   wake: Set<() => void>;
 }
@@ -232,8 +234,7 @@ export interface CloudWorkflowsTestEngineOptions {
 
 export class CloudWorkflowsTestEngine implements WorkflowEngine {
   readonly name = 'cloud-workflows-test';
-  private readonly runs = new Map<string, Run>();
-  private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly executions = new InProcessExecutions();
   private readonly programs = new Map<FlowName, Program>();
   private readonly env = { WORKFLOW_STEP_URL: TEST_STEP_URL };
   private readonly opts: CloudWorkflowsTestEngineOptions;
@@ -256,47 +257,36 @@ export class CloudWorkflowsTestEngine implements WorkflowEngine {
 
   async start(flow: FlowName, name: string, input: Record<string, unknown>) {
     const executionId = `projects/test/locations/test/workflows/${flow}/executions/${name}`;
-    if (this.runs.has(executionId)) return { executionId, alreadyStarted: true };
-    const run: Run = { status: 'RUNNING', aborted: false, wake: new Set() };
-    this.runs.set(executionId, run);
-    const program = this.program(flow);
-    const budget = { steps: 0 };
-    this.call(program, 'main', [structuredClone(input)], run, budget).then(
-      (output) => {
-        if (run.status === 'RUNNING') Object.assign(run, { status: 'SUCCEEDED', output });
+    const started = this.executions.start(
+      executionId,
+      () => {
+        const run: Run = { aborted: false, wake: new Set() };
+        const result = this.call(this.program(flow), 'main', [structuredClone(input)], run, { steps: 0 });
+        const abort = () => {
+          run.aborted = true;
+          for (const wake of run.wake) wake();
+        };
+        return { result, abort };
       },
-      (err: unknown) => {
-        if (run.status !== 'RUNNING') return;
+      (err) => {
         const v = err instanceof Raised ? err.value : undefined;
-        const error =
-          isMap(v) && v.Error ? `${String(v.Error)}: ${String(v.Cause ?? '')}` : String((err as Error).message);
-        Object.assign(run, { status: 'FAILED', error });
+        return isMap(v) && v.Error ? `${String(v.Error)}: ${String(v.Cause ?? '')}` : String((err as Error).message);
       },
     );
-    return { executionId, alreadyStarted: false };
+    return { executionId, alreadyStarted: !started };
   }
 
   async describe(executionId: string): Promise<ExecutionInfo | undefined> {
-    const r = this.runs.get(executionId);
-    if (!r) return undefined;
-    return {
-      status: r.status,
-      ...(r.output !== undefined ? { output: r.output } : {}),
-      ...(r.error ? { error: r.error } : {}),
-    };
+    return this.executions.describe(executionId);
   }
 
   async stop(executionId: string, reason: string): Promise<void> {
-    const r = this.runs.get(executionId);
-    if (r?.status !== 'RUNNING') return;
-    Object.assign(r, { status: 'ABORTED', error: reason, aborted: true });
-    for (const wake of r.wake) wake();
+    this.executions.stop(executionId, reason);
   }
 
   /** Stops every execution and waits for the steps they were running (the host closes the Store next). */
   async stopAll(): Promise<void> {
-    for (const [id, r] of this.runs) if (r.status === 'RUNNING') await this.stop(id, 'host shutting down');
-    await Promise.all([...this.inFlight]);
+    await this.executions.stopAll();
   }
 
   private sleep(run: Run, ms: number): Promise<void> {
@@ -476,13 +466,7 @@ export class CloudWorkflowsTestEngine implements WorkflowEngine {
       throw new Error('http.post to the step function without OIDC auth');
     const body = JSON.parse(JSON.stringify(args.body ?? {})) as StepEvent;
     this.calls.push(body.step);
-    const run = this.opts.dispatch(body);
-    const settled = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.inFlight.add(settled);
-    void settled.then(() => this.inFlight.delete(settled));
+    const run = this.executions.track(this.opts.dispatch(body));
     const timeoutMs = Number(args.timeout ?? 300) * 1000;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {

@@ -39,11 +39,83 @@ export function statesOfType(def: { States: Record<string, unknown> }, type: str
 
 export const taskStates = (def: { States: Record<string, unknown> }) => statesOfType(def, 'Task');
 
-interface Running {
-  status: ExecutionInfo['status'];
-  output?: unknown;
-  error?: string;
-  abort: () => void;
+/**
+ * The executions an in-process engine keeps in memory (this one, and the Cloud Workflows test engine
+ * in test/support): each started once by name, described and stopped from memory, and the step calls
+ * still running, which a shutdown waits for (an abort does not stop a step already called).
+ */
+export class InProcessExecutions {
+  private readonly runs = new Map<string, ExecutionInfo & { abort: () => void }>();
+  private readonly inFlight = new Set<Promise<unknown>>();
+
+  /**
+   * Starts execution `id` unless one by that name exists (then false). `begin` runs it: its result
+   * settles it, SUCCEEDED with the output or FAILED with `failure(err)`, unless it was stopped first.
+   */
+  start(
+    id: string,
+    begin: () => { result: Promise<unknown>; abort: () => void },
+    failure: (err: unknown) => string,
+  ): boolean {
+    if (this.runs.has(id)) return false;
+    const run: ExecutionInfo & { abort: () => void } = { status: 'RUNNING', abort: () => {} };
+    this.runs.set(id, run);
+    let begun: ReturnType<typeof begin>;
+    try {
+      begun = begin();
+    } catch (err) {
+      this.runs.delete(id); // never ran: a later start may try again
+      throw err;
+    }
+    const { result, abort } = begun;
+    run.abort = abort;
+    result.then(
+      (output) => {
+        if (run.status === 'RUNNING') Object.assign(run, { status: 'SUCCEEDED', output });
+      },
+      (err: unknown) => {
+        if (run.status === 'RUNNING') Object.assign(run, { status: 'FAILED', error: failure(err) });
+      },
+    );
+    return true;
+  }
+
+  describe(id: string): ExecutionInfo | undefined {
+    const r = this.runs.get(id);
+    if (!r) return undefined;
+    return {
+      status: r.status,
+      ...(r.output !== undefined ? { output: r.output } : {}),
+      ...(r.error ? { error: r.error } : {}),
+    };
+  }
+
+  stop(id: string, reason: string): void {
+    const r = this.runs.get(id);
+    if (r?.status !== 'RUNNING') return;
+    Object.assign(r, { status: 'ABORTED', error: reason });
+    r.abort();
+  }
+
+  /** A step call, kept until it settles so that stopAll can wait for it. */
+  track<T>(step: Promise<T>): Promise<T> {
+    const settled = step.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.inFlight.add(settled);
+    void settled.then(() => this.inFlight.delete(settled));
+    return step;
+  }
+
+  /**
+   * Stops every running execution (host shutdown) and waits for the steps they were running: the
+   * host closes the Store right after this.
+   */
+  async stopAll(): Promise<void> {
+    for (const [id, r] of this.runs) if (r.status === 'RUNNING') this.stop(id, 'host shutting down');
+    await Promise.all([...this.inFlight]);
+  }
 }
 
 /**
@@ -53,9 +125,7 @@ interface Running {
  */
 export class LocalWorkflowEngine implements WorkflowEngine {
   readonly name = 'local';
-  private readonly executions = new Map<string, Running>();
-  /** Steps being run: an aborted execution's step still finishes, and stopAll waits for it. */
-  private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly executions = new InProcessExecutions();
   private readonly machines = new Map<FlowName, { machine: StateMachine; tasks: string[]; waits: string[] }>();
   private readonly dispatch: (event: StepEvent) => Promise<Record<string, unknown>>;
   private readonly waitMs: number | undefined;
@@ -92,62 +162,40 @@ export class LocalWorkflowEngine implements WorkflowEngine {
     input: Record<string, unknown>,
   ): Promise<{ executionId: string; alreadyStarted: boolean }> {
     const executionId = `local:${flow}:${name}`;
-    if (this.executions.has(executionId)) return { executionId, alreadyStarted: true };
-    const { machine, tasks, waits } = this.machine(flow);
-    const handlers = Object.fromEntries(tasks.map((t) => [t, (event: unknown) => this.step(event as StepEvent)]));
-    const waitTimeOverrides =
-      this.waitMs === undefined ? {} : Object.fromEntries(waits.map((w) => [w, this.waitMs as number]));
-    const retryIntervalOverrides =
-      this.waitMs === undefined ? {} : Object.fromEntries(tasks.map((t) => [t, this.waitMs as number]));
-    const execution = machine.run(input as never, {
-      overrides: { taskResourceLocalHandlers: handlers as never, waitTimeOverrides, retryIntervalOverrides },
-      noThrowOnAbort: true,
-    });
-    const running: Running = { status: 'RUNNING', abort: () => execution.abort() };
-    this.executions.set(executionId, running);
-    execution.result.then(
-      (output) => {
-        if (running.status === 'RUNNING') {
-          running.status = 'SUCCEEDED';
-          running.output = output;
-        }
+    const started = this.executions.start(
+      executionId,
+      () => {
+        const { machine, tasks, waits } = this.machine(flow);
+        const handlers = Object.fromEntries(tasks.map((t) => [t, (event: unknown) => this.step(event as StepEvent)]));
+        const waitTimeOverrides =
+          this.waitMs === undefined ? {} : Object.fromEntries(waits.map((w) => [w, this.waitMs as number]));
+        const retryIntervalOverrides =
+          this.waitMs === undefined ? {} : Object.fromEntries(tasks.map((t) => [t, this.waitMs as number]));
+        const execution = machine.run(input as never, {
+          overrides: { taskResourceLocalHandlers: handlers as never, waitTimeOverrides, retryIntervalOverrides },
+          noThrowOnAbort: true,
+        });
+        return { result: execution.result, abort: () => execution.abort() };
       },
-      (err: Error) => {
-        running.status = 'FAILED';
-        running.error = `${err.name}: ${err.message}`;
-        this.log.error({ executionId, err: running.error }, 'workflow execution failed');
+      (err) => {
+        const error = `${(err as Error).name}: ${(err as Error).message}`;
+        this.log.error({ executionId, err: error }, 'workflow execution failed');
+        return error;
       },
     );
-    return { executionId, alreadyStarted: false };
+    return { executionId, alreadyStarted: !started };
   }
 
   async describe(executionId: string): Promise<ExecutionInfo | undefined> {
-    const r = this.executions.get(executionId);
-    if (!r) return undefined;
-    return {
-      status: r.status,
-      ...(r.output !== undefined ? { output: r.output } : {}),
-      ...(r.error ? { error: r.error } : {}),
-    };
+    return this.executions.describe(executionId);
   }
 
   async stop(executionId: string, reason: string): Promise<void> {
-    const r = this.executions.get(executionId);
-    if (r?.status !== 'RUNNING') return;
-    r.status = 'ABORTED';
-    r.error = reason;
-    r.abort();
+    this.executions.stop(executionId, reason);
   }
 
   private step(event: StepEvent): Promise<Record<string, unknown>> {
-    const run = this.dispatch(event);
-    const settled = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.inFlight.add(settled);
-    void settled.then(() => this.inFlight.delete(settled));
-    return run;
+    return this.executions.track(this.dispatch(event));
   }
 
   /**
@@ -155,7 +203,6 @@ export class LocalWorkflowEngine implements WorkflowEngine {
    * abort does not stop a step already called, and the host closes the Store right after this.
    */
   async stopAll(): Promise<void> {
-    for (const [id, r] of this.executions) if (r.status === 'RUNNING') void this.stop(id, 'host shutting down');
-    await Promise.all([...this.inFlight]);
+    await this.executions.stopAll();
   }
 }
