@@ -1,4 +1,5 @@
 import { ROLLOUT_LIMITS, templateHash } from '../../domain/rollout-plan.ts';
+import type { RolloutOpPlan } from '../../workflows/rollout-record.ts';
 import type { Call } from '../call.ts';
 import type { Deps } from '../deps.ts';
 import { RefusedError } from '../errors.ts';
@@ -62,10 +63,13 @@ export async function startRollout(
       },
       requests: {},
       approval: { required: p.approvalRequired, ...(p.approvalReason ? { reason: p.approvalReason } : {}) },
+      // The record the steps parse back with RolloutOpPlanSchema (shared/workflows/rollout-record.ts).
       plan: {
-        ...p.plan,
-        baseTemplateHash: templateHash((p.live.spec as Record<string, unknown> | undefined)?.template),
-      } as unknown as Record<string, unknown>,
+        ...({
+          ...p.plan,
+          baseTemplateHash: templateHash((p.live.spec as Record<string, unknown> | undefined)?.template),
+        } satisfies RolloutOpPlan),
+      },
       lease,
       deadline: new Date(deps.clock.now() + ROLLOUT_LIMITS.deadlineSeconds * 1000).toISOString(),
       ttlSeconds: TTL_SECONDS,
