@@ -8,33 +8,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InProcessEngineFactory } from '../../local/server.ts';
 import { CloudWorkflowsTestEngine } from '../support/cloud-workflows-engine.ts';
 import type { Caller, Harness } from '../support/k8s-harness.ts';
-import { deploymentYaml, startHarness } from '../support/k8s-harness.ts';
-
-type Op = {
-  operationId: string;
-  status: string;
-  statusMessage: string;
-  steps: Array<{ name: string; status: string }>;
-  result?: Record<string, unknown>;
-  progress: { pausedFor?: string };
-};
-type Dep = {
-  spec: { replicas: number; template: { spec: { containers: Array<{ image: string }> } } };
-};
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const terminal = (op: Op) => ['completed', 'failed', 'cancelled'].includes(op.status);
-
-async function waitFor(c: Caller, operationId: string, until: (op: Op) => boolean, timeoutMs = 30_000): Promise<Op> {
-  const end = Date.now() + timeoutMs;
-  let op: Op | undefined;
-  while (Date.now() < end) {
-    op = await c.ok<Op>('ops_operations_get', { operationId });
-    if (until(op)) return op;
-    await sleep(100);
-  }
-  throw new Error(`operation ${operationId} still ${op?.status}: ${op?.statusMessage}`);
-}
+import { startHarness } from '../support/k8s-harness.ts';
+import {
+  decide,
+  failPatches,
+  type Op,
+  pausedForInput,
+  serviceYaml,
+  sleep,
+  startCanary,
+  terminal,
+  waitFor,
+  workloads,
+} from '../support/rollout-scenarios.ts';
 
 /** How a scenario ended, engine aside: what the two engines must agree on. */
 const endStates = new Map<string, Map<string, unknown>>();
@@ -49,9 +35,7 @@ describe.each(engines)('rollouts on the %s engine', (engine, workflows) => {
   let bob: Caller;
   const ended = new Map<string, unknown>();
   endStates.set(engine, ended);
-  const dep = (name: string, ns = 'default') =>
-    h.kube.store.get('deployments.apps', ns, name) as unknown as Dep | undefined;
-  const image = (name: string, ns = 'default') => dep(name, ns)?.spec.template.spec.containers[0]?.image;
+  const { dep, image, deploy } = workloads(() => h);
 
   /** Records the end state (status, steps, result flags, the workload) under the scenario's name. */
   function record(scenario: string, op: Op, ns = 'default', name = scenario) {
@@ -77,11 +61,6 @@ describe.each(engines)('rollouts on the %s engine', (engine, workflows) => {
     await h?.close();
   });
 
-  async function deploy(name: string, ns = 'default', replicas = 2) {
-    await h.ok('k8s_resources_apply', { manifest: deploymentYaml(name, 'nginx:1.25.3', { namespace: ns, replicas }) });
-    await h.ok('k8s_rollouts_status', { name, namespace: ns, waitSeconds: 20 });
-  }
-
   it('good image: completed, by this engine', async () => {
     await deploy('good');
     const started = await h.ok<Op>('delivery_rollouts_start', { name: 'good', image: 'nginx:1.27.0' });
@@ -106,35 +85,19 @@ describe.each(engines)('rollouts on the %s engine', (engine, workflows) => {
 
   it('API failures during a step: retried (transient), completed once', async () => {
     await deploy('flaky');
-    h.kube.injectFailure({
-      method: 'PATCH',
-      pathPattern: /\/deployments\/flaky$/,
-      queryPattern: /^(?!.*dryRun)/,
-      status: 500,
-      times: 2,
-      message: 'etcdserver: request timed out',
-    });
+    const failed = failPatches(h, 'flaky');
     const started = await h.ok<Op>('delivery_rollouts_start', { name: 'flaky', image: 'nginx:1.27.0' });
     const done = await waitFor(h, started.operationId, terminal);
     h.kube.clearFailures();
     expect(done.status).toBe('completed');
-    const failed = h.kube.requests.filter(
-      (r) => r.method === 'PATCH' && r.path.endsWith('/deployments/flaky') && r.status === 500,
-    );
-    expect(failed).toHaveLength(2);
+    expect(failed()).toBe(2);
     record('flaky', done);
   });
 
   it('canary: pauses, promote continues it to the end', async () => {
     await deploy('cany', 'default', 4);
-    const started = await h.ok<Op>('delivery_rollouts_start', {
-      name: 'cany',
-      image: 'nginx:1.27.0',
-      strategy: 'canary',
-      steps: [25, 100],
-      pauseAfter: [25],
-    });
-    const paused = await waitFor(h, started.operationId, (op) => op.status === 'input_required');
+    const started = await startCanary(h, 'cany', [25, 100], [25]);
+    const paused = await waitFor(h, started.operationId, pausedForInput);
     expect(paused.progress.pausedFor).toBe('step');
     expect(dep('cany-canary')?.spec.replicas).toBe(1);
     await h.ok('delivery_rollouts_promote', { operationId: started.operationId });
@@ -147,10 +110,7 @@ describe.each(engines)('rollouts on the %s engine', (engine, workflows) => {
 
   it('blue-green: Service on green, blue scaled down', async () => {
     await deploy('shop');
-    await h.ok('k8s_resources_apply', {
-      manifest:
-        'apiVersion: v1\nkind: Service\nmetadata: { name: shop }\nspec: { selector: { app: shop }, ports: [{ port: 80 }] }\n',
-    });
+    await h.ok('k8s_resources_apply', { manifest: serviceYaml('shop') });
     const started = await h.ok<Op>('delivery_rollouts_start', {
       name: 'shop',
       image: 'nginx:1.27.0',
@@ -168,14 +128,8 @@ describe.each(engines)('rollouts on the %s engine', (engine, workflows) => {
 
   it('abort mid-way: cancelled, everything restored', async () => {
     await deploy('abortme', 'default', 4);
-    const started = await h.ok<Op>('delivery_rollouts_start', {
-      name: 'abortme',
-      image: 'nginx:1.27.0',
-      strategy: 'canary',
-      steps: [50, 100],
-      pauseAfter: [50],
-    });
-    await waitFor(h, started.operationId, (op) => op.status === 'input_required');
+    const started = await startCanary(h, 'abortme', [50, 100], [50]);
+    await waitFor(h, started.operationId, pausedForInput);
     await h.ok('delivery_rollouts_abort', { operationId: started.operationId, reason: 'error budget burning' });
     const done = await waitFor(h, started.operationId, terminal);
     expect(done.status).toBe('cancelled');
@@ -195,12 +149,7 @@ describe.each(engines)('rollouts on the %s engine', (engine, workflows) => {
     expect(started.status).toBe('input_required');
     await sleep(200);
     expect(image('api', 'prod-eng')).toBe('nginx:1.25.3');
-    await bob.ok('ops_approvals_decide', {
-      operationId: started.operationId,
-      decision: 'approve',
-      reason: 'reviewed',
-      changeHash: started.changeHash,
-    });
+    await decide(bob, started, 'approve', 'reviewed');
     const done = await waitFor(h, started.operationId, terminal);
     expect(done.status).toBe('completed');
     record('api', done, 'prod-eng');
@@ -213,12 +162,7 @@ describe.each(engines)('rollouts on the %s engine', (engine, workflows) => {
       namespace: 'prod-eng',
       image: 'nginx:1.27.0',
     });
-    await bob.ok('ops_approvals_decide', {
-      operationId: started.operationId,
-      decision: 'reject',
-      reason: 'not this week',
-      changeHash: started.changeHash,
-    });
+    await decide(bob, started, 'reject', 'not this week');
     const done = await waitFor(h, started.operationId, terminal);
     expect(done).toMatchObject({ status: 'cancelled', result: { changed: false } });
     record('worker', done, 'prod-eng');

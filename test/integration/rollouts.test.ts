@@ -11,29 +11,24 @@ import type { Operation } from '../../shared/app/repos/operations.ts';
 import { dispatchStep } from '../../shared/workflows/index.ts';
 import type { Caller, Harness } from '../support/k8s-harness.ts';
 import { deploymentYaml, startHarness } from '../support/k8s-harness.ts';
+import {
+  type Dep,
+  decide,
+  failPatches,
+  type Op,
+  pausedForInput,
+  serviceYaml,
+  sleep,
+  startCanary,
+  terminal,
+  waitFor as waitForOp,
+  workloads,
+} from '../support/rollout-scenarios.ts';
 import { fetchDispatch } from '../support/task-dispatch.ts';
 
-type Op = {
-  operationId: string;
-  status: string;
-  statusMessage: string;
-  steps: Array<{ name: string; status: string; detail?: string; measurements?: Record<string, unknown> }>;
-  result?: Record<string, unknown>;
-  progress: { pausedFor?: string; nextActions: string[] };
-};
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor(c: Caller, operationId: string, until: (op: Op) => boolean, timeoutMs = 30_000): Promise<Op> {
-  const end = Date.now() + timeoutMs;
-  let op: Op | undefined;
-  while (Date.now() < end) {
-    op = await c.ok<Op>('ops_operations_get', { operationId });
-    if (until(op)) return op;
-    await sleep(150);
-  }
-  throw new Error(`operation ${operationId} still ${op?.status}: ${op?.statusMessage}`);
-}
+/** This file polls a little slower than the default (its engine waits 100 ms a step). */
+const waitFor = (c: Caller, operationId: string, until: (op: Op) => boolean, timeoutMs = 30_000) =>
+  waitForOp(c, operationId, until, timeoutMs, 150);
 /** Moves an operation's deadline into the past, as if it had waited 20 hours. */
 async function passDeadline(deps: Deps, operationId: string): Promise<void> {
   await deps.operations.update(operationId, (o) => {
@@ -42,19 +37,10 @@ async function passDeadline(deps: Deps, operationId: string): Promise<void> {
   });
 }
 
-const terminal = (op: Op) => ['completed', 'failed', 'cancelled'].includes(op.status);
-
-type Dep = {
-  spec: { replicas: number; template: { spec: { containers: Array<{ image: string }> } } };
-  metadata: { annotations: Record<string, string> };
-};
-
 describe('progressive rollouts as state machines (local engine, fake API server)', () => {
   let h: Harness;
   let bob: Caller;
-  const dep = (name: string, ns = 'default') =>
-    h.kube.store.get('deployments.apps', ns, name) as unknown as Dep | undefined;
-  const image = (name: string, ns = 'default') => dep(name, ns)?.spec.template.spec.containers[0]?.image;
+  const { dep, image, deploy } = workloads(() => h);
 
   beforeAll(async () => {
     h = await startHarness({ LOCAL_WORKFLOW_WAIT_MS: '100' }, { auth: true, readyDelayMs: 100 });
@@ -63,11 +49,6 @@ describe('progressive rollouts as state machines (local engine, fake API server)
   afterAll(async () => {
     await h?.close();
   });
-
-  async function deploy(name: string, ns = 'default', replicas = 2) {
-    await h.ok('k8s_resources_apply', { manifest: deploymentYaml(name, 'nginx:1.25.3', { namespace: ns, replicas }) });
-    await h.ok('k8s_rollouts_status', { name, namespace: ns, waitSeconds: 20 });
-  }
 
   it('plans without changing anything', async () => {
     await deploy('planned');
@@ -128,10 +109,7 @@ describe('progressive rollouts as state machines (local engine, fake API server)
 
   it('blue-green switches the Service only after the green gate passes, then scales blue down', async () => {
     await deploy('shop');
-    await h.ok('k8s_resources_apply', {
-      manifest:
-        'apiVersion: v1\nkind: Service\nmetadata: { name: shop }\nspec: { selector: { app: shop }, ports: [{ port: 80 }] }\n',
-    });
+    await h.ok('k8s_resources_apply', { manifest: serviceYaml('shop') });
     const selector = () =>
       (h.kube.store.get('services', 'default', 'shop') as unknown as { spec: { selector: Record<string, string> } })
         .spec.selector;
@@ -187,10 +165,7 @@ describe('progressive rollouts as state machines (local engine, fake API server)
       ),
     });
     await h.ok('k8s_rollouts_status', { name: 'lbl', waitSeconds: 20 });
-    await h.ok('k8s_resources_apply', {
-      manifest:
-        'apiVersion: v1\nkind: Service\nmetadata: { name: lbl }\nspec: { selector: { app: lbl, tier: web }, ports: [{ port: 80 }] }\n',
-    });
+    await h.ok('k8s_resources_apply', { manifest: serviceYaml('lbl', 'app: lbl, tier: web') });
     const before = h.kube.requests.length;
     const refused = await h.call('delivery_rollouts_start', {
       name: 'lbl',
@@ -207,14 +182,8 @@ describe('progressive rollouts as state machines (local engine, fake API server)
 
   it('a canary pauses at a step and promote continues it to the end', async () => {
     await deploy('cany', 'default', 4);
-    const started = await h.ok<Op>('delivery_rollouts_start', {
-      name: 'cany',
-      image: 'nginx:1.27.0',
-      strategy: 'canary',
-      steps: [25, 100],
-      pauseAfter: [25],
-    });
-    const paused = await waitFor(h, started.operationId, (op) => op.status === 'input_required');
+    const started = await startCanary(h, 'cany', [25, 100], [25]);
+    const paused = await waitFor(h, started.operationId, pausedForInput);
     expect(paused.progress).toMatchObject({
       pausedFor: 'step',
       nextActions: ['delivery_rollouts_promote', 'delivery_rollouts_abort'],
@@ -232,14 +201,8 @@ describe('progressive rollouts as state machines (local engine, fake API server)
 
   it('abort mid-way restores everything', async () => {
     await deploy('abortme', 'default', 4);
-    const started = await h.ok<Op>('delivery_rollouts_start', {
-      name: 'abortme',
-      image: 'nginx:1.27.0',
-      strategy: 'canary',
-      steps: [50, 100],
-      pauseAfter: [50],
-    });
-    await waitFor(h, started.operationId, (op) => op.status === 'input_required');
+    const started = await startCanary(h, 'abortme', [50, 100], [50]);
+    await waitFor(h, started.operationId, pausedForInput);
     expect(dep('abortme-canary')?.spec.replicas).toBe(2);
     const mark = h.kube.requests.length;
     await h.ok('delivery_rollouts_abort', { operationId: started.operationId, reason: 'error budget burning' });
@@ -262,13 +225,7 @@ describe('progressive rollouts as state machines (local engine, fake API server)
   it('a second promote that arrives after the pause ended is refused and does not skip the next pause', async () => {
     const deps = h.server.deps;
     await deploy('twice', 'default', 4);
-    const started = await h.ok<Op>('delivery_rollouts_start', {
-      name: 'twice',
-      image: 'nginx:1.27.0',
-      strategy: 'canary',
-      steps: [25, 50, 100],
-      pauseAfter: [25, 50],
-    });
+    const started = await startCanary(h, 'twice', [25, 50, 100], [25, 50]);
     await waitFor(h, started.operationId, (op) => op.status === 'input_required' && op.progress.pausedFor === 'step');
     const carol = await h.as('carol', 'cloudops:admin');
     await h.ok('delivery_rollouts_promote', { operationId: started.operationId });
@@ -366,17 +323,11 @@ describe('progressive rollouts as state machines (local engine, fake API server)
   it('a pause nobody answers ends at the deadline: rolled back, failed, lease released', async () => {
     const deps = h.server.deps;
     await deploy('forgotten', 'default', 4);
-    const started = await h.ok<Op>('delivery_rollouts_start', {
-      name: 'forgotten',
-      image: 'nginx:1.27.0',
-      strategy: 'canary',
-      steps: [50, 100],
-      pauseAfter: [50],
-    });
+    const started = await startCanary(h, 'forgotten', [50, 100], [50]);
     // The lease outlives the execution timeout: it cannot expire under a paused rollout.
     const lease = await deps.store.get('lease#fake/default/Deployment/forgotten', 'lease');
     expect(lease?.expiresAt).toBeGreaterThanOrEqual(Math.floor(Date.now() / 1000) + 86_400);
-    await waitFor(h, started.operationId, (op) => op.status === 'input_required');
+    await waitFor(h, started.operationId, pausedForInput);
     expect(dep('forgotten-canary')?.spec.replicas).toBe(2);
     await passDeadline(deps, started.operationId);
     const done = await waitFor(h, started.operationId, terminal);
@@ -392,14 +343,7 @@ describe('progressive rollouts as state machines (local engine, fake API server)
   it('API failures during a step are retried and do not apply twice', async () => {
     await deploy('flaky');
     // The workflow's writes fail twice; the start tool's dry run (query dryRun=All) is spared.
-    h.kube.injectFailure({
-      method: 'PATCH',
-      pathPattern: /\/deployments\/flaky$/,
-      queryPattern: /^(?!.*dryRun)/,
-      status: 500,
-      times: 2,
-      message: 'etcdserver: request timed out',
-    });
+    const failed = failPatches(h, 'flaky');
     const started = await h.ok<Op>('delivery_rollouts_start', { name: 'flaky', image: 'nginx:1.27.0' });
     const done = await waitFor(h, started.operationId, terminal);
     h.kube.clearFailures();
@@ -407,9 +351,7 @@ describe('progressive rollouts as state machines (local engine, fake API server)
     expect(dep('flaky')?.metadata.annotations['deployment.kubernetes.io/revision']).toBe('2');
     const rs = h.kube.store.list('replicasets.apps', 'default').filter((r) => r.metadata?.name?.startsWith('flaky-'));
     expect(rs).toHaveLength(2);
-    expect(
-      h.kube.requests.filter((r) => r.method === 'PATCH' && r.path.endsWith('/deployments/flaky') && r.status === 500),
-    ).toHaveLength(2);
+    expect(failed()).toBe(2);
   });
 
   it('two concurrent starts on one target: exactly one runs', async () => {
@@ -469,12 +411,7 @@ describe('progressive rollouts as state machines (local engine, fake API server)
       // A hash that is not this approval's is the approver's mistake, reported as such.
       expect(stale.text).toContain(`changeHash ${'f'.repeat(64)} does not match this approval's change`);
       expect(stale.text).not.toContain('modified');
-      await bob.ok('ops_approvals_decide', {
-        operationId: started.operationId,
-        decision: 'approve',
-        reason: 'reviewed the diff',
-        changeHash: started.changeHash,
-      });
+      await decide(bob, started, 'approve', 'reviewed the diff');
       const done = await waitFor(h, started.operationId, terminal);
       expect(done.status).toBe('completed');
       expect(image('api', 'prod-web')).toBe('nginx:1.27.0');
@@ -532,11 +469,7 @@ describe('progressive rollouts as state machines (local engine, fake API server)
         namespace: 'prod-web',
         image: 'nginx:1.27.0',
       });
-      await bob.ok('ops_approvals_decide', {
-        operationId: started.operationId,
-        decision: 'reject',
-        reason: 'change freeze',
-      });
+      await decide(bob, { operationId: started.operationId }, 'reject', 'change freeze');
       const done = await waitFor(h, started.operationId, terminal);
       expect(done.status).toBe('cancelled');
       expect(done.statusMessage).toContain('rejected by bob: change freeze; nothing was changed');
@@ -585,11 +518,7 @@ describe('progressive rollouts as state machines (local engine, fake API server)
         image: 'nginx:1.27.0',
       });
       expect(again.isError).toBe(false);
-      await bob.ok('ops_approvals_decide', {
-        operationId: String(again.data.operationId),
-        decision: 'reject',
-        reason: 'test done',
-      });
+      await decide(bob, { operationId: String(again.data.operationId) }, 'reject', 'test done');
       await waitFor(h, String(again.data.operationId), terminal);
     });
 
@@ -609,12 +538,7 @@ describe('progressive rollouts as state machines (local engine, fake API server)
           { op: 'add', path: '/spec/template/spec/containers/0/env', value: [{ name: 'HOTFIX', value: '1' }] },
         ]),
       });
-      await bob.ok('ops_approvals_decide', {
-        operationId: started.operationId,
-        decision: 'approve',
-        reason: 'reviewed',
-        changeHash: started.changeHash,
-      });
+      await decide(bob, started, 'approve', 'reviewed');
       const done = await waitFor(h, started.operationId, terminal);
       expect(done.status).toBe('failed');
       expect(done.statusMessage).toContain('changed while this rollout waited for approval');
@@ -798,7 +722,7 @@ describe('metric gates against a Prometheus HTTP API on loopback', () => {
   it('an unavailable Prometheus makes the gate inconclusive: it pauses for a human, who can promote', async () => {
     mode = 'down';
     const started = await rollout('metric-down');
-    const paused = await waitFor(h, started.operationId, (op) => op.status === 'input_required');
+    const paused = await waitFor(h, started.operationId, pausedForInput);
     expect(paused.progress.pausedFor).toBe('gate');
     expect(paused.statusMessage).toContain('metric gate inconclusive');
     await h.ok('delivery_rollouts_promote', { operationId: started.operationId });
