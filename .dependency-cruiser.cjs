@@ -7,6 +7,8 @@
 //   app       shared/app, shared/workflows imports domain, ports, config, logging
 //   tools     shared/tools                 imports app and below; not mcp, not adapters
 //   mcp       shared/mcp                   imports tools and below; not adapters
+//   channels  shared/channels              the other channels (Slack's buttons) beside mcp: import app and below;
+//                                          not tools, mcp or adapters
 //   adapters  shared/adapters              imports ports, domain, config, logging, workflow definitions;
 //                                          imported only by hosts
 //   hosts     functions, gcp-functions, local, scripts, cdk, test, bench: may import anything
@@ -94,11 +96,22 @@ module.exports = {
       to: { path: '^shared/adapters/' },
     },
     {
+      name: 'channels-import-app-and-below',
+      severity: 'error',
+      comment:
+        'A channel (Slack) parses its requests, calls a use case and words the answer: app, domain, ports, config and logging only.',
+      from: { path: '^shared/channels/' },
+      to: {
+        path: '^shared/',
+        pathNot: ['^shared/(channels|app|workflows|domain|ports|config|logging)/', '^shared/version[.]ts$'],
+      },
+    },
+    {
       name: 'adapters-not-to-upper-layers',
       severity: 'error',
       comment: 'An adapter implements a port over ports, domain, config, logging and the workflow definitions.',
       from: { path: '^shared/adapters/' },
-      to: { path: '^shared/(app|tools|mcp)/' },
+      to: { path: '^shared/(app|tools|mcp|channels)/' },
     },
     {
       name: 'adapters-only-from-hosts',

@@ -1,4 +1,5 @@
 import type { Identity } from '../domain/identity.ts';
+import type { Clock } from '../ports/clock.ts';
 import { type Approval, ApprovalError, type Approvals } from './repos/approvals.ts';
 import type { AuditTrail } from './repos/audit.ts';
 import { isTerminal, type Operations } from './repos/operations.ts';
@@ -62,4 +63,70 @@ export async function decideApproval(
   }
   await record('ok');
   return decided;
+}
+
+/** A chat channel's approvers: the channel's user id -> that person's identity on this server. */
+export type ChannelApprovers = Readonly<Record<string, { subject: string; name: string }>>;
+
+/** How each chat channel is named in a decision's reason. */
+const CHANNEL_LABEL = { slack: 'Slack' } as const;
+
+export interface ChannelDecisionInput {
+  channel: keyof typeof CHANNEL_LABEL;
+  /** The channel's user who pressed the button (id as the channel knows it, display name). */
+  user: { id: string; name: string };
+  operationId: string;
+  decision: 'approve' | 'reject';
+  changeHash: string;
+}
+
+export type ChannelDecisionOutcome =
+  /** The user is not in the channel's approver list: nothing was decided or recorded. */
+  | { kind: 'not_an_approver' }
+  /** The decision was refused (own change, wrong hash, closed, already decided); the refusal is audited. */
+  | { kind: 'refused'; approver: Identity; reason: string }
+  | { kind: 'decided'; approver: Identity; approval: Approval };
+
+/**
+ * A decision made from a chat channel's button: the channel user is mapped to their identity on this
+ * server (acting as themselves, so "never your own change" holds across channels), the decision goes
+ * through decideApproval and lands in the same audit trail as one made through the MCP tool. A
+ * refusal is an outcome, not an error; anything else (the Store failing) throws.
+ */
+export async function decideFromChannel(
+  parts: { operations: Operations; approvals: Approvals; audit: AuditTrail; clock: Clock },
+  approvers: ChannelApprovers,
+  input: ChannelDecisionInput,
+): Promise<ChannelDecisionOutcome> {
+  const person = Object.hasOwn(approvers, input.user.id) ? approvers[input.user.id] : undefined;
+  if (!person) return { kind: 'not_an_approver' };
+  const approver: Identity = { subject: person.subject, name: person.name, roles: ['approver'], method: input.channel };
+  const startedAt = parts.clock.now();
+  try {
+    const approval = await decideApproval(
+      parts,
+      {
+        operationId: input.operationId,
+        approver,
+        decision: input.decision,
+        reason: `via ${CHANNEL_LABEL[input.channel]} by ${input.user.name} (${input.user.id})`,
+        changeHash: input.changeHash,
+      },
+      {
+        trail: parts.audit,
+        requestId: `${input.channel}:${input.user.id}:${startedAt}`,
+        startedAt,
+        args: {
+          operationId: input.operationId,
+          decision: input.decision,
+          changeHash: input.changeHash,
+          [`${input.channel}User`]: input.user.id,
+        },
+      },
+    );
+    return { kind: 'decided', approver, approval };
+  } catch (err) {
+    if (err instanceof ApprovalError) return { kind: 'refused', approver, reason: err.message };
+    throw err;
+  }
 }

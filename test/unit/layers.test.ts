@@ -72,6 +72,18 @@ const TREE: Record<string, string> = {
     "import { tool } from '../tools/tool.ts';\nimport { useCase } from '../app/use-case.ts';\nexport const endpoint = [tool, useCase];\n",
   'shared/mcp/to-adapter.ts': "import { adapter } from '../adapters/kube.ts';\nexport const toAdapter = adapter;\n", // mcp-not-to-adapters, adapters-only-from-hosts
 
+  'shared/channels/slack/actions.ts': [
+    "import { useCase } from '../../app/use-case.ts';",
+    "import { step } from '../../workflows/step.ts';",
+    "import { logger } from '../../logging/logger.ts';",
+    "import type { Store } from '../../ports/store.ts';",
+    "import { helper } from '../../domain/helper.ts';",
+    'export const actions = (s: Store) => [useCase, step, logger, helper, s];',
+  ].join('\n'),
+  'shared/channels/slack/to-tools.ts': "import { tool } from '../../tools/tool.ts';\nexport const toTools = tool;\n", // channels-import-app-and-below
+  'shared/channels/slack/to-mcp.ts':
+    "import { endpoint } from '../../mcp/endpoint.ts';\nexport const toMcp = endpoint;\n", // channels-import-app-and-below
+
   'shared/adapters/kube.ts': [
     "import { x } from '@kubernetes/client-node';",
     "import type { Store } from '../ports/store.ts';",
@@ -82,9 +94,15 @@ const TREE: Record<string, string> = {
   ].join('\n'),
   'shared/adapters/other.ts': "import { x } from '@aws-sdk/client-dynamodb';\nexport const other = x;\n",
   'shared/adapters/to-app.ts': "import { useCase } from '../app/use-case.ts';\nexport const toApp = useCase;\n", // adapters-not-to-upper-layers
+  'shared/adapters/to-channel.ts':
+    "import { actions } from '../channels/slack/actions.ts';\nexport const toChannel = actions;\n", // adapters-not-to-upper-layers
 
-  'functions/handler.ts':
-    "import { adapter } from '../shared/adapters/kube.ts';\nimport { endpoint } from '../shared/mcp/endpoint.ts';\nexport const h = [adapter, endpoint];\n",
+  'functions/handler.ts': [
+    "import { adapter } from '../shared/adapters/kube.ts';",
+    "import { endpoint } from '../shared/mcp/endpoint.ts';",
+    "import { actions } from '../shared/channels/slack/actions.ts';",
+    'export const h = [adapter, endpoint, actions];',
+  ].join('\n'),
   'gcp-functions/handler.ts': "import { adapter } from '../shared/adapters/kube.ts';\nexport const g = adapter;\n",
   'test/some.test.ts': "import { other } from '../shared/adapters/other.ts';\nexport const t = other;\n",
   'local/missing.ts': "import { gone } from './gone.ts';\nexport const m = gone;\n", // not-to-unresolvable
@@ -125,9 +143,12 @@ describe('layer rule (.dependency-cruiser.cjs)', () => {
     expect(violations(result)).toEqual(
       [
         'adapters-not-to-upper-layers: shared/adapters/to-app.ts -> shared/app/use-case.ts',
+        'adapters-not-to-upper-layers: shared/adapters/to-channel.ts -> shared/channels/slack/actions.ts',
         'adapters-only-from-hosts: shared/mcp/to-adapter.ts -> shared/adapters/kube.ts',
         'app-imports-core-only: shared/app/to-tools.ts -> shared/tools/tool.ts',
         'app-imports-core-only: shared/workflows/to-mcp.ts -> shared/mcp/endpoint.ts',
+        'channels-import-app-and-below: shared/channels/slack/to-mcp.ts -> shared/mcp/endpoint.ts',
+        'channels-import-app-and-below: shared/channels/slack/to-tools.ts -> shared/tools/tool.ts',
         'cloud-sdks-only-in-adapters: shared/app/sdk.ts -> node_modules/@aws-sdk/client-dynamodb/index.js',
         'cloud-sdks-only-in-adapters: shared/tools/gcp.ts -> node_modules/@google-cloud/firestore/index.js',
         'config-logging-import-domain-only: shared/config/upward.ts -> shared/app/use-case.ts',

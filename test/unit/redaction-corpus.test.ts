@@ -2,10 +2,10 @@ import fc from 'fast-check';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { slackText } from '../../functions/lib/slack.ts';
 import { MemoryStore } from '../../shared/adapters/local/memory-store.ts';
 import { AuditTrail } from '../../shared/app/repos/audit.ts';
 import { type Operation, Operations } from '../../shared/app/repos/operations.ts';
+import { slackText } from '../../shared/channels/slack/protocol.ts';
 import { ParseCache } from '../../shared/domain/input/index.ts';
 import { diffObjects, maskLogText, redactManifestText, redactObject } from '../../shared/domain/k8s/index.ts';
 import {

@@ -1,5 +1,7 @@
+// Slack's wire protocol for the approvals channel: request signing (v0), the interactive payload of an
+// approval button, and text fit for a Slack message.
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { redactUnparsedText } from '../../shared/domain/k8s/index.ts';
+import { redactUnparsedText } from '../../domain/k8s/index.ts';
 
 /** Slack's own recommendation: refuse requests whose timestamp is more than five minutes off. */
 export const SLACK_MAX_SKEW_SECONDS = 300;
