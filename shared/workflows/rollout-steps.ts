@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Deps } from '../app/deps.ts';
+import { liveOrUndefined, replicaSetsOf, type Target } from '../app/k8s/objects.ts';
 import type { Operation, OperationStep } from '../app/repos/operations.ts';
 import { isTerminal, Leases } from '../app/repos/operations.ts';
 import { evaluateWrite } from '../domain/guardrails/index.ts';
@@ -64,6 +65,8 @@ interface Ctx {
   plan: RolloutOpPlan;
   snapshot?: RolloutSnapshot;
   client: KubeClient;
+  /** The operation's cluster, its namespace as the default one (for the app's object reads). */
+  target: Target;
   deployments: ResourceInfo;
   replicaSets: ResourceInfo;
   pods: ResourceInfo;
@@ -90,7 +93,8 @@ async function withCluster(deps: Deps, op: Operation): Promise<Ctx> {
       client.resolve('Service', 'v1'),
     ]),
   );
-  return { deps, op, ...rolloutRecord(op), client, deployments, replicaSets, pods, services };
+  const target: Target = { client, cluster: client.cluster, defaultNamespace: op.target.namespace };
+  return { deps, op, ...rolloutRecord(op), client, target, deployments, replicaSets, pods, services };
 }
 
 /** One read of the operation (its plan and snapshot validated) and the cluster client, per step call. */
@@ -144,13 +148,9 @@ function withChange(template: Obj, change: string): Obj {
 
 /** The ReplicaSet currently serving a Deployment (the one at its revision) and its pod-template-hash. */
 async function currentReplicaSet(c: Ctx, deployment: KubeObject): Promise<{ rs?: KubeObject; hash?: string }> {
-  const ns = c.op.target.namespace;
-  const selector = labelSelector(rec(rec(deployment.spec).selector).matchLabels as Record<string, string> | undefined);
-  const list = await k(() =>
-    c.client.list(c.replicaSets, { namespace: ns, limit: 500, ...(selector ? { labelSelector: selector } : {}) }),
-  );
+  const items = await k(() => replicaSetsOf(c.target, deployment, c.op.target.namespace, c.replicaSets));
   const revision = deployment.metadata?.annotations?.['deployment.kubernetes.io/revision'];
-  const rs = list.items.find(
+  const rs = items.find(
     (r) => isOwnedBy(r, deployment) && r.metadata?.annotations?.['deployment.kubernetes.io/revision'] === revision,
   );
   const hash = rs?.metadata?.labels?.['pod-template-hash'];
@@ -171,13 +171,8 @@ async function podsOf(c: Ctx, deployment: KubeObject): Promise<KubeObject[]> {
   return list.items;
 }
 
-async function getOrUndefined(c: Ctx, res: ResourceInfo, name: string): Promise<KubeObject | undefined> {
-  try {
-    return await k(() => c.client.get(res, name, c.op.target.namespace));
-  } catch (err) {
-    if (err instanceof KubeApiError && err.status === 404) return undefined;
-    throw err;
-  }
+function getOrUndefined(c: Ctx, res: ResourceInfo, name: string): Promise<KubeObject | undefined> {
+  return k(() => liveOrUndefined(c.target, res, name, c.op.target.namespace));
 }
 
 async function deleteIfPresent(c: Ctx, res: ResourceInfo, name: string): Promise<void> {

@@ -56,8 +56,22 @@ export async function deploymentWithReplicaSets(
   const deployments = await t.client.resolve('Deployment', 'apps/v1');
   const rsRes = await t.client.resolve('ReplicaSet', 'apps/v1');
   const deployment = await t.client.get(deployments, name, namespace);
+  return { deployments, deployment, replicaSets: await replicaSetsOf(t, deployment, namespace, rsRes) };
+}
+
+/**
+ * The ReplicaSets (at most 500) in `namespace` that a Deployment's selector matches; some may belong
+ * to another owner (isOwnedBy tells). `replicaSets` is the resource when already resolved.
+ */
+export async function replicaSetsOf(
+  t: Target,
+  deployment: KubeObject,
+  namespace: string,
+  replicaSets?: ResourceInfo,
+): Promise<KubeObject[]> {
+  const rsRes = replicaSets ?? (await t.client.resolve('ReplicaSet', 'apps/v1'));
   const spec = deployment.spec as { selector?: { matchLabels?: Record<string, string> } } | undefined;
   const selector = labelSelector(spec?.selector?.matchLabels);
   const rs = await t.client.list(rsRes, { namespace, limit: 500, ...(selector ? { labelSelector: selector } : {}) });
-  return { deployments, deployment, replicaSets: rs.items };
+  return rs.items;
 }
