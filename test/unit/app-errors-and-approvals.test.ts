@@ -3,7 +3,7 @@
 // tools layer turns the app's errors into tool results.
 import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../shared/adapters/local/memory-store.ts';
-import { decideApproval } from '../../shared/app/approvals.ts';
+import { decideApproval, decideFromChannel } from '../../shared/app/approvals.ts';
 import { AppError, RefusedError } from '../../shared/app/errors.ts';
 import { OperationAccessError } from '../../shared/app/operation-access.ts';
 import { firstSighting } from '../../shared/app/replay.ts';
@@ -74,6 +74,59 @@ describe('decideApproval', () => {
     await decideApproval(p, { operationId: 'op-2', approver: alice, decision: 'reject', reason: 'not now' });
     expect(await p.approvals.get('op-2')).toMatchObject({ status: 'rejected' });
     expect(await decidedEvents(p)).toEqual([]);
+  });
+});
+
+describe('decideFromChannel', () => {
+  const approvers = {
+    U0ALICE: { subject: 'auth0|alice', name: 'Alice' },
+    U0BOB: { subject: 'auth0|bob', name: 'Bob' },
+  };
+  const click = (user: string, operationId: string, changeHash = HASH) => ({
+    channel: 'slack' as const,
+    user: { id: user, name: user.toLowerCase() },
+    operationId,
+    decision: 'approve' as const,
+    changeHash,
+  });
+
+  it('maps the channel user to their identity, decides as them and audits it under the decide tool', async () => {
+    const p = parts();
+    await pending(p, 'op-3');
+    const out = await decideFromChannel(p, approvers, click('U0ALICE', 'op-3'));
+    expect(out).toMatchObject({
+      kind: 'decided',
+      approver: { subject: 'auth0|alice', name: 'Alice', roles: ['approver'], method: 'slack' },
+      approval: { status: 'approved', decision: { reason: 'via Slack by u0alice (U0ALICE)' } },
+    });
+    const [event] = await decidedEvents(p);
+    expect(event).toMatchObject({
+      requestId: expect.stringMatching(/^slack:U0ALICE:\d+$/),
+      caller: { subject: 'auth0|alice', method: 'slack' },
+      args: { operationId: 'op-3', decision: 'approve', changeHash: HASH, slackUser: 'U0ALICE' },
+      outcome: 'ok',
+    });
+  });
+
+  it('a refusal (own change, wrong hash) is an outcome with the reason, and audited', async () => {
+    const p = parts();
+    await pending(p, 'op-4');
+    const own = await decideFromChannel(p, approvers, click('U0BOB', 'op-4'));
+    expect(own).toMatchObject({ kind: 'refused', reason: expect.stringContaining('you requested this change') });
+    const wrong = await decideFromChannel(p, approvers, click('U0ALICE', 'op-4', 'ef'.repeat(32)));
+    expect(wrong).toMatchObject({ kind: 'refused', reason: expect.stringContaining('does not match') });
+    expect((await decidedEvents(p)).map((e) => e.outcome)).toEqual(['error', 'error']);
+    expect(await p.approvals.get('op-4')).toMatchObject({ status: 'pending' });
+  });
+
+  it('a user not in the list (an inherited property name included) decides nothing and writes no record', async () => {
+    const p = parts();
+    await pending(p, 'op-5');
+    for (const user of ['U0MALLORY', 'constructor', '__proto__', 'toString']) {
+      expect(await decideFromChannel(p, approvers, click(user, 'op-5'))).toEqual({ kind: 'not_an_approver' });
+    }
+    expect(await decidedEvents(p)).toEqual([]);
+    expect(await p.approvals.get('op-5')).toMatchObject({ status: 'pending' });
   });
 });
 
