@@ -17,6 +17,7 @@ import {
   serviceYaml,
   sleep,
   startCanary,
+  startRollout,
   terminal,
   waitFor,
   workloads,
@@ -63,7 +64,7 @@ describe.each(engines)('rollouts on the %s engine', (engine, workflows) => {
 
   it('good image: completed, by this engine', async () => {
     await deploy('good');
-    const started = await h.ok<Op>('delivery_rollouts_start', { name: 'good', image: 'nginx:1.27.0' });
+    const started = await startRollout(h, 'good');
     const done = await waitFor(h, started.operationId, terminal);
     expect(done.status).toBe('completed');
     expect(image('good')).toBe('nginx:1.27.0');
@@ -75,7 +76,7 @@ describe.each(engines)('rollouts on the %s engine', (engine, workflows) => {
 
   it('crash-looping image: rolled back, failed', async () => {
     await deploy('bad');
-    const started = await h.ok<Op>('delivery_rollouts_start', { name: 'bad', image: 'example/crashloop:2.0' });
+    const started = await startRollout(h, 'bad', { image: 'example/crashloop:2.0' });
     const done = await waitFor(h, started.operationId, terminal);
     expect(done).toMatchObject({ status: 'failed', result: { rolledBack: true } });
     expect(done.statusMessage).toContain('CrashLoopBackOff');
@@ -86,7 +87,7 @@ describe.each(engines)('rollouts on the %s engine', (engine, workflows) => {
   it('API failures during a step: retried (transient), completed once', async () => {
     await deploy('flaky');
     const failed = failPatches(h, 'flaky');
-    const started = await h.ok<Op>('delivery_rollouts_start', { name: 'flaky', image: 'nginx:1.27.0' });
+    const started = await startRollout(h, 'flaky');
     const done = await waitFor(h, started.operationId, terminal);
     h.kube.clearFailures();
     expect(done.status).toBe('completed');
@@ -111,12 +112,7 @@ describe.each(engines)('rollouts on the %s engine', (engine, workflows) => {
   it('blue-green: Service on green, blue scaled down', async () => {
     await deploy('shop');
     await h.ok('k8s_resources_apply', { manifest: serviceYaml('shop') });
-    const started = await h.ok<Op>('delivery_rollouts_start', {
-      name: 'shop',
-      image: 'nginx:1.27.0',
-      strategy: 'blueGreen',
-      service: 'shop',
-    });
+    const started = await startRollout(h, 'shop', { strategy: 'blueGreen', service: 'shop' });
     const done = await waitFor(h, started.operationId, terminal);
     expect(done.status).toBe('completed');
     expect(dep('shop')?.spec.replicas).toBe(0);
@@ -141,11 +137,7 @@ describe.each(engines)('rollouts on the %s engine', (engine, workflows) => {
 
   it('approval: waits in prod, continues once a second person approves', async () => {
     await deploy('api', 'prod-eng');
-    const started = await h.ok<Op & { changeHash: string }>('delivery_rollouts_start', {
-      name: 'api',
-      namespace: 'prod-eng',
-      image: 'nginx:1.27.0',
-    });
+    const started = await startRollout(h, 'api', { namespace: 'prod-eng' });
     expect(started.status).toBe('input_required');
     await sleep(200);
     expect(image('api', 'prod-eng')).toBe('nginx:1.25.3');
@@ -157,11 +149,7 @@ describe.each(engines)('rollouts on the %s engine', (engine, workflows) => {
 
   it('rejection: ends unchanged', async () => {
     await deploy('worker', 'prod-eng');
-    const started = await h.ok<Op & { changeHash: string }>('delivery_rollouts_start', {
-      name: 'worker',
-      namespace: 'prod-eng',
-      image: 'nginx:1.27.0',
-    });
+    const started = await startRollout(h, 'worker', { namespace: 'prod-eng' });
     await decide(bob, started, 'reject', 'not this week');
     const done = await waitFor(h, started.operationId, terminal);
     expect(done).toMatchObject({ status: 'cancelled', result: { changed: false } });

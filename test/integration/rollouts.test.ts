@@ -20,6 +20,7 @@ import {
   serviceYaml,
   sleep,
   startCanary,
+  startRollout,
   terminal,
   waitFor as waitForOp,
   workloads,
@@ -73,7 +74,7 @@ describe('progressive rollouts as state machines (local engine, fake API server)
 
   it('a rolling rollout of a good image completes with its steps recorded', async () => {
     await deploy('good');
-    const started = await h.ok<Op>('delivery_rollouts_start', { name: 'good', image: 'nginx:1.27.0' });
+    const started = await startRollout(h, 'good');
     expect(started.operationId).toMatch(/^op-/);
     const done = await waitFor(h, started.operationId, terminal);
     expect(done.status).toBe('completed');
@@ -86,7 +87,7 @@ describe('progressive rollouts as state machines (local engine, fake API server)
 
   it('a crash-looping image is rolled back: previous template restored, failed with the gate measurements', async () => {
     await deploy('bad');
-    const started = await h.ok<Op>('delivery_rollouts_start', { name: 'bad', image: 'example/crashloop:2.0' });
+    const started = await startRollout(h, 'bad', { image: 'example/crashloop:2.0' });
     const done = await waitFor(h, started.operationId, terminal);
     expect(done.status).toBe('failed');
     expect(done.statusMessage).toContain('CrashLoopBackOff');
@@ -113,8 +114,7 @@ describe('progressive rollouts as state machines (local engine, fake API server)
     const selector = () =>
       (h.kube.store.get('services', 'default', 'shop') as unknown as { spec: { selector: Record<string, string> } })
         .spec.selector;
-    const started = await h.ok<Op>('delivery_rollouts_start', {
-      name: 'shop',
+    const started = await startRollout(h, 'shop', {
       image: 'example/slowstart:2',
       strategy: 'blueGreen',
       service: 'shop',
@@ -143,7 +143,7 @@ describe('progressive rollouts as state machines (local engine, fake API server)
     expect(dep('shop')?.spec.replicas).toBe(0);
     expect(dep('shop-green')?.spec.template.spec.containers[0]?.image).toBe('example/slowstart:2');
     // A later rollout of the now active green Deployment leaves the Service with pods behind it.
-    const next = await h.ok<Op>('delivery_rollouts_start', { name: 'shop-green', image: 'nginx:1.27.1' });
+    const next = await startRollout(h, 'shop-green', { image: 'nginx:1.27.1' });
     expect((await waitFor(h, next.operationId, terminal)).status).toBe('completed');
     await h.ok('k8s_rollouts_status', { name: 'shop-green', waitSeconds: 20 });
     const served = h.kube.store
@@ -344,7 +344,7 @@ describe('progressive rollouts as state machines (local engine, fake API server)
     await deploy('flaky');
     // The workflow's writes fail twice; the start tool's dry run (query dryRun=All) is spared.
     const failed = failPatches(h, 'flaky');
-    const started = await h.ok<Op>('delivery_rollouts_start', { name: 'flaky', image: 'nginx:1.27.0' });
+    const started = await startRollout(h, 'flaky');
     const done = await waitFor(h, started.operationId, terminal);
     h.kube.clearFailures();
     expect(done.status).toBe('completed');
@@ -377,12 +377,7 @@ describe('progressive rollouts as state machines (local engine, fake API server)
 
     it('a prod rollout waits; the requester cannot approve it; a second person can, and it continues', async () => {
       await deploy('api', 'prod-web');
-      const started = await h.ok<Op & { approvalRequired: boolean; changeHash: string }>('delivery_rollouts_start', {
-        name: 'api',
-        namespace: 'prod-web',
-        image: 'nginx:1.27.0',
-        reason: 'CVE fix',
-      });
+      const started = await startRollout(h, 'api', { namespace: 'prod-web', reason: 'CVE fix' });
       expect(started).toMatchObject({ status: 'input_required', approvalRequired: true });
       await sleep(500);
       expect(image('api', 'prod-web')).toBe('nginx:1.25.3');
@@ -431,11 +426,7 @@ describe('progressive rollouts as state machines (local engine, fake API server)
       it(`${tool} while it waits for approval: cancelled at once, approval closed, a late approve says why`, async () => {
         const name = `gated-${tool.split('_')[0]}`;
         await deploy(name, 'prod-web');
-        const started = await h.ok<Op & { changeHash: string }>('delivery_rollouts_start', {
-          name,
-          namespace: 'prod-web',
-          image: 'nginx:1.27.0',
-        });
+        const started = await startRollout(h, name, { namespace: 'prod-web' });
         expect(started.status).toBe('input_required');
         const cancelled = await h.ok<Op & { updatedAt: string }>(tool, { operationId: started.operationId });
         expect(cancelled.status).toBe('cancelled');
@@ -464,11 +455,7 @@ describe('progressive rollouts as state machines (local engine, fake API server)
 
     it('a rejection ends it without changes', async () => {
       await deploy('worker', 'prod-web');
-      const started = await h.ok<Op>('delivery_rollouts_start', {
-        name: 'worker',
-        namespace: 'prod-web',
-        image: 'nginx:1.27.0',
-      });
+      const started = await startRollout(h, 'worker', { namespace: 'prod-web' });
       await decide(bob, { operationId: started.operationId }, 'reject', 'change freeze');
       const done = await waitFor(h, started.operationId, terminal);
       expect(done.status).toBe('cancelled');
@@ -480,11 +467,7 @@ describe('progressive rollouts as state machines (local engine, fake API server)
     it('an approval nobody gives ends it unchanged at the deadline, and frees the target', async () => {
       const deps = h.server.deps;
       await deploy('waiter', 'prod-web');
-      const started = await h.ok<Op>('delivery_rollouts_start', {
-        name: 'waiter',
-        namespace: 'prod-web',
-        image: 'nginx:1.27.0',
-      });
+      const started = await startRollout(h, 'waiter', { namespace: 'prod-web' });
       await passDeadline(deps, started.operationId);
       const done = await waitFor(h, started.operationId, terminal);
       expect(done.status).toBe('cancelled');
@@ -524,11 +507,7 @@ describe('progressive rollouts as state machines (local engine, fake API server)
 
     it('a template change made while it waited for approval is not reverted: it ends unchanged', async () => {
       await deploy('drifty', 'prod-web');
-      const started = await h.ok<Op & { changeHash: string }>('delivery_rollouts_start', {
-        name: 'drifty',
-        namespace: 'prod-web',
-        image: 'nginx:1.27.0',
-      });
+      const started = await startRollout(h, 'drifty', { namespace: 'prod-web' });
       await h.ok('k8s_resources_patch', {
         kind: 'Deployment',
         name: 'drifty',
@@ -681,7 +660,7 @@ describe('metric gates against a Prometheus HTTP API on loopback', () => {
   async function rollout(name: string) {
     await h.ok('k8s_resources_apply', { manifest: deploymentYaml(name, 'nginx:1.25.3', { replicas: 1 }) });
     await h.ok('k8s_rollouts_status', { name, waitSeconds: 20 });
-    return h.ok<Op>('delivery_rollouts_start', { name, image: 'nginx:1.27.0', gates });
+    return startRollout(h, name, { gates });
   }
 
   it('the plan says whether each metric can be evaluated', async () => {

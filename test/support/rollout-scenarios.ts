@@ -65,9 +65,17 @@ export function serviceYaml(name: string, selector = `app: ${name}`): string {
   return `apiVersion: v1\nkind: Service\nmetadata: { name: ${name} }\nspec: { selector: { ${selector} }, ports: [{ port: 80 }] }\n`;
 }
 
+/** What delivery_rollouts_start answers: the operation, and whether (and for which change) it waits for approval. */
+export type Started = Op & { approvalRequired: boolean; changeHash: string };
+
+/** Starts a rollout of Deployment `name` to nginx:1.27.0 (rolling, in the default namespace unless `more` says). */
+export function startRollout(h: Caller, name: string, more: Record<string, unknown> = {}): Promise<Started> {
+  return h.ok<Started>('delivery_rollouts_start', { name, image: 'nginx:1.27.0', ...more });
+}
+
 /** Starts a canary to nginx:1.27.0 that goes to `steps` percent and pauses after each of `pauseAfter`. */
-export function startCanary(h: Caller, name: string, steps: number[], pauseAfter: number[]): Promise<Op> {
-  return h.ok<Op>('delivery_rollouts_start', { name, image: 'nginx:1.27.0', strategy: 'canary', steps, pauseAfter });
+export function startCanary(h: Caller, name: string, steps: number[], pauseAfter: number[]): Promise<Started> {
+  return startRollout(h, name, { strategy: 'canary', steps, pauseAfter });
 }
 
 /**
