@@ -20,6 +20,7 @@ export const REQUIRED_SETTINGS = {
   mcp: ['PUBLIC_URL', 'DYNAMODB_TABLE', 'ROLLOUT_WORKFLOW'],
   workflowStep: ['DYNAMODB_TABLE'],
   slackActions: ['DYNAMODB_TABLE', 'SLACK_SIGNING_SECRET'],
+  toolFunction: ['DYNAMODB_TABLE'],
 } as const satisfies Record<string, readonly RequiredSetting[]>;
 
 /*

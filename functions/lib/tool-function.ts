@@ -1,0 +1,159 @@
+/**
+ * A tool function on AWS: invoked directly by the gateway (functions/mcp.ts, Lambda Invoke
+ * RequestResponse; never through API Gateway) with one ToolInvocation, it runs the tool and answers
+ * a ToolRunResult. It serves only the tools in TOOL_NAMES (the function's own tool, or its toolset's),
+ * checks the caller's role again and validates the arguments with the tool's strict schema: the
+ * resource policy lets only the gateway invoke it, and it still trusts nothing the payload says.
+ * Each toolset is one bundle (functions/tools/<toolset>.ts) that imports only its own tools.
+ */
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import type { Context } from 'aws-lambda';
+import { z } from 'zod';
+import { StepFunctionsEngine } from '../../shared/adapters/aws/sfn-engine.ts';
+import type { Deps } from '../../shared/app/deps.ts';
+import { type Config, ConfigError } from '../../shared/config/config.ts';
+import { RoleSchema } from '../../shared/domain/identity.ts';
+import { createLogger } from '../../shared/logging/logger.ts';
+import { executeTool } from '../../shared/mcp/tool-runner.ts';
+import type { ToolInvocation, ToolRunResult } from '../../shared/ports/tool-runner.ts';
+import type { WorkflowEngine } from '../../shared/ports/workflow.ts';
+import type { AnyTool } from '../../shared/tools/tool.ts';
+import { lambdaDeps } from './deps.ts';
+import {
+  type Env,
+  hostLogger,
+  loadCloudConfig,
+  perColdStart,
+  REQUIRED_SETTINGS,
+  type SecretReader,
+  secretsManagerReader,
+} from './host.ts';
+
+export interface ToolFunctionOptions {
+  env: Env;
+  /** Default: Secrets Manager in the function's region. */
+  readSecret?: SecretReader;
+  /** Default: Step Functions with ROLLOUT_WORKFLOW when set; otherwise an engine that refuses. */
+  workflows?: (deps: Deps) => WorkflowEngine;
+}
+
+/** The payload, checked: the gateway built it, but a function answers clearly to anything else. */
+const InvocationSchema = z.object({
+  v: z.literal(1),
+  tool: z.string().min(1).max(128),
+  args: z.record(z.string(), z.unknown()),
+  caller: z.object({
+    subject: z.string().min(1).max(512),
+    name: z.string().max(512),
+    roles: z.array(RoleSchema).max(8),
+    method: z.enum(['oauth', 'apiKey', 'local', 'slack']),
+    clientId: z.string().max(512).optional(),
+  }),
+  requestId: z.string().min(1).max(128),
+  deadlineMs: z.number().int().positive().optional(),
+  clientInput: z
+    .object({
+      responses: z.record(z.string(), z.unknown()),
+      state: z.unknown().optional(),
+      capabilities: z.record(z.string(), z.unknown()),
+    })
+    .optional(),
+});
+
+const noWorkflows: WorkflowEngine = {
+  name: 'none',
+  start: () => Promise.reject(new Error('this tool function has no workflow (ROLLOUT_WORKFLOW is not set)')),
+  describe: () => Promise.reject(new Error('this tool function has no workflow (ROLLOUT_WORKFLOW is not set)')),
+  stop: () => Promise.reject(new Error('this tool function has no workflow (ROLLOUT_WORKFLOW is not set)')),
+};
+
+/** The tools named in TOOL_NAMES, each of which this bundle must hold. */
+export function servedTools(tools: readonly AnyTool[], names: string | undefined): Map<string, AnyTool> {
+  const wanted = (names ?? '')
+    .split(',')
+    .map((n) => n.trim())
+    .filter(Boolean);
+  if (!wanted.length) {
+    throw new ConfigError(
+      'Invalid configuration:\n  TOOL_NAMES: required: the comma-separated tools this function serves',
+    );
+  }
+  const byName = new Map(tools.map((t) => [t.name, t]));
+  const missing = wanted.filter((n) => !byName.has(n));
+  if (missing.length) {
+    throw new ConfigError(
+      `Invalid configuration:\n  TOOL_NAMES: ${missing.join(', ')} not in this bundle (it holds ${[...byName.keys()].join(', ')})`,
+    );
+  }
+  return new Map(wanted.map((n) => [n, byName.get(n) as AnyTool]));
+}
+
+export type ToolFunctionHandler = (event: unknown, context?: Pick<Context, 'awsRequestId'>) => Promise<ToolRunResult>;
+
+export function createToolFunctionHandler(
+  tools: readonly AnyTool[],
+  opts: ToolFunctionOptions = { env: process.env },
+): ToolFunctionHandler {
+  const { env } = opts;
+  const logger = hostLogger(env, 'tool');
+  const served = perColdStart(async () => servedTools(tools, env.TOOL_NAMES));
+  const config = perColdStart(async () => loadCloudConfig(env, REQUIRED_SETTINGS.toolFunction));
+
+  /** Deps over one cluster credential: the read-only one for read tools when configured, else the write one. */
+  const depsFor = (kubeconfigSecret: string | undefined) =>
+    perColdStart(async () => {
+      const base = await config();
+      const c: Config = { ...base, ...(kubeconfigSecret ? { kubeconfigSecret } : {}) };
+      const region = c.store.kind === 'dynamodb' ? c.store.region : undefined;
+      return lambdaDeps(c, env, createLogger(c.logLevel), {
+        readSecret: opts.readSecret ?? secretsManagerReader(new SecretsManagerClient({ region })),
+        workflows:
+          opts.workflows ??
+          (() =>
+            c.rolloutWorkflow
+              ? new StepFunctionsEngine(new SFNClient({ region }), { rollout: c.rolloutWorkflow })
+              : noWorkflows),
+      });
+    });
+  const writeDeps = depsFor(undefined);
+  const readDeps = env.KUBECONFIG_READ_SECRET?.trim() ? depsFor(env.KUBECONFIG_READ_SECRET.trim()) : writeDeps;
+
+  return async (event) => {
+    const checked = InvocationSchema.safeParse(event);
+    if (!checked.success) {
+      logger.warn('malformed invocation', { issues: checked.error.issues.slice(0, 5) });
+      return {
+        v: 1,
+        ok: false,
+        error: { kind: 'internal', message: 'The tool function received a malformed invocation.' },
+      };
+    }
+    const inv = checked.data as ToolInvocation;
+    let tool: AnyTool | undefined;
+    let deps: Deps;
+    try {
+      tool = (await served()).get(inv.tool);
+      if (!tool) {
+        return {
+          v: 1,
+          ok: false,
+          error: { kind: 'unknown_tool', message: `Tool ${inv.tool} is not served by this function.` },
+        };
+      }
+      deps = await (tool.access === 'read' ? readDeps : writeDeps)();
+    } catch (err) {
+      logger.error('tool function could not start', err as Error);
+      const message =
+        err instanceof ConfigError
+          ? `The ${inv.tool} function is misconfigured; its log says why (request ${inv.requestId}).`
+          : `The ${inv.tool} function could not start; retry (request ${inv.requestId}).`;
+      return { v: 1, ok: false, error: { kind: 'unavailable', message } };
+    }
+    const remaining = inv.deadlineMs === undefined ? undefined : Math.max(1, inv.deadlineMs - Date.now());
+    return executeTool(tool, inv, {
+      deps,
+      ...(remaining === undefined ? {} : { signal: AbortSignal.timeout(remaining) }),
+    });
+  };
+}
