@@ -20,7 +20,8 @@ import type { Clusters } from '../shared/ports/kube.ts';
 import { SecretReadError } from '../shared/ports/secrets.ts';
 import type { Store } from '../shared/ports/store.ts';
 import type { StepEvent, WorkflowEngine } from '../shared/ports/workflow.ts';
-import { allTools } from '../shared/tools/index.ts';
+import { toolsFor } from '../shared/tools/index.ts';
+import type { AnyTool } from '../shared/tools/tool.ts';
 import { dispatchStep } from '../shared/workflows/index.ts';
 import { recoverInterruptedOperations, startRollbackReconciler } from '../shared/workflows/recovery.ts';
 import { openLocalStore } from './store.ts';
@@ -62,6 +63,8 @@ export async function startLocalServer(
   } = {},
 ): Promise<LocalServer> {
   const config: Config = loadConfig(env);
+  // Before listening: a TOOLSETS naming a toolset without tools is refused at start.
+  const tools = toolsFor(config.toolsets);
   const loopback = isLoopbackHost(config.host);
   if (!loopback && !config.authRequired) {
     throw new ConfigError(
@@ -97,6 +100,7 @@ export async function startLocalServer(
   try {
     return await serve({
       config,
+      tools,
       log,
       policy,
       clusters,
@@ -145,6 +149,7 @@ async function localClusters(config: Config, env: Record<string, string | undefi
 
 async function serve(opts: {
   config: Config;
+  tools: readonly AnyTool[];
   log: Logger;
   policy: ReturnType<typeof loadPolicy>;
   clusters: Clusters;
@@ -153,7 +158,7 @@ async function serve(opts: {
   clock?: Clock;
   workflows?: InProcessEngineFactory;
 }): Promise<LocalServer> {
-  const { config, log, policy, clusters, store, loopback } = opts;
+  const { config, tools, log, policy, clusters, store, loopback } = opts;
   let engine: InProcessEngine | undefined;
   const deps = buildDeps(config, store, log, {
     metrics: new PrometheusSource(config.prometheusUrl),
@@ -216,7 +221,7 @@ async function serve(opts: {
   const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${hostForUrl}:${port}/mcp`;
   const publicUrls = config.publicUrls.length ? config.publicUrls : [new URL(url)];
-  endpoint = createMcpEndpoint({ deps, tools: allTools, publicUrls, loopback, streaming: true });
+  endpoint = createMcpEndpoint({ deps, tools, publicUrls, loopback, streaming: true });
 
   // The local engine's executions died with the previous process: end what they left running. Not
   // with a shared DynamoDB table, where another replica may be running them.

@@ -1,8 +1,18 @@
 import { z } from 'zod';
 
+import { closestName } from '../domain/did-you-mean.ts';
 import { type Role, RoleSchema } from '../domain/identity.ts';
+import { quoted } from '../domain/text.ts';
 
 export { type Role, RoleSchema };
+
+/**
+ * Tool groups, in the order tools/list shows them (then by name). A tool belongs to one (its
+ * `group`); TOOLSETS picks which are served. drift, cost and cloud have no tools yet.
+ */
+export const TOOLSET_NAMES = ['core', 'k8s', 'delivery', 'ops', 'drift', 'cost', 'cloud'] as const;
+export type Toolset = (typeof TOOLSET_NAMES)[number];
+const isToolset = (name: string): name is Toolset => (TOOLSET_NAMES as readonly string[]).includes(name);
 
 const csv = z
   .string()
@@ -102,6 +112,8 @@ export const EnvSchema = z
      * failing_job, test_*). The server refuses to start with it unless it listens on loopback only.
      */
     MCP_CONFORMANCE_FIXTURES: z.enum(['0', '1']).default('0'),
+    /** Toolsets to serve, comma separated (core, k8s, delivery, ops, …); unset or empty: every toolset. */
+    TOOLSETS: csv.optional(),
     /** Prometheus for rollout metric gates (http://prometheus:9090). */
     PROMETHEUS_URL: z.url().optional(),
     /** Local engine only: every Wait state of the workflows lasts this long instead (tests, demos). */
@@ -168,6 +180,19 @@ export const EnvSchema = z
         message: 'serves test fixtures; allowed only when HOST is a loopback address',
       });
     }
+    const unknown = (env.TOOLSETS ?? []).filter((name) => !isToolset(name));
+    if (unknown.length) {
+      const named = unknown.slice(0, 3).map((name) => {
+        const near = closestName(name, TOOLSET_NAMES);
+        return `${JSON.stringify(quoted(name, 64))}${near ? ` (did you mean ${near}?)` : ''}`;
+      });
+      const more = unknown.length > named.length ? ` and ${unknown.length - named.length} more` : '';
+      ctx.addIssue({
+        code: 'custom',
+        path: ['TOOLSETS'],
+        message: `unknown toolset ${named.join(', ')}${more}; known: ${TOOLSET_NAMES.join(', ')}`,
+      });
+    }
     if (env.OAUTH_ISSUER && !env.PUBLIC_URL?.length) {
       ctx.addIssue({
         code: 'custom',
@@ -204,6 +229,8 @@ export interface Config {
   kube: { kubeconfig?: string; contexts: string[]; timeoutMs: number; discoveryTtlMs: number };
   outputBudgetBytes: number;
   policyFile?: string;
+  /** The toolsets to serve (TOOLSETS, without repeats); absent: every toolset. */
+  toolsets?: readonly Toolset[];
   /** Serve the MCP conformance suite's fixture tools (loopback only; see MCP_CONFORMANCE_FIXTURES). */
   conformanceFixtures: boolean;
   localWorkflowWaitMs?: number;
@@ -276,6 +303,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     outputBudgetBytes: e.OUTPUT_BUDGET_BYTES,
     ...(e.POLICY_FILE ? { policyFile: e.POLICY_FILE } : {}),
+    ...(e.TOOLSETS?.length ? { toolsets: [...new Set(e.TOOLSETS.filter(isToolset))] } : {}),
     conformanceFixtures: e.MCP_CONFORMANCE_FIXTURES === '1',
     ...(e.LOCAL_WORKFLOW_WAIT_MS ? { localWorkflowWaitMs: e.LOCAL_WORKFLOW_WAIT_MS } : {}),
     ...(e.PROMETHEUS_URL ? { prometheusUrl: e.PROMETHEUS_URL } : {}),

@@ -1,3 +1,4 @@
+import type { Toolset } from '../config/config.ts';
 import { adminConfigGetTool } from './core/admin-config-get.tool.ts';
 import { auditEventsListTool } from './core/audit-events-list.tool.ts';
 import { serverInfoTool } from './core/server-info.tool.ts';
@@ -28,9 +29,13 @@ import { opsOperationsCancelTool } from './ops/operations-cancel.tool.ts';
 import { opsOperationsGetTool } from './ops/operations-get.tool.ts';
 import { opsOperationsListTool } from './ops/operations-list.tool.ts';
 import type { AnyTool } from './tool.ts';
+import { selectTools } from './toolsets.ts';
 
-/** Every tool the server offers. The README table and the tool tests read this list. */
-export const allTools: readonly AnyTool[] = [
+/**
+ * Every tool the server offers, in tools/list order (toolset, then name). The README table and the
+ * tool tests read this list.
+ */
+export const allTools: readonly AnyTool[] = selectTools([
   serverInfoTool,
   auditEventsListTool,
   adminConfigGetTool,
@@ -60,4 +65,9 @@ export const allTools: readonly AnyTool[] = [
   opsOperationsCancelTool,
   opsApprovalsListTool,
   opsApprovalsDecideTool,
-];
+]);
+
+/** The tools a host serves: those of the toolsets TOOLSETS names (config.toolsets; absent: all), in allTools order. */
+export function toolsFor(toolsets?: readonly Toolset[]): readonly AnyTool[] {
+  return toolsets ? selectTools(allTools, toolsets) : allTools;
+}

@@ -2,6 +2,7 @@ import type { CallToolResult, InputRequests } from '@modelcontextprotocol/server
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { Deps } from '../app/deps.ts';
+import type { Toolset } from '../config/config.ts';
 import type { Access, Identity } from '../domain/identity.ts';
 import type { ParseCache } from '../domain/input/index.ts';
 
@@ -64,8 +65,8 @@ export interface ToolDefinition<I extends ZodObj = ZodObj, O extends ZodObj = Zo
   title: string;
   /** Says what it does and when to use it; a model reads it on every tools/list. */
   description: string;
-  /** Toolset, for the README table and for enabling tool groups. */
-  group: 'core' | 'k8s' | 'delivery' | 'ops' | 'drift' | 'cost' | 'security' | 'cloud';
+  /** Its toolset: TOOLSETS picks which are served, and tools/list shows them in TOOLSET_NAMES order. */
+  group: Toolset;
   access: Access;
   input: I;
   output?: O;

@@ -92,6 +92,24 @@ describe('config: settings checked at start', () => {
     }
   });
 
+  it('TOOLSETS: unset or empty serves every toolset; names are trimmed and deduplicated; unknown ones are refused with a did-you-mean', () => {
+    expect(loadConfig({}).toolsets).toBeUndefined();
+    expect(loadConfig({ TOOLSETS: '' }).toolsets).toBeUndefined();
+    expect(loadConfig({ TOOLSETS: ' , ' }).toolsets).toBeUndefined();
+    expect(loadConfig({ TOOLSETS: ' k8s, core ,k8s' }).toolsets).toEqual(['k8s', 'core']);
+    expect(() => loadConfig({ TOOLSETS: 'core,dleivery' })).toThrow(
+      /TOOLSETS: unknown toolset "dleivery" \(did you mean delivery\?\); known: core, k8s, delivery, ops, drift, cost, cloud/,
+    );
+    expect(() => loadConfig({ TOOLSETS: 'K8' })).toThrow(/"K8" \(did you mean k8s\?\)/);
+    // Names without a near one get the known list only; many unknown names make one bounded line.
+    const many = loadConfigError({
+      TOOLSETS: ['kubernetes', ...Array.from({ length: 50 }, (_, i) => `x${i}`)].join(','),
+    });
+    expect(many).toContain('unknown toolset "kubernetes", "x0", "x1" and 48 more; known: core,');
+    expect(many).not.toContain('did you mean');
+    expect(loadConfigError({ TOOLSETS: 'y'.repeat(10_000) }).length).toBeLessThan(400);
+  });
+
   it('knows wildcard addresses', () => {
     expect(['0.0.0.0', '::', '[::]', '', ' ', '0:0:0:0:0:0:0:0'].every(isWildcardHost)).toBe(true);
     expect(['127.0.0.1', '::1', '10.0.0.1', 'example.com'].some(isWildcardHost)).toBe(false);
@@ -156,3 +174,13 @@ describe('KUBECONFIG', () => {
     );
   });
 });
+
+function loadConfigError(env: Record<string, string>): string {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as Error).message;
+  }
+  throw new Error('loadConfig accepted the settings');
+}
