@@ -237,7 +237,11 @@ export function wantsTask(era: TaskEra, params: unknown, ctx?: ServerContext): b
  * A 2025-11-25 `tools/call` with `params.task` on a tool that does not support tasks: the spec
  * says servers SHOULD answer -32601. Returns the error message, or undefined when the call is fine.
  */
-export function refuseTaskAugmentation(era: TaskEra, tool: AnyTool | undefined, params: unknown): string | undefined {
+export function refuseTaskAugmentation(
+  era: TaskEra,
+  tool: Pick<AnyTool, 'name' | 'taskSupport'> | undefined,
+  params: unknown,
+): string | undefined {
   if (era !== 'legacy' || !tool || tool.taskSupport || !wantsTask(era, params)) return undefined;
   return `Tool ${tool.name} does not support task execution (execution.taskSupport is forbidden); call it without params.task.`;
 }

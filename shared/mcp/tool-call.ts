@@ -20,8 +20,9 @@ import { errorText } from '../domain/errors.ts';
 import type { Identity } from '../domain/identity.ts';
 import { canAccess, roleFor } from '../domain/identity.ts';
 import type { ParseCache } from '../domain/input/index.ts';
-import type { AnyTool, ClientInput, ToolContext } from '../tools/tool.ts';
-import { describeIssues, parseArguments } from './strict-input.ts';
+import type { ToolInvocation, ToolRunner, ToolRunResult } from '../ports/tool-runner.ts';
+import type { ToolContext } from '../tools/tool.ts';
+import type { CatalogTool } from './catalog.ts';
 import {
   refuseTaskAugmentation,
   TASKS_EXTENSION_ID,
@@ -30,16 +31,18 @@ import {
   taskHandle,
   wantsTask,
 } from './tasks.ts';
+import { deniedMessage } from './tool-runner.ts';
 
 /**
  * The tool wrapper: the one place a `tools/call` is decided. It is installed as the per-request
  * server's `tools/call` handler (the SDK's `setRequestHandler` hook), so it runs after the SDK has
  * checked the wire (envelope, protocol version, Mcp-Method / Mcp-Name headers, the params' shape)
  * and answers with a result or a ProtocolError that the SDK frames. In order: the tool exists, the
- * caller's role may use it, a 2025 task augmentation fits it, its arguments pass its strict schema
- * (-32602 with a did-you-mean, before anything runs), then the handler runs, its output is checked
- * against its output schema, a task handle is made when the client asked for one, and the call's
- * one audit record is written.
+ * caller's role may use it, a 2025 task augmentation fits it, then the ToolRunner runs it (in this
+ * process, or in the tool's own function): the runner checks the role again, refuses arguments that
+ * do not pass the tool's strict schema (-32602 with a did-you-mean, before the handler runs) and
+ * checks the output schema. A function's failure, timeout or throttling is a tool error. Then a task
+ * handle is made when the client asked for one, and the call's one audit record is written.
  */
 
 /** Per-request state shared by the HTTP layer and the tool wrapper. */
@@ -91,9 +94,8 @@ export type CallOutcome = { outcome: 'ok' | 'error' | 'denied'; error?: string }
 /** What the wrapper needs beyond the request. */
 export interface ToolCallEnv {
   deps: Deps;
-  tools: ReadonlyMap<string, AnyTool>;
-  /** The strict input schema of each tool (strict-input.ts), converted once per process. */
-  strict: (tool: AnyTool) => AnyTool['input'];
+  tools: ReadonlyMap<string, CatalogTool>;
+  runner: ToolRunner;
   state: CallState;
   caller: TaskCaller;
   /** Seals and verifies requestState (HMAC with the server's key, bound to the method and caller). */
@@ -140,9 +142,11 @@ async function callTool(
   const { name, arguments: args } = request.params;
   const startedAt = deps.clock.now();
   let outcome: CallOutcome = { outcome: 'ok' };
+  /** The arguments as the tool's own audit hook redacted them, when the runner ran it. */
+  const audited: { args?: Record<string, unknown> } = {};
   try {
     const tool = env.tools.get(name);
-    const answer = await decide(server, env, tool, request, ctx);
+    const answer = await decide(server, env, tool, request, ctx, audited);
     outcome = answer.outcome;
     return answer.result;
   } catch (err) {
@@ -156,7 +160,7 @@ async function callTool(
     throw err;
   } finally {
     try {
-      await recordCall(env, name, args, startedAt, outcome);
+      await recordCall(env, name, args, startedAt, outcome, audited.args);
     } catch (err) {
       // The call ran but left no record: the HTTP layer answers 503/500, never a result.
       state.fault = err;
@@ -167,19 +171,20 @@ async function callTool(
 async function decide(
   server: McpServer,
   env: ToolCallEnv,
-  tool: AnyTool | undefined,
+  tool: CatalogTool | undefined,
   request: CallToolRequest,
   ctx: ServerContext,
+  audited: { args?: Record<string, unknown> },
 ): Promise<{ result: Result; outcome: CallOutcome }> {
   const { deps, state } = env;
   const { name, arguments: args } = request.params;
   if (!tool) throw refuse(ProtocolErrorCode.InvalidParams, `Tool ${name} not found`);
   if (!canAccess(state.identity.roles, tool.access)) {
-    const error = `Tool ${name} needs the ${roleFor(tool.access)} role; you have ${state.identity.roles.join(', ') || 'no role'}.`;
+    const error = deniedMessage(name, tool, state.identity.roles);
     // A JSON-RPC error, so clients show the reason to the model instead of a transport failure.
     throw refuse(ProtocolErrorCode.InvalidParams, error, 'denied', { requiredRole: roleFor(tool.access) });
   }
-  const required = (tool as ClientRequirements).requiresClientCapabilities;
+  const required = tool.requiresClientCapabilities;
   const missing = required && missingCapabilities(required, ctx);
   if (missing) {
     const error = `Missing required client capability: ${name} needs ${missing.join(', ')}; declare it in _meta["${CLIENT_CAPABILITIES_META_KEY}"].`;
@@ -192,39 +197,51 @@ async function decide(
   if (tool.taskSupport === 'required' && !wanted) throw requiredTask(name, state.era);
   const noTasks = refuseTaskAugmentation(state.era, tool, request.params);
   if (noTasks) throw refuse(ProtocolErrorCode.MethodNotFound, noTasks);
-  // Checked before anything runs: a wrong argument is -32602 on both eras, never dropped.
-  const parsed = parseArguments(name, env.strict(tool), args);
-  if (!parsed.ok) throw refuse(ProtocolErrorCode.InvalidParams, parsed.message);
   const input = tool.asksClient ? await clientInput(env, name, ctx) : undefined;
-
-  const toolCtx: ToolContext = {
-    deps,
-    identity: state.identity,
+  const { identity } = state;
+  const invocation: ToolInvocation = {
+    v: 1,
+    tool: name,
+    args: (args ?? {}) as Record<string, unknown>,
+    caller: {
+      subject: identity.subject,
+      name: identity.name,
+      roles: identity.roles,
+      method: identity.method,
+      ...(identity.clientId ? { clientId: identity.clientId } : {}),
+    },
     requestId: state.requestId,
-    log: deps.log.child({ requestId: state.requestId, caller: state.identity.name, tool: name }),
-    signal: ctx.mcpReq.signal,
-    parsed: state.parsed,
-    ...(input ? { clientInput: input.view } : {}),
+    ...(input ? { clientInput: input } : {}),
   };
   const progress = env.streaming ? progressReporter(ctx) : undefined;
-  if (progress) toolCtx.progress = progress;
-  const ran = await runHandler(tool, parsed.data, toolCtx);
-  const asked = input?.asked(ran.result);
+  const ran = await env.runner.run(invocation, {
+    signal: ctx.mcpReq.signal,
+    parsed: state.parsed,
+    ...(progress ? { progress } : {}),
+  });
+  if (ran.auditArgs) audited.args = ran.auditArgs;
+  if (!ran.ok) refuseRun(tool, ran.error);
+  const asked = ran.ok ? ran.ask : undefined;
   if (asked) {
     // The round ends here: the client answers and retries; nothing ran that needs a task or a record of its own.
     const requestState = asked.state === undefined ? undefined : await sealState(env, name, asked.state, ctx);
     return {
-      result: inputRequired({ inputRequests: asked.requests, ...(requestState ? { requestState } : {}) }),
+      result: inputRequired({
+        inputRequests: asked.inputRequests as InputRequests,
+        ...(requestState ? { requestState } : {}),
+      }),
       outcome: { outcome: 'ok' },
     };
   }
-  const result = checkOutput(tool, ran.result);
-  const outcome: CallOutcome = ran.crash
-    ? { outcome: 'error', error: `internal: ${ran.crash}` }
-    : result.isError
-      ? { outcome: 'error', error: firstText(result) }
-      : { outcome: 'ok' };
-
+  const crash = ran.ok ? ran.crash : undefined;
+  const result = (ran.ok ? ran.result : failedRun(name, ran.error, state.requestId)) as CallToolResult;
+  const outcome: CallOutcome = crash
+    ? { outcome: 'error', error: `internal: ${crash}` }
+    : !ran.ok
+      ? { outcome: 'error', error: `${ran.error.kind}: ${ran.error.message}` }
+      : result.isError
+        ? { outcome: 'error', error: firstText(result) }
+        : { outcome: 'ok' };
   if (wanted && result.isError && state.era === 'legacy') {
     // 2025-11-25: a receiver that accepts a task-augmented request MUST answer with a
     // CreateTaskResult. A tool that refused (guardrails, a running operation, bad input) created no
@@ -239,25 +256,25 @@ async function decide(
     } catch (err) {
       // The tool ran and its operation exists; only the task handle could not be made. The plain
       // result names the operation, which ops_operations_get follows.
-      toolCtx.log.error({ err: errorText(err) }, 'task handle failed; answering with the tool result');
+      deps.log
+        .child({ requestId: state.requestId, caller: identity.name, tool: name })
+        .error({ err: errorText(err) }, 'task handle failed; answering with the tool result');
     }
   }
   return { result: server.server.projectCallToolResult(result, undefined), outcome };
 }
 
 /**
- * The ToolContext.clientInput of one call: the answers the retry carries (bounded), the state the
- * tool sealed in its previous round (verified: never trusted as sent), and `ask`, whose result the
- * wrapper recognizes by identity after the handler returns.
+ * The client input of one call, for the runner: the answers the retry carries (bounded), the state
+ * the tool sealed in its previous round (verified here, where the key is: never trusted as sent) and
+ * the client capabilities the request declares. The runner gives the tool `ask`, and the run's `ask`
+ * comes back here to be sealed.
  */
 async function clientInput(
   env: ToolCallEnv,
   name: string,
   ctx: ServerContext,
-): Promise<{
-  view: ClientInput;
-  asked: (result: CallToolResult) => { requests: InputRequests; state?: unknown } | undefined;
-}> {
+): Promise<NonNullable<ToolInvocation['clientInput']>> {
   const responses = ctx.mcpReq.inputResponses ?? {};
   const keys = Object.keys(responses);
   if (keys.length > CLIENT_INPUT_LIMITS.responses) {
@@ -273,18 +290,40 @@ async function clientInput(
   const envelope = (ctx.mcpReq.envelope ?? {}) as Record<string, unknown>;
   const declared = envelope[CLIENT_CAPABILITIES_META_KEY];
   const capabilities = declared !== null && typeof declared === 'object' ? (declared as Record<string, unknown>) : {};
-  const asks = new WeakMap<CallToolResult, { requests: InputRequests; state?: unknown }>();
-  const view: ClientInput = {
-    responses,
-    state,
-    capabilities,
-    ask(requests, next) {
-      const marker: CallToolResult = { content: [{ type: 'text', text: "Waiting for the client's input." }] };
-      asks.set(marker, { requests, ...(next === undefined ? {} : { state: next }) });
-      return marker;
-    },
+  return { responses: responses as Record<string, unknown>, capabilities, ...(state === undefined ? {} : { state }) };
+}
+
+type RunError = Extract<ToolRunResult, { ok: false }>['error'];
+
+/**
+ * A run refused for the caller's own reason answers as the wrapper's own refusals do: arguments that
+ * do not pass the strict schema (-32602 with the did-you-mean), a role the tool's function does not
+ * accept. Anything else is the tool's failure, answered as a tool error (failedRun).
+ */
+function refuseRun(tool: CatalogTool, error: RunError): void {
+  if (error.kind === 'invalid_arguments') throw refuse(ProtocolErrorCode.InvalidParams, error.message);
+  if (error.kind === 'denied') {
+    throw refuse(ProtocolErrorCode.InvalidParams, error.message, 'denied', { requiredRole: roleFor(tool.access) });
+  }
+}
+
+/** A tool function that failed, timed out, was throttled or does not serve the tool: a tool error the model can act on. */
+function failedRun(name: string, error: RunError, requestId: string): CallToolResult {
+  const retry =
+    error.retryAfterMs === undefined ? '' : ` Retry in ${Math.max(1, Math.ceil(error.retryAfterMs / 1000))} s.`;
+  const what: Record<RunError['kind'], string> = {
+    timeout: `${name} did not answer in time`,
+    throttled: `${name} is busy (its function is throttled)`,
+    unavailable: `${name} is unavailable`,
+    internal: `${name} failed`,
+    unknown_tool: `${name} is not served by its function`,
+    denied: `${name} refused the caller`,
+    invalid_arguments: `${name} refused its arguments`,
   };
-  return { view, asked: (result) => asks.get(result) };
+  return {
+    isError: true,
+    content: [{ type: 'text', text: `${what[error.kind]}: ${error.message}${retry} (request ${requestId})` }],
+  };
 }
 
 /**
@@ -382,71 +421,58 @@ function missingCapabilities(required: ClientCapabilities, ctx: ServerContext): 
   return missing.length ? missing : undefined;
 }
 
-/** Runs the handler; a crash becomes a tool error naming the request id (its text goes to the log and audit only). */
-async function runHandler(
-  tool: AnyTool,
-  input: unknown,
-  ctx: ToolContext,
-): Promise<{ result: CallToolResult; crash?: string }> {
-  try {
-    return { result: await tool.handler(input as never, ctx) };
-  } catch (err) {
-    ctx.log.error({ err: errorText(err) }, 'tool failed');
-    const result: CallToolResult = {
-      isError: true,
-      content: [
-        {
-          type: 'text',
-          text: `${tool.name} failed unexpectedly (request ${ctx.requestId}). The error is logged on the server; retry, or report the request id.`,
-        },
-      ],
-    };
-    return { result, crash: errorText(err) };
-  }
-}
-
-/** A successful result must carry structuredContent that fits the tool's output schema (as McpServer checks). */
-function checkOutput(tool: AnyTool, result: CallToolResult): CallToolResult {
-  if (!tool.output || result.isError) return result;
-  const problem =
-    result.structuredContent === undefined
-      ? 'the tool has an output schema but returned no structured content'
-      : (() => {
-          const checked = tool.output.safeParse(result.structuredContent);
-          return checked.success ? undefined : `invalid structured content: ${describeIssues(checked.error.issues)}`;
-        })();
-  if (!problem) return result;
-  return {
-    isError: true,
-    content: [{ type: 'text', text: `Output validation error: ${tool.name} ${problem}` }],
-  };
-}
-
-async function recordCall(env: ToolCallEnv, tool: string, args: unknown, startedAt: number, outcome: CallOutcome) {
+async function recordCall(
+  env: ToolCallEnv,
+  tool: string,
+  args: unknown,
+  startedAt: number,
+  outcome: CallOutcome,
+  redacted: Record<string, unknown> | undefined,
+) {
   const { state, deps } = env;
   state.audited = true;
-  await auditCall(deps, env.tools.get(tool), state, tool, args, startedAt, outcome);
+  await auditCall(deps, env.runner, env.tools.get(tool), state, tool, redacted ?? args, startedAt, outcome, {
+    redacted: redacted !== undefined,
+  });
 }
 
-/** Writes one call's audit record, its arguments redacted by the tool's hook with the request's parses. */
+/**
+ * Writes one call's audit record. A tool that redacts its own arguments (its catalog entry says
+ * `auditArgs`) has them redacted where its code is: the run's answer carries them, or the in-process
+ * runner redacts them here; a gateway that holds no tool records only the argument names of a call
+ * that never reached the tool's function.
+ */
 export async function auditCall(
   deps: Deps,
-  tool: AnyTool | undefined,
+  runner: ToolRunner,
+  tool: CatalogTool | undefined,
   state: CallState,
   name: string,
   args: unknown,
   startedAt: number,
   outcome: CallOutcome,
+  opts: { redacted?: boolean } = {},
 ): Promise<void> {
   let auditedArgs: unknown = args ?? {};
-  const hook = tool?.auditArgs;
-  if (hook && auditedArgs && typeof auditedArgs === 'object' && !Array.isArray(auditedArgs)) {
+  if (
+    !opts.redacted &&
+    tool?.auditArgs &&
+    auditedArgs &&
+    typeof auditedArgs === 'object' &&
+    !Array.isArray(auditedArgs)
+  ) {
+    const raw = auditedArgs as Record<string, unknown>;
+    let redacted: Record<string, unknown> | undefined;
     try {
       // The handler's parses, when it ran: the audit redacts the value the handler judged and wrote.
-      auditedArgs = hook(auditedArgs as Record<string, unknown>, state.parsed);
+      redacted = runner.auditArgs?.(name, raw, state.parsed);
     } catch {
-      auditedArgs = { redacted: 'arguments could not be redacted safely and were not recorded' };
+      redacted = { redacted: 'arguments could not be redacted safely and were not recorded' };
     }
+    auditedArgs = redacted ?? {
+      redacted: 'the tool redacts its own arguments and did not run; only their names are recorded',
+      names: Object.keys(raw).slice(0, 32),
+    };
   }
   const { identity, requestId } = state;
   await deps.audit.recordCall({ requestId, identity, tool: name, args: auditedArgs, ...outcome, startedAt });
