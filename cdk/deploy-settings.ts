@@ -1,3 +1,5 @@
+import type { FunctionLayout } from './tool-functions.ts';
+
 /** What a deployment is configured with: CDK context values (cdk.json or `-c key=value`). */
 export interface DeploySettings {
   /**
@@ -10,8 +12,13 @@ export interface DeploySettings {
   oauthAudience?: string;
   /** Browser origins (hostnames) allowed besides the public URL's. */
   allowedOrigins?: string;
-  /** Complete ARN of a Secrets Manager secret holding a kubeconfig. */
+  /** Complete ARN of a Secrets Manager secret holding a kubeconfig: the write credential (writes, rollouts, workflow steps). */
   kubeconfigSecretArn?: string;
+  /**
+   * Complete ARN of a secret holding a read-only kubeconfig (RBAC get/list/watch): the read tools use
+   * it instead of the write credential, whose secret their functions then may not read.
+   */
+  kubeconfigReadSecretArn?: string;
   /** The kubeconfig contexts (clusters) the server may use, comma separated; default all. */
   k8sContexts?: string;
   prometheusUrl?: string;
@@ -25,4 +32,6 @@ export interface DeploySettings {
   alarmEmail?: string;
   logRetentionDays: number;
   logLevel: string;
+  /** How tools map to Lambda functions (cdk/tool-functions.ts): perTool (default), perToolset or single. */
+  functionLayout: FunctionLayout;
 }

@@ -1,7 +1,7 @@
-import { loadCloudConfig, REQUIRED_SETTINGS } from '../functions/lib/host.ts';
+import { loadCloudConfig, REQUIRED_SETTINGS, type RequiredSetting } from '../functions/lib/host.ts';
 import { ConfigError } from '../shared/config/config.ts';
-import type { FunctionKey } from './bundling.ts';
 import type { DeploySettings } from './deploy-settings.ts';
+import { planToolFunctions, type ToolFunctionPlan, type ToolInfo, toolCatalog } from './tool-functions.ts';
 
 /*
  * The environment of every function, built in one place: the stateless stack deploys it (with
@@ -16,7 +16,24 @@ export interface EnvRefs {
   apiEndpoint: string;
   /** `ROLLOUT_WORKFLOW` -> the rollout state machine's ARN, one per flow. */
   machineArns: Record<string, string>;
+  /** Tool name -> the name of the Lambda function that runs it (the gateway's TOOL_FUNCTIONS). */
+  toolFunctions: Record<string, string>;
+  /** Serializes TOOL_FUNCTIONS (the stack passes Stack.toJsonString, which keeps tokens intact). */
+  toJson?: (value: unknown) => string;
 }
+
+/** Lambda's limit on one function's environment: keys and values together. */
+export const LAMBDA_ENV_BYTES = 4096;
+
+/** Bytes Lambda counts for an environment. */
+export const envBytes = (env: Record<string, string>) =>
+  Object.entries(env).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
+
+const requiredFor = (fn: string): readonly RequiredSetting[] => {
+  const all = REQUIRED_SETTINGS as Record<string, readonly RequiredSetting[]>;
+  // The tool function host's list (helper A's functions/lib/host.ts); the table at least.
+  return all[fn] ?? (fn === 'toolFunction' ? ['DYNAMODB_TABLE'] : []);
+};
 
 /** `rollout` -> `ROLLOUT_WORKFLOW`, the setting shared/config reads (on AWS, a state machine ARN). */
 export const workflowSetting = (flow: string) => `${flow.replace(/[^A-Za-z0-9]+/g, '_').toUpperCase()}_WORKFLOW`;
@@ -32,41 +49,76 @@ export const BUNDLED_POLICY_FILE = '/var/task/policy.yaml';
 export const mcpPublicUrls = (s: DeploySettings, apiEndpoint: string): string =>
   s.publicUrl ? `${s.publicUrl},${apiEndpoint}/mcp` : `${apiEndpoint}/mcp`;
 
+export interface FunctionEnvironments {
+  workflowStep: Record<string, string>;
+  /** The gateway: MCP, auth, audit, tasks; invokes the tool functions and holds no cluster credential. */
+  mcp: Record<string, string>;
+  slackActions?: Record<string, string>;
+  /** By tool function construct id (ToolFunctionPlan.id). */
+  tools: Record<string, Record<string, string>>;
+}
+
 export function functionEnvironments(
   s: DeploySettings,
   refs: EnvRefs,
-): { workflowStep: Record<string, string>; mcp: Record<string, string>; slackActions?: Record<string, string> } {
-  const common: Record<string, string> = {
-    DYNAMODB_TABLE: refs.table,
-    LOG_LEVEL: s.logLevel,
-    ...(s.kubeconfigSecretArn ? { KUBECONFIG_SECRET: s.kubeconfigSecretArn } : {}),
+  plans: readonly ToolFunctionPlan[] = planToolFunctions(toolCatalog(), s.functionLayout, configuredSecrets(s)),
+): FunctionEnvironments {
+  const base: Record<string, string> = { DYNAMODB_TABLE: refs.table, LOG_LEVEL: s.logLevel };
+  const cluster: Record<string, string> = {
     ...(s.k8sContexts ? { K8S_CONTEXTS: s.k8sContexts } : {}),
-    ...(s.prometheusUrl ? { PROMETHEUS_URL: s.prometheusUrl } : {}),
     ...(s.policyFile ? { POLICY_FILE: BUNDLED_POLICY_FILE } : {}),
   };
+  const toJson = refs.toJson ?? JSON.stringify;
+  // The gateway names a state machine only while its own config loader insists on one.
+  const gatewayMachines = requiredFor('mcp').includes('ROLLOUT_WORKFLOW') ? refs.machineArns : {};
   return {
-    workflowStep: common,
+    workflowStep: {
+      ...base,
+      ...(s.kubeconfigSecretArn ? { KUBECONFIG_SECRET: s.kubeconfigSecretArn } : {}),
+      ...cluster,
+      ...(s.prometheusUrl ? { PROMETHEUS_URL: s.prometheusUrl } : {}),
+    },
     mcp: {
-      ...common,
-      ...refs.machineArns,
+      ...base,
+      ...gatewayMachines,
       PUBLIC_URL: mcpPublicUrls(s, refs.apiEndpoint),
       ...(s.oauthIssuer ? { OAUTH_ISSUER: s.oauthIssuer } : {}),
       ...(s.oauthJwksUrl ? { OAUTH_JWKS_URL: s.oauthJwksUrl } : {}),
       ...(s.oauthAudience ? { OAUTH_AUDIENCE: s.oauthAudience } : {}),
       ...(s.allowedOrigins ? { ALLOWED_ORIGINS: s.allowedOrigins } : {}),
+      TOOL_FUNCTIONS: toJson(refs.toolFunctions),
     },
     ...(s.slackSigningSecretArn
       ? {
           slackActions: {
-            DYNAMODB_TABLE: refs.table,
-            LOG_LEVEL: s.logLevel,
+            ...base,
             SLACK_SIGNING_SECRET: s.slackSigningSecretArn,
             ...(s.slackApprovers ? { SLACK_APPROVERS: s.slackApprovers } : {}),
           },
         }
       : {}),
+    tools: Object.fromEntries(
+      plans.map((p) => [
+        p.id,
+        {
+          ...base,
+          TOOL_NAMES: p.tools.map((t) => t.name).join(','),
+          ...(p.secrets.write && s.kubeconfigSecretArn ? { KUBECONFIG_SECRET: s.kubeconfigSecretArn } : {}),
+          ...(p.secrets.read && s.kubeconfigReadSecretArn ? { KUBECONFIG_READ_SECRET: s.kubeconfigReadSecretArn } : {}),
+          ...(p.secrets.read || p.secrets.write ? cluster : {}),
+          ...(p.metrics && s.prometheusUrl ? { PROMETHEUS_URL: s.prometheusUrl } : {}),
+          ...(p.startsRollout ? refs.machineArns : {}),
+        },
+      ]),
+    ),
   };
 }
+
+/** Which kubeconfig secrets a deployment has. */
+export const configuredSecrets = (s: DeploySettings) => ({
+  read: Boolean(s.kubeconfigReadSecretArn),
+  write: Boolean(s.kubeconfigSecretArn),
+});
 
 /** The context key behind each function setting that comes from the context. */
 const CONTEXT_KEY_OF: Record<string, string> = {
@@ -76,6 +128,7 @@ const CONTEXT_KEY_OF: Record<string, string> = {
   OAUTH_AUDIENCE: 'oauthAudience',
   ALLOWED_ORIGINS: 'allowedOrigins',
   KUBECONFIG_SECRET: 'kubeconfigSecretArn',
+  KUBECONFIG_READ_SECRET: 'kubeconfigReadSecretArn',
   K8S_CONTEXTS: 'k8sContexts',
   PROMETHEUS_URL: 'prometheusUrl',
   POLICY_FILE: 'policyFile',
@@ -89,25 +142,55 @@ const CONTEXT_KEY_OF: Record<string, string> = {
  * the stack will give it, stand-ins for the references. Returns one line per problem, named by its
  * CDK context key (or by function and variable for a setting the stack itself provides).
  */
-export function functionEnvProblems(s: DeploySettings, flows: readonly string[]): string[] {
-  const envs = functionEnvironments(s, {
-    table: 'cloudops-mcp',
-    apiEndpoint: 'https://abcdef1234.execute-api.us-east-1.amazonaws.com',
-    machineArns: Object.fromEntries(
-      flows.map((flow) => [workflowSetting(flow), `arn:aws:states:us-east-1:123456789012:stateMachine:${flow}`]),
-    ),
-  });
+export function functionEnvProblems(
+  s: DeploySettings,
+  flows: readonly string[],
+  tools: readonly ToolInfo[] = toolCatalog(),
+): string[] {
+  const plans = planToolFunctions(tools, s.functionLayout, configuredSecrets(s));
+  // The longest name CloudFormation generates for a function (64 characters), so the size check holds.
+  const fnName = (id: string) => `CloudopsMcpStateless-${id}`.padEnd(64, 'x').slice(0, 64);
+  const envs = functionEnvironments(
+    s,
+    {
+      table: 'cloudops-mcp',
+      apiEndpoint: 'https://abcdef1234.execute-api.us-east-1.amazonaws.com',
+      machineArns: Object.fromEntries(
+        flows.map((flow) => [workflowSetting(flow), `arn:aws:states:us-east-1:123456789012:stateMachine:${flow}`]),
+      ),
+      toolFunctions: Object.fromEntries(plans.flatMap((p) => p.tools.map((t) => [t.name, fnName(p.id)]))),
+    },
+    plans,
+  );
   const problems = new Set<string>();
-  for (const [fn, env] of Object.entries(envs) as Array<[FunctionKey, Record<string, string> | undefined]>) {
+  const checks: Array<[string, string, Record<string, string> | undefined]> = [
+    ['mcp', 'mcp', envs.mcp],
+    ['workflowStep', 'workflowStep', envs.workflowStep],
+    ['slackActions', 'slackActions', envs.slackActions],
+    ...plans.map((p): [string, string, Record<string, string>] => [
+      `tool function ${p.label}`,
+      'toolFunction',
+      envs.tools[p.id] ?? {},
+    ]),
+  ];
+  for (const [label, fn, env] of checks) {
     if (!env) continue;
+    if (envBytes(env) > LAMBDA_ENV_BYTES) {
+      problems.add(
+        `${label} function: its environment would take ${envBytes(env)} bytes, over Lambda's ${LAMBDA_ENV_BYTES}` +
+          (fn === 'mcp'
+            ? ' (TOOL_FUNCTIONS names every tool function: functionLayout perToolset or single names fewer)'
+            : ''),
+      );
+    }
     try {
-      loadCloudConfig(env, REQUIRED_SETTINGS[fn]);
+      loadCloudConfig(env, requiredFor(fn));
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       for (const line of err.message.split('\n').slice(1)) {
         const m = /^\s*([A-Z][A-Z0-9_]*)(.*)$/.exec(line);
         const key = m?.[1] ? CONTEXT_KEY_OF[m[1]] : undefined;
-        problems.add(key ? `${key}${m?.[2]}` : `${fn} function: ${line.trim()}`);
+        problems.add(key ? `${key}${m?.[2]}` : `${label} function: ${line.trim()}`);
       }
     }
   }

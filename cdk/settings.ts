@@ -3,6 +3,7 @@ import { isAbsolute, join } from 'node:path';
 import { loadPolicy } from '../shared/config/policy-file.ts';
 import type { DeploySettings } from './deploy-settings.ts';
 import { functionEnvProblems } from './function-env.ts';
+import { FUNCTION_LAYOUTS, type FunctionLayout } from './tool-functions.ts';
 
 export type { DeploySettings };
 
@@ -23,6 +24,7 @@ export const CONTEXT_KEYS = [
   'oauthAudience',
   'allowedOrigins',
   'kubeconfigSecretArn',
+  'kubeconfigReadSecretArn',
   'k8sContexts',
   'prometheusUrl',
   'policyFile',
@@ -31,6 +33,7 @@ export const CONTEXT_KEYS = [
   'alarmEmail',
   'logRetentionDays',
   'logLevel',
+  'functionLayout',
 ] as const;
 
 /** A complete secret ARN ends with the 6-character suffix Secrets Manager adds; IAM needs it exactly. */
@@ -71,6 +74,7 @@ export function readSettings(get: (key: string) => unknown, repoRoot: string): D
   const s: DeploySettings = {
     logRetentionDays: 30,
     logLevel: 'info',
+    functionLayout: 'perTool',
   };
   const set = <K extends keyof DeploySettings>(k: K, v: DeploySettings[K] | undefined) => {
     if (v !== undefined) s[k] = v;
@@ -91,6 +95,12 @@ export function readSettings(get: (key: string) => unknown, repoRoot: string): D
   set('oauthAudience', str('oauthAudience'));
   set('allowedOrigins', str('allowedOrigins'));
   set('kubeconfigSecretArn', secretArn('kubeconfigSecretArn'));
+  set('kubeconfigReadSecretArn', secretArn('kubeconfigReadSecretArn'));
+  if (s.kubeconfigReadSecretArn && s.kubeconfigReadSecretArn === s.kubeconfigSecretArn) {
+    problems.push(
+      'kubeconfigReadSecretArn: is the write credential (kubeconfigSecretArn); name a read-only kubeconfig or leave it unset',
+    );
+  }
   set('k8sContexts', str('k8sContexts'));
   const prometheusUrl = str('prometheusUrl');
   if (prometheusUrl && !/^https?:\/\/[^\s/]+/.test(prometheusUrl)) {
@@ -104,6 +114,11 @@ export function readSettings(get: (key: string) => unknown, repoRoot: string): D
   if (level) {
     if (['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(level)) s.logLevel = level;
     else problems.push('logLevel: one of trace, debug, info, warn, error, fatal, silent');
+  }
+  const layout = str('functionLayout');
+  if (layout) {
+    if ((FUNCTION_LAYOUTS as readonly string[]).includes(layout)) s.functionLayout = layout as FunctionLayout;
+    else problems.push(`functionLayout: one of ${FUNCTION_LAYOUTS.join(', ')}`);
   }
   const retention = get('logRetentionDays');
   if (retention !== undefined) {

@@ -8,7 +8,7 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
-import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { ArnPrincipal, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, LoggingFormat, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -19,7 +19,8 @@ import type { Construct } from 'constructs';
 import { type FunctionName, HTTP_ROUTES } from '../functions/lib/routes.ts';
 import { BUNDLE, FUNCTION_ENTRIES, type FunctionKey } from './bundling.ts';
 import type { DeploySettings } from './deploy-settings.ts';
-import { functionEnvironments, workflowSetting } from './function-env.ts';
+import { configuredSecrets, functionEnvironments, workflowSetting } from './function-env.ts';
+import { planToolFunctions, type ToolFunctionPlan, toolCatalog } from './tool-functions.ts';
 
 export interface StatelessStackProps extends StackProps {
   table: ITable;
@@ -55,7 +56,11 @@ export { workflowSetting };
 
 const pascal = (s: string) => s.replace(/(^|[^A-Za-z0-9])([a-z0-9])/g, (_m, _sep, c: string) => c.toUpperCase());
 
-/** The DynamoDB actions DynamoDbStore performs at run time (the table exists: no CreateTable/DescribeTable). */
+/**
+ * The DynamoDB actions DynamoDbStore performs at run time (the table exists: no CreateTable/DescribeTable).
+ * The gateway needs all four too: audit (put, read back), API keys (read, touch), tasks (read, list,
+ * and a cancel that ends an operation releases its lease).
+ */
 const STORE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query'];
 /** Approvals and the replay guard only read and write single items. */
 const SLACK_STORE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:UpdateItem'];
@@ -67,6 +72,9 @@ const SLACK_STORE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:UpdateItem'];
 export class StatelessStack extends Stack {
   readonly api: HttpApi;
   readonly functions: Partial<Record<FunctionKey, NodejsFunction>> = {};
+  /** The tool functions of the configured functionLayout, by plan id (cdk/tool-functions.ts). */
+  readonly toolFunctions: Record<string, NodejsFunction> = {};
+  readonly toolFunctionPlans: readonly ToolFunctionPlan[];
   readonly stateMachines: Record<string, StateMachine> = {};
   readonly publicUrl: string;
   private readonly cfg: StatelessStackProps;
@@ -86,10 +94,23 @@ export class StatelessStack extends Stack {
     const stage = this.api.defaultStage?.node.defaultChild as CfnStage;
     stage.defaultRouteSettings = { throttlingRateLimit: 50, throttlingBurstLimit: 100 };
     this.publicUrl = s.publicUrl ?? `${this.api.apiEndpoint}/mcp`;
-    // The state machine ARNs are filled in below, before the mcp function is created.
+    // The state machine ARNs and the tool function names are filled in below, before the functions
+    // that name them are created.
     const machineArns: Record<string, string> = {};
+    const toolFunctionNames: Record<string, string> = {};
+    this.toolFunctionPlans = planToolFunctions(toolCatalog(), s.functionLayout, configuredSecrets(s));
     const envOf = () =>
-      functionEnvironments(s, { table: table.tableName, apiEndpoint: this.api.apiEndpoint, machineArns });
+      functionEnvironments(
+        s,
+        {
+          table: table.tableName,
+          apiEndpoint: this.api.apiEndpoint,
+          machineArns,
+          toolFunctions: toolFunctionNames,
+          toJson: (v) => this.toJsonString(v),
+        },
+        this.toolFunctionPlans,
+      );
 
     // Workflow steps first: the state machines name this function.
     const workflowStep = this.lambda('workflowStep', 'WorkflowStep', {
@@ -162,21 +183,55 @@ export class StatelessStack extends Stack {
       new CfnOutput(this, `${name}StateMachineArn`, { value: machine.stateMachineArn });
     }
 
+    // The gateway's role first: each tool function's resource policy names it, and the gateway's
+    // environment names the tool functions.
+    const gatewayRole = this.functionRole('mcp', 'Mcp');
+    const rollout = this.stateMachines.rollout;
+    for (const plan of this.toolFunctionPlans) {
+      const fn = this.lambda(plan.id, plan.id, {
+        entry: plan.entry,
+        description: `cloudops-mcp tool function: ${plan.label}`.slice(0, 256),
+        memorySize: plan.memoryMb,
+        timeout: Duration.seconds(plan.timeoutSeconds),
+        environment: envOf().tools[plan.id] ?? {},
+        storeActions: plan.table,
+        copyPolicy: true,
+      });
+      if (plan.secrets.write && s.kubeconfigSecretArn) grantSecret(fn, s.kubeconfigSecretArn);
+      if (plan.secrets.read && s.kubeconfigReadSecretArn) grantSecret(fn, s.kubeconfigReadSecretArn);
+      if (plan.startsRollout) {
+        if (!rollout) throw new Error('a tool starts rollouts, but shared/workflows has no rollout.asl.json');
+        // Only StartExecution: promote, abort and cancel write requests the flow's own steps act on,
+        // and StopExecution would halt a rollout without its rollback.
+        fn.addToRolePolicy(
+          new PolicyStatement({ actions: ['states:StartExecution'], resources: [rollout.stateMachineArn] }),
+        );
+      }
+      // Invoked by the gateway only: no API Gateway route, no function URL, no other principal.
+      fn.addPermission('InvokedByGateway', {
+        principal: new ArnPrincipal(gatewayRole.roleArn),
+        action: 'lambda:InvokeFunction',
+      });
+      this.toolFunctions[plan.id] = fn;
+      for (const t of plan.tools) toolFunctionNames[t.name] = fn.functionName;
+    }
+
+    // The gateway: MCP, auth, audit, tasks. No secret, no cluster, no state machine: it only invokes
+    // the tool functions (their unqualified ARNs) and keeps its table records.
     const mcp = this.lambda('mcp', 'Mcp', {
-      description: 'cloudops-mcp MCP endpoint (API Gateway HTTP API, payload 2.0)',
+      description: 'cloudops-mcp MCP endpoint (API Gateway HTTP API, payload 2.0): the gateway to the tool functions',
       memorySize: 1024,
       // API Gateway HTTP APIs give up after 30 s.
       timeout: Duration.seconds(29),
       environment: envOf().mcp,
       storeActions: STORE_ACTIONS,
+      role: gatewayRole,
+      // It judges no write: the tool functions and workflow steps carry the policy.
+      copyPolicy: false,
     });
-    if (s.kubeconfigSecretArn) grantSecret(mcp, s.kubeconfigSecretArn);
-    // Only StartExecution: no tool describes or stops an execution, and StopExecution would halt a
-    // rollout without its rollback.
-    for (const machine of Object.values(this.stateMachines)) {
-      mcp.addToRolePolicy(
-        new PolicyStatement({ actions: ['states:StartExecution'], resources: [machine.stateMachineArn] }),
-      );
+    const toolArns = Object.values(this.toolFunctions).map((fn) => fn.functionArn);
+    if (toolArns.length) {
+      mcp.addToRolePolicy(new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: toolArns }));
     }
 
     const handlers: Partial<Record<FunctionName, NodejsFunction>> = { mcp };
@@ -235,31 +290,46 @@ export class StatelessStack extends Stack {
     new CfnOutput(this, 'AlarmTopicArn', { value: alarms.topicArn });
   }
 
+  /** A function's own role: assumed by Lambda only, no managed policies (grants are added per function). */
+  private functionRole(key: string, id: string): Role {
+    return new Role(this, `${id}Role`, {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `cloudops-mcp ${key} function`.slice(0, 1000),
+    });
+  }
+
   /** One function: its own role (no managed policies), its own log group, the shared bundling. */
   private lambda(
-    key: FunctionKey,
+    key: string,
     id: string,
     o: {
       description: string;
       memorySize: number;
       timeout: Duration;
       environment: Record<string, string>;
-      storeActions: string[];
+      storeActions: readonly string[];
+      /** Default FUNCTION_ENTRIES[key]. */
+      entry?: string;
+      /** Default: a new one (functionRole). */
+      role?: Role;
+      /** Ship the policy file in the bundle (functions that judge writes). */
+      copyPolicy?: boolean;
     },
   ): NodejsFunction {
     const settings = this.cfg.settings;
-    const role = new Role(this, `${id}Role`, {
-      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
-      description: `cloudops-mcp ${key} function`,
-    });
+    const role = o.role ?? this.functionRole(key, id);
     const logGroup = new LogGroup(this, `${id}Logs`, {
       retention: settings.logRetentionDays as RetentionDays,
       removalPolicy: RemovalPolicy.DESTROY,
     });
     logGroup.grantWrite(role);
-    role.addToPolicy(new PolicyStatement({ actions: o.storeActions, resources: [this.cfg.table.tableArn] }));
+    if (o.storeActions.length) {
+      role.addToPolicy(new PolicyStatement({ actions: [...o.storeActions], resources: [this.cfg.table.tableArn] }));
+    }
+    const entry = o.entry ?? FUNCTION_ENTRIES[key as FunctionKey];
+    if (!entry) throw new Error(`no bundle entry for function ${key}`);
     const fn = new NodejsFunction(this, id, {
-      entry: join(this.cfg.repoRoot, FUNCTION_ENTRIES[key]),
+      entry: join(this.cfg.repoRoot, entry),
       handler: 'handler',
       runtime: Runtime.NODEJS_22_X,
       architecture: Architecture.ARM_64,
@@ -272,13 +342,14 @@ export class StatelessStack extends Stack {
       environment: o.environment,
       projectRoot: this.cfg.repoRoot,
       depsLockFilePath: join(this.cfg.repoRoot, 'package-lock.json'),
-      bundling: this.bundling(key),
+      // Same entry, same options: CDK bundles once and every function of a toolset shares the asset.
+      bundling: this.bundling(o.copyPolicy ?? key === 'workflowStep'),
     });
-    this.functions[key] = fn;
+    if (key in FUNCTION_ENTRIES) this.functions[key as FunctionKey] = fn;
     return fn;
   }
 
-  private bundling(key: FunctionKey): BundlingOptions {
+  private bundling(copyPolicy: boolean): BundlingOptions {
     const policy = this.cfg.settings.policyFile;
     return {
       format: OutputFormat.ESM,
@@ -288,7 +359,7 @@ export class StatelessStack extends Stack {
       mainFields: [...BUNDLE.mainFields],
       externalModules: [...BUNDLE.externalModules],
       banner: BUNDLE.banner,
-      ...(policy && key !== 'slackActions'
+      ...(policy && copyPolicy
         ? {
             commandHooks: {
               beforeBundling: () => [],

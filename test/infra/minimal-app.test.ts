@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APP_CONTEXT, readSettings } from '../../cdk/settings.ts';
 import { StatefulStack } from '../../cdk/stateful-stack.ts';
 import { StatelessStack } from '../../cdk/stateless-stack.ts';
+import { allTools } from '../../shared/tools/index.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -37,7 +38,8 @@ describe('CDK app with no optional settings', () => {
         'POST /mcp',
       ].sort(),
     );
-    t.resourceCountIs('AWS::Lambda::Function', 2);
+    // mcp, workflow-step and one function per tool (functionLayout perTool, the default).
+    t.resourceCountIs('AWS::Lambda::Function', 2 + allTools.length);
     expect(t.findOutputs('SlackActionsUrl')).toEqual({});
   });
 

@@ -9,6 +9,7 @@ import { APP_CONTEXT, readSettings } from '../../cdk/settings.ts';
 import { StatefulStack } from '../../cdk/stateful-stack.ts';
 import { StatelessStack, workflowSetting, workflowSources } from '../../cdk/stateless-stack.ts';
 import { taskStates } from '../../shared/adapters/local/local-workflow-engine.ts';
+import { allTools } from '../../shared/tools/index.ts';
 import { stepNames } from '../../shared/workflows/index.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -126,7 +127,8 @@ describe('CDK app (all settings): resources and settings', () => {
 
   it('functions: esbuild bundles (ESM), Node 22 on arm64, their own log group with retention', () => {
     const fns = Object.values(resources).filter((r) => r.Type === 'AWS::Lambda::Function');
-    expect(fns).toHaveLength(3);
+    // mcp, workflow-step, slack-actions and one function per tool (functionLayout perTool, the default).
+    expect(fns).toHaveLength(3 + allTools.length);
     for (const fn of fns) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs22.x',
@@ -136,19 +138,23 @@ describe('CDK app (all settings): resources and settings', () => {
       });
     }
     const groups = Object.values(resources).filter((r) => r.Type === 'AWS::Logs::LogGroup');
-    expect(groups.length).toBe(3 + workflowSources(ROOT).length);
+    expect(groups.length).toBe(3 + allTools.length + workflowSources(ROOT).length);
     for (const g of groups) expect(g.Properties.RetentionInDays).toBe(30);
-    // The bundles were built: each function's asset is one index.mjs.
+    // The bundles were built: each function's asset is one index.mjs, one per entry (the tool
+    // functions of a toolset share their toolset's bundle).
     const assembly = app.synth();
+    const keys = new Set<string>();
     for (const fn of fns) {
       const key = (fn.Properties.Code as { S3Key: string }).S3Key;
+      keys.add(key);
       const file = join(assembly.directory, `asset.${key.replace(/\.zip$/, '')}`, 'index.mjs');
       expect(existsSync(file), file).toBe(true);
       expect(statSync(file).size).toBeGreaterThan(100_000);
     }
+    expect(keys.size).toBe(3 + new Set(allTools.map((t) => t.group)).size);
   });
 
-  it('function settings: the MCP function knows its public URL, OAuth, state machines, table and kubeconfig secret', () => {
+  it('function settings: the gateway knows its public URL, OAuth, table and tool functions, and no kubeconfig', () => {
     const env = (fn: keyof StatelessStack['functions']) =>
       ((resources[logicalId(fn)] as Resource).Properties.Environment as { Variables: Record<string, unknown> })
         .Variables;
@@ -156,8 +162,6 @@ describe('CDK app (all settings): resources and settings', () => {
     expect(mcp).toMatchObject({
       OAUTH_ISSUER: FULL.oauthIssuer,
       OAUTH_JWKS_URL: FULL.oauthJwksUrl,
-      KUBECONFIG_SECRET: FULL.kubeconfigSecretArn,
-      K8S_CONTEXTS: 'prod,staging',
       LOG_LEVEL: 'info',
       DYNAMODB_TABLE: { 'Fn::ImportValue': expect.stringContaining('CloudopsMcpStateful') },
     });
@@ -169,10 +173,18 @@ describe('CDK app (all settings): resources and settings', () => {
         [`${FULL.publicUrl},`, { 'Fn::GetAtt': [expect.stringMatching(/^Api/), 'ApiEndpoint'] }, '/mcp'],
       ],
     });
-    for (const { flow } of workflowSources(ROOT)) {
-      expect(mcp[workflowSetting(flow)]).toEqual({ Ref: expect.stringMatching(/StateMachine/) });
-    }
+    // The gateway reaches no cluster and starts no workflow: the tool functions do.
+    expect(Object.keys(mcp).filter((k) => /KUBECONFIG|K8S_|PROMETHEUS|POLICY/.test(k))).toEqual([]);
+    expect(JSON.stringify(mcp.TOOL_FUNCTIONS)).toContain('"Ref":"ToolK8sResourcesApply');
     expect(mcp.AUTH).toBeUndefined(); // forced to `required` by the function itself
+    const start = (
+      (resources[stateless.getLogicalId(stateless.toolFunctions.ToolDeliveryRolloutsStart?.node.defaultChild as never)]
+        ?.Properties.Environment as { Variables: Record<string, unknown> }) ?? { Variables: {} }
+    ).Variables;
+    expect(start).toMatchObject({ TOOL_NAMES: 'delivery_rollouts_start', KUBECONFIG_SECRET: FULL.kubeconfigSecretArn });
+    for (const { flow } of workflowSources(ROOT)) {
+      expect(start[workflowSetting(flow)]).toEqual({ Ref: expect.stringMatching(/StateMachine/) });
+    }
     expect(env('workflowStep')).toMatchObject({ KUBECONFIG_SECRET: FULL.kubeconfigSecretArn });
     expect(env('slackActions')).toMatchObject({
       SLACK_SIGNING_SECRET: FULL.slackSigningSecretArn,
@@ -259,15 +271,8 @@ describe('CDK app (all settings): resources and settings', () => {
         .sort();
     const store = ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'];
     const logs = ['logs:CreateLogStream', 'logs:PutLogEvents'];
-    expect(actions(roleOf('mcp'))).toEqual(
-      [
-        ...store,
-        ...logs,
-        'secretsmanager:GetSecretValue',
-        // No DescribeExecution/StopExecution: no tool uses them, and stopping would skip the rollback.
-        ...workflowSources(ROOT).map(() => 'states:StartExecution'),
-      ].sort(),
-    );
+    // The gateway: its table records, its logs, and invoking the tool functions; no secret, no Step Functions.
+    expect(actions(roleOf('mcp'))).toEqual([...store, ...logs, 'lambda:InvokeFunction'].sort());
     expect(actions(roleOf('workflowStep'))).toEqual([...store, ...logs, 'secretsmanager:GetSecretValue'].sort());
     expect(actions(roleOf('slackActions'))).toEqual(
       ['dynamodb:GetItem', 'dynamodb:UpdateItem', ...logs, 'secretsmanager:GetSecretValue'].sort(),
@@ -277,7 +282,7 @@ describe('CDK app (all settings): resources and settings', () => {
       statementsOf(roleId)
         .filter((s) => asList(s.Action).includes('secretsmanager:GetSecretValue'))
         .map((s) => s.Resource);
-    expect(secretResources(roleOf('mcp'))).toEqual([FULL.kubeconfigSecretArn]);
+    expect(secretResources(roleOf('mcp'))).toEqual([]);
     expect(secretResources(roleOf('workflowStep'))).toEqual([FULL.kubeconfigSecretArn]);
     expect(secretResources(roleOf('slackActions'))).toEqual([FULL.slackSigningSecretArn]);
     // The table: by its ARN from the stateful stack, never `*`.

@@ -1,0 +1,126 @@
+import type { Access } from '../shared/domain/identity.ts';
+import { allTools } from '../shared/tools/index.ts';
+import { permissionsOf, type TableAction, WEIGHTS } from './tool-permissions.ts';
+
+/*
+ * Which Lambda functions run the tools, and what each may touch: planned here from the tool
+ * definitions (name, toolset, access) and the permission table, so the stack, the environment
+ * check and docs/aws.md all read the same plan.
+ */
+
+export const FUNCTION_LAYOUTS = ['perTool', 'perToolset', 'single'] as const;
+/** perTool: one function per tool (most isolation); perToolset: one per toolset; single: one for all (fewest cold starts). */
+export type FunctionLayout = (typeof FUNCTION_LAYOUTS)[number];
+
+export interface ToolInfo {
+  name: string;
+  toolset: string;
+  access: Access;
+}
+
+/** Every tool the server offers, in the registry's order. */
+export function toolCatalog(): ToolInfo[] {
+  return allTools.map((t) => ({ name: t.name, toolset: t.group, access: t.access }));
+}
+
+/** The bundle entry of a toolset's tool functions (helper A's host): it imports that toolset's tools only. */
+export const toolsetEntry = (toolset: string) => `functions/tools/${toolset}.ts`;
+/** The entry that serves every tool (layout `single`). */
+export const ALL_TOOLS_ENTRY = 'functions/tool.ts';
+
+export interface ToolFunctionPlan {
+  /** Construct id: `Tool<Name>`, `Toolset<Name>` or `Tools`. */
+  id: string;
+  /** What it serves, for people: the tool's name, `<toolset> toolset` or `all tools`. */
+  label: string;
+  entry: string;
+  tools: ToolInfo[];
+  /** Which kubeconfig secrets it may read (and is told about). */
+  secrets: { read: boolean; write: boolean };
+  table: TableAction[];
+  startsRollout: boolean;
+  metrics: boolean;
+  timeoutSeconds: number;
+  memoryMb: number;
+}
+
+const pascal = (s: string) => s.replace(/(^|[^A-Za-z0-9])([a-z0-9])/g, (_m, _sep, c: string) => c.toUpperCase());
+
+/** A stable order for action lists (the tests compare them sorted too). */
+const TABLE_ORDER: TableAction[] = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
+
+/**
+ * One function's grants: the union of its tools' rows. Which kubeconfig: the tool function host
+ * uses KUBECONFIG_READ_SECRET for a tool of access `read` when it is set, else KUBECONFIG_SECRET.
+ * So the read secret is given only where that choice is right for every tool served: not to a
+ * function serving a read tool that needs the write credential (delivery_rollouts_plan's dry run);
+ * its read tools then use the write credential, which the function holds anyway.
+ */
+function grantsOf(
+  tools: ToolInfo[],
+  configured: { read: boolean; write: boolean },
+): Omit<ToolFunctionPlan, 'id' | 'label' | 'entry' | 'tools'> {
+  const rows = tools.map((t) => ({ tool: t, p: permissionsOf(t.name) }));
+  const readWanted = rows.some((r) => r.p.kube === 'read');
+  const readWouldMisroute = rows.some((r) => r.tool.access === 'read' && r.p.kube === 'write');
+  const read = configured.read && readWanted && !readWouldMisroute;
+  const write = configured.write && (rows.some((r) => r.p.kube === 'write') || (readWanted && !read));
+  const table = new Set(rows.flatMap((r) => r.p.table ?? []));
+  const weights = rows.map((r) => WEIGHTS[r.p.weight]);
+  return {
+    secrets: { read, write },
+    table: TABLE_ORDER.filter((a) => table.has(a)),
+    startsRollout: rows.some((r) => r.p.startsRollout === true),
+    metrics: rows.some((r) => r.p.metrics === true),
+    timeoutSeconds: Math.max(...weights.map((w) => w.timeoutSeconds)),
+    memoryMb: Math.max(...weights.map((w) => w.memoryMb)),
+  };
+}
+
+/**
+ * The tool functions of a layout. `configured` says which kubeconfig secrets the deployment has
+ * (kubeconfigReadSecretArn, kubeconfigSecretArn).
+ */
+export function planToolFunctions(
+  tools: readonly ToolInfo[],
+  layout: FunctionLayout,
+  configured: { read: boolean; write: boolean },
+): ToolFunctionPlan[] {
+  if (tools.length === 0) return [];
+  const names = new Set<string>();
+  for (const t of tools) {
+    if (names.has(t.name)) throw new Error(`tool ${t.name} is defined twice`);
+    names.add(t.name);
+  }
+  if (layout === 'single') {
+    return [
+      {
+        id: 'Tools',
+        label: 'all tools',
+        entry: ALL_TOOLS_ENTRY,
+        tools: [...tools],
+        ...grantsOf([...tools], configured),
+      },
+    ];
+  }
+  if (layout === 'perToolset') {
+    const sets = [...new Set(tools.map((t) => t.toolset))];
+    return sets.map((toolset) => {
+      const served = tools.filter((t) => t.toolset === toolset);
+      return {
+        id: `Toolset${pascal(toolset)}`,
+        label: `${toolset} toolset`,
+        entry: toolsetEntry(toolset),
+        tools: served,
+        ...grantsOf(served, configured),
+      };
+    });
+  }
+  return tools.map((t) => ({
+    id: `Tool${pascal(t.name)}`,
+    label: t.name,
+    entry: toolsetEntry(t.toolset),
+    tools: [t],
+    ...grantsOf([t], configured),
+  }));
+}

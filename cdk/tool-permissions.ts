@@ -1,0 +1,129 @@
+/**
+ * What each tool may touch on AWS, in one place: the stateless stack grants each tool function the
+ * union of its tools' rows and nothing else, the infra tests assert every function's policy against
+ * the same rows, and docs/aws.md's per-tool table is generated from them (cdk/aws-doc.ts).
+ *
+ * Read off the code each tool runs (shared/tools -> shared/app): the Store methods map to DynamoDB
+ * actions as DynamoDbStore sends them (get = GetItem, put = UpdateItem, delete = DeleteItem, query =
+ * Query). The audit record of every call, API keys and MCP tasks are the gateway's, not the tools'.
+ */
+
+/** DynamoDB actions on the one table. */
+export type TableAction = 'dynamodb:GetItem' | 'dynamodb:Query' | 'dynamodb:UpdateItem' | 'dynamodb:DeleteItem';
+
+/**
+ * How long and how big a tool's function is: `store` answers from the table alone; `cluster` reads
+ * from an API server (lists, logs: up to the output budget); `change` writes through guarded writes
+ * (read, dry run, write, each retried) or plans and starts a rollout.
+ */
+export type ToolWeight = 'store' | 'cluster' | 'change';
+
+export interface ToolPermissions {
+  /**
+   * Which kubeconfig: `read` = the read-only credential (kubeconfigReadSecretArn) when configured,
+   * else the write one; `write` = the write credential (kubeconfigSecretArn) always. Absent: the
+   * function reads no kubeconfig at all.
+   */
+  kube?: 'read' | 'write';
+  /** DynamoDB actions on the table; absent: no table access. */
+  table?: readonly TableAction[];
+  /** May start executions of the rollout state machine (states:StartExecution, nothing else). */
+  startsRollout?: true;
+  /** Queries Prometheus (PROMETHEUS_URL; a network address, no IAM). */
+  metrics?: true;
+  weight: ToolWeight;
+  /** Why, in a few words (docs/aws.md shows it). */
+  why: string;
+}
+
+const READ_ONE: readonly TableAction[] = ['dynamodb:GetItem'];
+const LIST: readonly TableAction[] = ['dynamodb:GetItem', 'dynamodb:Query'];
+const QUERY: readonly TableAction[] = ['dynamodb:Query'];
+const READ_WRITE: readonly TableAction[] = ['dynamodb:GetItem', 'dynamodb:UpdateItem'];
+/** Operations.update: ending an operation (a cancel before approval) also releases its target's lease. */
+const ENDS_OPERATION: readonly TableAction[] = ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
+
+export const TOOL_PERMISSIONS = {
+  server_info: { kube: 'read', weight: 'cluster', why: 'lists the kubeconfig contexts' },
+  audit_events_list: { table: QUERY, weight: 'store', why: 'queries audit partitions' },
+  admin_config_get: { table: QUERY, weight: 'store', why: 'lists API keys (no secret values)' },
+
+  k8s_clusters_list: { kube: 'read', weight: 'cluster', why: 'lists the kubeconfig contexts' },
+  k8s_api_resources_list: { kube: 'read', weight: 'cluster', why: 'API discovery' },
+  k8s_namespaces_list: { kube: 'read', weight: 'cluster', why: 'lists namespaces' },
+  k8s_resources_list: { kube: 'read', weight: 'cluster', why: 'lists objects' },
+  k8s_resources_get: { kube: 'read', weight: 'cluster', why: 'reads one object' },
+  k8s_pods_logs: { kube: 'read', weight: 'cluster', why: 'reads pod logs' },
+  k8s_events_list: { kube: 'read', weight: 'cluster', why: 'lists events' },
+  k8s_metrics_top: { kube: 'read', weight: 'cluster', why: 'reads metrics.k8s.io' },
+  k8s_rollouts_status: { kube: 'read', weight: 'cluster', why: 'reads a workload and its ReplicaSets' },
+  k8s_rollouts_history: { kube: 'read', weight: 'cluster', why: 'reads ReplicaSet revisions' },
+  k8s_resources_apply: {
+    kube: 'write',
+    // Baselines.record: one put per applied object (drift checks compare against it).
+    table: ['dynamodb:UpdateItem'],
+    weight: 'change',
+    why: 'dry run and apply; records each applied object as a baseline',
+  },
+  k8s_resources_patch: { kube: 'write', weight: 'change', why: 'dry run and patch' },
+  k8s_resources_delete: { kube: 'write', weight: 'change', why: 'dry run and delete' },
+  k8s_workloads_scale: { kube: 'write', weight: 'change', why: 'dry run and scale' },
+  k8s_rollouts_restart: { kube: 'write', weight: 'change', why: 'dry run and restart' },
+  k8s_rollouts_undo: { kube: 'write', weight: 'change', why: 'dry run and undo' },
+
+  delivery_rollouts_plan: {
+    // A read tool, but its plan is judged on the API server's dry run of the new template (PATCH
+    // ?dryRun=All), which RBAC allows only to a credential that may patch Deployments.
+    kube: 'write',
+    metrics: true,
+    weight: 'change',
+    why: 'reads the Deployment, dry-runs the new template, checks metric gates',
+  },
+  delivery_rollouts_start: {
+    kube: 'write',
+    // The lease (put if absent, read, delete on failure), the operation record and its indexes, the approval request.
+    table: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+    startsRollout: true,
+    metrics: true,
+    weight: 'change',
+    why: 'plans as delivery_rollouts_plan, takes the lease, records the operation, starts the state machine',
+  },
+  delivery_rollouts_get: { table: READ_ONE, weight: 'store', why: 'reads the operation record' },
+  // Promote and abort only write a request into the operation record; the state machine's own steps
+  // notice it at their next poll and act (no StopExecution: stopping would skip the rollback).
+  delivery_rollouts_promote: { table: READ_WRITE, weight: 'store', why: 'writes a promote request' },
+  delivery_rollouts_abort: {
+    table: ENDS_OPERATION,
+    weight: 'store',
+    why: 'writes an abort request; a rollout still waiting for approval ends at once (approval closed, lease released)',
+  },
+
+  ops_operations_list: { table: LIST, weight: 'store', why: 'queries the operation index' },
+  ops_operations_get: { table: READ_ONE, weight: 'store', why: 'reads the operation record' },
+  ops_operations_cancel: {
+    table: ENDS_OPERATION,
+    weight: 'store',
+    why: 'writes an abort request; a rollout still waiting for approval ends at once (approval closed, lease released)',
+  },
+  ops_approvals_list: { table: LIST, weight: 'store', why: 'queries the approval index' },
+  ops_approvals_decide: { table: READ_WRITE, weight: 'store', why: 'decides the approval (compare-and-set)' },
+} as const satisfies Record<string, ToolPermissions>;
+
+export type ToolName = keyof typeof TOOL_PERMISSIONS;
+
+/** Timeout and memory per weight. Every timeout stays under the gateway's 29 s (API Gateway's 30 s). */
+export const WEIGHTS: Record<ToolWeight, { timeoutSeconds: number; memoryMb: number; why: string }> = {
+  store: { timeoutSeconds: 10, memoryMb: 512, why: 'a few table round trips' },
+  cluster: { timeoutSeconds: 20, memoryMb: 1024, why: 'the Kubernetes client and up to the output budget of objects' },
+  change: { timeoutSeconds: 27, memoryMb: 1024, why: 'read, dry run and write, each retried; leaves the gateway 2 s' },
+};
+
+export function permissionsOf(tool: string): ToolPermissions {
+  const p = (TOOL_PERMISSIONS as Record<string, ToolPermissions>)[tool];
+  if (!p) {
+    throw new Error(
+      `cdk/tool-permissions.ts: no permission row for tool ${tool}; add one (what it reads and writes) before deploying it`,
+    );
+  }
+  return p;
+}
