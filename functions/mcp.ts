@@ -1,39 +1,91 @@
 /**
- * The MCP endpoint on AWS: API Gateway HTTP API (payload 2.0) -> this function -> the shared MCP
- * endpoint. Serves POST /mcp (both protocol eras), GET/DELETE /mcp (405) and the OAuth protected
- * resource metadata at /.well-known/oauth-protected-resource{,/mcp}.
+ * The MCP gateway on AWS: API Gateway HTTP API (payload 2.0) -> this function -> the shared MCP
+ * gateway. Serves POST /mcp (both protocol eras), GET/DELETE /mcp (405) and the OAuth protected
+ * resource metadata at /.well-known/oauth-protected-resource{,/mcp}. It holds no tool and no cluster
+ * credential: tools/list comes from the build-time manifest (shared/tools/manifest.json), and each
+ * tools/call is a Lambda Invoke of the tool's own function (TOOL_FUNCTIONS: tool name -> function),
+ * which checks the caller's role again and runs the tool with only that tool's rights.
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import middy from '@middy/core';
 import httpErrorHandler from '@middy/http-error-handler';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { LambdaToolRunner, parseToolFunctions } from '../shared/adapters/aws/lambda-tool-runner.ts';
 import { StepFunctionsEngine } from '../shared/adapters/aws/sfn-engine.ts';
-import type { Deps } from '../shared/app/deps.ts';
+import { buildDeps, type Deps } from '../shared/app/deps.ts';
+import { ConfigError } from '../shared/config/config.ts';
+import { loadPolicy } from '../shared/config/policy-file.ts';
 import { createLogger } from '../shared/logging/logger.ts';
-import { createMcpEndpoint } from '../shared/mcp/endpoint.ts';
+import { catalogFromManifest, type ToolManifest } from '../shared/mcp/catalog.ts';
+import { createGateway } from '../shared/mcp/gateway.ts';
+import { type Clusters, UnknownClusterError } from '../shared/ports/kube.ts';
+import type { MetricsSource } from '../shared/ports/metrics.ts';
+import type { ToolRunner } from '../shared/ports/tool-runner.ts';
 import type { WorkflowEngine } from '../shared/ports/workflow.ts';
-import { allTools } from '../shared/tools/index.ts';
-import { lambdaDeps } from './lib/deps.ts';
+import manifestJson from '../shared/tools/manifest.json' with { type: 'json' };
 import {
+  cloudStore,
   type Env,
   hostLogger,
   loadCloudConfig,
   logFailure,
   perColdStart,
   REQUIRED_SETTINGS,
-  type SecretReader,
-  secretsManagerReader,
 } from './lib/host.ts';
 import { requestFromEvent, resultFromResponse } from './lib/http.ts';
 
 export interface McpHandlerOptions {
   env: Env;
-  /** Default: Secrets Manager in the function's region. */
-  readSecret?: SecretReader;
   /** Default: Step Functions, with ROLLOUT_WORKFLOW (a state machine ARN) for the rollout flow. */
   workflows?: (deps: Deps) => WorkflowEngine;
+  /**
+   * Runs the tools. Default: a Lambda Invoke of each tool's function (TOOL_FUNCTIONS); a test may
+   * hand in another (the tool functions' handlers called in-process). With neither, a cold start fails.
+   */
+  runner?: ToolRunner;
+  /** The Lambda client the default runner invokes with (a test points one at its stand-in). */
+  lambda?: LambdaClient;
+}
+
+/** How long a tool call may take when TOOL_TIMEOUT_MS does not say (API Gateway answers by 30 s). */
+const DEFAULT_TOOL_TIMEOUT_MS = 25_000;
+
+/** The gateway reaches no cluster and no metrics: the tools that do run in their own functions. */
+const NOT_HERE = 'the MCP gateway reaches no cluster; tools run in their own functions';
+const gatewayClusters: Clusters = {
+  list: async () => [],
+  defaultCluster: async () => undefined,
+  client: () => Promise.reject(new UnknownClusterError(NOT_HERE)),
+};
+const gatewayMetrics: MetricsSource = {
+  endpoint: undefined,
+  query: () => Promise.reject(new Error(NOT_HERE)),
+};
+
+/** The tool -> function map and the catalog of the tools it serves, in the manifest's order. */
+function toolRouting(env: Env) {
+  const manifest = manifestJson as ToolManifest;
+  const functions = env.TOOL_FUNCTIONS?.trim() ? parseToolFunctions(env.TOOL_FUNCTIONS) : undefined;
+  if (!functions) return { functions, catalog: catalogFromManifest(manifest) };
+  const known = new Set(manifest.tools.map((t) => t.name));
+  const unknown = Object.keys(functions).filter((name) => !known.has(name));
+  if (unknown.length) {
+    throw new ConfigError(`Invalid configuration:\n  TOOL_FUNCTIONS: ${unknown.join(', ')} not in the tool manifest`);
+  }
+  // Only the tools deployed with a function are listed (TOOLSETS decides which at deploy time).
+  return { functions, catalog: catalogFromManifest({ tools: manifest.tools.filter((t) => t.name in functions) }) };
+}
+
+function toolTimeoutMs(env: Env): number {
+  const raw = env.TOOL_TIMEOUT_MS?.trim();
+  if (!raw) return DEFAULT_TOOL_TIMEOUT_MS;
+  const ms = Number(raw);
+  if (!Number.isInteger(ms) || ms < 100 || ms > 900_000) {
+    throw new ConfigError('Invalid configuration:\n  TOOL_TIMEOUT_MS: an integer between 100 and 900000');
+  }
+  return ms;
 }
 
 /** What a caller sees when the function itself fails (bad configuration, an unreachable secret): no details. */
@@ -49,13 +101,28 @@ export function createMcpHandler(opts: McpHandlerOptions) {
     const started = performance.now();
     const config = loadCloudConfig(opts.env, REQUIRED_SETTINGS.mcp);
     const region = config.store.kind === 'dynamodb' ? config.store.region : undefined;
-    const deps = await lambdaDeps(config, opts.env, createLogger(config.logLevel), {
-      readSecret: opts.readSecret ?? secretsManagerReader(new SecretsManagerClient({ region })),
+    const { functions, catalog } = toolRouting(opts.env);
+    const timeoutMs = toolTimeoutMs(opts.env);
+    const deps = buildDeps(config, cloudStore(config), createLogger(config.logLevel), {
+      clusters: gatewayClusters,
+      metrics: gatewayMetrics,
+      policy: loadPolicy(config.policyFile),
       workflows:
         opts.workflows ??
         (() => new StepFunctionsEngine(new SFNClient({ region }), { rollout: config.rolloutWorkflow as string })),
     });
-    const endpoint = createMcpEndpoint({ deps, tools: allTools, publicUrls: config.publicUrls, loopback: false });
+    let runner = opts.runner;
+    if (!runner && functions) {
+      // One attempt: a retried Invoke could run a write twice, and the caller's deadline bounds the call.
+      const client = opts.lambda ?? new LambdaClient({ region, maxAttempts: 1 });
+      runner = new LambdaToolRunner({ client, functions, timeoutMs });
+    }
+    if (!runner) {
+      throw new ConfigError(
+        'Invalid configuration:\n  TOOL_FUNCTIONS: required on AWS (a JSON object of tool name -> function name or ARN)',
+      );
+    }
+    const endpoint = createGateway({ deps, catalog, runner, publicUrls: config.publicUrls, loopback: false });
     logger.info('ready', { initMs: Math.round(performance.now() - started), publicUrl: config.publicUrls[0]?.href });
     return endpoint;
   });

@@ -13,6 +13,7 @@ import { SecretNotFoundError } from '../../shared/ports/secrets.ts';
 import { type FakeKube, startFakeKube } from '../support/fake-kube/index.ts';
 import { type FakeSecretsManager, startFakeSecretsManager } from '../support/fake-secrets-manager.ts';
 import { apiGatewayFetch, fixture, type HttpHandler, lambdaContext } from '../support/lambda.ts';
+import { toolFunctionsRunner } from '../support/lambda-invoke.ts';
 import type { Era } from '../support/mcp-client.ts';
 import { structured } from '../support/mcp-client.ts';
 import { startTestIssuer, type TestIssuer } from '../support/oauth-issuer.ts';
@@ -64,7 +65,10 @@ describe('mcp function: API Gateway HTTP API events -> shared endpoint, Store on
       K8S_TIMEOUT_MS: '3000',
       LOG_LEVEL: 'silent',
     };
-    handler = createMcpHandler({ env, readSecret: secretsManagerReader(secrets.client) });
+    handler = createMcpHandler({
+      env,
+      runner: toolFunctionsRunner({ env, readSecret: secretsManagerReader(secrets.client) }),
+    });
     gateway = apiGatewayFetch({ mcp: handler });
   });
   afterAll(async () => {
@@ -174,7 +178,10 @@ describe('mcp function: API Gateway HTTP API events -> shared endpoint, Store on
     expect(() => loadCloudConfig(partial, ['PUBLIC_URL', 'DYNAMODB_TABLE'])).toThrow(
       /PUBLIC_URL: required on AWS[\s\S]*DYNAMODB_TABLE: required on AWS/,
     );
-    const broken = createMcpHandler({ env: partial, readSecret: secretsManagerReader(secrets.client) });
+    const broken = createMcpHandler({
+      env: partial,
+      runner: toolFunctionsRunner({ env, readSecret: secretsManagerReader(secrets.client) }),
+    });
     const res = await apiGatewayFetch({ mcp: broken })(PUBLIC_URL, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${await token()}` },
@@ -229,7 +236,7 @@ describe('mcp function: API Gateway HTTP API events -> shared endpoint, Store on
     const withDomain = createMcpHandler({
       // PUBLIC_URL exactly as the stack builds it (cdk/function-env.ts).
       env: { ...env, PUBLIC_URL: mcpPublicUrls({ publicUrl: custom } as DeploySettings, new URL(PUBLIC_URL).origin) },
-      readSecret: secretsManagerReader(secrets.client),
+      runner: toolFunctionsRunner({ env, readSecret: secretsManagerReader(secrets.client) }),
     });
     const viaGateway = apiGatewayFetch({ mcp: withDomain });
     for (const url of [custom, PUBLIC_URL]) {

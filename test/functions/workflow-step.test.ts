@@ -12,6 +12,7 @@ import { type FakeKube, startFakeKube } from '../support/fake-kube/index.ts';
 import { type FakeSecretsManager, startFakeSecretsManager } from '../support/fake-secrets-manager.ts';
 import { deploymentYaml } from '../support/k8s-harness.ts';
 import { apiGatewayFetch, lambdaContext } from '../support/lambda.ts';
+import { toolFunctionsRunner } from '../support/lambda-invoke.ts';
 import {
   aslFlows,
   type Definition,
@@ -253,7 +254,12 @@ describe('a rollout end to end on the AWS shape: mcp function -> Step Functions 
         OAUTH_ISSUER: issuer.issuer,
         OAUTH_JWKS_URL: issuer.jwksUrl,
       },
-      readSecret: secretsManagerReader(secrets.client),
+      // The tools run in their functions (here in-process), starting rollouts on the same engine.
+      runner: toolFunctionsRunner({
+        env: stepEnv,
+        readSecret: secretsManagerReader(secrets.client),
+        workflows: () => engine,
+      }),
       workflows: () => engine,
     });
     const gateway: FetchLike = apiGatewayFetch({ mcp });

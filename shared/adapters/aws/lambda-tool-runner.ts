@@ -1,0 +1,140 @@
+/**
+ * The ToolRunner on AWS: each tools/call is a Lambda Invoke (RequestResponse) of the tool's own
+ * function with the invocation as its payload; the function answers a ToolRunResult
+ * (functions/lib/tool-function.ts). Whatever goes wrong on the way becomes a ToolRunResult too, so
+ * the gateway answers a clear tool error and audits it: the function's own failure (FunctionError)
+ * is `internal` (`timeout` when Lambda stopped it at its timeout), Lambda throttling is `throttled`
+ * with the retry advice Lambda gives, the gateway's deadline or the client's cancel is `timeout`, and
+ * an unreachable function is `unavailable`.
+ */
+import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import { errorText } from '../../domain/errors.ts';
+import type { ToolInvocation, ToolRunner, ToolRunOptions, ToolRunResult } from '../../ports/tool-runner.ts';
+
+export interface LambdaToolRunnerOptions {
+  client: LambdaClient;
+  /** Tool name -> the function (name or ARN) that serves it (TOOL_FUNCTIONS, set by the CDK stack). */
+  functions: Readonly<Record<string, string>>;
+  /** How long a call may take when the invocation names no deadline. */
+  timeoutMs: number;
+  now?: () => number;
+}
+
+/** Retry advice when Lambda's throttle carries none. */
+const DEFAULT_RETRY_AFTER_MS = 1000;
+/** The largest answer read back (Lambda's own RequestResponse limit is 6 MB). */
+const MAX_ANSWER_BYTES = 6 * 1024 * 1024;
+
+const fail = (kind: Extract<ToolRunResult, { ok: false }>['error']['kind'], message: string, retryAfterMs?: number) =>
+  ({
+    v: 1,
+    ok: false,
+    error: { kind, message, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) },
+  }) as const;
+
+/** Parses TOOL_FUNCTIONS: a JSON object of tool name -> function name or ARN. */
+export function parseToolFunctions(json: string): Record<string, string> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch {
+    throw new Error('TOOL_FUNCTIONS: not JSON (expected an object of tool name -> function name or ARN)');
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new Error('TOOL_FUNCTIONS: expected an object of tool name -> function name or ARN');
+  }
+  const bad = Object.entries(parsed).filter(([, v]) => typeof v !== 'string' || !v.trim());
+  if (bad.length) throw new Error(`TOOL_FUNCTIONS: no function for ${bad.map(([k]) => k).join(', ')}`);
+  return parsed as Record<string, string>;
+}
+
+export class LambdaToolRunner implements ToolRunner {
+  private readonly opts: LambdaToolRunnerOptions;
+  constructor(opts: LambdaToolRunnerOptions) {
+    this.opts = opts;
+  }
+
+  async run(inv: ToolInvocation, options: ToolRunOptions = {}): Promise<ToolRunResult> {
+    const fn = this.opts.functions[inv.tool];
+    if (!fn) return fail('unknown_tool', `no function serves ${inv.tool} in this deployment`);
+    const now = this.opts.now ?? Date.now;
+    const deadlineMs = inv.deadlineMs ?? now() + this.opts.timeoutMs;
+    const budgetMs = Math.max(1, deadlineMs - now());
+    const timer = AbortSignal.timeout(budgetMs);
+    const signal = options.signal ? AbortSignal.any([timer, options.signal]) : timer;
+    // Only what crosses the boundary: the ParseCache and progress callback stay in this process.
+    const payload: ToolInvocation = { ...inv, deadlineMs };
+    try {
+      const out = await this.opts.client.send(
+        new InvokeCommand({
+          FunctionName: fn,
+          InvocationType: 'RequestResponse',
+          Payload: new TextEncoder().encode(JSON.stringify(payload)),
+        }),
+        { abortSignal: signal },
+      );
+      const text = out.Payload ? new TextDecoder().decode(out.Payload.subarray(0, MAX_ANSWER_BYTES)) : '';
+      if (out.FunctionError) {
+        // Lambda's error payload: { errorType, errorMessage, trace }. Only the type leaves the gateway's
+        // log: the message may carry the function's internals.
+        const errorType = errorTypeOf(text);
+        if (errorType === 'Sandbox.Timedout') return fail('timeout', `its function timed out (${fn})`);
+        return fail('internal', `its function failed (${out.FunctionError}${errorType ? `: ${errorType}` : ''})`);
+      }
+      return answerOf(text) ?? fail('internal', 'its function answered something other than a tool result');
+    } catch (err) {
+      if (timer.aborted) return fail('timeout', `no answer within ${budgetMs} ms`);
+      if (options.signal?.aborted) return fail('timeout', 'the request was cancelled before the tool answered');
+      const name = (err as { name?: string }).name;
+      if (name === 'TooManyRequestsException') {
+        const seconds = Number((err as { retryAfterSeconds?: string }).retryAfterSeconds);
+        const retryAfterMs = Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : DEFAULT_RETRY_AFTER_MS;
+        return fail('throttled', 'Lambda throttled its function (too many concurrent calls)', retryAfterMs);
+      }
+      return fail('unavailable', `its function could not be invoked (${name ?? errorText(err).slice(0, 200)})`);
+    }
+  }
+}
+
+function errorTypeOf(text: string): string | undefined {
+  try {
+    const t = (JSON.parse(text) as { errorType?: unknown }).errorType;
+    return typeof t === 'string' ? t.slice(0, 100) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const KINDS = new Set([
+  'denied',
+  'invalid_arguments',
+  'unknown_tool',
+  'timeout',
+  'throttled',
+  'unavailable',
+  'internal',
+]);
+
+/** The function's answer, when it is one (v 1, ok, and a result or an error of the right shape). */
+function answerOf(text: string): ToolRunResult | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!value || typeof value !== 'object') return undefined;
+  const r = value as Record<string, unknown>;
+  if (r.v !== 1) return undefined;
+  if (r.ok === true) {
+    const result = r.result as { content?: unknown } | undefined;
+    return result && typeof result === 'object' && Array.isArray(result.content) ? (r as ToolRunResult) : undefined;
+  }
+  if (r.ok === false) {
+    const error = r.error as { kind?: unknown; message?: unknown } | undefined;
+    return error && typeof error.kind === 'string' && KINDS.has(error.kind) && typeof error.message === 'string'
+      ? (r as ToolRunResult)
+      : undefined;
+  }
+  return undefined;
+}
