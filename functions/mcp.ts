@@ -47,6 +47,8 @@ export interface McpHandlerOptions {
   runner?: ToolRunner;
   /** The Lambda client the default runner invokes with (a test points one at its stand-in). */
   lambda?: LambdaClient;
+  /** Default: the build-time manifest (a test passes a stale one to see the tool function refuse). */
+  manifest?: ToolManifest;
 }
 
 /** How long a tool call may take when TOOL_TIMEOUT_MS does not say (API Gateway answers by 30 s). */
@@ -65,8 +67,7 @@ const gatewayMetrics: MetricsSource = {
 };
 
 /** The tool -> function map and the catalog of the tools it serves, in the manifest's order. */
-function toolRouting(env: Env) {
-  const manifest = manifestJson as ToolManifest;
+function toolRouting(env: Env, manifest: ToolManifest) {
   const functions = env.TOOL_FUNCTIONS?.trim() ? parseToolFunctions(env.TOOL_FUNCTIONS) : undefined;
   if (!functions) return { functions, catalog: catalogFromManifest(manifest) };
   const known = new Set(manifest.tools.map((t) => t.name));
@@ -101,7 +102,7 @@ export function createMcpHandler(opts: McpHandlerOptions) {
     const started = performance.now();
     const config = loadCloudConfig(opts.env, REQUIRED_SETTINGS.mcp);
     const region = config.store.kind === 'dynamodb' ? config.store.region : undefined;
-    const { functions, catalog } = toolRouting(opts.env);
+    const { functions, catalog } = toolRouting(opts.env, opts.manifest ?? (manifestJson as ToolManifest));
     const timeoutMs = toolTimeoutMs(opts.env);
     const deps = buildDeps(config, cloudStore(config), createLogger(config.logLevel), {
       clusters: gatewayClusters,
