@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
 import type { Access } from '../shared/domain/identity.ts';
-import { allTools } from '../shared/tools/index.ts';
 import { permissionsOf, type TableAction, WEIGHTS } from './tool-permissions.ts';
 
 /*
@@ -18,9 +20,29 @@ export interface ToolInfo {
   access: Access;
 }
 
-/** Every tool the server offers, in the registry's order. */
-export function toolCatalog(): ToolInfo[] {
-  return allTools.map((t) => ({ name: t.name, toolset: t.group, access: t.access }));
+/** The part of shared/tools/manifest.json the stack reads. */
+const AccessSchema = z.enum(['read', 'write', 'approve', 'admin']) satisfies z.ZodType<Access>;
+const ManifestSchema = z.object({
+  tools: z.array(
+    z.object({ name: z.string().min(1).max(128), group: z.string().min(1).max(64), access: AccessSchema }),
+  ),
+});
+
+export const TOOL_MANIFEST = join(import.meta.dirname, '..', 'shared', 'tools', 'manifest.json');
+
+/**
+ * Every tool the server offers, in tools/list order, from the build-time manifest the gateway lists
+ * tools from (generated from the definitions and compared with them by a test): the stack deploys a
+ * function for exactly the tools the gateway shows, without loading any tool's implementation.
+ */
+export function toolCatalog(path = TOOL_MANIFEST): ToolInfo[] {
+  const parsed = ManifestSchema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
+  if (!parsed.success) {
+    throw new Error(
+      `${path}: not a tool manifest (${parsed.error.issues[0]?.message}); run node scripts/tool-manifest.ts --write`,
+    );
+  }
+  return parsed.data.tools.map((t) => ({ name: t.name, toolset: t.group, access: t.access }));
 }
 
 /** The bundle entry of a toolset's tool functions (helper A's host): it imports that toolset's tools only. */
