@@ -102,7 +102,7 @@ export function createMcpHandler(opts: McpHandlerOptions) {
     const started = performance.now();
     const config = loadCloudConfig(opts.env, REQUIRED_SETTINGS.mcp);
     const region = config.store.kind === 'dynamodb' ? config.store.region : undefined;
-    const { functions, catalog } = toolRouting(opts.env, opts.manifest ?? (manifestJson as ToolManifest));
+    const { functions, catalog } = toolRouting(opts.env, opts.manifest ?? (manifestJson as unknown as ToolManifest));
     const timeoutMs = toolTimeoutMs(opts.env);
     const deps = buildDeps(config, cloudStore(config), createLogger(config.logLevel), {
       clusters: gatewayClusters,

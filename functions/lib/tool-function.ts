@@ -98,26 +98,34 @@ export function createToolFunctionHandler(
   const { env } = opts;
   const logger = hostLogger(env, 'tool');
   const served = perColdStart(async () => servedTools(tools, env.TOOL_NAMES));
-  const config = perColdStart(async () => loadCloudConfig(env, REQUIRED_SETTINGS.toolFunction));
-
-  /** Deps over one cluster credential: the read-only one for read tools when configured, else the write one. */
-  const depsFor = (kubeconfigSecret: string | undefined) =>
+  /**
+   * Deps over one cluster credential: read tools use KUBECONFIG_READ_SECRET when it is set (a
+   * read-only kubeconfig), every other tool KUBECONFIG_SECRET. Each is read once, on first use.
+   */
+  const depsFor = (readOnly: boolean) =>
     perColdStart(async () => {
-      const base = await config();
-      const c: Config = { ...base, ...(kubeconfigSecret ? { kubeconfigSecret } : {}) };
-      const region = c.store.kind === 'dynamodb' ? c.store.region : undefined;
-      return lambdaDeps(c, env, createLogger(c.logLevel), {
+      const secret = readOnly ? env.KUBECONFIG_READ_SECRET?.trim() : undefined;
+      let config: Config;
+      try {
+        // The read credential is checked as KUBECONFIG_SECRET is (a Secrets Manager ARN), and named as itself.
+        config = loadCloudConfig(secret ? { ...env, KUBECONFIG_SECRET: secret } : env, REQUIRED_SETTINGS.toolFunction);
+      } catch (err) {
+        if (secret && err instanceof ConfigError) {
+          throw new ConfigError(err.message.replaceAll('KUBECONFIG_SECRET:', 'KUBECONFIG_READ_SECRET:'));
+        }
+        throw err;
+      }
+      const region = config.store.kind === 'dynamodb' ? config.store.region : undefined;
+      const rollout = config.rolloutWorkflow;
+      return lambdaDeps(config, env, createLogger(config.logLevel), {
         readSecret: opts.readSecret ?? secretsManagerReader(new SecretsManagerClient({ region })),
         workflows:
           opts.workflows ??
-          (() =>
-            c.rolloutWorkflow
-              ? new StepFunctionsEngine(new SFNClient({ region }), { rollout: c.rolloutWorkflow })
-              : noWorkflows),
+          (() => (rollout ? new StepFunctionsEngine(new SFNClient({ region }), { rollout }) : noWorkflows)),
       });
     });
-  const writeDeps = depsFor(undefined);
-  const readDeps = env.KUBECONFIG_READ_SECRET?.trim() ? depsFor(env.KUBECONFIG_READ_SECRET.trim()) : writeDeps;
+  const writeDeps = depsFor(false);
+  const readDeps = env.KUBECONFIG_READ_SECRET?.trim() ? depsFor(true) : writeDeps;
 
   return async (event) => {
     const checked = InvocationSchema.safeParse(event);

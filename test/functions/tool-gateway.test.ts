@@ -25,6 +25,9 @@ import { startTestIssuer, type TestIssuer } from '../support/oauth-issuer.ts';
 
 const PUBLIC_URL = 'https://abc123def4.execute-api.eu-west-1.amazonaws.com/mcp';
 const KUBECONFIG_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:cloudops/kubeconfig-AbC123';
+const READ_KUBECONFIG_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:cloudops/kubeconfig-read-XyZ789';
+/** A write credential that does not exist: a read tool given a read credential never reads it. */
+const MISSING_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:cloudops/missing-QwE456';
 const TABLE = 'cloudops-tool-gateway-test';
 const TOOL_TIMEOUT_MS = 600;
 
@@ -76,7 +79,10 @@ describe('gateway -> Lambda Invoke -> tool functions', () => {
     dynamo = await startEmbeddedDynamo({ table: TABLE, accessKeyId: 'local' });
     kube = await startFakeKube({ readyDelayMs: 50 });
     issuer = await startTestIssuer(PUBLIC_URL);
-    secrets = await startFakeSecretsManager({ [KUBECONFIG_ARN]: kube.kubeconfigYaml });
+    secrets = await startFakeSecretsManager({
+      [KUBECONFIG_ARN]: kube.kubeconfigYaml,
+      [READ_KUBECONFIG_ARN]: kube.kubeconfigYaml,
+    });
     env = {
       PUBLIC_URL,
       DYNAMODB_TABLE: TABLE,
@@ -89,16 +95,19 @@ describe('gateway -> Lambda Invoke -> tool functions', () => {
       LOG_LEVEL: 'silent',
     };
     // A tool function's environment: its tool, the cluster credential; the gateway's has neither.
-    const toolFunction = (tool: string) =>
+    const toolFunction = (tool: string, credentials: Record<string, string> = { KUBECONFIG_SECRET: KUBECONFIG_ARN }) =>
       standIn(
         createToolFunctionHandler(k8sTools, {
-          env: { ...env, TOOL_NAMES: tool, KUBECONFIG_SECRET: KUBECONFIG_ARN },
+          env: { ...env, TOOL_NAMES: tool, ...credentials },
           readSecret: secretsManagerReader(secrets.client),
         }),
       );
     lambda = await startLambdaInvokeStandIn(
       {
-        [FUNCTIONS.k8s_namespaces_list]: toolFunction('k8s_namespaces_list'),
+        [FUNCTIONS.k8s_namespaces_list]: toolFunction('k8s_namespaces_list', {
+          KUBECONFIG_SECRET: MISSING_ARN,
+          KUBECONFIG_READ_SECRET: READ_KUBECONFIG_ARN,
+        }),
         [FUNCTIONS.k8s_events_list]: async () => {
           throw new TypeError('Cannot read properties of undefined (reading "items")');
         },
@@ -116,7 +125,7 @@ describe('gateway -> Lambda Invoke -> tool functions', () => {
     gateway = apiGatewayFetch({ mcp: createMcpHandler({ env: gatewayEnv, lambda: lambda.client }) });
     // A gateway whose manifest is stale: it believes the scale tool is a read tool.
     const stale: ToolManifest = {
-      tools: (manifestJson as ToolManifest).tools.map((t) =>
+      tools: (manifestJson as unknown as ToolManifest).tools.map((t) =>
         t.name === 'k8s_workloads_scale' ? { ...t, access: 'read' as const } : t,
       ),
     };
@@ -137,14 +146,14 @@ describe('gateway -> Lambda Invoke -> tool functions', () => {
     try {
       const { tools } = await client.listTools();
       expect(tools.map((t) => t.name).sort()).toEqual(Object.keys(FUNCTIONS).sort());
-      const manifest = (manifestJson as ToolManifest).tools.find((t) => t.name === 'k8s_pods_logs');
+      const manifest = (manifestJson as unknown as ToolManifest).tools.find((t) => t.name === 'k8s_pods_logs');
       expect(tools.find((t) => t.name === 'k8s_pods_logs')?.inputSchema).toEqual(manifest?.inputSchema);
     } finally {
       await client.close();
     }
   });
 
-  it('a read tool round trip: one RequestResponse Invoke with the caller, request id and arguments', async () => {
+  it('a read tool round trip over the read-only credential: one RequestResponse Invoke with the caller, request id and arguments', async () => {
     const client = await connect(gateway, 'cloudops:read', 'vera');
     try {
       const before = lambda.invocations.length;
