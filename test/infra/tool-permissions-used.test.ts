@@ -1,0 +1,237 @@
+/**
+ * The permission table against the code: every tool runs in its own tool function (the real handler
+ * of its toolset's bundle entry) with exactly the environment the stack gives it (perTool, both
+ * kubeconfig credentials), against DynamoDB (embedded, behind a proxy that records each request's
+ * action), the fake Kubernetes API server, a Secrets Manager that records which secret is read and a
+ * workflow engine that records what is asked of it. Each tool must work, and touch nothing its row
+ * of cdk/tool-permissions.ts does not grant.
+ */
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { functionEnvironments } from '../../cdk/function-env.ts';
+import { readSettings } from '../../cdk/settings.ts';
+import { planToolFunctions, toolCatalog } from '../../cdk/tool-functions.ts';
+import { TOOL_PERMISSIONS, type ToolPermissions } from '../../cdk/tool-permissions.ts';
+import { secretsManagerReader } from '../../functions/lib/host.ts';
+import { createToolFunctionHandler, type ToolFunctionHandler } from '../../functions/lib/tool-function.ts';
+import { type EmbeddedDynamo, startEmbeddedDynamo } from '../../shared/adapters/local/embedded-dynamodb.ts';
+import type { Role } from '../../shared/domain/identity.ts';
+import type { ToolRunResult } from '../../shared/ports/tool-runner.ts';
+import type { WorkflowEngine } from '../../shared/ports/workflow.ts';
+import type { AnyTool } from '../../shared/tools/tool.ts';
+import { type FakeKube, startFakeKube } from '../support/fake-kube/index.ts';
+import { type FakeSecretsManager, startFakeSecretsManager } from '../support/fake-secrets-manager.ts';
+import { deploymentYaml } from '../support/k8s-harness.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const TABLE = 'cloudops-permissions-test';
+const SECRET = (name: string) => `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${name}-AbC123`;
+const WRITE = SECRET('cloudops/kubeconfig');
+const READ = SECRET('cloudops/kubeconfig-read');
+const MACHINE = 'arn:aws:states:eu-west-1:123456789012:stateMachine:Rollout';
+
+const row = (tool: string) => (TOOL_PERMISSIONS as Record<string, ToolPermissions>)[tool] as ToolPermissions;
+
+describe('each tool, in its own function, touches only what its permission row grants', () => {
+  let dynamo: EmbeddedDynamo;
+  let proxy: Server;
+  let kube: FakeKube;
+  let secrets: FakeSecretsManager;
+  /** What the current call did: DynamoDB actions, secrets read, Step Functions actions, API server requests. */
+  const seen = { table: new Set<string>(), secrets: new Set<string>(), states: new Set<string>() };
+  const used = new Map<string, { table: string[]; secrets: string[]; states: string[]; kube: number }>();
+  const handlers = new Map<string, ToolFunctionHandler>();
+
+  beforeAll(async () => {
+    dynamo = await startEmbeddedDynamo({ table: TABLE, accessKeyId: 'local' });
+    const target = new URL(dynamo.endpoint);
+    // DynamoDB's JSON protocol names the action in X-Amz-Target (DynamoDB_20120810.GetItem): the IAM action.
+    proxy = createServer((req, res) => {
+      const action = String(req.headers['x-amz-target'] ?? '').split('.')[1];
+      if (action) seen.table.add(`dynamodb:${action}`);
+      const up = request(
+        { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
+        (r) => {
+          res.writeHead(r.statusCode ?? 502, r.headers);
+          r.pipe(res);
+        },
+      );
+      req.pipe(up);
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    kube = await startFakeKube({ readyDelayMs: 50 });
+    secrets = await startFakeSecretsManager({ [WRITE]: kube.kubeconfigYaml, [READ]: kube.kubeconfigYaml });
+    const reader = secretsManagerReader(secrets.client);
+
+    const settings = readSettings(
+      (k) => ({ kubeconfigSecretArn: WRITE, kubeconfigReadSecretArn: READ, functionLayout: 'perTool' })[k],
+      ROOT,
+    );
+    const plans = planToolFunctions(toolCatalog(), 'perTool', { read: true, write: true });
+    const envs = functionEnvironments(
+      settings,
+      {
+        table: TABLE,
+        apiEndpoint: 'https://abc123def4.execute-api.eu-west-1.amazonaws.com',
+        machineArns: { ROLLOUT_WORKFLOW: MACHINE },
+        toolFunctions: {},
+      },
+      plans,
+    );
+    const recordingEngine: WorkflowEngine = {
+      name: 'recording',
+      start: async (_flow, name) => {
+        seen.states.add('states:StartExecution');
+        return { executionId: `${MACHINE.replace(':stateMachine:', ':execution:')}:${name}`, alreadyStarted: false };
+      },
+      describe: async () => {
+        seen.states.add('states:DescribeExecution');
+        return { status: 'RUNNING' };
+      },
+      stop: async () => {
+        seen.states.add('states:StopExecution');
+      },
+    };
+    for (const plan of plans) {
+      const { tools } = (await import(join(ROOT, plan.entry))) as { tools: AnyTool[] };
+      const env = {
+        ...envs.tools[plan.id],
+        DYNAMODB_ENDPOINT: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+        AWS_REGION: 'eu-west-1',
+        K8S_TIMEOUT_MS: '5000',
+        LOG_LEVEL: 'silent',
+      };
+      const handler = createToolFunctionHandler(tools, {
+        env,
+        readSecret: {
+          read: (id) => {
+            seen.secrets.add(id);
+            return reader.read(id);
+          },
+        },
+        workflows: () => recordingEngine,
+      });
+      for (const t of plan.tools) handlers.set(t.name, handler);
+    }
+  }, 60_000);
+  afterAll(async () => {
+    await secrets?.close();
+    await kube?.close();
+    await new Promise((r) => proxy?.close(r));
+    await dynamo?.store.close();
+  });
+
+  let n = 0;
+  /** Runs one call in the tool's function; records what it touched under the tool's name. */
+  async function call(
+    tool: string,
+    args: Record<string, unknown> = {},
+    as: { subject: string; roles: Role[] } = { subject: 'alice', roles: ['admin'] },
+  ): Promise<ToolRunResult & { data: Record<string, unknown> }> {
+    const handler = handlers.get(tool);
+    if (!handler) throw new Error(`no function for ${tool}`);
+    for (const s of Object.values(seen)) s.clear();
+    const kubeBefore = kube.requests.length;
+    const r = await handler({
+      v: 1,
+      tool,
+      args,
+      caller: { subject: as.subject, name: as.subject, roles: as.roles, method: 'oauth' },
+      requestId: `req-${++n}`,
+    });
+    const prev = used.get(tool) ?? { table: [], secrets: [], states: [], kube: 0 };
+    used.set(tool, {
+      table: [...new Set([...prev.table, ...seen.table])].sort(),
+      secrets: [...new Set([...prev.secrets, ...seen.secrets])].sort(),
+      states: [...new Set([...prev.states, ...seen.states])].sort(),
+      kube: prev.kube + (kube.requests.length - kubeBefore),
+    });
+    return { ...r, data: (r.ok ? r.result.structuredContent : undefined) ?? {} };
+  }
+  const ok = async (tool: string, args: Record<string, unknown> = {}, as?: { subject: string; roles: Role[] }) => {
+    const r = await call(tool, args, as);
+    expect(r.ok && !r.result.isError, `${tool}: ${JSON.stringify(r).slice(0, 600)}`).toBe(true);
+    return r.data;
+  };
+
+  it('runs every tool through a scenario', async () => {
+    // Cluster reads and writes.
+    await ok('k8s_resources_apply', { manifest: 'apiVersion: v1\nkind: Namespace\nmetadata: { name: prod }\n' });
+    await ok('k8s_resources_apply', { manifest: deploymentYaml('web', 'nginx:1.26.0', { replicas: 2 }) });
+    await ok('k8s_resources_apply', { manifest: deploymentYaml('api', 'nginx:1.26.0', { namespace: 'prod' }) });
+    await ok('k8s_resources_apply', { manifest: deploymentYaml('web', 'nginx:1.26.0', { namespace: 'prod' }) });
+    await ok('k8s_resources_apply', {
+      manifest: 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: scratch, namespace: default }\ndata: { a: "1" }\n',
+    });
+    await new Promise((r) => setTimeout(r, 600));
+    await ok('server_info');
+    await ok('k8s_clusters_list');
+    await ok('k8s_api_resources_list');
+    await ok('k8s_namespaces_list');
+    const pods = await ok('k8s_resources_list', { kind: 'Pod' });
+    await ok('k8s_resources_get', { kind: 'Deployment', name: 'web' });
+    const pod = JSON.stringify(pods).match(/"name":"(web-[^"]+)"/)?.[1];
+    expect(pod, JSON.stringify(pods).slice(0, 400)).toBeDefined();
+    await ok('k8s_pods_logs', { name: pod });
+    await ok('k8s_events_list');
+    await ok('k8s_metrics_top');
+    await ok('k8s_rollouts_status', { name: 'web' });
+    await ok('k8s_resources_patch', { kind: 'ConfigMap', name: 'scratch', patch: '{"data":{"a":"2"}}' });
+    await ok('k8s_workloads_scale', { name: 'web', replicas: 3 });
+    await ok('k8s_rollouts_restart', { name: 'web' });
+    await new Promise((r) => setTimeout(r, 400));
+    await ok('k8s_rollouts_history', { name: 'web' });
+    await ok('k8s_rollouts_undo', { name: 'web' });
+    await ok('k8s_resources_delete', { kind: 'ConfigMap', name: 'scratch' });
+
+    // A rollout that needs approval (namespace prod*), decided by someone else, then one cancelled before it.
+    await ok('delivery_rollouts_plan', { name: 'web', image: 'nginx:1.27.0' });
+    const first = await ok('delivery_rollouts_start', { name: 'api', namespace: 'prod', image: 'nginx:1.27.0' });
+    expect(first).toMatchObject({ approvalRequired: true });
+    const operationId = first.operationId as string;
+    await ok('delivery_rollouts_get', { operationId });
+    await ok('ops_operations_get', { operationId });
+    await ok('ops_operations_list');
+    await ok('ops_approvals_list');
+    await ok(
+      'ops_approvals_decide',
+      { operationId, decision: 'approve', reason: 'looks right', changeHash: first.changeHash },
+      { subject: 'bob', roles: ['approver'] },
+    );
+    // Not paused: refused, after reading the record.
+    const promote = await call('delivery_rollouts_promote', { operationId });
+    expect(promote.ok && promote.result.isError).toBe(true);
+    await ok('delivery_rollouts_abort', { operationId, reason: 'test' });
+    const second = await ok('delivery_rollouts_start', { name: 'web', namespace: 'prod', image: 'nginx:1.27.1' });
+    await ok('ops_operations_cancel', { operationId: second.operationId, reason: 'test' });
+    await ok('audit_events_list');
+    await ok('admin_config_get');
+
+    expect([...used.keys()].sort()).toEqual(
+      toolCatalog()
+        .map((t) => t.name)
+        .sort(),
+    );
+  }, 120_000);
+
+  it('and touched nothing its row does not grant', () => {
+    for (const [tool, u] of used) {
+      const p = row(tool);
+      for (const action of u.table) expect(p.table ?? [], `${tool} used ${action}`).toContain(action);
+      expect(u.states, tool).toEqual(p.startsRollout ? ['states:StartExecution'] : []);
+      const credential = p.kube === 'read' ? READ : p.kube === 'write' ? WRITE : undefined;
+      expect(u.secrets, tool).toEqual(credential ? [credential] : []);
+      if (!p.kube) expect(u.kube, `${tool} talked to the API server`).toBe(0);
+    }
+    // The rows are not wider than the code either, where a scenario shows it.
+    expect(used.get('delivery_rollouts_start')?.table).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);
+    expect(used.get('ops_operations_cancel')?.table).toEqual([
+      'dynamodb:DeleteItem',
+      'dynamodb:GetItem',
+      'dynamodb:UpdateItem',
+    ]);
+    expect(used.get('k8s_resources_apply')?.table).toEqual(['dynamodb:UpdateItem']);
+  });
+});
