@@ -15,6 +15,7 @@ import { Client } from '@modelcontextprotocol/client';
 import { InMemoryTransport, McpServer } from '@modelcontextprotocol/server';
 import type { CatalogTool, ToolManifest, ToolManifestEntry } from '../shared/mcp/catalog.ts';
 import { catalogTool } from '../shared/mcp/endpoint.ts';
+import { listedAnnotations } from '../shared/tools/common/annotations.ts';
 import { allTools } from '../shared/tools/index.ts';
 import type { AnyTool } from '../shared/tools/tool.ts';
 
@@ -37,7 +38,7 @@ export async function listCatalog(catalog: readonly CatalogTool[]): Promise<Map<
         description: tool.description,
         inputSchema: tool.inputSchema,
         ...(tool.outputSchema ? { outputSchema: tool.outputSchema } : {}),
-        annotations: { title: tool.title, ...tool.annotations },
+        annotations: listedAnnotations(tool.annotations),
       },
       async () => ({ content: [] }),
     );

@@ -21,7 +21,8 @@ export interface ToolManifestEntry {
   asksClient?: true;
   /** The tool redacts its arguments for the audit itself (a Secret inside a manifest string, say). */
   auditArgs?: true;
-  annotations: ToolAnnotations & { title?: string };
+  /** As tools/list shows them (shared/tools/common/annotations.ts): what the spec's defaults do not say. */
+  annotations: Partial<ToolAnnotations>;
   inputSchema: Record<string, unknown>;
   outputSchema?: Record<string, unknown>;
 }
@@ -36,7 +37,7 @@ export interface CatalogTool {
   title: string;
   description: string;
   access: Access;
-  annotations: ToolAnnotations & { title?: string };
+  annotations: Partial<ToolAnnotations>;
   taskSupport?: 'optional' | 'required';
   asksClient?: boolean;
   auditArgs?: boolean;

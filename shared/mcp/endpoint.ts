@@ -5,6 +5,7 @@
  */
 import type { StandardSchemaWithJSON } from '@modelcontextprotocol/server';
 import { fromJsonSchema, type JsonSchemaType } from '@modelcontextprotocol/server';
+import { compactJsonSchema } from '../tools/common/json-schema.ts';
 import { conformanceTools } from '../tools/conformance/index.ts';
 import { registerFixturePromptsAndResources } from '../tools/conformance/prompts-resources.ts';
 import type { AnyTool } from '../tools/tool.ts';
@@ -88,7 +89,8 @@ export interface ListedSchema {
 const DEFAULT_DIALECT = 'https://json-schema.org/draft/2020-12/schema';
 
 /**
- * The same Standard Schema with its JSON Schema conversion memoized per target, without the
+ * The same Standard Schema with its JSON Schema conversion memoized per target, compacted
+ * (compactJsonSchema: no keyword that restates a default) and without the
  * top-level `$schema` (MCP's default dialect is 2020-12, the one converted to; it cost ~55 bytes per
  * schema in every tools/list). Validation still runs
  * the original (zod) validator; callers get a copy so nothing can mutate the cache.
@@ -102,7 +104,7 @@ export function memoJsonSchema<S extends StandardSchemaWithJSON>(schema: S): S {
       const key = `${io}:${JSON.stringify(options)}`;
       let json = memo.get(key);
       if (json === undefined) {
-        const { $schema, ...rest } = std.jsonSchema[io](options);
+        const { $schema, ...rest } = compactJsonSchema(std.jsonSchema[io](options));
         json = JSON.stringify($schema === DEFAULT_DIALECT ? rest : { $schema, ...rest });
         memo.set(key, json);
       }

@@ -19,6 +19,7 @@ import { errorText } from '../domain/errors.ts';
 import { canAccess } from '../domain/identity.ts';
 import { ParseCache } from '../domain/input/index.ts';
 import type { ToolRunner } from '../ports/tool-runner.ts';
+import { listedAnnotations } from '../tools/common/annotations.ts';
 import { Authenticator } from './auth.ts';
 import type { CatalogTool } from './catalog.ts';
 import { isTransient, RETRY_AFTER_SECONDS } from './pressure.ts';
@@ -188,7 +189,7 @@ export function createGateway(opts: GatewayOptions): McpEndpoint {
           description: tool.description,
           inputSchema: tool.inputSchema,
           ...(tool.outputSchema ? { outputSchema: tool.outputSchema } : {}),
-          annotations: { title: tool.title, ...tool.annotations },
+          annotations: listedAnnotations(tool.annotations),
         },
         () => {
           throw new Error('tools/call is served by the tool wrapper');

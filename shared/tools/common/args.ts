@@ -6,13 +6,14 @@ import { z } from 'zod';
  * manifest text is bounded by the parser (PARSE_LIMITS), which says which limit it met.
  */
 export const args = {
-  cluster: z.string().max(253).optional().describe('Default: current context'),
-  apiVersion: z.string().max(253).optional().describe('e.g. apps/v1'),
+  // Their defaults (the default cluster, the context's namespace) are said once, by k8s_clusters_list.
+  cluster: z.string().max(253).optional(),
+  apiVersion: z.string().max(253).optional(),
   kind: z.string().min(1).max(253).describe('Kind, plural or short name'),
-  namespace: z.string().max(63).optional().describe("Default: context's"),
+  namespace: z.string().max(63).optional(),
   allNamespaces: z.boolean().optional(),
   name: z.string().min(1).max(253),
-  labelSelector: z.string().max(4096).optional().describe('e.g. app=web'),
+  labelSelector: z.string().max(4096).optional(),
   fieldSelector: z.string().max(4096).optional().describe('e.g. status.phase=Running'),
   limit: z.number().int().min(1).max(1000).optional(),
   continue: z.string().max(8192).optional(),

@@ -5,8 +5,8 @@ export const adminConfigGetTool = defineTool({
   name: 'admin_config_get',
   title: 'Effective configuration',
   description:
-    'The server’s effective settings (endpoints, auth issuer and role mapping, store, limits), secrets never shown. ' +
-    'Use to check how a deployment is configured.',
+    'Effective server settings: endpoints, auth and role mapping, store, limits (never secrets). Use to check how a ' +
+    'deployment is configured.',
   group: 'core',
   access: 'admin',
   input: z.object({}),

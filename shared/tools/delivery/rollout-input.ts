@@ -16,10 +16,10 @@ const metric = z.object({
 export const rolloutInput = {
   cluster: args.cluster,
   namespace: args.namespace,
-  name: args.name.describe('The Deployment'),
+  name: args.name,
   image: z.string().max(512).optional().describe('New image; or give manifest'),
-  container: z.string().max(63).optional().describe('Default: the first'),
-  manifest: z.string().optional().describe('The complete new Deployment'),
+  container: z.string().max(63).optional().describe('Default: first'),
+  manifest: z.string().optional().describe('Whole new Deployment'),
   strategy: z.enum(['rolling', 'blueGreen', 'canary']).default('rolling'),
   service: z.string().max(63).optional().describe('blueGreen: the Service to switch'),
   steps: z.array(z.number().int().min(1).max(100)).max(10).optional().describe('canary weights, e.g. [10, 50, 100]'),

@@ -7,8 +7,8 @@ export const deliveryRolloutsAbortTool = defineTool({
   name: 'delivery_rollouts_abort',
   title: 'Abort a rollout',
   description:
-    'Stop a rollout and roll it back completely: previous template, replicas and Service selector restored in one ' +
-    'idempotent step. Use when a rollout misbehaves; follow with delivery_rollouts_get.',
+    'Stop a rollout and roll it back completely (template, replicas, Service selector) in one idempotent step. Use ' +
+    'when a rollout misbehaves.',
   group: 'delivery',
   access: 'write',
   input: z.object({ operationId: args.operationId, reason: z.string().max(500).optional() }),

@@ -10,8 +10,8 @@ export const deliveryRolloutsGetTool = defineTool({
   name: 'delivery_rollouts_get',
   title: 'Rollout progress',
   description:
-    'Where a rollout stands: current step and weight, the last health-gate measurements, what it waits for and the ' +
-    'actions allowed next. Use to follow a rollout started with delivery_rollouts_start.',
+    'Where a rollout stands: step, weight, last gate measurements, what it waits for, allowed next actions. Use to ' +
+    'follow a started rollout.',
   group: 'delivery',
   access: 'read',
   input: z.object({ operationId: args.operationId }),

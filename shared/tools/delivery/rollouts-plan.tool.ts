@@ -10,8 +10,8 @@ export const deliveryRolloutsPlanTool = defineTool({
   name: 'delivery_rollouts_plan',
   title: 'Plan a rollout',
   description:
-    'Preview a progressive rollout without changing anything: strategy, steps, health gates, expected duration, ' +
-    'whether each metric gate can be evaluated, guardrail findings and whether approval is needed.',
+    'Preview a rollout, changing nothing: steps, gates, expected duration, whether each metric gate can be ' +
+    'evaluated, guardrail findings, approval need.',
   group: 'delivery',
   access: 'read',
   input: z.object(rolloutInput),

@@ -10,8 +10,8 @@ export const deliveryRolloutsPromoteTool = defineTool({
   name: 'delivery_rollouts_promote',
   title: 'Promote a paused rollout',
   description:
-    'Continue a rollout that paused after a step or on an inconclusive gate. Check delivery_rollouts_get first; ' +
-    'the rollout goes on within one poll interval.',
+    'Continue a rollout paused after a step or on an inconclusive gate; it resumes within one poll interval. Check ' +
+    'delivery_rollouts_get first.',
   group: 'delivery',
   access: 'write',
   input: z.object({ operationId: args.operationId }),

@@ -11,9 +11,8 @@ export const deliveryRolloutsStartTool = defineTool({
   name: 'delivery_rollouts_start',
   title: 'Start a rollout',
   description:
-    'Roll a Deployment to a new image or template progressively (rolling, blueGreen or canary) with health gates ' +
-    'and automatic rollback, as a long operation: answers at once with an operationId (or an MCP task). Risky ' +
-    'targets wait for a human approver. Preview with delivery_rollouts_plan.',
+    'Roll a Deployment to a new image or template progressively, with health gates and automatic rollback. Answers ' +
+    'at once with an operationId; risky targets wait for an approver. Preview: delivery_rollouts_plan.',
   group: 'delivery',
   access: 'write',
   taskSupport: 'optional',

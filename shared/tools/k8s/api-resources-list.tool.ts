@@ -9,8 +9,8 @@ export const k8sApiResourcesListTool = defineTool({
   name: 'k8s_api_resources_list',
   title: 'List API resource types',
   description:
-    'Resource types the cluster serves, CRDs included (kubectl api-resources): kind, apiVersion, short names, namespaced, verbs. ' +
-    'Use to find the right kind or apiVersion before listing or applying, e.g. for custom resources.',
+    'Resource types the cluster serves, CRDs included (kubectl api-resources). Use to find the kind or apiVersion ' +
+    'for other tools.',
   group: 'k8s',
   access: 'read',
   input: z.object({

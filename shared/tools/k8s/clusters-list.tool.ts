@@ -8,8 +8,8 @@ export const k8sClustersListTool = defineTool({
   name: 'k8s_clusters_list',
   title: 'List Kubernetes clusters',
   description:
-    'The Kubernetes clusters this server can reach (kubeconfig contexts, or its in-cluster account) and the default. ' +
-    'Use to choose the `cluster` argument of the other k8s_ tools.',
+    'The clusters this server reaches (kubeconfig contexts or in-cluster) and the default one. Without `cluster` a ' +
+    "tool uses the default; without `namespace`, its context's.",
   group: 'k8s',
   access: 'read',
   input: z.object({ continue: args.continue }),

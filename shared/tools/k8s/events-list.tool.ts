@@ -20,8 +20,7 @@ export const k8sEventsListTool = defineTool({
   name: 'k8s_events_list',
   title: 'List events',
   description:
-    'Recent events, newest first; filter by involved object and type Warning. Use first when something fails: ' +
-    'crash loops, image pulls, scheduling, probes. Paged: pass `continue` for more.',
+    'Recent events, newest first. Use first when something fails: crash loops, image pulls, scheduling, probes.',
   group: 'k8s',
   access: 'read',
   input: z.object({

@@ -11,8 +11,7 @@ export const k8sNamespacesListTool = defineTool({
   name: 'k8s_namespaces_list',
   title: 'List namespaces',
   description:
-    'Namespaces of a cluster with status and age, marking the ones guardrails protect (read-only). ' +
-    'Use to orient in a cluster before listing workloads. Paged: pass `continue` for more.',
+    'Namespaces with status and age, marking those guardrails protect (read-only). Use to orient in a cluster.',
   group: 'k8s',
   access: 'read',
   input: z.object({ cluster: args.cluster, labelSelector: args.labelSelector, continue: args.continue }),

@@ -26,14 +26,14 @@ export const k8sPodsLogsTool = defineTool({
   name: 'k8s_pods_logs',
   title: 'Pod logs',
   description:
-    'The last lines of a container log (default 100), optionally since N seconds or of the previous (crashed) ' +
-    'container. Credentials are masked; long logs are cut from the start with a notice; older lines: pass `continue`.',
+    'The last lines of a container log (or of its previous, crashed instance), credentials masked. Long logs keep ' +
+    'the end; older lines: pass `continue`.',
   group: 'k8s',
   access: 'read',
   input: z.object({
     cluster: args.cluster,
     namespace: args.namespace,
-    name: args.name.describe('Pod name'),
+    name: args.name,
     container: z.string().max(63).optional(),
     tailLines: z.number().int().min(1).max(5000).default(100),
     sinceSeconds: z.number().int().min(1).max(31536000).optional(),

@@ -15,18 +15,17 @@ export const k8sResourcesApplyTool = defineTool({
   name: 'k8s_resources_apply',
   title: 'Apply manifests',
   description:
-    'Create or update objects from YAML/JSON with server-side apply. Every document passes guardrails before anything ' +
-    'is written, and a server-side dry run right before it is written. Applies in dependency order: Namespaces, then ' +
-    'CustomResourceDefinitions (waited for until served), then the rest in Helm install order; the result names the ' +
-    'phase of each object. dryRun: true returns the diff only. Refusals name rule, field and fix.',
+    'Create or update objects from YAML/JSON (server-side apply) in dependency order: Namespaces, CRDs, then Helm ' +
+    'order. Guardrails and a dry run come first; dryRun: true returns the diff only. Refusals name rule, field and ' +
+    'fix.',
   group: 'k8s',
   access: 'write',
   input: z.object({
     cluster: args.cluster,
     manifest: args.manifest,
-    namespace: args.namespace.describe('For documents without metadata.namespace'),
+    namespace: args.namespace.describe('For documents without one'),
     dryRun: args.dryRun,
-    force: z.boolean().optional().describe('Take over fields owned by another field manager'),
+    force: z.boolean().optional().describe('Take over fields other managers own'),
   }),
   output: z
     .object({ dryRun: z.boolean(), items: z.array(z.object({ kind: z.string(), name: z.string() }).passthrough()) })

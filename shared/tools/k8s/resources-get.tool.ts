@@ -25,8 +25,7 @@ export const k8sResourcesGetTool = defineTool({
   name: 'k8s_resources_get',
   title: 'Get a Kubernetes object',
   description:
-    'One object of any kind as YAML or JSON, without managedFields; Secret values are replaced by their sizes. ' +
-    'Use to inspect spec and status in detail after finding it with k8s_resources_list.',
+    'One object without managedFields; Secret values replaced by their sizes. Use for spec and status in detail.',
   group: 'k8s',
   access: 'read',
   input: z.object({

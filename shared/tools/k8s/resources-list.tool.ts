@@ -14,8 +14,7 @@ export const k8sResourcesListTool = defineTool({
   name: 'k8s_resources_list',
   title: 'List Kubernetes resources',
   description:
-    'List objects of any kind (CRDs too) by namespace and selectors. Default: a compact table; output "full" gives ' +
-    'objects (Secrets redacted). Paged: pass `continue` for more.',
+    'List objects of any kind (CRDs too): a compact table, or whole objects (Secrets redacted) with output "full".',
   group: 'k8s',
   access: 'read',
   input: z.object({

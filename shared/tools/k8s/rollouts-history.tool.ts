@@ -11,8 +11,8 @@ export const k8sRolloutsHistoryTool = defineTool({
   name: 'k8s_rollouts_history',
   title: 'Rollout history',
   description:
-    'Revisions of a Deployment (its ReplicaSets): revision number, images, change cause, which is current. ' +
-    'Use before k8s_rollouts_undo to pick the revision to go back to.',
+    'Revisions of a Deployment: number, images, change cause, which is current. Use to pick the revision for ' +
+    'k8s_rollouts_undo.',
   group: 'k8s',
   access: 'read',
   input: z.object({ cluster: args.cluster, namespace: args.namespace, name: args.name, continue: args.continue }),

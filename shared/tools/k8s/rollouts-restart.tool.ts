@@ -9,8 +9,8 @@ export const k8sRolloutsRestartTool = defineTool({
   name: 'k8s_rollouts_restart',
   title: 'Restart a rollout',
   description:
-    'Rolling restart of a Deployment, StatefulSet or DaemonSet (kubectl rollout restart): stamps the pod template so ' +
-    'pods are replaced gradually. Use to pick up changed ConfigMaps/Secrets; follow with k8s_rollouts_status.',
+    'Rolling restart of a workload (kubectl rollout restart). Use to pick up changed ConfigMaps or Secrets; follow ' +
+    'with k8s_rollouts_status.',
   group: 'k8s',
   access: 'write',
   input: z.object({

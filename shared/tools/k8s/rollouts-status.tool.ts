@@ -14,8 +14,8 @@ export const k8sRolloutsStatusTool = defineTool({
   name: 'k8s_rollouts_status',
   title: 'Rollout status',
   description:
-    "Whether a Deployment, StatefulSet or DaemonSet finished rolling out, by kubectl's rules (generation, " +
-    'updated/available replicas, progress deadline); can wait up to 25 s. Use after a change.',
+    "Whether a workload finished rolling out, by kubectl's rules (generation, updated/available replicas, progress " +
+    'deadline); can wait. Use after a change.',
   group: 'k8s',
   access: 'read',
   input: z.object({

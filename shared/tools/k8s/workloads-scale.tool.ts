@@ -9,8 +9,8 @@ export const k8sWorkloadsScaleTool = defineTool({
   name: 'k8s_workloads_scale',
   title: 'Scale a workload',
   description:
-    'Set the replica count of a Deployment, StatefulSet or ReplicaSet through its scale subresource, after the ' +
-    'guardrails and a server-side dry run. Check progress with k8s_rollouts_status.',
+    "Set a workload's replica count (scale subresource) after guardrails and a server-side dry run. Follow with " +
+    'k8s_rollouts_status.',
   group: 'k8s',
   access: 'write',
   input: z.object({

@@ -9,9 +9,8 @@ export const opsApprovalsDecideTool = defineTool({
   name: 'ops_approvals_decide',
   title: 'Approve or reject',
   description:
-    "Approve or reject someone else's pending change, with a reason. Pass the changeHash you reviewed (from " +
-    'ops_approvals_list): a change modified since needs a new review. You cannot decide your own requests; an ' +
-    'approval whose operation ended (cancelled, failed) is closed and cannot be decided.',
+    "Approve or reject someone else's pending change, with a reason and the changeHash you reviewed " +
+    '(ops_approvals_list); a change modified since needs a new review. Closed ones cannot be decided.',
   group: 'ops',
   access: 'approve',
   input: z.object({

@@ -8,9 +8,8 @@ export const opsApprovalsListTool = defineTool({
   name: 'ops_approvals_list',
   title: 'List approvals',
   description:
-    'Changes waiting for (or decided by) a human approver: what, who asked, why, change hash, expiry. Approvers ' +
-    'see all; others their own requests. Use before ops_approvals_decide. `closed`: its operation ended ' +
-    '(cancelled, failed) before a decision; each says how and when.',
+    'Changes waiting for (or decided by) an approver: what, who asked, why, changeHash, expiry. Approvers see all; ' +
+    'others their own. `closed`: the operation ended first.',
   group: 'ops',
   access: 'read',
   input: z.object({

@@ -9,8 +9,8 @@ export const opsOperationsListTool = defineTool({
   name: 'ops_operations_list',
   title: 'List operations',
   description:
-    'Long operations (rollouts) newest first with status and target. Operators see their own; approvers and ' +
-    'admins see all. Use to find an operationId or check what is running.',
+    'Long operations (rollouts), newest first, with status and target. Operators see their own; approvers and ' +
+    'admins all. Use to find an operationId.',
   group: 'ops',
   access: 'read',
   input: z.object({
