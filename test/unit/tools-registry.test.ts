@@ -218,8 +218,9 @@ describe('tools/list size, per role, as served', () => {
       }
     }
     if (process.env.TOOLS_LIST_SIZES) console.log(JSON.stringify(sizes));
+    // 24 KB as the issue counts (its "31 KB" was 30,989 bytes): 24,000 bytes.
     for (const era of ['modern', 'legacy'] as Era[])
-      expect(sizes.operator?.[era].bytes, era).toBeLessThanOrEqual(24 * 1024);
+      expect(sizes.operator?.[era].bytes, era).toBeLessThanOrEqual(24_000);
   });
 
   it('TOOLSETS serves only those toolsets, in toolset order', async () => {

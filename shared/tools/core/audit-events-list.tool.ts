@@ -9,7 +9,7 @@ import { defineTool, fail, ok } from '../tool.ts';
 const since = z
   .string()
   .max(64)
-  .describe('ISO time, or an age such as 15m, 2h, 7d')
+  .describe('ISO time or age: 15m, 2h, 7d')
   .transform((s, ctx) => {
     const rel = /^(\d+)\s*([mhd])$/.exec(s.trim());
     if (rel) {
@@ -31,8 +31,8 @@ export const auditEventsListTool = defineTool({
   name: 'audit_events_list',
   title: 'List audit events',
   description:
-    'The audit trail of tool calls, newest first: who, which tool, redacted arguments, outcome, duration. Use to ' +
-    'review changes or an incident. Approvers and admins see all; others their own.',
+    'Audit trail of tool calls, newest first: who, which tool, redacted arguments, outcome, duration. Use to review ' +
+    'changes or an incident. Approvers and admins see all; others their own.',
   group: 'core',
   access: 'read',
   input: z.object({

@@ -12,8 +12,8 @@ export const serverInfoTool = defineTool({
   name: 'server_info',
   title: 'Server info',
   description:
-    'Version, protocols, store, clusters, auth mode, your identity and roles. Call first to learn what this server ' +
-    'reaches and what you may do.',
+    'Version, protocols, store, clusters, auth mode, your identity and roles. Call first: what this server reaches ' +
+    'and what you may do.',
   group: 'core',
   access: 'read',
   input: z.object({}),

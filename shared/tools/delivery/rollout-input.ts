@@ -21,8 +21,8 @@ export const rolloutInput = {
   container: z.string().max(63).optional().describe('Default: first'),
   manifest: z.string().optional().describe('Whole new Deployment'),
   strategy: z.enum(['rolling', 'blueGreen', 'canary']).default('rolling'),
-  service: z.string().max(63).optional().describe('blueGreen: the Service to switch'),
-  steps: z.array(z.number().int().min(1).max(100)).max(10).optional().describe('canary weights, e.g. [10, 50, 100]'),
+  service: z.string().max(63).optional().describe('blueGreen: Service to switch'),
+  steps: z.array(z.number().int().min(1).max(100)).max(10).optional().describe('canary weights, e.g. [10,50,100]'),
   pauseAfter: z.array(z.number().int().min(1).max(100)).optional().describe('canary: weights to pause after'),
   gates: z
     .object({

@@ -7,8 +7,7 @@ export const deliveryRolloutsAbortTool = defineTool({
   name: 'delivery_rollouts_abort',
   title: 'Abort a rollout',
   description:
-    'Stop a rollout and roll it back completely (template, replicas, Service selector) in one idempotent step. Use ' +
-    'when a rollout misbehaves.',
+    'Stop a rollout and roll it back completely (template, replicas, Service selector) in one idempotent step.',
   group: 'delivery',
   access: 'write',
   input: z.object({ operationId: args.operationId, reason: z.string().max(500).optional() }),

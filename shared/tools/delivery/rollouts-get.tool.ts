@@ -10,8 +10,7 @@ export const deliveryRolloutsGetTool = defineTool({
   name: 'delivery_rollouts_get',
   title: 'Rollout progress',
   description:
-    'Where a rollout stands: step, weight, last gate measurements, what it waits for, allowed next actions. Use to ' +
-    'follow a started rollout.',
+    'Where a rollout stands: step, weight, last gate measurements, what it waits for, the actions allowed next.',
   group: 'delivery',
   access: 'read',
   input: z.object({ operationId: args.operationId }),

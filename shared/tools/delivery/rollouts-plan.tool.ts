@@ -10,8 +10,8 @@ export const deliveryRolloutsPlanTool = defineTool({
   name: 'delivery_rollouts_plan',
   title: 'Plan a rollout',
   description:
-    'Preview a rollout, changing nothing: steps, gates, expected duration, whether each metric gate can be ' +
-    'evaluated, guardrail findings, approval need.',
+    'Preview a rollout, changing nothing: steps, gates (and whether each can be evaluated), expected duration, ' +
+    'guardrail findings, approval need.',
   group: 'delivery',
   access: 'read',
   input: z.object(rolloutInput),

@@ -8,9 +8,9 @@ import { defineTool } from '../tool.ts';
 
 export const deliveryRolloutsPromoteTool = defineTool({
   name: 'delivery_rollouts_promote',
-  title: 'Promote a paused rollout',
+  title: 'Promote a rollout',
   description:
-    'Continue a rollout paused after a step or on an inconclusive gate; it resumes within one poll interval. Check ' +
+    'Continue a rollout paused after a step or an inconclusive gate; it resumes within a poll interval. Check ' +
     'delivery_rollouts_get first.',
   group: 'delivery',
   access: 'write',

@@ -12,7 +12,7 @@ export const deliveryRolloutsStartTool = defineTool({
   title: 'Start a rollout',
   description:
     'Roll a Deployment to a new image or template progressively, with health gates and automatic rollback. Answers ' +
-    'at once with an operationId; risky targets wait for an approver. Preview: delivery_rollouts_plan.',
+    'at once with an operationId; risky targets wait for approval. Preview: delivery_rollouts_plan.',
   group: 'delivery',
   access: 'write',
   taskSupport: 'optional',

@@ -7,10 +7,9 @@ import { defineTool } from '../tool.ts';
 
 export const k8sApiResourcesListTool = defineTool({
   name: 'k8s_api_resources_list',
-  title: 'List API resource types',
+  title: 'API resource types',
   description:
-    'Resource types the cluster serves, CRDs included (kubectl api-resources). Use to find the kind or apiVersion ' +
-    'for other tools.',
+    'Resource types the cluster serves, CRDs included (kubectl api-resources). Use to find a kind or apiVersion.',
   group: 'k8s',
   access: 'read',
   input: z.object({

@@ -6,10 +6,10 @@ import { defineTool, result } from '../tool.ts';
 
 export const k8sClustersListTool = defineTool({
   name: 'k8s_clusters_list',
-  title: 'List Kubernetes clusters',
+  title: 'List clusters',
   description:
-    'The clusters this server reaches (kubeconfig contexts or in-cluster) and the default one. Without `cluster` a ' +
-    "tool uses the default; without `namespace`, its context's.",
+    'Clusters this server reaches (kubeconfig contexts or in-cluster) and the default one, used when a tool gets no ' +
+    "`cluster`; a missing `namespace` is the context's.",
   group: 'k8s',
   access: 'read',
   input: z.object({ continue: args.continue }),

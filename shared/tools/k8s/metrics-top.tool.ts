@@ -37,7 +37,7 @@ export const k8sMetricsTopTool = defineTool({
   name: 'k8s_metrics_top',
   title: 'Top pods or nodes',
   description:
-    'Current CPU (millicores) and memory (MiB) of pods or nodes, heaviest first (kubectl top). Use to find hot or ' +
+    'CPU (millicores) and memory (MiB) of pods or nodes, heaviest first (kubectl top). Use to find hot or ' +
     'memory-hungry workloads.',
   group: 'k8s',
   access: 'read',

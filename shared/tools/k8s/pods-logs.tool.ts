@@ -26,8 +26,8 @@ export const k8sPodsLogsTool = defineTool({
   name: 'k8s_pods_logs',
   title: 'Pod logs',
   description:
-    'The last lines of a container log (or of its previous, crashed instance), credentials masked. Long logs keep ' +
-    'the end; older lines: pass `continue`.',
+    'Last lines of a container log (or of its previous, crashed one), credentials masked. Long logs keep the end; ' +
+    'older lines: pass `continue`.',
   group: 'k8s',
   access: 'read',
   input: z.object({

@@ -16,8 +16,7 @@ export const k8sResourcesApplyTool = defineTool({
   title: 'Apply manifests',
   description:
     'Create or update objects from YAML/JSON (server-side apply) in dependency order: Namespaces, CRDs, then Helm ' +
-    'order. Guardrails and a dry run come first; dryRun: true returns the diff only. Refusals name rule, field and ' +
-    'fix.',
+    'order. Guardrails and a server-side dry run come first; dryRun: true returns the diff only.',
   group: 'k8s',
   access: 'write',
   input: z.object({

@@ -10,8 +10,8 @@ export const k8sResourcesDeleteTool = defineTool({
   name: 'k8s_resources_delete',
   title: 'Delete objects',
   description:
-    'Delete one object by name, or up to maxCount matching a label selector (refused if more match), after ' +
-    'guardrails and a dry run. dryRun: true reports what would go.',
+    'Delete one object by name, or up to maxCount matching labelSelector (refused if more match). dryRun: true ' +
+    'reports what would go.',
   group: 'k8s',
   access: 'write',
   input: z.object({

@@ -23,7 +23,7 @@ function truncationNote(fullBytes: number, budget: number): string {
 
 export const k8sResourcesGetTool = defineTool({
   name: 'k8s_resources_get',
-  title: 'Get a Kubernetes object',
+  title: 'Get an object',
   description:
     'One object without managedFields; Secret values replaced by their sizes. Use for spec and status in detail.',
   group: 'k8s',

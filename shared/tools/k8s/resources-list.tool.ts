@@ -12,7 +12,7 @@ const DEFAULT_LIMIT = { summary: 100, full: 20 } as const;
 
 export const k8sResourcesListTool = defineTool({
   name: 'k8s_resources_list',
-  title: 'List Kubernetes resources',
+  title: 'List resources',
   description:
     'List objects of any kind (CRDs too): a compact table, or whole objects (Secrets redacted) with output "full".',
   group: 'k8s',

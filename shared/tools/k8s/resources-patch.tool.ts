@@ -11,8 +11,7 @@ export const k8sResourcesPatchTool = defineTool({
   name: 'k8s_resources_patch',
   title: 'Patch an object',
   description:
-    'Change part of one object after guardrails and a dry run; dryRun: true returns the diff only. Whole manifests: ' +
-    'k8s_resources_apply.',
+    'Change part of one object; dryRun: true returns the diff only. For whole manifests use k8s_resources_apply.',
   group: 'k8s',
   access: 'write',
   input: z.object({

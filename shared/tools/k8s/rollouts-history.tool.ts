@@ -11,7 +11,7 @@ export const k8sRolloutsHistoryTool = defineTool({
   name: 'k8s_rollouts_history',
   title: 'Rollout history',
   description:
-    'Revisions of a Deployment: number, images, change cause, which is current. Use to pick the revision for ' +
+    'Revisions of a Deployment: number, images, change cause, the current one. Use to pick the revision for ' +
     'k8s_rollouts_undo.',
   group: 'k8s',
   access: 'read',

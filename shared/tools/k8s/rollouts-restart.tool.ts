@@ -9,7 +9,7 @@ export const k8sRolloutsRestartTool = defineTool({
   name: 'k8s_rollouts_restart',
   title: 'Restart a rollout',
   description:
-    'Rolling restart of a workload (kubectl rollout restart). Use to pick up changed ConfigMaps or Secrets; follow ' +
+    'Rolling restart of a workload (kubectl rollout restart), e.g. to pick up changed ConfigMaps or Secrets. Follow ' +
     'with k8s_rollouts_status.',
   group: 'k8s',
   access: 'write',

@@ -13,9 +13,7 @@ const MAX_WAIT_SECONDS = 25;
 export const k8sRolloutsStatusTool = defineTool({
   name: 'k8s_rollouts_status',
   title: 'Rollout status',
-  description:
-    "Whether a workload finished rolling out, by kubectl's rules (generation, updated/available replicas, progress " +
-    'deadline); can wait. Use after a change.',
+  description: "Whether a workload finished rolling out, by kubectl's rules; can wait for it. Use after a change.",
   group: 'k8s',
   access: 'read',
   input: z.object({

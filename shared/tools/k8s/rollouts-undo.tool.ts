@@ -9,8 +9,8 @@ export const k8sRolloutsUndoTool = defineTool({
   name: 'k8s_rollouts_undo',
   title: 'Undo a rollout',
   description:
-    'Roll a Deployment back to an earlier revision (default: the previous) after guardrails and a dry run (kubectl ' +
-    'rollout undo). Revisions: k8s_rollouts_history.',
+    'Roll a Deployment back to an earlier revision, by default the previous one (kubectl rollout undo). Revisions: ' +
+    'k8s_rollouts_history.',
   group: 'k8s',
   access: 'write',
   input: z.object({

@@ -8,9 +8,7 @@ import { defineTool, result } from '../tool.ts';
 export const k8sWorkloadsScaleTool = defineTool({
   name: 'k8s_workloads_scale',
   title: 'Scale a workload',
-  description:
-    "Set a workload's replica count (scale subresource) after guardrails and a server-side dry run. Follow with " +
-    'k8s_rollouts_status.',
+  description: "Set a workload's replica count (scale subresource). Follow with k8s_rollouts_status.",
   group: 'k8s',
   access: 'write',
   input: z.object({

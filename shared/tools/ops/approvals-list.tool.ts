@@ -8,7 +8,7 @@ export const opsApprovalsListTool = defineTool({
   name: 'ops_approvals_list',
   title: 'List approvals',
   description:
-    'Changes waiting for (or decided by) an approver: what, who asked, why, changeHash, expiry. Approvers see all; ' +
+    'Changes awaiting (or decided by) an approver: what, who asked, why, changeHash, expiry. Approvers see all; ' +
     'others their own. `closed`: the operation ended first.',
   group: 'ops',
   access: 'read',

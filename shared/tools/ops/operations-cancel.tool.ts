@@ -7,8 +7,8 @@ export const opsOperationsCancelTool = defineTool({
   name: 'ops_operations_cancel',
   title: 'Cancel an operation',
   description:
-    'Cancel a long operation: awaiting approval, it ends without changes; running, it stops and rolls back what it ' +
-    'changed. Requester or admin only.',
+    'Cancel a long operation: awaiting approval, it ends without changes; running, it stops and rolls back its ' +
+    'changes. Requester or admin only.',
   group: 'ops',
   access: 'write',
   input: z.object({ operationId: args.operationId, reason: z.string().max(500).optional() }),

@@ -9,8 +9,8 @@ export const opsOperationsGetTool = defineTool({
   name: 'ops_operations_get',
   title: 'Get an operation',
   description:
-    'Status (working, input_required, completed, failed, cancelled), steps and result of a long operation. Without ' +
-    'MCP tasks, poll it with this every pollIntervalMs.',
+    'Status, steps and result of a long operation. Without MCP tasks, poll a started one with this every ' +
+    'pollIntervalMs.',
   group: 'ops',
   access: 'read',
   input: z.object({ operationId: args.operationId }),

@@ -10,7 +10,7 @@ export const opsOperationsListTool = defineTool({
   title: 'List operations',
   description:
     'Long operations (rollouts), newest first, with status and target. Operators see their own; approvers and ' +
-    'admins all. Use to find an operationId.',
+    'admins all. Finds an operationId.',
   group: 'ops',
   access: 'read',
   input: z.object({
