@@ -29,6 +29,7 @@ const READ_KUBECONFIG_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secre
 /** A write credential that does not exist: a read tool given a read credential never reads it. */
 const MISSING_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:cloudops/missing-QwE456';
 const TABLE = 'cloudops-tool-gateway-test';
+/** The deadline of the gateway the timeout test uses; the others allow a cold tool function 10 s. */
 const TOOL_TIMEOUT_MS = 600;
 
 /** Each tool the gateway routes, and the function name it invokes for it (perTool layout). */
@@ -38,10 +39,12 @@ const FUNCTIONS = {
   k8s_pods_logs: 'cloudops-tool-k8s-pods-logs',
   k8s_resources_get: 'cloudops-tool-k8s-resources-get',
   k8s_workloads_scale: 'cloudops-tool-k8s-workloads-scale',
+  k8s_resources_apply: 'cloudops-tool-k8s-resources-apply',
 };
 
 interface AuditData {
   tool: string;
+  args: unknown;
   outcome: string;
   error?: string;
   caller: { name: string };
@@ -56,6 +59,7 @@ describe('gateway -> Lambda Invoke -> tool functions', () => {
   let env: Record<string, string>;
   let gateway: FetchLike;
   let staleGateway: FetchLike;
+  let hastyGateway: FetchLike;
 
   async function connect(via: FetchLike, scope: string, sub: string): Promise<Client> {
     const client = new Client(
@@ -117,12 +121,19 @@ describe('gateway -> Lambda Invoke -> tool functions', () => {
         },
         [FUNCTIONS.k8s_resources_get]: toolFunction('k8s_resources_get'),
         [FUNCTIONS.k8s_workloads_scale]: toolFunction('k8s_workloads_scale'),
+        [FUNCTIONS.k8s_resources_apply]: toolFunction('k8s_resources_apply'),
       },
       { retryAfterSeconds: 3 },
     );
     lambda.throttled.add(FUNCTIONS.k8s_resources_get);
-    const gatewayEnv = { ...env, TOOL_FUNCTIONS: JSON.stringify(FUNCTIONS), TOOL_TIMEOUT_MS: String(TOOL_TIMEOUT_MS) };
+    const gatewayEnv = { ...env, TOOL_FUNCTIONS: JSON.stringify(FUNCTIONS), TOOL_TIMEOUT_MS: '10000' };
     gateway = apiGatewayFetch({ mcp: createMcpHandler({ env: gatewayEnv, lambda: lambda.client }) });
+    hastyGateway = apiGatewayFetch({
+      mcp: createMcpHandler({
+        env: { ...gatewayEnv, TOOL_TIMEOUT_MS: String(TOOL_TIMEOUT_MS) },
+        lambda: lambda.client,
+      }),
+    });
     // A gateway whose manifest is stale: it believes the scale tool is a read tool.
     const stale: ToolManifest = {
       tools: (manifestJson as unknown as ToolManifest).tools.map((t) =>
@@ -199,7 +210,7 @@ describe('gateway -> Lambda Invoke -> tool functions', () => {
   });
 
   it('a function slower than the deadline is a timeout tool error, audited', async () => {
-    const client = await connect(gateway, 'cloudops:read', 'vera');
+    const client = await connect(hastyGateway, 'cloudops:read', 'vera');
     try {
       const started = performance.now();
       const result = await client.callTool({
@@ -261,6 +272,39 @@ describe('gateway -> Lambda Invoke -> tool functions', () => {
     expect(await auditOf('k8s_workloads_scale')).toMatchObject([{ outcome: 'denied', caller: { name: 'vera' } }]);
     // The function refused before its handler ran: it never reached the cluster.
     expect(kube.requests.filter((r) => r.method !== 'GET')).toEqual([]);
+  });
+
+  it('a call the gateway refuses before any function runs records only the argument names of a tool that redacts its own; its function redacts a call it runs', async () => {
+    const client = await connect(gateway, 'cloudops:read', 'vera');
+    const manifest =
+      'apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  note: plain-words-do-not-log\n';
+    try {
+      const before = lambda.invocations.length;
+      const refused = await client.callTool({ name: 'k8s_resources_apply', arguments: { manifest } }).then(
+        () => undefined,
+        (err: unknown) => err as { code?: number; message: string },
+      );
+      expect(refused?.message).toMatch(/needs the operator role/);
+      expect(lambda.invocations.length - before).toBe(0);
+    } finally {
+      await client.close();
+    }
+    expect(await auditOf('k8s_resources_apply')).toMatchObject([{ outcome: 'denied', args: { names: ['manifest'] } }]);
+    // A call that reaches the function: the function redacts with the tool's own hook, the gateway records that.
+    const operator = await connect(gateway, 'cloudops:read cloudops:write', 'otto');
+    try {
+      const result = await operator.callTool({ name: 'k8s_resources_apply', arguments: { manifest, dryRun: true } });
+      expect(result.isError).toBeFalsy();
+    } finally {
+      await operator.close();
+    }
+    const records = await auditOf('k8s_resources_apply');
+    expect(records).toHaveLength(2);
+    expect(records.find((r) => r.caller.name === 'otto')).toMatchObject({
+      outcome: 'ok',
+      args: { dryRun: true, manifest: expect.stringContaining('note: "<redacted') },
+    });
+    expect(JSON.stringify(records)).not.toContain('plain-words-do-not-log');
   });
 });
 
