@@ -3,11 +3,16 @@
  * name by optimal string alignment distance (Levenshtein plus adjacent transpositions, so `k8` and
  * `dleivery` both find theirs), ignoring case. Inputs are capped: a huge value costs nothing.
  */
-export function closestName(name: string, known: readonly string[]): string | undefined {
-  const n = name.toLowerCase();
+export function closestName(
+  name: string,
+  known: readonly string[],
+  /** What does not count in a comparison; default: case. */
+  normalize: (s: string) => string = (s) => s.toLowerCase(),
+): string | undefined {
+  const n = normalize(name);
   let best: { name: string; distance: number } | undefined;
   for (const candidate of known) {
-    const distance = editDistance(n, candidate.toLowerCase());
+    const distance = editDistance(n, normalize(candidate));
     // Within a third of the candidate's length: close enough to be a typo, not just another short word.
     if (distance <= Math.max(1, Math.floor(candidate.length / 3)) && (!best || distance < best.distance))
       best = { name: candidate, distance };
@@ -15,7 +20,11 @@ export function closestName(name: string, known: readonly string[]): string | un
   return best?.name;
 }
 
-function editDistance(a: string, b: string): number {
+/**
+ * Optimal string alignment distance (Levenshtein plus adjacent transpositions), so `dyrRun` is one
+ * edit from `dryRun`. Inputs are capped at 64 characters: a caller-chosen megabyte costs nothing.
+ */
+export function editDistance(a: string, b: string): number {
   const s = a.slice(0, 64);
   const t = b.slice(0, 64);
   // Three rows are all the transposition step looks back at.

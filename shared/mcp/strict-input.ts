@@ -4,48 +4,18 @@
  * (which would run the real write); tools/list shows `additionalProperties: false` for the same reason.
  */
 import { z } from 'zod';
+import { closestName, editDistance } from '../domain/did-you-mean.ts';
 
 type Schema = z.ZodType;
-
-/** Distance under which an unknown key is taken for a misspelling of a valid one. */
-const closeEnough = (candidate: string) => Math.max(1, Math.floor(candidate.length / 3));
 
 /** Case, `_`, `-` and spaces do not count: `dry_run`, `DryRun` and `dry-run` all mean `dryRun`. */
 const normalize = (key: string) => key.toLowerCase().replace(/[-_\s]/g, '');
 
-/**
- * Optimal string alignment distance (Levenshtein plus adjacent transpositions), so `dyrRun` is one
- * edit from `dryRun`. Inputs are capped: a caller-chosen key of a megabyte costs nothing.
- */
-export function editDistance(a: string, b: string): number {
-  const s = a.slice(0, 64);
-  const t = b.slice(0, 64);
-  const rows = s.length + 1;
-  const cols = t.length + 1;
-  const d: number[][] = Array.from({ length: rows }, (_, i) =>
-    Array.from({ length: cols }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
-  );
-  const at = (i: number, j: number) => d[i]?.[j] ?? Number.POSITIVE_INFINITY;
-  for (let i = 1; i < rows; i++) {
-    for (let j = 1; j < cols; j++) {
-      const cost = s[i - 1] === t[j - 1] ? 0 : 1;
-      let v = Math.min(at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + cost);
-      if (i > 1 && j > 1 && s[i - 1] === t[j - 2] && s[i - 2] === t[j - 1]) v = Math.min(v, at(i - 2, j - 2) + 1);
-      (d[i] as number[])[j] = v;
-    }
-  }
-  return at(s.length, t.length);
-}
+export { editDistance };
 
 /** The valid key closest to `key` (case-insensitive), when one is close enough to be a misspelling. */
 export function closestKey(key: string, valid: readonly string[]): string | undefined {
-  const k = normalize(key);
-  let best: { name: string; distance: number } | undefined;
-  for (const name of valid) {
-    const distance = editDistance(k, normalize(name));
-    if (distance <= closeEnough(name) && (!best || distance < best.distance)) best = { name, distance };
-  }
-  return best?.name;
+  return closestName(key, valid, normalize);
 }
 
 const quoteKey = (key: string) => `\`${key.length > 60 ? `${key.slice(0, 60)}…` : key}\``;

@@ -1,3 +1,5 @@
+import { editDistance } from '../did-you-mean.ts';
+
 /**
  * The catalogue of guardrail rules: stable ids, the level each belongs to and a one-line summary.
  * Ids never change meaning; a policy file names them to set a mode, disable or exempt them.
@@ -223,17 +225,4 @@ export function closestRuleId(id: string): RuleId | undefined {
     }
   }
   return bestDistance <= Math.max(2, Math.floor(id.length / 4)) ? best : undefined;
-}
-
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      cur[j] = Math.min((prev[j] ?? 0) + 1, (cur[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + cost);
-    }
-    prev = cur;
-  }
-  return prev[b.length] ?? 0;
 }
