@@ -29,11 +29,8 @@ export const LAMBDA_ENV_BYTES = 4096;
 export const envBytes = (env: Record<string, string>) =>
   Object.entries(env).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
 
-const requiredFor = (fn: string): readonly RequiredSetting[] => {
-  const all = REQUIRED_SETTINGS as Record<string, readonly RequiredSetting[]>;
-  // The tool function host's list (helper A's functions/lib/host.ts); the table at least.
-  return all[fn] ?? (fn === 'toolFunction' ? ['DYNAMODB_TABLE'] : []);
-};
+type FunctionKind = keyof typeof REQUIRED_SETTINGS;
+const requiredFor = (fn: FunctionKind): readonly RequiredSetting[] => REQUIRED_SETTINGS[fn];
 
 /** `rollout` -> `ROLLOUT_WORKFLOW`, the setting shared/config reads (on AWS, a state machine ARN). */
 export const workflowSetting = (flow: string) => `${flow.replace(/[^A-Za-z0-9]+/g, '_').toUpperCase()}_WORKFLOW`;
@@ -163,11 +160,11 @@ export function functionEnvProblems(
     plans,
   );
   const problems = new Set<string>();
-  const checks: Array<[string, string, Record<string, string> | undefined]> = [
+  const checks: Array<[string, FunctionKind, Record<string, string> | undefined]> = [
     ['mcp', 'mcp', envs.mcp],
     ['workflowStep', 'workflowStep', envs.workflowStep],
     ['slackActions', 'slackActions', envs.slackActions],
-    ...plans.map((p): [string, string, Record<string, string>] => [
+    ...plans.map((p): [string, FunctionKind, Record<string, string>] => [
       `tool function ${p.label}`,
       'toolFunction',
       envs.tools[p.id] ?? {},

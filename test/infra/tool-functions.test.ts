@@ -272,5 +272,10 @@ describe('settings', () => {
     // readSettings runs the check with the longest names CloudFormation can generate.
     for (const layout of FUNCTION_LAYOUTS) expect(read({ ...CONTEXT, functionLayout: layout })).not.toThrow();
     expect(LAMBDA_ENV_BYTES).toBe(4096);
+    // 1,400 bytes of origins on top of TOOL_FUNCTIONS' ~2.7 KB: synth refuses what Lambda would.
+    const origins = Array.from({ length: 100 }, (_, i) => `app${i}.example.com`).join(',');
+    expect(read({ ...CONTEXT, allowedOrigins: origins })).toThrow(
+      /mcp function: its environment would take \d+ bytes, over Lambda's 4096 \(TOOL_FUNCTIONS names every tool function/,
+    );
   });
 });
