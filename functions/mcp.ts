@@ -15,7 +15,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { LambdaToolRunner, parseToolFunctions } from '../shared/adapters/aws/lambda-tool-runner.ts';
 import { StepFunctionsEngine } from '../shared/adapters/aws/sfn-engine.ts';
 import { buildDeps, type Deps } from '../shared/app/deps.ts';
-import { ConfigError } from '../shared/config/config.ts';
+import { type Config, ConfigError } from '../shared/config/config.ts';
 import { loadPolicy } from '../shared/config/policy-file.ts';
 import { createLogger } from '../shared/logging/logger.ts';
 import { catalogFromManifest, type ToolManifest } from '../shared/mcp/catalog.ts';
@@ -25,6 +25,7 @@ import type { MetricsSource } from '../shared/ports/metrics.ts';
 import type { ToolRunner } from '../shared/ports/tool-runner.ts';
 import type { WorkflowEngine } from '../shared/ports/workflow.ts';
 import manifestJson from '../shared/tools/manifest.json' with { type: 'json' };
+import { selectTools } from '../shared/tools/toolsets.ts';
 import {
   cloudStore,
   type Env,
@@ -67,16 +68,17 @@ const gatewayMetrics: MetricsSource = {
 };
 
 /** The tool -> function map and the catalog of the tools it serves, in the manifest's order. */
-function toolRouting(env: Env, manifest: ToolManifest) {
+function toolRouting(env: Env, manifest: ToolManifest, toolsets: Config['toolsets']) {
   const functions = env.TOOL_FUNCTIONS?.trim() ? parseToolFunctions(env.TOOL_FUNCTIONS) : undefined;
-  if (!functions) return { functions, catalog: catalogFromManifest(manifest) };
+  if (!functions) return { functions, catalog: catalogFromManifest({ tools: selectTools(manifest.tools, toolsets) }) };
   const known = new Set(manifest.tools.map((t) => t.name));
   const unknown = Object.keys(functions).filter((name) => !known.has(name));
   if (unknown.length) {
     throw new ConfigError(`Invalid configuration:\n  TOOL_FUNCTIONS: ${unknown.join(', ')} not in the tool manifest`);
   }
-  // Only the tools deployed with a function are listed (TOOLSETS decides which at deploy time).
-  return { functions, catalog: catalogFromManifest({ tools: manifest.tools.filter((t) => t.name in functions) }) };
+  // Only the tools deployed with a function are listed, and of those the toolsets TOOLSETS names.
+  const deployed = manifest.tools.filter((t) => t.name in functions);
+  return { functions, catalog: catalogFromManifest({ tools: selectTools(deployed, toolsets) }) };
 }
 
 function toolTimeoutMs(env: Env): number {
@@ -102,7 +104,11 @@ export function createMcpHandler(opts: McpHandlerOptions) {
     const started = performance.now();
     const config = loadCloudConfig(opts.env, REQUIRED_SETTINGS.mcp);
     const region = config.store.kind === 'dynamodb' ? config.store.region : undefined;
-    const { functions, catalog } = toolRouting(opts.env, opts.manifest ?? (manifestJson as unknown as ToolManifest));
+    const { functions, catalog } = toolRouting(
+      opts.env,
+      opts.manifest ?? (manifestJson as unknown as ToolManifest),
+      config.toolsets,
+    );
     const timeoutMs = toolTimeoutMs(opts.env);
     const deps = buildDeps(config, cloudStore(config), createLogger(config.logLevel), {
       clusters: gatewayClusters,

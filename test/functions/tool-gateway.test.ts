@@ -164,6 +164,26 @@ describe('gateway -> Lambda Invoke -> tool functions', () => {
     }
   });
 
+  it('TOOLSETS narrows what the gateway lists to the toolsets it names, among the deployed tools', async () => {
+    const narrowed = apiGatewayFetch({
+      mcp: createMcpHandler({
+        env: {
+          ...env,
+          TOOL_FUNCTIONS: JSON.stringify({ ...FUNCTIONS, server_info: 'cloudops-tool-server-info' }),
+          TOOLSETS: 'core',
+        },
+        lambda: lambda.client,
+      }),
+    });
+    const client = await connect(narrowed, 'cloudops:read cloudops:write', 'alice');
+    try {
+      const { tools } = await client.listTools();
+      expect(tools.map((t) => t.name)).toEqual(['server_info']);
+    } finally {
+      await client.close();
+    }
+  });
+
   it('a read tool round trip over the read-only credential: one RequestResponse Invoke with the caller, request id and arguments', async () => {
     const client = await connect(gateway, 'cloudops:read', 'vera');
     try {
