@@ -1,0 +1,14 @@
+/**
+ * The tool function bundle of the `single` layout (see functions/lib/tool-function.ts): every
+ * toolset's tools in one function, for operators who trade isolation for fewer cold starts.
+ * TOOL_NAMES still says which tools the deployed function serves.
+ */
+import { createToolFunctionHandler } from './lib/tool-function.ts';
+import { tools as core } from './tools/core.ts';
+import { tools as delivery } from './tools/delivery.ts';
+import { tools as k8s } from './tools/k8s.ts';
+import { tools as ops } from './tools/ops.ts';
+
+export const tools = [...core, ...k8s, ...delivery, ...ops];
+
+export const handler = createToolFunctionHandler(tools);
