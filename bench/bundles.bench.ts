@@ -4,10 +4,10 @@
  *   npm run bench:bundles    BENCH_N=<fresh imports per bundle> (default 21), BENCH_CALLS=<measured calls> (default 1000),
  *                            BENCH_ONLY=bundles|overhead (one part only)
  *
- * 1. Bundles. Builds every function entry (cdk/bundling.ts FUNCTION_ENTRIES, plus any tool function entry
- *    functions/tools/*.ts found now) with exactly the esbuild options CDK gives NodejsFunction, then, in
- *    interleaved rounds, starts a fresh Node process per import: each imports one bundle (or an empty
- *    module, the baseline) and reports the import's time on its own clock. The bundles are written under
+ * 1. Bundles. Builds every function entry (cdk/bundling.ts FUNCTION_ENTRIES, and the tool function entries
+ *    the stack deploys: one per toolset and the single layout's, cdk/tool-functions.ts) with exactly the
+ *    esbuild options CDK gives NodejsFunction, then, in interleaved rounds, starts a fresh Node process per
+ *    import: each imports one bundle (or an empty module, the baseline) and reports the import's time on its own clock. The bundles are written under
  *    node_modules/.cache, so a module left external (BUNDLE.externalModules) resolves from the project's
  *    node_modules, as from the runtime's, and its load is in the figure. Checks the limits: the gateway (the
  *    function `mcp`) at most 500 KB, its import at most 60 ms over the empty module's, and no tool
@@ -24,13 +24,14 @@
  * two minutes and its timings depend on the machine). Writes bench/results/bundles-<timestamp>.json.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build, type Metafile } from 'esbuild';
 import { BUNDLE, FUNCTION_ENTRIES } from '../cdk/bundling.ts';
+import { ALL_TOOLS_ENTRY, toolCatalog, toolsetEntry } from '../cdk/tool-functions.ts';
 import { type LocalServer, startLocalServer } from '../local/server.ts';
 import type { Identity } from '../shared/domain/identity.ts';
 import { ParseCache } from '../shared/domain/input/index.ts';
@@ -47,8 +48,6 @@ const ROOT = join(import.meta.dirname, '..');
 const KB = 1024;
 /** The gateway is the function named `mcp` (the MCP endpoint; contract of issue 11), whatever file its entry is. */
 const GATEWAY_ENTRY: string = FUNCTION_ENTRIES.mcp;
-/** Tool function entries, one bundle per toolset. */
-const TOOL_ENTRY_DIR = 'functions/tools';
 const LIMITS = { gatewayBytes: 500 * KB, gatewayImportOverEmptyMs: 60, toolBytes: 1.5 * KB * KB } as const;
 const DEADLINE_MS = 10 * 60_000;
 const EMPTY = '(empty module)';
@@ -77,29 +76,28 @@ const ms = (x: number) => x.toFixed(3);
 // ---------------------------------------------------------------------------------------------
 // 1. Bundles
 
-/** FUNCTION_ENTRIES, then every functions/tools/*.ts not already among them (read now: the set grows). */
+/**
+ * FUNCTION_ENTRIES, then the tool function entries the stack deploys in any layout: one per toolset
+ * of the manifest (perTool and perToolset) and the single layout's bundle of every tool.
+ */
 function targets(): Target[] {
   const byEntry = new Map<string, string>(Object.entries(FUNCTION_ENTRIES).map(([k, e]) => [e as string, k]));
-  let toolFiles: string[] = [];
-  try {
-    toolFiles = readdirSync(join(ROOT, TOOL_ENTRY_DIR)).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'));
-  } catch {
-    // No tool function entries yet: only the FUNCTION_ENTRIES are measured.
+  const toolEntries = new Set([ALL_TOOLS_ENTRY]);
+  for (const toolset of new Set(toolCatalog().map((t) => t.toolset))) {
+    byEntry.set(toolsetEntry(toolset), `tools/${toolset}`);
+    toolEntries.add(toolsetEntry(toolset));
   }
-  for (const f of toolFiles.sort()) {
-    const entry = `${TOOL_ENTRY_DIR}/${f}`;
-    if (!byEntry.has(entry)) byEntry.set(entry, `tools/${f.replace(/\.ts$/, '')}`);
-  }
+  byEntry.set(ALL_TOOLS_ENTRY, 'tools (single)');
   return [...byEntry].map(([entry, key]) => ({
     key,
     entry,
-    role: entry === GATEWAY_ENTRY ? 'gateway' : entry.startsWith(`${TOOL_ENTRY_DIR}/`) ? 'tool' : 'other',
+    role: entry === GATEWAY_ENTRY ? 'gateway' : toolEntries.has(entry) ? 'tool' : 'other',
   }));
 }
 
 /** The esbuild invocation NodejsFunction makes from these options (see its buildEsbuildArgs), plus a metafile. */
 async function bundle(t: Target, outDir: string): Promise<{ file: string; meta: Metafile }> {
-  const outfile = join(outDir, t.key.replace(/\//g, '_'), 'index.mjs');
+  const outfile = join(outDir, t.key.replace(/[^A-Za-z0-9-]+/g, '_'), 'index.mjs');
   const res = await build({
     entryPoints: [join(ROOT, t.entry)],
     bundle: true,
@@ -290,7 +288,6 @@ function printBundles(rows: BundleRow[]): void {
         .join(', ')}`,
     );
   }
-  if (!rows.some((r) => r.role === 'tool')) console.log(`\nnote: no tool function entry (${TOOL_ENTRY_DIR}/*.ts) yet`);
 }
 
 // ---------------------------------------------------------------------------------------------
