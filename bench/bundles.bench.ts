@@ -7,11 +7,12 @@
  * 1. Bundles. Builds every function entry (cdk/bundling.ts FUNCTION_ENTRIES, and the tool function entries
  *    the stack deploys: one per toolset and the single layout's, cdk/tool-functions.ts) with exactly the
  *    esbuild options CDK gives NodejsFunction, then, in interleaved rounds, starts a fresh Node process per
- *    import: each imports one bundle (or an empty module, the baseline) and reports the import's time on its own clock. The bundles are written under
- *    node_modules/.cache, so a module left external (BUNDLE.externalModules) resolves from the project's
- *    node_modules, as from the runtime's, and its load is in the figure. Checks the limits: the gateway (the
- *    function `mcp`) at most 500 KB, its import at most 60 ms over the empty module's, and no tool
- *    implementation (shared/tools/<set>/*.tool.ts) inside it; every tool function bundle at most 1.5 MB.
+ *    import: each imports one bundle (or an empty module, the baseline) and reports the import's time on
+ *    its own clock. The bundles are written under node_modules/.cache, so a module left external
+ *    (BUNDLE.externalModules) resolves from the project's node_modules, as from the runtime's, and its load
+ *    is in the figure. Checks the limits: the gateway (the function `mcp`) at most 500 KB, its import at
+ *    most 60 ms over the empty module's, and no tool implementation (shared/tools/<set>/*.tool.ts) inside
+ *    it; every tool function bundle at most 1.5 MB.
  * 2. The gateway's warm tools/call overhead, in this process, for server_info and a 30 KB k8s_resources_list
  *    page from the fake API server, in interleaved rounds: (a) the tool's handler called directly; (r) the
  *    in-process ToolRunner, what a tool function runs per invocation (role, strict arguments, output
