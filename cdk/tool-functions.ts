@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Access } from '../shared/domain/identity.ts';
 import { permissionsOf, type TableAction, WEIGHTS } from './tool-permissions.ts';
 

@@ -9,7 +9,7 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { StepFunctionsEngine } from '../../shared/adapters/aws/sfn-engine.ts';
 import type { Deps } from '../../shared/app/deps.ts';
 import { type Config, ConfigError } from '../../shared/config/config.ts';

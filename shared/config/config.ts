@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 import { closestName } from '../domain/did-you-mean.ts';
 import { type Role, RoleSchema } from '../domain/identity.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Roles a caller can hold; access levels of tools map onto them below. */
 export const RoleSchema = z.enum(['viewer', 'operator', 'approver', 'admin']);

@@ -3,7 +3,7 @@
  * the refusal names the closest valid key. A misspelled `dryRun` must never be dropped silently
  * (which would run the real write); tools/list shows `additionalProperties: false` for the same reason.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { closestName, editDistance } from '../domain/did-you-mean.ts';
 
 type Schema = z.ZodType;

@@ -16,7 +16,7 @@ import {
   RELATED_TASK_META_KEY,
 } from '@modelcontextprotocol/server';
 import type { Logger } from 'pino';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Deps } from '../app/deps.ts';
 import { cancelOperation, canSeeOperation, OperationAccessError } from '../app/operation-access.ts';
 import { describeOperation } from '../app/present.ts';

@@ -4,7 +4,7 @@
  * rollout wrote (a corrupt or foreign item) stops the step with a clear error instead of a cast
  * letting it act on wrong data.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Operation } from '../app/repos/operations.ts';
 import type { RolloutPlan } from '../domain/rollout-plan.ts';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Deps } from '../app/deps.ts';
 import { liveOrUndefined, replicaSetsOf, type Target } from '../app/k8s/objects.ts';
 import type { Operation, OperationStep } from '../app/repos/operations.ts';

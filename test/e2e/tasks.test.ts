@@ -8,7 +8,7 @@ import {
 } from '@modelcontextprotocol/ext-tasks/client';
 import { toNodeHandler } from '@modelcontextprotocol/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { clustersFromConfig } from '../../shared/adapters/kube/index.ts';
 import { LocalWorkflowEngine } from '../../shared/adapters/local/local-workflow-engine.ts';
 import { MemoryStore } from '../../shared/adapters/local/memory-store.ts';

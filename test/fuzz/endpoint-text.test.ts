@@ -8,7 +8,7 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ParseCache } from '../../shared/domain/input/index.ts';
 import { createMcpEndpoint } from '../../shared/mcp/endpoint.ts';
 import { k8sResourcesApplyTool } from '../../shared/tools/k8s/resources-apply.tool.ts';

@@ -9,7 +9,7 @@ import {
   GetTaskResultV2Schema,
 } from '@modelcontextprotocol/ext-tasks/core/v2';
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Operation, OperationStatus } from '../../shared/app/repos/operations.ts';
 import {
   declaresTasksExtension,

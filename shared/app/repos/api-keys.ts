@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type Role, RoleSchema } from '../../domain/identity.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Store, StoreItem } from '../../ports/store.ts';

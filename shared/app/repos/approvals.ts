@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Identity } from '../../domain/identity.ts';
 import { quoted } from '../../domain/text.ts';
 import type { Clock } from '../../ports/clock.ts';

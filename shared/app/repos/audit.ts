@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { z } from 'zod';
+import * as z from 'zod';
 import { capStrings, capText, jsonBytes } from '../../domain/bounds.ts';
 import { errorText } from '../../domain/errors.ts';
 import type { Identity } from '../../domain/identity.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { baselineOf } from '../../domain/k8s/index.ts';
 import type { KubeObject } from '../../domain/k8s/model.ts';
 import type { Clock } from '../../ports/clock.ts';

@@ -1,5 +1,5 @@
 import YAML from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ROLLOUT_LIMITS } from '../rollout-plan.ts';
 import { formatPath } from './object-access.ts';
 import { closestRuleId, isRuleId, RULE_IDS, type RuleId, ruleLevel } from './rules.ts';

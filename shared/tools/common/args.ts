@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Argument schemas shared by every tool, so names and meanings never drift apart. Every string is

@@ -1,5 +1,5 @@
 import { type CallToolResult, inputRequired, inputResponse } from '@modelcontextprotocol/server';
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineTool, fail, ok } from '../tool.ts';
 
 /*

@@ -1,5 +1,5 @@
 import { acceptedContent, type InputRequests, inputRequired, inputResponse } from '@modelcontextprotocol/server';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type ClientInput, defineTool, fail, ok } from '../tool.ts';
 
 /*

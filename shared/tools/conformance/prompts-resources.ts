@@ -1,5 +1,5 @@
 import { acceptedContent, inputRequired, type McpServer, ResourceTemplate } from '@modelcontextprotocol/server';
-import { z } from 'zod';
+import * as z from 'zod';
 import { PNG_1X1 } from './content.ts';
 
 /**

@@ -1,5 +1,5 @@
 import { acceptedContent, inputRequired } from '@modelcontextprotocol/server';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Deps } from '../../app/deps.ts';
 import { isTerminal, type Operation } from '../../app/repos/operations.ts';
 import { errorText } from '../../domain/errors.ts';

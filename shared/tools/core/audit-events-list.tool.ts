@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { InvalidCursorError } from '../../app/repos/audit.ts';
 import { canAccess } from '../../domain/identity.ts';
 import { capJson } from '../../domain/redact.ts';

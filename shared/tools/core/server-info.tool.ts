@@ -1,5 +1,5 @@
 import { SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/server';
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineTool, ok } from '../tool.ts';
 
 /**

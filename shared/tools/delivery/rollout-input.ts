@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { args } from '../common/args.ts';
 
 // Defaults (interval 60 s, count 3, failureLimit 0) are applied in code: schema defaults cost tools/list bytes.

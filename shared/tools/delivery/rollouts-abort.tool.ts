@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { args } from '../common/args.ts';
 import { cancelAndDescribe } from '../ops/cancel.ts';
 import { defineTool } from '../tool.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { auditedManifest } from '../../app/k8s/manifests.ts';
 import { planRollout } from '../../app/rollouts/plan.ts';
 import { answer } from '../common/errors.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { describeOperation } from '../../app/present.ts';
 import { promoteRollout } from '../../app/rollouts/promote.ts';
 import { args } from '../common/args.ts';

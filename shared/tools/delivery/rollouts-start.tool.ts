@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { auditedManifest } from '../../app/k8s/manifests.ts';
 import { describeOperation } from '../../app/present.ts';
 import { startRollout } from '../../app/rollouts/start.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { target } from '../../app/k8s/objects.ts';
 import { args } from '../common/args.ts';
 import { answer } from '../common/errors.ts';

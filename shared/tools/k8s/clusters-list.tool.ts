@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { args } from '../common/args.ts';
 import { answer } from '../common/errors.ts';
 import { offsetPage, resultBudget, table } from '../common/render.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { target } from '../../app/k8s/objects.ts';
 import { firstMatch, settingsFor } from '../../domain/guardrails/index.ts';
 import { summarize } from '../../domain/k8s/index.ts';

@@ -1,5 +1,5 @@
 import type { CallToolResult } from '@modelcontextprotocol/server';
-import { z } from 'zod';
+import * as z from 'zod';
 import { auditedManifest } from '../../app/k8s/manifests.ts';
 import { type AppliedItem, type ApplyResult, applyManifests, type ObjectRef } from '../../app/writes/apply.ts';
 import type { Finding } from '../../domain/guardrails/index.ts';

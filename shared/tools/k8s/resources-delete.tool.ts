@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { deleteObjects } from '../../app/writes/delete.ts';
 import { quoted } from '../../domain/text.ts';
 import { args } from '../common/args.ts';

@@ -1,5 +1,5 @@
 import { stringify } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { namespaceFor, target } from '../../app/k8s/objects.ts';
 import { boundText, redactObject } from '../../domain/k8s/index.ts';
 import { capJson, OMITTED_KEY } from '../../domain/redact.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { AppError } from '../../app/errors.ts';
 import { namespaceFor, target } from '../../app/k8s/objects.ts';
 import { boundRows, redactObject, summarize } from '../../domain/k8s/index.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { auditedPatch } from '../../app/k8s/manifests.ts';
 import { patchObject } from '../../app/writes/patch.ts';
 import { isSecretKind } from '../../domain/redact.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { deploymentWithReplicaSets, target } from '../../app/k8s/objects.ts';
 import { redactSecrets } from '../../domain/redact.ts';
 import { deploymentHistory } from '../../domain/rollouts.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { AppError } from '../../app/errors.ts';
 import { target } from '../../app/k8s/objects.ts';
 import { rolloutStatus } from '../../domain/rollouts.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { undoRollout } from '../../app/writes/undo.ts';
 import { args } from '../common/args.ts';
 import { answer } from '../common/errors.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { canAccess } from '../../domain/identity.ts';
 import { args } from '../common/args.ts';
 import { capCells, cellCap, fitFetchedPage, moreLine, resultBudget, table } from '../common/render.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { OperationAccessError, visibleOperation } from '../../app/operation-access.ts';
 import { describeOperation } from '../../app/present.ts';
 import { args } from '../common/args.ts';
