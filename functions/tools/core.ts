@@ -4,12 +4,10 @@
  * them one deployed function serves (perTool: one; perToolset: all of them).
  */
 
-import { adminConfigGetTool } from '../../shared/tools/core/admin-config-get.tool.ts';
-import { auditEventsListTool } from '../../shared/tools/core/audit-events-list.tool.ts';
-import { serverInfoTool } from '../../shared/tools/core/server-info.tool.ts';
+import { coreTools } from '../../shared/tools/core/toolset.ts';
 import { createToolFunctionHandler } from '../lib/tool-function.ts';
 
 /** The core tools, in tools/list order. */
-export const tools = [serverInfoTool, auditEventsListTool, adminConfigGetTool];
+export const tools = coreTools;
 
 export const handler = createToolFunctionHandler(tools);
