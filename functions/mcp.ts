@@ -8,12 +8,10 @@
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { LambdaClient } from '@aws-sdk/client-lambda';
-import { SFNClient } from '@aws-sdk/client-sfn';
 import middy from '@middy/core';
 import httpErrorHandler from '@middy/http-error-handler';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { LambdaToolRunner, parseToolFunctions } from '../shared/adapters/aws/lambda-tool-runner.ts';
-import { StepFunctionsEngine } from '../shared/adapters/aws/sfn-engine.ts';
 import { buildDeps, type Deps } from '../shared/app/deps.ts';
 import { type Config, ConfigError } from '../shared/config/config.ts';
 import { loadPolicy } from '../shared/config/policy-file.ts';
@@ -39,7 +37,7 @@ import { requestFromEvent, resultFromResponse } from './lib/http.ts';
 
 export interface McpHandlerOptions {
   env: Env;
-  /** Default: Step Functions, with ROLLOUT_WORKFLOW (a state machine ARN) for the rollout flow. */
+  /** Default: none; the gateway starts no workflow (delivery_rollouts_start runs in its own function). */
   workflows?: (deps: Deps) => WorkflowEngine;
   /**
    * Runs the tools. Default: a Lambda Invoke of each tool's function (TOOL_FUNCTIONS); a test may
@@ -65,6 +63,14 @@ const gatewayClusters: Clusters = {
 const gatewayMetrics: MetricsSource = {
   endpoint: undefined,
   query: () => Promise.reject(new Error(NOT_HERE)),
+};
+/** Nor does it start, inspect or stop workflows: its role holds no Step Functions action. */
+const NO_WORKFLOWS = 'the MCP gateway runs no workflow; the tool that starts one runs in its own function';
+const gatewayWorkflows: WorkflowEngine = {
+  name: 'none',
+  start: () => Promise.reject(new Error(NO_WORKFLOWS)),
+  describe: () => Promise.reject(new Error(NO_WORKFLOWS)),
+  stop: () => Promise.reject(new Error(NO_WORKFLOWS)),
 };
 
 /** The tool -> function map and the catalog of the tools it serves, in the manifest's order. */
@@ -114,9 +120,7 @@ export function createMcpHandler(opts: McpHandlerOptions) {
       clusters: gatewayClusters,
       metrics: gatewayMetrics,
       policy: loadPolicy(config.policyFile),
-      workflows:
-        opts.workflows ??
-        (() => new StepFunctionsEngine(new SFNClient({ region }), { rollout: config.rolloutWorkflow as string })),
+      workflows: opts.workflows ?? (() => gatewayWorkflows),
     });
     let runner = opts.runner;
     if (!runner && functions) {

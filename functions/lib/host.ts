@@ -17,7 +17,7 @@ export type RequiredSetting = 'PUBLIC_URL' | 'DYNAMODB_TABLE' | 'ROLLOUT_WORKFLO
  * function against the same list (cdk/function-env.ts), so `cdk synth` fails where a cold start would.
  */
 export const REQUIRED_SETTINGS = {
-  mcp: ['PUBLIC_URL', 'DYNAMODB_TABLE', 'ROLLOUT_WORKFLOW'],
+  mcp: ['PUBLIC_URL', 'DYNAMODB_TABLE'],
   workflowStep: ['DYNAMODB_TABLE'],
   slackActions: ['DYNAMODB_TABLE', 'SLACK_SIGNING_SECRET'],
   toolFunction: ['DYNAMODB_TABLE'],
