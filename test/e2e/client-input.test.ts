@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalServer, startLocalServer } from '../../local/server.ts';
 import { CLIENT_INPUT_LIMITS } from '../../shared/mcp/tool-call.ts';
+import { rpc, startFixtureServer } from '../support/fixture-host.ts';
 
 /*
  * Multi-round-trip input (2026-07-28, SEP-2322) through the tool wrapper: a tool that declares
@@ -9,7 +10,6 @@ import { CLIENT_INPUT_LIMITS } from '../../shared/mcp/tool-call.ts';
  * tool, or too large; inputResponses are bounded. A tool that does not ask ignores both.
  */
 
-const MODERN = '2026-07-28';
 const ALL_CAPS = { elicitation: {}, sampling: {}, roots: {} };
 
 interface Reply {
@@ -20,34 +20,9 @@ interface Reply {
   };
 }
 
-async function call(url: string, name: string, extra: Record<string, unknown> = {}): Promise<Reply> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-      'mcp-protocol-version': MODERN,
-      'mcp-method': 'tools/call',
-      'mcp-name': name,
-    },
-    body: JSON.stringify({
-      jsonrpc: '2.0',
-      id: 1,
-      method: 'tools/call',
-      params: {
-        name,
-        arguments: {},
-        ...extra,
-        _meta: {
-          'io.modelcontextprotocol/protocolVersion': MODERN,
-          'io.modelcontextprotocol/clientCapabilities': ALL_CAPS,
-        },
-      },
-    }),
-    signal: AbortSignal.timeout(10_000),
-  });
-  return { status: res.status, body: (await res.json()) as Reply['body'] };
-}
+/** A tools/call of a fixture tool, by a client declaring every capability a tool may ask for. */
+const call = (url: string, name: string, extra: Record<string, unknown> = {}): Promise<Reply> =>
+  rpc<Reply['body']>(url, 'tools/call', { name, arguments: {}, ...extra }, ALL_CAPS);
 
 const accept = (content: Record<string, unknown>) => ({ action: 'accept', content });
 const text = (r: Reply) => (r.body.result?.content as Array<{ text?: string }> | undefined)?.[0]?.text;
@@ -55,13 +30,7 @@ const text = (r: Reply) => (r.body.result?.content as Array<{ text?: string }> |
 describe('a tool that asks its client (fixtures)', () => {
   let server: LocalServer;
   beforeAll(async () => {
-    server = await startLocalServer({
-      HOST: '127.0.0.1',
-      PORT: '0',
-      STORE: 'memory',
-      LOG_LEVEL: 'silent',
-      MCP_CONFORMANCE_FIXTURES: '1',
-    });
+    server = await startFixtureServer();
   });
   afterAll(async () => {
     await server?.close();

@@ -12,6 +12,7 @@ import { createMcpEndpoint } from '../../shared/mcp/endpoint.ts';
 import { conformanceTools } from '../../shared/tools/conformance/index.ts';
 import { allTools } from '../../shared/tools/index.ts';
 import { dispatchStep } from '../../shared/workflows/index.ts';
+import { type RpcReply, rpc, startFixtureServer } from '../support/fixture-host.ts';
 
 /*
  * The conformance suite's fixtures (shared/tools/conformance): served only with
@@ -19,47 +20,8 @@ import { dispatchStep } from '../../shared/workflows/index.ts';
  * tools; the task fixtures run on Operations in the Store, like a rollout.
  */
 
-const MODERN = '2026-07-28';
 const EXT = 'io.modelcontextprotocol/tasks';
 const FIXTURE_NAMES = conformanceTools.map((t) => t.name);
-
-interface Reply {
-  status: number;
-  body: { result?: Record<string, unknown>; error?: { code: number; message: string } };
-}
-
-async function rpc(
-  url: string,
-  method: string,
-  params: Record<string, unknown> = {},
-  caps: Record<string, unknown> = {},
-): Promise<Reply> {
-  const name = typeof params.name === 'string' ? params.name : typeof params.taskId === 'string' ? params.taskId : '';
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-      'mcp-protocol-version': MODERN,
-      'mcp-method': method,
-      ...(name ? { 'mcp-name': name } : {}),
-    },
-    body: JSON.stringify({
-      jsonrpc: '2.0',
-      id: 1,
-      method,
-      params: {
-        ...params,
-        _meta: {
-          'io.modelcontextprotocol/protocolVersion': MODERN,
-          'io.modelcontextprotocol/clientCapabilities': caps,
-        },
-      },
-    }),
-    signal: AbortSignal.timeout(10_000),
-  });
-  return { status: res.status, body: (await res.json()) as Reply['body'] };
-}
 
 async function toolNames(url: string): Promise<string[]> {
   const r = await rpc(url, 'tools/list');
@@ -136,13 +98,7 @@ describe('without the flag', () => {
 describe('with MCP_CONFORMANCE_FIXTURES=1 on loopback', () => {
   let server: LocalServer;
   beforeAll(async () => {
-    server = await startLocalServer({
-      HOST: '127.0.0.1',
-      PORT: '0',
-      STORE: 'memory',
-      LOG_LEVEL: 'silent',
-      MCP_CONFORMANCE_FIXTURES: '1',
-    });
+    server = await startFixtureServer();
   });
   afterAll(async () => {
     await server?.close();
@@ -261,7 +217,9 @@ describe('with MCP_CONFORMANCE_FIXTURES=1 on loopback', () => {
         params: { name: 'failing_job', arguments: {} },
       }),
     });
-    expect(((await res.json()) as Reply['body']).error).toMatchObject({ code: -32601 });
+    expect(((await res.json()) as RpcReply<{ error?: { code: number } }>['body']).error).toMatchObject({
+      code: -32601,
+    });
   });
 
   it('a tool can ask its client first, then run as a task with the answer', async () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalServer, startLocalServer } from '../../local/server.ts';
+import type { LocalServer } from '../../local/server.ts';
 import { clustersFromConfig } from '../../shared/adapters/kube/index.ts';
 import { LocalWorkflowEngine } from '../../shared/adapters/local/local-workflow-engine.ts';
 import { MemoryStore } from '../../shared/adapters/local/memory-store.ts';
@@ -11,6 +11,7 @@ import { createLogger } from '../../shared/logging/logger.ts';
 import { createMcpEndpoint, type McpEndpoint } from '../../shared/mcp/endpoint.ts';
 import { allTools } from '../../shared/tools/index.ts';
 import { dispatchStep } from '../../shared/workflows/index.ts';
+import { MODERN, startFixtureServer } from '../support/fixture-host.ts';
 
 /*
  * Progress notifications (ToolContext.progress): on a host that streams (the local host), a call whose
@@ -19,7 +20,6 @@ import { dispatchStep } from '../../shared/workflows/index.ts';
  * record. A host that cannot stream (API Gateway) answers JSON, the notifications dropped.
  */
 
-const MODERN = '2026-07-28';
 const LEGACY = '2025-11-25';
 const TOOL = 'test_tool_with_progress';
 
@@ -69,13 +69,7 @@ function events(
 describe('on a host that streams (local)', () => {
   let server: LocalServer;
   beforeAll(async () => {
-    server = await startLocalServer({
-      HOST: '127.0.0.1',
-      PORT: '0',
-      STORE: 'memory',
-      LOG_LEVEL: 'silent',
-      MCP_CONFORMANCE_FIXTURES: '1',
-    });
+    server = await startFixtureServer();
   });
   afterAll(async () => {
     await server?.close();
