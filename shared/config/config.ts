@@ -2,6 +2,7 @@ import * as z from 'zod';
 
 import { closestName } from '../domain/did-you-mean.ts';
 import { type Role, RoleSchema } from '../domain/identity.ts';
+import { nextRun, parseSchedule, type Schedule, ScheduleError } from '../domain/schedule.ts';
 import { quoted } from '../domain/text.ts';
 
 export { type Role, RoleSchema };
@@ -128,6 +129,29 @@ export const EnvSchema = z
      * (AWS: a Secrets Manager secret ARN; local: env:NAME or file:PATH).
      */
     KUBECONFIG_SECRET: resourceName.optional(),
+    /**
+     * Local host: run the drift check (and deliver queued alerts) on this schedule: `rate(5 minutes)`,
+     * EventBridge's `cron(0/5 * * * ? *)` or five-field cron `*\/5 * * * *`, in UTC. Unset: no timer.
+     * On AWS the CDK context `driftCheckSchedule` makes an EventBridge Scheduler schedule instead.
+     */
+    DRIFT_CHECK_SCHEDULE: z
+      .string()
+      .optional()
+      .transform((s, ctx): Schedule | undefined => {
+        if (s === undefined || s.trim() === '') return undefined;
+        try {
+          const schedule = parseSchedule(s);
+          if (nextRun(schedule, Date.now()) === undefined) {
+            ctx.addIssue({ code: 'custom', message: 'never runs from now on (its days or years never come)' });
+            return z.NEVER;
+          }
+          return schedule;
+        } catch (err) {
+          if (!(err instanceof ScheduleError)) throw err;
+          ctx.addIssue({ code: 'custom', message: err.message });
+          return z.NEVER;
+        }
+      }),
     /** A secret whose value is the Slack app's signing secret (same forms as KUBECONFIG_SECRET). */
     SLACK_SIGNING_SECRET: resourceName.optional(),
     /**
@@ -239,6 +263,8 @@ export interface Config {
   rolloutWorkflow?: string;
   /** The secret holding a kubeconfig (KUBECONFIG_SECRET), as the host's secret store names it. */
   kubeconfigSecret?: string;
+  /** When the local host runs the drift check (DRIFT_CHECK_SCHEDULE); absent: never on a timer. */
+  driftCheckSchedule?: Schedule;
   slack?: { signingSecret?: string; approvers: Record<string, { subject: string; name: string }> };
 }
 
@@ -309,6 +335,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     ...(e.PROMETHEUS_URL ? { prometheusUrl: e.PROMETHEUS_URL } : {}),
     ...(e.ROLLOUT_WORKFLOW ? { rolloutWorkflow: e.ROLLOUT_WORKFLOW } : {}),
     ...(e.KUBECONFIG_SECRET ? { kubeconfigSecret: e.KUBECONFIG_SECRET } : {}),
+    ...(e.DRIFT_CHECK_SCHEDULE ? { driftCheckSchedule: e.DRIFT_CHECK_SCHEDULE } : {}),
     ...(e.SLACK_SIGNING_SECRET || Object.keys(e.SLACK_APPROVERS).length
       ? {
           slack: {
