@@ -25,6 +25,13 @@ export const BUNDLE = {
    * client versions the tests ran, and one file loads faster than the runtime's unbundled SDK.
    */
   externalModules: [] as string[],
+  /**
+   * Import paths replaced at bundling (esbuild --alias; paths relative to the project root): the MCP
+   * SDK's Node shim, whose default JSON Schema validator is Ajv, by one whose default is the
+   * @cfworker/json-schema engine every server is given (shared/mcp/json-schema-validator.ts), so no
+   * bundle carries Ajv (about 150 KB of the gateway's).
+   */
+  alias: { '@modelcontextprotocol/server/_shims': './functions/lib/mcp-sdk-shims.ts' } as Record<string, string>,
   /** CommonJS dependencies bundled into an ESM file still call require() for Node built-ins. */
   banner:
     "import { createRequire as __cmCreateRequire } from 'node:module'; const require = __cmCreateRequire(import.meta.url);",

@@ -359,6 +359,8 @@ export class StatelessStack extends Stack {
       mainFields: [...BUNDLE.mainFields],
       externalModules: [...BUNDLE.externalModules],
       banner: BUNDLE.banner,
+      // esbuild runs in the project root (projectRoot), so the alias paths resolve from there.
+      esbuildArgs: { '--alias': Object.entries(BUNDLE.alias).map(([from, to]) => `${from}=${to}`) },
       ...(policy && copyPolicy
         ? {
             commandHooks: {

@@ -8,6 +8,7 @@ import type { ClientCapabilities, StandardSchemaWithJSON } from '@modelcontextpr
 import { fromJsonSchema, type JsonSchemaType } from '@modelcontextprotocol/server';
 import type { Access } from '../domain/identity.ts';
 import type { AnyTool, ToolAnnotations } from '../tools/tool.ts';
+import { jsonSchemaValidator } from './json-schema-validator.ts';
 
 /** One tool in shared/tools/manifest.json: its tools/list entry plus who may call it and how it runs. */
 export interface ToolManifestEntry {
@@ -59,9 +60,17 @@ export function catalogFromManifest(manifest: ToolManifest): CatalogTool[] {
     ...(t.taskSupport ? { taskSupport: t.taskSupport } : {}),
     ...(t.asksClient ? { asksClient: true } : {}),
     ...(t.auditArgs ? { auditArgs: true } : {}),
-    inputSchema: fromJsonSchema(t.inputSchema as JsonSchemaType) as unknown as StandardSchemaWithJSON,
+    inputSchema: fromJsonSchema(
+      t.inputSchema as JsonSchemaType,
+      jsonSchemaValidator,
+    ) as unknown as StandardSchemaWithJSON,
     ...(t.outputSchema
-      ? { outputSchema: fromJsonSchema(t.outputSchema as JsonSchemaType) as unknown as StandardSchemaWithJSON }
+      ? {
+          outputSchema: fromJsonSchema(
+            t.outputSchema as JsonSchemaType,
+            jsonSchemaValidator,
+          ) as unknown as StandardSchemaWithJSON,
+        }
       : {}),
   }));
 }

@@ -11,6 +11,7 @@ import { registerFixturePromptsAndResources } from '../tools/conformance/prompts
 import type { AnyTool } from '../tools/tool.ts';
 import type { CatalogTool } from './catalog.ts';
 import { createGateway, type GatewayOptions, type McpEndpoint } from './gateway.ts';
+import { jsonSchemaValidator } from './json-schema-validator.ts';
 import type { ClientRequirements } from './tool-call.ts';
 import { InProcessToolRunner, strictOf } from './tool-runner.ts';
 
@@ -72,7 +73,9 @@ export function registeredSchemas(tool: AnyTool): {
   const strict = strictOf(tool);
   const listed = (tool as ListedSchema).listedInputSchema;
   // Listed as written (the conformance fixture json_schema_2020_12_tool); calls still parse with `strict`.
-  const input = listed ? (fromJsonSchema(listed) as unknown as AnyTool['input']) : memoJsonSchema(strict);
+  const input = listed
+    ? (fromJsonSchema(listed, jsonSchemaValidator) as unknown as AnyTool['input'])
+    : memoJsonSchema(strict);
   return { strict, input, ...(tool.output ? { output: memoJsonSchema(tool.output) } : {}) };
 }
 

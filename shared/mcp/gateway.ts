@@ -22,6 +22,7 @@ import type { ToolRunner } from '../ports/tool-runner.ts';
 import { listedAnnotations } from '../tools/common/annotations.ts';
 import { Authenticator } from './auth.ts';
 import type { CatalogTool } from './catalog.ts';
+import { jsonSchemaValidator } from './json-schema-validator.ts';
 import { isTransient, RETRY_AFTER_SECONDS } from './pressure.ts';
 import { invalidMethodParams, invalidParams } from './protocol.ts';
 import { attachTasks, type TaskEra, type TaskLayerOptions } from './tasks.ts';
@@ -170,6 +171,7 @@ export function createGateway(opts: GatewayOptions): McpEndpoint {
           ...(fixtures ? { prompts: { listChanged: false }, resources: { listChanged: false } } : {}),
         },
         instructions: INSTRUCTIONS,
+        jsonSchemaValidator,
         cacheHints: {
           'tools/list': { ttlMs: TOOLS_LIST_TTL_MS, cacheScope: 'private' },
           'server/discover': { ttlMs: TOOLS_LIST_TTL_MS, cacheScope: 'private' },
