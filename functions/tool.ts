@@ -3,7 +3,9 @@
  * toolset's tools in one function, for operators who trade isolation for fewer cold starts.
  * TOOL_NAMES still says which tools the deployed function serves.
  */
+import { lambdaClusters } from './lib/clusters.ts';
 import { createToolFunctionHandler } from './lib/tool-function.ts';
+import { stepFunctionsWorkflows } from './lib/workflows.ts';
 import { tools as core } from './tools/core.ts';
 import { tools as delivery } from './tools/delivery.ts';
 import { tools as k8s } from './tools/k8s.ts';
@@ -11,4 +13,8 @@ import { tools as ops } from './tools/ops.ts';
 
 export const tools = [...core, ...k8s, ...delivery, ...ops];
 
-export const handler = createToolFunctionHandler(tools);
+export const handler = createToolFunctionHandler(tools, {
+  env: process.env,
+  clusters: lambdaClusters,
+  workflows: stepFunctionsWorkflows,
+});

@@ -19,6 +19,7 @@ import type { Deps } from '../shared/app/deps.ts';
 import { ConfigError } from '../shared/config/config.ts';
 import { createLogger } from '../shared/logging/logger.ts';
 import { dispatchStep, STEPS, type StepEvent, type StepTable, TransientStepError } from '../shared/workflows/index.ts';
+import { lambdaClusters } from './lib/clusters.ts';
 import { lambdaDeps, stepsStartNoWorkflows } from './lib/deps.ts';
 import {
   type Env,
@@ -51,6 +52,7 @@ export function createWorkflowStepHandler(opts: WorkflowStepHandlerOptions) {
     return lambdaDeps(config, opts.env, createLogger(config.logLevel), {
       readSecret: opts.readSecret ?? secretsManagerReader(new SecretsManagerClient({ region })),
       workflows: () => stepsStartNoWorkflows,
+      clusters: lambdaClusters,
     });
   });
 

@@ -7,10 +7,8 @@
  * Each toolset is one bundle (functions/tools/<toolset>.ts) that imports only its own tools.
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SFNClient } from '@aws-sdk/client-sfn';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
-import { StepFunctionsEngine } from '../../shared/adapters/aws/sfn-engine.ts';
 import type { Deps } from '../../shared/app/deps.ts';
 import { type Config, ConfigError } from '../../shared/config/config.ts';
 import { RoleSchema } from '../../shared/domain/identity.ts';
@@ -19,7 +17,7 @@ import { executeTool } from '../../shared/mcp/tool-runner.ts';
 import type { ToolInvocation, ToolRunResult } from '../../shared/ports/tool-runner.ts';
 import type { WorkflowEngine } from '../../shared/ports/workflow.ts';
 import type { AnyTool } from '../../shared/tools/tool.ts';
-import { lambdaDeps } from './deps.ts';
+import { type ClustersFactory, lambdaDeps, noWorkflows } from './deps.ts';
 import {
   type Env,
   hostLogger,
@@ -34,7 +32,12 @@ export interface ToolFunctionOptions {
   env: Env;
   /** Default: Secrets Manager in the function's region. */
   readSecret?: SecretReader;
-  /** Default: Step Functions with ROLLOUT_WORKFLOW when set; otherwise an engine that refuses. */
+  /**
+   * The clusters the toolset reaches (lambdaClusters, functions/lib/clusters.ts); default none, so a
+   * toolset that reaches no cluster (ops) bundles no Kubernetes client.
+   */
+  clusters?: ClustersFactory;
+  /** Default: an engine that refuses; the delivery toolset passes Step Functions (functions/lib/workflows.ts). */
   workflows?: (deps: Deps) => WorkflowEngine;
 }
 
@@ -60,13 +63,6 @@ const InvocationSchema = z.object({
     })
     .optional(),
 });
-
-const noWorkflows: WorkflowEngine = {
-  name: 'none',
-  start: () => Promise.reject(new Error('this tool function has no workflow (ROLLOUT_WORKFLOW is not set)')),
-  describe: () => Promise.reject(new Error('this tool function has no workflow (ROLLOUT_WORKFLOW is not set)')),
-  stop: () => Promise.reject(new Error('this tool function has no workflow (ROLLOUT_WORKFLOW is not set)')),
-};
 
 /** The tools named in TOOL_NAMES, each of which this bundle must hold. */
 export function servedTools(tools: readonly AnyTool[], names: string | undefined): Map<string, AnyTool> {
@@ -116,12 +112,10 @@ export function createToolFunctionHandler(
         throw err;
       }
       const region = config.store.kind === 'dynamodb' ? config.store.region : undefined;
-      const rollout = config.rolloutWorkflow;
       return lambdaDeps(config, env, createLogger(config.logLevel), {
         readSecret: opts.readSecret ?? secretsManagerReader(new SecretsManagerClient({ region })),
-        workflows:
-          opts.workflows ??
-          (() => (rollout ? new StepFunctionsEngine(new SFNClient({ region }), { rollout }) : noWorkflows)),
+        workflows: opts.workflows ?? (() => noWorkflows),
+        ...(opts.clusters ? { clusters: opts.clusters } : {}),
       });
     });
   const writeDeps = depsFor(false);

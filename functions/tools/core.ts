@@ -5,9 +5,10 @@
  */
 
 import { coreTools } from '../../shared/tools/core/toolset.ts';
+import { lambdaClusters } from '../lib/clusters.ts';
 import { createToolFunctionHandler } from '../lib/tool-function.ts';
 
 /** The core tools, in tools/list order. */
 export const tools = coreTools;
 
-export const handler = createToolFunctionHandler(tools);
+export const handler = createToolFunctionHandler(tools, { env: process.env, clusters: lambdaClusters });

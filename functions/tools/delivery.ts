@@ -5,9 +5,15 @@
  */
 
 import { deliveryTools } from '../../shared/tools/delivery/toolset.ts';
+import { lambdaClusters } from '../lib/clusters.ts';
 import { createToolFunctionHandler } from '../lib/tool-function.ts';
+import { stepFunctionsWorkflows } from '../lib/workflows.ts';
 
 /** The delivery tools, in tools/list order. */
 export const tools = deliveryTools;
 
-export const handler = createToolFunctionHandler(tools);
+export const handler = createToolFunctionHandler(tools, {
+  env: process.env,
+  clusters: lambdaClusters,
+  workflows: stepFunctionsWorkflows,
+});

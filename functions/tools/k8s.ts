@@ -5,9 +5,10 @@
  */
 
 import { k8sTools } from '../../shared/tools/k8s/toolset.ts';
+import { lambdaClusters } from '../lib/clusters.ts';
 import { createToolFunctionHandler } from '../lib/tool-function.ts';
 
 /** The k8s tools, in tools/list order. */
 export const tools = k8sTools;
 
-export const handler = createToolFunctionHandler(tools);
+export const handler = createToolFunctionHandler(tools, { env: process.env, clusters: lambdaClusters });

@@ -3,7 +3,7 @@ import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/cli
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mcpPublicUrls } from '../../cdk/function-env.ts';
 import type { DeploySettings } from '../../cdk/settings.ts';
-import { lambdaClusters } from '../../functions/lib/deps.ts';
+import { lambdaClusters } from '../../functions/lib/clusters.ts';
 import { loadCloudConfig, secretsManagerReader } from '../../functions/lib/host.ts';
 import { requestFromEvent, resultFromResponse } from '../../functions/lib/http.ts';
 import { createMcpHandler } from '../../functions/mcp.ts';

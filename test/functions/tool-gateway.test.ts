@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { FetchLike } from '@modelcontextprotocol/client';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lambdaClusters } from '../../functions/lib/clusters.ts';
 import { secretsManagerReader } from '../../functions/lib/host.ts';
 import { createToolFunctionHandler } from '../../functions/lib/tool-function.ts';
 import { createMcpHandler } from '../../functions/mcp.ts';
@@ -104,6 +105,7 @@ describe('gateway -> Lambda Invoke -> tool functions', () => {
         createToolFunctionHandler(k8sTools, {
           env: { ...env, TOOL_NAMES: tool, ...credentials },
           readSecret: secretsManagerReader(secrets.client),
+          clusters: lambdaClusters,
         }),
       );
     lambda = await startLambdaInvokeStandIn(

@@ -8,15 +8,18 @@
  * - `toolFunctionsRunner`: the tool functions' handler called in-process through a JSON round trip
  *   (what Invoke carries), for tests that are about the gateway's other work.
  */
+
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { lambdaClusters } from '../../functions/lib/clusters.ts';
 import {
   createToolFunctionHandler,
   type ToolFunctionHandler,
   type ToolFunctionOptions,
 } from '../../functions/lib/tool-function.ts';
+import { stepFunctionsWorkflows } from '../../functions/lib/workflows.ts';
 import type { ToolInvocation, ToolRunner, ToolRunResult } from '../../shared/ports/tool-runner.ts';
 import { allTools } from '../../shared/tools/index.ts';
 import type { AnyTool } from '../../shared/tools/tool.ts';
@@ -128,6 +131,9 @@ export function standIn(handler: ToolFunctionHandler): StandInFunction {
  */
 export function toolFunctionsRunner(opts: ToolFunctionOptions, tools: readonly AnyTool[] = allTools): ToolRunner {
   const handler = createToolFunctionHandler(tools, {
+    // As the single layout's bundle (functions/tool.ts): every tool, so the clusters and Step Functions.
+    clusters: lambdaClusters,
+    workflows: stepFunctionsWorkflows,
     ...opts,
     env: { TOOL_NAMES: tools.map((t) => t.name).join(','), ...opts.env },
   });

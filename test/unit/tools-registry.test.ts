@@ -1,11 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalServer, startLocalServer } from '../../local/server.ts';
 import { renderReadme } from '../../scripts/tools-table.ts';
 import { ConfigError, type Role, TOOLSET_NAMES } from '../../shared/config/config.ts';
 import { listedAnnotations } from '../../shared/tools/common/annotations.ts';
 import { compactJsonSchema } from '../../shared/tools/common/json-schema.ts';
+import { PROTOCOL_VERSIONS } from '../../shared/tools/core/server-info.tool.ts';
 import { allTools, toolsFor } from '../../shared/tools/index.ts';
 import { connectClient, type Era } from '../support/mcp-client.ts';
 
@@ -57,6 +59,10 @@ describe('tool registry', () => {
         expect([spec.destructiveHint, spec.idempotentHint], t.name).toEqual([a.destructiveHint, a.idempotentHint]);
       if (!a.readOnlyHint) expect(listed.destructiveHint, t.name).toBe(a.destructiveHint);
     }
+  });
+
+  it("server_info's protocol list is the SDK's: the 2026-07-28 era, then SUPPORTED_PROTOCOL_VERSIONS", () => {
+    expect(PROTOCOL_VERSIONS).toEqual(['2026-07-28', ...SUPPORTED_PROTOCOL_VERSIONS]);
   });
 
   it('the README tool table is generated from the registry and up to date', () => {

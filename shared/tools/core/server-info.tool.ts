@@ -1,12 +1,20 @@
-import { SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/server';
 import * as z from 'zod';
 import { defineTool, ok } from '../tool.ts';
 
 /**
- * The per-request (2026-07-28 era) protocol revisions served by createMcpHandler's modern path (the
- * SDK keeps its list internal); SUPPORTED_PROTOCOL_VERSIONS lists the 2025 era's.
+ * The protocol revisions the MCP SDK serves: the per-request (2026-07-28) era of createMcpHandler's
+ * modern path (the SDK keeps that list internal), then the SDK's SUPPORTED_PROTOCOL_VERSIONS. Written
+ * out so a tool function bundles no MCP SDK (about 265 KB); test/unit/tools-registry.test.ts checks
+ * the list against the SDK's.
  */
-const MODERN_PROTOCOL_VERSIONS: readonly string[] = ['2026-07-28'];
+export const PROTOCOL_VERSIONS: readonly string[] = [
+  '2026-07-28',
+  '2025-11-25',
+  '2025-06-18',
+  '2025-03-26',
+  '2024-11-05',
+  '2024-10-07',
+];
 
 export const serverInfoTool = defineTool({
   name: 'server_info',
@@ -34,7 +42,7 @@ export const serverInfoTool = defineTool({
     const info = {
       name: 'cloudops-mcp',
       version: deps.version,
-      protocolVersions: [...MODERN_PROTOCOL_VERSIONS, ...SUPPORTED_PROTOCOL_VERSIONS],
+      protocolVersions: [...PROTOCOL_VERSIONS],
       store: deps.store.kind,
       clusters: (await deps.clusters.list()).map((c) => ({ name: c.name, source: c.source, default: c.isDefault })),
       auth: { required: deps.config.authRequired, methods },
