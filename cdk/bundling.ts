@@ -7,6 +7,7 @@ export const FUNCTION_ENTRIES = {
   mcp: 'functions/mcp.ts',
   workflowStep: 'functions/workflow-step.ts',
   slackActions: 'functions/slack-actions.ts',
+  driftCheck: 'functions/drift-check.ts',
 } as const;
 
 export type FunctionKey = keyof typeof FUNCTION_ENTRIES;

@@ -28,6 +28,19 @@ export interface DeploySettings {
   slackSigningSecretArn?: string;
   /** JSON: Slack user id -> {subject, name} of an approver. */
   slackApprovers?: string;
+  /**
+   * When the drift check runs (EventBridge Scheduler, UTC), as EventBridge takes it: `rate(...)` or
+   * `cron(...)`; a five-field cron in the context is rewritten to this form. Unset: no drift-check
+   * function and no schedule.
+   */
+  driftCheckSchedule?: string;
+  /**
+   * Complete ARN of a secret holding where alerts go in Slack: an incoming webhook URL
+   * (https://hooks.slack.com/...) or a bot token (xoxb-..., then slackChannel is required).
+   */
+  slackAlertsSecretArn?: string;
+  /** The channel ID (C0123ABCD) a bot token posts alerts to. */
+  slackChannel?: string;
   /** Receives the alarms (an SNS email subscription). */
   alarmEmail?: string;
   logRetentionDays: number;

@@ -51,6 +51,8 @@ export interface FunctionEnvironments {
   /** The gateway: MCP, auth, audit, tasks; invokes the tool functions and holds no cluster credential. */
   mcp: Record<string, string>;
   slackActions?: Record<string, string>;
+  /** The scheduled drift check (when driftCheckSchedule is set): the read-only kubeconfig when there is one. */
+  driftCheck?: Record<string, string>;
   /** By tool function construct id (ToolFunctionPlan.id). */
   tools: Record<string, Record<string, string>>;
 }
@@ -66,6 +68,11 @@ export function functionEnvironments(
     ...(s.policyFile ? { POLICY_FILE: BUNDLED_POLICY_FILE } : {}),
   };
   const toJson = refs.toJson ?? JSON.stringify;
+  const slackAlerts: Record<string, string> = {
+    ...(s.slackAlertsSecretArn ? { SLACK_ALERTS_SECRET: s.slackAlertsSecretArn } : {}),
+    ...(s.slackChannel ? { SLACK_CHANNEL: s.slackChannel } : {}),
+  };
+  const driftKubeconfig = s.kubeconfigReadSecretArn ?? s.kubeconfigSecretArn;
   // The gateway names a state machine only while its own config loader insists on one.
   const gatewayMachines = requiredFor('mcp').includes('ROLLOUT_WORKFLOW') ? refs.machineArns : {};
   return {
@@ -94,6 +101,16 @@ export function functionEnvironments(
           },
         }
       : {}),
+    ...(s.driftCheckSchedule
+      ? {
+          driftCheck: {
+            ...base,
+            ...(driftKubeconfig ? { KUBECONFIG_SECRET: driftKubeconfig } : {}),
+            ...cluster,
+            ...slackAlerts,
+          },
+        }
+      : {}),
     tools: Object.fromEntries(
       plans.map((p) => [
         p.id,
@@ -105,6 +122,7 @@ export function functionEnvironments(
           ...(p.secrets.read || p.secrets.write ? cluster : {}),
           ...(p.metrics && s.prometheusUrl ? { PROMETHEUS_URL: s.prometheusUrl } : {}),
           ...(p.startsRollout ? refs.machineArns : {}),
+          ...(p.slack ? slackAlerts : {}),
         },
       ]),
     ),
@@ -131,6 +149,8 @@ const CONTEXT_KEY_OF: Record<string, string> = {
   POLICY_FILE: 'policyFile',
   SLACK_SIGNING_SECRET: 'slackSigningSecretArn',
   SLACK_APPROVERS: 'slackApprovers',
+  SLACK_ALERTS_SECRET: 'slackAlertsSecretArn',
+  SLACK_CHANNEL: 'slackChannel',
   LOG_LEVEL: 'logLevel',
 };
 
@@ -164,6 +184,7 @@ export function functionEnvProblems(
     ['mcp', 'mcp', envs.mcp],
     ['workflowStep', 'workflowStep', envs.workflowStep],
     ['slackActions', 'slackActions', envs.slackActions],
+    ['driftCheck', 'driftCheck', envs.driftCheck],
     ...plans.map((p): [string, FunctionKind, Record<string, string>] => [
       `tool function ${p.label}`,
       'toolFunction',

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { loadPolicy } from '../shared/config/policy-file.ts';
+import { nextRun, parseSchedule, ScheduleError, toEventBridgeExpression } from '../shared/domain/schedule.ts';
 import type { DeploySettings } from './deploy-settings.ts';
 import { functionEnvProblems } from './function-env.ts';
 import { FUNCTION_LAYOUTS, type FunctionLayout } from './tool-functions.ts';
@@ -31,6 +32,9 @@ export const CONTEXT_KEYS = [
   'slackSigningSecretArn',
   'slackApprovers',
   'alarmEmail',
+  'driftCheckSchedule',
+  'slackAlertsSecretArn',
+  'slackChannel',
   'logRetentionDays',
   'logLevel',
   'functionLayout',
@@ -110,6 +114,26 @@ export function readSettings(get: (key: string) => unknown, repoRoot: string): D
   set('slackSigningSecretArn', secretArn('slackSigningSecretArn'));
   set('slackApprovers', str('slackApprovers'));
   set('alarmEmail', str('alarmEmail'));
+  const schedule = str('driftCheckSchedule');
+  if (schedule) {
+    try {
+      const parsed = parseSchedule(schedule);
+      if (nextRun(parsed, Date.now()) === undefined) problems.push('driftCheckSchedule: never runs from now on');
+      else s.driftCheckSchedule = toEventBridgeExpression(parsed);
+    } catch (err) {
+      if (!(err instanceof ScheduleError)) throw err;
+      problems.push(`driftCheckSchedule: ${err.message}`);
+    }
+  }
+  set('slackAlertsSecretArn', secretArn('slackAlertsSecretArn'));
+  const channel = str('slackChannel');
+  if (channel && !/^[CG][A-Z0-9]{8,20}$/.test(channel)) {
+    problems.push('slackChannel: must be a channel ID such as C0123ABCD (channel details, at the bottom)');
+  }
+  set('slackChannel', channel);
+  if (s.slackChannel && !s.slackAlertsSecretArn) {
+    problems.push('slackAlertsSecretArn: required when slackChannel is set (the secret holds the bot token)');
+  }
   const level = str('logLevel');
   if (level) {
     if (['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(level)) s.logLevel = level;
@@ -128,6 +152,11 @@ export function readSettings(get: (key: string) => unknown, repoRoot: string): D
   }
   if (s.oauthIssuer && !s.oauthJwksUrl) problems.push('oauthJwksUrl: required when oauthIssuer is set');
   if (s.oauthJwksUrl && !s.oauthIssuer) problems.push('oauthIssuer: required when oauthJwksUrl is set');
+  if (s.driftCheckSchedule && !s.kubeconfigSecretArn && !s.kubeconfigReadSecretArn) {
+    problems.push(
+      'driftCheckSchedule: the drift check needs a cluster: set kubeconfigReadSecretArn (preferred) or kubeconfigSecretArn',
+    );
+  }
   if (s.slackApprovers) {
     try {
       const parsed = JSON.parse(s.slackApprovers) as unknown;

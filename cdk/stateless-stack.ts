@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, TimeZone } from 'aws-cdk-lib';
 import { type CfnStage, HttpApi, HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { Alarm, ComparisonOperator, MathExpression, type Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
@@ -12,10 +12,13 @@ import { ArnPrincipal, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-l
 import { Architecture, LoggingFormat, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { ScheduleExpression, Schedule as ScheduleL2, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
+import { DRIFT_SCHEDULE_INPUT } from '../functions/lib/drift-event.ts';
 import { type FunctionName, HTTP_ROUTES } from '../functions/lib/routes.ts';
 import { BUNDLE, FUNCTION_ENTRIES, type FunctionKey } from './bundling.ts';
 import type { DeploySettings } from './deploy-settings.ts';
@@ -199,6 +202,7 @@ export class StatelessStack extends Stack {
       });
       if (plan.secrets.write && s.kubeconfigSecretArn) grantSecret(fn, s.kubeconfigSecretArn);
       if (plan.secrets.read && s.kubeconfigReadSecretArn) grantSecret(fn, s.kubeconfigReadSecretArn);
+      if (plan.slack && s.slackAlertsSecretArn) grantSecret(fn, s.slackAlertsSecretArn);
       if (plan.startsRollout) {
         if (!rollout) throw new Error('a tool starts rollouts, but shared/workflows has no rollout.asl.json');
         // Only StartExecution: promote, abort and cancel write requests the flow's own steps act on,
@@ -250,6 +254,8 @@ export class StatelessStack extends Stack {
       new CfnOutput(this, 'SlackActionsUrl', { value: `${this.api.apiEndpoint}/slack/actions` });
     }
 
+    const driftCheck = this.driftCheck(envOf().driftCheck);
+
     const integrations = new Map<FunctionName, HttpLambdaIntegration>();
     for (const route of HTTP_ROUTES) {
       const fn = handlers[route.fn];
@@ -280,6 +286,13 @@ export class StatelessStack extends Stack {
       'cloudops-mcp: the HTTP API answered 5xx (the mcp or slack-actions function failed; see their log groups)',
       this.api.metricServerError({ period: Duration.minutes(5), statistic: 'Sum' }),
     );
+    if (driftCheck) {
+      alarm(
+        'DriftCheckErrorsAlarm',
+        'cloudops-mcp: a scheduled drift check failed (see the DriftCheck log group); drift found is not a failure',
+        driftCheck.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+      );
+    }
     alarm(
       'WorkflowStepErrorsAlarm',
       'cloudops-mcp: the workflow-step function failed (see its log group)',
@@ -288,6 +301,49 @@ export class StatelessStack extends Stack {
 
     new CfnOutput(this, 'McpUrl', { value: this.publicUrl, description: 'The MCP endpoint URL to give clients' });
     new CfnOutput(this, 'AlarmTopicArn', { value: alarms.topicArn });
+  }
+
+  /**
+   * The scheduled drift check (driftCheckSchedule): its own function and role (the table, the read-only
+   * kubeconfig when there is one, the Slack alerts secret), and an EventBridge Scheduler schedule whose
+   * own role may invoke that function and nothing else. The event carries the schedule's identity and
+   * scheduled time (functions/drift-check.ts reads them).
+   */
+  private driftCheck(environment: Record<string, string> | undefined): NodejsFunction | undefined {
+    const s = this.cfg.settings;
+    if (!s.driftCheckSchedule || !environment) return undefined;
+    const fn = this.lambda('driftCheck', 'DriftCheck', {
+      description: 'cloudops-mcp scheduled drift check: compares baselined objects, records findings, sends alerts',
+      memorySize: 1024,
+      // One list per kind and namespace set, then alert delivery within its own budget.
+      timeout: Duration.minutes(5),
+      environment,
+      storeActions: STORE_ACTIONS,
+      copyPolicy: true,
+    });
+    const kubeconfig = s.kubeconfigReadSecretArn ?? s.kubeconfigSecretArn;
+    if (kubeconfig) grantSecret(fn, kubeconfig);
+    if (s.slackAlertsSecretArn) grantSecret(fn, s.slackAlertsSecretArn);
+    const invokeRole = new Role(this, 'DriftCheckScheduleRole', {
+      assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
+      }),
+      description: 'EventBridge Scheduler: invokes the drift-check function',
+    });
+    new ScheduleL2(this, 'DriftCheckSchedule', {
+      description: 'cloudops-mcp: runs the drift check',
+      schedule: ScheduleExpression.expression(s.driftCheckSchedule, TimeZone.ETC_UTC),
+      target: new LambdaInvoke(fn, {
+        role: invokeRole,
+        input: ScheduleTargetInput.fromObject(DRIFT_SCHEDULE_INPUT),
+        // A missed run is not retried: the next one checks the same objects, and queued alerts are
+        // retried by every run (the outbox), so a retry would only overlap the next run.
+        retryAttempts: 0,
+        maxEventAge: Duration.minutes(5),
+      }),
+    });
+    new CfnOutput(this, 'DriftCheckScheduleExpression', { value: s.driftCheckSchedule });
+    return fn;
   }
 
   /** A function's own role: assumed by Lambda only, no managed policies (grants are added per function). */

@@ -62,6 +62,8 @@ export interface ToolFunctionPlan {
   table: TableAction[];
   startsRollout: boolean;
   metrics: boolean;
+  /** Reads the Slack alerts secret and is told about it (SLACK_ALERTS_SECRET, SLACK_CHANNEL). */
+  slack: boolean;
   timeoutSeconds: number;
   memoryMb: number;
 }
@@ -94,6 +96,7 @@ function grantsOf(
     table: TABLE_ORDER.filter((a) => table.has(a)),
     startsRollout: rows.some((r) => r.p.startsRollout === true),
     metrics: rows.some((r) => r.p.metrics === true),
+    slack: rows.some((r) => r.p.slack === true),
     timeoutSeconds: Math.max(...weights.map((w) => w.timeoutSeconds)),
     memoryMb: Math.max(...weights.map((w) => w.memoryMb)),
   };

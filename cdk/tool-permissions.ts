@@ -31,6 +31,8 @@ export interface ToolPermissions {
   startsRollout?: true;
   /** Queries Prometheus (PROMETHEUS_URL; a network address, no IAM). */
   metrics?: true;
+  /** Sends alerts to Slack: reads the Slack alerts secret (slackAlertsSecretArn) when one is configured. */
+  slack?: true;
   weight: ToolWeight;
   /** Why, in a few words (docs/aws.md shows it). */
   why: string;

@@ -21,6 +21,7 @@ export const REQUIRED_SETTINGS = {
   workflowStep: ['DYNAMODB_TABLE'],
   slackActions: ['DYNAMODB_TABLE', 'SLACK_SIGNING_SECRET'],
   toolFunction: ['DYNAMODB_TABLE'],
+  driftCheck: ['DYNAMODB_TABLE'],
 } as const satisfies Record<string, readonly RequiredSetting[]>;
 
 /*
