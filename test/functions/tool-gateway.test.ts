@@ -41,6 +41,9 @@ const FUNCTIONS = {
   k8s_resources_get: 'cloudops-tool-k8s-resources-get',
   k8s_workloads_scale: 'cloudops-tool-k8s-workloads-scale',
   k8s_resources_apply: 'cloudops-tool-k8s-resources-apply',
+  // Named in TOOL_FUNCTIONS but not deployed (a stack half-updated): Lambda answers 404.
+  k8s_rollouts_status: 'cloudops-tool-k8s-rollouts-status',
+  k8s_metrics_top: 'cloudops-tool-k8s-metrics-top',
 };
 
 interface AuditData {
@@ -122,6 +125,12 @@ describe('gateway -> Lambda Invoke -> tool functions', () => {
           return toolFunction('k8s_pods_logs')(payload, { awsRequestId: 'late' });
         },
         [FUNCTIONS.k8s_resources_get]: toolFunction('k8s_resources_get'),
+        // A function whose answer Lambda refuses to return (over 6 MB).
+        [FUNCTIONS.k8s_metrics_top]: async () => ({
+          v: 1,
+          ok: true,
+          result: { content: [{ type: 'text', text: 'x'.repeat(7 * 1024 * 1024) }] },
+        }),
         [FUNCTIONS.k8s_workloads_scale]: toolFunction('k8s_workloads_scale'),
         [FUNCTIONS.k8s_resources_apply]: toolFunction('k8s_resources_apply'),
       },
@@ -269,6 +278,33 @@ describe('gateway -> Lambda Invoke -> tool functions', () => {
     }
     expect(await auditOf('k8s_resources_get')).toMatchObject([
       { outcome: 'error', error: expect.stringMatching(/^throttled: /) },
+    ]);
+  });
+
+  it("a function Lambda does not know (404 ResourceNotFoundException) and an answer over Lambda's 6 MB are clear tool errors, audited", async () => {
+    const client = await connect(gateway, 'cloudops:read', 'vera');
+    try {
+      const missing = await client.callTool({
+        name: 'k8s_rollouts_status',
+        arguments: { kind: 'Deployment', namespace: 'default', name: 'web' },
+      });
+      expect(missing.isError).toBe(true);
+      expect((missing.content as Array<{ text: string }>)[0]?.text).toMatch(
+        /^k8s_rollouts_status .*its function could not be invoked \(ResourceNotFoundException\)/,
+      );
+      const huge = await client.callTool({ name: 'k8s_metrics_top', arguments: {} });
+      expect(huge.isError).toBe(true);
+      const text = (huge.content as Array<{ text: string }>)[0]?.text ?? '';
+      expect(text).toMatch(/its function failed \(Unhandled: Function.ResponseSizeTooLarge\)/);
+      expect(text.length).toBeLessThan(2000);
+    } finally {
+      await client.close();
+    }
+    expect(await auditOf('k8s_rollouts_status')).toMatchObject([
+      { outcome: 'error', error: expect.stringMatching(/^unavailable: .*ResourceNotFoundException/) },
+    ]);
+    expect(await auditOf('k8s_metrics_top')).toMatchObject([
+      { outcome: 'error', error: expect.stringMatching(/^internal: .*ResponseSizeTooLarge/) },
     ]);
   });
 

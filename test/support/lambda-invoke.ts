@@ -4,7 +4,10 @@
  *   (POST /2015-03-31/functions/<name>/invocations, RequestResponse), so the real @aws-sdk/client-lambda
  *   and the gateway's LambdaToolRunner talk to it as to Lambda. A function that throws answers 200 with
  *   X-Amz-Function-Error: Unhandled and Lambda's error payload; a throttled one 429
- *   TooManyRequestsException with Retry-After; a slow one simply answers late.
+ *   TooManyRequestsException with Retry-After; a slow one simply answers late. As Lambda, it refuses
+ *   an unknown function (404 ResourceNotFoundException), a payload over 6 MB (413
+ *   RequestTooLargeException) or not JSON (400 InvalidRequestContentException), and turns an answer
+ *   over 6 MB into the function error Function.ResponseSizeTooLarge.
  * - `toolFunctionsRunner`: the tool functions' handler called in-process through a JSON round trip
  *   (what Invoke carries), for tests that are about the gateway's other work.
  */
@@ -44,6 +47,8 @@ export interface LambdaInvokeStandIn {
 }
 
 const PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
+/** Lambda's synchronous invocation limit, request and response alike (6 MB). */
+export const INVOKE_PAYLOAD_LIMIT_BYTES = 6 * 1024 * 1024;
 
 async function body(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
@@ -76,8 +81,29 @@ export async function startLambdaInvokeStandIn(
       );
       return;
     }
+    if (Buffer.byteLength(text) > INVOKE_PAYLOAD_LIMIT_BYTES) {
+      json(
+        413,
+        {
+          Type: 'User',
+          message: `${Buffer.byteLength(text)} byte payload is too large for the RequestResponse invocation type (limit ${INVOKE_PAYLOAD_LIMIT_BYTES} bytes)`,
+        },
+        { 'x-amzn-errortype': 'RequestTooLargeException' },
+      );
+      return;
+    }
     const invocationType = req.headers['x-amz-invocation-type'] as string | undefined;
-    const payload: unknown = text ? JSON.parse(text) : {};
+    let payload: unknown;
+    try {
+      payload = text ? JSON.parse(text) : {};
+    } catch {
+      json(
+        400,
+        { Type: 'User', message: 'Could not parse request body into json' },
+        { 'x-amzn-errortype': 'InvalidRequestContentException' },
+      );
+      return;
+    }
     invocations.push({ functionName: name, invocationType, payload });
     if (throttled.has(name)) {
       json(
@@ -88,8 +114,24 @@ export async function startLambdaInvokeStandIn(
       return;
     }
     try {
-      const answer = await fn(payload, { awsRequestId: randomUUID() });
-      json(200, answer ?? null, { 'x-amz-executed-version': '$LATEST' });
+      const answer = JSON.stringify((await fn(payload, { awsRequestId: randomUUID() })) ?? null);
+      if (Buffer.byteLength(answer) > INVOKE_PAYLOAD_LIMIT_BYTES) {
+        json(
+          200,
+          {
+            errorType: 'Function.ResponseSizeTooLarge',
+            errorMessage: `Response payload size exceeded maximum allowed payload size (${INVOKE_PAYLOAD_LIMIT_BYTES} bytes).`,
+          },
+          { 'x-amz-function-error': 'Unhandled', 'x-amz-executed-version': '$LATEST' },
+        );
+        return;
+      }
+      res.writeHead(200, {
+        'content-type': 'application/json',
+        'x-amzn-requestid': randomUUID(),
+        'x-amz-executed-version': '$LATEST',
+      });
+      res.end(answer);
     } catch (err) {
       const e = err as Error;
       json(
