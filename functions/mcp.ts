@@ -13,6 +13,7 @@ import httpErrorHandler from '@middy/http-error-handler';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { LambdaToolRunner, parseToolFunctions } from '../shared/adapters/aws/lambda-tool-runner.ts';
 import { buildDeps, type Deps } from '../shared/app/deps.ts';
+import { sharedRequestStateKey } from '../shared/app/repos/server-keys.ts';
 import { type Config, ConfigError } from '../shared/config/config.ts';
 import { loadPolicy } from '../shared/config/policy-file.ts';
 import { createLogger } from '../shared/logging/logger.ts';
@@ -133,7 +134,15 @@ export function createMcpHandler(opts: McpHandlerOptions) {
         'Invalid configuration:\n  TOOL_FUNCTIONS: required on AWS (a JSON object of tool name -> function name or ARN)',
       );
     }
-    const endpoint = createGateway({ deps, catalog, runner, publicUrls: config.publicUrls, loopback: false });
+    const endpoint = createGateway({
+      deps,
+      catalog,
+      runner,
+      publicUrls: config.publicUrls,
+      loopback: false,
+      // Shared by every instance: a client's next round of a multi-round-trip call may reach another one.
+      requestStateKey: await sharedRequestStateKey(deps.store),
+    });
     logger.info('ready', { initMs: Math.round(performance.now() - started), publicUrl: config.publicUrls[0]?.href });
     return endpoint;
   });
