@@ -33,6 +33,11 @@ export interface Alert {
   endsAt?: string;
   /** Where to read more or act (an operation, a dashboard). */
   url?: string;
+  /**
+   * The MCP tool call that would restore the expected state (drift: re-apply the baseline), shown
+   * as code so an operator can paste it. Arguments must hold no secret value (they are masked anyway).
+   */
+  restore?: { tool: string; arguments: Record<string, unknown> };
 }
 
 /** Bounds every adapter enforces (cutting with a visible marker), so no alert can exceed a channel's limits. */
@@ -50,6 +55,21 @@ export interface DeliveryReceipt {
   deliveredAt: string;
 }
 
+/** Why a fingerprint is sent (the caller decides; the adapter words and places the message by it). */
+export type SendReason = 'new' | 'update' | 'repeat' | 'resolve';
+
+export interface SendOptions {
+  /**
+   * The caller's id of this one delivery (its outbox entry). Adapters that can tag a message with
+   * it do, so `find` can adopt a message an interrupted earlier attempt posted instead of posting twice.
+   */
+  deliveryId?: string;
+  /** The thread of the alert's group (a receipt's threadId or messageId): a new alert replies in it. */
+  threadId?: string;
+  /** Defaults to `new` without `previous`, `resolve` for a resolved alert, else `update`. */
+  reason?: SendReason;
+}
+
 export interface Notifier {
   readonly kind: string;
   /**
@@ -57,7 +77,17 @@ export interface Notifier {
    * updates that message or replies in its thread instead of starting a new one. Throws
    * NotifierUnavailableError when delivery may succeed later; any other error will not.
    */
-  send(alert: Alert, previous?: DeliveryReceipt): Promise<DeliveryReceipt>;
+  send(alert: Alert, previous?: DeliveryReceipt, options?: SendOptions): Promise<DeliveryReceipt>;
+  /**
+   * Looks for the message that a delivery (`deliveryId`) of this alert left in the channel, when an
+   * attempt may have posted it and then stopped before its receipt was recorded. Absent when the
+   * channel cannot be searched (an incoming webhook): the caller then sends again.
+   */
+  find?(
+    alert: Alert,
+    deliveryId: string,
+    where: { previous?: DeliveryReceipt; threadId?: string; sinceMs: number },
+  ): Promise<DeliveryReceipt | undefined>;
 }
 
 /** Delivery failed for a passing reason (a 5xx, a 429, the network): keep the alert and retry. */
