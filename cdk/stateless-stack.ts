@@ -11,7 +11,7 @@ import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { ArnPrincipal, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, LoggingFormat, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { FilterPattern, LogGroup, MetricFilter, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { ScheduleExpression, Schedule as ScheduleL2, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import { Topic } from 'aws-cdk-lib/aws-sns';
@@ -20,6 +20,7 @@ import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cd
 import type { Construct } from 'constructs';
 import { DRIFT_SCHEDULE_INPUT } from '../functions/lib/drift-event.ts';
 import { type FunctionName, HTTP_ROUTES } from '../functions/lib/routes.ts';
+import { TOOL_RUN_FAILED_EVENT } from '../shared/mcp/tool-call.ts';
 import { BUNDLE, FUNCTION_ENTRIES, type FunctionKey } from './bundling.ts';
 import type { DeploySettings } from './deploy-settings.ts';
 import { configuredSecrets, functionEnvironments, workflowSetting } from './function-env.ts';
@@ -293,6 +294,21 @@ export class StatelessStack extends Stack {
         driftCheck.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
       );
     }
+    // Tool functions answer their own failures as payloads, and the gateway sees every failure kind
+    // (a crash, a timeout, throttling, a function it cannot invoke): it logs each as one event, which
+    // this filter counts. One metric for all tool functions: an alarm may combine at most 10 metrics.
+    const toolRunFailures = new MetricFilter(this, 'ToolRunFailures', {
+      logGroup: mcp.logGroup,
+      filterPattern: FilterPattern.stringValue('$.event', '=', TOOL_RUN_FAILED_EVENT),
+      metricNamespace: 'cloudops-mcp',
+      metricName: 'ToolRunFailures',
+      metricValue: '1',
+    });
+    alarm(
+      'ToolRunFailuresAlarm',
+      'cloudops-mcp: a tool function failed, timed out, was throttled or could not be invoked (see the Mcp log group, event tool_run_failed)',
+      toolRunFailures.metric({ period: Duration.minutes(5), statistic: 'Sum' }),
+    );
     alarm(
       'WorkflowStepErrorsAlarm',
       'cloudops-mcp: the workflow-step function failed (see its log group)',

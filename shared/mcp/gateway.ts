@@ -51,8 +51,8 @@ export interface GatewayOptions {
   /**
    * The key that seals multi-round-trip requestState (HMAC-SHA256, at least 32 bytes). Every instance
    * that may receive a retry must share it; the default, a random key per process, suits one process
-   * (the local host). A host with several instances passes a shared key before a tool of its own
-   * asks its client with state (today only the conformance fixtures do).
+   * (the local host). The Lambda gateway passes the key its instances share through the Store
+   * (shared/app/repos/server-keys.ts).
    */
   requestStateKey?: Uint8Array;
   /**

@@ -20,7 +20,7 @@ import { errorText } from '../domain/errors.ts';
 import type { Identity } from '../domain/identity.ts';
 import { canAccess, roleFor } from '../domain/identity.ts';
 import type { ParseCache } from '../domain/input/index.ts';
-import type { ToolInvocation, ToolRunner, ToolRunResult } from '../ports/tool-runner.ts';
+import type { ToolInvocation, ToolRunErrorKind, ToolRunner, ToolRunResult } from '../ports/tool-runner.ts';
 import type { ToolContext } from '../tools/tool.ts';
 import type { CatalogTool } from './catalog.ts';
 import {
@@ -44,6 +44,10 @@ import { deniedMessage } from './tool-runner.ts';
  * checks the output schema. A function's failure, timeout or throttling is a tool error. Then a task
  * handle is made when the client asked for one, and the call's one audit record is written.
  */
+
+/** The log event of a tool run that failed on the runner's side (not a refusal of the caller). */
+export const TOOL_RUN_FAILED_EVENT = 'tool_run_failed';
+const TOOL_RUN_FAILURES: ReadonlySet<ToolRunErrorKind> = new Set(['internal', 'timeout', 'unavailable', 'throttled']);
 
 /** Per-request state shared by the HTTP layer and the tool wrapper. */
 export interface CallState {
@@ -220,6 +224,14 @@ async function decide(
     ...(progress ? { progress } : {}),
   });
   if (ran.auditArgs) audited.args = ran.auditArgs;
+  if (!ran.ok && TOOL_RUN_FAILURES.has(ran.error.kind)) {
+    // The tool's function failed, timed out, was throttled or could not be invoked: one line per
+    // call, which the AWS stack counts (a metric filter on TOOL_RUN_FAILED_EVENT) and alarms on.
+    deps.log.warn(
+      { requestId: state.requestId, tool: name, kind: ran.error.kind, event: TOOL_RUN_FAILED_EVENT },
+      'tool run failed',
+    );
+  }
   if (!ran.ok) refuseRun(tool, ran.error);
   const asked = ran.ok ? ran.ask : undefined;
   if (asked) {

@@ -9,6 +9,7 @@ import { APP_CONTEXT, readSettings } from '../../cdk/settings.ts';
 import { StatefulStack } from '../../cdk/stateful-stack.ts';
 import { StatelessStack, workflowSetting, workflowSources } from '../../cdk/stateless-stack.ts';
 import { taskStates } from '../../shared/adapters/local/local-workflow-engine.ts';
+import { TOOL_RUN_FAILED_EVENT } from '../../shared/mcp/tool-call.ts';
 import { allTools } from '../../shared/tools/index.ts';
 import { stepNames } from '../../shared/workflows/index.ts';
 
@@ -302,9 +303,23 @@ describe('CDK app (all settings): resources and settings', () => {
     }
   });
 
-  it('alarms: API 5xx (mcp, slack-actions), workflow-step errors, failed executions of every state machine, sent to the alarm topic', () => {
+  it('alarms: API 5xx (mcp, slack-actions), workflow-step errors, tool runs that failed, failed executions of every state machine, sent to the alarm topic', () => {
     const alarms = Object.values(resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
-    expect(alarms).toHaveLength(2 + workflowSources(ROOT).length);
+    expect(alarms).toHaveLength(3 + workflowSources(ROOT).length);
+    // Every tool function's failures, as the gateway logs them, counted by one metric filter on its log group.
+    const filters = Object.values(t.findResources('AWS::Logs::MetricFilter')) as Array<{
+      Properties: {
+        LogGroupName: unknown;
+        FilterPattern: string;
+        MetricTransformations: Array<Record<string, string>>;
+      };
+    }>;
+    expect(filters).toHaveLength(1);
+    expect(filters[0]?.Properties.FilterPattern).toBe(`{ $.event = "${TOOL_RUN_FAILED_EVENT}" }`);
+    expect(filters[0]?.Properties.LogGroupName).toEqual({ Ref: expect.stringMatching(/^McpLogs/) });
+    const failures = alarms.filter((a) => a.Properties.MetricName === 'ToolRunFailures');
+    expect(failures).toHaveLength(1);
+    expect(failures[0]?.Properties).toMatchObject({ Namespace: 'cloudops-mcp', Statistic: 'Sum', Period: 300 });
     // The HTTP functions answer every failure with a 500 (http-error-handler), so their Lambda
     // `Errors` never move: no alarm may rely on them.
     const errors = alarms.filter((a) => a.Properties.MetricName === 'Errors');
