@@ -96,6 +96,7 @@ describe('parsePolicy', () => {
       ],
       clusters: { prod: { readOnly: true } },
       approvals: { rolloutNamespaces: ['prod*'], rolloutClusters: [], ttlSeconds: 3600 },
+      drift: { controllerFields: true, ignoreDifferences: [] },
     });
   });
 

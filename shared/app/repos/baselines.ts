@@ -111,26 +111,32 @@ export class Baselines {
   /**
    * One page of a cluster's baselines. A corrupt record is left out and counted in `corrupt`, so a
    * drift check still covers every other object (get on its key fails with CorruptRecordError).
+   * `corruptKeys` names them (their sort keys, `<group>.<kind>/<namespace>/<name>`), so the check
+   * reports each as an object it could not compare.
    */
   async list(
     cluster: string,
     opts: { after?: string; limit: number },
-  ): Promise<{ items: BaselineRecord[]; next?: string; corrupt?: number }> {
+  ): Promise<{ items: BaselineRecord[]; next?: string; corrupt?: number; corruptKeys?: string[] }> {
     const page = await this.store.query({
       pk: `baseline#${cluster}`,
       limit: opts.limit,
       ...(opts.after ? { after: opts.after } : {}),
     });
     const items: BaselineRecord[] = [];
-    let corrupt = 0;
+    const corruptKeys: string[] = [];
     for (const i of page.items) {
       try {
         items.push(decodeRecord(BaselineRecordSchema, i.pk, i.sk, i.data));
       } catch (err) {
         if (!(err instanceof CorruptRecordError)) throw err;
-        corrupt++;
+        corruptKeys.push(i.sk);
       }
     }
-    return { items, ...(page.lastKey ? { next: page.lastKey } : {}), ...(corrupt ? { corrupt } : {}) };
+    return {
+      items,
+      ...(page.lastKey ? { next: page.lastKey } : {}),
+      ...(corruptKeys.length ? { corrupt: corruptKeys.length, corruptKeys } : {}),
+    };
   }
 }

@@ -1,5 +1,7 @@
 import YAML from 'yaml';
 import * as z from 'zod';
+import { closestName } from '../did-you-mean.ts';
+import { type DriftPolicy, DriftPolicySchema, defaultDriftPolicy } from '../drift/policy.ts';
 import { ROLLOUT_LIMITS } from '../rollout-plan.ts';
 import { formatPath } from './object-access.ts';
 import { closestRuleId, isRuleId, RULE_IDS, type RuleId, ruleLevel } from './rules.ts';
@@ -62,6 +64,8 @@ export interface Policy {
   exemptions: Exemption[];
   clusters: Record<string, ClusterOverride>;
   approvals: ApprovalPolicy;
+  /** What the drift check does not count as drift (absent in policies built before it: the defaults apply). */
+  drift?: DriftPolicy;
 }
 
 /** Which long operations wait for a human approver (never the requester) before changing anything. */
@@ -126,6 +130,7 @@ export function defaultPolicy(): Policy {
     exemptions: [],
     clusters: {},
     approvals: { rolloutNamespaces: ['prod*'], rolloutClusters: [], ttlSeconds: 3600 },
+    drift: defaultDriftPolicy(),
   };
 }
 
@@ -233,6 +238,7 @@ export const PolicySchema = z
       })
       .strict()
       .default(() => ({ rolloutNamespaces: ['prod*'], rolloutClusters: [], ttlSeconds: 3600 })),
+    drift: DriftPolicySchema.default(() => defaultDriftPolicy()),
   })
   .strict();
 
@@ -276,13 +282,39 @@ export function parsePolicy(yamlText: string): Policy {
   if (!parsed.success) {
     const issues = parsed.error.issues.flatMap((issue) => {
       if (issue.code === 'unrecognized_keys') {
-        return issue.keys.map((k) => `${formatPath([...issue.path, k])}: unknown key`);
+        return issue.keys.map((k) => {
+          const guess = closestName(k, knownKeys(issue.path));
+          return `${formatPath([...issue.path, k])}: unknown key${guess ? `; did you mean ${guess}?` : ''}`;
+        });
       }
       return [`${formatPath(issue.path) || '(policy)'}: ${issue.message}`];
     });
     throw new PolicyError(issues, { cause: parsed.error });
   }
   return parsed.data;
+}
+
+/** The keys the schema allows at a path of the policy (for did-you-mean); none where it is not an object. */
+function knownKeys(path: readonly PropertyKey[]): string[] {
+  let s: z.ZodType | undefined = PolicySchema;
+  const unwrap = (t: z.ZodType | undefined): z.ZodType | undefined => {
+    let cur = t;
+    for (let i = 0; i < 10 && cur; i++) {
+      if (cur instanceof z.ZodDefault || cur instanceof z.ZodOptional) cur = cur.unwrap() as z.ZodType;
+      else if (cur instanceof z.ZodPipe) cur = cur.in as z.ZodType;
+      else break;
+    }
+    return cur;
+  };
+  for (const seg of path) {
+    s = unwrap(s);
+    if (s instanceof z.ZodObject) s = (s.shape as Record<string, z.ZodType>)[String(seg)];
+    else if (s instanceof z.ZodArray) s = s.element as z.ZodType;
+    else if (s instanceof z.ZodRecord) s = s.valueType as z.ZodType;
+    else return [];
+  }
+  s = unwrap(s);
+  return s instanceof z.ZodObject ? Object.keys(s.shape) : [];
 }
 
 /** Merges a cluster's override over the top-level settings. */
