@@ -56,6 +56,8 @@ export interface SlackReceiver {
   messages(channel?: string): SlackRecordedMessage[];
   /** Accepted webhook posts (parsed JSON). */
   webhookPosts: Array<{ text?: string; blocks?: unknown[] }>;
+  /** HTTP requests received, failed ones included (a client that retried would show here). */
+  requests(): number;
   /** Every Web API call that reached the handler: method and whether it was answered ok. */
   calls: Array<{ method: string; ok: boolean; error?: string }>;
   /** Requests received while failing or closed excluded; requests answered with a failure included. */
@@ -256,7 +258,9 @@ export async function startSlackReceiver(opts?: {
     return err('unknown_method');
   }
 
+  let requestCount = 0;
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    requestCount++;
     const raw = await readBody(req);
     const f = takeFailure();
     if (f?.kind === 'hang') {
@@ -343,6 +347,7 @@ export async function startSlackReceiver(opts?: {
     messages: (ch = channel) => channels.get(ch) ?? [],
     webhookPosts,
     calls,
+    requests: () => requestCount,
     failWith: (f) => {
       failure = f;
     },

@@ -223,7 +223,8 @@ export class SlackBotNotifier implements Notifier {
           ts: prev.ts,
           text: message.text,
           blocks: message.blocks as never,
-          metadata: this.metadata(alert, options?.deliveryId),
+          // No metadata: the message keeps its post's tag, so a search for a later delivery's id
+          // finds only that delivery's own reply, never this edited message.
         }),
       );
     } catch (err) {
