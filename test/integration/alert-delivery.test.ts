@@ -169,6 +169,9 @@ describe('alerts through a bot token to a loopback Slack', () => {
     r.clock.advance(60_000);
     expect(await r.alerting.deliver()).toMatchObject({ sent: 0, pending: 0 });
     expect(r.receiver.messages()).toHaveLength(0);
+    const [view] = (await r.alerting.list({ limit: 1 })).items;
+    expect(view).toMatchObject({ status: 'resolved', state: 'sent' });
+    expect(view?.receipt).toBeUndefined();
   });
 
   it('Slack failing with 5xx, 429 (Retry-After honoured) and a closed port, then recovering: the alert arrives exactly once', async () => {

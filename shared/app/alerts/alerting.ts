@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { capStrings, capText, jsonBytes } from '../../domain/bounds.ts';
 import { errorText } from '../../domain/errors.ts';
 import { canonicalJson } from '../../domain/k8s/index.ts';
-import { maskSecretsInText } from '../../domain/redact.ts';
+import { maskSecretsInText, redactValue } from '../../domain/redact.ts';
 import type { Clock } from '../../ports/clock.ts';
 import {
   ALERT_LIMITS,
@@ -112,7 +112,7 @@ export function boundAlert(a: Alert): Alert {
   const restore = a.restore
     ? {
         tool: mask(a.restore.tool, 100),
-        arguments: capStrings(JSON.parse(maskSecretsInText(JSON.stringify(a.restore.arguments))), {
+        arguments: capStrings(redactValue(a.restore.arguments), {
           maxBytes: 1000,
           maxItems: 50,
           maxDepth: 8,
@@ -292,7 +292,7 @@ export class AlertingService implements Alerting {
     }
     const shown = { ...alert, startsAt: s.startsAt };
     const changed = hash !== s.contentHash || s.status === 'resolved';
-    const lastOut = ms(s.lastSentAt ?? s.failedAt);
+    const lastOut = Math.max(ms(s.lastSentAt) || 0, ms(s.failedAt) || 0);
     const repeatDue = s.state !== 'queued' && !(now - lastOut < this.settings.repeatIntervalMs);
     if (!changed && !repeatDue) return 'unchanged';
     const reason: SendReason = changed ? 'update' : 'repeat';
@@ -316,24 +316,18 @@ export class AlertingService implements Alerting {
   private async resolve(s: AlertStateRecord): Promise<void> {
     const now = this.clock.now();
     const alert: Alert = { ...s.alert, status: 'resolved', endsAt: iso(now) };
-    await this.enqueue(
-      s.source,
-      { id: randomUUID(), reason: 'resolve', alert, contentHash: s.contentHash },
-      iso(now),
-      s.receipt !== undefined,
-    );
+    const payload: OutboxPayload = { id: randomUUID(), reason: 'resolve', alert, contentHash: s.contentHash };
+    const queued = await this.enqueue(s.source, payload, iso(now), s.receipt !== undefined);
+    // Nothing queued: the alert was never shown, so nothing is left to send ('sent' without a receipt).
     await this.updateState(
       s.source,
       alert,
-      (cur) =>
-        cur && {
-          ...cur,
-          status: 'resolved',
-          alert,
-          endsAt: alert.endsAt as string,
-          state: cur.receipt ? 'queued' : cur.state,
-          updatedAt: iso(now),
-        },
+      (cur) => {
+        if (!cur) return undefined;
+        const { nextAttemptAt: _n, ...rest } = cur;
+        const state = queued ? 'queued' : cur.state === 'failed' ? 'failed' : 'sent';
+        return { ...rest, status: 'resolved', alert, endsAt: alert.endsAt as string, state, updatedAt: iso(now) };
+      },
       // A resolved alert stays listed for a week, then expires (a queued resolve re-writes it when sent).
       Math.floor(now / 1000) + RESOLVED_TTL_S,
     );
@@ -384,19 +378,19 @@ export class AlertingService implements Alerting {
    * Queues `payload` for its fingerprint: a new entry, a replacement of a pending one that was never
    * claimed, or the follow-up of one that was (its id must stay until it is settled).
    */
-  private async enqueue(source: AlertSource, payload: OutboxPayload, dueAt: string, sent: boolean): Promise<void> {
+  private async enqueue(source: AlertSource, payload: OutboxPayload, dueAt: string, sent: boolean): Promise<boolean> {
     const { groupKey, fingerprint } = payload.alert;
     for (let i = 0; i < CONFLICT_TRIES; i++) {
       const cur = await this.records.getEntry(groupKey, fingerprint);
       try {
         if (!cur) {
           const reason = mergeReason(undefined, payload.reason, sent);
-          if (!reason) return;
+          if (!reason) return false;
           await this.records.putEntry(
             { ...payload, reason, fingerprint, source, groupKey, createdAt: iso(this.clock.now()), dueAt, attempts: 0 },
             { ifAbsent: true },
           );
-          return;
+          return true;
         }
         const e = cur.value;
         if (e.firstClaimedAt) {
@@ -404,19 +398,19 @@ export class AlertingService implements Alerting {
           // The claimed delivery settles first; what comes after it assumes it was shown.
           const reason = mergeReason(base, payload.reason, true) ?? payload.reason;
           await this.records.putEntry({ ...e, followUp: { ...payload, reason } }, { ifVersion: cur.version });
-          return;
+          return true;
         }
         const reason = mergeReason(e.reason, payload.reason, sent);
         if (!reason) {
-          await this.records.deleteEntry(e, cur.version);
-          return;
+          if (await this.records.deleteEntry(e, cur.version)) return false;
+          continue;
         }
         const earlier = ms(e.dueAt) <= ms(dueAt) ? e.dueAt : dueAt;
         await this.records.putEntry(
           { ...e, ...payload, id: e.id, reason, dueAt: earlier, attempts: e.attempts },
           { ifVersion: cur.version },
         );
-        return;
+        return true;
       } catch (err) {
         if (!(err instanceof ConditionFailedError)) throw err;
       }

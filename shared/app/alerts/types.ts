@@ -56,6 +56,11 @@ export interface DeliverResult {
   nextAttemptAt?: string;
 }
 
+/**
+ * How an alert's latest delivery stands: `queued` (in the outbox, maybe deferred: see attempts,
+ * lastError, nextAttemptAt), `sent` (delivered; also an alert that resolved before it was ever shown,
+ * which has no receipt: nothing was or will be sent), `failed` (the channel refused it for good).
+ */
 export type AlertState = 'queued' | 'sent' | 'failed';
 
 /** One alert as `alerts_list` shows it. */
