@@ -1,5 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { driftPolicyDoc } from '../shared/domain/drift/index.ts';
 import { describeRules } from '../shared/domain/guardrails/index.ts';
 import { roleFor } from '../shared/domain/identity.ts';
 import { allTools } from '../shared/tools/index.ts';
@@ -55,6 +56,7 @@ export function guardrailsDoc(): string {
     '|---|---|---|',
     ...rows,
     '',
+    ...driftPolicyDoc(),
   ].join('\n');
 }
 

@@ -14,5 +14,11 @@ export type {
   DriftRules,
   DriftTarget,
 } from './policy.ts';
-export { CONTROLLER_FIELDS, compileDriftRules, DriftPolicySchema, defaultDriftPolicy } from './policy.ts';
+export {
+  CONTROLLER_FIELDS,
+  compileDriftRules,
+  DriftPolicySchema,
+  defaultDriftPolicy,
+  driftPolicyDoc,
+} from './policy.ts';
 export { quantityKey, sameQuantity } from './quantity.ts';

@@ -247,3 +247,52 @@ export function compileDriftRules(policy: DriftPolicy): DriftRules {
     };
   };
 }
+
+/** The `drift:` section's documentation (docs/guardrails.md, generated with the rule table). */
+export function driftPolicyDoc(): string[] {
+  return [
+    '## Drift (`drift:`)',
+    '',
+    'The drift check compares each baseline (what an apply through this server, or `drift_baselines_adopt`,',
+    'recorded) with the live object. Only fields the baseline sets count, so server defaults and fields other',
+    'tools add are never drift; quantities compare by value (`100m` = `0.1`, `1Gi` = `1024Mi`), a number equals',
+    'its decimal text, Secret values compare as SHA-256 digests, and lists with a merge key (containers, env,',
+    'ports, volumes) are matched by it, so a finding reads `spec.template.spec.containers[web].image`. Each',
+    "change names the field manager that owns the field now (the object's managedFields).",
+    '',
+    'Fields a controller is meant to change are not drift while that controller owns them',
+    '(`controllerFields: true`, the default):',
+    '',
+    '| id | managers | fields | why |',
+    '|---|---|---|---|',
+    ...CONTROLLER_FIELDS.map(
+      (c) =>
+        `| ${c.id} | ${c.managers.map((m) => `\`${m}\``).join(', ')}${c.subresource ? ` (through /${c.subresource})` : ''} | ${c.paths.map((p) => `\`${p}\``).join(', ')} | ${c.why} |`,
+    ),
+    '',
+    'More differences are ignored with `ignoreDifferences`, as in Argo CD: per object (`group`, `kind`, `name`',
+    'and `namespace` globs, `clusters`), `jsonPointers` (RFC 6901), `jqPathExpressions` (a subset: `.key`,',
+    '`["key"]`, `[n]`, `[]`, `| select(.path == "value")`; at most 512 characters and 32 steps) and',
+    '`managedFieldsManagers` (globs: differences in fields these managers own now). At most 200 rules; an',
+    'unknown key is refused with a did-you-mean.',
+    '',
+    '```yaml',
+    'drift:',
+    '  controllerFields: true',
+    '  ignoreDifferences:',
+    '    - group: apps',
+    '      kind: Deployment',
+    "      namespace: 'team-*'",
+    '      jsonPointers: [/spec/template/metadata/annotations]',
+    '      jqPathExpressions: [\'.spec.template.spec.containers[] | select(.name == "istio-proxy")\']',
+    '      managedFieldsManagers: [argo-rollouts]',
+    '      reason: Argo Rollouts manages these',
+    '```',
+    '',
+    'Adopted baselines keep what people and their tools set: the fields owned by managers other than the',
+    "cluster's controllers (kube-controller-manager, kube-scheduler, kubelet and the managers above) and status",
+    'writers, without status, server-set metadata and well-known defaults. Objects a controller owns (a',
+    "Deployment's ReplicaSets and Pods) are not adopted.",
+    '',
+  ];
+}
