@@ -379,30 +379,34 @@ export async function startSlackReceiver(opts?: {
 
 /** A drift-like alert, as the drift check raises them, for tests of the alert path. */
 export function sampleDriftAlert(over: Partial<Alert> = {}): Alert {
+  // The shape of the drift check's object alerts (shared/app/drift/check.ts), with the restore call structured.
+  const manifest = {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'web', namespace: 'payments' },
+    spec: {
+      replicas: 3,
+      template: { spec: { containers: [{ name: 'web', image: 'registry.example.com/web:1.4.2' }] } },
+    },
+  };
   return {
-    fingerprint: 'drift-prod-payments-deploy-web',
+    fingerprint: '3f9a0c1e5b7d42a8c6e1f0b9d8a7c6e5',
     groupKey: 'drift:prod/payments',
     status: 'firing',
     severity: 'warning',
     summary: 'Deployment payments/web drifted: 2 fields changed by kubectl-edit',
     fields: [
-      { label: 'Object', value: 'apps/v1 Deployment payments/web in cluster prod' },
+      { label: 'Object', value: 'Deployment payments/web (apps/v1) on cluster prod' },
       {
         label: 'spec.template.spec.containers[web].image',
-        value: 'registry.example.com/web:1.4.2 → registry.example.com/web:1.4.3-hotfix',
+        value: 'registry.example.com/web:1.4.2 → registry.example.com/web:1.4.3-hotfix (by kubectl-edit)',
       },
-      { label: 'spec.replicas', value: '3 → 5' },
-      { label: 'Changed by', value: 'kubectl-edit (Update, 2026-12-07T20:41:10Z)' },
+      { label: 'spec.replicas', value: '3 → 5 (by kubectl-edit)' },
     ],
     startsAt: '2026-12-07T20:45:00.000Z',
     restore: {
-      tool: 'k8s_manifests_apply',
-      arguments: {
-        cluster: 'prod',
-        namespace: 'payments',
-        fromBaseline: { kind: 'Deployment', name: 'web' },
-        dryRun: false,
-      },
+      tool: 'k8s_resources_apply',
+      arguments: { cluster: 'prod', manifest: JSON.stringify(manifest), force: true },
     },
     ...over,
   };

@@ -12,15 +12,15 @@ const texts = (blocks: unknown[]) =>
 describe('Slack alert message', () => {
   it('opens with the summary, then object, field paths old → new, manager and the restore call', () => {
     const msg = alertMessage(boundAlert(driftAlert()), 'new');
-    const [header, summary, ...rest] = msg.blocks as SectionBlock[];
-    expect(header?.type).toBe('header');
-    expect(header?.text?.text).toContain('FIRING · warning: Deployment payments/web drifted');
-    expect(summary?.text?.text).toContain('*Deployment payments/web drifted: 2 fields changed by kubectl-edit*');
+    const [summary, ...rest] = msg.blocks as SectionBlock[];
+    expect(summary?.text?.text).toBe(
+      ':large_orange_circle: *FIRING · warning* · Deployment payments/web drifted: 2 fields changed by kubectl-edit',
+    );
     const body = texts(rest).join('\n');
     expect(body.indexOf('Object')).toBeLessThan(body.indexOf('spec.template.spec.containers[web].image'));
-    expect(body).toContain('registry.example.com/web:1.4.2 → registry.example.com/web:1.4.3-hotfix');
+    expect(body).toContain('registry.example.com/web:1.4.2 → registry.example.com/web:1.4.3-hotfix (by kubectl-edit)');
     expect(body).toContain('kubectl-edit');
-    expect(body).toContain('k8s_manifests_apply {"cluster":"prod"');
+    expect(body).toContain('k8s_resources_apply {"cluster":"prod"');
     expect(msg.text.startsWith('FIRING · warning: Deployment payments/web drifted')).toBe(true);
   });
 
@@ -43,7 +43,7 @@ describe('Slack alert message', () => {
         label: `field ${i} ${big}`,
         value: `${'é'.repeat(5000)}\n${big}`,
       })),
-      restore: { tool: 'k8s_manifests_apply', arguments: { manifest: big } },
+      restore: { tool: 'k8s_resources_apply', arguments: { manifest: big } },
     });
     // Bounded at the use case (as stored) and again here, so the adapter is safe on any input.
     for (const a of [alert, boundAlert(alert)]) {
@@ -71,7 +71,7 @@ describe('Slack alert message', () => {
           value: `password=s3cr3tValue99 → Bearer ${token}`,
         },
       ],
-      restore: { tool: 'k8s_manifests_apply', arguments: { args: [`--token=${token}`] } },
+      restore: { tool: 'k8s_resources_apply', arguments: { args: [`--token=${token}`] } },
     });
     for (const a of [alert, boundAlert(alert)]) {
       const json = JSON.stringify(alertMessage(a, 'new'));

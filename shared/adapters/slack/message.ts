@@ -59,17 +59,8 @@ export function alertMessage(alert: Alert, reason: SendReason): SlackMessage {
   const status = alert.status === 'resolved' ? EMOJI.resolved : EMOJI[alert.severity];
   const head = `${label(alert, reason)} · ${alert.severity}`;
   const summary = safe(alert.summary, ALERT_LIMITS.summaryChars + 50);
-  const blocks: Block[] = [
-    {
-      type: 'header',
-      text: {
-        type: 'plain_text',
-        text: capText(`${head}: ${maskSecretsInText(alert.summary)}`, SLACK_LIMITS.headerChars),
-        emoji: true,
-      },
-    },
-    section(`${status} *${summary}*`),
-  ];
+  // The summary line first: status, severity and what happened, as the notification shows it.
+  const blocks: Block[] = [section(`${status} *${head}* · ${summary}`)];
   const fieldBlocks: Block[] = [];
   for (const f of alert.fields.slice(0, ALERT_LIMITS.fields)) {
     const labelText = safe(f.label, ALERT_LIMITS.labelChars);
