@@ -72,6 +72,11 @@ export function functionEnvironments(
     ...(s.slackAlertsSecretArn ? { SLACK_ALERTS_SECRET: s.slackAlertsSecretArn } : {}),
     ...(s.slackChannel ? { SLACK_CHANNEL: s.slackChannel } : {}),
   };
+  const oauth: Record<string, string> = {
+    ...(s.oauthIssuer ? { OAUTH_ISSUER: s.oauthIssuer } : {}),
+    ...(s.oauthJwksUrl ? { OAUTH_JWKS_URL: s.oauthJwksUrl } : {}),
+    ...(s.oauthAudience ? { OAUTH_AUDIENCE: s.oauthAudience } : {}),
+  };
   const driftKubeconfig = s.kubeconfigReadSecretArn ?? s.kubeconfigSecretArn;
   // The gateway names a state machine only while its own config loader insists on one.
   const gatewayMachines = requiredFor('mcp').includes('ROLLOUT_WORKFLOW') ? refs.machineArns : {};
@@ -86,9 +91,7 @@ export function functionEnvironments(
       ...base,
       ...gatewayMachines,
       PUBLIC_URL: mcpPublicUrls(s, refs.apiEndpoint),
-      ...(s.oauthIssuer ? { OAUTH_ISSUER: s.oauthIssuer } : {}),
-      ...(s.oauthJwksUrl ? { OAUTH_JWKS_URL: s.oauthJwksUrl } : {}),
-      ...(s.oauthAudience ? { OAUTH_AUDIENCE: s.oauthAudience } : {}),
+      ...oauth,
       ...(s.allowedOrigins ? { ALLOWED_ORIGINS: s.allowedOrigins } : {}),
       TOOL_FUNCTIONS: toJson(refs.toolFunctions),
     },
@@ -123,6 +126,12 @@ export function functionEnvironments(
           ...(p.metrics && s.prometheusUrl ? { PROMETHEUS_URL: s.prometheusUrl } : {}),
           ...(p.startsRollout ? refs.machineArns : {}),
           ...(p.slack ? slackAlerts : {}),
+          // server_info reports how callers sign in: its function reads the gateway's OAuth settings
+          // (public URLs, no secret; OAuth needs PUBLIC_URL, the audience) so it says `oauth` where
+          // the gateway accepts OAuth.
+          ...(p.tools.some((t) => t.name === 'server_info') && s.oauthIssuer
+            ? { ...oauth, PUBLIC_URL: mcpPublicUrls(s, refs.apiEndpoint) }
+            : {}),
         },
       ]),
     ),

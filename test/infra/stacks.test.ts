@@ -186,6 +186,12 @@ describe('CDK app (all settings): resources and settings', () => {
     for (const { flow } of workflowSources(ROOT)) {
       expect(start[workflowSetting(flow)]).toEqual({ Ref: expect.stringMatching(/StateMachine/) });
     }
+    // server_info reports the sign-in methods: its function knows the gateway's OAuth settings.
+    const info = (
+      (resources[stateless.getLogicalId(stateless.toolFunctions.ToolServerInfo?.node.defaultChild as never)]?.Properties
+        .Environment as { Variables: Record<string, unknown> }) ?? { Variables: {} }
+    ).Variables;
+    expect(info).toMatchObject({ OAUTH_ISSUER: FULL.oauthIssuer, OAUTH_JWKS_URL: FULL.oauthJwksUrl });
     expect(env('workflowStep')).toMatchObject({ KUBECONFIG_SECRET: FULL.kubeconfigSecretArn });
     expect(env('slackActions')).toMatchObject({
       SLACK_SIGNING_SECRET: FULL.slackSigningSecretArn,
