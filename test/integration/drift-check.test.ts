@@ -289,6 +289,24 @@ describe('drift check against the fake API server', () => {
     for (const f of r.findings) expect(f.error).toMatch(/listing/);
   });
 
+  it('a kind the cluster no longer serves is an error result; an unknown cluster is refused by name', async () => {
+    await deps.baselines.record({
+      cluster: 'fake',
+      manifest: {
+        apiVersion: 'example.com/v1',
+        kind: 'Widget',
+        metadata: { name: 'w', namespace: NS },
+        spec: { size: 1 },
+      },
+      appliedBy: 'alice',
+      requestId: 'r-2',
+    });
+    const r = await check();
+    expect(r.counts).toMatchObject({ objects: 4, clean: 3, error: 1 });
+    expect(finding(r, 'w')?.error).toMatch(/Widget \(example.com\/v1\) is not served by cluster fake/);
+    await expect(check({ cluster: 'prdo' })).rejects.toThrow(/unknown cluster prdo; the configured clusters are: fake/);
+  });
+
   it('an unreadable baseline is an error result naming the object', async () => {
     await deps.store.put({ pk: 'baseline#fake', sk: 'apps.Deployment/payments/broken', data: { nonsense: true } });
     const r = await check();

@@ -70,7 +70,12 @@ export async function checkDrift(deps: DriftCheckDeps, input: DriftCheckInput): 
     throw new AppError('namespace must be a Kubernetes name (lowercase letters, digits, "-" and ".")');
   const started = deps.clock.now();
   const checkedAt = new Date(started).toISOString();
-  const clusters = input.cluster !== undefined ? [input.cluster] : (await deps.clusters.list()).map((c) => c.name);
+  const configured = (await deps.clusters.list()).map((c) => c.name);
+  if (input.cluster !== undefined && !configured.includes(input.cluster)) {
+    const known = configured.slice(0, 10).join(', ') || 'none';
+    throw new AppError(`unknown cluster ${input.cluster}; the configured clusters are: ${known}`);
+  }
+  const clusters = input.cluster !== undefined ? [input.cluster] : configured;
   const rules = compileDriftRules(deps.policy.drift ?? defaultDriftPolicy());
   const findingsRepo = deps.driftFindings ?? new DriftFindings(deps.store, deps.clock);
   const counts: DriftCounts = { objects: 0, clean: 0, drifted: 0, deleted: 0, error: 0 };
