@@ -110,19 +110,26 @@ describe('alert changes that arrive while their delivery is in flight', () => {
 type Step =
   | { op: 'run'; firing: Array<[number, number]> }
   | { op: 'advance'; ms: number }
-  | { op: 'deliver'; parallel: number }
+  /** Deliverers in parallel, and a check run alongside them when `run` is set. */
+  | { op: 'deliver'; parallel: number; run: Array<[number, number]> | null }
   | { op: 'fail'; failure: SlackFailure | undefined };
+
+const firingSet = fc.uniqueArray(fc.tuple(fc.integer({ min: 0, max: 4 }), fc.integer({ min: 0, max: 2 })), {
+  selector: (t) => t[0],
+  maxLength: 5,
+});
 
 const step: fc.Arbitrary<Step> = fc.oneof(
   fc.record({
     op: fc.constant('run' as const),
-    firing: fc.uniqueArray(fc.tuple(fc.integer({ min: 0, max: 4 }), fc.integer({ min: 0, max: 2 })), {
-      selector: (t) => t[0],
-      maxLength: 5,
-    }),
+    firing: firingSet,
   }),
   fc.record({ op: fc.constant('advance' as const), ms: fc.constantFrom(0, 5_000, 30_000, 600_000, 4 * 3600_000) }),
-  fc.record({ op: fc.constant('deliver' as const), parallel: fc.integer({ min: 1, max: 3 }) }),
+  fc.record({
+    op: fc.constant('deliver' as const),
+    parallel: fc.integer({ min: 1, max: 3 }),
+    run: fc.option(firingSet, { nil: null }),
+  }),
   fc.record({
     op: fc.constant('fail' as const),
     failure: fc.constantFrom<SlackFailure | undefined>(
@@ -156,9 +163,16 @@ describe('the outbox under random runs, failures and concurrent deliverers', () 
               last = s.firing;
               await svc.reconcile({ source: 'drift', scope: 'prod', firing: s.firing.map(([i, v]) => alertOf(i, v)) });
             } else if (s.op === 'advance') clock.advance(s.ms);
-            else if (s.op === 'deliver')
-              await Promise.all([svc, ...others].slice(0, s.parallel).map((d) => d.deliver()));
-            else if (s.failure) rx.failWith(s.failure);
+            else if (s.op === 'deliver') {
+              const runs = s.run;
+              if (runs) last = runs;
+              await Promise.all([
+                ...[svc, ...others].slice(0, s.parallel).map((d) => d.deliver()),
+                ...(runs
+                  ? [svc.reconcile({ source: 'drift', scope: 'prod', firing: runs.map(([i, v]) => alertOf(i, v)) })]
+                  : []),
+              ]);
+            } else if (s.failure) rx.failWith(s.failure);
             else rx.heal();
           }
           rx.heal();
