@@ -270,6 +270,17 @@ describe('drift compare', () => {
       run({ jqPathExpressions: ['.spec.template.spec.containers[] | select(.name == "other") | .image'] }),
     ).toHaveLength(2);
     expect(run({ managedFieldsManagers: ['kubectl-*'] })).toEqual(['spec.replicas']);
+    // select() reads the baseline when the item is gone from the live object.
+    const gone = liveOf(manifest(), [applyEntry]);
+    ((gone.spec as Rec).template as { spec: { containers: Rec[] } }).spec.containers = [{ name: 'other', image: 'x' }];
+    const rules = rulesFor({
+      controllerFields: true,
+      ignoreDifferences: [{ jqPathExpressions: ['.spec.template.spec.containers[] | select(.name == "web")'] }],
+    });
+    expect(compareWithBaseline(baseline(), gone, { ...(rules ? { rules } : {}) })).toMatchObject({
+      changesTotal: 0,
+      ignored: 1,
+    });
     expect(run({ kind: 'StatefulSet', jsonPointers: ['/spec/replicas'] })).toHaveLength(2);
     expect(run({ group: 'apps', kind: 'deployment', namespace: 'pay*', jsonPointers: ['/spec'] })).toEqual([]);
     expect(run({ clusters: ['staging'], jsonPointers: ['/spec'] })).toHaveLength(2);

@@ -79,7 +79,7 @@ export function compareWithBaseline(baseline: Rec, live: Rec, opts: CompareOptio
   const own = readOwnership(isRec(live.metadata) ? live.metadata.managedFields : undefined);
   const b = normalizeForDiff(baseline);
   const l = normalizeForDiff(live);
-  const w = new Walker(own, l, opts);
+  const w = new Walker(own, l, b, opts);
   const nodes: Array<OwnerNode | undefined> = [own.root];
   for (const key of Object.keys(b)) {
     if (SKIPPED_TOP.has(key)) continue;
@@ -103,12 +103,14 @@ class Walker {
   ignoredReason: string | undefined;
   private readonly own: Ownership;
   private readonly live: Rec;
+  private readonly baseline: Rec;
   private readonly opts: CompareOptions;
   private readonly max: number;
 
-  constructor(own: Ownership, live: Rec, opts: CompareOptions) {
+  constructor(own: Ownership, live: Rec, baseline: Rec, opts: CompareOptions) {
     this.own = own;
     this.live = live;
+    this.baseline = baseline;
     this.opts = opts;
     this.max = Math.max(0, opts.maxChanges ?? 20);
   }
@@ -187,13 +189,13 @@ class Walker {
     const owner = l === undefined ? undefined : ownerOf(this.own, nodes);
     if (this.opts.rules) {
       const path = [...this.path];
-      const live = this.live;
+      const { live, baseline } = this;
       const why = this.opts.rules({
         path,
         ...(owner
           ? { manager: { manager: owner.manager, ...(owner.subresource ? { subresource: owner.subresource } : {}) } }
           : {}),
-        valueAt: (n) => valueAt(live, path, n),
+        valueAt: (n) => valueAt(live, path, n) ?? valueAt(baseline, path, n),
       });
       if (why !== undefined) {
         this.ignored++;
@@ -215,12 +217,16 @@ class Walker {
   }
 }
 
-/** The value at the first n segments of a path, following list items by position. */
+/** The value at the first n segments of a path, following list items by merge key (else by position). */
 function valueAt(root: unknown, path: readonly PathSeg[], n: number): unknown {
   let cur = root;
   for (const seg of path.slice(0, n)) {
     if ('key' in seg) cur = isRec(cur) ? cur[seg.key] : undefined;
-    else cur = Array.isArray(cur) ? cur[seg.index] : undefined;
+    else if (!Array.isArray(cur)) cur = undefined;
+    else if (seg.mergeKey !== undefined) {
+      const { mergeKey, mergeValue } = seg;
+      cur = cur.find((item) => isRec(item) && String(item[mergeKey]) === String(mergeValue));
+    } else cur = cur[seg.index];
   }
   return cur;
 }
