@@ -182,3 +182,78 @@ describe('Slack incoming-webhook notifier against the loopback Slack', () => {
     expect(rx.webhookPosts).toHaveLength(1);
   });
 });
+
+describe('the loopback Slack refuses what Slack refuses', () => {
+  let rx: SlackReceiver;
+  beforeEach(async () => {
+    rx = await startSlackReceiver();
+  });
+  afterEach(async () => {
+    await rx.close();
+  });
+
+  const call = async (method: string, body: Record<string, unknown>, token: string | null = rx.token) => {
+    const res = await fetch(`${rx.apiUrl}${method}`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json; charset=utf-8',
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+      },
+      body: JSON.stringify(body),
+    });
+    return (await res.json()) as { ok: boolean; error?: string };
+  };
+  const section = (n: number) => ({ type: 'section', text: { type: 'mrkdwn', text: 'x'.repeat(n) } });
+
+  it('Web API: auth, channel, text, block and metadata checks', async () => {
+    const channel = rx.channel;
+    expect(await call('chat.postMessage', { channel, text: 'hi' }, null)).toEqual({
+      ok: false,
+      error: 'not_authed',
+    });
+    expect(await call('chat.postMessage', { channel, text: 'hi' }, 'xoxb-other')).toEqual({
+      ok: false,
+      error: 'invalid_auth',
+    });
+    expect(await call('chat.postMessage', { channel: 'C0NOPE0001', text: 'hi' })).toMatchObject({
+      error: 'channel_not_found',
+    });
+    expect(await call('chat.postMessage', { channel })).toMatchObject({ error: 'no_text' });
+    expect(await call('chat.postMessage', { channel, text: 'x'.repeat(40_001) })).toMatchObject({
+      error: 'msg_too_long',
+    });
+    expect(await call('chat.postMessage', { channel, blocks: [section(3001)] })).toMatchObject({
+      error: 'invalid_blocks',
+    });
+    expect(
+      await call('chat.postMessage', { channel, blocks: Array.from({ length: 51 }, () => section(1)) }),
+    ).toMatchObject({
+      error: 'invalid_blocks',
+    });
+    expect(await call('chat.postMessage', { channel, text: 'a', metadata: { event_type: 'x' } })).toMatchObject({
+      error: 'invalid_metadata_format',
+    });
+    expect(await call('chat.update', { channel, ts: '1.000001', text: 'a' })).toMatchObject({
+      error: 'message_not_found',
+    });
+    expect(await call('conversations.replies', { channel, ts: '1.000001' })).toMatchObject({
+      error: 'thread_not_found',
+    });
+    expect(await call('chat.postMessage', { channel, blocks: [section(3000)], text: 'ok' })).toMatchObject({
+      ok: true,
+    });
+    expect(rx.messages()).toHaveLength(1);
+  });
+
+  it('incoming webhook: invalid payloads are 400s with Slack’s codes', async () => {
+    const post = async (body: string) => {
+      const res = await fetch(rx.webhookUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      return [res.status, await res.text()];
+    };
+    expect(await post('{not json')).toEqual([400, 'invalid_payload']);
+    expect(await post('{}')).toEqual([400, 'no_text']);
+    expect(await post(JSON.stringify({ blocks: [section(3001)] }))).toEqual([400, 'invalid_blocks']);
+    expect(await post(JSON.stringify({ text: 'hello' }))).toEqual([200, 'ok']);
+    expect(rx.webhookPosts).toEqual([{ text: 'hello' }]);
+  });
+});
