@@ -24,6 +24,7 @@ export function toolFunctionsTable(tools: readonly ToolInfo[] = toolCatalog()): 
     const other = [
       ...(plan.startsRollout ? ['`states:StartExecution` on the rollout state machine'] : []),
       ...(plan.metrics ? ['Prometheus (network)'] : []),
+      ...(plan.slack ? ['`secretsmanager:GetSecretValue` on the Slack alerts secret, when set; Slack (network)'] : []),
     ];
     const w = WEIGHTS[p.weight];
     return `| \`${t.name}\` | ${t.toolset} | \`${plan.id}\` | ${kube} | ${table} | ${other.join('; ') || '—'} | ${w.timeoutSeconds} s, ${w.memoryMb} MB | ${p.why} |`;

@@ -109,6 +109,26 @@ export const TOOL_PERMISSIONS = {
   },
   ops_approvals_list: { table: LIST, weight: 'store', why: 'queries the approval index' },
   ops_approvals_decide: { table: READ_WRITE, weight: 'store', why: 'decides the approval (compare-and-set)' },
+
+  // The tool function host picks the kubeconfig by access (read tools: the read-only one): these two
+  // are writes (an operator's), so they get the write credential although they only read the cluster.
+  drift_checks_run: {
+    kube: 'write',
+    // Baselines (query), findings (read, replace: put and delete), the alert outbox (conditional puts, claims).
+    table: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+    slack: true,
+    weight: 'change',
+    why: 'lists the baselined kinds, records findings, queues and sends alerts',
+  },
+  drift_findings_list: { table: LIST, weight: 'store', why: 'reads the findings and their counts' },
+  drift_baselines_adopt: {
+    kube: 'write',
+    table: ['dynamodb:UpdateItem'],
+    weight: 'change',
+    why: 'lists live objects; records each adopted object as a baseline',
+  },
+  alerts_outbox_list: { table: LIST, weight: 'store', why: 'reads alert states and the outbox' },
+  alerts_channel_test: { slack: true, weight: 'store', why: 'sends one test message to Slack' },
 } as const satisfies Record<string, ToolPermissions>;
 
 export type ToolName = keyof typeof TOOL_PERMISSIONS;

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,8 +10,11 @@ import { KubeconfigClusters } from '../shared/adapters/kube/kubeconfig-clusters.
 import { LocalWorkflowEngine } from '../shared/adapters/local/local-workflow-engine.ts';
 import { isLocalSecretName, LocalSecrets } from '../shared/adapters/local/secrets.ts';
 import { PrometheusSource } from '../shared/adapters/prometheus.ts';
+import { createSlackNotifier } from '../shared/adapters/slack/slack-notifier.ts';
 import type { Deps } from '../shared/app/deps.ts';
 import { buildDeps } from '../shared/app/deps.ts';
+import { checkDrift } from '../shared/app/drift/check.ts';
+import { alertSettingsFromEnv, slackSettingsFromEnv } from '../shared/config/alerts.ts';
 import { type Config, ConfigError, isLoopbackHost, isWildcardHost, loadConfig } from '../shared/config/config.ts';
 import { loadPolicy } from '../shared/config/policy-file.ts';
 import { createLogger, type Logger } from '../shared/logging/logger.ts';
@@ -24,6 +28,7 @@ import { toolsFor } from '../shared/tools/index.ts';
 import type { AnyTool } from '../shared/tools/tool.ts';
 import { dispatchStep } from '../shared/workflows/index.ts';
 import { recoverInterruptedOperations, startRollbackReconciler } from '../shared/workflows/recovery.ts';
+import { startScheduled } from './scheduled.ts';
 import { openLocalStore } from './store.ts';
 
 /** An engine whose executions run in this process: the host stops them (and waits for their steps) on close. */
@@ -40,6 +45,8 @@ export interface LocalServer {
   endpoint: McpEndpoint;
   /** Settles once operations interrupted by the previous process's stop have been rolled back. */
   recovery: Promise<void>;
+  /** The DRIFT_CHECK_SCHEDULE timer, when it is set. */
+  driftTimer?: { nextAt(): number | undefined; runNow(): Promise<void> };
   close(): Promise<void>;
 }
 
@@ -92,6 +99,9 @@ export async function startLocalServer(
   }
   const log = opts.log ?? createLogger(config.logLevel);
   const policy = loadPolicy(config.policyFile);
+  // Alert settings and the Slack channel fail at start, named, like every other setting.
+  const alertSettings = alertSettingsFromEnv(env);
+  const slack = slackSettingsFromEnv(env);
   const clusters = await localClusters(config, env);
   if (clusters instanceof KubeconfigClusters && clusters.skipped.length > 0) {
     log.warn({ skipped: clusters.skipped }, 'KUBECONFIG: skipped files that do not exist');
@@ -106,6 +116,8 @@ export async function startLocalServer(
       clusters,
       store,
       loopback,
+      alertSettings,
+      ...(slack ? { slack } : {}),
       ...(opts.clock ? { clock: opts.clock } : {}),
       ...(opts.workflows ? { workflows: opts.workflows } : {}),
     });
@@ -155,6 +167,8 @@ async function serve(opts: {
   clusters: Clusters;
   store: Store;
   loopback: boolean;
+  alertSettings: ReturnType<typeof alertSettingsFromEnv>;
+  slack?: NonNullable<ReturnType<typeof slackSettingsFromEnv>>;
   clock?: Clock;
   workflows?: InProcessEngineFactory;
 }): Promise<LocalServer> {
@@ -164,6 +178,8 @@ async function serve(opts: {
     metrics: new PrometheusSource(config.prometheusUrl),
     clusters,
     policy,
+    alertSettings: opts.alertSettings,
+    ...(opts.slack ? { notifier: createSlackNotifier(opts.slack, opts.clock) } : {}),
     ...(opts.clock ? { clock: opts.clock } : {}),
     workflows: (d) => {
       const waitMs = config.localWorkflowWaitMs;
@@ -239,12 +255,33 @@ async function serve(opts: {
   // Rollbacks that could not finish (API server down past the step retries) are retried on a
   // schedule until their targets are restored; recovery above already made a first pass.
   const reconciler = startRollbackReconciler(deps, { everyMs: 60_000 });
+  // DRIFT_CHECK_SCHEDULE: the drift check over every cluster, which ends by delivering the alert
+  // outbox (its own alerts and any an earlier run could not send); one run at a time. Off when unset.
+  const driftSchedule = config.driftCheckSchedule;
+  const driftTimer = driftSchedule
+    ? startScheduled({
+        name: 'drift check',
+        schedule: driftSchedule,
+        clock: deps.clock,
+        log,
+        run: async () => {
+          const requestId = `schedule:${randomUUID()}`;
+          const r = await checkDrift(deps, { trigger: 'schedule', requestId }).catch(async (err: unknown) => {
+            // Alerts queued by earlier runs still go out; then the failure is the timer's to log.
+            await deps.alerting.deliver().catch(() => undefined);
+            throw err;
+          });
+          log.info({ clusters: r.clusters, counts: r.counts, apiCalls: r.apiCalls, alerts: r.alerts }, 'drift check');
+        },
+      })
+    : undefined;
 
   return {
     url,
     deps,
     endpoint,
     recovery,
+    ...(driftTimer ? { driftTimer } : {}),
     close() {
       closing ??= (async () => {
         stopping = true;
@@ -267,6 +304,7 @@ async function serve(opts: {
         await closed;
         await recovery;
         await reconciler.stop();
+        await driftTimer?.stop();
         const unwritten = await deps.audit.flush();
         if (unwritten > 0) log.error({ unwritten }, 'stopping with audit records unwritten (logged in full above)');
         await engine?.stopAll();

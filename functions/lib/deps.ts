@@ -1,12 +1,14 @@
 import { PrometheusSource } from '../../shared/adapters/prometheus.ts';
 import type { Deps } from '../../shared/app/deps.ts';
 import { buildDeps } from '../../shared/app/deps.ts';
+import { alertSettingsFromEnv } from '../../shared/config/alerts.ts';
 import type { Config } from '../../shared/config/config.ts';
 import { loadPolicy } from '../../shared/config/policy-file.ts';
 import type { Logger } from '../../shared/logging/logger.ts';
 import { type Clusters, UnknownClusterError } from '../../shared/ports/kube.ts';
 import type { WorkflowEngine } from '../../shared/ports/workflow.ts';
 import { cloudStore, type Env, type SecretReader } from './host.ts';
+import type { NotifierFactory } from './notifier.ts';
 
 /** How a function reaches its clusters: lambdaClusters (functions/lib/clusters.ts) for the ones that do. */
 export type ClustersFactory = (config: Config, env: Env, secrets: SecretReader) => Promise<Clusters>;
@@ -35,15 +37,20 @@ export async function lambdaDeps(
     workflows: (deps: Deps) => WorkflowEngine;
     /** The clusters the function reaches (functions/lib/clusters.ts); none when absent, so its bundle has no Kubernetes client. */
     clusters?: ClustersFactory;
+    /** Where alerts go (lambdaNotifier, functions/lib/notifier.ts); none when absent, so its bundle has no Slack client. */
+    notifier?: NotifierFactory;
   },
 ): Promise<Deps> {
   const clusters = parts.clusters ? await parts.clusters(config, env, parts.readSecret) : noClusters;
+  const notifier = parts.notifier ? await parts.notifier(env, parts.readSecret) : undefined;
   const policy = loadPolicy(config.policyFile);
   return buildDeps(config, cloudStore(config), log, {
     metrics: new PrometheusSource(config.prometheusUrl),
     clusters,
     policy,
     workflows: parts.workflows,
+    alertSettings: alertSettingsFromEnv(env),
+    ...(notifier ? { notifier } : {}),
   });
 }
 

@@ -27,6 +27,7 @@ import {
   type SecretReader,
   secretsManagerReader,
 } from './host.ts';
+import type { NotifierFactory } from './notifier.ts';
 
 export interface ToolFunctionOptions {
   env: Env;
@@ -37,6 +38,8 @@ export interface ToolFunctionOptions {
    * toolset that reaches no cluster (ops) bundles no Kubernetes client.
    */
   clusters?: ClustersFactory;
+  /** Where alerts go (lambdaNotifier, functions/lib/notifier.ts); default none, so only the toolsets that send alerts bundle Slack. */
+  notifier?: NotifierFactory;
   /** Default: an engine that refuses; the delivery toolset passes Step Functions (functions/lib/workflows.ts). */
   workflows?: (deps: Deps) => WorkflowEngine;
 }
@@ -116,6 +119,7 @@ export function createToolFunctionHandler(
         readSecret: opts.readSecret ?? secretsManagerReader(new SecretsManagerClient({ region })),
         workflows: opts.workflows ?? (() => noWorkflows),
         ...(opts.clusters ? { clusters: opts.clusters } : {}),
+        ...(opts.notifier ? { notifier: opts.notifier } : {}),
       });
     });
   const writeDeps = depsFor(false);

@@ -1,17 +1,22 @@
 import type { Logger } from 'pino';
+import { ALERT_DEFAULTS } from '../config/alerts.ts';
 import type { Config } from '../config/config.ts';
 import type { Policy } from '../domain/guardrails/index.ts';
 import type { Clock } from '../ports/clock.ts';
 import { systemClock } from '../ports/clock.ts';
 import type { Clusters } from '../ports/kube.ts';
 import type { MetricsSource } from '../ports/metrics.ts';
+import type { Notifier } from '../ports/notifier.ts';
 import type { Store } from '../ports/store.ts';
 import type { WorkflowEngine } from '../ports/workflow.ts';
 import { VERSION } from '../version.ts';
+import { AlertingService } from './alerts/alerting.ts';
+import type { Alerting, AlertSettings } from './alerts/types.ts';
 import { ApiKeys } from './repos/api-keys.ts';
 import { Approvals } from './repos/approvals.ts';
 import { AuditTrail } from './repos/audit.ts';
 import { Baselines } from './repos/baselines.ts';
+import { DriftFindings } from './repos/drift-findings.ts';
 import { Leases, Operations } from './repos/operations.ts';
 
 /** Everything a tool may use, passed in explicitly; hosts differ only in how they build it. */
@@ -33,6 +38,10 @@ export interface Deps {
   /** Runs long operations (rollouts) as state machines. */
   workflows: WorkflowEngine;
   metrics: MetricsSource;
+  /** Drift findings of the last checks, per cluster. */
+  driftFindings: DriftFindings;
+  /** Alerts (drift, cost) with their outbox, sent through the host's Notifier when it has one. */
+  alerting: Alerting;
 }
 
 /** Wires the cloud-agnostic dependencies every host shares, around a Store the host built. */
@@ -47,6 +56,10 @@ export function buildDeps(
     workflows: (deps: Deps) => WorkflowEngine;
     /** Prometheus (or another metrics backend) for rollout metric gates, built by the host. */
     metrics: MetricsSource;
+    /** Where alerts are sent (Slack), built by the host from its settings; absent: recorded, not sent. */
+    notifier?: Notifier;
+    /** Group wait, repeat interval, backoff (ALERT_GROUP_WAIT, ALERT_REPEAT_INTERVAL); default ALERT_DEFAULTS. */
+    alertSettings?: AlertSettings;
     clock?: Clock;
   },
 ): Deps {
@@ -66,6 +79,14 @@ export function buildDeps(
     metrics: parts.metrics,
     audit: new AuditTrail({ store, clock, log, retentionDays: config.auditRetentionDays }),
     apiKeys: new ApiKeys(store, clock),
+    driftFindings: new DriftFindings(store, clock),
+    alerting: new AlertingService({
+      store,
+      clock,
+      log,
+      settings: parts.alertSettings ?? ALERT_DEFAULTS,
+      ...(parts.notifier ? { notifier: parts.notifier } : {}),
+    }),
   };
   deps.workflows = parts.workflows(deps as Deps);
   return deps as Deps;

@@ -9,10 +9,15 @@ export { type Role, RoleSchema };
 
 /**
  * Tool groups, in the order tools/list shows them (then by name). A tool belongs to one (its
- * `group`); TOOLSETS picks which are served. drift, cost and cloud have no tools yet.
+ * `group`); TOOLSETS picks which are served. cost and cloud have no tools yet.
  */
-export const TOOLSET_NAMES = ['core', 'k8s', 'delivery', 'ops', 'drift', 'cost', 'cloud'] as const;
+export const TOOLSET_NAMES = ['core', 'k8s', 'delivery', 'ops', 'drift', 'alerts', 'cost', 'cloud'] as const;
 export type Toolset = (typeof TOOLSET_NAMES)[number];
+/**
+ * What TOOLSETS unset serves. drift and alerts are named to be served: an operator's tools/list is
+ * held under 24 KB (test/unit/tools-registry.test.ts), and the default set alone is near it.
+ */
+export const DEFAULT_TOOLSETS: readonly Toolset[] = ['core', 'k8s', 'delivery', 'ops'];
 const isToolset = (name: string): name is Toolset => (TOOLSET_NAMES as readonly string[]).includes(name);
 
 const csv = z
@@ -113,7 +118,7 @@ export const EnvSchema = z
      * failing_job, test_*). The server refuses to start with it unless it listens on loopback only.
      */
     MCP_CONFORMANCE_FIXTURES: z.enum(['0', '1']).default('0'),
-    /** Toolsets to serve, comma separated (core, k8s, delivery, ops, …); unset or empty: every toolset. */
+    /** Toolsets to serve, comma separated (core, k8s, delivery, ops, drift, alerts); unset or empty: DEFAULT_TOOLSETS. */
     TOOLSETS: csv.optional(),
     /** Prometheus for rollout metric gates (http://prometheus:9090). */
     PROMETHEUS_URL: z.url().optional(),
@@ -253,7 +258,7 @@ export interface Config {
   kube: { kubeconfig?: string; contexts: string[]; timeoutMs: number; discoveryTtlMs: number };
   outputBudgetBytes: number;
   policyFile?: string;
-  /** The toolsets to serve (TOOLSETS, without repeats); absent: every toolset. */
+  /** The toolsets to serve (TOOLSETS, without repeats); absent: DEFAULT_TOOLSETS. */
   toolsets?: readonly Toolset[];
   /** Serve the MCP conformance suite's fixture tools (loopback only; see MCP_CONFORMANCE_FIXTURES). */
   conformanceFixtures: boolean;

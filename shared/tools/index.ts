@@ -1,18 +1,27 @@
 import type { Toolset } from '../config/config.ts';
+import { alertsTools } from './alerts/toolset.ts';
 import { coreTools } from './core/toolset.ts';
 import { deliveryTools } from './delivery/toolset.ts';
+import { driftTools } from './drift/toolset.ts';
 import { k8sTools } from './k8s/toolset.ts';
 import { opsTools } from './ops/toolset.ts';
 import type { AnyTool } from './tool.ts';
-import { selectTools } from './toolsets.ts';
+import { selectTools, sortTools } from './toolsets.ts';
 
 /**
  * Every tool the server offers, in tools/list order (toolset, then name). The README table and the
  * tool tests read this list.
  */
-export const allTools: readonly AnyTool[] = selectTools([...coreTools, ...k8sTools, ...deliveryTools, ...opsTools]);
+export const allTools: readonly AnyTool[] = sortTools([
+  ...coreTools,
+  ...k8sTools,
+  ...deliveryTools,
+  ...opsTools,
+  ...driftTools,
+  ...alertsTools,
+]);
 
-/** The tools a host serves: those of the toolsets TOOLSETS names (config.toolsets; absent: all), in allTools order. */
+/** The tools a host serves: those of the toolsets TOOLSETS names (config.toolsets; absent: DEFAULT_TOOLSETS), in allTools order. */
 export function toolsFor(toolsets?: readonly Toolset[]): readonly AnyTool[] {
-  return toolsets ? selectTools(allTools, toolsets) : allTools;
+  return selectTools(allTools, toolsets);
 }

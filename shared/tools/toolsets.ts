@@ -1,4 +1,4 @@
-import { ConfigError, TOOLSET_NAMES, type Toolset } from '../config/config.ts';
+import { ConfigError, DEFAULT_TOOLSETS, TOOLSET_NAMES, type Toolset } from '../config/config.ts';
 
 /** What selection needs of a tool: a definition, or its manifest entry (the gateway loads no tool code). */
 export interface Grouped {
@@ -9,13 +9,13 @@ export interface Grouped {
 const rank = new Map<Toolset, number>(TOOLSET_NAMES.map((name, i) => [name, i]));
 
 /**
- * The tools of the given toolsets (absent: every toolset), in tools/list order: toolset order
- * (TOOLSET_NAMES), then name. Clients and caches see the same list whatever order tools are
- * registered in. A named toolset that has no tool here is refused: serving nothing for it silently
- * would look like a broken server.
+ * The tools of the given toolsets (absent: DEFAULT_TOOLSETS, what TOOLSETS unset serves), in
+ * tools/list order: toolset order (TOOLSET_NAMES), then name. Clients and caches see the same list
+ * whatever order tools are registered in. A named toolset that has no tool here is refused: serving
+ * nothing for it silently would look like a broken server.
  */
 export function selectTools<T extends Grouped>(tools: readonly T[], toolsets?: readonly Toolset[]): T[] {
-  const wanted = new Set(toolsets ?? TOOLSET_NAMES);
+  const wanted = new Set(toolsets ?? DEFAULT_TOOLSETS);
   const empty = [...wanted].filter((set) => toolsets && !tools.some((t) => t.group === set));
   if (empty.length) {
     const served = TOOLSET_NAMES.filter((set) => tools.some((t) => t.group === set));
@@ -23,9 +23,12 @@ export function selectTools<T extends Grouped>(tools: readonly T[], toolsets?: r
       `Invalid configuration:\n  TOOLSETS: ${empty.join(', ')} ${empty.length === 1 ? 'has' : 'have'} no tools in this build; toolsets with tools: ${served.join(', ')}`,
     );
   }
-  return tools
-    .filter((t) => wanted.has(t.group))
-    .sort(
-      (a, b) => (rank.get(a.group) ?? 0) - (rank.get(b.group) ?? 0) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
-    );
+  return sortTools(tools.filter((t) => wanted.has(t.group)));
+}
+
+/** Tools in tools/list order: toolset order (TOOLSET_NAMES), then name. */
+export function sortTools<T extends Grouped>(tools: readonly T[]): T[] {
+  return [...tools].sort(
+    (a, b) => (rank.get(a.group) ?? 0) - (rank.get(b.group) ?? 0) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
+  );
 }

@@ -5,11 +5,15 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { allTools } from '../../shared/tools/index.ts';
+import { loadConfig } from '../../shared/config/config.ts';
+import { toolsFor } from '../../shared/tools/index.ts';
 import { startFakeKube } from '../support/fake-kube/index.ts';
 import { FAKE_TOKEN, renderKubeconfig, writeKubeconfig } from '../support/fake-kube/kubeconfig.ts';
 import { runCli, type SpawnedHost, spawnLocalHost } from '../support/local-host.ts';
 import { connectClient, type Era, structured } from '../support/mcp-client.ts';
+
+/** What a host serves with TOOLSETS unset. */
+const allTools = toolsFor(loadConfig({}).toolsets);
 
 describe('local host over HTTP (npm start), official SDK v2 client', () => {
   let host: SpawnedHost;

@@ -73,7 +73,8 @@ function misspellings(key: string, valid: readonly string[]): string[] {
 const writesTo = (since: number) => h.kube.requests.slice(since);
 
 beforeAll(async () => {
-  h = await startHarness();
+  // Every toolset, so every tool's schema is checked (drift and alerts are not served by default).
+  h = await startHarness({ TOOLSETS: [...new Set(allTools.map((t) => t.group))].join(',') });
   await h.ok('k8s_resources_apply', { manifest: deploymentYaml('web', 'nginx:1.27', { replicas: 2 }) });
   await h.ok('k8s_resources_apply', {
     manifest: 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: settings, namespace: default }\ndata: { mode: a }\n',

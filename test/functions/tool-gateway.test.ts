@@ -373,6 +373,8 @@ describe('tool function bundles and their handler', () => {
       k8s: await import('../../functions/tools/k8s.ts'),
       delivery: await import('../../functions/tools/delivery.ts'),
       ops: await import('../../functions/tools/ops.ts'),
+      drift: await import('../../functions/tools/drift.ts'),
+      alerts: await import('../../functions/tools/alerts.ts'),
     };
     const { allTools } = await import('../../shared/tools/index.ts');
     for (const [group, bundle] of Object.entries(bundles)) {

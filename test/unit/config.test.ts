@@ -92,13 +92,13 @@ describe('config: settings checked at start', () => {
     }
   });
 
-  it('TOOLSETS: unset or empty serves every toolset; names are trimmed and deduplicated; unknown ones are refused with a did-you-mean', () => {
+  it('TOOLSETS: unset or empty serves the default toolsets; names are trimmed and deduplicated; unknown ones are refused with a did-you-mean', () => {
     expect(loadConfig({}).toolsets).toBeUndefined();
     expect(loadConfig({ TOOLSETS: '' }).toolsets).toBeUndefined();
     expect(loadConfig({ TOOLSETS: ' , ' }).toolsets).toBeUndefined();
     expect(loadConfig({ TOOLSETS: ' k8s, core ,k8s' }).toolsets).toEqual(['k8s', 'core']);
     expect(() => loadConfig({ TOOLSETS: 'core,dleivery' })).toThrow(
-      /TOOLSETS: unknown toolset "dleivery" \(did you mean delivery\?\); known: core, k8s, delivery, ops, drift, cost, cloud/,
+      /TOOLSETS: unknown toolset "dleivery" \(did you mean delivery\?\); known: core, k8s, delivery, ops, drift, alerts, cost, cloud/,
     );
     expect(() => loadConfig({ TOOLSETS: 'K8' })).toThrow(/"K8" \(did you mean k8s\?\)/);
     // Names without a near one get the known list only; many unknown names make one bounded line.

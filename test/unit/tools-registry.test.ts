@@ -4,7 +4,7 @@ import { SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalServer, startLocalServer } from '../../local/server.ts';
 import { renderReadme } from '../../scripts/tools-table.ts';
-import { ConfigError, type Role, TOOLSET_NAMES } from '../../shared/config/config.ts';
+import { ConfigError, DEFAULT_TOOLSETS, type Role, TOOLSET_NAMES } from '../../shared/config/config.ts';
 import { listedAnnotations } from '../../shared/tools/common/annotations.ts';
 import { compactJsonSchema } from '../../shared/tools/common/json-schema.ts';
 import { PROTOCOL_VERSIONS } from '../../shared/tools/core/server-info.tool.ts';
@@ -141,14 +141,20 @@ describe('toolsets', () => {
     });
   const groupOf = (name: string) => allTools.find((t) => t.name === name)?.group ?? 'core';
 
-  it('allTools is in tools/list order: toolset, then name; core, k8s, delivery and ops all have tools', () => {
+  it('allTools is in tools/list order: toolset, then name; core, k8s, delivery, ops, drift and alerts all have tools', () => {
     const names = allTools.map((t) => t.name);
     expect(names).toEqual(order(names));
-    expect(new Set(allTools.map((t) => t.group))).toEqual(new Set(['core', 'k8s', 'delivery', 'ops']));
+    expect(new Set(allTools.map((t) => t.group))).toEqual(
+      new Set(['core', 'k8s', 'delivery', 'ops', 'drift', 'alerts']),
+    );
   });
 
   it('toolsFor serves exactly the named toolsets, in the same order whatever order they are named in', () => {
-    expect(toolsFor()).toBe(allTools);
+    // Unnamed: the default toolsets; drift and alerts are served when TOOLSETS names them.
+    expect(toolsFor().map((t) => t.name)).toEqual(
+      allTools.filter((t) => DEFAULT_TOOLSETS.includes(t.group)).map((t) => t.name),
+    );
+    expect(toolsFor().some((t) => t.group === 'drift' || t.group === 'alerts')).toBe(false);
     const picked = toolsFor(['ops', 'core']);
     expect(picked.map((t) => t.name)).toEqual(
       allTools.filter((t) => t.group === 'core' || t.group === 'ops').map((t) => t.name),
@@ -160,7 +166,7 @@ describe('toolsets', () => {
   it('a toolset without tools in this build is refused, naming the ones that have tools', () => {
     expect(() => toolsFor(['k8s', 'cost'])).toThrow(ConfigError);
     expect(() => toolsFor(['k8s', 'cost'])).toThrow(
-      /TOOLSETS: cost has no tools in this build; toolsets with tools: core, k8s, delivery, ops/,
+      /TOOLSETS: cost has no tools in this build; toolsets with tools: core, k8s, delivery, ops, drift, alerts/,
     );
   });
 });
@@ -211,7 +217,8 @@ describe('tools/list size, per role, as served', () => {
         byEra[era] = { tools: tools.length, bytes: JSON.stringify({ tools }).length };
         sizes[role] = byEra;
         if (role !== 'admin') continue;
-        expect(tools).toHaveLength(allTools.length);
+        // TOOLSETS unset: the default toolsets (drift and alerts are served when named).
+        expect(tools).toHaveLength(toolsFor(server.deps.config.toolsets).length);
         const each = tools.map((t) => [t.name, JSON.stringify(t).length] as const);
         const mean = each.reduce((sum, [, n]) => sum + n, 0) / each.length;
         // TOOLS_LIST_SIZES=1 prints the figures docs/benchmarks.md records.

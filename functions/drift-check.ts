@@ -1,0 +1,112 @@
+/**
+ * The scheduled drift check on AWS. EventBridge Scheduler invokes it (asynchronously, no retry) with
+ * the input the stack sets (cdk/stateless-stack.ts), its context attributes filled in:
+ *   { "check": "drift", "scheduleArn": "arn:aws:scheduler:…:schedule/default/…",
+ *     "scheduledTime": "2026-12-07T21:00:00Z", "executionId": "…", "attemptNumber": "1" }
+ * It runs one check over every configured cluster (checkDrift: findings recorded, alerts reconciled,
+ * then the alert outbox delivered: this run's alerts and any an earlier run could not send).
+ * Drift found is a result, not a failure; a check that cannot run throws, so the function's Errors
+ * metric (and its alarm) counts it.
+ */
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { checkDrift } from '../shared/app/drift/check.ts';
+import type { DriftCheckReport } from '../shared/app/drift/types.ts';
+import { createLogger } from '../shared/logging/logger.ts';
+import { lambdaClusters } from './lib/clusters.ts';
+import { type ClustersFactory, lambdaDeps, noWorkflows } from './lib/deps.ts';
+import { ScheduledDriftEvent } from './lib/drift-event.ts';
+import {
+  type Env,
+  hostLogger,
+  loadCloudConfig,
+  perColdStart,
+  REQUIRED_SETTINGS,
+  type SecretReader,
+  secretsManagerReader,
+} from './lib/host.ts';
+import { lambdaNotifier, type NotifierFactory } from './lib/notifier.ts';
+
+export class InvalidDriftEventError extends Error {
+  override name = 'InvalidDriftEventError';
+}
+
+export interface DriftCheckHandlerOptions {
+  env: Env;
+  /** Default: Secrets Manager in the function's region. */
+  readSecret?: SecretReader;
+  /** Default: the kubeconfig in KUBECONFIG_SECRET (the read-only one when the stack has it). */
+  clusters?: ClustersFactory;
+  /** Default: Slack from SLACK_ALERTS_SECRET, or none. */
+  notifier?: NotifierFactory;
+}
+
+/** What the invocation returns (and logs): the report's counts, never its findings' values. */
+export interface DriftCheckSummary {
+  scheduledTime: string;
+  checkedAt: string;
+  clusters: string[];
+  counts: DriftCheckReport['counts'];
+  apiCalls: number;
+  alerts?: DriftCheckReport['alerts'];
+}
+
+/** Delivery after a failed check gets what is left of the invocation, less this margin. */
+const DELIVERY_MARGIN_MS = 10_000;
+
+export function createDriftCheckHandler(opts: DriftCheckHandlerOptions) {
+  const logger = hostLogger(opts.env, 'drift-check');
+  const deps = perColdStart(async () => {
+    const config = loadCloudConfig(opts.env, REQUIRED_SETTINGS.driftCheck);
+    const region = config.store.kind === 'dynamodb' ? config.store.region : undefined;
+    const readSecret = opts.readSecret ?? secretsManagerReader(new SecretsManagerClient({ region }));
+    return lambdaDeps(config, opts.env, createLogger(config.logLevel), {
+      readSecret,
+      workflows: () => noWorkflows,
+      clusters: opts.clusters ?? lambdaClusters,
+      notifier: opts.notifier ?? lambdaNotifier,
+    });
+  });
+
+  return middy(async (event: unknown, context: Context): Promise<DriftCheckSummary> => {
+    const parsed = ScheduledDriftEvent.safeParse(event);
+    if (!parsed.success) {
+      throw new InvalidDriftEventError(
+        'expected the schedule\'s input { "check": "drift", "scheduleArn", "scheduledTime", "executionId" }',
+      );
+    }
+    const e = parsed.data;
+    const d = await deps();
+    const log = d.log.child({ requestId: context.awsRequestId, executionId: e.executionId });
+    let report: DriftCheckReport;
+    try {
+      report = await checkDrift(
+        { ...d, log },
+        { trigger: 'schedule', requestId: `schedule:${e.executionId}`.slice(0, 128) },
+      );
+    } catch (err) {
+      // Alerts queued by earlier runs still go out (their retries are due whatever this run found).
+      const budgetMs = Math.max(1000, context.getRemainingTimeInMillis() - DELIVERY_MARGIN_MS);
+      await d.alerting.deliver({ budgetMs }).catch((deliverErr: unknown) => {
+        logger.error('alert delivery after a failed check failed too', deliverErr as Error);
+      });
+      throw err;
+    }
+    const summary: DriftCheckSummary = {
+      scheduledTime: e.scheduledTime,
+      checkedAt: report.checkedAt,
+      clusters: report.clusters,
+      counts: report.counts,
+      apiCalls: report.apiCalls,
+      ...(report.alerts ? { alerts: report.alerts } : {}),
+    };
+    logger.info('drift check done', { ...summary });
+    return summary;
+  }).use(injectLambdaContext(logger, { resetKeys: true }));
+}
+
+export { ScheduledDriftEvent };
+
+export const handler = createDriftCheckHandler({ env: process.env });

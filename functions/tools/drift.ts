@@ -1,0 +1,19 @@
+/**
+ * The drift toolset's tool function bundle (see functions/lib/tool-function.ts): the drift tools, the
+ * Kubernetes client (checks and adoption read the cluster) and Slack (a check sends its alerts).
+ * TOOL_NAMES picks which of them one deployed function serves.
+ */
+
+import { driftTools } from '../../shared/tools/drift/toolset.ts';
+import { lambdaClusters } from '../lib/clusters.ts';
+import { lambdaNotifier } from '../lib/notifier.ts';
+import { createToolFunctionHandler } from '../lib/tool-function.ts';
+
+/** The drift tools, in tools/list order. */
+export const tools = driftTools;
+
+export const handler = createToolFunctionHandler(tools, {
+  env: process.env,
+  clusters: lambdaClusters,
+  notifier: lambdaNotifier,
+});
