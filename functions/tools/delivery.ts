@@ -6,14 +6,13 @@
 
 import { deliveryTools } from '../../shared/tools/delivery/toolset.ts';
 import { lambdaClusters } from '../lib/clusters.ts';
-import { createToolFunctionHandler } from '../lib/tool-function.ts';
+import { createToolFunctionHandler, type ToolFunctionOptions } from '../lib/tool-function.ts';
 import { stepFunctionsWorkflows } from '../lib/workflows.ts';
 
 /** The delivery tools, in tools/list order. */
 export const tools = deliveryTools;
 
-export const handler = createToolFunctionHandler(tools, {
-  env: process.env,
-  clusters: lambdaClusters,
-  workflows: stepFunctionsWorkflows,
-});
+/** What the toolset's functions reach: the clusters, and Step Functions (delivery_rollouts_start). */
+export const reach: Omit<ToolFunctionOptions, 'env'> = { clusters: lambdaClusters, workflows: stepFunctionsWorkflows };
+
+export const handler = createToolFunctionHandler(tools, { env: process.env, ...reach });

@@ -6,9 +6,12 @@
 
 import { k8sTools } from '../../shared/tools/k8s/toolset.ts';
 import { lambdaClusters } from '../lib/clusters.ts';
-import { createToolFunctionHandler } from '../lib/tool-function.ts';
+import { createToolFunctionHandler, type ToolFunctionOptions } from '../lib/tool-function.ts';
 
 /** The k8s tools, in tools/list order. */
 export const tools = k8sTools;
 
-export const handler = createToolFunctionHandler(tools, { env: process.env, clusters: lambdaClusters });
+/** What the toolset's functions reach: the clusters. */
+export const reach: Omit<ToolFunctionOptions, 'env'> = { clusters: lambdaClusters };
+
+export const handler = createToolFunctionHandler(tools, { env: process.env, ...reach });

@@ -5,9 +5,12 @@
  */
 
 import { opsTools } from '../../shared/tools/ops/toolset.ts';
-import { createToolFunctionHandler } from '../lib/tool-function.ts';
+import { createToolFunctionHandler, type ToolFunctionOptions } from '../lib/tool-function.ts';
 
 /** The ops tools, in tools/list order. */
 export const tools = opsTools;
 
-export const handler = createToolFunctionHandler(tools);
+/** What the toolset's functions reach: nothing but the table (no cluster, no workflow engine). */
+export const reach: Omit<ToolFunctionOptions, 'env'> = {};
+
+export const handler = createToolFunctionHandler(tools, { env: process.env, ...reach });

@@ -15,7 +15,11 @@ import { readSettings } from '../../cdk/settings.ts';
 import { planToolFunctions, toolCatalog } from '../../cdk/tool-functions.ts';
 import { TOOL_PERMISSIONS, type ToolPermissions } from '../../cdk/tool-permissions.ts';
 import { secretsManagerReader } from '../../functions/lib/host.ts';
-import { createToolFunctionHandler, type ToolFunctionHandler } from '../../functions/lib/tool-function.ts';
+import {
+  createToolFunctionHandler,
+  type ToolFunctionHandler,
+  type ToolFunctionOptions,
+} from '../../functions/lib/tool-function.ts';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from '../../shared/adapters/local/embedded-dynamodb.ts';
 import type { Role } from '../../shared/domain/identity.ts';
 import type { ToolRunResult } from '../../shared/ports/tool-runner.ts';
@@ -95,7 +99,11 @@ describe('each tool, in its own function, touches only what its permission row g
       },
     };
     for (const plan of plans) {
-      const { tools } = (await import(join(ROOT, plan.entry))) as { tools: AnyTool[] };
+      // The entry's own reach (clusters, workflows): a tool run in a bundle that lacks what it needs fails here.
+      const { tools, reach } = (await import(join(ROOT, plan.entry))) as {
+        tools: AnyTool[];
+        reach?: Omit<ToolFunctionOptions, 'env'>;
+      };
       const env = {
         ...envs.tools[plan.id],
         DYNAMODB_ENDPOINT: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
@@ -104,6 +112,7 @@ describe('each tool, in its own function, touches only what its permission row g
         LOG_LEVEL: 'silent',
       };
       const handler = createToolFunctionHandler(tools, {
+        ...reach,
         env,
         readSecret: {
           read: (id) => {
