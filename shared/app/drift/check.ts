@@ -410,7 +410,7 @@ const objectName = (o: Pick<Result, 'kind' | 'namespace' | 'name'>) =>
   `${o.kind} ${o.namespace ? `${o.namespace}/` : ''}${o.name}`;
 
 /** The alerts firing for a cluster's findings: one per drifted or deleted object, one per namespace whose objects could not be compared. */
-function alertsOf(cluster: string, scope: string, findings: StoredFinding[]): Alert[] {
+export function alertsOf(cluster: string, scope: string, findings: StoredFinding[]): Alert[] {
   const out: Alert[] = [];
   let overflow = 0;
   const errors = new Map<string, StoredFinding[]>();
@@ -431,7 +431,8 @@ function alertsOf(cluster: string, scope: string, findings: StoredFinding[]): Al
   if (overflow > 0) {
     out.push({
       fingerprint: createHash('sha256').update(`drift\u0000${scope}\u0000overflow`).digest('hex').slice(0, 32),
-      groupKey: groupKey(cluster, '*'),
+      // Within the run's scope, or reconcile refuses the run: the namespace of a namespace check.
+      groupKey: scope === cluster ? groupKey(cluster, '*') : `drift:${scope}`,
       status: 'firing',
       severity: 'warning',
       summary: `${overflow} more objects drifted on ${cluster} than one check alerts on`,
