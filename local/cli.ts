@@ -1,10 +1,23 @@
 #!/usr/bin/env node
+import { randomUUID } from 'node:crypto';
 import { Command, Option } from 'commander';
+import { createSlackNotifier } from '../shared/adapters/slack/slack-notifier.ts';
+import { AlertingService } from '../shared/app/alerts/alerting.ts';
+import { checkDrift } from '../shared/app/drift/check.ts';
+import type { DriftCheckReport } from '../shared/app/drift/types.ts';
+import { AppError } from '../shared/app/errors.ts';
 import { ApiKeyNameTakenError, ApiKeys } from '../shared/app/repos/api-keys.ts';
+import { Baselines } from '../shared/app/repos/baselines.ts';
+import { DriftFindings } from '../shared/app/repos/drift-findings.ts';
+import { alertSettingsFromEnv, slackSettingsFromEnv } from '../shared/config/alerts.ts';
 import { ConfigError, loadConfig, RoleSchema } from '../shared/config/config.ts';
+import { loadPolicy } from '../shared/config/policy-file.ts';
+import { createLogger } from '../shared/logging/logger.ts';
 import { systemClock } from '../shared/ports/clock.ts';
+import { UnknownClusterError } from '../shared/ports/kube.ts';
 import { VERSION } from '../shared/version.ts';
-import { startLocalServer } from './server.ts';
+import { driftExitCode, driftReportText } from './drift-report.ts';
+import { localClusters, startLocalServer } from './server.ts';
 import { openLocalStore } from './store.ts';
 
 const program = new Command()
@@ -100,8 +113,86 @@ keys
     console.log(`Revoked ${revoked.id} (${revoked.name}) at ${revoked.revokedAt}`);
   });
 
+const check = program
+  .command('check')
+  .description(
+    'run a check once and exit: 0 nothing found, 2 found (drift), 1 error (like terraform plan -detailed-exitcode)',
+  );
+
+check
+  .command('drift')
+  .description(
+    'compare baselined objects with the clusters now; records findings and (unless --no-alerts) sends alerts. ' +
+      'Exit 0 clean, 2 drift found, 1 error (also when an object could not be compared)',
+  )
+  .option('--cluster <name>', 'one cluster (default: every configured cluster)')
+  .option('--namespace <name>', 'one namespace (default: every baselined namespace)')
+  .option('--no-alerts', 'record findings but neither queue nor send alerts')
+  .option('--json', 'print the report as JSON')
+  .action(async (opts: { cluster?: string; namespace?: string; alerts: boolean; json?: boolean }) => {
+    const report = await runDriftCheck(opts);
+    if (opts.json) console.log(JSON.stringify(report));
+    else console.log(driftReportText(report, opts.alerts));
+    process.exitCode = driftExitCode(report);
+  });
+
+async function runDriftCheck(opts: {
+  cluster?: string;
+  namespace?: string;
+  alerts: boolean;
+}): Promise<DriftCheckReport> {
+  const env = process.env;
+  const config = loadConfig(env);
+  const log = createLogger(config.logLevel);
+  const policy = loadPolicy(config.policyFile);
+  const alertSettings = alertSettingsFromEnv(env);
+  const slack = slackSettingsFromEnv(env);
+  const clusters = await localClusters(config, env);
+  // A running server's embedded store is shared (its findings and alert states are the same ones).
+  const store = await openLocalStore(config, { shareRunning: true });
+  try {
+    const clock = systemClock;
+    return await checkDrift(
+      {
+        clusters,
+        baselines: new Baselines(store, clock),
+        store,
+        clock,
+        log,
+        policy,
+        driftFindings: new DriftFindings(store, clock),
+        ...(opts.alerts
+          ? {
+              alerting: new AlertingService({
+                store,
+                clock,
+                log,
+                settings: alertSettings,
+                ...(slack ? { notifier: createSlackNotifier(slack, clock) } : {}),
+              }),
+            }
+          : {}),
+      },
+      {
+        ...(opts.cluster ? { cluster: opts.cluster } : {}),
+        ...(opts.namespace ? { namespace: opts.namespace } : {}),
+        trigger: 'cli',
+        requestId: `cli:${randomUUID()}`,
+      },
+    );
+  } finally {
+    await store.close();
+  }
+}
+
 program.parseAsync(process.argv).catch((err: unknown) => {
-  if (err instanceof ConfigError || err instanceof ApiKeyNameTakenError) console.error(err.message);
+  if (
+    err instanceof ConfigError ||
+    err instanceof ApiKeyNameTakenError ||
+    err instanceof AppError ||
+    err instanceof UnknownClusterError
+  )
+    console.error(err.message);
   else console.error(err instanceof Error ? `${err.name}: ${err.message}` : String(err));
   process.exit(1);
 });

@@ -132,7 +132,7 @@ export async function startLocalServer(
  * The clusters: from the kubeconfig KUBECONFIG_SECRET names (env:<VARIABLE> or file:<path>, e.g. a
  * mounted container secret) when it is set, else from KUBECONFIG, ~/.kube/config or in-cluster.
  */
-async function localClusters(config: Config, env: Record<string, string | undefined>): Promise<Clusters> {
+export async function localClusters(config: Config, env: Record<string, string | undefined>): Promise<Clusters> {
   const name = config.kubeconfigSecret;
   if (!name) return clustersFromConfig(config, env);
   const bad = (why: string, cause?: unknown) =>
