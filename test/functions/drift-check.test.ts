@@ -1,0 +1,150 @@
+/**
+ * The drift-check function as EventBridge Scheduler invokes it: the schedule's input with Scheduler's
+ * context attributes filled in (the very input the stack sets, DRIFT_SCHEDULE_INPUT), DynamoDB
+ * (embedded), the kubeconfig and the Slack bot token from Secrets Manager (a loopback stand-in), the
+ * fake API server and a loopback Slack.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createDriftCheckHandler } from '../../functions/drift-check.ts';
+import { DRIFT_SCHEDULE_INPUT } from '../../functions/lib/drift-event.ts';
+import { secretsManagerReader } from '../../functions/lib/host.ts';
+import { type EmbeddedDynamo, startEmbeddedDynamo } from '../../shared/adapters/local/embedded-dynamodb.ts';
+import { Baselines } from '../../shared/app/repos/baselines.ts';
+import { systemClock } from '../../shared/ports/clock.ts';
+import type { KubeObject } from '../../shared/ports/kube.ts';
+import { FAKE_TOKEN, type FakeKube, startFakeKube } from '../support/fake-kube/index.ts';
+import { type FakeSecretsManager, startFakeSecretsManager } from '../support/fake-secrets-manager.ts';
+import { lambdaContext } from '../support/lambda.ts';
+import { type SlackReceiver, startSlackReceiver } from '../support/slack-receiver.ts';
+
+const TABLE = 'cloudops-drift-check-test';
+const SECRET = (name: string) => `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${name}-AbC123`;
+const KUBECONFIG_ARN = SECRET('cloudops/kubeconfig-read');
+const SLACK_ARN = SECRET('cloudops/slack-alerts');
+const BAD_SLACK_ARN = SECRET('cloudops/slack-bad');
+const NS = 'payments';
+
+/** What Scheduler sends: the stack's input, each `<aws.scheduler.…>` placeholder replaced by its value. */
+function scheduledEvent(n: number): Record<string, string> {
+  const filled: Record<string, string> = {
+    '<aws.scheduler.schedule-arn>': 'arn:aws:scheduler:eu-west-1:123456789012:schedule/default/CloudopsDriftCheck',
+    '<aws.scheduler.scheduled-time>': `2026-12-07T21:${String(n * 10).padStart(2, '0')}:00Z`,
+    '<aws.scheduler.execution-id>': `0e4a7a4c-6c2b-4b47-9f5c-${String(n).padStart(12, '0')}`,
+    '<aws.scheduler.attempt-number>': '1',
+  };
+  const json = JSON.stringify(DRIFT_SCHEDULE_INPUT).replace(/<aws\.scheduler\.[a-z-]+>/g, (p) => filled[p] ?? p);
+  return JSON.parse(json) as Record<string, string>;
+}
+
+const deployment: KubeObject = {
+  apiVersion: 'apps/v1',
+  kind: 'Deployment',
+  metadata: { name: 'web', namespace: NS, labels: { app: 'web' } },
+  spec: {
+    replicas: 2,
+    selector: { matchLabels: { app: 'web' } },
+    template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'nginx:1.25' }] } },
+  },
+};
+
+describe('drift-check function (EventBridge Scheduler event)', () => {
+  let dynamo: EmbeddedDynamo;
+  let kube: FakeKube;
+  let secrets: FakeSecretsManager;
+  let slack: SlackReceiver;
+  let env: Record<string, string>;
+  let handler: ReturnType<typeof createDriftCheckHandler>;
+
+  beforeAll(async () => {
+    dynamo = await startEmbeddedDynamo({ table: TABLE, accessKeyId: 'local' });
+    kube = await startFakeKube({ readyDelayMs: 20 });
+    slack = await startSlackReceiver();
+    secrets = await startFakeSecretsManager({
+      [KUBECONFIG_ARN]: kube.kubeconfigYaml,
+      [SLACK_ARN]: slack.token,
+      [BAD_SLACK_ARN]: 'not-a-token-or-url-but-secret-text',
+    });
+    env = {
+      DYNAMODB_TABLE: TABLE,
+      DYNAMODB_ENDPOINT: dynamo.endpoint,
+      AWS_REGION: 'eu-west-1',
+      KUBECONFIG_SECRET: KUBECONFIG_ARN,
+      SLACK_ALERTS_SECRET: SLACK_ARN,
+      SLACK_CHANNEL: slack.channel,
+      SLACK_API_URL: slack.apiUrl,
+      ALERT_GROUP_WAIT: '0s',
+      K8S_TIMEOUT_MS: '5000',
+      LOG_LEVEL: 'silent',
+    };
+    handler = createDriftCheckHandler({ env, readSecret: secretsManagerReader(secrets.client) });
+    kube.store.put({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
+    // What an apply through the server leaves: the object, and its baseline in the table.
+    kube.store.put(deployment);
+    await new Baselines(dynamo.store, systemClock).record({
+      cluster: 'fake',
+      manifest: deployment,
+      appliedBy: 'alice',
+      requestId: 'r-1',
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await secrets?.close();
+    await slack?.close();
+    await kube?.close();
+    await dynamo?.store.close();
+  });
+  beforeEach(() => slack.heal());
+
+  it('nothing changed: a clean check, no message', async () => {
+    const out = await handler(scheduledEvent(1), lambdaContext('DriftCheck'));
+    expect(out).toMatchObject({
+      scheduledTime: '2026-12-07T21:10:00Z',
+      clusters: ['fake'],
+      counts: { objects: 1, clean: 1, drifted: 0, deleted: 0, error: 0 },
+    });
+    expect(slack.messages()).toHaveLength(0);
+  }, 60_000);
+
+  it('a field changed by another manager: found, alerted once; the next run sends nothing new', async () => {
+    const res = await fetch(`${kube.url}/apis/apps/v1/namespaces/${NS}/deployments/web?fieldManager=kubectl-edit`, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${FAKE_TOKEN}`, 'content-type': 'application/strategic-merge-patch+json' },
+      body: JSON.stringify({ spec: { template: { spec: { containers: [{ name: 'web', image: 'nginx:1.26' }] } } } }),
+    });
+    expect(res.status).toBe(200);
+    const out = await handler(scheduledEvent(2), lambdaContext('DriftCheck'));
+    expect(out.counts).toMatchObject({ objects: 1, drifted: 1 });
+    expect(out.alerts?.reconcile.opened).toBe(1);
+    expect(out.alerts?.deliver.sent).toBeGreaterThanOrEqual(1);
+    const posted = slack.messages().filter((m) => !m.thread_ts);
+    expect(posted).toHaveLength(1);
+    expect(JSON.stringify(posted[0]?.blocks)).toContain('nginx:1.26');
+    expect(JSON.stringify(posted[0]?.blocks)).toContain('kubectl-edit');
+    const again = await handler(scheduledEvent(3), lambdaContext('DriftCheck'));
+    expect(again.counts.drifted).toBe(1);
+    expect(again.alerts?.reconcile).toMatchObject({ opened: 0, unchanged: 1 });
+    expect(slack.messages().filter((m) => !m.thread_ts)).toHaveLength(1);
+  }, 60_000);
+
+  it("an event that is not the schedule's is refused before any work", async () => {
+    const calls = slack.requests();
+    await expect(handler({ step: 'rollbacks.reconcile' }, lambdaContext('DriftCheck'))).rejects.toThrow(
+      /expected the schedule's input/,
+    );
+    await expect(
+      handler({ ...scheduledEvent(4), executionId: 'x'.repeat(500) }, lambdaContext('DriftCheck')),
+    ).rejects.toThrow(/expected the schedule's input/);
+    expect(slack.requests()).toBe(calls);
+  });
+
+  it('a Slack secret that holds neither a webhook URL nor a bot token fails the cold start, naming the setting, not the value', async () => {
+    const bad = createDriftCheckHandler({
+      env: { ...env, SLACK_ALERTS_SECRET: BAD_SLACK_ARN },
+      readSecret: secretsManagerReader(secrets.client),
+    });
+    const err = await bad(scheduledEvent(5), lambdaContext('DriftCheck')).catch((e: unknown) => e as Error);
+    expect(err).toBeInstanceOf(Error);
+    expect(err.message).toContain('SLACK_ALERTS_SECRET');
+    expect(err.message).not.toContain('secret-text');
+  });
+});
