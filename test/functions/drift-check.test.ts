@@ -79,7 +79,7 @@ describe('drift-check function (EventBridge Scheduler event)', () => {
     handler = createDriftCheckHandler({ env, readSecret: secretsManagerReader(secrets.client) });
     kube.store.put({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
     // What an apply through the server leaves: the object, and its baseline in the table.
-    kube.store.put(deployment);
+    kube.store.put(deployment as Parameters<FakeKube['store']['put']>[0]);
     await new Baselines(dynamo.store, systemClock).record({
       cluster: 'fake',
       manifest: deployment,
@@ -142,8 +142,11 @@ describe('drift-check function (EventBridge Scheduler event)', () => {
       env: { ...env, SLACK_ALERTS_SECRET: BAD_SLACK_ARN },
       readSecret: secretsManagerReader(secrets.client),
     });
-    const err = await bad(scheduledEvent(5), lambdaContext('DriftCheck')).catch((e: unknown) => e as Error);
-    expect(err).toBeInstanceOf(Error);
+    const err = await bad(scheduledEvent(5), lambdaContext('DriftCheck')).then(
+      () => new Error('the cold start succeeded'),
+      (e: unknown) => e as Error,
+    );
+    expect(err.name).toBe('ConfigError');
     expect(err.message).toContain('SLACK_ALERTS_SECRET');
     expect(err.message).not.toContain('secret-text');
   });
