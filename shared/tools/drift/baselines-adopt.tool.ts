@@ -23,8 +23,8 @@ export const driftBaselinesAdoptTool = defineTool({
   name: 'drift_baselines_adopt',
   title: 'Adopt drift baselines',
   description:
-    'Make the current live objects (by namespace, labelSelector, kinds) or the given manifests the baseline ' +
-    'drift checks compare with. Controller-owned objects are skipped. dryRun: true lists them only.',
+    'Make live objects (namespace, labelSelector, kinds) or given manifests the baselines drift checks use; ' +
+    'controller-owned objects are skipped. dryRun: true lists only.',
   group: 'drift',
   access: 'write',
   input: z.object({
