@@ -6,9 +6,12 @@
 
 import { alertsTools } from '../../shared/tools/alerts/toolset.ts';
 import { lambdaNotifier } from '../lib/notifier.ts';
-import { createToolFunctionHandler } from '../lib/tool-function.ts';
+import { createToolFunctionHandler, type ToolFunctionOptions } from '../lib/tool-function.ts';
 
 /** The alerts tools, in tools/list order. */
 export const tools = alertsTools;
 
-export const handler = createToolFunctionHandler(tools, { env: process.env, notifier: lambdaNotifier });
+/** What the toolset's functions reach: the alert channel (no cluster). */
+export const reach: Omit<ToolFunctionOptions, 'env'> = { notifier: lambdaNotifier };
+
+export const handler = createToolFunctionHandler(tools, { env: process.env, ...reach });

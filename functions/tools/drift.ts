@@ -7,13 +7,12 @@
 import { driftTools } from '../../shared/tools/drift/toolset.ts';
 import { lambdaClusters } from '../lib/clusters.ts';
 import { lambdaNotifier } from '../lib/notifier.ts';
-import { createToolFunctionHandler } from '../lib/tool-function.ts';
+import { createToolFunctionHandler, type ToolFunctionOptions } from '../lib/tool-function.ts';
 
 /** The drift tools, in tools/list order. */
 export const tools = driftTools;
 
-export const handler = createToolFunctionHandler(tools, {
-  env: process.env,
-  clusters: lambdaClusters,
-  notifier: lambdaNotifier,
-});
+/** What the toolset's functions reach: the clusters and the alert channel. */
+export const reach: Omit<ToolFunctionOptions, 'env'> = { clusters: lambdaClusters, notifier: lambdaNotifier };
+
+export const handler = createToolFunctionHandler(tools, { env: process.env, ...reach });

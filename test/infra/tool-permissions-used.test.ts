@@ -218,6 +218,15 @@ describe('each tool, in its own function, touches only what its permission row g
     await ok('audit_events_list');
     await ok('admin_config_get');
 
+    // Drift: adopt (a dry run, then for real), check, list; alerts (no channel here: recorded, the test refused).
+    await ok('drift_baselines_adopt', { namespace: 'prod', kinds: ['Service'], dryRun: true });
+    await ok('drift_baselines_adopt', { namespace: 'prod', kinds: ['ConfigMap'] });
+    await ok('drift_checks_run', { namespace: 'prod' });
+    await ok('drift_findings_list');
+    await ok('alerts_outbox_list');
+    const test = await call('alerts_channel_test');
+    expect(test.ok && test.result.isError).toBe(true);
+
     expect([...used.keys()].sort()).toEqual(
       toolCatalog()
         .map((t) => t.name)
