@@ -155,6 +155,21 @@ describe('drift check on AWS (driftCheckSchedule set)', () => {
     expect(fn.Properties.Timeout).toBe(300);
   });
 
+  it('tool functions: only those that send alerts (drift_checks_run, alerts_channel_test) may read the Slack secret', () => {
+    const slackReaders: string[] = [];
+    for (const [id, fn] of Object.entries(s.stack.toolFunctions)) {
+      const cfn = s.resources[s.stack.getLogicalId(fn.node.defaultChild as never)] as Resource;
+      const roleId = (cfn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+      const secrets = statementsOf(s.resources, roleId)
+        .filter((st) => asList(st.Action).includes('secretsmanager:GetSecretValue'))
+        .flatMap((st) => asList(st.Resource));
+      const env = (cfn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+      expect(secrets.includes(SLACK), id).toBe(env.SLACK_ALERTS_SECRET === SLACK);
+      if (secrets.includes(SLACK)) slackReaders.push(id);
+    }
+    expect(slackReaders.sort()).toEqual(['ToolAlertsChannelTest', 'ToolDriftChecksRun']);
+  });
+
   it('an alarm on the function failing', () => {
     const alarms = Object.values(s.resources).filter(
       (r) => r.Type === 'AWS::CloudWatch::Alarm' && JSON.stringify(r.Properties.Dimensions ?? []).includes(fnId),
