@@ -41,6 +41,11 @@ export interface DeploySettings {
   slackAlertsSecretArn?: string;
   /** The channel ID (C0123ABCD) a bot token posts alerts to. */
   slackChannel?: string;
+  /**
+   * The toolsets the gateway lists (TOOLSETS), comma separated; default core, k8s, delivery, ops. Every
+   * tool has its function either way; drift and alerts are listed when named here.
+   */
+  toolsets?: string;
   /** Receives the alarms (an SNS email subscription). */
   alarmEmail?: string;
   logRetentionDays: number;

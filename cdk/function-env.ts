@@ -93,6 +93,7 @@ export function functionEnvironments(
       PUBLIC_URL: mcpPublicUrls(s, refs.apiEndpoint),
       ...oauth,
       ...(s.allowedOrigins ? { ALLOWED_ORIGINS: s.allowedOrigins } : {}),
+      ...(s.toolsets ? { TOOLSETS: s.toolsets } : {}),
       TOOL_FUNCTIONS: toJson(refs.toolFunctions),
     },
     ...(s.slackSigningSecretArn
@@ -160,6 +161,7 @@ const CONTEXT_KEY_OF: Record<string, string> = {
   SLACK_APPROVERS: 'slackApprovers',
   SLACK_ALERTS_SECRET: 'slackAlertsSecretArn',
   SLACK_CHANNEL: 'slackChannel',
+  TOOLSETS: 'toolsets',
   LOG_LEVEL: 'logLevel',
 };
 

@@ -35,6 +35,7 @@ export const CONTEXT_KEYS = [
   'driftCheckSchedule',
   'slackAlertsSecretArn',
   'slackChannel',
+  'toolsets',
   'logRetentionDays',
   'logLevel',
   'functionLayout',
@@ -131,6 +132,7 @@ export function readSettings(get: (key: string) => unknown, repoRoot: string): D
     problems.push('slackChannel: must be a channel ID such as C0123ABCD (channel details, at the bottom)');
   }
   set('slackChannel', channel);
+  set('toolsets', str('toolsets'));
   if (s.slackChannel && !s.slackAlertsSecretArn) {
     problems.push('slackAlertsSecretArn: required when slackChannel is set (the secret holds the bot token)');
   }

@@ -197,6 +197,17 @@ describe('drift check settings', () => {
     expect(env.SLACK_ALERTS_SECRET).toBeUndefined();
   }, 60_000);
 
+  it('toolsets: the gateway lists the drift and alert tools when the context names them', () => {
+    const { stack, resources } = synth({ kubeconfigSecretArn: WRITE, toolsets: 'core,k8s,drift,alerts' });
+    const mcp = resources[stack.getLogicalId(stack.functions.mcp?.node.defaultChild as never)] as Resource;
+    expect((mcp.Properties.Environment as { Variables: Record<string, unknown> }).Variables.TOOLSETS).toBe(
+      'core,k8s,drift,alerts',
+    );
+    expect(() => readSettings((k) => ({ toolsets: 'core,drfit' })[k], ROOT)).toThrow(
+      /toolsets: unknown toolset "drfit" \(did you mean drift\?\)/,
+    );
+  }, 60_000);
+
   it('refuses at synth, naming the context key', () => {
     const bad = (ctx: Record<string, unknown>) => () => readSettings((k) => ctx[k], ROOT);
     expect(bad({ kubeconfigSecretArn: WRITE, driftCheckSchedule: 'rate(1 minutes)' })).toThrow(
