@@ -164,6 +164,32 @@ describe('drift and alert tools over MCP', () => {
     expect(bad.text).toContain('continue');
   });
 
+  it('Slack failing during a check (5xx, then 429), then recovering: the alert arrives exactly once', async () => {
+    await kubectl('PATCH', '/api/v1/namespaces/legacy/configmaps/alpha', { data: { mode: 'c' } }, 'kubectl-edit');
+    const before = topLevel().length;
+    const updatedBefore = slack.messages().reduce((n, m) => n + m.edits, 0);
+    slack.failWith({ kind: 'status', status: 503, times: 1 });
+    const failed = await h.ok<{ alerts: { deliver: { pending: number } } }>('drift_checks_run', {
+      namespace: 'legacy',
+    });
+    expect(failed.alerts.deliver.pending).toBeGreaterThanOrEqual(1);
+    slack.failWith({ kind: 'ratelimit', retryAfterS: 1, times: 1 });
+    // Each check delivers what is due; the retry waits out its backoff (and the Retry-After).
+    const deadline = Date.now() + 60_000;
+    let pending = 1;
+    while (pending > 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 500));
+      pending = (await h.ok<{ alerts: { deliver: { pending: number } } }>('drift_checks_run', { namespace: 'legacy' }))
+        .alerts.deliver.pending;
+    }
+    expect(pending).toBe(0);
+    await h.ok('drift_checks_run', { namespace: 'legacy' });
+    // alpha's alert was open already (sent before): its new content updates that message, once.
+    const updates = slack.messages().reduce((n, m) => n + m.edits, 0) - updatedBefore;
+    const posts = topLevel().length - before;
+    expect(updates + posts).toBe(1);
+  }, 90_000);
+
   it('alerts_channel_test sends a test message now', async () => {
     const before = topLevel().length;
     const r = await h.ok<{ channel: string; messageId: string }>('alerts_channel_test', {});

@@ -1,10 +1,31 @@
 import * as z from 'zod';
+import type { Alerting } from '../../app/alerts/types.ts';
 import { checkDrift } from '../../app/drift/check.ts';
 import { args } from '../common/args.ts';
 import { answer } from '../common/errors.ts';
 import { capCells, cellCap, fitPage, resultBudget, table } from '../common/render.ts';
 import { defineTool, result } from '../tool.ts';
 import { countsText, findingRow } from './render.ts';
+
+/**
+ * How long the check's alert delivery may take within the call: a slow or failing Slack leaves the
+ * rest queued (the answer says how many) for the next check or scheduled run, instead of holding the
+ * caller to the delivery's own 20 s.
+ */
+const DELIVERY_BUDGET_MS = 5_000;
+
+/** The same alerting, delivering within `budgetMs` at most. */
+function withDeliveryBudget(a: Alerting, budgetMs: number): Alerting {
+  return {
+    get channel() {
+      return a.channel;
+    },
+    reconcile: (input) => a.reconcile(input),
+    deliver: (opts) => a.deliver({ budgetMs: Math.min(opts?.budgetMs ?? budgetMs, budgetMs) }),
+    list: (q) => a.list(q),
+    sendTest: (by) => a.sendTest(by),
+  };
+}
 
 /*
  * Runs within the call: the check is one list per kind and namespace set (linear in objects, a few
@@ -25,12 +46,16 @@ export const driftChecksRunTool = defineTool({
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   async handler(input, ctx) {
     return answer(async () => {
-      const r = await checkDrift(ctx.deps, {
-        ...(input.cluster ? { cluster: input.cluster } : {}),
-        ...(input.namespace ? { namespace: input.namespace } : {}),
-        trigger: 'tool',
-        requestId: ctx.requestId,
-      });
+      const alerting = withDeliveryBudget(ctx.deps.alerting, DELIVERY_BUDGET_MS);
+      const r = await checkDrift(
+        { ...ctx.deps, alerting },
+        {
+          ...(input.cluster ? { cluster: input.cluster } : {}),
+          ...(input.namespace ? { namespace: input.namespace } : {}),
+          trigger: 'tool',
+          requestId: ctx.requestId,
+        },
+      );
       const notClean = r.counts.drifted + r.counts.deleted + r.counts.error;
       const where = `${r.clusters.join(', ') || 'no cluster'}${input.namespace ? `, namespace ${input.namespace}` : ''}`;
       const alerts = r.alerts
