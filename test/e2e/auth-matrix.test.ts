@@ -46,6 +46,8 @@ describe('auth matrix: OAuth 2.1 resource server and API keys', () => {
       OAUTH_ISSUER: issuer.issuer,
       OAUTH_JWKS_URL: issuer.jwksUrl,
       MAX_BODY_BYTES: String(1024 * 1024),
+      // Every toolset (drift and alerts are not served by default), so every tool's role is checked.
+      TOOLSETS: [...new Set(allTools.map((t) => t.group))].join(','),
     });
   });
   afterAll(async () => {

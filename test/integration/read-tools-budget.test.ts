@@ -35,6 +35,8 @@ const READ_CALLS: Record<string, Record<string, unknown>> = {
   ops_operations_list: { limit: 50 },
   ops_operations_get: { operationId: 'op-0000' },
   ops_approvals_list: { limit: 50 },
+  drift_findings_list: { limit: 200 },
+  alerts_outbox_list: { limit: 200 },
 };
 
 /** Pages followed per list at most, so a loop cannot run away. */
@@ -55,7 +57,11 @@ async function callRaw(name: string, args: Record<string, unknown>) {
 }
 
 beforeAll(async () => {
-  h = await startHarness({ OUTPUT_BUDGET_BYTES: String(BUDGET) });
+  // Every toolset (drift and alerts are not served by default).
+  h = await startHarness({
+    OUTPUT_BUDGET_BYTES: String(BUDGET),
+    TOOLSETS: [...new Set(allTools.map((t) => t.group))].join(','),
+  });
   const put = (o: Record<string, unknown>) => h.kube.store.put(o as never);
   put({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
   for (let i = 0; i < 300; i++) {
@@ -172,6 +178,40 @@ beforeAll(async () => {
       ttlSeconds: 3600,
     });
   }
+  // Many drift findings with long values, and many alerts with long summaries.
+  const checkedAt = new Date().toISOString();
+  const findings = Array.from({ length: 400 }, (_, i) => ({
+    cluster: 'fake',
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    namespace: NS,
+    name: `cm-${String(i).padStart(4, '0')}`,
+    state: 'drifted' as const,
+    changes: [{ path: 'data.big', baseline: big(i, 40), live: big(i + 1, 40), manager: 'kubectl-edit' }],
+    changesTotal: 1,
+    checkedAt,
+    firstSeenAt: checkedAt,
+  }));
+  await deps.driftFindings.replace({
+    cluster: 'fake',
+    checkedAt,
+    findings,
+    counts: new Map([[NS, { objects: 400, clean: 0, drifted: 400, deleted: 0, error: 0 }]]),
+    previous: new Map(),
+  });
+  await deps.alerting.reconcile({
+    source: 'drift',
+    scope: 'fake',
+    firing: findings.map((f) => ({
+      fingerprint: `drift-${f.name}`,
+      groupKey: `drift:fake/${NS}`,
+      status: 'firing' as const,
+      severity: 'warning' as const,
+      summary: `ConfigMap ${f.name} drifted ${big(Number(f.name.slice(3)), 40, 50)}`,
+      fields: [{ label: 'change', value: HUGE }],
+      startsAt: checkedAt,
+    })),
+  });
   // Large audit records: calls with long arguments.
   for (let i = 0; i < 30; i++)
     await h.call('k8s_resources_list', { kind: 'ConfigMap', namespace: NS, labelSelector: `x=${'a'.repeat(3000)}` });

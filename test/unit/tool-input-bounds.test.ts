@@ -52,7 +52,7 @@ function withValue(path: string, value: string): Record<string, unknown> {
     const isArray = raw.endsWith('[]');
     const key = isArray ? raw.slice(0, -2) : raw;
     if (i === parts.length - 1) {
-      at[key] = value;
+      at[key] = isArray ? [value] : value;
       break;
     }
     const next: Record<string, unknown> = {};
