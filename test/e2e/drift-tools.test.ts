@@ -159,9 +159,11 @@ describe('drift and alert tools over MCP', () => {
       'ConfigMap legacy/beta',
       'ConfigMap legacy/gamma',
     ]);
-    const bad = await viewer.call('drift_findings_list', { continue: 'not-a-token' });
-    expect(bad.isError).toBe(true);
-    expect(bad.text).toContain('continue');
+    for (const tool of ['drift_findings_list', 'alerts_outbox_list']) {
+      const bad = await viewer.call(tool, { continue: 'not-a-token' });
+      expect(bad.isError, tool).toBe(true);
+      expect(bad.text, tool).toMatch(/continue.*(without it|again without)/);
+    }
   });
 
   it('Slack failing during a check (5xx, then 429), then recovering: the alert arrives exactly once', async () => {

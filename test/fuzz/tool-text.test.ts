@@ -85,11 +85,12 @@ describe('fuzz: hostile text through the tool handlers', () => {
     await fc.assert(
       fc.asyncProperty(
         hostileText,
-        fc.constantFrom('apply', 'patch-merge', 'patch-json', 'patch-strategic', 'plan', 'start'),
+        fc.constantFrom('apply', 'patch-merge', 'patch-json', 'patch-strategic', 'plan', 'start', 'adopt'),
         async (text, use) => {
           // Dry runs: a hostile but valid manifest (a mutation to replicas: 22222, say) must not make the
           // fake cluster start that many pods; the parse and the guardrails run the same either way.
           if (use === 'apply') await drive('k8s_resources_apply', { manifest: text, dryRun: true });
+          else if (use === 'adopt') await drive('drift_baselines_adopt', { manifest: text, dryRun: true });
           else if (use.startsWith('patch-'))
             await drive('k8s_resources_patch', {
               kind: 'Deployment',
@@ -132,6 +133,13 @@ describe('fuzz: hostile text through the tool handlers', () => {
       (s) => ['ops_operations_list', { cursor: s }],
       (s) => ['ops_operations_get', { operationId: s }],
       (s) => ['k8s_resources_delete', { kind: 'ConfigMap', labelSelector: s, maxCount: 5, dryRun: true }],
+      (s) => ['drift_checks_run', { cluster: s }],
+      (s) => ['drift_checks_run', { namespace: s }],
+      (s) => ['drift_findings_list', { cluster: s, namespace: s }],
+      (s) => ['drift_findings_list', { continue: s }],
+      (s) => ['drift_baselines_adopt', { namespace: 'default', labelSelector: s, dryRun: true }],
+      (s) => ['drift_baselines_adopt', { namespace: 'default', kinds: [s], dryRun: true }],
+      (s) => ['alerts_outbox_list', { continue: s }],
     ];
     await fc.assert(
       fc.asyncProperty(hostileString, fc.nat({ max: calls.length - 1 }), async (s, i) => {

@@ -1,7 +1,10 @@
 import * as z from 'zod';
 import { args } from '../common/args.ts';
 import { capCells, cellCap, fitFetchedPage, moreLine, resultBudget, table } from '../common/render.ts';
-import { defineTool, result } from '../tool.ts';
+import { defineTool, fail, result } from '../tool.ts';
+
+/** The alerting's page keys: `<updatedAt>|<source>|<groupKey>|<fingerprint>` (AlertingService.list). */
+const PAGE_KEY = /^\d{4}-\d{2}-\d{2}T[^|]{1,40}\|(drift|cost)\|[^|]+\|[^|]+$/;
 
 export const alertsOutboxListTool = defineTool({
   name: 'alerts_outbox_list',
@@ -20,6 +23,9 @@ export const alertsOutboxListTool = defineTool({
   output: z.object({ count: z.number(), items: z.array(z.object({}).passthrough()) }).passthrough(),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   async handler(input, ctx) {
+    if (input.continue !== undefined && !PAGE_KEY.test(input.continue)) {
+      return fail('`continue` is not a token from alerts_outbox_list; list again without it');
+    }
     const budget = resultBudget(ctx.deps.config.outputBudgetBytes);
     const fetch = async (limit: number) => {
       const page = await ctx.deps.alerting.list({
