@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -29,6 +29,19 @@ describe('`cdk synth` through the CLI, as a user runs it', () => {
       for (const stack of ['CloudopsMcpStateful', 'CloudopsMcpStateless']) {
         const template = JSON.parse(readFileSync(join(out, `${stack}.template.json`), 'utf8')) as { Resources: object };
         expect(Object.keys(template.Resources).length).toBeGreaterThan(0);
+      }
+      // The bundles were built (esbuild, ESM): every function's asset is one index.mjs.
+      const stateless = JSON.parse(readFileSync(join(out, 'CloudopsMcpStateless.template.json'), 'utf8')) as {
+        Resources: Record<string, { Type: string; Properties: { Code?: { S3Key?: string } } }>;
+      };
+      const fns = Object.values(stateless.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
+      expect(fns.length).toBeGreaterThan(3);
+      for (const fn of fns) {
+        const key = String(fn.Properties.Code?.S3Key);
+        const file = join(out, `asset.${key.replace(/\.zip$/, '')}`, 'index.mjs');
+        expect(existsSync(file), file).toBe(true);
+        expect(statSync(file).size).toBeGreaterThan(100_000);
+        expect(readFileSync(file, 'utf8').startsWith('import')).toBe(true);
       }
       expect(existsSync(join(out, 'manifest.json'))).toBe(true);
     } finally {
