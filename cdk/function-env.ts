@@ -122,7 +122,9 @@ export function functionEnvironments(
           ...base,
           TOOL_NAMES: p.tools.map((t) => t.name).join(','),
           ...(p.secrets.write && s.kubeconfigSecretArn ? { KUBECONFIG_SECRET: s.kubeconfigSecretArn } : {}),
-          ...(p.secrets.read && s.kubeconfigReadSecretArn ? { KUBECONFIG_READ_SECRET: s.kubeconfigReadSecretArn } : {}),
+          ...(p.secrets.read && s.kubeconfigReadSecretArn
+            ? { KUBECONFIG_READ_SECRET: s.kubeconfigReadSecretArn, KUBECONFIG_READ_TOOLS: p.readTools.join(',') }
+            : {}),
           ...(p.secrets.read || p.secrets.write ? cluster : {}),
           ...(p.metrics && s.prometheusUrl ? { PROMETHEUS_URL: s.prometheusUrl } : {}),
           ...(p.startsRollout ? refs.machineArns : {}),

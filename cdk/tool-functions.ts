@@ -59,6 +59,8 @@ export interface ToolFunctionPlan {
   tools: ToolInfo[];
   /** Which kubeconfig secrets it may read (and is told about). */
   secrets: { read: boolean; write: boolean };
+  /** The tools that run over the read-only credential (KUBECONFIG_READ_TOOLS): those whose row says `kube: 'read'`, when it is granted. */
+  readTools: string[];
   table: TableAction[];
   startsRollout: boolean;
   metrics: boolean;
@@ -74,11 +76,10 @@ const pascal = (s: string) => s.replace(/(^|[^A-Za-z0-9])([a-z0-9])/g, (_m, _sep
 const TABLE_ORDER: TableAction[] = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
 
 /**
- * One function's grants: the union of its tools' rows. Which kubeconfig: the tool function host
- * uses KUBECONFIG_READ_SECRET for a tool of access `read` when it is set, else KUBECONFIG_SECRET.
- * So the read secret is given only where that choice is right for every tool served: not to a
- * function serving a read tool that needs the write credential (delivery_rollouts_plan's dry run);
- * its read tools then use the write credential, which the function holds anyway.
+ * One function's grants: the union of its tools' rows. Which kubeconfig a tool runs over is its row's
+ * `kube`, told to the function by name (KUBECONFIG_READ_TOOLS): the read-only credential for `read`
+ * rows when the deployment has one, the write credential for `write` rows (and for `read` rows when
+ * there is no read-only one). A function serving both kinds holds both.
  */
 function grantsOf(
   tools: ToolInfo[],
@@ -86,13 +87,13 @@ function grantsOf(
 ): Omit<ToolFunctionPlan, 'id' | 'label' | 'entry' | 'tools'> {
   const rows = tools.map((t) => ({ tool: t, p: permissionsOf(t.name) }));
   const readWanted = rows.some((r) => r.p.kube === 'read');
-  const readWouldMisroute = rows.some((r) => r.tool.access === 'read' && r.p.kube === 'write');
-  const read = configured.read && readWanted && !readWouldMisroute;
+  const read = configured.read && readWanted;
   const write = configured.write && (rows.some((r) => r.p.kube === 'write') || (readWanted && !read));
   const table = new Set(rows.flatMap((r) => r.p.table ?? []));
   const weights = rows.map((r) => WEIGHTS[r.p.weight]);
   return {
     secrets: { read, write },
+    readTools: read ? rows.filter((r) => r.p.kube === 'read').map((r) => r.tool.name) : [],
     table: TABLE_ORDER.filter((a) => table.has(a)),
     startsRollout: rows.some((r) => r.p.startsRollout === true),
     metrics: rows.some((r) => r.p.metrics === true),

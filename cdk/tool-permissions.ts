@@ -20,9 +20,9 @@ export type ToolWeight = 'store' | 'cluster' | 'change';
 
 export interface ToolPermissions {
   /**
-   * Which kubeconfig: `read` = the read-only credential (kubeconfigReadSecretArn) when configured,
-   * else the write one; `write` = the write credential (kubeconfigSecretArn) always. Absent: the
-   * function reads no kubeconfig at all.
+   * Which kubeconfig the tool runs over: `read` = the read-only credential (kubeconfigReadSecretArn)
+   * when configured, else the write one; `write` = the write credential (kubeconfigSecretArn) always,
+   * even for a tool of access `read` (delivery_rollouts_plan's dry run). Absent: no kubeconfig.
    */
   kube?: 'read' | 'write';
   /** DynamoDB actions on the table; absent: no table access. */
@@ -110,10 +110,9 @@ export const TOOL_PERMISSIONS = {
   ops_approvals_list: { table: LIST, weight: 'store', why: 'queries the approval index' },
   ops_approvals_decide: { table: READ_WRITE, weight: 'store', why: 'decides the approval (compare-and-set)' },
 
-  // The tool function host picks the kubeconfig by access (read tools: the read-only one): these two
-  // are writes (an operator's), so they get the write credential although they only read the cluster.
+  // Both only read the cluster (lists): the read-only credential, whatever their role (an operator's).
   drift_checks_run: {
-    kube: 'write',
+    kube: 'read',
     // Baselines (query), findings (read, replace: put and delete), the alert outbox (conditional puts, claims).
     table: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
     slack: true,
@@ -122,7 +121,7 @@ export const TOOL_PERMISSIONS = {
   },
   drift_findings_list: { table: LIST, weight: 'store', why: 'reads the findings and their counts' },
   drift_baselines_adopt: {
-    kube: 'write',
+    kube: 'read',
     table: ['dynamodb:UpdateItem'],
     weight: 'change',
     why: 'lists live objects; records each adopted object as a baseline',

@@ -96,10 +96,28 @@ export function createToolFunctionHandler(
 ): ToolFunctionHandler {
   const { env } = opts;
   const logger = hostLogger(env, 'tool');
-  const served = perColdStart(async () => servedTools(tools, env.TOOL_NAMES));
+  const readTools = new Set(
+    (env.KUBECONFIG_READ_TOOLS ?? '')
+      .split(',')
+      .map((n) => n.trim())
+      .filter(Boolean),
+  );
+  const served = perColdStart(async () => {
+    const map = servedTools(tools, env.TOOL_NAMES);
+    const problems: string[] = [];
+    if (env.KUBECONFIG_READ_SECRET?.trim() && readTools.size === 0)
+      problems.push('KUBECONFIG_READ_TOOLS: required with KUBECONFIG_READ_SECRET (the tools that run over it)');
+    const stray = [...readTools].filter((n) => !map.has(n));
+    if (stray.length) problems.push(`KUBECONFIG_READ_TOOLS: ${stray.join(', ')} not in TOOL_NAMES`);
+    if (problems.length) throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+    return map;
+  });
   /**
-   * Deps over one cluster credential: read tools use KUBECONFIG_READ_SECRET when it is set (a
-   * read-only kubeconfig), every other tool KUBECONFIG_SECRET. Each is read once, on first use.
+   * Deps over one cluster credential: the tools named in KUBECONFIG_READ_TOOLS use
+   * KUBECONFIG_READ_SECRET (a read-only kubeconfig), every other tool KUBECONFIG_SECRET. The stack
+   * names them from the permission table (cdk/tool-permissions.ts `kube`), not from a tool's role:
+   * a read tool may need the write credential (delivery_rollouts_plan's dry run) and an operator's
+   * tool may only read (drift_checks_run). Each credential is read once, on first use.
    */
   const depsFor = (readOnly: boolean) =>
     perColdStart(async () => {
@@ -147,7 +165,7 @@ export function createToolFunctionHandler(
           error: { kind: 'unknown_tool', message: `Tool ${inv.tool} is not served by this function.` },
         };
       }
-      deps = await (tool.access === 'read' ? readDeps : writeDeps)();
+      deps = await (readTools.has(tool.name) ? readDeps : writeDeps)();
     } catch (err) {
       logger.error('tool function could not start', err as Error);
       const message =

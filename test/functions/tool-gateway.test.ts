@@ -116,6 +116,7 @@ describe('gateway -> Lambda Invoke -> tool functions', () => {
         [FUNCTIONS.k8s_namespaces_list]: toolFunction('k8s_namespaces_list', {
           KUBECONFIG_SECRET: MISSING_ARN,
           KUBECONFIG_READ_SECRET: READ_KUBECONFIG_ARN,
+          KUBECONFIG_READ_TOOLS: 'k8s_namespaces_list',
         }),
         [FUNCTIONS.k8s_events_list]: async () => {
           throw new TypeError('Cannot read properties of undefined (reading "items")');
@@ -409,5 +410,18 @@ describe('tool function bundles and their handler', () => {
     });
     const wrong = createToolFunctionHandler(k8sTools, { env: { ...env, TOOL_NAMES: 'server_info' } });
     expect(await wrong({ ...inv, tool: 'server_info' })).toMatchObject({ ok: false, error: { kind: 'unavailable' } });
+    // A read credential without the tools that use it, or naming a tool it does not serve: misconfigured.
+    for (const extra of [
+      { KUBECONFIG_READ_SECRET: READ_KUBECONFIG_ARN },
+      { KUBECONFIG_READ_SECRET: READ_KUBECONFIG_ARN, KUBECONFIG_READ_TOOLS: 'k8s_resources_list' },
+    ]) {
+      const misread = createToolFunctionHandler(k8sTools, {
+        env: { ...env, TOOL_NAMES: 'k8s_namespaces_list', ...extra },
+      });
+      expect(await misread({ ...inv, tool: 'k8s_namespaces_list' })).toMatchObject({
+        ok: false,
+        error: { kind: 'unavailable', message: expect.stringMatching(/misconfigured/) },
+      });
+    }
   });
 });

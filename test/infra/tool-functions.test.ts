@@ -80,17 +80,16 @@ function grants(s: Synth, fnLogicalId: string) {
 
 /**
  * The grants a function serving `tools` should hold, from the permission table's rows. Which
- * kubeconfig: the tool function host uses the read secret for an access-`read` tool when it is set,
- * so a function serving a read tool that needs the write credential gets no read secret.
+ * kubeconfig: each tool its row's (`read`: the read secret, named in KUBECONFIG_READ_TOOLS).
  */
 function expected(tools: readonly string[]) {
-  const rows = tools.map((t) => ({ access: allTools.find((x) => x.name === t)?.access, p: row(t) }));
-  const misroute = rows.some((r) => r.access === 'read' && r.p.kube === 'write');
-  const read = !misroute && rows.some((r) => r.p.kube === 'read');
+  const rows = tools.map((t) => ({ name: t, p: row(t) }));
+  const read = rows.some((r) => r.p.kube === 'read');
   const write = rows.some((r) => r.p.kube === 'write') || (!read && rows.some((r) => r.p.kube === 'read'));
   return {
     table: [...new Set(rows.flatMap((r) => r.p.table ?? []))].sort(),
     secrets: [...(read ? [READ] : []), ...(write ? [WRITE] : [])].sort(),
+    readTools: read ? rows.filter((r) => r.p.kube === 'read').map((r) => r.name) : [],
     states: rows.some((r) => r.p.startsRollout) ? ['states:StartExecution'] : [],
     timeout: Math.max(...rows.map((r) => WEIGHTS[r.p.weight].timeoutSeconds)),
     memory: Math.max(...rows.map((r) => WEIGHTS[r.p.weight].memoryMb)),
@@ -190,6 +189,8 @@ describe.each(FUNCTION_LAYOUTS)('functionLayout %s', (layout) => {
       expect(g.env.TOOL_NAMES, f.id).toBe(f.tools.join(','));
       expect(g.env.KUBECONFIG_SECRET, f.id).toBe(want.secrets.includes(WRITE) ? WRITE : undefined);
       expect(g.env.KUBECONFIG_READ_SECRET, f.id).toBe(want.secrets.includes(READ) ? READ : undefined);
+      // Each tool runs over its row's credential: the function is told which tools use the read one.
+      expect(g.env.KUBECONFIG_READ_TOOLS, f.id).toBe(want.readTools.length ? want.readTools.join(',') : undefined);
       expect(g.env.ROLLOUT_WORKFLOW === undefined, f.id).toBe(want.states.length === 0);
       expect([g.timeout, g.memory], f.id).toEqual([want.timeout, want.memory]);
       // The gateway waits for the tool: a tool function always times out first.
@@ -240,10 +241,13 @@ describe('hand-written expectations per function', () => {
     expect(toolFn(s, 'ToolK8sResourcesList').env.KUBECONFIG_READ_SECRET).toBeUndefined();
   });
 
-  it('perToolset: k8s holds both credentials; delivery only the write one (its plan dry-runs)', () => {
+  it('perToolset: k8s holds both credentials, its reads on the read one; delivery only the write one (its plan dry-runs); drift only the read one', () => {
     const s = synth('perToolset');
     expect(toolFn(s, 'ToolsetK8s').secrets).toEqual([READ, WRITE].sort());
+    expect(String(toolFn(s, 'ToolsetK8s').env.KUBECONFIG_READ_TOOLS).split(',')).toContain('k8s_resources_list');
+    expect(String(toolFn(s, 'ToolsetK8s').env.KUBECONFIG_READ_TOOLS)).not.toContain('k8s_resources_apply');
     expect(toolFn(s, 'ToolsetDelivery').secrets).toEqual([WRITE]);
+    expect(toolFn(s, 'ToolsetDrift').secrets).toEqual([READ]);
     expect(toolFn(s, 'ToolsetOps').secrets).toEqual([]);
     expect(toolFn(s, 'ToolsetOps').states).toEqual([]);
   });
