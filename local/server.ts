@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { toNodeHandler } from '@modelcontextprotocol/node';
 import { clustersFromConfig } from '../shared/adapters/kube/index.ts';
 import { KubeconfigClusters } from '../shared/adapters/kube/kubeconfig-clusters.ts';
@@ -11,6 +12,7 @@ import { LocalWorkflowEngine } from '../shared/adapters/local/local-workflow-eng
 import { isLocalSecretName, LocalSecrets } from '../shared/adapters/local/secrets.ts';
 import { PrometheusSource } from '../shared/adapters/prometheus.ts';
 import { createSlackNotifier } from '../shared/adapters/slack/slack-notifier.ts';
+import { deliverWithinBudget } from '../shared/app/alerts/settle.ts';
 import type { Deps } from '../shared/app/deps.ts';
 import { buildDeps } from '../shared/app/deps.ts';
 import { checkDrift } from '../shared/app/drift/check.ts';
@@ -30,6 +32,9 @@ import { dispatchStep } from '../shared/workflows/index.ts';
 import { recoverInterruptedOperations, startRollbackReconciler } from '../shared/workflows/recovery.ts';
 import { startScheduled } from './scheduled.ts';
 import { openLocalStore } from './store.ts';
+
+/** How long a scheduled drift run keeps delivering alerts that fall due after its check. */
+const SETTLE_BUDGET_MS = 90_000;
 
 /** An engine whose executions run in this process: the host stops them (and waits for their steps) on close. */
 export type InProcessEngine = WorkflowEngine & { stopAll(): Promise<void> };
@@ -258,6 +263,7 @@ async function serve(opts: {
   // DRIFT_CHECK_SCHEDULE: the drift check over every cluster, which ends by delivering the alert
   // outbox (its own alerts and any an earlier run could not send); one run at a time. Off when unset.
   const driftSchedule = config.driftCheckSchedule;
+  const shutdown = new AbortController();
   const driftTimer = driftSchedule
     ? startScheduled({
         name: 'drift check',
@@ -271,7 +277,26 @@ async function serve(opts: {
             await deps.alerting.deliver().catch(() => undefined);
             throw err;
           });
-          log.info({ clusters: r.clusters, counts: r.counts, apiCalls: r.apiCalls, alerts: r.alerts }, 'drift check');
+          // Alerts falling due soon after the check (a new group's wait, a Slack retry) go out in this
+          // run rather than the next; shutting down stops the wait (the outbox keeps them).
+          const deliver = r.alerts
+            ? await deliverWithinBudget(deps.alerting, {
+                first: r.alerts.deliver,
+                budgetMs: SETTLE_BUDGET_MS,
+                now: () => deps.clock.now(),
+                sleep: (ms, signal) => sleep(ms, undefined, signal ? { signal } : {}),
+                signal: shutdown.signal,
+              })
+            : undefined;
+          log.info(
+            {
+              clusters: r.clusters,
+              counts: r.counts,
+              apiCalls: r.apiCalls,
+              alerts: r.alerts && { ...r.alerts, deliver },
+            },
+            'drift check',
+          );
         },
       })
     : undefined;
@@ -285,6 +310,7 @@ async function serve(opts: {
     close() {
       closing ??= (async () => {
         stopping = true;
+        shutdown.abort();
         // Stop accepting, end idle connections, and give the requests being served time to finish.
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();

@@ -28,7 +28,7 @@ const NS = 'payments';
 function scheduledEvent(n: number): Record<string, string> {
   const filled: Record<string, string> = {
     '<aws.scheduler.schedule-arn>': 'arn:aws:scheduler:eu-west-1:123456789012:schedule/default/CloudopsDriftCheck',
-    '<aws.scheduler.scheduled-time>': `2026-12-07T21:${String(n * 10).padStart(2, '0')}:00Z`,
+    '<aws.scheduler.scheduled-time>': new Date(Date.UTC(2026, 11, 7, 21, n * 10)).toISOString().replace('.000Z', 'Z'),
     '<aws.scheduler.execution-id>': `0e4a7a4c-6c2b-4b47-9f5c-${String(n).padStart(12, '0')}`,
     '<aws.scheduler.attempt-number>': '1',
   };
@@ -72,7 +72,8 @@ describe('drift-check function (EventBridge Scheduler event)', () => {
       SLACK_ALERTS_SECRET: SLACK_ARN,
       SLACK_CHANNEL: slack.channel,
       SLACK_API_URL: slack.apiUrl,
-      ALERT_GROUP_WAIT: '0s',
+      // A group wait the run must wait out: its alerts still go out in the same invocation.
+      ALERT_GROUP_WAIT: '1s',
       K8S_TIMEOUT_MS: '5000',
       LOG_LEVEL: 'silent',
     };
@@ -124,6 +125,45 @@ describe('drift-check function (EventBridge Scheduler event)', () => {
     expect(again.counts.drifted).toBe(1);
     expect(again.alerts?.reconcile).toMatchObject({ opened: 0, unchanged: 1 });
     expect(slack.messages().filter((m) => !m.thread_ts)).toHaveLength(1);
+  }, 60_000);
+
+  it('Slack failing during runs (503, then a closed port), then back: the new drift is posted exactly once', async () => {
+    const api: KubeObject = { ...deployment, metadata: { ...deployment.metadata, name: 'api' } };
+    kube.store.put(api as Parameters<FakeKube['store']['put']>[0]);
+    await new Baselines(dynamo.store, systemClock).record({
+      cluster: 'fake',
+      manifest: api,
+      appliedBy: 'alice',
+      requestId: 'r-2',
+    });
+    const res = await fetch(`${kube.url}/apis/apps/v1/namespaces/${NS}/deployments/api?fieldManager=kubectl-edit`, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${FAKE_TOKEN}`, 'content-type': 'application/strategic-merge-patch+json' },
+      body: JSON.stringify({ spec: { replicas: 7 } }),
+    });
+    expect(res.status).toBe(200);
+    const aboutApi = () => slack.messages().filter((m) => JSON.stringify(m.blocks ?? m.text).includes(`${NS}/api`));
+    slack.failWith({ kind: 'status', status: 503 });
+    const down = await handler(scheduledEvent(5), lambdaContext('DriftCheck'));
+    expect(down.alerts?.reconcile.opened).toBe(1);
+    expect(down.alerts?.deliver.pending).toBeGreaterThanOrEqual(1);
+    await slack.stopListening();
+    try {
+      const closed = await handler(scheduledEvent(6), lambdaContext('DriftCheck'));
+      expect(closed.alerts?.deliver.pending).toBeGreaterThanOrEqual(1);
+    } finally {
+      await slack.reopen();
+    }
+    slack.heal();
+    expect(aboutApi()).toHaveLength(0);
+    // The entry's backoff may still be running: runs go on until it falls due, as the schedule's would.
+    for (let run = 7; run < 30 && aboutApi().length === 0; run++) {
+      await handler(scheduledEvent(run), lambdaContext('DriftCheck'));
+      if (aboutApi().length === 0) await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(aboutApi()).toHaveLength(1);
+    await handler(scheduledEvent(40), lambdaContext('DriftCheck'));
+    expect(aboutApi()).toHaveLength(1);
   }, 60_000);
 
   it("an event that is not the schedule's is refused before any work", async () => {
