@@ -6,7 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalServer, startLocalServer } from '../../local/server.ts';
 import { nextRun, parseSchedule } from '../../shared/domain/schedule.ts';
-import { FAKE_TOKEN, type FakeKube, startFakeKube } from '../support/fake-kube/index.ts';
+import { editDeployment, webDeployment } from '../support/drift.ts';
+import { type FakeKube, startFakeKube } from '../support/fake-kube/index.ts';
 import { type SlackReceiver, startSlackReceiver } from '../support/slack-receiver.ts';
 
 describe('local host: DRIFT_CHECK_SCHEDULE', () => {
@@ -50,19 +51,8 @@ describe('local host: DRIFT_CHECK_SCHEDULE', () => {
         SLACK_API_URL: slack.apiUrl,
         ALERT_GROUP_WAIT: '0s',
       });
-      const deployment = {
-        apiVersion: 'apps/v1',
-        kind: 'Deployment',
-        metadata: { name: 'web', namespace: 'default', labels: { app: 'web' } },
-        spec: {
-          replicas: 1,
-          selector: { matchLabels: { app: 'web' } },
-          template: {
-            metadata: { labels: { app: 'web' } },
-            spec: { containers: [{ name: 'web', image: 'nginx:1.25' }] },
-          },
-        },
-      };
+      const deployment = webDeployment('default');
+      (deployment.spec as { replicas: number }).replicas = 1;
       const client = await server.deps.clusters.client();
       await client.apply(await client.resolve('Deployment', 'apps/v1'), deployment);
       await server.deps.baselines.record({ cluster: 'fake', manifest: deployment, appliedBy: 'a', requestId: 'r' });
@@ -83,12 +73,7 @@ describe('local host: DRIFT_CHECK_SCHEDULE', () => {
     });
 
     it('a run checks the clusters, records findings and sends the alert; the next run sends nothing new', async () => {
-      const res = await fetch(`${kube.url}/apis/apps/v1/namespaces/default/deployments/web?fieldManager=kubectl-edit`, {
-        method: 'PATCH',
-        headers: { authorization: `Bearer ${FAKE_TOKEN}`, 'content-type': 'application/strategic-merge-patch+json' },
-        body: JSON.stringify({ spec: { replicas: 4 } }),
-      });
-      expect(res.status).toBe(200);
+      await editDeployment(kube, 'default', 'web', { spec: { replicas: 4 } });
       await server.driftTimer?.runNow();
       const page = await server.deps.driftFindings.list({ limit: 10 });
       expect(page.items.map((f) => [f.name, f.state])).toEqual([['web', 'drifted']]);

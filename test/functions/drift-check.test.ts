@@ -12,7 +12,8 @@ import { type EmbeddedDynamo, startEmbeddedDynamo } from '../../shared/adapters/
 import { Baselines } from '../../shared/app/repos/baselines.ts';
 import { systemClock } from '../../shared/ports/clock.ts';
 import type { KubeObject } from '../../shared/ports/kube.ts';
-import { FAKE_TOKEN, type FakeKube, startFakeKube } from '../support/fake-kube/index.ts';
+import { editDeployment, webDeployment } from '../support/drift.ts';
+import { type FakeKube, startFakeKube } from '../support/fake-kube/index.ts';
 import { type FakeSecretsManager, startFakeSecretsManager } from '../support/fake-secrets-manager.ts';
 import { lambdaContext } from '../support/lambda.ts';
 import { type SlackReceiver, startSlackReceiver } from '../support/slack-receiver.ts';
@@ -36,16 +37,7 @@ function scheduledEvent(n: number): Record<string, string> {
   return JSON.parse(json) as Record<string, string>;
 }
 
-const deployment: KubeObject = {
-  apiVersion: 'apps/v1',
-  kind: 'Deployment',
-  metadata: { name: 'web', namespace: NS, labels: { app: 'web' } },
-  spec: {
-    replicas: 2,
-    selector: { matchLabels: { app: 'web' } },
-    template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'nginx:1.25' }] } },
-  },
-};
+const deployment: KubeObject = webDeployment(NS);
 
 describe('drift-check function (EventBridge Scheduler event)', () => {
   let dynamo: EmbeddedDynamo;
@@ -107,12 +99,9 @@ describe('drift-check function (EventBridge Scheduler event)', () => {
   }, 60_000);
 
   it('a field changed by another manager: found, alerted once; the next run sends nothing new', async () => {
-    const res = await fetch(`${kube.url}/apis/apps/v1/namespaces/${NS}/deployments/web?fieldManager=kubectl-edit`, {
-      method: 'PATCH',
-      headers: { authorization: `Bearer ${FAKE_TOKEN}`, 'content-type': 'application/strategic-merge-patch+json' },
-      body: JSON.stringify({ spec: { template: { spec: { containers: [{ name: 'web', image: 'nginx:1.26' }] } } } }),
+    await editDeployment(kube, NS, 'web', {
+      spec: { template: { spec: { containers: [{ name: 'web', image: 'nginx:1.26' }] } } },
     });
-    expect(res.status).toBe(200);
     const out = await handler(scheduledEvent(2), lambdaContext('DriftCheck'));
     expect(out.counts).toMatchObject({ objects: 1, drifted: 1 });
     expect(out.alerts?.reconcile.opened).toBe(1);
@@ -128,7 +117,7 @@ describe('drift-check function (EventBridge Scheduler event)', () => {
   }, 60_000);
 
   it('Slack failing during runs (503, then a closed port), then back: the new drift is posted exactly once', async () => {
-    const api: KubeObject = { ...deployment, metadata: { ...deployment.metadata, name: 'api' } };
+    const api = webDeployment(NS, 'api');
     kube.store.put(api as Parameters<FakeKube['store']['put']>[0]);
     await new Baselines(dynamo.store, systemClock).record({
       cluster: 'fake',
@@ -136,12 +125,7 @@ describe('drift-check function (EventBridge Scheduler event)', () => {
       appliedBy: 'alice',
       requestId: 'r-2',
     });
-    const res = await fetch(`${kube.url}/apis/apps/v1/namespaces/${NS}/deployments/api?fieldManager=kubectl-edit`, {
-      method: 'PATCH',
-      headers: { authorization: `Bearer ${FAKE_TOKEN}`, 'content-type': 'application/strategic-merge-patch+json' },
-      body: JSON.stringify({ spec: { replicas: 7 } }),
-    });
-    expect(res.status).toBe(200);
+    await editDeployment(kube, NS, 'api', { spec: { replicas: 7 } });
     const aboutApi = () => slack.messages().filter((m) => JSON.stringify(m.blocks ?? m.text).includes(`${NS}/api`));
     slack.failWith({ kind: 'status', status: 503 });
     const down = await handler(scheduledEvent(5), lambdaContext('DriftCheck'));

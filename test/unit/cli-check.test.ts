@@ -11,7 +11,8 @@ import { driftExitCode, driftReportText } from '../../local/drift-report.ts';
 import { type LocalServer, startLocalServer } from '../../local/server.ts';
 import type { DriftCheckReport } from '../../shared/app/drift/types.ts';
 import type { KubeObject } from '../../shared/ports/kube.ts';
-import { FAKE_TOKEN, type FakeKube, startFakeKube } from '../support/fake-kube/index.ts';
+import { editDeployment, webDeployment } from '../support/drift.ts';
+import { type FakeKube, startFakeKube } from '../support/fake-kube/index.ts';
 import { runCli } from '../support/local-host.ts';
 
 const report = (counts: Partial<DriftCheckReport['counts']>, findings: DriftCheckReport['findings'] = []) =>
@@ -64,19 +65,7 @@ describe('cloudops-mcp check drift (spawned, fake API server)', () => {
   let dataDir: string;
   let env: Record<string, string>;
   const NS = 'shop';
-  const deployment: KubeObject = {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name: 'web', namespace: NS, labels: { app: 'web' } },
-    spec: {
-      replicas: 2,
-      selector: { matchLabels: { app: 'web' } },
-      template: {
-        metadata: { labels: { app: 'web' } },
-        spec: { containers: [{ name: 'web', image: 'nginx:1.25' }] },
-      },
-    },
-  };
+  const deployment: KubeObject = webDeployment(NS);
 
   beforeAll(async () => {
     kube = await startFakeKube({ readyDelayMs: 20 });
@@ -105,12 +94,9 @@ describe('cloudops-mcp check drift (spawned, fake API server)', () => {
   }, 60_000);
 
   it('a field changed by another manager: exit 2, the path, values and manager; --json has the same', async () => {
-    const res = await fetch(`${kube.url}/apis/apps/v1/namespaces/${NS}/deployments/web?fieldManager=kubectl-edit`, {
-      method: 'PATCH',
-      headers: { authorization: `Bearer ${FAKE_TOKEN}`, 'content-type': 'application/strategic-merge-patch+json' },
-      body: JSON.stringify({ spec: { template: { spec: { containers: [{ name: 'web', image: 'nginx:1.26' }] } } } }),
+    await editDeployment(kube, NS, 'web', {
+      spec: { template: { spec: { containers: [{ name: 'web', image: 'nginx:1.26' }] } } },
     });
-    expect(res.status).toBe(200);
     const r = await runCli(['check', 'drift', '--namespace', NS, '--no-alerts'], env);
     expect(r.code).toBe(2);
     expect(r.stdout).toContain('1 drifted');
