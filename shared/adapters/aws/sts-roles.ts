@@ -1,0 +1,95 @@
+import { AssumeRoleCommand, GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
+
+/** AWS credentials as the SDK's clients and the SigV4 signer take them. */
+export interface AwsCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+  /** When temporary credentials stop working (absent for long-term keys). */
+  expiration?: Date;
+}
+
+/** Resolves credentials, from a cache when they are fresh; the SDK's clients accept it as `credentials`. */
+export type AwsCredentialProvider = () => Promise<AwsCredentials>;
+
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::(\d{12}):role\/[\w+=,.@/-]{1,512}$/;
+
+/** The account id a role ARN names, or an error that says what a role ARN looks like. */
+export function roleAccount(roleArn: string): string {
+  const m = ROLE_ARN.exec(roleArn);
+  if (!m?.[1]) {
+    throw new Error(
+      `not an IAM role ARN: ${roleArn.slice(0, 200)} (expected arn:aws:iam::<12-digit account>:role/<name>)`,
+    );
+  }
+  return m[1];
+}
+
+export interface AssumedRoleOptions {
+  roleArn: string;
+  /** An STS client holding the base credentials (the function role, or the default chain locally). */
+  sts: STSClient;
+  /** Seen in CloudTrail on the role's side. */
+  sessionName?: string;
+  /** 900..43200; AssumeRole's default is 3600. */
+  durationSeconds?: number;
+  /** Credentials are renewed this long before they expire (default 5 minutes). */
+  refreshMarginMs?: number;
+  /** Bounds each AssumeRole call (default 10 s). */
+  timeoutMs?: number;
+  now?: () => number;
+}
+
+/**
+ * Credentials of an assumed role, cached until `refreshMarginMs` before they expire. Concurrent
+ * callers share one AssumeRole call; a failed call is not cached (the next caller tries again).
+ */
+export function assumedRoleCredentials(opts: AssumedRoleOptions): AwsCredentialProvider {
+  roleAccount(opts.roleArn);
+  const now = opts.now ?? Date.now;
+  const margin = opts.refreshMarginMs ?? 5 * 60_000;
+  const timeoutMs = opts.timeoutMs ?? 10_000;
+  let cached: AwsCredentials | undefined;
+  let pending: Promise<AwsCredentials> | undefined;
+
+  const fetchCredentials = async (): Promise<AwsCredentials> => {
+    const out = await opts.sts.send(
+      new AssumeRoleCommand({
+        RoleArn: opts.roleArn,
+        RoleSessionName: opts.sessionName ?? 'cloudops-mcp',
+        DurationSeconds: opts.durationSeconds,
+      }),
+      { abortSignal: AbortSignal.timeout(timeoutMs) },
+    );
+    const c = out.Credentials;
+    if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration) {
+      throw new Error(`AssumeRole of ${opts.roleArn} returned no credentials`);
+    }
+    return {
+      accessKeyId: c.AccessKeyId,
+      secretAccessKey: c.SecretAccessKey,
+      sessionToken: c.SessionToken,
+      expiration: c.Expiration,
+    };
+  };
+
+  return async () => {
+    if (cached?.expiration && cached.expiration.getTime() - margin > now()) return cached;
+    pending ??= fetchCredentials()
+      .then((c) => {
+        cached = c;
+        return c;
+      })
+      .finally(() => {
+        pending = undefined;
+      });
+    return pending;
+  };
+}
+
+/** The account the STS client's credentials belong to (GetCallerIdentity). */
+export async function callerAccount(sts: STSClient, signal?: AbortSignal): Promise<string> {
+  const out = await sts.send(new GetCallerIdentityCommand({}), { abortSignal: signal });
+  if (!out.Account) throw new Error('GetCallerIdentity returned no account');
+  return out.Account;
+}
