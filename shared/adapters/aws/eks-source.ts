@@ -58,6 +58,7 @@ const MAX_ACCOUNTS = 100;
 const MAX_REGIONS = 40;
 const DESCRIBE_CONCURRENCY = 8;
 const MESSAGE_CAP = 300;
+const MAX_CACHED_TOKENS = 2000;
 
 interface Account {
   roleArn?: string;
@@ -165,6 +166,11 @@ export class EksClusterSource implements ClusterSource {
       if (current && current !== cached) return current;
     }
     const made = this.makeToken(cluster, bounded(signal, this.opts.timeoutMs));
+    // One entry per cluster; the oldest goes first should a caller ever hand in more than the cap.
+    if (this.tokens.size >= MAX_CACHED_TOKENS && !this.tokens.has(cluster.id)) {
+      const oldest = this.tokens.keys().next().value;
+      if (oldest !== undefined) this.tokens.delete(oldest);
+    }
     this.tokens.set(cluster.id, made);
     made.catch(() => {
       if (this.tokens.get(cluster.id) === made) this.tokens.delete(cluster.id);

@@ -14,12 +14,14 @@ import type { AwsCredentials } from './sts-roles.ts';
  * users/groups (access entries or the aws-auth ConfigMap). Hence:
  * - the host is always the real regional STS host, never AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_STS: a
  *   token naming a test or private endpoint would be refused by every real API server (the
- *   authenticator allow-lists the STS hosts), and the credentials are sent to nobody here, only signed;
+ *   authenticator allow-lists the STS hosts); making a token sends nothing anywhere (it is only signed),
+ *   so there is no call of ours to redirect;
  * - the cluster's name is signed, so a token for one cluster cannot be replayed against another;
- * - the authenticator accepts the signature for 15 minutes after X-Amz-Date regardless of X-Amz-Expires
- *   (the authenticator's own window, as `aws eks get-token` documents: its `expirationTimestamp` is
- *   14 minutes after signing). We report expiry at 14 minutes, or earlier if the signing credentials
- *   (an assumed role's) expire first, since STS refuses a presigned URL of expired credentials.
+ * - the authenticator accepts a token for 15 minutes after its X-Amz-Date whatever X-Amz-Expires says
+ *   (aws-iam-authenticator's `presignedURLExpiration`; EKS documents the 15 minutes), and `aws eks
+ *   get-token` reports `expirationTimestamp` 14 minutes after signing. We report expiry at 14 minutes, or
+ *   earlier if the signing credentials (an assumed role's) expire first: STS refuses a presigned URL of
+ *   expired credentials.
  */
 
 export const EKS_TOKEN_PREFIX = 'k8s-aws-v1.';
