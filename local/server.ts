@@ -6,7 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { toNodeHandler } from '@modelcontextprotocol/node';
-import { clustersFromConfig } from '../shared/adapters/kube/index.ts';
+import type { ClusterRegistry } from '../shared/adapters/kube/cluster-registry.ts';
+import {
+  type ClusterSourceFactories,
+  clustersFromConfig,
+  kubeconfigFromConfig,
+  sourcesFromConfig,
+} from '../shared/adapters/kube/index.ts';
 import { KubeconfigClusters } from '../shared/adapters/kube/kubeconfig-clusters.ts';
 import { LocalWorkflowEngine } from '../shared/adapters/local/local-workflow-engine.ts';
 import { isLocalSecretName, LocalSecrets } from '../shared/adapters/local/secrets.ts';
@@ -72,6 +78,8 @@ export async function startLocalServer(
     clock?: Clock;
     /** The workflow engine instead of the local one (tests run the same scenarios on another engine). */
     workflows?: InProcessEngineFactory;
+    /** The EKS/GKE sources to build from AWS_ACCOUNTS/AWS_REGIONS and GCP_PROJECTS (default CLUSTER_SOURCES). */
+    clusterSources?: ClusterSourceFactories;
   } = {},
 ): Promise<LocalServer> {
   const config: Config = loadConfig(env);
@@ -107,9 +115,9 @@ export async function startLocalServer(
   // Alert settings and the Slack channel fail at start, named, like every other setting.
   const alertSettings = alertSettingsFromEnv(env);
   const slack = slackSettingsFromEnv(env);
-  const clusters = await localClusters(config, env);
-  if (clusters instanceof KubeconfigClusters && clusters.skipped.length > 0) {
-    log.warn({ skipped: clusters.skipped }, 'KUBECONFIG: skipped files that do not exist');
+  const clusters = await localClusters(config, env, opts.clusterSources);
+  if (clusters.kubeconfig instanceof KubeconfigClusters && clusters.kubeconfig.skipped.length > 0) {
+    log.warn({ skipped: clusters.kubeconfig.skipped }, 'KUBECONFIG: skipped files that do not exist');
   }
   const store = opts.store ?? (await openLocalStore(config, { shareRunning: false }));
   try {
@@ -134,12 +142,25 @@ export async function startLocalServer(
 }
 
 /**
- * The clusters: from the kubeconfig KUBECONFIG_SECRET names (env:<VARIABLE> or file:<path>, e.g. a
- * mounted container secret) when it is set, else from KUBECONFIG, ~/.kube/config or in-cluster.
+ * The cloud cluster sources this build carries (AWS_ACCOUNTS/AWS_REGIONS, GCP_PROJECTS). Hook for
+ * issue 13's EksClusterSource and GkeClusterSource: until they are wired here, those settings fail
+ * the start by name (sourcesFromConfig) instead of being ignored.
  */
-export async function localClusters(config: Config, env: Record<string, string | undefined>): Promise<Clusters> {
+export const CLUSTER_SOURCES: ClusterSourceFactories = {};
+
+/**
+ * The clusters: the kubeconfig KUBECONFIG_SECRET names (env:<VARIABLE> or file:<path>, e.g. a
+ * mounted container secret) when it is set, else KUBECONFIG, ~/.kube/config or in-cluster; plus the
+ * EKS and GKE clusters the settings ask to discover.
+ */
+export async function localClusters(
+  config: Config,
+  env: Record<string, string | undefined>,
+  factories: ClusterSourceFactories = CLUSTER_SOURCES,
+): Promise<ClusterRegistry> {
+  const sources = sourcesFromConfig(config, env, factories);
   const name = config.kubeconfigSecret;
-  if (!name) return clustersFromConfig(config, env);
+  if (!name) return clustersFromConfig(config, env, sources);
   const bad = (why: string, cause?: unknown) =>
     new ConfigError(`Invalid configuration:\n  KUBECONFIG_SECRET: ${why}`, cause ? { cause } : undefined);
   if (!isLocalSecretName(name)) throw bad('the local host reads env:<VARIABLE> or file:<path>');
@@ -156,7 +177,11 @@ export async function localClusters(config: Config, env: Record<string, string |
   const path = join(dir, 'kubeconfig');
   try {
     writeFileSync(path, yaml, { mode: 0o600 });
-    return clustersFromConfig({ ...config, kube: { ...config.kube, kubeconfig: path } }, { ...env, KUBECONFIG: path });
+    const kubeconfig = kubeconfigFromConfig(
+      { ...config, kube: { ...config.kube, kubeconfig: path } },
+      { ...env, KUBECONFIG: path },
+    );
+    return clustersFromConfig(config, env, sources, kubeconfig);
   } catch (err) {
     throw bad(`the secret's value is not a usable kubeconfig (${(err as Error).message})`, err);
   } finally {

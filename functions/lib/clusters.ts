@@ -1,7 +1,12 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { clustersFromConfig } from '../../shared/adapters/kube/index.ts';
+import {
+  type ClusterSourceFactories,
+  clustersFromConfig,
+  kubeconfigFromConfig,
+  sourcesFromConfig,
+} from '../../shared/adapters/kube/index.ts';
 import { NoClusters } from '../../shared/adapters/kube/kubeconfig-clusters.ts';
 import { type Config, ConfigError } from '../../shared/config/config.ts';
 import type { Clusters } from '../../shared/ports/kube.ts';
@@ -15,13 +20,28 @@ import type { Env, SecretReader } from './host.ts';
  */
 
 /**
- * The clusters a function can reach: the kubeconfig stored in Secrets Manager (KUBECONFIG_SECRET),
- * written once per cold start to a private file under /tmp, or none. Exec-plugin credentials
- * (`aws eks get-token`) cannot run on Lambda: the kubeconfig must carry a token or a client certificate.
+ * The cloud cluster sources the functions carry (AWS_ACCOUNTS/AWS_REGIONS; AWS_ENDPOINT_URL is the
+ * EKS source's to honour). Hook for issue 13's EksClusterSource: until it is wired here, those
+ * settings fail the cold start by name (sourcesFromConfig) instead of being ignored.
  */
-export async function lambdaClusters(config: Config, env: Env, secrets: SecretReader): Promise<Clusters> {
+export const CLUSTER_SOURCES: ClusterSourceFactories = {};
+
+/**
+ * The clusters a function can reach: the kubeconfig stored in Secrets Manager (KUBECONFIG_SECRET),
+ * written once per cold start to a private file under /tmp, plus the EKS (and GKE) clusters the
+ * settings ask to discover. Exec-plugin credentials (`aws eks get-token`) cannot run on Lambda: the
+ * kubeconfig must carry a token or a client certificate; discovered clusters get tokens from their source.
+ */
+export async function lambdaClusters(
+  config: Config,
+  env: Env,
+  secrets: SecretReader,
+  factories: ClusterSourceFactories = CLUSTER_SOURCES,
+): Promise<Clusters> {
+  const sources = sourcesFromConfig(config, env, factories);
   if (!config.kubeconfigSecret) {
-    return new NoClusters('this deployment has no kubeconfig: set the kubeconfigSecretArn context and redeploy');
+    const none = new NoClusters('this deployment has no kubeconfig: set the kubeconfigSecretArn context and redeploy');
+    return sources.length > 0 ? clustersFromConfig(config, env, sources, none) : none;
   }
   let yaml: string;
   try {
@@ -37,7 +57,11 @@ export async function lambdaClusters(config: Config, env: Env, secrets: SecretRe
   const path = join(dir, 'kubeconfig');
   writeFileSync(path, yaml, { mode: 0o600 });
   try {
-    return clustersFromConfig({ ...config, kube: { ...config.kube, kubeconfig: path } }, { ...env, KUBECONFIG: path });
+    const kubeconfig = kubeconfigFromConfig(
+      { ...config, kube: { ...config.kube, kubeconfig: path } },
+      { ...env, KUBECONFIG: path },
+    );
+    return clustersFromConfig(config, env, sources, kubeconfig);
   } catch (err) {
     // Parsing is local and deterministic: a secret that is not a usable kubeconfig stays one on retry.
     throw new ConfigError(

@@ -109,6 +109,63 @@ export const EnvSchema = z
     K8S_CONTEXTS: csv.default([]),
     K8S_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
     K8S_DISCOVERY_TTL_MS: z.coerce.number().int().min(0).default(60_000),
+    /**
+     * `true`: every request to a cluster impersonates the MCP caller (Impersonate-User: the caller's
+     * subject; Impersonate-Group: `cloudops:<role>` per role), so the cluster's RBAC decides.
+     */
+    K8S_IMPERSONATE: z.enum(['true', 'false'], { message: 'must be true or false' }).default('false'),
+    /** EKS discovery: IAM role ARNs to assume, one per account, comma separated (at most 50). */
+    AWS_ACCOUNTS: csv
+      .pipe(
+        z
+          .array(
+            z
+              .string()
+              .max(2048)
+              .regex(
+                /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/,
+                'each entry must be an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>)',
+              ),
+          )
+          .max(50, 'at most 50 role ARNs'),
+      )
+      .default([]),
+    /** EKS discovery: regions to list clusters in, comma separated (default: AWS_REGION). */
+    AWS_REGIONS: csv
+      .pipe(
+        z
+          .array(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/, 'each entry must be an AWS region such as eu-west-1'))
+          .max(40, 'at most 40 regions'),
+      )
+      .default([]),
+    /** GKE discovery: GCP project ids, comma separated (at most 50). */
+    GCP_PROJECTS: csv
+      .pipe(
+        z
+          .array(
+            z
+              .string()
+              .regex(
+                /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/,
+                'each entry must be a GCP project id (6 to 30 lowercase letters, digits and hyphens)',
+              ),
+          )
+          .max(50, 'at most 50 projects'),
+      )
+      .default([]),
+    /** How long a discovered list of EKS/GKE clusters is reused before the clouds are asked again. */
+    CLUSTER_DISCOVERY_TTL: z
+      .string()
+      .default('5m')
+      .transform((raw, ctx) => {
+        const m = /^\s*(\d{1,7})(s|m|h)\s*$/.exec(raw);
+        const ms = m ? Number(m[1]) * ({ s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 's' | 'm' | 'h'] as number) : NaN;
+        if (!(ms >= 10_000 && ms <= 86_400_000)) {
+          ctx.addIssue({ code: 'custom', message: 'must be a duration from 10s to 24h, such as 30s, 5m or 1h' });
+          return z.NEVER;
+        }
+        return ms;
+      }),
     /** Upper bound on the text of one tool result. */
     OUTPUT_BUDGET_BYTES: z.coerce.number().int().min(4096).max(1_000_000).default(50_000),
     /** Guardrail policy (YAML); default: the built-in policy (PSS baseline, enforce). */
@@ -255,7 +312,16 @@ export interface Config {
   maxBodyBytes: number;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
   shutdownGraceMs: number;
-  kube: { kubeconfig?: string; contexts: string[]; timeoutMs: number; discoveryTtlMs: number };
+  kube: {
+    kubeconfig?: string;
+    contexts: string[];
+    timeoutMs: number;
+    discoveryTtlMs: number;
+    /** K8S_IMPERSONATE: requests to clusters run as the MCP caller. */
+    impersonate?: boolean;
+  };
+  /** Where EKS and GKE clusters are discovered (empty lists: no such source). */
+  clusterDiscovery?: { awsAccounts: string[]; awsRegions: string[]; gcpProjects: string[]; ttlMs: number };
   outputBudgetBytes: number;
   policyFile?: string;
   /** The toolsets to serve (TOOLSETS, without repeats); absent: DEFAULT_TOOLSETS. */
@@ -331,6 +397,14 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       contexts: e.K8S_CONTEXTS,
       timeoutMs: e.K8S_TIMEOUT_MS,
       discoveryTtlMs: e.K8S_DISCOVERY_TTL_MS,
+      ...(e.K8S_IMPERSONATE === 'true' ? { impersonate: true } : {}),
+    },
+    clusterDiscovery: {
+      awsAccounts: [...new Set(e.AWS_ACCOUNTS)],
+      // Regions only: discovery in the host's own account (no role to assume) with AWS_ACCOUNTS unset.
+      awsRegions: [...new Set(e.AWS_REGIONS)],
+      gcpProjects: [...new Set(e.GCP_PROJECTS)],
+      ttlMs: e.CLUSTER_DISCOVERY_TTL,
     },
     outputBudgetBytes: e.OUTPUT_BUDGET_BYTES,
     ...(e.POLICY_FILE ? { policyFile: e.POLICY_FILE } : {}),

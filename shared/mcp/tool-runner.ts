@@ -84,8 +84,10 @@ export async function executeTool(tool: AnyTool, inv: ToolInvocation, opts: Exec
           },
         }
       : undefined;
+  // K8S_IMPERSONATE: the tool reaches clusters as its caller (the registry's view; itself when off).
+  const clusters = opts.deps.clusters.forCaller?.(identity) ?? opts.deps.clusters;
   const ctx: ToolContext = {
-    deps: opts.deps,
+    deps: clusters === opts.deps.clusters ? opts.deps : { ...opts.deps, clusters },
     identity,
     requestId: inv.requestId,
     log: opts.deps.log.child({ requestId: inv.requestId, caller: identity.name, tool: tool.name }),

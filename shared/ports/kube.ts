@@ -3,6 +3,7 @@
  * shapes (plain JSON objects). The adapter in shared/adapters/kube speaks to real clusters
  * through @kubernetes/client-node; tests run it against the fake API server in test/support.
  */
+import type { Identity } from '../domain/identity.ts';
 import type { KubeMeta, KubeObject, ResourceInfo } from '../domain/k8s/model.ts';
 
 export type { KubeMeta, KubeObject, ResourceInfo };
@@ -89,12 +90,47 @@ export interface KubeClient {
 }
 
 export interface ClusterInfo {
+  /**
+   * The name tools take and record (audit, operations, drift, policy `clusters:`): a kubeconfig
+   * context's name, or the registry id of a discovered cluster (`eks:…`, `gke:…`).
+   */
   name: string;
+  /** Registry id: `kube:<context>`, `eks:<account>/<region>/<name>`, `gke:<project>/<location>/<name>`. */
+  id?: string;
+  /** The API server URL; empty while a discovered cluster has no endpoint yet. */
   server: string;
   source: 'kubeconfig' | 'in-cluster' | 'eks' | 'gke';
   isDefault: boolean;
   /** Default namespace of the context. */
   namespace: string;
+  /** Kubernetes version: the cloud's word for discovered clusters, or what GET /version answered (probe). */
+  version?: string;
+  /** The cloud's status word (EKS ACTIVE, GKE RUNNING); absent for kubeconfig contexts. */
+  status?: string;
+  /** Whether GET /version answered within the probe's timeout (only when listed with `probe`). */
+  reachable?: boolean;
+  /** Why the probe failed (bounded, no credentials). */
+  unreachableReason?: string;
+  /** From the last good discovery of a source that has since failed. */
+  stale?: boolean;
+}
+
+/** How one source of clusters (the kubeconfig, EKS, GKE) fared at its last discovery. */
+export interface ClusterSourceReport {
+  source: 'kubeconfig' | 'in-cluster' | 'eks' | 'gke';
+  clusters: number;
+  /** ISO time of the last successful discovery (absent for the kubeconfig, read once at start). */
+  discoveredAt?: string;
+  /** The source failed its last discovery: its clusters are the last good list. */
+  stale: boolean;
+  /** Scopes (an account/region, a project, or the whole source) that could not be listed, and why. */
+  errors: Array<{ scope: string; message: string }>;
+}
+
+/** Who a cluster request acts as, when the server impersonates its callers (K8S_IMPERSONATE). */
+export interface Impersonation {
+  user: string;
+  groups: string[];
 }
 
 /**
@@ -102,10 +138,21 @@ export interface ClusterInfo {
  * refresh short-lived credentials before handing out a client.
  */
 export interface Clusters {
-  list(): Promise<ClusterInfo[]>;
-  /** The client for a cluster; the default cluster when name is omitted. Rejects with UnknownClusterError. */
+  /** With `probe`, each cluster's GET /version is tried (bounded in time and concurrency) to fill `reachable`. */
+  list(opts?: { probe?: boolean }): Promise<ClusterInfo[]>;
+  /**
+   * The client for a cluster; the default cluster when name is omitted. A name is a ClusterInfo name
+   * or id (`kube:<context>` too). Rejects with UnknownClusterError.
+   */
   client(name?: string): Promise<KubeClient>;
   defaultCluster(): Promise<string | undefined>;
+  /** How each source fared at its last discovery (a registry of several sources has this). */
+  sources?(): Promise<ClusterSourceReport[]>;
+  /**
+   * The clusters as seen by one caller: with K8S_IMPERSONATE, its clients impersonate the caller;
+   * otherwise the same registry. The tool runner hands tools this view.
+   */
+  forCaller?(caller: Identity): Clusters;
 }
 
 export class UnknownClusterError extends Error {

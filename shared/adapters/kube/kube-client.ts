@@ -1,6 +1,7 @@
 import { HttpMethod, IsomorphicFetchHttpLibrary, type KubeConfig, RequestContext } from '@kubernetes/client-node';
 import { quoted } from '../../domain/text.ts';
 import type {
+  Impersonation,
   KubeClient,
   KubeObject,
   ListOptions,
@@ -33,6 +34,14 @@ export interface KubeClientOptions {
   /** Discovery cache lifetime. */
   discoveryTtlMs: number;
   now?: () => number;
+  /** Every request carries Impersonate-User and Impersonate-Group (the cluster's RBAC decides as them). */
+  impersonate?: Impersonation;
+}
+
+/** What a client and its impersonating views share: one discovery cache, one connection pool. */
+interface SharedState {
+  discovery?: { at: number; resources: Promise<ResourceInfo[]> };
+  dispatcher?: { value: NonNullable<ReturnType<RequestContext['getDispatcher']>>; at: number };
 }
 
 type Http = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -51,17 +60,24 @@ export class ClientNodeKubeClient implements KubeClient {
   private readonly timeoutMs: number;
   private readonly discoveryTtlMs: number;
   private readonly now: () => number;
-  private discovery?: { at: number; resources: Promise<ResourceInfo[]> };
+  private readonly opts: KubeClientOptions;
+  private readonly impersonate?: Impersonation;
+  /**
+   * Discovery cache and connection pool, shared with the views `impersonating` makes: discovery is
+   * served to every authenticated user alike (system:discovery), and the pool holds no credential.
+   */
+  private readonly state: SharedState;
   /**
    * client-node builds a new undici dispatcher (a new connection pool) on every authentication; one
    * is kept and reused so requests share keep-alive connections (one TLS handshake, not one per
    * request). It carries the TLS material of when it was made (CA, client certificate), which can
    * rotate (cert-manager, exec plugins issuing short-lived certificates, a pod's CA): it is replaced
-   * after DISPATCHER_MAX_AGE_MS, and at once after a 401 or a TLS failure.
+   * after DISPATCHER_MAX_AGE_MS, and at once after a 401 or a TLS failure. (Kept in `state`.)
    */
-  private dispatcher?: { value: NonNullable<ReturnType<RequestContext['getDispatcher']>>; at: number };
-
-  constructor(opts: KubeClientOptions) {
+  constructor(opts: KubeClientOptions, shared: SharedState = {}) {
+    this.opts = opts;
+    this.state = shared;
+    if (opts.impersonate) this.impersonate = checkedImpersonation(opts.impersonate);
     this.cluster = opts.cluster;
     this.kc = opts.kubeConfig;
     const server = this.kc.getCurrentCluster()?.server;
@@ -72,10 +88,31 @@ export class ClientNodeKubeClient implements KubeClient {
     this.now = opts.now ?? Date.now;
   }
 
+  /** The same cluster, every request acting as `who` (Impersonate-User/-Group); caches are shared. */
+  impersonating(who: Impersonation): ClientNodeKubeClient {
+    return new ClientNodeKubeClient({ ...this.opts, impersonate: who }, this.state);
+  }
+
+  /**
+   * GET /version once (no retry), within `timeoutMs`: `gitVersion` when the API server answered, or
+   * why not. For reachability listings, which must not wait out the normal timeout and retry.
+   */
+  async version(timeoutMs: number): Promise<{ ok: true; version: string } | { ok: false; reason: string }> {
+    try {
+      const v = (await this.once('GET', new URL(`${this.server}/version`), 'GET /version', {}, timeoutMs)) as {
+        gitVersion?: unknown;
+      };
+      return { ok: true, version: typeof v.gitVersion === 'string' ? v.gitVersion.slice(0, 64) : 'unknown' };
+    } catch (err) {
+      if (!(err instanceof KubeApiError)) throw err;
+      return { ok: false, reason: err.reason === 'Timeout' ? `no answer within ${timeoutMs} ms` : err.message };
+    }
+  }
+
   /** The next request builds a fresh connection pool with the TLS material as it is now. */
   private dropDispatcher(): void {
-    const cached = this.dispatcher;
-    this.dispatcher = undefined;
+    const cached = this.state.dispatcher;
+    this.state.dispatcher = undefined;
     if (cached) void closeLater(cached.value);
   }
 
@@ -115,14 +152,20 @@ export class ClientNodeKubeClient implements KubeClient {
     url: URL,
     call: string,
     opts: { body?: unknown; contentType?: string; accept?: string; text?: boolean },
+    timeoutMs = this.timeoutMs,
   ): Promise<unknown> {
     const ctx = new RequestContext(url.toString(), HttpMethod[method]);
     ctx.setHeaderParam('Accept', opts.accept ?? 'application/json');
+    if (this.impersonate) {
+      ctx.setHeaderParam('Impersonate-User', this.impersonate.user);
+      const [group] = this.impersonate.groups;
+      if (group) ctx.setHeaderParam('Impersonate-Group', group);
+    }
     if (opts.body !== undefined) {
       ctx.setHeaderParam('Content-Type', opts.contentType ?? 'application/json');
       ctx.setBody(typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body));
     }
-    ctx.setSignal(AbortSignal.timeout(this.timeoutMs));
+    ctx.setSignal(AbortSignal.timeout(timeoutMs));
     let status: number;
     let text: string;
     try {
@@ -139,13 +182,13 @@ export class ClientNodeKubeClient implements KubeClient {
       });
     }
     try {
-      const cached = this.dispatcher;
+      const cached = this.state.dispatcher;
       if (cached && this.now() - cached.at < DISPATCHER_MAX_AGE_MS) ctx.setDispatcher(cached.value);
       else {
         const fresh = ctx.getDispatcher();
         // Used for this request too, so the pool kept is the one that opened the connection.
         if (fresh) ctx.setDispatcher(fresh);
-        this.dispatcher = fresh ? { value: fresh, at: this.now() } : undefined;
+        this.state.dispatcher = fresh ? { value: fresh, at: this.now() } : undefined;
         if (cached) void closeLater(cached.value);
       }
       const res = await this.http.send(ctx).toPromise();
@@ -161,7 +204,7 @@ export class ClientNodeKubeClient implements KubeClient {
           call,
           status: 0,
           reason: 'Timeout',
-          message: `no answer from the API server within ${this.timeoutMs} ms`,
+          message: `no answer from the API server within ${timeoutMs} ms`,
         });
       }
       const cause = e.cause?.code ?? e.cause?.message ?? e.message;
@@ -205,13 +248,14 @@ export class ClientNodeKubeClient implements KubeClient {
   }
 
   async resources(opts: { refresh?: boolean } = {}): Promise<ResourceInfo[]> {
-    if (!opts.refresh && this.discovery && this.now() - this.discovery.at < this.discoveryTtlMs) {
-      return this.discovery.resources;
+    const cached = this.state.discovery;
+    if (!opts.refresh && cached && this.now() - cached.at < this.discoveryTtlMs) {
+      return cached.resources;
     }
     const resources = this.discover();
-    this.discovery = { at: this.now(), resources };
+    this.state.discovery = { at: this.now(), resources };
     resources.catch(() => {
-      if (this.discovery?.resources === resources) this.discovery = undefined;
+      if (this.state.discovery?.resources === resources) this.state.discovery = undefined;
     });
     return resources;
   }
@@ -547,4 +591,27 @@ async function closeLater(dispatcher: unknown): Promise<void> {
 function isTlsFailure(e: Error & { cause?: { code?: string } }): boolean {
   const code = e.cause?.code ?? '';
   return /^(ERR_TLS_|CERT_|UNABLE_TO_|DEPTH_ZERO|SELF_SIGNED|ERR_SSL_)/.test(code) || code === 'ECONNRESET';
+}
+
+/**
+ * An impersonation as HTTP headers can carry it: a user name and group names of printable
+ * characters (no CR/LF or other controls), bounded. A subject that cannot be sent is refused here,
+ * before any request, rather than sent as someone else. At most one group: the API server reads one
+ * group per header line (kubectl --as-group sends a line each), and fetch joins repeated headers into
+ * one comma-separated line, which would name a single group "a, b".
+ */
+function checkedImpersonation(who: Impersonation): Impersonation {
+  const ok = (v: string) => v.length > 0 && v.length <= 512 && !/[\p{Cc}]/u.test(v) && v.trim() === v;
+  if (who.groups.length > 1) throw new Error('impersonation carries at most one group (one header line)');
+  if (!ok(who.user) || !who.groups.every(ok)) {
+    throw new KubeApiError({
+      cluster: 'impersonation',
+      call: 'impersonate',
+      status: 400,
+      reason: 'BadRequest',
+      message:
+        'the caller cannot be impersonated: its subject or a group is empty, too long, or has control characters',
+    });
+  }
+  return { user: who.user, groups: [...who.groups] };
 }

@@ -22,7 +22,7 @@ export interface KubeconfigClustersOptions {
  */
 export class KubeconfigClusters implements Clusters {
   private readonly base: KubeConfig;
-  private readonly infos: ClusterInfo[];
+  private readonly infos: Array<ClusterInfo & { context: string }>;
   private readonly clients = new Map<string, KubeClient>();
   private readonly opts: KubeconfigClustersOptions;
   /** Files of a KUBECONFIG list that do not exist and were skipped (like kubectl), for the host to log. */
@@ -61,21 +61,24 @@ export class KubeconfigClusters implements Clusters {
       .flatMap((c) => {
         const cluster = this.base.getCluster(c.cluster);
         if (!cluster) return [];
+        const name = inCluster ? 'in-cluster' : kubeconfigName(c.name);
         return [
           {
-            name: inCluster ? 'in-cluster' : c.name,
+            name,
+            id: inCluster ? 'kube:in-cluster' : `kube:${c.name}`,
+            context: c.name,
             server: cluster.server,
             source: inCluster ? 'in-cluster' : 'kubeconfig',
             isDefault: c.name === current,
             namespace: c.namespace ?? 'default',
-          } satisfies ClusterInfo,
+          } satisfies ClusterInfo & { context: string },
         ];
       });
     if (!this.infos.some((i) => i.isDefault) && this.infos[0]) this.infos[0].isDefault = true;
   }
 
   async list(): Promise<ClusterInfo[]> {
-    return this.infos.map((i) => ({ ...i }));
+    return this.infos.map(({ context: _, ...i }) => i);
   }
 
   async defaultCluster(): Promise<string | undefined> {
@@ -88,7 +91,7 @@ export class KubeconfigClusters implements Clusters {
 
   async client(name?: string): Promise<KubeClient> {
     const target = name ?? this.defaultName();
-    const info = this.infos.find((i) => i.name === target);
+    const info = this.infos.find((i) => i.name === target || i.id === target);
     if (!target || !info) {
       const known = this.infos.map((i) => i.name).join(', ') || 'none configured';
       throw new UnknownClusterError(
@@ -101,7 +104,7 @@ export class KubeconfigClusters implements Clusters {
     if (!client) {
       const kc = new KubeConfig();
       kc.loadFromString(this.base.exportConfig());
-      if (info.source !== 'in-cluster') kc.setCurrentContext(info.name);
+      if (info.source !== 'in-cluster') kc.setCurrentContext(info.context);
       client = new ClientNodeKubeClient({
         cluster: info.name,
         kubeConfig: kc,
@@ -112,6 +115,14 @@ export class KubeconfigClusters implements Clusters {
     }
     return client;
   }
+}
+
+/**
+ * The name a context goes by: its own, unless it reads like a registry id (`kube:…`, `eks:…`,
+ * `gke:…`), which would name another cluster; such a context goes by `kube:<context>` only.
+ */
+export function kubeconfigName(context: string): string {
+  return /^(kube|eks|gke):/.test(context) ? `kube:${context}` : context;
 }
 
 function loadKubeconfigFile(file: string): KubeConfig {

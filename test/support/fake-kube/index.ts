@@ -9,7 +9,7 @@ import { FAKE_TOKEN, renderKubeconfig, writeKubeconfig } from './kubeconfig.ts';
 import { ObjectService } from './object-service.ts';
 import { ResourceRegistry } from './resources.ts';
 import { seedCluster } from './seed.ts';
-import { ApiServer, type FailureRule, type RequestRecord } from './server.ts';
+import { ApiServer, type Authorize, type FailureRule, type RequestRecord, type TokenUser } from './server.ts';
 import { ObjectStore } from './store.ts';
 import { FakeKubeStore } from './store-facade.ts';
 
@@ -17,7 +17,7 @@ export { FAKE_TOKEN } from './kubeconfig.ts';
 export { LOG_LINES_ANNOTATION } from './logs.ts';
 export type { ImageBehaviour } from './pod-lifecycle.ts';
 export { NODE_NAME } from './seed.ts';
-export type { FailureRule, RequestRecord } from './server.ts';
+export type { Authorize, FailureRule, RequestRecord, TokenUser } from './server.ts';
 export type { PutOptions } from './store-facade.ts';
 export { FakeKubeStore } from './store-facade.ts';
 export type { KubeObject } from './types.ts';
@@ -33,6 +33,13 @@ export interface FakeKubeOptions {
   watchHistoryLimit?: number;
   /** How long a deleted Namespace stays Terminating before it and its contents are gone (default readyDelayMs). */
   namespaceTerminationMs?: number;
+  /**
+   * Bearer tokens accepted besides FAKE_TOKEN (which authenticates as `fake-admin` and may
+   * impersonate), each with its user and whether it may impersonate.
+   */
+  tokens?: Record<string, TokenUser>;
+  /** RBAC stand-in: a reason refuses the request with 403 Forbidden; absent, all is allowed. */
+  authorize?: Authorize;
 }
 
 export interface FakeKube {
@@ -76,6 +83,8 @@ export async function startFakeKube(opts: FakeKubeOptions = {}): Promise<FakeKub
     service,
     token: FAKE_TOKEN,
     namespaceTerminationMs: opts.namespaceTerminationMs ?? readyDelayMs,
+    ...(opts.tokens ? { tokens: opts.tokens } : {}),
+    ...(opts.authorize ? { authorize: opts.authorize } : {}),
   });
   let url: string;
   try {

@@ -45,7 +45,26 @@ export interface RequestRecord {
   path: string;
   query: string;
   status: number;
+  /** Who the request acted as once authenticated (the impersonated user when it impersonated). */
+  user?: string;
+  /** The impersonated groups (Impersonate-Group), when it impersonated. */
+  groups?: string[];
+  /** The authenticated user behind an impersonated request. */
+  impersonatedBy?: string;
 }
+
+/** A bearer token the fake accepts: the user it authenticates as, and whether that user may impersonate. */
+export interface TokenUser {
+  user: string;
+  /** RBAC's `impersonate` verb on users and groups (cluster-admin has it). */
+  canImpersonate: boolean;
+}
+
+/**
+ * The authorizer's say on one request after authentication (and impersonation): undefined allows,
+ * a string refuses with 403 and that reason. Absent: everything is allowed, as for cluster-admin.
+ */
+export type Authorize = (who: { user: string; groups: string[] }, method: string, path: string) => string | undefined;
 
 const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
@@ -80,7 +99,8 @@ export class ApiServer {
   readonly requests: RequestRecord[] = [];
   private readonly service: ObjectService;
   private readonly registry: ResourceRegistry;
-  private readonly token: string;
+  private readonly tokens: Map<string, TokenUser>;
+  private readonly authorize: Authorize | undefined;
   private readonly server: Server;
   private failures: Array<FailureRule & { remaining: number }> = [];
   private readonly watches = new Set<() => void>();
@@ -89,11 +109,22 @@ export class ApiServer {
   private readonly terminations = new Map<() => void, NodeJS.Timeout>();
   private address = '';
 
-  constructor(deps: { service: ObjectService; token: string; namespaceTerminationMs?: number }) {
+  constructor(deps: {
+    service: ObjectService;
+    token: string;
+    namespaceTerminationMs?: number;
+    /** More tokens than `token` (which authenticates as `fake-admin`, allowed to impersonate). */
+    tokens?: Record<string, TokenUser>;
+    authorize?: Authorize;
+  }) {
     this.namespaceTerminationMs = deps.namespaceTerminationMs ?? 0;
     this.service = deps.service;
     this.registry = deps.service.registry;
-    this.token = deps.token;
+    this.tokens = new Map([
+      [deps.token, { user: 'fake-admin', canImpersonate: true }],
+      ...Object.entries(deps.tokens ?? {}),
+    ]);
+    this.authorize = deps.authorize;
     this.server = createServer((req, res) => {
       this.handle(req, res).catch((err: unknown) => {
         console.error('fake-kube: request handling failed', err);
@@ -160,8 +191,9 @@ export class ApiServer {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://fake-kube');
     const method = (req.method ?? 'GET').toUpperCase();
+    let acting: Pick<RequestRecord, 'user' | 'groups' | 'impersonatedBy'> = {};
     const record = (status: number): void => {
-      this.requests.push({ method, path: url.pathname, query: url.search.replace(/^\?/, ''), status });
+      this.requests.push({ method, path: url.pathname, query: url.search.replace(/^\?/, ''), status, ...acting });
     };
     const sendJson = (status: number, body: unknown): void => {
       record(status);
@@ -202,9 +234,19 @@ export class ApiServer {
         return;
       }
       if (injected?.status !== undefined) throw injectedError(injected);
-      if (req.headers.authorization !== `Bearer ${this.token}`) {
+      const auth = req.headers.authorization;
+      const tokenUser = auth?.startsWith('Bearer ') ? this.tokens.get(auth.slice('Bearer '.length)) : undefined;
+      if (!tokenUser) {
         throw failure(401, 'Unauthorized', 'Unauthorized');
       }
+      acting = { user: tokenUser.user };
+      acting = { ...acting, ...impersonation(req, tokenUser) };
+      const denied = this.authorize?.(
+        { user: acting.user as string, groups: acting.groups ?? [] },
+        method,
+        url.pathname,
+      );
+      if (denied !== undefined) throw failure(403, denied, 'Forbidden');
       // Negotiated before the body is read, as the real handlers do (406 NotAcceptable).
       const apiPath = /^\/apis?(\/|$)/.test(url.pathname);
       const format: OutputFormat = apiPath ? negotiateOutput(req.headers.accept) : 'json';
@@ -590,4 +632,34 @@ function deleteOptions(q: URLSearchParams, body: string): DeleteOptions {
     opts.preconditions = preconditions;
   }
   return opts;
+}
+
+/**
+ * Impersonation as the API server's filter does it (k8s.io/apiserver/pkg/endpoints/filters/impersonation.go):
+ * one group per Impersonate-Group header line; groups without a user are refused; the authenticated
+ * user needs the `impersonate` verb on `users` (and `groups`), else 403 with the server's wording.
+ * The fake does not add `system:authenticated` to the groups it records.
+ */
+function impersonation(req: IncomingMessage, by: TokenUser): Pick<RequestRecord, 'user' | 'groups' | 'impersonatedBy'> {
+  const user = req.headers['impersonate-user'];
+  const groupLines = req.headersDistinct['impersonate-group'] ?? [];
+  if (user === undefined) {
+    if (groupLines.length > 0) {
+      throw failure(
+        500,
+        `Internal error occurred: requested [${groupLines.map((g) => `{Group  ${g}}`).join(' ')}] without impersonating a user`,
+        'InternalError',
+      );
+    }
+    return {};
+  }
+  const name = Array.isArray(user) ? (user[0] ?? '') : user;
+  if (!by.canImpersonate) {
+    throw failure(
+      403,
+      `users "${name}" is forbidden: User "${by.user}" cannot impersonate resource "users" in API group "" at the cluster scope`,
+      'Forbidden',
+    );
+  }
+  return { user: name, groups: groupLines, impersonatedBy: by.user };
 }
