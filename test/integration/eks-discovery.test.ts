@@ -1,3 +1,4 @@
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
 import { CreateClusterCommand, CreateNodegroupCommand, EKSClient, ListClustersCommand } from '@aws-sdk/client-eks';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
@@ -219,6 +220,59 @@ describe('EksClusterSource against moto_server', () => {
     expect(capped.errors).toEqual([
       { scope: `eks:${DEFAULT_ACCOUNT}/eu-west-1`, message: 'more than 3 clusters; only the first 3 are listed' },
     ]);
+  });
+
+  it('lists at most `concurrency` scopes at once', async () => {
+    const regions = ['eu-west-1', 'eu-west-2', 'eu-west-3', 'us-east-1', 'us-east-2', 'us-west-2'];
+    for (const region of regions) await createCluster(eks(region), `c-${region}`);
+    // A loopback proxy in front of moto that counts the ListClusters calls in flight at once.
+    let inFlight = 0;
+    let most = 0;
+    const held: Array<() => void> = [];
+    const proxy = createHttpServer(async (req, res) => {
+      const listing = req.method === 'GET' && req.url?.startsWith('/clusters?');
+      if (listing) most = Math.max(most, ++inFlight);
+      try {
+        const chunks: Buffer[] = [];
+        for await (const c of req) chunks.push(c as Buffer);
+        // Hold each listing until a third is in flight (which the bound forbids) or 2 s pass: the two
+        // allowed overlap whatever the machine's speed, and a third would be seen, not raced past.
+        if (listing) {
+          if (inFlight >= 3) for (const release of held.splice(0)) release();
+          else await new Promise<void>((r) => held.push(r) && setTimeout(r, 2000));
+        }
+        const headers = Object.fromEntries(
+          Object.entries(req.headers).filter(([k]) => k !== 'connection' && k !== 'content-length'),
+        ) as Record<string, string>;
+        const up = await fetch(`${moto.url}${req.url}`, {
+          method: req.method,
+          headers,
+          body: chunks.length ? Buffer.concat(chunks) : undefined,
+        });
+        const body = Buffer.from(await up.arrayBuffer());
+        res.writeHead(up.status, { 'content-type': up.headers.get('content-type') ?? 'application/json' });
+        res.end(body);
+      } finally {
+        if (listing) inFlight--;
+      }
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    const { port } = proxy.address() as { port: number };
+    try {
+      const source = new EksClusterSource({
+        accounts: [{}],
+        regions,
+        endpoint: `http://127.0.0.1:${port}`,
+        credentials: BASE,
+        concurrency: 2,
+      });
+      const { clusters, errors } = await source.discover();
+      expect(errors).toEqual([]);
+      expect(clusters).toHaveLength(6);
+      expect(most).toBe(2);
+    } finally {
+      proxy.close();
+    }
   });
 
   it('reports an endpoint on a closed port as an error entry per scope, without throwing', async () => {
