@@ -200,7 +200,7 @@ describe('GKE discovery', () => {
     }).discover();
     expect(result.clusters).toEqual([]);
     expect(result.errors.map((e) => e.scope)).toEqual(['gke:alpha-project', 'gke:beta-project']);
-    for (const e of result.errors) expect(e.message).toMatch(/UNAVAILABLE|DEADLINE_EXCEEDED/);
+    for (const e of result.errors) expect(e.message).toMatch(/: UNAVAILABLE: no answer after retries: .*ECONNREFUSED/);
     // A hang guard, not a speed check: both projects are bounded by their timeout.
     expect(Date.now() - started).toBeLessThan(30_000);
   });

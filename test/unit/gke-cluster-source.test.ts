@@ -49,6 +49,15 @@ describe('GCP API errors', () => {
     const leaky = toGcpApiError(new Error('failed with Authorization: Bearer ya29.secretsecretsecret'), 'x');
     expect(leaky.message).not.toContain('ya29.secretsecretsecret');
     expect(toGcpApiError(new Error('y'.repeat(5_000)), 'x').message.length).toBeLessThan(700);
+    const retried = Object.assign(
+      new Error(
+        'Exceeded maximum number of retries retrying error Error: request to http://127.0.0.1:1/v1 failed, reason: connect ECONNREFUSED 127.0.0.1:1 before any response was received : Previous errors : [{message: ...}]',
+      ),
+      { code: 4 },
+    );
+    expect(toGcpApiError(retried, 'listing').message).toBe(
+      'listing: UNAVAILABLE: no answer after retries: request to http://127.0.0.1:1/v1 failed, reason: connect ECONNREFUSED 127.0.0.1:1',
+    );
   });
 
   it('a call past its deadline is cancelled and reported, an aborted one too', async () => {

@@ -78,10 +78,16 @@ export class GcpApiError extends Error {
 export function toGcpApiError(err: unknown, what: string): GcpApiError {
   if (err instanceof GcpApiError) return err;
   const e = err as { code?: unknown; message?: unknown };
-  const status = typeof e?.code === 'number' ? (RPC_STATUS[e.code] ?? 'UNKNOWN') : 'UNKNOWN';
+  let status = typeof e?.code === 'number' ? (RPC_STATUS[e.code] ?? 'UNKNOWN') : 'UNKNOWN';
   // google-gax prefixes REST errors with the numeric code and status ("7 PERMISSION_DENIED: ..."): keep the text.
-  const raw = typeof e?.message === 'string' ? e.message.replace(/^\d+ [A-Z_]+: /, '') : String(err);
-  return new GcpApiError(status, `${what}: ${status}: ${capText(maskSecretsInText(raw), 600)}`, { cause: err });
+  let text = typeof e?.message === 'string' ? e.message.replace(/^\d+ [A-Z_]+: /, '') : String(err);
+  // Retries run out (only UNAVAILABLE is retried before an answer) as a long DEADLINE_EXCEEDED: say what failed.
+  const exhausted = /retrying error (?:Error: )?(.*?) before any response was received/s.exec(text);
+  if (exhausted?.[1]) {
+    status = 'UNAVAILABLE';
+    text = `no answer after retries: ${exhausted[1]}`;
+  }
+  return new GcpApiError(status, `${what}: ${status}: ${capText(maskSecretsInText(text), 600)}`, { cause: err });
 }
 
 /**
