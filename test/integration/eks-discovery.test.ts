@@ -422,3 +422,16 @@ describe('assumed-role credentials', () => {
     expect(() => new EksClusterSource({ accounts: [], regions: ['eu-west-1'] })).toThrow(/EKS accounts/);
   });
 });
+
+describe('moto harness', () => {
+  it('says what is missing when moto_server cannot be found', async () => {
+    const saved = process.env.MOTO_SERVER;
+    process.env.MOTO_SERVER = '/nonexistent/moto_server';
+    try {
+      await expect(startMoto()).rejects.toThrow(/moto_server was not found .*moto 5\.2/);
+    } finally {
+      if (saved === undefined) delete process.env.MOTO_SERVER;
+      else process.env.MOTO_SERVER = saved;
+    }
+  });
+});
