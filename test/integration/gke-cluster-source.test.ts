@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { GoogleAuth } from 'google-auth-library';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { GcpApiError } from '../../shared/adapters/gcp/container-client.ts';
-import { GkeClusterSource, TOKEN_REFRESH_MARGIN_MS } from '../../shared/adapters/gcp/gke-cluster-source.ts';
+import { GkeClusterSource } from '../../shared/adapters/gcp/gke-cluster-source.ts';
 import type { DiscoveredCluster } from '../../shared/ports/cluster-sources.ts';
 import { type FakeContainerApi, type FakeGkeProject, startFakeContainerApi } from '../support/fake-gcp/container.ts';
 import { FakeGoogleTokens } from '../support/fake-gcp/identity.ts';
@@ -318,8 +318,8 @@ describe('GKE cluster token', () => {
       expect(together.every((c) => c.token === first.token)).toBe(true);
       expect(metadata.tokenRequests).toBe(before + 1);
 
-      // Inside the refresh margin: a new token, which outlives the old one.
-      vi.setSystemTime(first.expiresAt - TOKEN_REFRESH_MARGIN_MS + 1_000);
+      // Four minutes before expiry, inside the five-minute refresh margin: a new token, which outlives the old one.
+      vi.setSystemTime(first.expiresAt - 4 * 60_000);
       const second = await gke.token(cluster);
       expect(second.token).not.toBe(first.token);
       expect(second.expiresAt).toBeGreaterThan(first.expiresAt);
