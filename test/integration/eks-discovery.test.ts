@@ -420,6 +420,12 @@ describe('assumed-role credentials', () => {
     );
     expect(() => new EksClusterSource({ accounts: [{}], regions: ['mars-1'] })).toThrow(/not an AWS region/);
     expect(() => new EksClusterSource({ accounts: [], regions: ['eu-west-1'] })).toThrow(/EKS accounts/);
+    expect(() => new EksClusterSource({ accounts: [{}], regions: ['eu-west-1'], timeoutMs: 0 })).toThrow(/timeoutMs/);
+    expect(() => new EksClusterSource({ accounts: [{}], regions: ['eu-west-1'], endpoint: 'ftp://x' })).toThrow(
+      /endpoint/,
+    );
+    // An option given as undefined takes its default rather than failing.
+    expect(() => new EksClusterSource({ accounts: [{}], regions: ['eu-west-1'], timeoutMs: undefined })).not.toThrow();
   });
 });
 

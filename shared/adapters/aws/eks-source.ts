@@ -79,13 +79,14 @@ export class EksClusterSource implements ClusterSource {
   private readonly tokens = new Map<string, Promise<ClusterCredential>>();
 
   constructor(options: EksSourceOptions) {
+    // `??` rather than a spread: a host passing `timeoutMs: undefined` gets the default.
     this.opts = {
-      timeoutMs: 15_000,
-      concurrency: 4,
-      pageSize: 100,
-      maxClustersPerScope: 1000,
-      tokenMarginMs: 60_000,
       ...options,
+      timeoutMs: options.timeoutMs ?? 15_000,
+      concurrency: options.concurrency ?? 4,
+      pageSize: options.pageSize ?? 100,
+      maxClustersPerScope: options.maxClustersPerScope ?? 1000,
+      tokenMarginMs: options.tokenMarginMs ?? 60_000,
     };
     this.now = options.now ?? Date.now;
     validate(this.opts);
@@ -404,7 +405,15 @@ async function availability<T>(
   }
 }
 
-function validate(o: EksSourceOptions & { timeoutMs: number; concurrency: number; pageSize: number }): void {
+function validate(
+  o: EksSourceOptions & {
+    timeoutMs: number;
+    concurrency: number;
+    pageSize: number;
+    maxClustersPerScope: number;
+    tokenMarginMs: number;
+  },
+): void {
   if (!Array.isArray(o.accounts) || o.accounts.length === 0 || o.accounts.length > MAX_ACCOUNTS) {
     throw new Error(`EKS accounts: give 1 to ${MAX_ACCOUNTS} (an empty role means the base credentials' account)`);
   }
@@ -423,6 +432,10 @@ function validate(o: EksSourceOptions & { timeoutMs: number; concurrency: number
   if (!(Number.isInteger(o.pageSize) && o.pageSize >= 1 && o.pageSize <= 100)) {
     throw new Error('EKS pageSize must be an integer 1..100');
   }
+  if (!(Number.isInteger(o.maxClustersPerScope) && o.maxClustersPerScope >= 1 && o.maxClustersPerScope <= 10_000)) {
+    throw new Error('EKS maxClustersPerScope must be an integer 1..10000');
+  }
+  if (!(o.tokenMarginMs >= 0 && o.tokenMarginMs <= 10 * 60_000)) throw new Error('EKS tokenMarginMs must be 0..600000');
 }
 
 /** A signal that aborts with the caller's or after `ms`. */
