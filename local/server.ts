@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { toNodeHandler } from '@modelcontextprotocol/node';
+import { EksClusterSource } from '../shared/adapters/aws/eks-source.ts';
+import { GkeClusterSource } from '../shared/adapters/gcp/gke-cluster-source.ts';
 import type { ClusterRegistry } from '../shared/adapters/kube/cluster-registry.ts';
 import {
   type ClusterSourceFactories,
@@ -78,7 +80,7 @@ export async function startLocalServer(
     clock?: Clock;
     /** The workflow engine instead of the local one (tests run the same scenarios on another engine). */
     workflows?: InProcessEngineFactory;
-    /** The EKS/GKE sources to build from AWS_ACCOUNTS/AWS_REGIONS and GCP_PROJECTS (default CLUSTER_SOURCES). */
+    /** The EKS/GKE sources to build from AWS_ACCOUNTS/AWS_REGIONS and GCP_PROJECTS (default localClusterSources). */
     clusterSources?: ClusterSourceFactories;
   } = {},
 ): Promise<LocalServer> {
@@ -142,11 +144,21 @@ export async function startLocalServer(
 }
 
 /**
- * The cloud cluster sources this build carries (AWS_ACCOUNTS/AWS_REGIONS, GCP_PROJECTS). Hook for
- * issue 13's EksClusterSource and GkeClusterSource: until they are wired here, those settings fail
- * the start by name (sourcesFromConfig) instead of being ignored.
+ * The cloud cluster sources: AWS_ACCOUNTS (roles to assume; none: the local credentials' account) and
+ * AWS_REGIONS → EKS, with AWS_ENDPOINT_URL for the EKS and STS calls; GCP_PROJECTS → GKE with
+ * Application Default Credentials.
  */
-export const CLUSTER_SOURCES: ClusterSourceFactories = {};
+export function localClusterSources(env: Record<string, string | undefined>): ClusterSourceFactories {
+  return {
+    eks: ({ roleArns, regions }) =>
+      new EksClusterSource({
+        accounts: roleArns.length > 0 ? roleArns.map((roleArn) => ({ roleArn })) : [{}],
+        regions,
+        ...(env.AWS_ENDPOINT_URL ? { endpoint: env.AWS_ENDPOINT_URL } : {}),
+      }),
+    gke: ({ projects }) => new GkeClusterSource({ projects, timeoutMs: 15_000 }),
+  };
+}
 
 /**
  * The clusters: the kubeconfig KUBECONFIG_SECRET names (env:<VARIABLE> or file:<path>, e.g. a
@@ -156,7 +168,7 @@ export const CLUSTER_SOURCES: ClusterSourceFactories = {};
 export async function localClusters(
   config: Config,
   env: Record<string, string | undefined>,
-  factories: ClusterSourceFactories = CLUSTER_SOURCES,
+  factories: ClusterSourceFactories = localClusterSources(env),
 ): Promise<ClusterRegistry> {
   const sources = sourcesFromConfig(config, env, factories);
   const name = config.kubeconfigSecret;

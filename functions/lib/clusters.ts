@@ -1,6 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { EksClusterSource } from '../../shared/adapters/aws/eks-source.ts';
 import {
   type ClusterSourceFactories,
   clustersFromConfig,
@@ -20,11 +21,20 @@ import type { Env, SecretReader } from './host.ts';
  */
 
 /**
- * The cloud cluster sources the functions carry (AWS_ACCOUNTS/AWS_REGIONS; AWS_ENDPOINT_URL is the
- * EKS source's to honour). Hook for issue 13's EksClusterSource: until it is wired here, those
- * settings fail the cold start by name (sourcesFromConfig) instead of being ignored.
+ * The cloud cluster sources the functions carry: AWS_ACCOUNTS (roles to assume; none: the function
+ * role's own account) and AWS_REGIONS → EKS, with AWS_ENDPOINT_URL for the EKS and STS calls. GKE is
+ * not built into the AWS functions: GCP_PROJECTS set here fails the cold start by name.
  */
-export const CLUSTER_SOURCES: ClusterSourceFactories = {};
+export function lambdaClusterSources(env: Env): ClusterSourceFactories {
+  return {
+    eks: ({ roleArns, regions }) =>
+      new EksClusterSource({
+        accounts: roleArns.length > 0 ? roleArns.map((roleArn) => ({ roleArn })) : [{}],
+        regions,
+        ...(env.AWS_ENDPOINT_URL ? { endpoint: env.AWS_ENDPOINT_URL } : {}),
+      }),
+  };
+}
 
 /**
  * The clusters a function can reach: the kubeconfig stored in Secrets Manager (KUBECONFIG_SECRET),
@@ -36,7 +46,7 @@ export async function lambdaClusters(
   config: Config,
   env: Env,
   secrets: SecretReader,
-  factories: ClusterSourceFactories = CLUSTER_SOURCES,
+  factories: ClusterSourceFactories = lambdaClusterSources(env),
 ): Promise<Clusters> {
   const sources = sourcesFromConfig(config, env, factories);
   if (!config.kubeconfigSecret) {

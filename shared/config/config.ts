@@ -146,7 +146,7 @@ export const EnvSchema = z
             z
               .string()
               .regex(
-                /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/,
+                /^(?:[a-z][a-z0-9.-]{0,62}:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$/,
                 'each entry must be a GCP project id (6 to 30 lowercase letters, digits and hyphens)',
               ),
           )
