@@ -34,7 +34,7 @@ export function describeKubeError(err: KubeApiError): string {
     AlreadyExists: 'The object exists; use k8s_resources_apply to update it.',
     Conflict: 'The object changed meanwhile or another manager owns the field; read it again and retry.',
     Invalid: 'Fix the fields named above and retry.',
-    Forbidden: "The cluster's RBAC denies this to the server's identity.",
+    Forbidden: "The cluster's RBAC denies this to the identity the server acts as (yours with K8S_IMPERSONATE).",
     Unauthorized: "The server's credentials for this cluster were refused.",
     Timeout: 'The API server is slow or unreachable; retry later or check the cluster.',
     Unreachable: 'Check that the cluster is up and reachable from the server.',
