@@ -151,6 +151,34 @@ describe('cluster registry over fake API servers', () => {
     expect(JSON.stringify(list)).not.toMatch(/eks-token|gke-token|fake-token/);
   });
 
+  it('however many clusters are silent, a listing ends after a few probe timeouts; the rest say they were not probed', async () => {
+    const many = new FakeClusterSource('gke', 'gke-token');
+    for (let i = 0; i < 12; i++) many.add(`silent-${i}`, silent.url);
+    const r = new ClusterRegistry({
+      kubeconfig: new KubeconfigClusters({
+        kubeconfig: local.kubeconfigPath,
+        timeoutMs: 20_000,
+        discoveryTtlMs: 60_000,
+      }),
+      sources: [many],
+      ttlMs: 300_000,
+      timeoutMs: 20_000,
+      discoveryTtlMs: 60_000,
+      probeTimeoutMs: 200,
+      probeConcurrency: 2,
+    });
+    // 12 silent clusters, 2 at a time, 200 ms each: 6 rounds unbounded; the listing stops taking new ones after 4.
+    const list = await r.list({ probe: true });
+    const silentOnes = list.filter((c) => c.source === 'gke');
+    expect(silentOnes.every((c) => c.reachable !== true)).toBe(true);
+    const notProbed = silentOnes.filter((c) => c.reachable === undefined);
+    expect(notProbed.length).toBeGreaterThan(0);
+    expect(notProbed[0]?.unreachableReason).toBe('not probed: the listing ran out of time; list again');
+    expect(
+      silentOnes.filter((c) => c.reachable === false).every((c) => c.unreachableReason === 'no answer within 200 ms'),
+    ).toBe(true);
+  });
+
   it('kube:<context> and the plain context name reach the same client', async () => {
     expect(await registry.client('kube:laptop')).toBe(await registry.client('laptop'));
     expect((await registry.client()).cluster).toBe('laptop');

@@ -241,6 +241,24 @@ describe('token refresh', () => {
   });
 });
 
+describe('a source whose token never comes', () => {
+  it('fails the client within the bound and shows the cluster unreachable in a probed listing', async () => {
+    const eks = new FakeClusterSource('eks', 't');
+    eks.add('a', 'https://10.1.0.1');
+    eks.credential = () => new Promise(() => {}) as never;
+    eks.token = (c) => eks.credential(c) as never;
+    const r = registry({
+      kubeconfig: new NoClusters('none'),
+      sources: [eks],
+      discoveryTimeoutMs: 50,
+      probeTimeoutMs: 50,
+    });
+    await expect(r.client('eks:123456789012/eu-west-1/a')).rejects.toThrow(/no token for cluster .* within 50 ms/);
+    const [row] = await r.list({ probe: true });
+    expect(row).toMatchObject({ reachable: false, unreachableReason: 'no credentials within 50 ms' });
+  });
+});
+
 describe('impersonation identity', () => {
   it('the caller subject, and one group for the strongest role towards clusters', () => {
     const id = (roles: Array<'viewer' | 'operator' | 'approver' | 'admin'>) =>

@@ -119,14 +119,10 @@ export class ClusterRegistry implements Clusters {
   }
 
   private async discover(s: SourceState): Promise<void> {
-    const signal = AbortSignal.timeout(this.opts.discoveryTimeoutMs ?? 20_000);
+    const bound = this.opts.discoveryTimeoutMs ?? 20_000;
+    const signal = AbortSignal.timeout(bound);
     try {
-      const found = await Promise.race([
-        s.source.discover(signal),
-        new Promise<never>((_, reject) =>
-          signal.addEventListener('abort', () => reject(new Error('discovery timed out')), { once: true }),
-        ),
-      ]);
+      const found = await within(s.source.discover(signal), bound, `discovery timed out after ${bound} ms`);
       const clusters = found.clusters.filter((c) => c.source === s.source.kind).slice(0, MAX_CLUSTERS_PER_SOURCE);
       const errors = found.errors.slice(0, MAX_ERRORS_PER_SOURCE).map((e) => ({
         scope: quoted(e.scope, 120),
@@ -251,10 +247,17 @@ export class ClusterRegistry implements Clusters {
         `cluster ${c.id} has no API endpoint yet (status ${quoted(c.status, 40)}); try again when it is running`,
       );
     }
-    let cred: ClusterCredential = await state.source.token(c);
+    const bound = this.opts.discoveryTimeoutMs ?? 20_000;
+    const token = () =>
+      within(
+        state.source.token(c, AbortSignal.timeout(bound)),
+        bound,
+        `no token for cluster ${c.id} within ${bound} ms`,
+      );
+    let cred: ClusterCredential = await token();
     if (cred.expiresAt - (this.opts.tokenMarginMs ?? 60_000) <= this.now()) {
       // The source's cache handed out a token about to expire: one more ask, then use what it gives.
-      cred = await state.source.token(c);
+      cred = await token();
     }
     const cached = this.cloudClients.get(c.id);
     if (cached && cached.token === cred.token) return cached.client;
@@ -314,7 +317,8 @@ export class ClusterRegistry implements Clusters {
   ): Promise<{ ok: true; version: string } | { ok: false; reason: string }> {
     if (!info.server) return { ok: false, reason: 'no API endpoint yet' };
     try {
-      const client = await this.client(info.name);
+      // Getting the client may mean getting a token (AssumeRole, a metadata server): bounded too.
+      const client = await within(this.client(info.name), timeoutMs, `no credentials within ${timeoutMs} ms`);
       if (!(client instanceof ClientNodeKubeClient)) return { ok: false, reason: 'cannot be probed' };
       return await client.version(timeoutMs);
     } catch (err) {
@@ -348,6 +352,15 @@ export class ClusterRegistry implements Clusters {
         : '';
     return new UnknownClusterError(`unknown cluster "${quoted(name, 120)}"; ${known}${hint}${cloudNote}`);
   }
+}
+
+/** The promise, or a rejection with `message` after `ms` (the work itself is left to finish or fail). */
+function within<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }
 
 function cloudInfo(c: DiscoveredCluster, stale: boolean): ClusterInfo {
