@@ -6,8 +6,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { toNodeHandler } from '@modelcontextprotocol/node';
-import { EksClusterSource } from '../shared/adapters/aws/eks-source.ts';
-import { GkeClusterSource } from '../shared/adapters/gcp/gke-cluster-source.ts';
 import type { ClusterRegistry } from '../shared/adapters/kube/cluster-registry.ts';
 import {
   type ClusterSourceFactories,
@@ -30,6 +28,7 @@ import { loadPolicy } from '../shared/config/policy-file.ts';
 import { createLogger, type Logger } from '../shared/logging/logger.ts';
 import { createMcpEndpoint, type McpEndpoint } from '../shared/mcp/endpoint.ts';
 import type { Clock } from '../shared/ports/clock.ts';
+import type { ClusterSource } from '../shared/ports/cluster-sources.ts';
 import type { Clusters } from '../shared/ports/kube.ts';
 import { SecretReadError } from '../shared/ports/secrets.ts';
 import type { Store } from '../shared/ports/store.ts';
@@ -146,17 +145,43 @@ export async function startLocalServer(
 /**
  * The cloud cluster sources: AWS_ACCOUNTS (roles to assume; none: the local credentials' account) and
  * AWS_REGIONS → EKS, with AWS_ENDPOINT_URL for the EKS and STS calls; GCP_PROJECTS → GKE with
- * Application Default Credentials.
+ * Application Default Credentials. Each adapter is imported on the source's first use: the GKE
+ * client library alone takes about half a second to import, which a server without GCP_PROJECTS (and
+ * every test that starts one) should not pay.
  */
 export function localClusterSources(env: Record<string, string | undefined>): ClusterSourceFactories {
   return {
     eks: ({ roleArns, regions }) =>
-      new EksClusterSource({
-        accounts: roleArns.length > 0 ? roleArns.map((roleArn) => ({ roleArn })) : [{}],
-        regions,
-        ...(env.AWS_ENDPOINT_URL ? { endpoint: env.AWS_ENDPOINT_URL } : {}),
+      lazySource('eks', async () => {
+        const { EksClusterSource } = await import('../shared/adapters/aws/eks-source.ts');
+        return new EksClusterSource({
+          accounts: roleArns.length > 0 ? roleArns.map((roleArn) => ({ roleArn })) : [{}],
+          regions,
+          ...(env.AWS_ENDPOINT_URL ? { endpoint: env.AWS_ENDPOINT_URL } : {}),
+        });
       }),
-    gke: ({ projects }) => new GkeClusterSource({ projects, timeoutMs: 15_000 }),
+    gke: ({ projects }) =>
+      lazySource('gke', async () => {
+        const { GkeClusterSource } = await import('../shared/adapters/gcp/gke-cluster-source.ts');
+        return new GkeClusterSource({ projects, timeoutMs: 15_000 });
+      }),
+  };
+}
+
+/** A source whose adapter is loaded (and built) on first use; a failed load is the source's error, retried next time. */
+function lazySource(kind: ClusterSource['kind'], load: () => Promise<ClusterSource>): ClusterSource {
+  let loading: Promise<ClusterSource> | undefined;
+  const source = () => {
+    loading ??= load().catch((err: unknown) => {
+      loading = undefined;
+      throw err;
+    });
+    return loading;
+  };
+  return {
+    kind,
+    discover: async (signal) => (await source()).discover(signal),
+    token: async (cluster, signal) => (await source()).token(cluster, signal),
   };
 }
 
