@@ -46,6 +46,15 @@ export interface DeploySettings {
    * tool has its function either way; drift and alerts are listed when named here.
    */
   toolsets?: string;
+  /**
+   * EKS discovery (AWS_ACCOUNTS, AWS_REGIONS): IAM role ARNs to assume, comma separated (none: the
+   * stack's own account), and the regions to list. The functions that reach clusters may then call
+   * eks:ListClusters/DescribeCluster and assume exactly these roles.
+   */
+  awsAccounts?: string;
+  awsRegions?: string;
+  /** K8S_IMPERSONATE: cluster requests impersonate the MCP caller. */
+  k8sImpersonate?: boolean;
   /** Receives the alarms (an SNS email subscription). */
   alarmEmail?: string;
   logRetentionDays: number;

@@ -65,6 +65,9 @@ export function functionEnvironments(
   const base: Record<string, string> = { DYNAMODB_TABLE: refs.table, LOG_LEVEL: s.logLevel };
   const cluster: Record<string, string> = {
     ...(s.k8sContexts ? { K8S_CONTEXTS: s.k8sContexts } : {}),
+    ...(s.awsAccounts ? { AWS_ACCOUNTS: s.awsAccounts } : {}),
+    ...(s.awsRegions ? { AWS_REGIONS: s.awsRegions } : {}),
+    ...(s.k8sImpersonate ? { K8S_IMPERSONATE: 'true' } : {}),
     ...(s.policyFile ? { POLICY_FILE: BUNDLED_POLICY_FILE } : {}),
   };
   const toJson = refs.toJson ?? JSON.stringify;
@@ -125,7 +128,7 @@ export function functionEnvironments(
           ...(p.secrets.read && s.kubeconfigReadSecretArn
             ? { KUBECONFIG_READ_SECRET: s.kubeconfigReadSecretArn, KUBECONFIG_READ_TOOLS: p.readTools.join(',') }
             : {}),
-          ...(p.secrets.read || p.secrets.write ? cluster : {}),
+          ...(p.reachesClusters ? cluster : {}),
           ...(p.metrics && s.prometheusUrl ? { PROMETHEUS_URL: s.prometheusUrl } : {}),
           ...(p.startsRollout ? refs.machineArns : {}),
           ...(p.slack ? slackAlerts : {}),
@@ -164,6 +167,9 @@ const CONTEXT_KEY_OF: Record<string, string> = {
   SLACK_ALERTS_SECRET: 'slackAlertsSecretArn',
   SLACK_CHANNEL: 'slackChannel',
   TOOLSETS: 'toolsets',
+  AWS_ACCOUNTS: 'awsAccounts',
+  AWS_REGIONS: 'awsRegions',
+  K8S_IMPERSONATE: 'k8sImpersonate',
   LOG_LEVEL: 'logLevel',
 };
 

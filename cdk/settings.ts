@@ -36,6 +36,9 @@ export const CONTEXT_KEYS = [
   'slackAlertsSecretArn',
   'slackChannel',
   'toolsets',
+  'awsAccounts',
+  'awsRegions',
+  'k8sImpersonate',
   'logRetentionDays',
   'logLevel',
   'functionLayout',
@@ -133,6 +136,15 @@ export function readSettings(get: (key: string) => unknown, repoRoot: string): D
   }
   set('slackChannel', channel);
   set('toolsets', str('toolsets'));
+  // Checked as the functions' own config loader checks AWS_ACCOUNTS and AWS_REGIONS (functionEnvProblems).
+  set('awsAccounts', str('awsAccounts'));
+  set('awsRegions', str('awsRegions'));
+  const impersonate = get('k8sImpersonate');
+  if (impersonate !== undefined) {
+    if (impersonate === true || impersonate === 'true') s.k8sImpersonate = true;
+    else if (impersonate === false || impersonate === 'false') s.k8sImpersonate = false;
+    else problems.push('k8sImpersonate: true or false');
+  }
   if (s.slackChannel && !s.slackAlertsSecretArn) {
     problems.push('slackAlertsSecretArn: required when slackChannel is set (the secret holds the bot token)');
   }

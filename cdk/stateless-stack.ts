@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, TimeZone } from 'aws-cdk-lib';
+import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, TimeZone } from 'aws-cdk-lib';
 import { type CfnStage, HttpApi, HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { Alarm, ComparisonOperator, MathExpression, type Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
@@ -126,6 +126,7 @@ export class StatelessStack extends Stack {
       storeActions: STORE_ACTIONS,
     });
     if (s.kubeconfigSecretArn) grantSecret(workflowStep, s.kubeconfigSecretArn);
+    grantDiscovery(workflowStep, s);
     // The rollback reconciler: every 5 minutes, one pass over the rollouts whose rollback could not
     // finish (each retried when its own backoff is due), run by the same function as the steps.
     new Rule(this, 'RollbackReconcilerSchedule', {
@@ -204,6 +205,7 @@ export class StatelessStack extends Stack {
       if (plan.secrets.write && s.kubeconfigSecretArn) grantSecret(fn, s.kubeconfigSecretArn);
       if (plan.secrets.read && s.kubeconfigReadSecretArn) grantSecret(fn, s.kubeconfigReadSecretArn);
       if (plan.slack && s.slackAlertsSecretArn) grantSecret(fn, s.slackAlertsSecretArn);
+      if (plan.reachesClusters) grantDiscovery(fn, s);
       if (plan.startsRollout) {
         if (!rollout) throw new Error('a tool starts rollouts, but shared/workflows has no rollout.asl.json');
         // Only StartExecution: promote, abort and cancel write requests the flow's own steps act on,
@@ -339,6 +341,7 @@ export class StatelessStack extends Stack {
     });
     const kubeconfig = s.kubeconfigReadSecretArn ?? s.kubeconfigSecretArn;
     if (kubeconfig) grantSecret(fn, kubeconfig);
+    grantDiscovery(fn, s);
     if (s.slackAlertsSecretArn) grantSecret(fn, s.slackAlertsSecretArn);
     const invokeRole = new Role(this, 'DriftCheckScheduleRole', {
       assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
@@ -444,6 +447,24 @@ export class StatelessStack extends Stack {
         : {}),
     };
   }
+}
+
+/**
+ * EKS discovery (awsAccounts, awsRegions) for a function that reaches clusters: list and describe
+ * clusters (ListClusters has no resource-level permission; DescribeCluster is limited to clusters),
+ * and assume exactly the configured roles. The token is a presigned GetCallerIdentity: no permission.
+ */
+function grantDiscovery(fn: NodejsFunction, s: DeploySettings): void {
+  if (!s.awsAccounts && !s.awsRegions) return;
+  fn.addToRolePolicy(new PolicyStatement({ actions: ['eks:ListClusters'], resources: ['*'] }));
+  fn.addToRolePolicy(
+    new PolicyStatement({ actions: ['eks:DescribeCluster'], resources: [`arn:${Aws.PARTITION}:eks:*:*:cluster/*`] }),
+  );
+  const roles = (s.awsAccounts ?? '')
+    .split(',')
+    .map((r) => r.trim())
+    .filter(Boolean);
+  if (roles.length) fn.addToRolePolicy(new PolicyStatement({ actions: ['sts:AssumeRole'], resources: roles }));
 }
 
 function grantSecret(fn: NodejsFunction, arn: string): void {

@@ -59,6 +59,8 @@ export interface ToolFunctionPlan {
   tools: ToolInfo[];
   /** Which kubeconfig secrets it may read (and is told about). */
   secrets: { read: boolean; write: boolean };
+  /** Some of its tools reach a cluster (a `kube` row): it gets the cluster settings and, with discovery, the EKS grants. */
+  reachesClusters: boolean;
   /** The tools that run over the read-only credential (KUBECONFIG_READ_TOOLS): those whose row says `kube: 'read'`, when it is granted. */
   readTools: string[];
   table: TableAction[];
@@ -93,6 +95,7 @@ function grantsOf(
   const weights = rows.map((r) => WEIGHTS[r.p.weight]);
   return {
     secrets: { read, write },
+    reachesClusters: rows.some((r) => r.p.kube !== undefined),
     readTools: read ? rows.filter((r) => r.p.kube === 'read').map((r) => r.tool.name) : [],
     table: TABLE_ORDER.filter((a) => table.has(a)),
     startsRollout: rows.some((r) => r.p.startsRollout === true),
