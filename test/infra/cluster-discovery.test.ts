@@ -3,17 +3,16 @@
  * (tool functions with a `kube` row, workflow-step, drift-check) get the discovery settings, may list
  * and describe EKS clusters and assume exactly the configured roles; nothing else does.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { App } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, describe, expect, it } from 'vitest';
-import { APP_CONTEXT, readSettings } from '../../cdk/settings.ts';
-import { StatefulStack } from '../../cdk/stateful-stack.ts';
-import { StatelessStack } from '../../cdk/stateless-stack.ts';
+import {
+  asList,
+  type Resource,
+  removeSynthOutputs,
+  roleIdOf,
+  statementsOf,
+  synthStacks,
+} from '../support/cdk-synth.ts';
 
-const ROOT = join(import.meta.dirname, '..', '..');
 const ROLE_A = 'arn:aws:iam::111111111111:role/cloudops-discovery';
 const ROLE_B = 'arn:aws:iam::222222222222:role/ops/cloudops-discovery';
 const CONTEXT = {
@@ -24,31 +23,14 @@ const CONTEXT = {
   k8sImpersonate: 'true',
 };
 
-type Statement = { Action: string | string[]; Resource: unknown };
-type Resource = { Type: string; Properties: Record<string, unknown> };
-const asList = <T>(v: T | T[]): T[] => (Array.isArray(v) ? v : [v]);
-
-const outdirs: string[] = [];
-afterAll(() => {
-  for (const d of outdirs) rmSync(d, { recursive: true, force: true });
-});
+afterAll(removeSynthOutputs);
 
 function synth(ctx: Record<string, unknown>) {
-  const outdir = mkdtempSync(join(tmpdir(), 'cdk-discovery-'));
-  outdirs.push(outdir);
-  const app = new App({ outdir, context: { ...APP_CONTEXT, 'aws:cdk:bundling-stacks': [] } });
-  const settings = readSettings((k) => ctx[k], ROOT);
-  const stateful = new StatefulStack(app, 'CloudopsMcpStateful');
-  const stack = new StatelessStack(app, 'CloudopsMcpStateless', { table: stateful.table, settings, repoRoot: ROOT });
-  const resources = Template.fromStack(stack).toJSON().Resources as Record<string, Resource>;
+  const { stack, resources } = synthStacks(ctx);
   const fns = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function');
   const grants = (fnId: string) => {
     const fn = resources[fnId] as Resource;
-    const roleId = (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
-    const statements = Object.values(resources)
-      .filter((r) => r.Type === 'AWS::IAM::Policy')
-      .filter((r) => JSON.stringify(r.Properties.Roles) === JSON.stringify([{ Ref: roleId }]))
-      .flatMap((r) => (r.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+    const statements = statementsOf(resources, roleIdOf(fn));
     const env = (fn.Properties.Environment as { Variables: Record<string, unknown> } | undefined)?.Variables ?? {};
     const of = (action: string) =>
       statements.filter((st) => asList(st.Action).includes(action)).map((st) => st.Resource);

@@ -2,16 +2,11 @@
  * The scheduled drift check in the synthesized template: the EventBridge Scheduler schedule, its
  * target and invoke role, and what the drift-check function may touch (issue 12).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { APP_CONTEXT, readSettings } from '../../cdk/settings.ts';
-import { StatefulStack } from '../../cdk/stateful-stack.ts';
-import { StatelessStack } from '../../cdk/stateless-stack.ts';
+import { readSettings } from '../../cdk/settings.ts';
 import { ScheduledDriftEvent } from '../../functions/lib/drift-event.ts';
+import { asList, type Resource, removeSynthOutputs, statementsOf, synthStacks } from '../support/cdk-synth.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const SECRET = (name: string) => `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${name}-AbC123`;
@@ -26,31 +21,8 @@ const CONTEXT = {
   slackChannel: 'C0123ABCDE',
 };
 
-type Statement = { Action: string | string[]; Resource: unknown; Effect: string };
-type Resource = { Type: string; Properties: Record<string, unknown> };
-const asList = <T>(v: T | T[]): T[] => (Array.isArray(v) ? v : [v]);
-
-const outdirs: string[] = [];
-afterAll(() => {
-  for (const d of outdirs) rmSync(d, { recursive: true, force: true });
-});
-
-function synth(ctx: Record<string, unknown>) {
-  const outdir = mkdtempSync(join(tmpdir(), 'cdk-drift-'));
-  outdirs.push(outdir);
-  const app = new App({ outdir, context: { ...APP_CONTEXT, 'aws:cdk:bundling-stacks': [] } });
-  const settings = readSettings((k) => ctx[k], ROOT);
-  const stateful = new StatefulStack(app, 'CloudopsMcpStateful');
-  const stack = new StatelessStack(app, 'CloudopsMcpStateless', { table: stateful.table, settings, repoRoot: ROOT });
-  const template = Template.fromStack(stack);
-  return { stack, template, resources: template.toJSON().Resources as Record<string, Resource> };
-}
-
-const statementsOf = (resources: Record<string, Resource>, roleId: string): Statement[] =>
-  Object.values(resources)
-    .filter((r) => r.Type === 'AWS::IAM::Policy')
-    .filter((r) => JSON.stringify(r.Properties.Roles) === JSON.stringify([{ Ref: roleId }]))
-    .flatMap((r) => (r.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+afterAll(removeSynthOutputs);
+const synth = synthStacks;
 
 describe('drift check on AWS (driftCheckSchedule set)', () => {
   let s: ReturnType<typeof synth>;
