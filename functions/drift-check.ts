@@ -10,7 +10,6 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { deliverWithinBudget } from '../shared/app/alerts/settle.ts';
@@ -18,7 +17,7 @@ import { checkDrift } from '../shared/app/drift/check.ts';
 import type { DriftCheckReport } from '../shared/app/drift/types.ts';
 import { createLogger } from '../shared/logging/logger.ts';
 import { lambdaClusters } from './lib/clusters.ts';
-import { type ClustersFactory, lambdaDeps, noWorkflows } from './lib/deps.ts';
+import { type ClustersFactory, lambdaDeps } from './lib/deps.ts';
 import { ScheduledDriftEvent } from './lib/drift-event.ts';
 import {
   type Env,
@@ -27,7 +26,6 @@ import {
   perColdStart,
   REQUIRED_SETTINGS,
   type SecretReader,
-  secretsManagerReader,
 } from './lib/host.ts';
 import { lambdaNotifier, type NotifierFactory } from './lib/notifier.ts';
 
@@ -68,11 +66,8 @@ export function createDriftCheckHandler(opts: DriftCheckHandlerOptions) {
   const logger = hostLogger(opts.env, 'drift-check');
   const deps = perColdStart(async () => {
     const config = loadCloudConfig(opts.env, REQUIRED_SETTINGS.driftCheck);
-    const region = config.store.kind === 'dynamodb' ? config.store.region : undefined;
-    const readSecret = opts.readSecret ?? secretsManagerReader(new SecretsManagerClient({ region }));
     return lambdaDeps(config, opts.env, createLogger(config.logLevel), {
-      readSecret,
-      workflows: () => noWorkflows,
+      readSecret: opts.readSecret,
       clusters: opts.clusters ?? lambdaClusters,
       notifier: opts.notifier ?? lambdaNotifier,
     });

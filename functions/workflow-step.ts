@@ -12,7 +12,6 @@
  * healthy change. A configuration error keeps its name (ConfigError): no retry can fix it.
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { Deps } from '../shared/app/deps.ts';
@@ -28,7 +27,6 @@ import {
   perColdStart,
   REQUIRED_SETTINGS,
   type SecretReader,
-  secretsManagerReader,
 } from './lib/host.ts';
 
 export class InvalidStepEventError extends Error {
@@ -48,9 +46,8 @@ export function createWorkflowStepHandler(opts: WorkflowStepHandlerOptions) {
   const steps = opts.steps ?? STEPS;
   const deps = perColdStart(async () => {
     const config = loadCloudConfig(opts.env, REQUIRED_SETTINGS.workflowStep);
-    const region = config.store.kind === 'dynamodb' ? config.store.region : undefined;
     return lambdaDeps(config, opts.env, createLogger(config.logLevel), {
-      readSecret: opts.readSecret ?? secretsManagerReader(new SecretsManagerClient({ region })),
+      readSecret: opts.readSecret,
       workflows: () => stepsStartNoWorkflows,
       clusters: lambdaClusters,
     });

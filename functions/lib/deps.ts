@@ -1,3 +1,4 @@
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PrometheusSource } from '../../shared/adapters/prometheus.ts';
 import type { Deps } from '../../shared/app/deps.ts';
 import { buildDeps } from '../../shared/app/deps.ts';
@@ -7,7 +8,7 @@ import { loadPolicy } from '../../shared/config/policy-file.ts';
 import type { Logger } from '../../shared/logging/logger.ts';
 import { type Clusters, UnknownClusterError } from '../../shared/ports/kube.ts';
 import type { WorkflowEngine } from '../../shared/ports/workflow.ts';
-import { cloudStore, type Env, type SecretReader } from './host.ts';
+import { cloudStore, type Env, type SecretReader, secretsManagerReader } from './host.ts';
 import type { NotifierFactory } from './notifier.ts';
 
 /** How a function reaches its clusters: lambdaClusters (functions/lib/clusters.ts) for the ones that do. */
@@ -33,22 +34,26 @@ export async function lambdaDeps(
   env: Env,
   log: Logger,
   parts: {
-    readSecret: SecretReader;
-    workflows: (deps: Deps) => WorkflowEngine;
+    /** Default: Secrets Manager in the store's region. */
+    readSecret?: SecretReader | undefined;
+    /** Default: an engine that refuses (noWorkflows). */
+    workflows?: ((deps: Deps) => WorkflowEngine) | undefined;
     /** The clusters the function reaches (functions/lib/clusters.ts); none when absent, so its bundle has no Kubernetes client. */
-    clusters?: ClustersFactory;
+    clusters?: ClustersFactory | undefined;
     /** Where alerts go (lambdaNotifier, functions/lib/notifier.ts); none when absent, so its bundle has no Slack client. */
-    notifier?: NotifierFactory;
+    notifier?: NotifierFactory | undefined;
   },
 ): Promise<Deps> {
-  const clusters = parts.clusters ? await parts.clusters(config, env, parts.readSecret) : noClusters;
-  const notifier = parts.notifier ? await parts.notifier(env, parts.readSecret) : undefined;
+  const region = config.store.kind === 'dynamodb' ? config.store.region : undefined;
+  const readSecret = parts.readSecret ?? secretsManagerReader(new SecretsManagerClient({ region }));
+  const clusters = parts.clusters ? await parts.clusters(config, env, readSecret) : noClusters;
+  const notifier = parts.notifier ? await parts.notifier(env, readSecret) : undefined;
   const policy = loadPolicy(config.policyFile);
   return buildDeps(config, cloudStore(config), log, {
     metrics: new PrometheusSource(config.prometheusUrl),
     clusters,
     policy,
-    workflows: parts.workflows,
+    workflows: parts.workflows ?? (() => noWorkflows),
     alertSettings: alertSettingsFromEnv(env),
     ...(notifier ? { notifier } : {}),
   });

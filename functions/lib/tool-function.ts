@@ -6,7 +6,6 @@
  * resource policy lets only the gateway invoke it, and it still trusts nothing the payload says.
  * Each toolset is one bundle (functions/tools/<toolset>.ts) that imports only its own tools.
  */
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import type { Deps } from '../../shared/app/deps.ts';
@@ -17,16 +16,8 @@ import { executeTool } from '../../shared/mcp/tool-runner.ts';
 import type { ToolInvocation, ToolRunResult } from '../../shared/ports/tool-runner.ts';
 import type { WorkflowEngine } from '../../shared/ports/workflow.ts';
 import type { AnyTool } from '../../shared/tools/tool.ts';
-import { type ClustersFactory, lambdaDeps, noWorkflows } from './deps.ts';
-import {
-  type Env,
-  hostLogger,
-  loadCloudConfig,
-  perColdStart,
-  REQUIRED_SETTINGS,
-  type SecretReader,
-  secretsManagerReader,
-} from './host.ts';
+import { type ClustersFactory, lambdaDeps } from './deps.ts';
+import { type Env, hostLogger, loadCloudConfig, perColdStart, REQUIRED_SETTINGS, type SecretReader } from './host.ts';
 import type { NotifierFactory } from './notifier.ts';
 
 export interface ToolFunctionOptions {
@@ -132,12 +123,11 @@ export function createToolFunctionHandler(
         }
         throw err;
       }
-      const region = config.store.kind === 'dynamodb' ? config.store.region : undefined;
       return lambdaDeps(config, env, createLogger(config.logLevel), {
-        readSecret: opts.readSecret ?? secretsManagerReader(new SecretsManagerClient({ region })),
-        workflows: opts.workflows ?? (() => noWorkflows),
-        ...(opts.clusters ? { clusters: opts.clusters } : {}),
-        ...(opts.notifier ? { notifier: opts.notifier } : {}),
+        readSecret: opts.readSecret,
+        workflows: opts.workflows,
+        clusters: opts.clusters,
+        notifier: opts.notifier,
       });
     });
   const writeDeps = depsFor(false);
