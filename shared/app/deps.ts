@@ -4,6 +4,7 @@ import type { Config } from '../config/config.ts';
 import type { Policy } from '../domain/guardrails/index.ts';
 import type { Clock } from '../ports/clock.ts';
 import { systemClock } from '../ports/clock.ts';
+import type { CloudInventory } from '../ports/cloud.ts';
 import type { Clusters } from '../ports/kube.ts';
 import type { MetricsSource } from '../ports/metrics.ts';
 import type { Notifier } from '../ports/notifier.ts';
@@ -42,6 +43,8 @@ export interface Deps {
   driftFindings: DriftFindings;
   /** Alerts (drift, cost) with their outbox, sent through the host's Notifier when it has one. */
   alerting: Alerting;
+  /** AWS and GCP inventory (the aws and gcp toolsets, cloud drift); a cloud not configured is absent. */
+  cloud: CloudInventory;
 }
 
 /** Wires the cloud-agnostic dependencies every host shares, around a Store the host built. */
@@ -58,6 +61,8 @@ export function buildDeps(
     metrics: MetricsSource;
     /** Where alerts are sent (Slack), built by the host from its settings; absent: recorded, not sent. */
     notifier?: Notifier;
+    /** The clouds the host reaches (AWS_ACCOUNTS/AWS_REGIONS, GCP_PROJECTS); default none. */
+    cloud?: CloudInventory;
     /** Group wait, repeat interval, backoff (ALERT_GROUP_WAIT, ALERT_REPEAT_INTERVAL); default ALERT_DEFAULTS. */
     alertSettings?: AlertSettings;
     clock?: Clock;
@@ -77,6 +82,7 @@ export function buildDeps(
     leases: new Leases(store, clock),
     approvals: new Approvals(store, clock),
     metrics: parts.metrics,
+    cloud: parts.cloud ?? {},
     audit: new AuditTrail({ store, clock, log, retentionDays: config.auditRetentionDays }),
     apiKeys: new ApiKeys(store, clock),
     driftFindings: new DriftFindings(store, clock),

@@ -9,9 +9,9 @@ export { type Role, RoleSchema };
 
 /**
  * Tool groups, in the order tools/list shows them (then by name). A tool belongs to one (its
- * `group`); TOOLSETS picks which are served. cost and cloud have no tools yet.
+ * `group`); TOOLSETS picks which are served. cost has no tools yet.
  */
-export const TOOLSET_NAMES = ['core', 'k8s', 'delivery', 'ops', 'drift', 'alerts', 'cost', 'cloud'] as const;
+export const TOOLSET_NAMES = ['core', 'k8s', 'delivery', 'ops', 'drift', 'alerts', 'cost', 'aws', 'gcp'] as const;
 export type Toolset = (typeof TOOLSET_NAMES)[number];
 /**
  * What TOOLSETS unset serves. drift and alerts are named to be served: an operator's tools/list is
@@ -175,7 +175,7 @@ export const EnvSchema = z
      * failing_job, test_*). The server refuses to start with it unless it listens on loopback only.
      */
     MCP_CONFORMANCE_FIXTURES: z.enum(['0', '1']).default('0'),
-    /** Toolsets to serve, comma separated (core, k8s, delivery, ops, drift, alerts); unset or empty: DEFAULT_TOOLSETS. */
+    /** Toolsets to serve, comma separated (core, k8s, delivery, ops, drift, alerts, aws, gcp); unset or empty: DEFAULT_TOOLSETS. */
     TOOLSETS: csv.optional(),
     /** Prometheus for rollout metric gates (http://prometheus:9090). */
     PROMETHEUS_URL: z.url().optional(),

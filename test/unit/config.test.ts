@@ -98,7 +98,7 @@ describe('config: settings checked at start', () => {
     expect(loadConfig({ TOOLSETS: ' , ' }).toolsets).toBeUndefined();
     expect(loadConfig({ TOOLSETS: ' k8s, core ,k8s' }).toolsets).toEqual(['k8s', 'core']);
     expect(() => loadConfig({ TOOLSETS: 'core,dleivery' })).toThrow(
-      /TOOLSETS: unknown toolset "dleivery" \(did you mean delivery\?\); known: core, k8s, delivery, ops, drift, alerts, cost, cloud/,
+      /TOOLSETS: unknown toolset "dleivery" \(did you mean delivery\?\); known: core, k8s, delivery, ops, drift, alerts, cost, aws, gcp/,
     );
     expect(() => loadConfig({ TOOLSETS: 'K8' })).toThrow(/"K8" \(did you mean k8s\?\)/);
     // Names without a near one get the known list only; many unknown names make one bounded line.

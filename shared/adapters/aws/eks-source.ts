@@ -9,12 +9,16 @@ import {
   ListNodegroupsCommand,
 } from '@aws-sdk/client-eks';
 import { STSClient } from '@aws-sdk/client-sts';
+import type { Availability, EksClusterDescription, EksNodegroup } from '../../ports/cloud.ts';
 import type {
   ClusterCredential,
   ClusterSource,
   DiscoveredCluster,
   DiscoveryResult,
 } from '../../ports/cluster-sources.ts';
+
+export type { Availability, EksClusterDescription, EksNodegroup } from '../../ports/cloud.ts';
+
 import { eksToken, stsHost } from './eks-token.ts';
 import {
   type AwsCredentialProvider,
@@ -265,30 +269,6 @@ export class EksClusterSource implements ClusterSource {
     });
     return { clusters: described.filter((c): c is DiscoveredCluster => c !== undefined), errors };
   }
-}
-
-export interface EksNodegroup {
-  name: string;
-  status: string;
-  instanceTypes: string[];
-  scaling: { min?: number; max?: number; desired?: number };
-  version?: string;
-  capacityType?: string;
-}
-
-/** A list the API answered, or why it could not be had (not faked: an API the endpoint lacks says so). */
-export type Availability<T> =
-  | { available: true; items: T[]; truncated: boolean }
-  | { available: false; reason: string };
-
-export interface EksClusterDescription {
-  name: string;
-  status: string;
-  version?: string;
-  platformVersion?: string;
-  nodegroups: Availability<EksNodegroup>;
-  addons: Availability<{ name: string; version?: string; status: string }>;
-  insights: Availability<{ id: string; name: string; category?: string; status?: string; kubernetesVersion?: string }>;
 }
 
 /**

@@ -1,5 +1,8 @@
 import type { ClusterManagerClient, protos } from '@google-cloud/container';
+import type { GkeClusterDescription, GkeClusterRef, GkeNodePoolSummary } from '../../ports/cloud.ts';
 import { withDeadline } from './container-client.ts';
+
+export type { GkeClusterDescription, GkeClusterRef, GkeNodePoolSummary } from '../../ports/cloud.ts';
 
 /**
  * One GKE cluster's versions and node pools, from a single Container API GetCluster (the cluster
@@ -7,51 +10,6 @@ import { withDeadline } from './container-client.ts';
  * live node count per pool (that is the managed instance group's size, in Compute): a pool reports
  * its nodes per zone at creation and its zones, and the cluster its current node count.
  */
-
-export interface GkeClusterRef {
-  project: string;
-  /** Region or zone. */
-  location: string;
-  name: string;
-}
-
-export interface GkeNodePoolSummary {
-  name: string;
-  machineType?: string;
-  version?: string;
-  status: string;
-  /** Absent when autoscaling is off. */
-  autoscaling?: {
-    minNodeCount?: number;
-    maxNodeCount?: number;
-    totalMinNodeCount?: number;
-    totalMaxNodeCount?: number;
-    locationPolicy?: string;
-  };
-  /** Nodes per zone the pool was created with (GKE's initialNodeCount). */
-  initialNodeCountPerZone?: number;
-  zones: string[];
-}
-
-export interface GkeClusterDescription {
-  id: string;
-  project: string;
-  location: string;
-  name: string;
-  status: string;
-  statusMessage?: string;
-  /** Control plane version (currentMasterVersion). */
-  version?: string;
-  /** Oldest node version (currentNodeVersion). */
-  nodeVersion?: string;
-  releaseChannel?: string;
-  autopilot: boolean;
-  /** Nodes in the cluster now, as GKE counts them. */
-  currentNodeCount?: number;
-  nodePools: GkeNodePoolSummary[];
-  /** Pools left out past the cap. */
-  nodePoolsOmitted: number;
-}
 
 const PROJECT = /^(?:[a-z][a-z0-9.-]{0,62}:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
 const LOCATION = /^[a-z]+-[a-z]+[0-9]+(?:-[a-z])?$/;
