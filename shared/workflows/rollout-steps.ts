@@ -82,9 +82,26 @@ function operationIdOf(input: Obj): string {
   return r.data.operationId;
 }
 
+/**
+ * The clusters as the operation's requester sees them: with K8S_IMPERSONATE every step (the
+ * rollback too) impersonates the caller who started the rollout, so the cluster's RBAC decides as it
+ * did for the tool call. An operation recorded without roles impersonates the subject with no group.
+ */
+export function requesterClusters(deps: Pick<Deps, 'clusters'>, op: Pick<Operation, 'requester'>): Deps['clusters'] {
+  const r = op.requester;
+  return (
+    deps.clusters.forCaller?.({
+      subject: r.subject,
+      name: r.name,
+      roles: r.roles ?? [],
+      method: r.method ?? 'oauth',
+    }) ?? deps.clusters
+  );
+}
+
 /** The cluster side of a step's context, for an operation already read. */
 async function withCluster(deps: Deps, op: Operation): Promise<Ctx> {
-  const client = await deps.clusters.client(op.target.cluster);
+  const client = await requesterClusters(deps, op).client(op.target.cluster);
   const [deployments, replicaSets, pods, services] = await k(() =>
     Promise.all([
       client.resolve('Deployment', 'apps/v1'),

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { type LocalServer, startLocalServer } from '../../local/server.ts';
 import { FAKE_TOKEN, type FakeKube, startFakeKube } from '../support/fake-kube/index.ts';
+import { deploymentYaml } from '../support/k8s-harness.ts';
 import { freePort } from '../support/local-host.ts';
 import { connectClient } from '../support/mcp-client.ts';
 import { startTestIssuer, type TestIssuer } from '../support/oauth-issuer.ts';
@@ -95,8 +96,13 @@ describe('K8S_IMPERSONATE: tools reach the cluster as their caller', () => {
       const r = (await client.callTool({ name, arguments: args })) as {
         isError?: boolean;
         content?: Array<{ text?: string }>;
+        structuredContent?: Record<string, unknown>;
       };
-      return { isError: r.isError === true, text: (r.content ?? []).map((c) => c.text ?? '').join('\n') };
+      return {
+        isError: r.isError === true,
+        text: (r.content ?? []).map((c) => c.text ?? '').join('\n'),
+        data: r.structuredContent ?? {},
+      };
     };
   };
 
@@ -130,6 +136,32 @@ describe('K8S_IMPERSONATE: tools reach the cluster as their caller', () => {
     expect(refused.text).toContain('(yours with K8S_IMPERSONATE)');
     expect(kube.store.get('configmaps', 'default', 'from-mallory')).toBeUndefined();
   });
+
+  it("a rollout's steps, run by the workflow after the call answered, act on the cluster as its requester", async () => {
+    const bob = await as('bob', 'cloudops:write cloudops:read');
+    const applied = await bob('k8s_resources_apply', { manifest: deploymentYaml('imp-web', 'nginx:1.25.3') });
+    expect(applied.isError, applied.text).toBe(false);
+    await bob('k8s_rollouts_status', { name: 'imp-web', waitSeconds: 20 });
+    const started = await bob('delivery_rollouts_start', { name: 'imp-web', image: 'nginx:1.27.1' });
+    expect(started.isError, started.text).toBe(false);
+    const answeredAt = kube.requests.length;
+    const operationId = String(started.data.operationId);
+    let status = '';
+    for (let i = 0; i < 300 && !['completed', 'failed', 'cancelled'].includes(status); i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      status = String((await bob('ops_operations_get', { operationId })).data.status);
+    }
+    expect(status).toBe('completed');
+    const deployment = kube.store.get('deployments', 'default', 'imp-web') as {
+      spec: { template: { spec: { containers: Array<{ image: string }> } } };
+    };
+    expect(deployment.spec.template.spec.containers[0]?.image).toBe('nginx:1.27.1');
+    // Every request of the workflow's steps (after the tool answered), writes included, impersonated bob.
+    const steps = kube.requests.slice(answeredAt);
+    expect(steps.some((r) => r.method !== 'GET')).toBe(true);
+    for (const r of steps)
+      expect(r).toMatchObject({ user: 'bob', groups: ['cloudops:operator'], impersonatedBy: 'fake-admin' });
+  }, 90_000);
 
   it('a kubeconfig credential that may not impersonate gets the API server 403, not a call as itself', async () => {
     const alice = await as('alice', 'cloudops:read');

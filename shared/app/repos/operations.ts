@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod';
+import { type Identity, type Role, RoleSchema } from '../../domain/identity.ts';
 import { redactValue } from '../../domain/redact.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Store } from '../../ports/store.ts';
@@ -25,7 +26,11 @@ export interface Operation {
   id: string;
   kind: 'rollout';
   target: { cluster: string; namespace: string; kind: string; name: string };
-  requester: { subject: string; name: string };
+  /**
+   * Who started it. `roles` and `method` (recorded since K8S_IMPERSONATE reaches rollout steps) let
+   * the steps act on the cluster as this caller when the server impersonates its callers.
+   */
+  requester: { subject: string; name: string; roles?: Role[]; method?: Identity['method'] };
   status: OperationStatus;
   statusMessage: string;
   /** The validated request that started it (tool input), never containing secrets. */
@@ -100,7 +105,6 @@ export interface RollbackState {
  * schema to its interface.
  */
 const Json = z.record(z.string(), z.unknown());
-const Who = z.looseObject({ subject: z.string(), name: z.string() });
 
 const OperationStepSchema = z.looseObject({
   name: z.string(),
@@ -124,7 +128,12 @@ export const OperationSchema: z.ZodType<Operation> = z.looseObject({
   id: z.string(),
   kind: z.literal('rollout'),
   target: z.looseObject({ cluster: z.string(), namespace: z.string(), kind: z.string(), name: z.string() }),
-  requester: Who,
+  requester: z.looseObject({
+    subject: z.string(),
+    name: z.string(),
+    roles: z.array(RoleSchema).max(8).optional(),
+    method: z.enum(['oauth', 'apiKey', 'local', 'slack']).optional(),
+  }),
   status: z.enum(['working', 'input_required', 'completed', 'failed', 'cancelled']),
   statusMessage: z.string(),
   input: Json,

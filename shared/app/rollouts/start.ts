@@ -42,7 +42,13 @@ export async function startRollout(
       details: { refused: true, runningOperationId: got.holder },
     });
   }
-  const requester = { subject: call.identity.subject, name: call.identity.name };
+  // Roles and method too: with K8S_IMPERSONATE the rollout's steps act on the cluster as this caller.
+  const requester = {
+    subject: call.identity.subject,
+    name: call.identity.name,
+    roles: [...call.identity.roles],
+    method: call.identity.method,
+  };
   const { reason, ...request } = input;
   let op: Operation;
   try {
