@@ -419,13 +419,13 @@ function validate(
 }
 
 /** A signal that aborts with the caller's or after `ms`. */
-function bounded(signal: AbortSignal | undefined, ms: number): AbortSignal {
+export function bounded(signal: AbortSignal | undefined, ms: number): AbortSignal {
   const timeout = AbortSignal.timeout(ms);
   return signal ? AbortSignal.any([signal, timeout]) : timeout;
 }
 
 /** `p`, unless the signal aborts first (the SDK's credential resolution does not see the signal). */
-function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+export function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) {
     p.catch(() => undefined);
     return Promise.reject(signal.reason);
@@ -447,7 +447,7 @@ function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
 }
 
 /** What went wrong, short and without ARNs or credentials. */
-function describeError(err: unknown, timeoutMs?: number): string {
+export function describeError(err: unknown, timeoutMs?: number): string {
   const e = err as { name?: string; message?: string; code?: string; $metadata?: { httpStatusCode?: number } };
   if (e?.name === 'TimeoutError') return `timed out${timeoutMs ? ` after ${timeoutMs} ms` : ''}`;
   if (e?.name === 'AbortError') return 'cancelled';
