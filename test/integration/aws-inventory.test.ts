@@ -7,6 +7,7 @@ import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { Sha256 } from '@smithy/core/checksum';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { cloudCodeOf } from '../../shared/adapters/aws/aws-errors.ts';
 import { type AwsInventoryOptions, createAwsInventory } from '../../shared/adapters/aws/aws-inventory.ts';
 import { type AwsScope, CloudApiError, type Ec2Instance } from '../../shared/ports/cloud.ts';
 import { freePort, type MotoServer, startMoto } from '../support/moto.ts';
@@ -439,6 +440,29 @@ describe('AwsInventory when the endpoint fails', () => {
     expect(() => createAwsInventory({ accounts: [{}], regions: ['eu-west-1'], endpoint: 'ftp://x' })).toThrow(
       /endpoint/,
     );
+  });
+});
+
+describe('AWS error codes in the port’s terms', () => {
+  it('maps the codes EC2, CloudWatch, EKS and STS answer with', () => {
+    const table: Array<[string, number, string]> = [
+      ['InvalidInstanceID.NotFound', 400, 'NotFound'],
+      ['ResourceNotFoundException', 404, 'NotFound'],
+      ['UnauthorizedOperation', 403, 'Forbidden'],
+      ['AccessDeniedException', 400, 'Forbidden'],
+      ['InvalidClientTokenId', 403, 'Forbidden'],
+      ['AuthFailure', 401, 'Forbidden'],
+      ['InvalidParameterValue', 400, 'InvalidArgument'],
+      ['InvalidInstanceID.Malformed', 400, 'InvalidArgument'],
+      ['ValidationError', 400, 'InvalidArgument'],
+      ['Throttling', 400, 'Throttled'],
+      ['RequestLimitExceeded', 503, 'Throttled'],
+      ['IncorrectInstanceState', 400, 'Conflict'],
+      ['ServiceUnavailable', 503, 'Unavailable'],
+      ['SomethingNew', 429, 'Throttled'],
+      ['InternalError', 500, 'Internal'],
+    ];
+    for (const [code, status, expected] of table) expect([code, cloudCodeOf(code, status)]).toEqual([code, expected]);
   });
 });
 
