@@ -94,6 +94,8 @@ export interface GkeClusterDescription {
 export interface Page<T> {
   items: T[];
   nextToken?: string;
+  /** Places the provider could not reach this time (GCP aggregatedList zones): items there may be missing. */
+  unreachable?: string[];
 }
 
 /** Where an AWS call goes: one configured account (12-digit id) and region. */
