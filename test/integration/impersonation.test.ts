@@ -152,7 +152,7 @@ describe('K8S_IMPERSONATE: tools reach the cluster as their caller', () => {
       status = String((await bob('ops_operations_get', { operationId })).data.status);
     }
     expect(status).toBe('completed');
-    const deployment = kube.store.get('deployments', 'default', 'imp-web') as {
+    const deployment = kube.store.get('deployments', 'default', 'imp-web') as unknown as {
       spec: { template: { spec: { containers: Array<{ image: string }> } } };
     };
     expect(deployment.spec.template.spec.containers[0]?.image).toBe('nginx:1.27.1');
