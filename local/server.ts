@@ -28,6 +28,7 @@ import { loadPolicy } from '../shared/config/policy-file.ts';
 import { createLogger, type Logger } from '../shared/logging/logger.ts';
 import { createMcpEndpoint, type McpEndpoint } from '../shared/mcp/endpoint.ts';
 import type { Clock } from '../shared/ports/clock.ts';
+import type { CloudInventory } from '../shared/ports/cloud.ts';
 import type { ClusterSource } from '../shared/ports/cluster-sources.ts';
 import type { Clusters } from '../shared/ports/kube.ts';
 import { SecretReadError } from '../shared/ports/secrets.ts';
@@ -37,6 +38,7 @@ import { toolsFor } from '../shared/tools/index.ts';
 import type { AnyTool } from '../shared/tools/tool.ts';
 import { dispatchStep } from '../shared/workflows/index.ts';
 import { recoverInterruptedOperations, startRollbackReconciler } from '../shared/workflows/recovery.ts';
+import { localCloud } from './cloud.ts';
 import { startScheduled } from './scheduled.ts';
 import { openLocalStore } from './store.ts';
 
@@ -81,6 +83,8 @@ export async function startLocalServer(
     workflows?: InProcessEngineFactory;
     /** The EKS/GKE sources to build from AWS_ACCOUNTS/AWS_REGIONS and GCP_PROJECTS (default localClusterSources). */
     clusterSources?: ClusterSourceFactories;
+    /** The AWS and GCP inventory instead of the one the settings build (default localCloud). */
+    cloud?: CloudInventory;
   } = {},
 ): Promise<LocalServer> {
   const config: Config = loadConfig(env);
@@ -128,6 +132,7 @@ export async function startLocalServer(
       log,
       policy,
       clusters,
+      cloud: opts.cloud ?? localCloud(config, env),
       store,
       loopback,
       alertSettings,
@@ -232,6 +237,7 @@ async function serve(opts: {
   log: Logger;
   policy: ReturnType<typeof loadPolicy>;
   clusters: Clusters;
+  cloud: CloudInventory;
   store: Store;
   loopback: boolean;
   alertSettings: ReturnType<typeof alertSettingsFromEnv>;
@@ -244,6 +250,7 @@ async function serve(opts: {
   const deps = buildDeps(config, store, log, {
     metrics: new PrometheusSource(config.prometheusUrl),
     clusters,
+    cloud: opts.cloud,
     policy,
     alertSettings: opts.alertSettings,
     ...(opts.slack ? { notifier: createSlackNotifier(opts.slack, opts.clock) } : {}),

@@ -9,6 +9,7 @@ import type { Logger } from '../../shared/logging/logger.ts';
 import { type Clusters, UnknownClusterError } from '../../shared/ports/kube.ts';
 import type { WorkflowEngine } from '../../shared/ports/workflow.ts';
 import { cloudStore, type Env, type SecretReader, secretsManagerReader } from './host.ts';
+import type { CloudFactory } from './cloud.ts';
 import type { NotifierFactory } from './notifier.ts';
 
 /** How a function reaches its clusters: lambdaClusters (functions/lib/clusters.ts) for the ones that do. */
@@ -42,6 +43,8 @@ export async function lambdaDeps(
     clusters?: ClustersFactory | undefined;
     /** Where alerts go (lambdaNotifier, functions/lib/notifier.ts); none when absent, so its bundle has no Slack client. */
     notifier?: NotifierFactory | undefined;
+    /** The clouds the function reaches (functions/lib/cloud.ts); none when absent, so its bundle has no EC2 or CloudWatch client. */
+    cloud?: CloudFactory | undefined;
   },
 ): Promise<Deps> {
   const region = config.store.kind === 'dynamodb' ? config.store.region : undefined;
@@ -52,6 +55,7 @@ export async function lambdaDeps(
   return buildDeps(config, cloudStore(config), log, {
     metrics: new PrometheusSource(config.prometheusUrl),
     clusters,
+    ...(parts.cloud ? { cloud: parts.cloud(config, env) } : {}),
     policy,
     workflows: parts.workflows ?? (() => noWorkflows),
     alertSettings: alertSettingsFromEnv(env),

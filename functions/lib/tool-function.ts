@@ -16,6 +16,7 @@ import { executeTool } from '../../shared/mcp/tool-runner.ts';
 import type { ToolInvocation, ToolRunResult } from '../../shared/ports/tool-runner.ts';
 import type { WorkflowEngine } from '../../shared/ports/workflow.ts';
 import type { AnyTool } from '../../shared/tools/tool.ts';
+import type { CloudFactory } from './cloud.ts';
 import { type ClustersFactory, lambdaDeps } from './deps.ts';
 import { type Env, hostLogger, loadCloudConfig, perColdStart, REQUIRED_SETTINGS, type SecretReader } from './host.ts';
 import type { NotifierFactory } from './notifier.ts';
@@ -31,6 +32,8 @@ export interface ToolFunctionOptions {
   clusters?: ClustersFactory;
   /** Where alerts go (lambdaNotifier, functions/lib/notifier.ts); default none, so only the toolsets that send alerts bundle Slack. */
   notifier?: NotifierFactory;
+  /** The clouds the toolset reaches (lambdaCloud, functions/lib/cloud.ts); default none, so only the aws toolset bundles EC2 and CloudWatch. */
+  cloud?: CloudFactory;
   /** Default: an engine that refuses; the delivery toolset passes Step Functions (functions/lib/workflows.ts). */
   workflows?: (deps: Deps) => WorkflowEngine;
 }
@@ -128,6 +131,7 @@ export function createToolFunctionHandler(
         workflows: opts.workflows,
         clusters: opts.clusters,
         notifier: opts.notifier,
+        cloud: opts.cloud,
       });
     });
   const writeDeps = depsFor(false);
