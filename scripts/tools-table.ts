@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { driftPolicyDoc } from '../shared/domain/drift/index.ts';
+import { cloudPolicyDoc } from '../shared/domain/guardrails/cloud.ts';
 import { describeRules } from '../shared/domain/guardrails/index.ts';
 import { roleFor } from '../shared/domain/identity.ts';
 import { allTools } from '../shared/tools/index.ts';
@@ -57,6 +58,7 @@ export function guardrailsDoc(): string {
     ...rows,
     '',
     ...driftPolicyDoc(),
+    ...cloudPolicyDoc(),
   ].join('\n');
 }
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { defaultCloudPolicy } from '../../shared/domain/guardrails/cloud.ts';
 import {
   DEFAULT_CLUSTER_SCOPED_DENY,
   defaultPolicy,
@@ -97,6 +98,7 @@ describe('parsePolicy', () => {
       clusters: { prod: { readOnly: true } },
       approvals: { rolloutNamespaces: ['prod*'], rolloutClusters: [], ttlSeconds: 3600 },
       drift: { controllerFields: true, ignoreDifferences: [] },
+      cloud: defaultCloudPolicy(),
     });
   });
 

@@ -3,6 +3,7 @@ import * as z from 'zod';
 import { closestName } from '../did-you-mean.ts';
 import { type DriftPolicy, DriftPolicySchema, defaultDriftPolicy } from '../drift/policy.ts';
 import { ROLLOUT_LIMITS } from '../rollout-plan.ts';
+import { type CloudPolicy, CloudPolicySchema, defaultCloudPolicy } from './cloud.ts';
 import { formatPath } from './object-access.ts';
 import { closestRuleId, isRuleId, RULE_IDS, type RuleId, ruleLevel } from './rules.ts';
 
@@ -66,6 +67,8 @@ export interface Policy {
   approvals: ApprovalPolicy;
   /** What the drift check does not count as drift (absent in policies built before it: the defaults apply). */
   drift?: DriftPolicy;
+  /** Cloud instance writes (absent in policies built before it: the defaults apply). */
+  cloud?: CloudPolicy;
 }
 
 /** Which long operations wait for a human approver (never the requester) before changing anything. */
@@ -131,6 +134,7 @@ export function defaultPolicy(): Policy {
     clusters: {},
     approvals: { rolloutNamespaces: ['prod*'], rolloutClusters: [], ttlSeconds: 3600 },
     drift: defaultDriftPolicy(),
+    cloud: defaultCloudPolicy(),
   };
 }
 
@@ -239,6 +243,7 @@ export const PolicySchema = z
       .strict()
       .default(() => ({ rolloutNamespaces: ['prod*'], rolloutClusters: [], ttlSeconds: 3600 })),
     drift: DriftPolicySchema.default(() => defaultDriftPolicy()),
+    cloud: CloudPolicySchema.default(() => defaultCloudPolicy()),
   })
   .strict();
 
@@ -267,6 +272,9 @@ export const PolicySchema = z
  * approvals:
  *   rolloutNamespaces: ['prod*', payments]
  *   ttlSeconds: 3600
+ * cloud:
+ *   accounts: { allow: ['123456789012'] }
+ *   protectedTags: { env: [prod], environment: [production] }
  * ```
  */
 export function parsePolicy(yamlText: string): Policy {
