@@ -222,6 +222,51 @@ export class Approvals {
   }
 
   /**
+   * Uses up an approved approval for the change it approved, exactly once: a compare-and-set from
+   * approved to closed (operationStatus `completed`, reason `used by <usedBy>`), so of two calls
+   * holding the same approval only one goes on to act. Refused (ApprovalError, nothing written) when
+   * it does not exist, is not approved, has expired, or approved another change.
+   */
+  async consume(operationId: string, expectedHash: string, usedBy: string): Promise<Approval> {
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const item = await this.store.get(key(operationId).pk, 'approval');
+      if (!item) throw new ApprovalError(`no approval ${quoted(operationId)} (it may have expired)`);
+      const a = decodeRecord(ApprovalSchema, item.pk, item.sk, item.data);
+      if (a.status === 'closed')
+        throw new ApprovalError(
+          `the approval ${operationId} was already used or closed (${a.closed?.reason ?? 'closed'})`,
+        );
+      if (a.status !== 'approved') throw new ApprovalError(`the approval ${operationId} is ${a.status}, not approved`);
+      const now = this.clock.now();
+      if (Date.parse(a.expiresAt) <= now)
+        throw new ApprovalError(`the approval ${operationId} expired at ${a.expiresAt}`);
+      if (a.changeHash !== expectedHash)
+        throw new ApprovalError(
+          `the approval ${operationId} is for another change (${shortHash(a.changeHash)}, this one is ${shortHash(expectedHash)})`,
+        );
+      const used: Approval = {
+        ...a,
+        status: 'closed',
+        closed: { at: new Date(now).toISOString(), operationStatus: 'completed', reason: `used by ${usedBy}` },
+      };
+      try {
+        await this.store.put(
+          {
+            ...key(operationId),
+            data: { ...used },
+            ...(item.expiresAt !== undefined ? { expiresAt: item.expiresAt } : {}),
+          },
+          { ifVersion: item.version },
+        );
+        return used;
+      } catch (err) {
+        if (!(err instanceof ConditionFailedError)) throw err;
+      }
+    }
+    throw new ApprovalError(`the approval for ${quoted(operationId)} kept changing; try again`);
+  }
+
+  /**
    * Newest first; `status` filters (pending includes only not-yet-expired ones). A corrupt approval
    * (or listing entry) is left out and counted in `corrupt`: one bad record must not hide the
    * approvals people are waiting on.
