@@ -227,9 +227,10 @@ describe('drift and alert tools over MCP', () => {
     }
   });
 
-  it('each tools/list entry is under 900 bytes', async () => {
+  it('each tools/list entry is under 900 bytes (drift_baselines_adopt, with three sources, under 1,000)', async () => {
     const tools = (await h.client.listTools()).tools.filter((t) => DRIFT_TOOLS.includes(t.name));
     expect(tools.map((t) => t.name).sort()).toEqual([...DRIFT_TOOLS].sort());
-    for (const t of tools) expect(JSON.stringify(t).length, t.name).toBeLessThan(900);
+    for (const t of tools)
+      expect(JSON.stringify(t).length, t.name).toBeLessThan(t.name === 'drift_baselines_adopt' ? 1000 : 900);
   });
 });

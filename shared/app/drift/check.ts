@@ -11,13 +11,16 @@ import type { Policy } from '../../domain/guardrails/index.ts';
 import { canonicalJson } from '../../domain/k8s/index.ts';
 import { isSecretKind, redactValue } from '../../domain/redact.ts';
 import type { Clock } from '../../ports/clock.ts';
+import type { CloudInventory } from '../../ports/cloud.ts';
 import { type Clusters, KubeApiError, type KubeClient, type KubeObject, type ResourceInfo } from '../../ports/kube.ts';
 import type { Alert, AlertField } from '../../ports/notifier.ts';
 import type { Store } from '../../ports/store.ts';
 import type { Alerting, ReconcileResult } from '../alerts/types.ts';
 import { AppError } from '../errors.ts';
 import type { BaselineRecord, Baselines } from '../repos/baselines.ts';
+import { type CloudBaselineRecord, CloudBaselines } from '../repos/cloud-baselines.ts';
 import { type DriftCounts, DriftFindings, findingKey, type StoredFinding } from '../repos/drift-findings.ts';
+import { checkCloudBaselines, cloudResult, isCloudClusterId, isCloudResult } from './cloud.ts';
 import type { DriftCheckInput, DriftCheckReport, DriftObjectResult } from './types.ts';
 
 /**
@@ -27,6 +30,13 @@ import type { DriftCheckInput, DriftCheckReport, DriftObjectResult } from './typ
  * concerned, never a skip. The findings replace the ones stored for what the check covered, and
  * when alerting is given, every drifted or deleted object is one alert (its fingerprint is the
  * object's identity, so a change in what drifted updates the alert instead of opening another).
+ *
+ * With `cloud`, the EKS and GKE clusters adopted as cloud baselines are checked too (./cloud.ts),
+ * each as one object of the cluster named by its cloud id. That id is also the name the cluster
+ * registry gives a discovered cluster, so a cluster with both object baselines and a cloud baseline
+ * is one run: one findings partition and one alert scope hold both. A check without `cloud` (a host
+ * that reaches no cloud) leaves earlier cloud findings as they are, and a namespace check never
+ * covers a cloud cluster (it has no namespace).
  */
 
 /** What the check uses: `Deps` has all of it but `alerting` and `driftFindings` (built from `store` when absent). */
@@ -39,6 +49,10 @@ export interface DriftCheckDeps {
   policy: Policy;
   alerting?: Alerting;
   driftFindings?: DriftFindings;
+  /** The clouds the host reaches (Deps.cloud): given, cloud baselines are checked too. */
+  cloud?: CloudInventory;
+  /** Built from `store` when absent. */
+  cloudBaselines?: CloudBaselines;
 }
 
 export const DRIFT_LIMITS = {
@@ -71,11 +85,27 @@ export async function checkDrift(deps: DriftCheckDeps, input: DriftCheckInput): 
   const started = deps.clock.now();
   const checkedAt = new Date(started).toISOString();
   const configured = (await deps.clusters.list()).map((c) => c.name);
+  const cloudRepo = deps.cloud ? (deps.cloudBaselines ?? new CloudBaselines(deps.store, deps.clock)) : undefined;
+  const cloudStored = cloudRepo ? await cloudRepo.list() : { items: [], corruptIds: [] };
+  const cloudIds = [...cloudStored.items.map((b) => b.id), ...cloudStored.corruptIds];
   if (input.cluster !== undefined && !configured.includes(input.cluster)) {
-    const known = configured.slice(0, 10).join(', ') || 'none';
-    throw new AppError(`unknown cluster ${input.cluster}; the configured clusters are: ${known}`);
+    if (!cloudIds.includes(input.cluster)) {
+      if (isCloudClusterId(input.cluster)) {
+        throw new AppError(
+          deps.cloud
+            ? `no cloud baseline for ${input.cluster}: adopt it with drift_baselines_adopt cloudCluster ${input.cluster}`
+            : `cloud cluster ${input.cluster} is not checked here: this host reaches no cloud`,
+        );
+      }
+      const known = configured.slice(0, 10).join(', ') || 'none';
+      throw new AppError(`unknown cluster ${input.cluster}; the configured clusters are: ${known}`);
+    }
+    if (input.namespace !== undefined)
+      throw new AppError(`${input.cluster} is a cloud cluster baseline, which has no namespaces: leave namespace out`);
   }
-  const clusters = input.cluster !== undefined ? [input.cluster] : configured;
+  const cloudCovered = input.namespace === undefined;
+  const clusters =
+    input.cluster !== undefined ? [input.cluster] : [...new Set([...configured, ...(cloudCovered ? cloudIds : [])])];
   const rules = compileDriftRules(deps.policy.drift ?? defaultDriftPolicy());
   const findingsRepo = deps.driftFindings ?? new DriftFindings(deps.store, deps.clock);
   const counts: DriftCounts = { objects: 0, clean: 0, drifted: 0, deleted: 0, error: 0 };
@@ -83,22 +113,56 @@ export async function checkDrift(deps: DriftCheckDeps, input: DriftCheckInput): 
   let apiCalls = 0;
   let reconcile: ReconcileResult | undefined;
 
+  // Cloud clusters first, all at once (bounded), so a slow provider is waited for once.
+  const cloudChecked = new Map<string, Result>();
+  let cloudDescribes = 0;
+  const tombstones: CloudBaselineRecord[] = [];
+  if (deps.cloud && cloudCovered) {
+    const inScope = (id: string) => clusters.includes(id);
+    const live = cloudStored.items.filter((b) => inScope(b.id) && !b.removedAt);
+    tombstones.push(...cloudStored.items.filter((b) => inScope(b.id) && b.removedAt));
+    const run = await checkCloudBaselines({ cloud: deps.cloud, policy: deps.policy, log: deps.log }, live);
+    cloudDescribes = run.describes;
+    for (const [id, r] of run.results) cloudChecked.set(id, r);
+    for (const id of cloudStored.corruptIds.filter(inScope)) {
+      cloudChecked.set(id, {
+        ...cloudResult(id, 'error'),
+        error: `the cloud baseline record is unreadable (corrupt in the Store); adopt it again with drift_baselines_adopt cloudCluster ${id}`,
+      });
+    }
+  }
+
   for (const cluster of clusters) {
-    const run = await checkCluster(deps, cluster, input.namespace, rules);
+    const run = configured.includes(cluster)
+      ? await checkCluster(deps, cluster, input.namespace, rules)
+      : { results: [], apiCalls: 0 };
+    const cloud = cloudChecked.get(cluster);
+    if (cloud) run.results.push(cloud);
     apiCalls += run.apiCalls;
     const perNs = new Map<string, DriftCounts>();
-    for (const r of run.results) {
-      counts.objects++;
-      counts[r.state]++;
+    const count = (r: Pick<Result, 'namespace' | 'state'>) => {
       const c = perNs.get(r.namespace) ?? { objects: 0, clean: 0, drifted: 0, deleted: 0, error: 0 };
       c.objects++;
       c[r.state]++;
       perNs.set(r.namespace, c);
+    };
+    for (const r of run.results) {
+      counts.objects++;
+      counts[r.state]++;
+      count(r);
     }
     const bad = run.results.filter((r) => r.state !== 'clean');
     notClean.push(...bad);
     const previous = await findingsRepo.current(cluster, input.namespace);
     const stored = bad.map((r) => storedOf(r, checkedAt, previous.get(findingKey(r))));
+    if (!deps.cloud && cloudCovered) {
+      // Not this check's to judge: an earlier cloud finding stays as it is (and its alert open).
+      for (const f of previous.values()) {
+        if (!isCloudResult(f)) continue;
+        stored.push(f);
+        count(f);
+      }
+    }
     await findingsRepo.replace({
       cluster,
       ...(input.namespace !== undefined ? { namespace: input.namespace } : {}),
@@ -133,12 +197,15 @@ export async function checkDrift(deps: DriftCheckDeps, input: DriftCheckInput): 
       a.kind.localeCompare(b.kind) ||
       a.name.localeCompare(b.name),
   );
+  // Their findings are cleared and alerts resolved above: the removed baselines can go.
+  for (const t of tombstones) await cloudRepo?.forget(t.id);
   const report: DriftCheckReport = {
     checkedAt,
     clusters,
     counts,
     findings: notClean.slice(0, DRIFT_LIMITS.findingsInReport),
     apiCalls,
+    ...(cloudDescribes ? { cloudDescribes } : {}),
   };
   if (deps.alerting && reconcile) report.alerts = { reconcile, deliver: await deps.alerting.deliver() };
   return report;

@@ -42,7 +42,7 @@ export interface DriftObjectResult {
 }
 
 export interface DriftCheckInput {
-  /** One cluster; all configured clusters when absent. */
+  /** One cluster (or a cloud baseline's id, `eks:…`/`gke:…`); all configured clusters and cloud baselines when absent. */
   cluster?: string;
   /** One namespace; all baselined namespaces when absent. */
   namespace?: string;
@@ -58,6 +58,8 @@ export interface DriftCheckReport {
   findings: DriftObjectResult[];
   /** Kubernetes API calls the check made (one list per kind and namespace set). */
   apiCalls: number;
+  /** EKS/GKE cluster descriptions the check asked for (cloud baselines), when any. */
+  cloudDescribes?: number;
   /** What the check queued and delivered, when alerting ran. */
   alerts?: { reconcile: ReconcileResult; deliver: DeliverResult };
 }

@@ -1,5 +1,25 @@
 /** Drift: compare a baseline with the live object, the rules of the policy's `drift:` section, adoption. */
 export { adoptableObject } from './adopt.ts';
+export type {
+  CloudClusterFacts,
+  CloudClusterRef,
+  CloudCompareOptions,
+  CloudDrift,
+  EksAddonFacts,
+  EksClusterFacts,
+  EksNodegroupFacts,
+  GkeAutoscalingFacts,
+  GkeClusterFacts,
+  GkeNodePoolFacts,
+} from './cloud.ts';
+export {
+  CLOUD_FACT_LIMITS,
+  cloudRestoreHint,
+  compareCloudFacts,
+  minorVersion,
+  nodegroupText,
+  poolText,
+} from './cloud.ts';
 export type { CompareOptions, DriftFieldChange, ObjectDrift } from './compare.ts';
 export { ABSENT, compareWithBaseline, DRIFT_VALUE_MAX_CHARS } from './compare.ts';
 export type { FieldOwner } from './ownership.ts';
@@ -9,6 +29,7 @@ export { displayPath, jqMatches, parseJqPath, parseJsonPointer, pointerMatches }
 export type {
   ControllerField,
   DriftCandidate,
+  DriftCloudPolicy,
   DriftIgnoreRule,
   DriftPolicy,
   DriftRules,

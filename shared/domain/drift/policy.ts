@@ -32,6 +32,13 @@ export interface DriftPolicy {
   /** The built-in controller-owned fields (CONTROLLER_FIELDS) are not drift; default true. */
   controllerFields: boolean;
   ignoreDifferences: DriftIgnoreRule[];
+  /** EKS and GKE cluster baselines (shared/domain/drift/cloud.ts); absent: the defaults. */
+  cloud?: DriftCloudPolicy;
+}
+
+export interface DriftCloudPolicy {
+  /** An EKS node group's desiredSize is a cluster autoscaler's to move (within min/max): not drift. Default false. */
+  ignoreDesiredSize: boolean;
 }
 
 export function defaultDriftPolicy(): DriftPolicy {
@@ -150,6 +157,10 @@ export const DriftPolicySchema = z
       .array(DriftIgnoreRuleSchema)
       .max(200, 'at most 200 rules')
       .default(() => []),
+    cloud: z
+      .object({ ignoreDesiredSize: z.boolean().default(false) })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -288,6 +299,13 @@ export function driftPolicyDoc(): string[] {
     '      managedFieldsManagers: [argo-rollouts]',
     '      reason: Argo Rollouts manages these',
     '```',
+    '',
+    'EKS and GKE clusters adopted with `drift_baselines_adopt cloudCluster` are checked too: the control-plane',
+    'version, node groups (desired, min and max size, version, instance types) and add-on versions on EKS; the',
+    'control-plane and node versions (by minor version: GKE applies patches itself) and per node pool the',
+    'version, machine type, autoscaling bounds, nodes per zone at creation and zones on GKE. The EKS platform',
+    "version and an autoscaled pool's current size are never drift. With a cluster autoscaler on EKS node",
+    'groups, `cloud: { ignoreDesiredSize: true }` leaves desiredSize out (min and max still count).',
     '',
     'Adopted baselines keep what people and their tools set: the fields owned by managers other than the',
     "cluster's controllers (kube-controller-manager, kube-scheduler, kubelet and the managers above) and status",
