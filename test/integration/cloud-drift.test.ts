@@ -199,6 +199,7 @@ describe('cloud drift: EKS and GKE clusters as baselines', () => {
         object: 'EksCluster prod',
         changes:
           'nodegroups[ng-a].desiredSize: 3 → 5; addons[vpc-cni].version: v1.18.3-eksbuild.1 → v1.19.0-eksbuild.1',
+        restoreHint: expect.stringContaining('aws eks update-nodegroup-config --region eu-west-1'),
       }),
     ]);
     expect(list.data.counts).toEqual({ objects: 1, clean: 0, drifted: 1, deleted: 0, error: 0 });

@@ -25,7 +25,7 @@ export const findingRow = (r: DriftObjectResult & { firstSeenAt?: string }) => (
   object: objectRef(r),
   changes: changesText(r),
   ...(r.firstSeenAt ? { since: r.firstSeenAt } : {}),
-  ...(r.restore ? { restore: r.restore.tool } : {}),
+  ...(r.restore ? { restore: r.restore.tool } : r.restoreHint ? { restoreHint: r.restoreHint } : {}),
 });
 
 export const countsText = (c: { objects: number; clean: number; drifted: number; deleted: number; error: number }) =>
