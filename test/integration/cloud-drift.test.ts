@@ -340,6 +340,23 @@ describe('cloud drift: EKS and GKE clusters as baselines', () => {
     expect(cloud.maxInFlight).toBeLessThanOrEqual(CLOUD_DRIFT_LIMITS.concurrency);
   });
 
+  it("descriptions that take long use up the check's cloud budget: the clusters left are errors, not a longer check", async () => {
+    for (let i = 0; i < 6; i++) {
+      cloud.eks.set(`${ACCOUNT}/us-east-1/c${i}`, eksCluster(`c${i}`));
+      await tool('drift_baselines_adopt', { cloudCluster: `eks:${ACCOUNT}/us-east-1/c${i}` });
+    }
+    // The first answer takes 130 s of the check's clock: four were under way, the two not started yet are out of time.
+    let slow = true;
+    cloud.onDescribe = () => {
+      if (slow) now += 130_000;
+      slow = false;
+    };
+    const r = await check({}, { alerting: undefined as never });
+    expect(r.counts).toMatchObject({ objects: 6, clean: 4, error: 2 });
+    expect(r.cloudDescribes).toBe(4);
+    for (const f of r.findings) expect(f.error).toMatch(/not described: this check's 120 s for cloud clusters ran out/);
+  });
+
   it('a discovered EKS cluster with object baselines and a cloud baseline is one run; a check without cloud leaves the cloud finding be', async () => {
     deps = makeDeps({ k8s: [EKS_ID] });
     await deps.baselines.record({

@@ -45,6 +45,8 @@ export class FakeCloudDrift implements CloudInventory {
     return this.inFlight;
   }
   private readonly failures = new Map<string, Error | 'hang'>();
+  /** Called as each describe answers (a test advances its clock here, as a slow provider would). */
+  onDescribe: (id: string) => void = () => {};
 
   constructor(opts: { accounts: string[]; regions: string[]; projects: string[] }) {
     const unsupported = (what: string) => async (): Promise<never> => {
@@ -90,6 +92,7 @@ export class FakeCloudDrift implements CloudInventory {
         });
       }
       if (failure) throw failure;
+      this.onDescribe(id);
       return structuredClone(answer());
     } finally {
       this.inFlight--;

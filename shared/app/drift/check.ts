@@ -121,7 +121,10 @@ export async function checkDrift(deps: DriftCheckDeps, input: DriftCheckInput): 
     const inScope = (id: string) => clusters.includes(id);
     const live = cloudStored.items.filter((b) => inScope(b.id) && !b.removedAt);
     tombstones.push(...cloudStored.items.filter((b) => inScope(b.id) && b.removedAt));
-    const run = await checkCloudBaselines({ cloud: deps.cloud, policy: deps.policy, log: deps.log }, live);
+    const run = await checkCloudBaselines(
+      { cloud: deps.cloud, policy: deps.policy, log: deps.log, clock: deps.clock },
+      live,
+    );
     cloudDescribes = run.describes;
     for (const [id, r] of run.results) cloudChecked.set(id, r);
     for (const id of cloudStored.corruptIds.filter(inScope)) {

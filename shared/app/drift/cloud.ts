@@ -10,6 +10,7 @@ import {
   type GkeClusterFacts,
 } from '../../domain/drift/index.ts';
 import type { Policy } from '../../domain/guardrails/index.ts';
+import type { Clock } from '../../ports/clock.ts';
 import {
   type Availability,
   CloudApiError,
@@ -46,6 +47,12 @@ export const CLOUD_DRIFT_LIMITS = {
    * GetCluster) at most this long, whatever the adapter's own bounds: then the result is `error`.
    */
   describeTimeoutMs: 60_000,
+  /**
+   * All descriptions of one check within this (by the check's clock): a cluster not described by
+   * then is an `error` for this check, so silent providers cannot hold a scheduled check (the AWS
+   * drift-check function has 5 minutes) past its end.
+   */
+  budgetMs: 120_000,
   changes: 20,
   errorChars: 300,
 } as const;
@@ -269,6 +276,7 @@ export interface CloudCheckDeps {
   cloud: CloudInventory;
   policy: Policy;
   log: Logger;
+  clock: Clock;
 }
 
 /** Checks cloud baselines (tombstones are the caller's): one result per baseline, by its id. */
@@ -280,6 +288,7 @@ export async function checkCloudBaselines(
   const results = new Map<string, DriftObjectResult>();
   let describes = 0;
   let awsScopes: Promise<{ accounts: string[]; regions: string[] }> | undefined;
+  const deadline = deps.clock.now() + CLOUD_DRIFT_LIMITS.budgetMs;
 
   const configured = async (ref: CloudClusterRef, signal: AbortSignal): Promise<void> => {
     if (ref.provider === 'gke') {
@@ -303,13 +312,24 @@ export async function checkCloudBaselines(
     } catch (err) {
       return { ...cloudResult(rec.id, 'error'), error: errorText(err) };
     }
+    const left = deadline - deps.clock.now();
+    if (left <= 0) {
+      return {
+        ...cloudResult(rec.id, 'error'),
+        error: `not described: this check's ${CLOUD_DRIFT_LIMITS.budgetMs / 1000} s for cloud clusters ran out (slow providers); the next check tries again`,
+      };
+    }
     let live: DescribedFacts;
     try {
       describes++;
-      live = await within(CLOUD_DRIFT_LIMITS.describeTimeoutMs, `describing ${ref.id}`, async (signal) => {
-        await configured(ref, signal);
-        return describe(deps.cloud, ref, signal);
-      });
+      live = await within(
+        Math.min(CLOUD_DRIFT_LIMITS.describeTimeoutMs, left),
+        `describing ${ref.id}`,
+        async (signal) => {
+          await configured(ref, signal);
+          return describe(deps.cloud, ref, signal);
+        },
+      );
     } catch (err) {
       if (err instanceof CloudApiError && err.code === 'NotFound') {
         return {
