@@ -212,6 +212,18 @@ describe('comparing an EKS cluster with its baseline', () => {
     ]);
   });
 
+  it("offers no command built from a name outside the provider's characters (a hand-edited record)", () => {
+    const base = eksBase();
+    ng(base, 'ng-a').name = 'ng-a;rm -rf /';
+    const live = eksBase();
+    ng(live, 'ng-a').name = 'ng-a;rm -rf /';
+    ng(live, 'ng-a;rm -rf /').maxSize = 9;
+    const d = compare(eksRef, base, live);
+    expect(d.changesTotal).toBe(1);
+    expect(d.restoreCommands).toEqual([]);
+    expect(cloudRestoreHint(eksRef, d)).not.toContain('rm -rf');
+  });
+
   it('a section the live description lacks is not compared (never read as everything gone)', () => {
     const live = eksBase();
     delete live.addons;

@@ -112,6 +112,7 @@ export interface CloudDrift {
   needsOtherRestore: boolean;
 }
 
+const COMMAND_TOKEN = /^[A-Za-z0-9._:,=/-]{1,253}$/;
 const IGNORE_DESIRED = 'drift.cloud.ignoreDesiredSize: a cluster autoscaler sets desiredSize';
 const GKE_PATCH = 'GKE applies patch upgrades itself: versions are compared by minor version';
 
@@ -296,7 +297,8 @@ class CloudDiff {
 
   change(path: PathSeg[], b: unknown, l: unknown, command?: string): void {
     this.total++;
-    if (command) this.commands.add(command);
+    // Built from provider names and versions; a token outside their characters (a hand-edited record) offers no command.
+    if (command?.split(' ').every((t) => COMMAND_TOKEN.test(t))) this.commands.add(command);
     else this.other = true;
     if (this.changes.length < this.max)
       this.changes.push({ path: displayPath(path), baseline: show(b), live: show(l) });
