@@ -16,6 +16,7 @@ import { deliverWithinBudget } from '../shared/app/alerts/settle.ts';
 import { checkDrift } from '../shared/app/drift/check.ts';
 import type { DriftCheckReport } from '../shared/app/drift/types.ts';
 import { createLogger } from '../shared/logging/logger.ts';
+import { type CloudFactory, lambdaCloud } from './lib/cloud.ts';
 import { lambdaClusters } from './lib/clusters.ts';
 import { type ClustersFactory, lambdaDeps } from './lib/deps.ts';
 import { ScheduledDriftEvent } from './lib/drift-event.ts';
@@ -41,6 +42,8 @@ export interface DriftCheckHandlerOptions {
   clusters?: ClustersFactory;
   /** Default: Slack from SLACK_ALERTS_SECRET, or none. */
   notifier?: NotifierFactory;
+  /** Default: AWS from AWS_ACCOUNTS/AWS_REGIONS (EKS cloud baselines), or none. */
+  cloud?: CloudFactory;
 }
 
 /** What the invocation returns (and logs): the report's counts, never its findings' values. */
@@ -69,6 +72,7 @@ export function createDriftCheckHandler(opts: DriftCheckHandlerOptions) {
     return lambdaDeps(config, opts.env, createLogger(config.logLevel), {
       readSecret: opts.readSecret,
       clusters: opts.clusters ?? lambdaClusters,
+      cloud: opts.cloud ?? lambdaCloud,
       notifier: opts.notifier ?? lambdaNotifier,
     });
   });

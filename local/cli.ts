@@ -16,6 +16,7 @@ import { createLogger } from '../shared/logging/logger.ts';
 import { systemClock } from '../shared/ports/clock.ts';
 import { UnknownClusterError } from '../shared/ports/kube.ts';
 import { VERSION } from '../shared/version.ts';
+import { localCloud } from './cloud.ts';
 import { driftExitCode, driftReportText } from './drift-report.ts';
 import { localClusters, startLocalServer } from './server.ts';
 import { openLocalStore } from './store.ts';
@@ -161,6 +162,8 @@ async function runDriftCheck(opts: {
         log,
         policy,
         driftFindings: new DriftFindings(store, clock),
+        // Cloud baselines (EKS, GKE) are checked with the clusters' objects.
+        cloud: localCloud(config, env),
         ...(opts.alerts
           ? {
               alerting: new AlertingService({

@@ -8,8 +8,8 @@ import { loadPolicy } from '../../shared/config/policy-file.ts';
 import type { Logger } from '../../shared/logging/logger.ts';
 import { type Clusters, UnknownClusterError } from '../../shared/ports/kube.ts';
 import type { WorkflowEngine } from '../../shared/ports/workflow.ts';
-import { cloudStore, type Env, type SecretReader, secretsManagerReader } from './host.ts';
 import type { CloudFactory } from './cloud.ts';
+import { cloudStore, type Env, type SecretReader, secretsManagerReader } from './host.ts';
 import type { NotifierFactory } from './notifier.ts';
 
 /** How a function reaches its clusters: lambdaClusters (functions/lib/clusters.ts) for the ones that do. */

@@ -1,8 +1,10 @@
 import type { Toolset } from '../config/config.ts';
 import { alertsTools } from './alerts/toolset.ts';
+import { awsTools } from './aws/toolset.ts';
 import { coreTools } from './core/toolset.ts';
 import { deliveryTools } from './delivery/toolset.ts';
 import { driftTools } from './drift/toolset.ts';
+import { gcpTools } from './gcp/toolset.ts';
 import { k8sTools } from './k8s/toolset.ts';
 import { opsTools } from './ops/toolset.ts';
 import type { AnyTool } from './tool.ts';
@@ -19,6 +21,8 @@ export const allTools: readonly AnyTool[] = sortTools([
   ...opsTools,
   ...driftTools,
   ...alertsTools,
+  ...awsTools,
+  ...gcpTools,
 ]);
 
 /** The tools a host serves: those of the toolsets TOOLSETS names (config.toolsets; absent: DEFAULT_TOOLSETS), in allTools order. */

@@ -376,8 +376,10 @@ describe('tool function bundles and their handler', () => {
       ops: await import('../../functions/tools/ops.ts'),
       drift: await import('../../functions/tools/drift.ts'),
       alerts: await import('../../functions/tools/alerts.ts'),
+      aws: await import('../../functions/tools/aws.ts'),
     };
-    const { allTools } = await import('../../shared/tools/index.ts');
+    const { NOT_ON_AWS } = await import('../../cdk/tool-functions.ts');
+    const allTools = (await import('../../shared/tools/index.ts')).allTools.filter((t) => !NOT_ON_AWS.has(t.group));
     for (const [group, bundle] of Object.entries(bundles)) {
       expect(
         bundle.tools.map((t) => t.name).sort(),

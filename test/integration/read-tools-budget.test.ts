@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allTools } from '../../shared/tools/index.ts';
+import { FakeAws, FakeGcp } from '../support/fake-cloud-reads.ts';
 import { LOG_LINES_ANNOTATION } from '../support/fake-kube/index.ts';
 import { type Harness, startHarness } from '../support/k8s-harness.ts';
 
@@ -37,7 +38,142 @@ const READ_CALLS: Record<string, Record<string, unknown>> = {
   ops_approvals_list: { limit: 50 },
   drift_findings_list: { limit: 200 },
   alerts_outbox_list: { limit: 200 },
+  aws_eks_clusters_describe: { name: 'big' },
+  aws_ec2_instances_list: { limit: 200 },
+  aws_cloudwatch_metrics_get: {
+    queries: Array.from({ length: 10 }, (_, i) => ({
+      namespace: 'AWS/EC2',
+      metric: 'CPUUtilization',
+      dimensions: { InstanceId: `i-${String(i).padStart(17, '0')}` },
+    })),
+    sinceMinutes: 1440,
+  },
+  gcp_gke_clusters_describe: { location: 'us-central1', name: 'big' },
+  gcp_compute_instances_list: { limit: 200 },
+  gcp_monitoring_timeseries_query: { metricType: 'compute.googleapis.com/instance/cpu/utilization', limit: 50 },
 };
+
+const ACCOUNT = '123456789012';
+const REGION = 'eu-west-1';
+const PROJECT = 'alpha-project';
+
+/** A large AWS account: 3,000 instances with many long tags, an EKS cluster with 100 node groups, ten busy metrics. */
+function bigAws(): FakeAws {
+  const aws = new FakeAws([ACCOUNT], [REGION]);
+  const tags = (i: number) =>
+    Object.fromEntries(
+      Array.from({ length: i % 7 === 0 ? 50 : 3 }, (_, t) => [`tag-${t}`, big(i + t, 11, 40).slice(0, 256)]),
+    );
+  aws.instances.set(
+    `${ACCOUNT}/${REGION}`,
+    Array.from({ length: 3000 }, (_, i) => ({
+      id: `i-${String(i).padStart(17, '0')}`,
+      name: `web-${i}-${'n'.repeat(i % 13 === 0 ? 200 : 5)}`,
+      state: i % 3 ? 'running' : 'stopped',
+      type: 'm6i.large',
+      zone: 'eu-west-1a',
+      privateIp: `10.0.${Math.floor(i / 250)}.${i % 250}`,
+      launchTime: new Date(Date.now() - i * 60_000).toISOString(),
+      tags: tags(i),
+    })),
+  );
+  const many = <T>(n: number, make: (i: number) => T) => ({
+    available: true as const,
+    truncated: false,
+    items: Array.from({ length: n }, (_, i) => make(i)),
+  });
+  aws.clusters.set(`${ACCOUNT}/${REGION}/big`, {
+    name: 'big',
+    status: 'ACTIVE',
+    version: '1.31',
+    platformVersion: 'eks.7',
+    nodegroups: many(100, (i) => ({
+      name: `ng-${i}-${'g'.repeat(60)}`,
+      status: 'ACTIVE',
+      instanceTypes: ['m6i.large', 'm6a.large', 'c6i.xlarge'],
+      scaling: { min: 1, desired: 3, max: 10 },
+      version: '1.31',
+      capacityType: 'ON_DEMAND',
+    })),
+    addons: many(40, (i) => ({ name: `addon-${i}-${'a'.repeat(40)}`, version: 'v1.0.0-eksbuild.1', status: 'ACTIVE' })),
+    insights: many(60, (i) => ({
+      id: `ins-${i}`,
+      name: `Deprecated APIs ${'d'.repeat(80)}`,
+      category: 'UPGRADE_READINESS',
+      status: 'ERROR',
+      kubernetesVersion: '1.32',
+    })),
+  });
+  const start = Date.now() - 1440 * 60_000;
+  aws.metrics.set(
+    `${ACCOUNT}/${REGION}`,
+    Array.from({ length: 10 }, (_, m) => ({
+      namespace: 'AWS/EC2',
+      metric: 'CPUUtilization',
+      dimensions: { InstanceId: `i-${String(m).padStart(17, '0')}` },
+      points: Array.from({ length: 1440 }, (_, i) => ({ t: start + i * 60_000, v: (i * (m + 1)) % 97 })),
+    })),
+  );
+  return aws;
+}
+
+/** A large GCP project: 2,000 VMs with many labels, a GKE cluster with many pools, 300 series. */
+function bigGcp(): FakeGcp {
+  const zones = ['us-central1-a', 'us-central1-b', 'europe-west1-b'];
+  const gcp = new FakeGcp([PROJECT], zones);
+  gcp.instances.set(
+    PROJECT,
+    Array.from({ length: 2000 }, (_, i) => ({
+      name: `vm-${i}`,
+      id: String(1000 + i),
+      zone: zones[i % 3] as string,
+      status: i % 5 === 0 ? 'TERMINATED' : 'RUNNING',
+      machineType: 'e2-medium',
+      labels: Object.fromEntries(
+        Array.from({ length: i % 9 === 0 ? 64 : 4 }, (_, l) => [`label-${l}`, 'v'.repeat(63)]),
+      ),
+      internalIp: `10.1.${Math.floor(i / 250)}.${i % 250}`,
+      created: new Date(Date.now() - i * 60_000).toISOString(),
+    })),
+  );
+  gcp.clusters.set(`${PROJECT}/us-central1/big`, {
+    id: 'gke-big',
+    project: PROJECT,
+    location: 'us-central1',
+    name: 'big',
+    status: 'RUNNING',
+    version: '1.31.2-gke.1000',
+    nodeVersion: '1.31.2-gke.1000',
+    releaseChannel: 'REGULAR',
+    autopilot: false,
+    currentNodeCount: 300,
+    nodePools: Array.from({ length: 100 }, (_, i) => ({
+      name: `pool-${i}-${'p'.repeat(30)}`,
+      machineType: 'e2-standard-4',
+      version: '1.31.2-gke.1000',
+      status: 'RUNNING',
+      autoscaling: { minNodeCount: 1, maxNodeCount: 10 },
+      initialNodeCountPerZone: 1,
+      zones,
+    })),
+    nodePoolsOmitted: 0,
+  });
+  const start = Date.now() - 180 * 60_000;
+  gcp.series.set(
+    PROJECT,
+    Array.from({ length: 300 }, (_, s) => ({
+      metricType: 'compute.googleapis.com/instance/cpu/utilization',
+      resourceType: 'gce_instance',
+      labels: { 'resource.zone': zones[s % 3] as string, instance_name: `vm-${s}-${'i'.repeat(50)}` },
+      unit: '10^2.%',
+      points: Array.from({ length: 36 }, (_, i) => ({
+        time: new Date(start + i * 300_000).toISOString(),
+        value: (s + i) / 400,
+      })),
+    })),
+  );
+  return gcp;
+}
 
 /** Pages followed per list at most, so a loop cannot run away. */
 const MAX_PAGES = 400;
@@ -58,10 +194,13 @@ async function callRaw(name: string, args: Record<string, unknown>) {
 
 beforeAll(async () => {
   // Every toolset (drift and alerts are not served by default).
-  h = await startHarness({
-    OUTPUT_BUDGET_BYTES: String(BUDGET),
-    TOOLSETS: [...new Set(allTools.map((t) => t.group))].join(','),
-  });
+  h = await startHarness(
+    {
+      OUTPUT_BUDGET_BYTES: String(BUDGET),
+      TOOLSETS: [...new Set(allTools.map((t) => t.group))].join(','),
+    },
+    { cloud: { aws: bigAws(), gcp: bigGcp() } },
+  );
   const put = (o: Record<string, unknown>) => h.kube.store.put(o as never);
   put({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
   for (let i = 0; i < 300; i++) {

@@ -62,13 +62,27 @@ const gcpErr = (code: CloudApiError['code'], message: string, providerCode: stri
 
 /** An opaque page token bound to the request that issued it, as the services' tokens are. */
 function pageToken(offset: number, request: unknown): string {
-  return Buffer.from(JSON.stringify({ o: offset, r: JSON.stringify(request) })).toString('base64');
+  return Buffer.from(JSON.stringify({ o: offset, r: canonical(request) })).toString('base64');
+}
+
+/** The request as the services compare it: the same fields and values, whatever order they were set in. */
+function canonical(request: unknown): string {
+  const sorted = (v: unknown): unknown =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>)
+            .filter(([, x]) => x !== undefined && x !== null)
+            .sort(([a], [b]) => (a < b ? -1 : 1))
+            .map(([k, x]) => [k, sorted(x)]),
+        )
+      : v;
+  return JSON.stringify(sorted(request));
 }
 
 function readToken(token: string, request: unknown): number | undefined {
   try {
     const v = JSON.parse(Buffer.from(token, 'base64').toString('utf8')) as { o?: unknown; r?: unknown };
-    return typeof v.o === 'number' && v.r === JSON.stringify(request) ? v.o : undefined;
+    return typeof v.o === 'number' && v.r === canonical(request) ? v.o : undefined;
   } catch {
     return undefined;
   }

@@ -1,5 +1,6 @@
 import type { Client } from '@modelcontextprotocol/client';
 import { type InProcessEngineFactory, type LocalServer, startLocalServer } from '../../local/server.ts';
+import type { CloudInventory } from '../../shared/ports/cloud.ts';
 import { type FakeKube, startFakeKube } from './fake-kube/index.ts';
 import { freePort } from './local-host.ts';
 import { connectClient, type Era } from './mcp-client.ts';
@@ -28,7 +29,7 @@ export interface Harness extends Caller {
 /** SDK v2 client -> local host (in-process HTTP) -> fake Kubernetes API server. */
 export async function startHarness(
   env: Record<string, string> = {},
-  opts: { readyDelayMs?: number; auth?: boolean; workflows?: InProcessEngineFactory } = {},
+  opts: { readyDelayMs?: number; auth?: boolean; workflows?: InProcessEngineFactory; cloud?: CloudInventory } = {},
 ): Promise<Harness> {
   const kube = await startFakeKube({ readyDelayMs: opts.readyDelayMs ?? 100 });
   let issuer: TestIssuer | undefined;
@@ -55,7 +56,7 @@ export async function startHarness(
       ...authEnv,
       ...env,
     },
-    opts.workflows ? { workflows: opts.workflows } : {},
+    { ...(opts.workflows ? { workflows: opts.workflows } : {}), ...(opts.cloud ? { cloud: opts.cloud } : {}) },
   );
   const transcript: string[] = [];
   const clients: Client[] = [];

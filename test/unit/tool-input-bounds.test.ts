@@ -50,9 +50,11 @@ function withValue(path: string, value: string): Record<string, unknown> {
   const parts = path.split('.');
   for (const [i, raw] of parts.entries()) {
     const isArray = raw.endsWith('[]');
-    const key = isArray ? raw.slice(0, -2) : raw;
+    // `tags{}`: a value of a string map (tags, labels, dimensions), under the key `k`.
+    const isMap = raw.endsWith('{}');
+    const key = isArray || isMap ? raw.slice(0, -2) : raw;
     if (i === parts.length - 1) {
-      at[key] = isArray ? [value] : value;
+      at[key] = isArray ? [value] : isMap ? { k: value } : value;
       break;
     }
     const next: Record<string, unknown> = {};
@@ -84,7 +86,9 @@ describe('every string argument of every tool is bounded', () => {
       expect(r.success, `${tool.name}.${path}`).toBe(false);
       const issues = r.success ? [] : r.error.issues;
       expect(
-        issues.some((i) => i.code === 'too_big' && i.path.join('.').replace(/\.0/g, '[]') === path),
+        issues.some(
+          (i) => i.code === 'too_big' && i.path.join('.').replace(/\.0/g, '[]') === path.replace(/\{\}$/, '.k'),
+        ),
         `${tool.name}.${path}: ${JSON.stringify(issues).slice(0, 300)}`,
       ).toBe(true);
     }

@@ -141,11 +141,11 @@ describe('toolsets', () => {
     });
   const groupOf = (name: string) => allTools.find((t) => t.name === name)?.group ?? 'core';
 
-  it('allTools is in tools/list order: toolset, then name; core, k8s, delivery, ops, drift and alerts all have tools', () => {
+  it('allTools is in tools/list order: toolset, then name; core, k8s, delivery, ops, drift, alerts, aws and gcp all have tools', () => {
     const names = allTools.map((t) => t.name);
     expect(names).toEqual(order(names));
     expect(new Set(allTools.map((t) => t.group))).toEqual(
-      new Set(['core', 'k8s', 'delivery', 'ops', 'drift', 'alerts']),
+      new Set(['core', 'k8s', 'delivery', 'ops', 'drift', 'alerts', 'aws', 'gcp']),
     );
   });
 
@@ -166,7 +166,7 @@ describe('toolsets', () => {
   it('a toolset without tools in this build is refused, naming the ones that have tools', () => {
     expect(() => toolsFor(['k8s', 'cost'])).toThrow(ConfigError);
     expect(() => toolsFor(['k8s', 'cost'])).toThrow(
-      /TOOLSETS: cost has no tools in this build; toolsets with tools: core, k8s, delivery, ops, drift, alerts/,
+      /TOOLSETS: cost has no tools in this build; toolsets with tools: core, k8s, delivery, ops, drift, alerts, aws, gcp/,
     );
   });
 });

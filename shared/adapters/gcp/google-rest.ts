@@ -166,7 +166,11 @@ async function bounded<T>(
     }
     if (reason === 'cancel') throw cloudError('Timeout', `${what}: cancelled by the caller`, 'CANCELLED');
     if (err instanceof NoCredentials) {
-      throw cloudError('Forbidden', `${what}: the server found no Google credentials (${err.message})`, 'UNAUTHENTICATED');
+      throw cloudError(
+        'Forbidden',
+        `${what}: the server found no Google credentials (${err.message})`,
+        'UNAUTHENTICATED',
+      );
     }
     throw toCloudError(err, what);
   } finally {

@@ -9,13 +9,14 @@ import { defineTool, result } from '../tool.ts';
 
 /** Raw points per series at most: a longer window gets a longer period (said in the answer). */
 const MAX_POINTS = 1440;
+const nonEmpty = (v: string) => v.length > 0;
 const STAT = /^(Average|Sum|Minimum|Maximum|SampleCount|p\d\d?(\.\d\d?)?)$/;
 
 export const awsCloudwatchMetricsGetTool = defineTool({
   name: 'aws_cloudwatch_metrics_get',
-  title: 'Get CloudWatch metrics',
+  title: 'CloudWatch metrics',
   description:
-    'Recent CloudWatch metrics, 1-10 series summarized: min/max/avg/p95, last, trend, ~12 points. Use to check load, errors or latency on AWS (AWS/EC2 CPUUtilization by InstanceId).',
+    'CloudWatch metrics, 1-10 series summarized (min/max/avg/p95, last, trend). Use to check AWS load, errors or latency.',
   group: 'aws',
   access: 'read',
   input: z.object({
@@ -24,15 +25,26 @@ export const awsCloudwatchMetricsGetTool = defineTool({
     queries: z
       .array(
         z.object({
-          namespace: z.string().min(1).max(255),
-          metric: z.string().min(1).max(255),
+          // Constraints as refinements where a JSON Schema keyword would only add tools/list bytes.
+          namespace: z.string().max(255).refine(nonEmpty, 'must not be empty (e.g. AWS/EC2)'),
+          metric: z.string().max(255).refine(nonEmpty, 'must not be empty (e.g. CPUUtilization)'),
           dimensions: boundedRecord('dimensions', { max: 10, key: 255, value: 1024 }),
-          stat: z.string().regex(STAT).default('Average'),
+          stat: z
+            .string()
+            .max(16)
+            .refine((v) => STAT.test(v), 'Average, Sum, Minimum, Maximum, SampleCount or a percentile like p95')
+            .default('Average'),
         }),
       )
       .min(1)
       .max(10),
-    periodSeconds: z.number().int().min(60).max(86400).multipleOf(60).default(300),
+    periodSeconds: z
+      .number()
+      .int()
+      .min(60)
+      .max(86400)
+      .refine((n) => n % 60 === 0, 'a multiple of 60')
+      .default(300),
     sinceMinutes: z.number().int().min(5).max(20160).default(180),
   }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: false, openWorldHint: true },

@@ -3,7 +3,7 @@ import { awsScope, CLOUD_PATTERNS } from '../../app/cloud/scope.ts';
 import { AppError } from '../../app/errors.ts';
 import { humanDuration, parseTimestamp } from '../../domain/k8s/index.ts';
 import type { Ec2Instance } from '../../ports/cloud.ts';
-import { boundedRecord, boundPage, capMap, clip, cloudArgs, moreOf } from '../common/cloud-render.ts';
+import { boundedRecord, boundPage, capMap, clip, cloudArgs, moreOf, shaped } from '../common/cloud-render.ts';
 import { answer } from '../common/errors.ts';
 import { resultBudget, table } from '../common/render.ts';
 import { defineTool, result } from '../tool.ts';
@@ -25,7 +25,10 @@ export const awsEc2InstancesListTool = defineTool({
     region: cloudArgs.region,
     states: z.array(z.enum(STATES)).max(6).optional(),
     tags: boundedRecord('tags', { max: 10, key: 128, value: 256 }),
-    instanceIds: z.array(z.string().regex(CLOUD_PATTERNS.ec2InstanceId)).max(100).optional(),
+    instanceIds: z
+      .array(shaped(19, CLOUD_PATTERNS.ec2InstanceId, 'an instance id (i-…)'))
+      .max(100)
+      .optional(),
     limit: z.number().int().min(5).max(200).default(50),
     continue: cloudArgs.continue,
   }),

@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { awsScope, CLOUD_PATTERNS } from '../../app/cloud/scope.ts';
 import { AppError } from '../../app/errors.ts';
 import type { Availability } from '../../ports/cloud.ts';
-import { clip, cloudArgs } from '../common/cloud-render.ts';
+import { clip, cloudArgs, shaped } from '../common/cloud-render.ts';
 import { answer } from '../common/errors.ts';
 import { fitRecord, resultBudget, table } from '../common/render.ts';
 import { defineTool } from '../tool.ts';
@@ -23,11 +23,11 @@ export const awsEksClustersDescribeTool = defineTool({
     cluster: z
       .string()
       .max(160)
-      .regex(/^eks:[^/]+\/[^/]+\/[^/]+$/)
+      .refine((v) => /^eks:[^/]+\/[^/]+\/[^/]+$/.test(v), 'must be an eks:<account>/<region>/<name> id')
       .optional(),
     account: cloudArgs.account,
     region: cloudArgs.region,
-    name: z.string().regex(EKS_NAME).optional(),
+    name: shaped(100, EKS_NAME, 'an EKS cluster name').optional(),
   }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   async handler(input, ctx) {

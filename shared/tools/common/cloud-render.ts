@@ -18,6 +18,18 @@ import type { SeriesSummary } from './series.ts';
  * gcpProject (exact match, with a did-you-mean): stricter than CLOUD_PATTERNS, which would only cost
  * tools/list bytes on every session.
  */
+/**
+ * A string of a known form: its length bound in the JSON Schema (every caller string shows one), its
+ * shape checked by refinement with a message that names the form (a pattern would cost tools/list
+ * bytes on every session and tell a model less than the message does).
+ */
+export function shaped(max: number, form: RegExp, what: string) {
+  return z
+    .string()
+    .max(max)
+    .refine((v) => form.test(v), `must be ${what}`);
+}
+
 export const cloudArgs = {
   account: z.string().max(12).optional(),
   region: z.string().max(32).optional(),
@@ -36,7 +48,7 @@ export function boundedRecord(
   o: { max: number; key: number; value: number; keyPattern?: RegExp; valuePattern?: RegExp; rule?: string },
 ) {
   return z
-    .record(z.string(), z.string())
+    .record(z.string(), z.string().max(o.value))
     .superRefine((r, ctx) => {
       const entries = Object.entries(r);
       const shape = ([k, v]: [string, string]) =>

@@ -4,6 +4,7 @@ import type { PowerOutcome } from '../../app/cloud/power.ts';
 import { CLOUD_PATTERNS } from '../../app/cloud/scope.ts';
 import { TARGET_STATE } from '../../domain/guardrails/cloud.ts';
 import { plural } from '../../domain/text.ts';
+import { shaped } from './cloud-render.ts';
 import { fitRecord } from './render.ts';
 
 /*
@@ -13,28 +14,31 @@ import { fitRecord } from './render.ts';
  */
 
 /*
- * Patterns that bound the length (ids, names, approval ids, projects) carry no maxLength: tools/list
- * is read on every session, and each of these four entries stays under 900 bytes (hence no output
- * schema either: structuredContent.status says which of preview, approval_required, done it is).
+ * Ids and names are bounded in the schema and checked by form (shaped): tools/list is read on every
+ * session, and each of these four entries stays under 900 bytes (hence no output schema either:
+ * structuredContent.status says which of preview, approval_required, done it is).
  */
 export const powerArgs = {
-  approvalId: z
-    .string()
-    .regex(/^cloud-[0-9a-f-]{36}$/)
-    .optional(),
+  approvalId: shaped(42, /^cloud-[0-9a-f-]{36}$/, 'an approvalId this tool answered (cloud-…)').optional(),
   reason: z.string().max(500).optional(),
 };
 
 export const gcpTarget = {
-  project: z.string().regex(CLOUD_PATTERNS.project).optional(),
-  zone: z.string().max(63).regex(CLOUD_PATTERNS.zone),
-  names: z.array(z.string().regex(CLOUD_PATTERNS.gcpName)).min(1).max(50),
+  project: shaped(100, CLOUD_PATTERNS.project, 'a GCP project id').optional(),
+  zone: shaped(63, CLOUD_PATTERNS.zone, 'a Compute zone like us-central1-a'),
+  names: z
+    .array(shaped(63, CLOUD_PATTERNS.gcpName, 'an instance name'))
+    .min(1)
+    .max(50),
 };
 
 export const awsTarget = {
-  account: z.string().regex(CLOUD_PATTERNS.account).optional(),
-  region: z.string().max(32).regex(CLOUD_PATTERNS.region).optional(),
-  instanceIds: z.array(z.string().regex(CLOUD_PATTERNS.ec2InstanceId)).min(1).max(50),
+  account: shaped(12, CLOUD_PATTERNS.account, 'a 12-digit AWS account id').optional(),
+  region: shaped(32, CLOUD_PATTERNS.region, 'an AWS region like eu-west-1').optional(),
+  instanceIds: z
+    .array(shaped(19, CLOUD_PATTERNS.ec2InstanceId, 'an instance id (i-…)'))
+    .min(1)
+    .max(50),
 };
 
 const PAST = { start: 'Started', stop: 'Stopped' } as const;

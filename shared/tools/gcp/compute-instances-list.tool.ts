@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { CLOUD_PATTERNS, gcpProject } from '../../app/cloud/scope.ts';
 import type { GcpInstance } from '../../ports/cloud.ts';
-import { boundedRecord, boundPage, capMap, clip, cloudArgs, moreOf } from '../common/cloud-render.ts';
+import { boundedRecord, boundPage, capMap, clip, cloudArgs, moreOf, shaped } from '../common/cloud-render.ts';
 import { answer } from '../common/errors.ts';
 import { resultBudget, table } from '../common/render.ts';
 import { defineTool, result } from '../tool.ts';
@@ -35,7 +35,7 @@ export const gcpComputeInstancesListTool = defineTool({
   access: 'read',
   input: z.object({
     project: cloudArgs.project,
-    zone: z.string().max(40).regex(CLOUD_PATTERNS.zone).optional(),
+    zone: shaped(40, CLOUD_PATTERNS.zone, 'a Compute zone like us-central1-a').optional(),
     statuses: z.array(z.enum(STATUSES)).max(9).optional(),
     // Label keys and values as Compute allows them (an ASCII subset): they end up in a filter expression.
     labels: boundedRecord('labels', { max: 10, key: 63, value: 63, ...LABEL }),

@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { CLOUD_PATTERNS, gcpProject } from '../../app/cloud/scope.ts';
 import { AppError } from '../../app/errors.ts';
 import type { GkeNodePoolSummary } from '../../ports/cloud.ts';
-import { clip, cloudArgs } from '../common/cloud-render.ts';
+import { clip, cloudArgs, shaped } from '../common/cloud-render.ts';
 import { answer } from '../common/errors.ts';
 import { fitRecord, resultBudget, table } from '../common/render.ts';
 import { defineTool } from '../tool.ts';
@@ -21,11 +21,11 @@ export const gcpGkeClustersDescribeTool = defineTool({
     cluster: z
       .string()
       .max(200)
-      .regex(/^gke:[^/]+\/[^/]+\/[^/]+$/)
+      .refine((v) => /^gke:[^/]+\/[^/]+\/[^/]+$/.test(v), 'must be a gke:<project>/<location>/<name> id')
       .optional(),
     project: cloudArgs.project,
-    location: z.string().max(40).regex(CLOUD_PATTERNS.location).optional(),
-    name: z.string().regex(GKE_NAME).optional(),
+    location: shaped(40, CLOUD_PATTERNS.location, 'a region or zone like us-central1').optional(),
+    name: shaped(40, GKE_NAME, 'a GKE cluster name').optional(),
   }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   async handler(input, ctx) {

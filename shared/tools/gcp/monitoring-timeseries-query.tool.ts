@@ -14,34 +14,45 @@ const MAX_POINTS = 1440;
 /** Aligners and reducers by short name (tools/list bytes); the API's are ALIGN_<NAME> and REDUCE_<NAME>. */
 const ALIGNERS = ['mean', 'max', 'min', 'sum', 'count', 'rate', 'delta', 'p50', 'p95', 'p99'] as const;
 const REDUCERS = ['mean', 'max', 'min', 'sum', 'count', 'p50', 'p95', 'p99'] as const;
+const METRIC_TYPE = /^[a-z][\w.-]*\/[\w./-]+$/;
+const LABEL_PATH = /^[a-z][\w.]*$/;
 const apiName = (prefix: 'ALIGN' | 'REDUCE', short: string) =>
   `${prefix}_${short.replace(/^p(\d\d)$/, 'PERCENTILE_$1').toUpperCase()}`;
 
 export const gcpMonitoringTimeseriesQueryTool = defineTool({
   name: TOOL,
-  title: 'Query Cloud Monitoring',
+  title: 'Cloud Monitoring series',
   description:
-    'Recent Cloud Monitoring series of a metric type summarized: labels, min/max/avg/p95, last, trend, ~12 points; filter adds clauses (resource.labels.zone = "x"). Use to check load or errors on GCP.',
+    'Cloud Monitoring series of one metric type, summarized (min/max/avg/p95, last, trend); aligner/reducer: mean max min sum count rate delta p50 p95 p99. Use to check GCP load or errors.',
   group: 'gcp',
   access: 'read',
   input: z.object({
     project: cloudArgs.project,
-    // No quotes or spaces: it is quoted into the filter.
+    // No quotes or spaces: it is quoted into the filter. Checked by refinement: a pattern would only add tools/list bytes.
     metricType: z
       .string()
       .max(300)
-      .regex(/^[a-z][\w.-]*\/[\w./-]+$/),
+      .refine((v) => METRIC_TYPE.test(v), 'a metric type like compute.googleapis.com/instance/cpu/utilization'),
     filter: z.string().max(1000).optional(),
     sinceMinutes: z.number().int().min(5).max(20160).default(180),
-    alignmentPeriodSeconds: z.number().int().min(60).max(86400).default(300),
-    aligner: z.enum(ALIGNERS).default('mean'),
-    reducer: z.enum(REDUCERS).optional(),
+    periodSeconds: z.number().int().min(60).max(86400).default(300),
+    // Names listed in the description: an enum would repeat them in tools/list.
+    aligner: z
+      .string()
+      .max(8)
+      .refine((v) => (ALIGNERS as readonly string[]).includes(v), `one of ${ALIGNERS.join(', ')}`)
+      .default('mean'),
+    reducer: z
+      .string()
+      .max(8)
+      .refine((v) => (REDUCERS as readonly string[]).includes(v), `one of ${REDUCERS.join(', ')}`)
+      .optional(),
     groupBy: z
       .array(
         z
           .string()
           .max(100)
-          .regex(/^[a-z][\w.]*$/),
+          .refine((v) => LABEL_PATH.test(v), 'a label path like resource.labels.zone'),
       )
       .max(5)
       .optional(),
@@ -63,8 +74,8 @@ export const gcpMonitoringTimeseriesQueryTool = defineTool({
       const filter = `metric.type = "${input.metricType}"${input.filter ? ` AND (${input.filter})` : ''}`;
       const windowSec = input.sinceMinutes * 60;
       const floorPeriod = Math.ceil(windowSec / MAX_POINTS / 60) * 60;
-      const period = Math.max(input.alignmentPeriodSeconds, floorPeriod);
-      const raised = period !== input.alignmentPeriodSeconds;
+      const period = Math.max(input.periodSeconds, floorPeriod);
+      const raised = period !== input.periodSeconds;
       const windowMs = windowSec * 1000;
       const groupBy = input.groupBy?.length ? [...input.groupBy] : undefined;
       const query = {
