@@ -25,6 +25,7 @@ export function toolFunctionsTable(tools: readonly ToolInfo[] = toolCatalog()): 
       ...(plan.startsRollout ? ['`states:StartExecution` on the rollout state machine'] : []),
       ...(plan.metrics ? ['Prometheus (network)'] : []),
       ...(plan.slack ? ['`secretsmanager:GetSecretValue` on the Slack alerts secret, when set; Slack (network)'] : []),
+      ...(plan.awsActions.length ? [`${plan.awsActions.map((a) => `\`${a}\``).join(', ')} (see below)`] : []),
     ];
     const w = WEIGHTS[p.weight];
     return `| \`${t.name}\` | ${t.toolset} | \`${plan.id}\` | ${kube} | ${table} | ${other.join('; ') || '—'} | ${w.timeoutSeconds} s, ${w.memoryMb} MB | ${p.why} |`;

@@ -128,7 +128,7 @@ export function functionEnvironments(
           ...(p.secrets.read && s.kubeconfigReadSecretArn
             ? { KUBECONFIG_READ_SECRET: s.kubeconfigReadSecretArn, KUBECONFIG_READ_TOOLS: p.readTools.join(',') }
             : {}),
-          ...(p.reachesClusters ? cluster : {}),
+          ...(p.reachesClusters || p.awsActions.length > 0 ? cluster : {}),
           ...(p.metrics && s.prometheusUrl ? { PROMETHEUS_URL: s.prometheusUrl } : {}),
           ...(p.startsRollout ? refs.machineArns : {}),
           ...(p.slack ? slackAlerts : {}),

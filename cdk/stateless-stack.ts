@@ -25,6 +25,7 @@ import { BUNDLE, FUNCTION_ENTRIES, type FunctionKey } from './bundling.ts';
 import type { DeploySettings } from './deploy-settings.ts';
 import { configuredSecrets, functionEnvironments, workflowSetting } from './function-env.ts';
 import { planToolFunctions, type ToolFunctionPlan, toolCatalog } from './tool-functions.ts';
+import { AWS_ACTION_RESOURCES, type AwsAction, EKS_DESCRIBE } from './tool-permissions.ts';
 
 export interface StatelessStackProps extends StackProps {
   table: ITable;
@@ -206,6 +207,7 @@ export class StatelessStack extends Stack {
       if (plan.secrets.read && s.kubeconfigReadSecretArn) grantSecret(fn, s.kubeconfigReadSecretArn);
       if (plan.slack && s.slackAlertsSecretArn) grantSecret(fn, s.slackAlertsSecretArn);
       if (plan.reachesClusters) grantDiscovery(fn, s);
+      grantAws(fn, s, plan.awsActions);
       if (plan.startsRollout) {
         if (!rollout) throw new Error('a tool starts rollouts, but shared/workflows has no rollout.asl.json');
         // Only StartExecution: promote, abort and cancel write requests the flow's own steps act on,
@@ -342,6 +344,8 @@ export class StatelessStack extends Stack {
     const kubeconfig = s.kubeconfigReadSecretArn ?? s.kubeconfigSecretArn;
     if (kubeconfig) grantSecret(fn, kubeconfig);
     grantDiscovery(fn, s);
+    // Cloud baselines: the check describes each baselined EKS cluster again.
+    grantAws(fn, s, EKS_DESCRIBE);
     if (s.slackAlertsSecretArn) grantSecret(fn, s.slackAlertsSecretArn);
     const invokeRole = new Role(this, 'DriftCheckScheduleRole', {
       assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
@@ -465,6 +469,35 @@ function grantDiscovery(fn: NodejsFunction, s: DeploySettings): void {
     .map((r) => r.trim())
     .filter(Boolean);
   if (roles.length) fn.addToRolePolicy(new PolicyStatement({ actions: ['sts:AssumeRole'], resources: roles }));
+}
+
+/**
+ * A function's AWS API actions (its tools' rows), when the deployment reaches AWS (awsAccounts or
+ * awsRegions): in its own account (no awsAccounts) the role holds the actions themselves, each on
+ * the resources AWS_ACTION_RESOURCES names; with awsAccounts it holds only sts:AssumeRole on exactly
+ * those roles (grantDiscovery's grant, repeated here for a function that reaches no cluster), and
+ * the roles decide what is allowed in their accounts.
+ */
+function grantAws(fn: NodejsFunction, s: DeploySettings, actions: readonly AwsAction[]): void {
+  if (actions.length === 0 || (!s.awsAccounts && !s.awsRegions)) return;
+  const roles = (s.awsAccounts ?? '')
+    .split(',')
+    .map((r) => r.trim())
+    .filter(Boolean);
+  if (roles.length) {
+    fn.addToRolePolicy(new PolicyStatement({ actions: ['sts:AssumeRole'], resources: roles }));
+    return;
+  }
+  const byResource = new Map<string, AwsAction[]>();
+  for (const a of actions) {
+    const resource = AWS_ACTION_RESOURCES[a]
+      .replace('arn:aws:', `arn:${Aws.PARTITION}:`)
+      .replace('{account}', Aws.ACCOUNT_ID);
+    byResource.set(resource, [...(byResource.get(resource) ?? []), a]);
+  }
+  for (const [resource, granted] of byResource) {
+    fn.addToRolePolicy(new PolicyStatement({ actions: granted, resources: [resource] }));
+  }
 }
 
 function grantSecret(fn: NodejsFunction, arn: string): void {

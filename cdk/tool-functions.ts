@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as z from 'zod';
 import type { Access } from '../shared/domain/identity.ts';
-import { permissionsOf, type TableAction, WEIGHTS } from './tool-permissions.ts';
+import { AWS_ACTION_RESOURCES, type AwsAction, permissionsOf, type TableAction, WEIGHTS } from './tool-permissions.ts';
 
 /*
  * Which Lambda functions run the tools, and what each may touch: planned here from the tool
@@ -31,7 +31,7 @@ const ManifestSchema = z.object({
 export const TOOL_MANIFEST = join(import.meta.dirname, '..', 'shared', 'tools', 'manifest.json');
 
 /**
- * Every tool the server offers, in tools/list order, from the build-time manifest the gateway lists
+ * Every tool the AWS deployment offers (all but the NOT_ON_AWS toolsets), in tools/list order, from the build-time manifest the gateway lists
  * tools from (generated from the definitions and compared with them by a test): the stack deploys a
  * function for exactly the tools the gateway shows, without loading any tool's implementation.
  */
@@ -42,8 +42,16 @@ export function toolCatalog(path = TOOL_MANIFEST): ToolInfo[] {
       `${path}: not a tool manifest (${parsed.error.issues[0]?.message}); run node scripts/tool-manifest.ts --write`,
     );
   }
-  return parsed.data.tools.map((t) => ({ name: t.name, toolset: t.group, access: t.access }));
+  return parsed.data.tools
+    .filter((t) => !NOT_ON_AWS.has(t.group))
+    .map((t) => ({ name: t.name, toolset: t.group, access: t.access }));
 }
+
+/**
+ * Toolsets the AWS deployment does not serve: the gcp tools need Google credentials, which the AWS
+ * functions do not carry (GCP_PROJECTS fails their cold start); the GCP deployment serves them.
+ */
+export const NOT_ON_AWS: ReadonlySet<string> = new Set(['gcp']);
 
 /** The bundle entry of a toolset's tool functions (helper A's host): it imports that toolset's tools only. */
 export const toolsetEntry = (toolset: string) => `functions/tools/${toolset}.ts`;
@@ -68,11 +76,15 @@ export interface ToolFunctionPlan {
   metrics: boolean;
   /** Reads the Slack alerts secret and is told about it (SLACK_ALERTS_SECRET, SLACK_CHANNEL). */
   slack: boolean;
+  /** AWS API actions its tools call (their rows' `aws`), in AWS_ACTION_ORDER; it gets the AWS settings with any. */
+  awsActions: AwsAction[];
   timeoutSeconds: number;
   memoryMb: number;
 }
 
 const pascal = (s: string) => s.replace(/(^|[^A-Za-z0-9])([a-z0-9])/g, (_m, _sep, c: string) => c.toUpperCase());
+
+const AWS_ACTION_ORDER = Object.keys(AWS_ACTION_RESOURCES) as AwsAction[];
 
 /** A stable order for action lists (the tests compare them sorted too). */
 const TABLE_ORDER: TableAction[] = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
@@ -101,6 +113,7 @@ function grantsOf(
     startsRollout: rows.some((r) => r.p.startsRollout === true),
     metrics: rows.some((r) => r.p.metrics === true),
     slack: rows.some((r) => r.p.slack === true),
+    awsActions: AWS_ACTION_ORDER.filter((a) => rows.some((r) => r.p.aws?.includes(a))),
     timeoutSeconds: Math.max(...weights.map((w) => w.timeoutSeconds)),
     memoryMb: Math.max(...weights.map((w) => w.memoryMb)),
   };

@@ -33,10 +33,57 @@ export interface ToolPermissions {
   metrics?: true;
   /** Sends alerts to Slack: reads the Slack alerts secret (slackAlertsSecretArn) when one is configured. */
   slack?: true;
+  /**
+   * AWS API actions in the configured accounts (awsAccounts, awsRegions): granted to the function's
+   * own role when it works in its own account (no awsAccounts), each on the resources AWS_ACTION_RESOURCES
+   * names; with awsAccounts the function may only assume those roles, which must allow these actions.
+   */
+  aws?: readonly AwsAction[];
   weight: ToolWeight;
   /** Why, in a few words (docs/aws.md shows it). */
   why: string;
 }
+
+/** The AWS API actions tools call (shared/adapters/aws/aws-inventory.ts). */
+export type AwsAction =
+  | 'eks:DescribeCluster'
+  | 'eks:ListNodegroups'
+  | 'eks:DescribeNodegroup'
+  | 'eks:ListAddons'
+  | 'eks:DescribeAddon'
+  | 'eks:ListInsights'
+  | 'ec2:DescribeInstances'
+  | 'ec2:StartInstances'
+  | 'ec2:StopInstances'
+  | 'cloudwatch:GetMetricData';
+
+/**
+ * The resources each action is granted on (`*` where the service has no resource-level permission:
+ * ec2:DescribeInstances, cloudwatch:GetMetricData, eks:ListInsights' insight ids). `{account}` is the
+ * deployment's own account.
+ */
+export const AWS_ACTION_RESOURCES: Record<AwsAction, string> = {
+  'eks:DescribeCluster': 'arn:aws:eks:*:{account}:cluster/*',
+  'eks:ListNodegroups': 'arn:aws:eks:*:{account}:cluster/*',
+  'eks:DescribeNodegroup': 'arn:aws:eks:*:{account}:nodegroup/*/*/*',
+  'eks:ListAddons': 'arn:aws:eks:*:{account}:cluster/*',
+  'eks:DescribeAddon': 'arn:aws:eks:*:{account}:addon/*/*/*',
+  'eks:ListInsights': 'arn:aws:eks:*:{account}:cluster/*',
+  'ec2:DescribeInstances': '*',
+  'ec2:StartInstances': 'arn:aws:ec2:*:{account}:instance/*',
+  'ec2:StopInstances': 'arn:aws:ec2:*:{account}:instance/*',
+  'cloudwatch:GetMetricData': '*',
+};
+
+/** What describing an EKS cluster calls: the cluster, its node groups, add-ons and upgrade insights. */
+export const EKS_DESCRIBE: readonly AwsAction[] = [
+  'eks:DescribeCluster',
+  'eks:ListNodegroups',
+  'eks:DescribeNodegroup',
+  'eks:ListAddons',
+  'eks:DescribeAddon',
+  'eks:ListInsights',
+];
 
 const READ_ONE: readonly TableAction[] = ['dynamodb:GetItem'];
 const LIST: readonly TableAction[] = ['dynamodb:GetItem', 'dynamodb:Query'];
@@ -113,6 +160,8 @@ export const TOOL_PERMISSIONS = {
   // Both only read the cluster (lists): the read-only credential, whatever their role (an operator's).
   drift_checks_run: {
     kube: 'read',
+    // Cloud baselines: each baselined EKS cluster is described again.
+    aws: EKS_DESCRIBE,
     // Baselines (query), findings (read, replace: put and delete), the alert outbox (conditional puts, claims).
     table: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
     slack: true,
@@ -122,12 +171,40 @@ export const TOOL_PERMISSIONS = {
   drift_findings_list: { table: LIST, weight: 'store', why: 'reads the findings and their counts' },
   drift_baselines_adopt: {
     kube: 'read',
-    table: ['dynamodb:UpdateItem'],
+    // A cloud baseline records the EKS cluster as described now: the cloud baselines are read first
+    // (a cluster's tombstone, the cap on their number).
+    aws: EKS_DESCRIBE,
+    table: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
     weight: 'change',
-    why: 'lists live objects; records each adopted object as a baseline',
+    why: 'lists live objects, or describes a cloud cluster; records each as a baseline',
   },
   alerts_outbox_list: { table: LIST, weight: 'store', why: 'reads alert states and the outbox' },
   alerts_channel_test: { slack: true, weight: 'store', why: 'sends one test message to Slack' },
+
+  aws_cloudwatch_metrics_get: {
+    aws: ['cloudwatch:GetMetricData'],
+    weight: 'cluster',
+    why: 'GetMetricData, summarized',
+  },
+  aws_ec2_instances_list: { aws: ['ec2:DescribeInstances'], weight: 'cluster', why: 'DescribeInstances, paged' },
+  aws_ec2_instances_start: {
+    aws: ['ec2:DescribeInstances', 'ec2:StartInstances'],
+    // An approval for a protected instance: requested (put if absent), then consumed (read, compare-and-set).
+    table: READ_WRITE,
+    weight: 'change',
+    why: 'reads the instances and their tags, judges them, starts them (EC2 DryRun for previews)',
+  },
+  aws_ec2_instances_stop: {
+    aws: ['ec2:DescribeInstances', 'ec2:StopInstances'],
+    table: READ_WRITE,
+    weight: 'change',
+    why: 'reads the instances and their tags, judges them, stops them (EC2 DryRun for previews)',
+  },
+  aws_eks_clusters_describe: {
+    aws: EKS_DESCRIBE,
+    weight: 'cluster',
+    why: 'the cluster, node groups, add-ons, insights',
+  },
 } as const satisfies Record<string, ToolPermissions>;
 
 export type ToolName = keyof typeof TOOL_PERMISSIONS;

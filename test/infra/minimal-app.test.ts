@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APP_CONTEXT, readSettings } from '../../cdk/settings.ts';
 import { StatefulStack } from '../../cdk/stateful-stack.ts';
 import { StatelessStack } from '../../cdk/stateless-stack.ts';
+import { NOT_ON_AWS } from '../../cdk/tool-functions.ts';
 import { allTools } from '../../shared/tools/index.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -39,7 +40,7 @@ describe('CDK app with no optional settings', () => {
       ].sort(),
     );
     // mcp, workflow-step and one function per tool (functionLayout perTool, the default).
-    t.resourceCountIs('AWS::Lambda::Function', 2 + allTools.length);
+    t.resourceCountIs('AWS::Lambda::Function', 2 + allTools.filter((tool) => !NOT_ON_AWS.has(tool.group)).length);
     expect(t.findOutputs('SlackActionsUrl')).toEqual({});
   });
 

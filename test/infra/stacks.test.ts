@@ -8,9 +8,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APP_CONTEXT, readSettings } from '../../cdk/settings.ts';
 import { StatefulStack } from '../../cdk/stateful-stack.ts';
 import { StatelessStack, workflowSetting, workflowSources } from '../../cdk/stateless-stack.ts';
+import { NOT_ON_AWS } from '../../cdk/tool-functions.ts';
 import { taskStates } from '../../shared/adapters/local/local-workflow-engine.ts';
 import { TOOL_RUN_FAILED_EVENT } from '../../shared/mcp/tool-call.ts';
-import { allTools } from '../../shared/tools/index.ts';
+import { allTools as everyTool } from '../../shared/tools/index.ts';
+
+/** The tools the AWS deployment serves (the gcp toolset is the GCP deployment's). */
+const allTools = everyTool.filter((t) => !NOT_ON_AWS.has(t.group));
+
 import { stepNames } from '../../shared/workflows/index.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');

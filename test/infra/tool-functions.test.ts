@@ -8,9 +8,12 @@ import { LAMBDA_ENV_BYTES } from '../../cdk/function-env.ts';
 import { APP_CONTEXT, readSettings } from '../../cdk/settings.ts';
 import { StatefulStack } from '../../cdk/stateful-stack.ts';
 import { StatelessStack } from '../../cdk/stateless-stack.ts';
-import { FUNCTION_LAYOUTS, type FunctionLayout } from '../../cdk/tool-functions.ts';
+import { FUNCTION_LAYOUTS, type FunctionLayout, NOT_ON_AWS } from '../../cdk/tool-functions.ts';
 import { TOOL_PERMISSIONS, type ToolPermissions, WEIGHTS } from '../../cdk/tool-permissions.ts';
-import { allTools } from '../../shared/tools/index.ts';
+import { allTools as everyTool } from '../../shared/tools/index.ts';
+
+/** The tools the AWS deployment serves (the gcp toolset is the GCP deployment's). */
+const allTools = everyTool.filter((t) => !NOT_ON_AWS.has(t.group));
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const SECRET = (name: string) => `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${name}-AbC123`;
