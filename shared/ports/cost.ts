@@ -38,6 +38,13 @@ export interface SpendReport {
   total: number;
   /** The provider has not finalised the newest days (their figures may still rise). */
   estimated: boolean;
+  /**
+   * API pages this answer paid for (Cost Explorer charges $0.01 per request page; BigQuery bills the
+   * bytes a query scans, reported as `bytesBilled`). 0 when it came from a cache.
+   */
+  pages: number;
+  /** BigQuery: bytes billed for the query. */
+  bytesBilled?: number;
 }
 
 export interface SpendForecast {
@@ -48,6 +55,13 @@ export interface SpendForecast {
   /** Prediction interval, when the provider gives one. */
   lower?: number;
   upper?: number;
+  /**
+   * `provider`: the provider's own forecast (Cost Explorer GetCostForecast); `computed`: projected
+   * from the daily series here (the provider has none, or not for this period), said in every answer.
+   */
+  method: 'provider' | 'computed';
+  /** API pages this answer paid for (0 when computed or cached). */
+  pages: number;
 }
 
 export interface CostSource {
