@@ -16,10 +16,11 @@ import { deliverWithinBudget } from '../shared/app/alerts/settle.ts';
 import { checkDrift } from '../shared/app/drift/check.ts';
 import type { DriftCheckReport } from '../shared/app/drift/types.ts';
 import { createLogger } from '../shared/logging/logger.ts';
-import { type CloudFactory, lambdaCloud } from './lib/cloud.ts';
+import type { CloudFactory } from './lib/cloud-settings.ts';
 import { lambdaClusters } from './lib/clusters.ts';
 import { type ClustersFactory, lambdaDeps } from './lib/deps.ts';
 import { ScheduledDriftEvent } from './lib/drift-event.ts';
+import { lambdaEksCloud } from './lib/eks-cloud.ts';
 import {
   type Env,
   hostLogger,
@@ -42,7 +43,7 @@ export interface DriftCheckHandlerOptions {
   clusters?: ClustersFactory;
   /** Default: Slack from SLACK_ALERTS_SECRET, or none. */
   notifier?: NotifierFactory;
-  /** Default: AWS from AWS_ACCOUNTS/AWS_REGIONS (EKS cloud baselines), or none. */
+  /** Default: AWS from AWS_ACCOUNTS/AWS_REGIONS, EKS only (cloud baselines; functions/lib/eks-cloud.ts), or none. */
   cloud?: CloudFactory;
 }
 
@@ -72,7 +73,7 @@ export function createDriftCheckHandler(opts: DriftCheckHandlerOptions) {
     return lambdaDeps(config, opts.env, createLogger(config.logLevel), {
       readSecret: opts.readSecret,
       clusters: opts.clusters ?? lambdaClusters,
-      cloud: opts.cloud ?? lambdaCloud,
+      cloud: opts.cloud ?? lambdaEksCloud,
       notifier: opts.notifier ?? lambdaNotifier,
     });
   });

@@ -1,29 +1,16 @@
 import { createAwsInventory } from '../../shared/adapters/aws/aws-inventory.ts';
-import type { Config } from '../../shared/config/config.ts';
-import type { CloudInventory } from '../../shared/ports/cloud.ts';
-import type { Env } from './host.ts';
+import { awsInventoryOptions, type CloudFactory } from './cloud-settings.ts';
 
 /*
- * The clouds of the functions that reach one (the aws toolset, the drift check for cloud baselines),
- * apart from deps.ts so the other bundles carry no EC2 or CloudWatch client.
+ * The clouds of the functions that use all of AWS (the aws toolset, the single tool function), apart
+ * from deps.ts so the other bundles carry no EC2 or CloudWatch client. The drift functions describe EKS
+ * clusters only: functions/lib/eks-cloud.ts.
  */
 
-/** How a function reaches the clouds: lambdaCloud for the ones that do; none otherwise. */
-export type CloudFactory = (config: Config, env: Env) => CloudInventory;
+export type { CloudFactory } from './cloud-settings.ts';
 
-/**
- * AWS from AWS_ACCOUNTS (roles to assume; none: the function role's own account) and AWS_REGIONS
- * (none: the function's region), with AWS_ENDPOINT_URL for every call. GCP is not built into the AWS
- * functions: GCP_PROJECTS already fails their cold start by name (functions/lib/clusters.ts).
- */
+/** AWS (EKS, EC2, CloudWatch) from the settings of awsInventoryOptions (cloud-settings.ts); none when unset. */
 export const lambdaCloud: CloudFactory = (config, env) => {
-  const d = config.clusterDiscovery;
-  if (!d || (d.awsAccounts.length === 0 && d.awsRegions.length === 0)) return {};
-  return {
-    aws: createAwsInventory({
-      accounts: d.awsAccounts.length > 0 ? d.awsAccounts.map((roleArn) => ({ roleArn })) : [{}],
-      regions: d.awsRegions.length > 0 ? d.awsRegions : [env.AWS_REGION ?? 'us-east-1'],
-      ...(env.AWS_ENDPOINT_URL ? { endpoint: env.AWS_ENDPOINT_URL } : {}),
-    }),
-  };
+  const opts = awsInventoryOptions(config, env);
+  return opts ? { aws: createAwsInventory(opts) } : {};
 };
