@@ -104,6 +104,29 @@ export interface AwsScope {
   region: string;
 }
 
+/** EC2 instance states (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-instance-lifecycle.html). */
+export const EC2_INSTANCE_STATES = [
+  'pending',
+  'running',
+  'stopping',
+  'stopped',
+  'shutting-down',
+  'terminated',
+] as const;
+
+/** Compute instance statuses (https://cloud.google.com/compute/docs/instances/instance-life-cycle). */
+export const GCP_INSTANCE_STATUSES = [
+  'PROVISIONING',
+  'STAGING',
+  'RUNNING',
+  'STOPPING',
+  'STOPPED',
+  'SUSPENDING',
+  'SUSPENDED',
+  'REPAIRING',
+  'TERMINATED',
+] as const;
+
 export interface Ec2Instance {
   id: string;
   /** The Name tag. */

@@ -6,7 +6,7 @@ import {
   StartInstancesCommand,
   StopInstancesCommand,
 } from '@aws-sdk/client-ec2';
-import { type AwsScope, CloudApiError, type Ec2Instance, type Page } from '../../ports/cloud.ts';
+import { type AwsScope, CloudApiError, EC2_INSTANCE_STATES, type Ec2Instance, type Page } from '../../ports/cloud.ts';
 import { type AwsCore, type AwsPart, type Ec2Operations, invalid } from './aws-inventory-core.ts';
 
 /*
@@ -15,7 +15,7 @@ import { type AwsCore, type AwsPart, type Ec2Operations, invalid } from './aws-i
  */
 
 const INSTANCE_ID = /^i-[0-9a-f]{8}(?:[0-9a-f]{9})?$/;
-const STATES = new Set(['pending', 'running', 'stopping', 'stopped', 'shutting-down', 'terminated']);
+const STATES = new Set<string>(EC2_INSTANCE_STATES);
 /** Instance ids in one call (listInstances, getInstances, powerInstances). */
 const MAX_IDS = 1000;
 const MAX_TAG_FILTERS = 50;

@@ -9,6 +9,7 @@ import {
   ListNodegroupsCommand,
 } from '@aws-sdk/client-eks';
 import { STSClient } from '@aws-sdk/client-sts';
+import { mapBounded } from '../../domain/concurrency.ts';
 import type { Availability, EksClusterDescription, EksNodegroup } from '../../ports/cloud.ts';
 import type {
   ClusterCredential,
@@ -459,17 +460,4 @@ export function describeError(err: unknown, timeoutMs?: number): string {
     .replace(/arn:aws[\w-]*:[^\s"',]+/g, '<arn>')
     .replace(/\b(A(?:KIA|SIA)[A-Z0-9]{12,})\b/g, '<access key>');
   return text.length > MESSAGE_CAP ? `${text.slice(0, MESSAGE_CAP - 1)}…` : text;
-}
-
-async function mapBounded<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }

@@ -1,4 +1,5 @@
 import type { GcpInstance, GcpInstanceQuery, Page } from '../../ports/cloud.ts';
+import { GCP_INSTANCE_STATUSES } from '../../ports/cloud.ts';
 import { cloudError, type RestCall } from './google-rest.ts';
 
 /**
@@ -15,18 +16,8 @@ export const GCP_PATTERNS = {
   name: /^[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?$/,
 } as const;
 
-/** Instance.status values (https://cloud.google.com/compute/docs/instances/instance-life-cycle). */
-export const INSTANCE_STATUSES = [
-  'PROVISIONING',
-  'STAGING',
-  'RUNNING',
-  'STOPPING',
-  'STOPPED',
-  'SUSPENDING',
-  'SUSPENDED',
-  'REPAIRING',
-  'TERMINATED',
-] as const;
+/** Instance.status values (the port's list). */
+export const INSTANCE_STATUSES = GCP_INSTANCE_STATUSES;
 
 /** Label keys and values as Compute allows them (https://cloud.google.com/compute/docs/labeling-resources). */
 const LABEL_KEY = /^[\p{Ll}\p{Lo}][\p{Ll}\p{Lo}\p{N}_-]{0,62}$/u;

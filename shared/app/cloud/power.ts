@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { mapBounded } from '../../domain/concurrency.ts';
 import {
   type CloudFinding,
   type CloudProvider,
@@ -135,7 +136,7 @@ export async function powerInstances(
           state: i.state,
           tags: i.tags,
         }))
-      : await mapLimit(req.ids, READ_CONCURRENCY, async (name) => {
+      : await mapBounded(req.ids, READ_CONCURRENCY, async (name) => {
           const i = await target.gcp.getInstance(target.owner, target.location, name, signal);
           return { id: name, state: i.status, tags: i.labels };
         });
@@ -257,7 +258,7 @@ export async function powerInstances(
       break;
     }
   }
-  const changes = await mapLimit(accepted, READ_CONCURRENCY, async (a) => ({
+  const changes = await mapBounded(accepted, READ_CONCURRENCY, async (a) => ({
     id: a.id,
     previous: states.get(a.id) ?? '',
     current: await gcp.getInstance(owner, location, a.id, signal).then(
@@ -310,18 +311,4 @@ async function checkApproval(
     throw new ApprovalError(`approval ${id} was already used (${a.closed?.reason ?? 'closed'}); ${again}`);
   if (a.status === 'expired' || Date.parse(a.expiresAt) <= deps.clock.now())
     throw new ApprovalError(`approval ${id} expired at ${a.expiresAt}; ${again}`);
-}
-
-/** `fn` over `items`, at most `n` at a time, results in order. */
-async function mapLimit<T, R>(items: readonly T[], n: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
-  return out;
 }

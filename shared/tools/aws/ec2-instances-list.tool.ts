@@ -3,12 +3,12 @@ import { awsScope, CLOUD_PATTERNS } from '../../app/cloud/scope.ts';
 import { AppError } from '../../app/errors.ts';
 import { humanDuration, parseTimestamp } from '../../domain/k8s/index.ts';
 import type { Ec2Instance } from '../../ports/cloud.ts';
+import { EC2_INSTANCE_STATES } from '../../ports/cloud.ts';
 import { boundedRecord, boundPage, capMap, clip, cloudArgs, moreOf, shaped } from '../common/cloud-render.ts';
 import { answer } from '../common/errors.ts';
 import { resultBudget, table } from '../common/render.ts';
 import { defineTool, result } from '../tool.ts';
 
-const STATES = ['pending', 'running', 'stopping', 'stopped', 'shutting-down', 'terminated'] as const;
 /** Tags shown per instance (EC2 allows 50); the rest are counted. */
 const TAGS_SHOWN = 8;
 const TOOL = 'aws_ec2_instances_list';
@@ -23,7 +23,7 @@ export const awsEc2InstancesListTool = defineTool({
   input: z.object({
     account: cloudArgs.account,
     region: cloudArgs.region,
-    states: z.array(z.enum(STATES)).max(6).optional(),
+    states: z.array(z.enum(EC2_INSTANCE_STATES)).max(6).optional(),
     tags: boundedRecord('tags', { max: 10, key: 128, value: 256 }),
     instanceIds: z
       .array(shaped(19, CLOUD_PATTERNS.ec2InstanceId, 'an instance id (i-…)'))

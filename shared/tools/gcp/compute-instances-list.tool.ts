@@ -1,22 +1,12 @@
 import * as z from 'zod';
 import { CLOUD_PATTERNS, gcpProject } from '../../app/cloud/scope.ts';
 import type { GcpInstance } from '../../ports/cloud.ts';
+import { GCP_INSTANCE_STATUSES } from '../../ports/cloud.ts';
 import { boundedRecord, boundPage, capMap, clip, cloudArgs, moreOf, shaped } from '../common/cloud-render.ts';
 import { answer } from '../common/errors.ts';
 import { resultBudget, table } from '../common/render.ts';
 import { defineTool, result } from '../tool.ts';
 
-const STATUSES = [
-  'PROVISIONING',
-  'STAGING',
-  'RUNNING',
-  'STOPPING',
-  'STOPPED',
-  'SUSPENDING',
-  'SUSPENDED',
-  'REPAIRING',
-  'TERMINATED',
-] as const;
 /** Labels shown per instance (Compute allows 64); the rest are counted. */
 const LABELS_SHOWN = 8;
 const TOOL = 'gcp_compute_instances_list';
@@ -36,7 +26,7 @@ export const gcpComputeInstancesListTool = defineTool({
   input: z.object({
     project: cloudArgs.project,
     zone: shaped(40, CLOUD_PATTERNS.zone, 'a Compute zone like us-central1-a').optional(),
-    statuses: z.array(z.enum(STATUSES)).max(9).optional(),
+    statuses: z.array(z.enum(GCP_INSTANCE_STATUSES)).max(9).optional(),
     // Label keys and values as Compute allows them (an ASCII subset): they end up in a filter expression.
     labels: boundedRecord('labels', { max: 10, key: 63, value: 63, ...LABEL }),
     limit: z.number().int().min(1).max(200).default(50),
