@@ -1,0 +1,3 @@
+export * from './allocation.ts';
+export * from './prices.ts';
+export * from './quantity.ts';
