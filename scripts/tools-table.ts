@@ -1,5 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { costPolicyDoc } from '../shared/domain/cost/policy.ts';
 import { driftPolicyDoc } from '../shared/domain/drift/index.ts';
 import { cloudPolicyDoc } from '../shared/domain/guardrails/cloud.ts';
 import { describeRules } from '../shared/domain/guardrails/index.ts';
@@ -59,6 +60,7 @@ export function guardrailsDoc(): string {
     '',
     ...driftPolicyDoc(),
     ...cloudPolicyDoc(),
+    ...costPolicyDoc(),
   ].join('\n');
 }
 

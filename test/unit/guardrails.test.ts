@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { defaultCostPolicy } from '../../shared/domain/cost/policy.ts';
 import { defaultCloudPolicy } from '../../shared/domain/guardrails/cloud.ts';
 import {
   DEFAULT_CLUSTER_SCOPED_DENY,
@@ -99,6 +100,7 @@ describe('parsePolicy', () => {
       approvals: { rolloutNamespaces: ['prod*'], rolloutClusters: [], ttlSeconds: 3600 },
       drift: { controllerFields: true, ignoreDifferences: [] },
       cloud: defaultCloudPolicy(),
+      cost: defaultCostPolicy(),
     });
   });
 

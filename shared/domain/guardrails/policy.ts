@@ -1,5 +1,6 @@
 import YAML from 'yaml';
 import * as z from 'zod';
+import { type CostPolicy, CostPolicySchema, defaultCostPolicy } from '../cost/policy.ts';
 import { closestName } from '../did-you-mean.ts';
 import { type DriftPolicy, DriftPolicySchema, defaultDriftPolicy } from '../drift/policy.ts';
 import { ROLLOUT_LIMITS } from '../rollout-plan.ts';
@@ -69,6 +70,8 @@ export interface Policy {
   drift?: DriftPolicy;
   /** Cloud instance writes (absent in policies built before it: the defaults apply). */
   cloud?: CloudPolicy;
+  /** Budgets, anomaly and right-sizing settings of the cost check (absent in policies built before it: the defaults apply). */
+  cost?: CostPolicy;
 }
 
 /** Which long operations wait for a human approver (never the requester) before changing anything. */
@@ -135,6 +138,7 @@ export function defaultPolicy(): Policy {
     approvals: { rolloutNamespaces: ['prod*'], rolloutClusters: [], ttlSeconds: 3600 },
     drift: defaultDriftPolicy(),
     cloud: defaultCloudPolicy(),
+    cost: defaultCostPolicy(),
   };
 }
 
@@ -244,6 +248,7 @@ export const PolicySchema = z
       .default(() => ({ rolloutNamespaces: ['prod*'], rolloutClusters: [], ttlSeconds: 3600 })),
     drift: DriftPolicySchema.default(() => defaultDriftPolicy()),
     cloud: CloudPolicySchema.default(() => defaultCloudPolicy()),
+    cost: CostPolicySchema.default(() => defaultCostPolicy()),
   })
   .strict();
 
