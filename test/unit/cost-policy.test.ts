@@ -80,7 +80,7 @@ cost:
     expect(c?.budgets.map((b) => budgetScopeKey(b.scope))).toEqual([
       'namespace=payments cluster=prod',
       'account=123456789012',
-      'label=team:a',
+      'label[team]=a',
     ]);
   });
 
@@ -120,6 +120,19 @@ cost:
     expect(issues('cost:\n  budgets:\n    - { name: a, scope: { account: "1234" }, monthlyUsd: 1 }\n')[0]).toMatch(
       /^cost\.budgets\[0\]\.scope\.account: must be a 12-digit AWS account id/,
     );
+  });
+
+  it('refuses a label key a scope key could not tell apart', () => {
+    expect(
+      issues(
+        'cost:\n  budgets:\n    - { name: a, scope: { label: { key: "team]=x", value: y } }, monthlyUsd: 1 }\n',
+      )[0],
+    ).toMatch(/^cost\.budgets\[0\]\.scope\.label\.key: must be a label or tag key/);
+    expect(
+      costOf(
+        'cost:\n  budgets:\n    - { name: a, scope: { label: { key: "cost center", value: "42" } }, monthlyUsd: 1 }\n',
+      )?.budgets[0]?.scope.label,
+    ).toEqual({ key: 'cost center', value: '42' });
   });
 
   it('bounds every number and list, naming the field', () => {

@@ -120,7 +120,7 @@ const ScopeSchema = z
           .string()
           .min(1)
           .max(128)
-          .regex(/^[A-Za-z0-9][A-Za-z0-9_./:@+=-]*$/, 'must be a label or tag key'),
+          .regex(/^[A-Za-z0-9][A-Za-z0-9 _./:@+=-]*$/, 'must be a label or tag key (AWS tag keys may hold spaces)'),
         value: z.string().max(256),
       })
       .strict()
@@ -231,7 +231,10 @@ export const CostPolicySchema = z
   })
   .strict();
 
-/** A budget scope as text, one per distinct scope (`namespace=payments cluster=prod`): the key of the spend a check gathers. */
+/**
+ * A budget scope as text, one per distinct scope (`namespace=payments cluster=prod`, `label[team]=a`): the key
+ * of the spend a check gathers. Label keys hold no brackets, so two scopes never share a key.
+ */
 export function budgetScopeKey(s: BudgetScope): string {
   const what =
     s.account !== undefined
@@ -240,7 +243,7 @@ export function budgetScopeKey(s: BudgetScope): string {
         ? `project=${s.project}`
         : s.namespace !== undefined
           ? `namespace=${s.namespace}`
-          : `label=${s.label?.key}:${s.label?.value}`;
+          : `label[${s.label?.key}]=${s.label?.value}`;
   return s.cluster !== undefined ? `${what} cluster=${s.cluster}` : what;
 }
 
