@@ -60,8 +60,10 @@ export interface SpendForecast {
    * from the daily series here (the provider has none, or not for this period), said in every answer.
    */
   method: 'provider' | 'computed';
-  /** API pages this answer paid for (0 when computed or cached). */
+  /** API pages this answer paid for: a computed forecast counts the pages of the series it read; 0 when cached. */
   pages: number;
+  /** BigQuery: bytes billed for the series a computed forecast read. */
+  bytesBilled?: number;
 }
 
 export interface CostSource {

@@ -119,6 +119,8 @@ export interface RestRequest {
   method?: 'GET' | 'POST';
   /** Query parameters; an array value repeats the parameter. */
   params?: Record<string, string | number | boolean | string[] | undefined>;
+  /** A JSON request body (POST). */
+  body?: unknown;
   signal?: AbortSignal;
 }
 
@@ -206,6 +208,7 @@ export function googleRest(auth: GoogleAuth, timeoutMs: number): RestCall {
       const res = await c.request<T>({
         url: params.size ? `${req.url}?${params}` : req.url,
         method,
+        ...(req.body !== undefined ? { data: req.body } : {}),
         signal,
         timeout: timeoutMs,
         ...(method === 'GET'
