@@ -37,6 +37,7 @@ export interface ContainerResources {
 
 export interface ContainerSamples {
   name: string;
+  /** As the API server holds them (it sets a request missing beside a limit to the limit). */
   requests: ContainerResources;
   limits: ContainerResources;
   /** Samples of this container in every pod of the workload (metrics.k8s.io readings the checks stored). */
@@ -206,7 +207,7 @@ export function recommendRequests(
       }
       const oom = (w.oomKills ?? []).filter((o) => o.container === c.name && o.atMs > from && o.atMs <= nowMs);
       if (oom.length > 0) {
-        const lastOom = new Date(Math.max(...oom.map((o) => o.atMs))).toISOString();
+        const lastOom = new Date(oom.reduce((m, o) => Math.max(m, o.atMs), 0)).toISOString();
         refuse(
           ['cpu', 'memory'],
           'oom-killed',
