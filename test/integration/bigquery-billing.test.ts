@@ -12,6 +12,7 @@ import type { DailySpendQuery } from '../../shared/ports/cost.ts';
 import { type FakeBigQueryApi, type FakeExportRow, startFakeBigQuery } from '../support/fake-gcp/bigquery.ts';
 import { CLOUD_PLATFORM_SCOPE, FakeGoogleTokens } from '../support/fake-gcp/identity.ts';
 import { type FakeMetadataServer, startFakeMetadataServer } from '../support/fake-gcp/metadata.ts';
+import { freePort } from '../support/moto.ts';
 
 /**
  * The BigQuery billing-export CostSource through google-auth-library (ADC finding the fake metadata
@@ -282,6 +283,11 @@ describe('refusals', () => {
       expect((await failure(source().dailySpend(query(over)))).code).toBe('InvalidArgument');
     }
     expect(api.requests).toHaveLength(0);
+  });
+
+  it('an endpoint nobody listens on is Unavailable', async () => {
+    const err = await failure(source({ endpoint: `http://127.0.0.1:${await freePort()}` }).dailySpend(query()));
+    expect(err.code).toBe('Unavailable');
   });
 
   it('a query that gets no answer is a Timeout within the bound', async () => {

@@ -316,6 +316,13 @@ describe('forecast', () => {
     expect(forecast).toMatchObject({ amount: 7, method: 'computed', pages: 1 });
   });
 
+  it('does not fall back when Cost Explorer throttles: LimitExceededException is Throttled', async () => {
+    proxy.forecast = 'LimitExceededException';
+    const err = await failure(source().forecast({ start: TODAY, end: '2026-12-17' }));
+    expect([err.code, err.providerCode]).toEqual(['Throttled', 'LimitExceededException']);
+    expect(usageRequests()).toHaveLength(0);
+  });
+
   it('refuses a period that is over', async () => {
     const err = await failure(source().forecast({ start: '2026-11-01', end: '2026-12-01' }));
     expect(err.code).toBe('InvalidArgument');
