@@ -15,6 +15,7 @@ import { FakeKubeStore } from './store-facade.ts';
 
 export { FAKE_TOKEN } from './kubeconfig.ts';
 export { LOG_LINES_ANNOTATION } from './logs.ts';
+export { USAGE_ANNOTATION } from './metrics.ts';
 export type { ImageBehaviour } from './pod-lifecycle.ts';
 export { NODE_NAME } from './seed.ts';
 export type { Authorize, FailureRule, RequestRecord, TokenUser } from './server.ts';

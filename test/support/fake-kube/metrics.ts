@@ -1,8 +1,9 @@
 // metrics.k8s.io/v1beta1 as metrics-server serves it, with usage derived deterministically from
-// each container's requests (between 20% and 60% of the request, fixed per pod/container name).
+// each container's requests (between 20% and 60% of the request, fixed per pod/container name),
+// or set per container by the pod's USAGE_ANNOTATION.
 import { createHash } from 'node:crypto';
-import { asArray, asString, getIn, timestamp } from './json.ts';
-import { cpuMillis, memoryBytes } from './quantity.ts';
+import { asArray, asRecord, asString, getIn, timestamp } from './json.ts';
+import { cpuMillis, memoryBytes, parseQuantity } from './quantity.ts';
 import type { KubeObject } from './types.ts';
 
 const DEFAULT_CPU_MILLIS = 5;
@@ -20,8 +21,35 @@ function fraction(seed: string): number {
   return 0.2 + (n % 400) / 1000;
 }
 
+/**
+ * Pins a pod's usage, per container, as quantities: `{"app": {"cpu": "250m", "memory": "128Mi"}}`.
+ * Change the annotation between reads to make usage vary over time. A container not named (or a
+ * value that is not a quantity) keeps the derived usage. Served in metrics-server's own units
+ * (nanocores, KiB), as a real reading would be.
+ */
+export const USAGE_ANNOTATION = 'fake.kube/usage';
+
+function pinnedUsage(pod: KubeObject, name: string): Partial<Usage> {
+  const raw = pod.metadata.annotations?.[USAGE_ANNOTATION];
+  if (typeof raw !== 'string') return {};
+  let doc: unknown;
+  try {
+    doc = JSON.parse(raw);
+  } catch {
+    return {};
+  }
+  const entry = asRecord(asRecord(doc)?.[name]);
+  const cpu = parseQuantity(entry?.cpu);
+  const mem = parseQuantity(entry?.memory);
+  return {
+    ...(cpu !== undefined && cpu >= 0 ? { cpuNanos: Math.round(cpu * 1e9) } : {}),
+    ...(mem !== undefined && mem >= 0 ? { memoryBytes: Math.round(mem) } : {}),
+  };
+}
+
 function containerUsage(pod: KubeObject, container: unknown): Usage {
   const name = asString(getIn(container, ['name'])) ?? '';
+  const pinned = pinnedUsage(pod, name);
   const seed = `${pod.metadata.namespace}/${pod.metadata.name}/${name}`;
   const f = fraction(seed);
   const requests = getIn(container, ['resources', 'requests']);
@@ -29,8 +57,8 @@ function containerUsage(pod: KubeObject, container: unknown): Usage {
   const cpu = cpuMillis(getIn(requests, ['cpu'])) ?? cpuMillis(getIn(limits, ['cpu']));
   const mem = memoryBytes(getIn(requests, ['memory'])) ?? memoryBytes(getIn(limits, ['memory']));
   return {
-    cpuNanos: Math.round((cpu ?? DEFAULT_CPU_MILLIS / 0.4) * f * 1_000_000),
-    memoryBytes: Math.round((mem ?? DEFAULT_MEMORY_BYTES / 0.4) * f),
+    cpuNanos: pinned.cpuNanos ?? Math.round((cpu ?? DEFAULT_CPU_MILLIS / 0.4) * f * 1_000_000),
+    memoryBytes: pinned.memoryBytes ?? Math.round((mem ?? DEFAULT_MEMORY_BYTES / 0.4) * f),
   };
 }
 
