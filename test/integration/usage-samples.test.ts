@@ -3,12 +3,13 @@ import { KubeconfigClusters } from '../../shared/adapters/kube/kubeconfig-cluste
 import { MemoryStore } from '../../shared/adapters/local/memory-store.ts';
 import { sampleUsage } from '../../shared/app/cost/sample-usage.ts';
 import {
+  allocationInputOf,
   USAGE_LIMITS,
   type UsagePodSample,
   UsageSampleError,
   UsageSamples,
 } from '../../shared/app/repos/usage-samples.ts';
-import { allocateCosts, instancePrices, nodePrice } from '../../shared/domain/cost/index.ts';
+import { allocateCosts, instancePrices } from '../../shared/domain/cost/index.ts';
 import { itemBytes } from '../../shared/domain/store-items.ts';
 import {
   type FakeKube,
@@ -207,8 +208,8 @@ describe('usage samples against the fake API server', () => {
     const wider = await samples.summarize('fake', { from: T0 - 3_600_000, to: T0 + 3_600_000 });
     expect(wider.pods.find((p) => p.name === 'db-0')?.containers[0]?.oomKills).toEqual(['2026-12-07T09:57:58Z']);
     expect(summary.nodes).toEqual([
-      { name: 'ip-10-0-1-10.ec2.internal', instanceType: 'm6i.large', cpuCores: 2, memoryBytes: 8 * GIB },
-      { name: NODE_NAME, cpuCores: 4, memoryBytes: 16272600 * 1024 },
+      { name: 'ip-10-0-1-10.ec2.internal', instanceType: 'm6i.large', cpuCores: 2, memoryBytes: 8 * GIB, hours: 1 },
+      { name: NODE_NAME, cpuCores: 4, memoryBytes: 16272600 * 1024, hours: 1 },
     ]);
   });
 
@@ -250,17 +251,37 @@ describe('usage samples against the fake API server', () => {
     ]);
 
     // The summary feeds the allocation: db-0 on the m6i.large is charged max(1, 0.4) CPU and max(4, 5) GiB.
-    const prices = instancePrices();
-    const report = allocateCosts({
-      nodes: summary.nodes.map((n) => ({ ...n, price: nodePrice(n.instanceType, prices) })),
-      pods: summary.pods,
-      windowHours: 1,
-    });
+    // Over the hour 10:00-11:00, all three samples had every pod: each is charged the whole hour.
+    expect(summary.coveredHours).toBe(1);
+    const report = allocateCosts(allocationInputOf(summary, { prices: instancePrices(), labelKey: 'team' }));
     const dbCost = report.pods.find((p) => p.name === 'db-0');
+    expect(dbCost?.hours).toBe(1);
     expect(dbCost?.cpuCores).toBe(1);
     expect(dbCost?.memoryGiB).toBe(5);
     expect(dbCost?.totalCost).toBeCloseTo(0.0312471 + 5 * 0.00418823, 6);
+    expect(report.nodes.find((n) => n.instanceType === 'm6i.large')?.cost).toBeCloseTo(0.096, 10);
     expect(report.pods.find((p) => p.namespace === 'shop')?.unknown).toMatch(/instance-type label/);
+    // Only db-0 is on a priced node; the other groups hold pods of unknown cost only (0, then by key).
+    expect(report.labels?.groups.map((g) => [g.key, g.unknownPods])).toEqual([
+      ['platform', 0],
+      ['__unallocated__', 1],
+      ['storefront', 2],
+    ]);
+
+    // Half an hour later a pod that was in one of two samples of the new hour is charged half of it.
+    now = Date.parse('2026-12-07T11:10:00Z');
+    await sampleUsage(deps());
+    const db0 = kube.store.get('pods', 'data', 'db-0') as KubeObject;
+    kube.store.delete('pods', 'data', 'db-0');
+    now = Date.parse('2026-12-07T11:40:00Z');
+    await sampleUsage(deps()).finally(() => kube.store.put(db0));
+    const later = await samples.summarize('fake', { from: Date.parse('2026-12-07T11:00:00Z'), to: now + 60_000 });
+    const input = allocationInputOf(later, { prices: instancePrices() });
+    expect(input.windowHours).toBeCloseTo(41 / 60, 10);
+    expect(input.pods.find((p) => p.name === 'db-0')?.hours).toBeCloseTo(41 / 120, 10);
+    expect(() =>
+      allocationInputOf({ ...later, sampleTimes: 0, coveredHours: 0 }, { prices: instancePrices() }),
+    ).toThrow(/no usage samples of cluster fake/);
   });
 
   it('keeps samples for the retention and no longer', async () => {
@@ -355,6 +376,22 @@ describe('usage samples against the fake API server', () => {
     const failed = await sampleUsage(deps());
     expect(failed).toMatchObject({ cluster: 'fake', status: 'error' });
     expect((await samples.summarize('fake', hourRange())).sampleTimes).toBe(0);
+  });
+
+  it('keeps every sample when samplers write the same hour at once (the index is a conditional write)', async () => {
+    now = T0 + 600_000;
+    const pod: UsagePodSample = {
+      namespace: 'a',
+      name: 'p',
+      node: 'n',
+      containers: [{ name: 'c', cpuRequestCores: 0.1, memoryRequestBytes: MIB }],
+      usage: [{ cpuCores: 0.05, memoryBytes: MIB }],
+    };
+    const write = (at: number) => samples.write({ cluster: 'race', at, nodes: [], pods: [pod] });
+    await Promise.all([write(T0), write(T0 + 60_000), write(T0 + 120_000), write(T0 + 180_000)]);
+    const summary = await samples.summarize('race', hourRange());
+    expect(summary.sampleTimes).toBe(4);
+    expect(summary.pods[0]?.samples).toBe(4);
   });
 
   it('leaves out a corrupt record and reads the rest', async () => {

@@ -263,11 +263,15 @@ describe('cost allocation: the edges', () => {
     expect(r.pods.map((p) => p.name)).not.toContain('pending');
   });
 
-  it('charges a pod only for the hours it ran in the window', () => {
+  it('charges a pod, and a node, only for the hours it ran in the window', () => {
     const half = allocateCosts({ nodes: [m6iLarge], pods: [{ ...db0, hours: 12 }], windowHours: 24 }).pods[0];
     expect(half?.totalCost).toBeCloseTo(1.252518 / 2, 5);
     const capped = allocateCosts({ nodes: [m6iLarge], pods: [{ ...db0, hours: 99 }], windowHours: 24 }).pods[0];
     expect(capped?.hours).toBe(24);
+    // A node that ran 12 of the 24 hours (scaled in) costs 0.096 × 12 = $1.152.
+    const node = allocateCosts({ nodes: [{ ...m6iLarge, hours: 12 }], pods: [], windowHours: 24 }).nodes[0];
+    expect(node?.cost).toBeCloseTo(1.152, 10);
+    expect(node?.idleCost).toBeCloseTo(1.152, 10);
   });
 
   it('gives the same report whatever order nodes and pods come in', () => {
@@ -303,6 +307,7 @@ describe('cost allocation: the edges', () => {
       cpu: fc.integer({ min: 1, max: 64 }),
       memGiB: fc.integer({ min: 1, max: 512 }),
       hourly: fc.double({ min: 0.001, max: 50, noNaN: true }),
+      hours: fc.option(fc.integer({ min: 0, max: 800 }), { nil: undefined }),
     });
     const containerArb = fc.record({
       req: fc.double({ min: 0, max: 8, noNaN: true }),
@@ -321,6 +326,7 @@ describe('cost allocation: the edges', () => {
             cpuCores: n.cpu,
             memoryBytes: n.memGiB * GIB,
             price: { hourly: n.hourly },
+            ...(n.hours !== undefined ? { hours: n.hours } : {}),
           }));
           const pods = podSpecs.map(([at, cs], i) => ({
             namespace: 'ns',
@@ -341,7 +347,7 @@ describe('cost allocation: the edges', () => {
           const r = allocateCosts({ nodes, pods, windowHours: hours });
           for (const n of r.nodes) {
             const spec = nodeSpecs[Number(n.name.slice(1))];
-            const cost = (spec?.hourly ?? 0) * hours;
+            const cost = (spec?.hourly ?? 0) * Math.min(spec?.hours ?? hours, hours);
             expect(n.cost).toBeCloseTo(cost, 6);
             expect(n.idleCost).toBeGreaterThanOrEqual(0);
             const over = n.overAllocated?.totalCost ?? 0;

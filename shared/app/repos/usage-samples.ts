@@ -1,6 +1,14 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
-import { ALLOCATION_LIMITS, type ContainerUsage, type WorkloadRef, workloadOf } from '../../domain/cost/index.ts';
+import {
+  ALLOCATION_LIMITS,
+  type AllocationInput,
+  type ContainerUsage,
+  nodePrice,
+  type ResourceRates,
+  type WorkloadRef,
+  workloadOf,
+} from '../../domain/cost/index.ts';
 import type { Clock } from '../../ports/clock.ts';
 import { ConditionFailedError, type Store, type StoreItem } from '../../ports/store.ts';
 import { CorruptRecordError, decodeRecord } from './codec.ts';
@@ -34,7 +42,9 @@ import { CorruptRecordError, decodeRecord } from './codec.ts';
  *     names, owner, labels and requests;
  *   - kept: 2,063 items and ~2.2 MiB per hour, ~693,000 items and ~740 MiB over 14 days; a 24 h
  *     allocation reads ~52 MiB, a 14-day right-sizing all of it, in 1 MB query pages, one hour at a time.
- * Metadata is rewritten within an hour only when it changes (a new OOMKill, a restart, a label).
+ * Metadata is rewritten within an hour only when it changes (a new OOMKill, a restart, a label). To
+ * know what changed, a sample reads the hour's metadata back (~950 KB here: ~120 read units on
+ * DynamoDB, 2,050 document reads on Firestore, which prices reads at a third of writes).
  * Bounds: USAGE_LIMITS (pods per sample, containers per pod, nodes, labels, samples per hour),
  * enforced where a sample is written; what does not fit is counted, never silently dropped.
  */
@@ -299,12 +309,17 @@ export interface UsageSummary {
   cluster: string;
   from: string;
   to: string;
-  /** Distinct sample times in the range: a pod in all of them ran the whole range. */
+  /** Distinct sample times in the range: a pod in all of them ran all the covered hours. */
   sampleTimes: number;
+  /** Hours of the range that have samples (an hour partly in the range counts its part). */
+  coveredHours: number;
   /** By namespace and name; the latest metadata of each pod. */
   pods: PodUsageSummary[];
-  /** The latest reading of each node in the range. */
-  nodes: UsageNode[];
+  /**
+   * The latest reading of each node in the range, and the covered hours it was in a sample in (a
+   * node is counted by the hour: one seen at 10:55 counts for 10:00-11:00).
+   */
+  nodes: Array<UsageNode & { hours: number }>;
   /** Pods the samples themselves left out (largest count of one sample). */
   omittedPods: number;
   corrupt: number;
@@ -594,14 +609,18 @@ export class UsageSamples {
       c: Map<string, { sumCpu: number; maxCpu: number; sumMem: number; maxMem: number; n: number; oom: Set<string> }>;
     }
     const pods = new Map<string, Acc>();
-    const nodes = new Map<string, UsageNode>();
+    const nodes = new Map<string, UsageNode & { hours: number }>();
     let sampleTimes = 0;
+    let coveredHours = 0;
     let corrupt = 0;
     let omittedPods = 0;
     let truncated = false;
     for await (const h of this.hours(cluster, q)) {
       corrupt += h.corrupt;
-      for (const [name, n] of h.nodes) nodes.set(name, n);
+      const start = Date.parse(h.hour);
+      const overlap = h.samples.length ? (Math.min(start + HOUR_MS, q.to) - Math.max(start, q.from)) / HOUR_MS : 0;
+      coveredHours += overlap;
+      for (const [name, n] of h.nodes) nodes.set(name, { ...n, hours: (nodes.get(name)?.hours ?? 0) + overlap });
       for (const s of h.samples) {
         sampleTimes++;
         omittedPods = Math.max(omittedPods, s.omittedPods);
@@ -672,6 +691,7 @@ export class UsageSamples {
       from: new Date(q.from).toISOString(),
       to: new Date(q.to).toISOString(),
       sampleTimes,
+      coveredHours,
       pods: out,
       nodes: [...nodes.values()].sort((a, b) => byKey(a.name, b.name)),
       omittedPods,
@@ -754,6 +774,30 @@ export class UsageSamples {
       .map(([, { podSet, ...sr }]) => ({ ...sr, pods: podSet.size, oomKills: sr.oomKills.sort(byKey) }));
     return { series: out, sampleTimes, corrupt, ...(truncated ? { truncated } : {}) };
   }
+}
+
+/**
+ * The allocation's input from a summary: the covered hours as the window, each node priced by its
+ * instance type and charged for the hours it was seen, each pod for its share of the sample times
+ * (a pod in half of them ran half the covered hours). Throws UsageSampleError without samples.
+ */
+export function allocationInputOf(
+  summary: UsageSummary,
+  opts: { prices: Readonly<Record<string, number>>; usage?: 'avg' | 'max'; labelKey?: string; rates?: ResourceRates },
+): AllocationInput {
+  if (summary.sampleTimes === 0 || summary.coveredHours <= 0)
+    throw new UsageSampleError(
+      `no usage samples of cluster ${summary.cluster} between ${summary.from} and ${summary.to}: sample usage first`,
+    );
+  const windowHours = summary.coveredHours;
+  return {
+    windowHours,
+    nodes: summary.nodes.map((n) => ({ ...n, price: nodePrice(n.instanceType, opts.prices) })),
+    pods: summary.pods.map((p) => ({ ...p, hours: (windowHours * p.samples) / summary.sampleTimes })),
+    ...(opts.usage ? { usage: opts.usage } : {}),
+    ...(opts.labelKey !== undefined ? { labelKey: opts.labelKey } : {}),
+    ...(opts.rates ? { rates: opts.rates } : {}),
+  };
 }
 
 function checkRange(q: RangeQuery): void {

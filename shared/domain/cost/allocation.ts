@@ -26,6 +26,8 @@ export interface CostNodeInput {
   memoryBytes: number;
   /** From nodePrice(): the hourly price, or why it is unknown. */
   price: NodePrice;
+  /** Hours the node ran within the window (default: the whole window; capped at it). */
+  hours?: number;
 }
 
 /** Usage over the window, from the stored samples (average and maximum of the readings). */
@@ -98,6 +100,8 @@ export interface PodCost {
 export interface NodeCost {
   name: string;
   instanceType?: string;
+  /** Hours of the window the node is charged for. */
+  hours?: number;
   hourlyPrice?: number;
   cpuPricePerCoreHour?: number;
   ramPricePerGiBHour?: number;
@@ -223,6 +227,8 @@ function checkInput(input: AllocationInput): void {
     names.add(n.name);
     if (!amount(n.cpuCores) || !amount(n.memoryBytes))
       throw new AllocationInputError(`node ${n.name}: allocatable CPU and memory must be non-negative numbers`);
+    if (n.hours !== undefined && !amount(n.hours))
+      throw new AllocationInputError(`node ${n.name}: hours must be a non-negative number`);
     if ('hourly' in n.price && (!amount(n.price.hourly) || n.price.hourly <= 0))
       throw new AllocationInputError(`node ${n.name}: the hourly price must be a positive number`);
   }
@@ -361,14 +367,16 @@ export function allocateCosts(input: AllocationInput): AllocationReport {
       nodeCosts.push(out);
       continue;
     }
-    const cpuCost = n.cpuCores * s.cpuPrice * window;
-    const ramCost = (n.memoryBytes / GIB) * s.ramPrice * window;
+    const nodeHours = Math.min(n.hours ?? window, window);
+    const cpuCost = n.cpuCores * s.cpuPrice * nodeHours;
+    const ramCost = (n.memoryBytes / GIB) * s.ramPrice * nodeHours;
     const cost = cpuCost + ramCost;
     const idleCpu = Math.max(0, cpuCost - s.cpuAllocated);
     const idleRam = Math.max(0, ramCost - s.ramAllocated);
     const overCpu = Math.max(0, s.cpuAllocated - cpuCost);
     const overRam = Math.max(0, s.ramAllocated - ramCost);
     Object.assign(out, {
+      hours: nodeHours,
       hourlyPrice: s.hourly,
       cpuPricePerCoreHour: s.cpuPrice,
       ramPricePerGiBHour: s.ramPrice,
