@@ -102,7 +102,11 @@ describe('usage samples against the fake API server', () => {
         spec: {
           nodeName: 'ip-10-0-1-10.ec2.internal',
           containers: [
-            { name: 'postgres', image: 'postgres:16', resources: { requests: { cpu: '1', memory: '4Gi' } } },
+            {
+              name: 'postgres',
+              image: 'postgres:16',
+              resources: { requests: { cpu: '1', memory: '4Gi' }, limits: { memory: '8Gi' } },
+            },
           ],
         },
         status: {
@@ -240,9 +244,12 @@ describe('usage samples against the fake API server', () => {
       namespace: 'data',
       workload: { kind: 'StatefulSet', name: 'db' },
       container: 'postgres',
+      atMs: [T0, T0 + 300_000, T0 + 600_000],
       cpuCores: [0.3, 0.5, 0.4],
       memoryBytes: [5 * GIB, 6 * GIB, 4 * GIB],
       cpuRequestCores: 1,
+      memoryRequestBytes: 4 * GIB,
+      memoryLimitBytes: 8 * GIB,
       pods: 1,
     });
     const shop = await samples.workloadSeries('fake', { ...hourRange(), namespace: 'shop' });

@@ -241,6 +241,9 @@ function podSample(
   const containers = arr(spec.containers).map((c) => {
     const cname = str(rec(c).name) ?? '';
     const requests = rec(rec(rec(c).resources).requests);
+    const limits = rec(rec(rec(c).resources).limits);
+    const cpuLimit = quantityValue(limits.cpu);
+    const memoryLimit = quantityValue(limits.memory);
     const status = statuses.get(cname) ?? {};
     const restarts = typeof status.restartCount === 'number' ? status.restartCount : undefined;
     const oom = [rec(rec(status.lastState).terminated), rec(rec(status.state).terminated)]
@@ -253,6 +256,8 @@ function podSample(
       name: cname,
       cpuRequestCores: quantityValue(requests.cpu) ?? 0,
       memoryRequestBytes: quantityValue(requests.memory) ?? 0,
+      ...(cpuLimit !== undefined ? { cpuLimitCores: cpuLimit } : {}),
+      ...(memoryLimit !== undefined ? { memoryLimitBytes: memoryLimit } : {}),
       ...(restarts !== undefined ? { restarts } : {}),
       ...(oom ? { lastOomKilledAt: oom } : {}),
     };

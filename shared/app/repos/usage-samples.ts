@@ -85,6 +85,9 @@ export interface UsageContainerMeta {
   name: string;
   cpuRequestCores: number;
   memoryRequestBytes: number;
+  /** resources.limits, when set. */
+  cpuLimitCores?: number;
+  memoryLimitBytes?: number;
   /** status.containerStatuses[].restartCount. */
   restarts?: number;
   /** lastState.terminated.finishedAt of a termination with reason OOMKilled. */
@@ -151,6 +154,8 @@ const PodMetaSchema = z.looseObject({
         name: z.string(),
         cpuRequestCores: z.number().nonnegative(),
         memoryRequestBytes: z.number().nonnegative(),
+        cpuLimitCores: z.number().nonnegative().optional(),
+        memoryLimitBytes: z.number().nonnegative().optional(),
         restarts: z.number().int().nonnegative().optional(),
         lastOomKilledAt: z.string().optional(),
       }),
@@ -246,6 +251,10 @@ function podMetaDoc(p: UsagePodSample): Record<string, unknown> {
       name: c.name,
       cpuRequestCores: c.cpuRequestCores,
       memoryRequestBytes: c.memoryRequestBytes,
+      ...(c.cpuLimitCores !== undefined && finite(c.cpuLimitCores) ? { cpuLimitCores: c.cpuLimitCores } : {}),
+      ...(c.memoryLimitBytes !== undefined && finite(c.memoryLimitBytes)
+        ? { memoryLimitBytes: c.memoryLimitBytes }
+        : {}),
       ...(c.restarts !== undefined ? { restarts: c.restarts } : {}),
       ...(c.lastOomKilledAt ? { lastOomKilledAt: c.lastOomKilledAt } : {}),
     })),
@@ -331,12 +340,15 @@ export interface ContainerSeries {
   namespace: string;
   workload: WorkloadRef;
   container: string;
-  /** Every reading of the container in any pod of the workload, in time order. */
+  /** Every reading of the container in any pod of the workload, in time order: when, CPU, memory. */
+  atMs: number[];
   cpuCores: number[];
   memoryBytes: number[];
-  /** The latest requests seen. */
+  /** The latest requests and limits seen. */
   cpuRequestCores: number;
   memoryRequestBytes: number;
+  cpuLimitCores?: number;
+  memoryLimitBytes?: number;
   /** Distinct pods the readings came from. */
   pods: number;
   oomKills: string[];
@@ -734,6 +746,7 @@ export class UsageSamples {
                 namespace: meta.namespace,
                 workload,
                 container: c.name,
+                atMs: [],
                 cpuCores: [],
                 memoryBytes: [],
                 cpuRequestCores: c.cpuRequestCores,
@@ -748,6 +761,10 @@ export class UsageSamples {
             }
             sr.cpuRequestCores = c.cpuRequestCores;
             sr.memoryRequestBytes = c.memoryRequestBytes;
+            if (c.cpuLimitCores !== undefined) sr.cpuLimitCores = c.cpuLimitCores;
+            else delete sr.cpuLimitCores;
+            if (c.memoryLimitBytes !== undefined) sr.memoryLimitBytes = c.memoryLimitBytes;
+            else delete sr.memoryLimitBytes;
             sr.lastAt = s.at;
             if (
               c.lastOomKilledAt &&
@@ -763,6 +780,7 @@ export class UsageSamples {
             }
             values++;
             sr.podSet.add(key);
+            sr.atMs.push(Date.parse(s.at));
             sr.cpuCores.push(r.cpuCores);
             sr.memoryBytes.push(r.memoryBytes);
           });
