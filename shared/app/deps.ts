@@ -5,6 +5,7 @@ import type { Policy } from '../domain/guardrails/index.ts';
 import type { Clock } from '../ports/clock.ts';
 import { systemClock } from '../ports/clock.ts';
 import type { CloudInventory } from '../ports/cloud.ts';
+import type { CostSource } from '../ports/cost.ts';
 import type { Clusters } from '../ports/kube.ts';
 import type { MetricsSource } from '../ports/metrics.ts';
 import type { Notifier } from '../ports/notifier.ts';
@@ -19,6 +20,7 @@ import { AuditTrail } from './repos/audit.ts';
 import { Baselines } from './repos/baselines.ts';
 import { DriftFindings } from './repos/drift-findings.ts';
 import { Leases, Operations } from './repos/operations.ts';
+import { UsageSamples } from './repos/usage-samples.ts';
 
 /** Everything a tool may use, passed in explicitly; hosts differ only in how they build it. */
 export interface Deps {
@@ -45,6 +47,10 @@ export interface Deps {
   alerting: Alerting;
   /** AWS and GCP inventory (the aws and gcp toolsets, cloud drift); a cloud not configured is absent. */
   cloud: CloudInventory;
+  /** Cloud spend (COST_AWS: Cost Explorer; GCP_BILLING_TABLE: the billing export); none configured: empty. */
+  costSources: readonly CostSource[];
+  /** metrics.k8s.io usage samples, for cost per workload and right-sizing (kept USAGE_RETENTION_DAYS). */
+  usageSamples: UsageSamples;
 }
 
 /** Wires the cloud-agnostic dependencies every host shares, around a Store the host built. */
@@ -63,6 +69,8 @@ export function buildDeps(
     notifier?: Notifier;
     /** The clouds the host reaches (AWS_ACCOUNTS/AWS_REGIONS, GCP_PROJECTS); default none. */
     cloud?: CloudInventory;
+    /** Cloud spend sources the host built from COST_AWS / GCP_BILLING_TABLE; default none. */
+    costSources?: readonly CostSource[];
     /** Group wait, repeat interval, backoff (ALERT_GROUP_WAIT, ALERT_REPEAT_INTERVAL); default ALERT_DEFAULTS. */
     alertSettings?: AlertSettings;
     clock?: Clock;
@@ -83,6 +91,8 @@ export function buildDeps(
     approvals: new Approvals(store, clock),
     metrics: parts.metrics,
     cloud: parts.cloud ?? {},
+    costSources: parts.costSources ?? [],
+    usageSamples: new UsageSamples(store, clock, { retentionDays: config.cost.usageRetentionDays }),
     audit: new AuditTrail({ store, clock, log, retentionDays: config.auditRetentionDays }),
     apiKeys: new ApiKeys(store, clock),
     driftFindings: new DriftFindings(store, clock),

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-
+import { instancePrices, PriceConfigError, parseInstancePrices } from '../domain/cost/prices.ts';
 import { closestName } from '../domain/did-you-mean.ts';
 import { type Role, RoleSchema } from '../domain/identity.ts';
 import { nextRun, parseSchedule, type Schedule, ScheduleError } from '../domain/schedule.ts';
@@ -53,7 +53,48 @@ const DEFAULT_SCOPE_ROLES: Record<string, Role> = {
  * Every setting of the server, from environment variables. Parsed once at each host's edge;
  * a missing or bad setting fails at start with its name.
  */
-export const EnvSchema = z
+export /** A schedule setting (DRIFT_CHECK_SCHEDULE, COST_CHECK_SCHEDULE, ...): empty or unset is none. */
+function scheduleSetting() {
+  return z
+    .string()
+    .optional()
+    .transform((s, ctx): Schedule | undefined => {
+      if (s === undefined || s.trim() === '') return undefined;
+      try {
+        const schedule = parseSchedule(s);
+        if (nextRun(schedule, Date.now()) === undefined) {
+          ctx.addIssue({ code: 'custom', message: 'never runs from now on (its days or years never come)' });
+          return z.NEVER;
+        }
+        return schedule;
+      } catch (err) {
+        if (!(err instanceof ScheduleError)) throw err;
+        ctx.addIssue({ code: 'custom', message: err.message });
+        return z.NEVER;
+      }
+    });
+}
+
+/** A duration setting like `30s`, `5m`, `6h`, within [minMs, maxMs]. */
+function duration(fallback: string, minMs: number, maxMs: number) {
+  return z
+    .string()
+    .default(fallback)
+    .transform((raw, ctx) => {
+      const m = /^\s*(\d{1,7})(s|m|h)\s*$/.exec(raw);
+      const ms = m ? Number(m[1]) * ({ s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 's' | 'm' | 'h'] as number) : NaN;
+      if (!(ms >= minMs && ms <= maxMs)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `a duration like 30s, 5m or 6h, from ${minMs / 1000}s to ${maxMs / 3_600_000}h`,
+        });
+        return z.NEVER;
+      }
+      return ms;
+    });
+}
+
+const EnvSchema = z
   .object({
     HOST: z.string().default('127.0.0.1'),
     PORT: z.coerce.number().int().min(0).max(65535).default(8787),
@@ -196,24 +237,26 @@ export const EnvSchema = z
      * EventBridge's `cron(0/5 * * * ? *)` or five-field cron `*\/5 * * * *`, in UTC. Unset: no timer.
      * On AWS the CDK context `driftCheckSchedule` makes an EventBridge Scheduler schedule instead.
      */
-    DRIFT_CHECK_SCHEDULE: z
-      .string()
-      .optional()
-      .transform((s, ctx): Schedule | undefined => {
-        if (s === undefined || s.trim() === '') return undefined;
-        try {
-          const schedule = parseSchedule(s);
-          if (nextRun(schedule, Date.now()) === undefined) {
-            ctx.addIssue({ code: 'custom', message: 'never runs from now on (its days or years never come)' });
-            return z.NEVER;
-          }
-          return schedule;
-        } catch (err) {
-          if (!(err instanceof ScheduleError)) throw err;
-          ctx.addIssue({ code: 'custom', message: err.message });
-          return z.NEVER;
-        }
-      }),
+    DRIFT_CHECK_SCHEDULE: scheduleSetting(),
+    /**
+     * Cost (issue 14). `true`: read AWS Cost Explorer for the credentials' account (the payer account
+     * sees its organization's spend; each request page costs $0.01, results are cached in the Store).
+     */
+    COST_AWS: z.enum(['true', 'false']).optional(),
+    /** The cost-allocation tag (AWS) or label (GCP billing export) spend is grouped by, besides service. */
+    COST_TAG_KEY: z.string().min(1).max(128).optional(),
+    /** The GCP Cloud Billing standard export table: `project.dataset.gcp_billing_export_v1_XXXXXX_XXXXXX_XXXXXX`. */
+    GCP_BILLING_TABLE: z.string().min(1).max(1024).optional(),
+    /** JSON of instance type → USD per hour, over the embedded on-demand list prices. */
+    COST_INSTANCE_PRICES: z.string().max(65_536).optional(),
+    /** How long a cloud spend answer is reused before the provider is asked (and paid) again. */
+    COST_CACHE_TTL: duration('6h', 60_000, 7 * 86_400_000),
+    /** How long usage samples are kept (days). */
+    USAGE_RETENTION_DAYS: z.coerce.number().int().min(1).max(90).default(14),
+    /** Local host: the cost check (budgets, anomalies; alerts) on this schedule (syntax as DRIFT_CHECK_SCHEDULE). */
+    COST_CHECK_SCHEDULE: scheduleSetting(),
+    /** Local host: a metrics.k8s.io usage sample of every cluster on this schedule (e.g. rate(5 minutes)). */
+    USAGE_SAMPLE_SCHEDULE: scheduleSetting(),
     /** A secret whose value is the Slack app's signing secret (same forms as KUBECONFIG_SECRET). */
     SLACK_SIGNING_SECRET: resourceName.optional(),
     /**
@@ -336,6 +379,21 @@ export interface Config {
   kubeconfigSecret?: string;
   /** When the local host runs the drift check (DRIFT_CHECK_SCHEDULE); absent: never on a timer. */
   driftCheckSchedule?: Schedule;
+  /** Cost settings (issue 14). */
+  cost: {
+    /** COST_AWS: read AWS Cost Explorer. */
+    aws: boolean;
+    tagKey?: string;
+    gcpBillingTable?: string;
+    /** The embedded list prices with COST_INSTANCE_PRICES over them (USD per hour by instance type). */
+    instancePrices: Readonly<Record<string, number>>;
+    cacheTtlMs: number;
+    usageRetentionDays: number;
+  };
+  /** When the local host runs the cost check (COST_CHECK_SCHEDULE). */
+  costCheckSchedule?: Schedule;
+  /** When the local host takes usage samples (USAGE_SAMPLE_SCHEDULE). */
+  usageSampleSchedule?: Schedule;
   slack?: { signingSecret?: string; approvers: Record<string, { subject: string; name: string }> };
 }
 
@@ -415,6 +473,16 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     ...(e.ROLLOUT_WORKFLOW ? { rolloutWorkflow: e.ROLLOUT_WORKFLOW } : {}),
     ...(e.KUBECONFIG_SECRET ? { kubeconfigSecret: e.KUBECONFIG_SECRET } : {}),
     ...(e.DRIFT_CHECK_SCHEDULE ? { driftCheckSchedule: e.DRIFT_CHECK_SCHEDULE } : {}),
+    cost: {
+      aws: e.COST_AWS === 'true',
+      ...(e.COST_TAG_KEY ? { tagKey: e.COST_TAG_KEY } : {}),
+      ...(e.GCP_BILLING_TABLE ? { gcpBillingTable: e.GCP_BILLING_TABLE } : {}),
+      instancePrices: costPrices(e.COST_INSTANCE_PRICES),
+      cacheTtlMs: e.COST_CACHE_TTL,
+      usageRetentionDays: e.USAGE_RETENTION_DAYS,
+    },
+    ...(e.COST_CHECK_SCHEDULE ? { costCheckSchedule: e.COST_CHECK_SCHEDULE } : {}),
+    ...(e.USAGE_SAMPLE_SCHEDULE ? { usageSampleSchedule: e.USAGE_SAMPLE_SCHEDULE } : {}),
     ...(e.SLACK_SIGNING_SECRET || Object.keys(e.SLACK_APPROVERS).length
       ? {
           slack: {
@@ -424,6 +492,17 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         }
       : {}),
   };
+}
+
+/** COST_INSTANCE_PRICES over the embedded list prices; a bad entry fails the start by name. */
+function costPrices(text: string | undefined): Readonly<Record<string, number>> {
+  try {
+    return instancePrices(parseInstancePrices(text));
+  } catch (err) {
+    if (err instanceof PriceConfigError)
+      throw new ConfigError(`Invalid configuration:\n  COST_INSTANCE_PRICES: ${err.message}`);
+    throw err;
+  }
 }
 
 /** A wildcard listen address (every interface): it names no host a client could use. */
