@@ -56,8 +56,15 @@ const ROWS: Record<string, AwsAction[]> = {
 };
 
 describe('the aws tools on AWS', () => {
+  // One synth per context (each takes seconds): the own-account one serves two tests.
+  let ownAccount: ReturnType<typeof synth> | undefined;
+  const own = () => {
+    ownAccount ??= synth({ awsRegions: 'eu-west-1' });
+    return ownAccount;
+  };
+
   it("in the deployment's own account (awsRegions): each function holds exactly its row's actions, scoped", () => {
-    const s = synth({ awsRegions: 'eu-west-1' });
+    const s = own();
     for (const [id, actions] of Object.entries(ROWS)) {
       const g = s.grants(s.stack.toolFunctions[id]);
       expect(g.actions, id).toEqual([...actions].sort());
@@ -98,7 +105,7 @@ describe('the aws tools on AWS', () => {
   });
 
   it('the gcp tools are not deployed on AWS', () => {
-    const s = synth({ awsRegions: 'eu-west-1' });
+    const s = own();
     expect(Object.keys(s.stack.toolFunctions).filter((id) => id.startsWith('ToolGcp'))).toEqual([]);
     expect(
       Object.keys(s.stack.toolFunctions)
