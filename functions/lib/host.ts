@@ -22,6 +22,8 @@ export const REQUIRED_SETTINGS = {
   slackActions: ['DYNAMODB_TABLE', 'SLACK_SIGNING_SECRET'],
   toolFunction: ['DYNAMODB_TABLE'],
   driftCheck: ['DYNAMODB_TABLE'],
+  costCheck: ['DYNAMODB_TABLE'],
+  usageSample: ['DYNAMODB_TABLE'],
 } as const satisfies Record<string, readonly RequiredSetting[]>;
 
 /*
