@@ -1,0 +1,141 @@
+/**
+ * The scheduled cost check on AWS (issue 14). EventBridge Scheduler invokes it (asynchronously, no
+ * retry) with the input the stack sets (cdk/stateless-stack.ts), its context attributes filled in:
+ *   { "check": "cost", "scheduleArn": "arn:aws:scheduler:…:schedule/default/…",
+ *     "scheduledTime": "2026-12-07T21:00:00Z", "executionId": "…", "attemptNumber": "1" }
+ * It runs one check (checkCost: spend from Cost Explorer with COST_AWS, budgets of the policy,
+ * anomalies; alerts reconciled), then delivers the alert outbox within a bounded part of the
+ * invocation, as the drift check does. A budget crossed is a result, not a failure; a check that
+ * cannot run throws, so the function's Errors metric (and its alarm) counts it.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { deliverWithinBudget } from '../shared/app/alerts/settle.ts';
+import { checkCost } from '../shared/app/cost/check.ts';
+import type { CostCheckReport } from '../shared/app/cost/types.ts';
+import { createLogger } from '../shared/logging/logger.ts';
+import { type CostSourcesFactory, lambdaCostSources } from './lib/cost.ts';
+import { ScheduledCostEvent } from './lib/cost-event.ts';
+import { lambdaDeps } from './lib/deps.ts';
+import {
+  type Env,
+  hostLogger,
+  loadCloudConfig,
+  perColdStart,
+  REQUIRED_SETTINGS,
+  type SecretReader,
+} from './lib/host.ts';
+import { lambdaNotifier, type NotifierFactory } from './lib/notifier.ts';
+
+export class InvalidCostEventError extends Error {
+  override name = 'InvalidCostEventError';
+}
+
+export interface CostCheckHandlerOptions {
+  env: Env;
+  /** Default: Secrets Manager in the function's region. */
+  readSecret?: SecretReader;
+  /** Default: Slack from SLACK_ALERTS_SECRET, or none. */
+  notifier?: NotifierFactory;
+  /** Default: Cost Explorer with COST_AWS (functions/lib/cost.ts). */
+  costSources?: CostSourcesFactory;
+}
+
+/** What the invocation returns (and logs): per source its pages and errors, budgets and anomalies counted; no secret. */
+export interface CostCheckSummary {
+  scheduledTime: string;
+  checkedAt: string;
+  month: string;
+  sources: Array<{ source: string; scope: string; pages: number; cacheHits: number; queries: number; errors: number }>;
+  /** Cost Explorer requests paid for in this run ($0.01 each). */
+  pages: number;
+  budgets: number;
+  budgetFindings: number;
+  anomalies: number;
+  errors: number;
+  alerts?: CostCheckReport['alerts'];
+}
+
+/** Delivery after a failed check gets what is left of the invocation, less this margin. */
+const DELIVERY_MARGIN_MS = 10_000;
+/** How long a run may wait for alerts falling due after its check (as the drift check: functions/drift-check.ts). */
+const SETTLE_BUDGET_MS = 90_000;
+
+export function createCostCheckHandler(opts: CostCheckHandlerOptions) {
+  const logger = hostLogger(opts.env, 'cost-check');
+  const deps = perColdStart(async () => {
+    const config = loadCloudConfig(opts.env, REQUIRED_SETTINGS.costCheck);
+    const costSources = (opts.costSources ?? lambdaCostSources)(config, opts.env);
+    const d = await lambdaDeps(config, opts.env, createLogger(config.logLevel), {
+      readSecret: opts.readSecret,
+      // No clusters: checkCost reads spend and budgets only (the stack gives this function no kubeconfig).
+      notifier: opts.notifier ?? lambdaNotifier,
+    });
+    return { ...d, costSources };
+  });
+
+  return middy(async (event: unknown, context: Context): Promise<CostCheckSummary> => {
+    const parsed = ScheduledCostEvent.safeParse(event);
+    if (!parsed.success) {
+      throw new InvalidCostEventError(
+        'expected the schedule\'s input { "check": "cost", "scheduleArn", "scheduledTime", "executionId" }',
+      );
+    }
+    const e = parsed.data;
+    const d = await deps();
+    const log = d.log.child({ requestId: context.awsRequestId, executionId: e.executionId });
+    let report: CostCheckReport;
+    try {
+      report = await checkCost(
+        { ...d, log },
+        { trigger: 'schedule', requestId: `schedule:${e.executionId}`.slice(0, 128) },
+      );
+    } catch (err) {
+      // Alerts queued by earlier runs still go out (their retries are due whatever this run found).
+      const budgetMs = Math.max(1000, context.getRemainingTimeInMillis() - DELIVERY_MARGIN_MS);
+      await d.alerting.deliver({ budgetMs }).catch((deliverErr: unknown) => {
+        logger.error('alert delivery after a failed check failed too', deliverErr as Error);
+      });
+      throw err;
+    }
+    const alerts = report.alerts
+      ? {
+          ...report.alerts,
+          deliver: await deliverWithinBudget(d.alerting, {
+            first: report.alerts.deliver,
+            budgetMs: Math.min(SETTLE_BUDGET_MS, context.getRemainingTimeInMillis() - DELIVERY_MARGIN_MS),
+            now: Date.now,
+            sleep: (ms) => sleep(ms),
+          }),
+        }
+      : undefined;
+    const summary: CostCheckSummary = {
+      scheduledTime: e.scheduledTime,
+      checkedAt: report.checkedAt,
+      month: report.month,
+      sources: report.sources.map((r) => ({
+        source: r.source,
+        scope: r.scope,
+        pages: r.pages,
+        cacheHits: r.cacheHits,
+        queries: r.queries,
+        errors: r.errors.length,
+      })),
+      pages: report.sources.reduce((n, r) => n + r.pages, 0),
+      budgets: report.budgets.length,
+      budgetFindings: report.budgetFindings.length,
+      anomalies: report.anomalies.length,
+      errors: report.errors.length,
+      ...(alerts ? { alerts } : {}),
+    };
+    if (report.errors.length) logger.warn('cost check errors', { errors: report.errors.slice(0, 20) });
+    logger.info('cost check done', { ...summary });
+    return summary;
+  }).use(injectLambdaContext(logger, { resetKeys: true }));
+}
+
+export { ScheduledCostEvent };
+
+export const handler = createCostCheckHandler({ env: process.env });

@@ -1,0 +1,33 @@
+import { createCostExplorerSource } from '../../shared/adapters/aws/cost-explorer.ts';
+import { type Config, ConfigError } from '../../shared/config/config.ts';
+import type { CostSource } from '../../shared/ports/cost.ts';
+import type { Env } from './host.ts';
+
+/*
+ * The spend sources of the AWS functions that read cloud cost (the scheduled cost check), apart from
+ * deps.ts so only their bundles carry the Cost Explorer client.
+ */
+
+/** How a function builds its spend sources (Deps.costSources). */
+export type CostSourcesFactory = (config: Config, env: Env) => readonly CostSource[];
+
+/**
+ * COST_AWS=true → AWS Cost Explorer (its one endpoint, us-east-1; AWS_ENDPOINT_URL for every call),
+ * with the function role's credentials. GCP_BILLING_TABLE fails the cold start by name, as
+ * GCP_PROJECTS does: the AWS functions carry no Google credentials to read the billing export.
+ */
+export const lambdaCostSources: CostSourcesFactory = (config, env) => {
+  if (config.cost.gcpBillingTable) {
+    throw new ConfigError(
+      'Invalid configuration:\n  GCP_BILLING_TABLE: this server has no GCP billing source built in (the AWS functions hold no Google credentials); unset it',
+    );
+  }
+  return config.cost.aws
+    ? [
+        createCostExplorerSource({
+          region: 'us-east-1',
+          ...(env.AWS_ENDPOINT_URL ? { endpoint: env.AWS_ENDPOINT_URL } : {}),
+        }),
+      ]
+    : [];
+};
