@@ -1,0 +1,512 @@
+import type { Logger } from 'pino';
+import * as z from 'zod';
+import { findAnomalies, type GroupDay } from '../../domain/cost/anomaly.ts';
+import {
+  type BudgetFinding,
+  type BudgetSpend,
+  type BudgetStatus,
+  type DayAmount,
+  evaluateBudgets,
+} from '../../domain/cost/budgets.ts';
+import { type BudgetPolicy, budgetScopeKey, defaultCostPolicy } from '../../domain/cost/policy.ts';
+import type { Policy } from '../../domain/guardrails/index.ts';
+import type { CostSource, SpendReport } from '../../ports/cost.ts';
+import type { Alert } from '../../ports/notifier.ts';
+import type { Alerting, ReconcileResult } from '../alerts/types.ts';
+import { CorruptRecordError, decodeRecord } from '../repos/codec.ts';
+import { addDays, dayOf, errorText, monthForecast, monthOf, type SpendDeps, sourceSpend } from './spend.ts';
+import type { CostCheckInput, CostCheckReport, CostSourceRun, GroupTotal } from './types.ts';
+
+/*
+ * The cost check (issue 14, items 3 and 5): for every spend source, one daily query by service that
+ * covers both the month to date and the anomaly window (and one by COST_TAG_KEY when set), the
+ * month-end forecast, then the policy's budgets (evaluateBudgets) and the services' anomalies
+ * (findAnomalies), and the alerts they fire. All spend reads go through the cache (./spend.ts), so a
+ * check within COST_CACHE_TTL of another pays nothing; the report says what each source paid.
+ *
+ * Budget scopes: `account` is the AWS source's bill (Cost Explorer of the credentials' account: the
+ * payer account's answer covers its organization; the port has no per-account filter, so every
+ * account budget is judged on that bill), `project` the GCP source's (the billing export table),
+ * `label` without `cluster` the spend carrying that tag/label on every source, summed. Namespace and
+ * cluster label budgets are cost allocated to pods, which this check does not read: they are
+ * reported as not evaluated, with that reason, and the report is an error (exit 1), never a skip.
+ *
+ * Days: today (UTC) is still filling in. Budgets count it (month to date); anomalies judge the days
+ * before it (findAnomalies judges the newest day with data, which must be a whole day).
+ *
+ * Alerts (source `cost`): budget findings in the group `cost:budgets` (run scope `budgets`), one
+ * anomaly per service in `cost:anomalies/<source>` (run scope `anomalies/<source>`). What a failed
+ * source could not judge keeps its alerts as they were: its anomaly scope is not reconciled, and a
+ * budget that could not be evaluated (or lost its forecast) fires its last alerts again unchanged
+ * (kept per budget in the Store), so an outage never reads as "resolved".
+ */
+
+export interface CostCheckDeps extends SpendDeps {
+  config: { cost: { cacheTtlMs: number; tagKey?: string } };
+  policy: Policy;
+  log: Logger;
+  /** Absent: the check records nothing and sends nothing (`--no-alerts`). */
+  alerting?: Alerting;
+}
+
+export const COST_CHECK_LIMITS = {
+  /** Groups asked of a source per query (the rest are summed as `other`). */
+  maxGroups: 40,
+  groupsInReport: 20,
+  anomaliesInReport: 100,
+  errorsPerSource: 20,
+  errorsInReport: 100,
+  /** Label budgets without a cluster read at most this many distinct labels (a query each, cached). */
+  labels: 20,
+} as const;
+
+const BUDGET_GROUP = 'cost:budgets';
+const BUDGET_ALERTS_PK = 'cost-budget-alerts';
+
+/** `aws` / `gcp` for the known sources, else the kind: how alerts and scopes name a source. */
+export function sourceScope(kind: string): string {
+  if (kind === 'aws-cost-explorer') return 'aws';
+  if (kind === 'gcp-bigquery-billing') return 'gcp';
+  return kind.replace(/[^A-Za-z0-9_.:-]/g, '_').slice(0, 60);
+}
+
+/** The configured sources, for server_info-like answers and the cost tools' hints. */
+export function costSourcesStatus(deps: Pick<CostCheckDeps, 'costSources' | 'config'>) {
+  return {
+    sources: deps.costSources.map((s) => ({ kind: s.kind, scope: sourceScope(s.kind) })),
+    ...(deps.config.cost.tagKey ? { tagKey: deps.config.cost.tagKey } : {}),
+    cacheTtlMs: deps.config.cost.cacheTtlMs,
+    ...(deps.costSources.length === 0 ? { hint: NO_SOURCE } : {}),
+  };
+}
+
+const NO_SOURCE =
+  'no spend source is configured: set COST_AWS=true (AWS Cost Explorer) and/or GCP_BILLING_TABLE (the Cloud Billing export in BigQuery)';
+
+interface Gathered {
+  run: CostSourceRun;
+  source: CostSource;
+  /** Month-to-date spend by day (all services), when the service query answered. */
+  month?: BudgetSpend;
+  /** The service query's failure: the budgets of this source cannot be evaluated. */
+  spendError?: string;
+  /** The forecast's failure (budgets then judge the month to date only). */
+  forecastError?: string;
+  /** Spend per label budget key (`key=value`), or why not. */
+  labels: Map<string, { spend: BudgetSpend } | { error: string }>;
+}
+
+const byAmount = (m: Map<string, number>, n: number): GroupTotal[] =>
+  [...m.entries()]
+    .map(([group, amount]) => ({ group, amount: Math.round(amount * 100) / 100 }))
+    .sort((a, b) => b.amount - a.amount || (a.group < b.group ? -1 : 1))
+    .slice(0, n);
+
+function monthSpend(report: SpendReport, month: string, today: string) {
+  const byDay = new Map<string, number>();
+  const byGroup = new Map<string, number>();
+  for (const d of report.days) {
+    if (!d.date.startsWith(`${month}-`) || d.date > today) continue;
+    byDay.set(d.date, (byDay.get(d.date) ?? 0) + d.amount);
+    byGroup.set(d.group, (byGroup.get(d.group) ?? 0) + d.amount);
+  }
+  const days: DayAmount[] = [...byDay.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([date, amount]) => ({ date, amount }));
+  return { days, byGroup, total: Math.round(days.reduce((s, d) => s + d.amount, 0) * 100) / 100 };
+}
+
+const labelKey = (l: { key: string; value: string }) => `${l.key}=${l.value}`;
+
+async function gather(
+  deps: CostCheckDeps,
+  source: CostSource,
+  now: number,
+  labels: ReadonlyArray<{ key: string; value: string }>,
+): Promise<Gathered & { serviceDays?: GroupDay[]; estimated?: boolean }> {
+  const scope = sourceScope(source.kind);
+  const run: CostSourceRun = {
+    source: source.kind,
+    scope,
+    pages: 0,
+    cacheHits: 0,
+    queries: 0,
+    anomaliesNotJudged: 0,
+    errors: [],
+  };
+  const paid = (a: { pages: number; bytesBilled?: number; cachedAt?: string }) => {
+    run.queries++;
+    run.pages += a.pages;
+    if (a.bytesBilled) run.bytesBilled = (run.bytesBilled ?? 0) + a.bytesBilled;
+    if (a.cachedAt) run.cacheHits++;
+  };
+  const fail = (what: string, err: unknown) => {
+    const text = `${what}: ${errorText(err)}`;
+    if (run.errors.length < COST_CHECK_LIMITS.errorsPerSource) run.errors.push(text);
+    deps.log.warn({ source: source.kind, err: text }, 'cost check: a spend source failed');
+    return text;
+  };
+  const out: Gathered & { serviceDays?: GroupDay[]; estimated?: boolean } = { run, source, labels: new Map() };
+  const today = dayOf(now);
+  const { month, period: monthPeriod } = monthOf(now);
+  const anomaly = (deps.policy.cost ?? defaultCostPolicy()).anomaly;
+  const anomalyStart = addDays(today, -(anomaly.baselineDays + 1));
+  const period = { start: anomalyStart < monthPeriod.start ? anomalyStart : monthPeriod.start, end: addDays(today, 1) };
+
+  try {
+    const report = await sourceSpend(deps, source, {
+      period,
+      groupBy: { by: 'service' },
+      maxGroups: COST_CHECK_LIMITS.maxGroups,
+    });
+    paid(report);
+    const m = monthSpend(report, month, today);
+    run.currency = report.currency;
+    run.monthToDate = {
+      total: m.total,
+      byService: byAmount(m.byGroup, COST_CHECK_LIMITS.groupsInReport),
+      estimated: report.estimated,
+    };
+    out.month = { currency: report.currency, days: m.days, estimated: report.estimated };
+    out.serviceDays = report.days.filter((d) => d.date >= anomalyStart && d.date < today);
+    out.estimated = report.estimated;
+  } catch (err) {
+    out.spendError = fail('daily spend by service', err);
+  }
+  const tagKey = deps.config.cost.tagKey;
+  if (tagKey && run.monthToDate) {
+    try {
+      const report = await sourceSpend(deps, source, {
+        period: { start: monthPeriod.start, end: addDays(today, 1) },
+        groupBy: { by: 'tag', key: tagKey },
+        maxGroups: COST_CHECK_LIMITS.maxGroups,
+      });
+      paid(report);
+      run.monthToDate.byTag = {
+        key: tagKey,
+        groups: byAmount(monthSpend(report, month, today).byGroup, COST_CHECK_LIMITS.groupsInReport),
+      };
+    } catch (err) {
+      fail(`daily spend by tag ${tagKey}`, err);
+    }
+  }
+  if (out.month) {
+    try {
+      const f = await monthForecast(deps, source, now);
+      paid(f);
+      run.forecast = {
+        amount: f.amount,
+        ...(f.lower !== undefined ? { lower: f.lower } : {}),
+        ...(f.upper !== undefined ? { upper: f.upper } : {}),
+        method: f.method,
+      };
+      if (f.currency === out.month.currency) out.month.forecast = { amount: f.amount, method: f.method };
+      else
+        out.forecastError = fail(
+          'forecast',
+          `in ${f.currency.slice(0, 8)}, the spend in ${out.month.currency.slice(0, 8)}`,
+        );
+    } catch (err) {
+      out.forecastError = fail('month-end forecast', err);
+    }
+  }
+  for (const l of labels) {
+    try {
+      const report = await sourceSpend(deps, source, {
+        period: { start: monthPeriod.start, end: addDays(today, 1) },
+        groupBy: { by: 'tag', key: l.key },
+        only: [l.value],
+        maxGroups: 1,
+      });
+      paid(report);
+      const rows = { ...report, days: report.days.filter((d) => d.group === l.value) };
+      const m = monthSpend(rows, month, today);
+      out.labels.set(labelKey(l), { spend: { currency: report.currency, days: m.days, estimated: report.estimated } });
+    } catch (err) {
+      out.labels.set(labelKey(l), { error: fail(`daily spend with ${l.key}=${l.value}`, err) });
+    }
+  }
+  return out;
+}
+
+interface StoredBudgetAlert {
+  kind: 'actual' | 'forecast';
+  alert: Alert;
+}
+const StoredAlertsSchema = z.looseObject({
+  alerts: z.array(
+    z.looseObject({
+      kind: z.enum(['actual', 'forecast']),
+      alert: z.looseObject({
+        fingerprint: z.string(),
+        groupKey: z.string(),
+        status: z.enum(['firing', 'resolved']),
+        severity: z.enum(['critical', 'warning', 'info']),
+        summary: z.string(),
+        fields: z.array(z.object({ label: z.string(), value: z.string() })),
+        startsAt: z.string(),
+      }),
+    }),
+  ),
+}) as z.ZodType<{ alerts: StoredBudgetAlert[] }>;
+
+function budgetAlert(f: BudgetFinding, checkedAt: string): StoredBudgetAlert {
+  return {
+    kind: f.kind,
+    alert: {
+      fingerprint: f.fingerprint,
+      groupKey: BUDGET_GROUP,
+      status: 'firing',
+      severity: f.severity,
+      summary: f.summary,
+      fields: f.fields,
+      startsAt: f.since ? `${f.since}T00:00:00.000Z` : checkedAt,
+    },
+  };
+}
+
+/** Each budget's spend, or why it has none, from what the sources gave. */
+function budgetInputs(budgets: readonly BudgetPolicy[], gathered: Gathered[]) {
+  const spend: Record<string, BudgetSpend> = {};
+  const why = new Map<string, string>();
+  /** Scopes whose forecast was lost to an error: their forecast alerts stay as they were. */
+  const forecastLost = new Set<string>();
+  const bySource = (scope: string) => gathered.find((g) => g.run.scope === scope);
+  for (const b of budgets) {
+    const key = budgetScopeKey(b.scope);
+    if (Object.hasOwn(spend, key) || why.has(key)) continue;
+    const s = b.scope;
+    if (s.account !== undefined || s.project !== undefined) {
+      const [scope, setting] = s.account !== undefined ? ['aws', 'COST_AWS=true'] : ['gcp', 'GCP_BILLING_TABLE'];
+      const g = bySource(scope);
+      if (!g) why.set(key, `no ${scope === 'aws' ? 'AWS' : 'GCP'} spend is read: set ${setting}`);
+      else if (!g.month) why.set(key, `the ${scope} spend could not be read (${g.spendError ?? 'unknown'})`);
+      else {
+        spend[key] = g.month;
+        if (g.forecastError) forecastLost.add(key);
+      }
+    } else if (s.label !== undefined && s.cluster === undefined) {
+      const lk = labelKey(s.label);
+      const parts = gathered.map((g) => g.labels.get(lk));
+      const failed = parts.find((p): p is { error: string } => p !== undefined && 'error' in p);
+      const got = parts.filter((p): p is { spend: BudgetSpend } => p !== undefined && 'spend' in p).map((p) => p.spend);
+      const currencies = [...new Set(got.filter((p) => p.days.length > 0).map((p) => p.currency))];
+      if (gathered.length === 0) why.set(key, NO_SOURCE);
+      else if (failed) why.set(key, `the spend with ${lk} could not be read (${failed.error})`);
+      else if (got.length === 0)
+        why.set(key, `the spend with ${lk} was not read (more than ${COST_CHECK_LIMITS.labels} labels)`);
+      else if (currencies.length > 1)
+        why.set(key, `the spend with ${lk} is in ${currencies.join(' and ')}: not summed`);
+      else {
+        spend[key] = {
+          currency: currencies[0] ?? got[0]?.currency ?? 'USD',
+          days: got.flatMap((p) => p.days),
+          estimated: got.some((p) => p.estimated === true),
+        };
+      }
+    } else {
+      why.set(
+        key,
+        'cost allocated to pods (a namespace, or a label with a cluster) is not gathered by the cost check; see cost_workloads_list',
+      );
+    }
+  }
+  return { spend, why, forecastLost };
+}
+
+interface Evaluation {
+  report: CostCheckReport;
+  findings: BudgetFinding[];
+  /** Budgets whose alerts stay as they were, and which kinds (both when not evaluated). */
+  keep: Map<string, Set<'actual' | 'forecast'>>;
+  /** Sources whose services were judged (their anomaly scope is reconciled). */
+  judged: Array<{ scope: string; alerts: Alert[] }>;
+}
+
+async function evaluate(deps: CostCheckDeps, input: Omit<CostCheckInput, 'requestId'>): Promise<Evaluation> {
+  const now = input.now ?? deps.clock.now();
+  const checkedAt = new Date(now).toISOString();
+  const policy = deps.policy.cost ?? defaultCostPolicy();
+  const { month } = monthOf(now);
+  const labels = [
+    ...new Map(
+      policy.budgets
+        .filter((b) => b.scope.label !== undefined && b.scope.cluster === undefined)
+        .map((b) => b.scope.label as { key: string; value: string })
+        .map((l) => [labelKey(l), l] as const),
+    ).values(),
+  ].slice(0, COST_CHECK_LIMITS.labels);
+  // Sources at once; each source's queries one after another (one provider's rate limit at a time).
+  const gathered = await Promise.all(deps.costSources.map((s) => gather(deps, s, now, labels)));
+
+  const errors: string[] = [];
+  if (deps.costSources.length === 0) errors.push(NO_SOURCE);
+  for (const g of gathered) for (const e of g.run.errors) errors.push(`${g.run.scope}: ${e}`);
+
+  const inputs = budgetInputs(policy.budgets, gathered);
+  const result = evaluateBudgets(policy.budgets, { month, spend: inputs.spend });
+  const keep = new Map<string, Set<'actual' | 'forecast'>>();
+  const budgets: BudgetStatus[] = result.statuses.map((s) => {
+    if (s.evaluated) {
+      if (inputs.forecastLost.has(s.scopeKey)) keep.set(s.budget, new Set(['forecast']));
+      return s;
+    }
+    const why = inputs.why.get(s.scopeKey) ?? s.why;
+    errors.push(`budget ${s.budget}: not evaluated: ${why}`);
+    keep.set(s.budget, new Set(['actual', 'forecast']));
+    return { ...s, why };
+  });
+
+  const anomalies: CostCheckReport['anomalies'] = [];
+  const judged: Evaluation['judged'] = [];
+  const today = dayOf(now);
+  for (const g of gathered) {
+    const days = (g as Gathered & { serviceDays?: GroupDay[] }).serviceDays;
+    if (!days) continue;
+    const newest = days.reduce<string | undefined>((m, d) => (m === undefined || d.date > m ? d.date : m), undefined);
+    const r = findAnomalies(
+      {
+        dimension: 'service',
+        scope: g.run.scope,
+        period: { start: addDays(today, -(policy.anomaly.baselineDays + 1)), end: today },
+        days,
+        ...((g as { estimated?: boolean }).estimated && newest ? { estimatedFrom: newest } : {}),
+      },
+      policy.anomaly,
+    );
+    g.run.anomaliesNotJudged = r.notJudged.length;
+    anomalies.push(...r.anomalies);
+    judged.push({
+      scope: g.run.scope,
+      alerts: r.anomalies.map((a) => ({
+        fingerprint: a.fingerprint,
+        groupKey: `cost:anomalies/${g.run.scope}`,
+        status: 'firing',
+        severity: 'warning',
+        summary: a.summary,
+        fields: a.fields,
+        startsAt: `${a.since}T00:00:00.000Z`,
+      })),
+    });
+  }
+  anomalies.sort((a, b) => b.increase - a.increase);
+
+  const report: CostCheckReport = {
+    checkedAt,
+    month,
+    trigger: input.trigger,
+    sources: gathered.map((g) => g.run),
+    budgets,
+    budgetFindings: result.findings,
+    anomalies: anomalies.slice(0, COST_CHECK_LIMITS.anomaliesInReport),
+    errors: errors.slice(0, COST_CHECK_LIMITS.errorsInReport),
+  };
+  return { report, findings: result.findings, keep, judged };
+}
+
+/** The policy's budgets against the spend now (cost_budgets_list): no alerts recorded or sent. */
+export async function budgetStatuses(deps: CostCheckDeps, now?: number) {
+  const { report } = await evaluate(deps, { trigger: 'tool', ...(now !== undefined ? { now } : {}) });
+  return {
+    checkedAt: report.checkedAt,
+    month: report.month,
+    budgets: report.budgets,
+    findings: report.budgetFindings,
+    sources: report.sources.map((s) => ({
+      source: s.source,
+      scope: s.scope,
+      pages: s.pages,
+      cacheHits: s.cacheHits,
+      errors: s.errors,
+    })),
+    errors: report.errors,
+  };
+}
+
+/** Runs the cost check; with `deps.alerting`, reconciles its alerts and delivers the outbox once. */
+export async function checkCost(deps: CostCheckDeps, input: CostCheckInput): Promise<CostCheckReport> {
+  const { report, findings, keep, judged } = await evaluate(deps, input);
+  const s = report.sources;
+  deps.log.info(
+    {
+      requestId: input.requestId,
+      trigger: input.trigger,
+      pages: s.map((r) => `${r.scope}:${r.pages}`).join(' '),
+      cacheHits: s.reduce((n, r) => n + r.cacheHits, 0),
+      findings: findings.length,
+      anomalies: report.anomalies.length,
+      errors: report.errors.length,
+    },
+    'cost check done',
+  );
+  if (!deps.alerting) return report;
+
+  const policy = deps.policy.cost ?? defaultCostPolicy();
+  const names = new Set(policy.budgets.map((b) => b.name));
+  const previous = await storedBudgetAlerts(deps);
+  const firing: Alert[] = [];
+  const toStore = new Map<string, StoredBudgetAlert[]>();
+  for (const b of policy.budgets) {
+    const kept = keep.get(b.name) ?? new Set();
+    const now = findings
+      .filter((f) => f.budget === b.name && !kept.has(f.kind))
+      .map((f) => budgetAlert(f, report.checkedAt));
+    const carried = (previous.get(b.name) ?? []).filter((p) => kept.has(p.kind));
+    const all = [...now, ...carried];
+    firing.push(...all.map((a) => a.alert));
+    toStore.set(b.name, all);
+  }
+  let reconcile = await deps.alerting.reconcile({ source: 'cost', scope: 'budgets', firing });
+  for (const j of judged) {
+    reconcile = sum(
+      reconcile,
+      await deps.alerting.reconcile({ source: 'cost', scope: `anomalies/${j.scope}`, firing: j.alerts }),
+    );
+  }
+  // After the reconcile: a write that fails here only loses what an outage would carry forward.
+  for (const [name, alerts] of toStore) {
+    const had = previous.has(name);
+    if (alerts.length > 0) await deps.store.put({ pk: BUDGET_ALERTS_PK, sk: name, data: { alerts } });
+    else if (had) await deps.store.delete(BUDGET_ALERTS_PK, name);
+  }
+  for (const name of previous.keys()) if (!names.has(name)) await deps.store.delete(BUDGET_ALERTS_PK, name);
+  report.alerts = { reconcile, deliver: await deps.alerting.deliver() };
+  return report;
+}
+
+async function storedBudgetAlerts(
+  deps: Pick<CostCheckDeps, 'store' | 'log'>,
+): Promise<Map<string, StoredBudgetAlert[]>> {
+  const out = new Map<string, StoredBudgetAlert[]>();
+  let after: string | undefined;
+  do {
+    const page = await deps.store.query({ pk: BUDGET_ALERTS_PK, limit: 500, ...(after ? { after } : {}) });
+    for (const item of page.items) {
+      try {
+        out.set(item.sk, decodeRecord(StoredAlertsSchema, item.pk, item.sk, item.data).alerts);
+      } catch (err) {
+        if (!(err instanceof CorruptRecordError)) throw err;
+        deps.log.warn({ err: err.message }, 'cost check: a stored budget alert record is unreadable; rewritten');
+        out.set(item.sk, []);
+      }
+    }
+    after = page.lastKey;
+  } while (after);
+  return out;
+}
+
+/** 0 within budget and no anomaly, 2 a budget threshold crossed or an anomaly, 1 an error (a source failed, a budget not evaluated). */
+export function costExitCode(r: Pick<CostCheckReport, 'errors' | 'budgetFindings' | 'anomalies'>): 0 | 1 | 2 {
+  if (r.errors.length > 0) return 1;
+  return r.budgetFindings.length + r.anomalies.length > 0 ? 2 : 0;
+}
+
+function sum(a: ReconcileResult, b: ReconcileResult): ReconcileResult {
+  return {
+    opened: a.opened + b.opened,
+    updated: a.updated + b.updated,
+    repeated: a.repeated + b.repeated,
+    resolved: a.resolved + b.resolved,
+    unchanged: a.unchanged + b.unchanged,
+  };
+}

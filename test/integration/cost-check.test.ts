@@ -1,0 +1,269 @@
+import { GoogleAuth, OAuth2Client } from 'google-auth-library';
+import pino from 'pino';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createCostExplorerSource } from '../../shared/adapters/aws/cost-explorer.ts';
+import { createBigQueryBillingSource } from '../../shared/adapters/gcp/bigquery-billing.ts';
+import { MemoryStore } from '../../shared/adapters/local/memory-store.ts';
+import { PrometheusSource } from '../../shared/adapters/prometheus.ts';
+import { createSlackNotifier } from '../../shared/adapters/slack/slack-notifier.ts';
+import { checkCost, costExitCode } from '../../shared/app/cost/check.ts';
+import { buildDeps, type Deps } from '../../shared/app/deps.ts';
+import { loadConfig } from '../../shared/config/config.ts';
+import { type BudgetPolicy, defaultCostPolicy } from '../../shared/domain/cost/policy.ts';
+import { defaultPolicy } from '../../shared/domain/guardrails/index.ts';
+import type { CostSource } from '../../shared/ports/cost.ts';
+import type { Clusters } from '../../shared/ports/kube.ts';
+import { freePort, type MotoServer, startMoto } from '../support/moto.ts';
+import { type SlackReceiver, startSlackReceiver } from '../support/slack-receiver.ts';
+
+/*
+ * The cost check end to end below the host: the real Cost Explorer adapter against moto_server (its
+ * GetCostAndUsage answers are the results queued through /moto-api/static/ce/cost-and-usage-results,
+ * one per distinct request body, in order; it has no GetCostForecast, so the adapter computes the
+ * forecast from one more, ungrouped GetCostAndUsage), a MemoryStore under buildDeps, the real
+ * AlertingService and Slack notifier against the loopback Slack receiver, and an injected clock.
+ *
+ * Each check of an AWS source asks, in this order: GetCostAndUsage by SERVICE (the month and the
+ * anomaly window: Dec 4..Dec 21 on Dec 20), then GetCostForecast (moto: 500), then GetCostAndUsage
+ * ungrouped for the forecast's series. So `seed` queues [by service, ungrouped].
+ */
+
+const KEYS = { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' };
+const ACCOUNT = '123456789012';
+/** Dec 20 2026, midday UTC: the check judges Dec 1-20 for budgets, Dec 5-19 for anomalies. */
+const T0 = Date.parse('2026-12-20T12:00:00Z');
+const HOUR = 3600_000;
+const EC2 = 'Amazon Elastic Compute Cloud - Compute';
+
+let moto: MotoServer;
+beforeAll(async () => {
+  moto = await startMoto();
+});
+afterAll(async () => {
+  await moto?.stop();
+});
+
+const day = (d: number) => `2026-12-${String(d).padStart(2, '0')}`;
+const usd = (amount: number) => ({ UnblendedCost: { Amount: String(amount), Unit: 'USD' } });
+/** By-service days Dec 4..19 from `perDay(d)` (service → amount). */
+function byService(perDay: (d: number) => Record<string, number>) {
+  return {
+    ResultsByTime: Array.from({ length: 16 }, (_, i) => {
+      const d = i + 4;
+      return {
+        TimePeriod: { Start: day(d), End: day(d + 1) },
+        Total: {},
+        Groups: Object.entries(perDay(d)).map(([k, v]) => ({ Keys: [k], Metrics: usd(v) })),
+        Estimated: false,
+      };
+    }),
+  };
+}
+/** Ungrouped totals Dec 1..19 (the computed forecast's series). */
+function totals(perDay: (d: number) => number) {
+  return {
+    ResultsByTime: Array.from({ length: 19 }, (_, i) => ({
+      TimePeriod: { Start: day(i + 1), End: day(i + 2) },
+      Total: usd(perDay(i + 1)),
+      Groups: [],
+      Estimated: false,
+    })),
+  };
+}
+async function seed(results: unknown[]): Promise<void> {
+  const res = await fetch(`${moto.url}/moto-api/static/ce/cost-and-usage-results`, {
+    method: 'POST',
+    body: JSON.stringify({ results }),
+  });
+  await res.arrayBuffer();
+  if (res.status !== 201) throw new Error(`seeding Cost Explorer results: HTTP ${res.status}`);
+}
+
+const noClusters: Clusters = {
+  list: async () => [],
+  defaultCluster: async () => undefined,
+  client: async () => Promise.reject(new Error('no clusters')),
+};
+
+describe('cost check: budgets, anomalies, cache and alerts (moto Cost Explorer, loopback Slack)', () => {
+  let now: number;
+  const clock = { now: () => now };
+  let slack: SlackReceiver;
+  let store: MemoryStore;
+
+  const aws = (endpoint = moto.url): CostSource =>
+    createCostExplorerSource({ endpoint, credentials: KEYS, now: () => now, timeoutMs: 10_000 });
+
+  function makeDeps(budgets: BudgetPolicy[], sources: CostSource[]): Deps {
+    const policy = defaultPolicy();
+    policy.cost = { ...defaultCostPolicy(), budgets };
+    return buildDeps(
+      loadConfig({ STORE: 'memory', LOG_LEVEL: 'silent', COST_CACHE_TTL: '1h' }),
+      store,
+      pino({ level: 'silent' }),
+      {
+        clusters: noClusters,
+        policy,
+        metrics: new PrometheusSource(undefined),
+        workflows: () =>
+          ({ name: 'none', start: Promise.reject, describe: Promise.reject, stop: Promise.reject }) as never,
+        notifier: createSlackNotifier(
+          { mode: 'bot', token: slack.token, channel: slack.channel, apiUrl: slack.apiUrl, timeoutMs: 5_000 },
+          clock,
+        ),
+        alertSettings: { groupWaitMs: 0, repeatIntervalMs: 4 * HOUR, initialBackoffMs: 5_000, maxBackoffMs: 60_000 },
+        costSources: sources,
+        clock,
+      },
+    );
+  }
+  const check = (deps: Deps) => checkCost(deps, { trigger: 'tool', requestId: 'r-cost' });
+  const roots = () => slack.messages().filter((m) => !m.thread_ts);
+  const text = (m: { text?: string; blocks?: unknown[] }) => `${m.text ?? ''} ${JSON.stringify(m.blocks ?? [])}`;
+
+  beforeEach(async () => {
+    now = T0;
+    await moto.reset();
+    slack = await startSlackReceiver({ clock });
+    store = new MemoryStore(clock);
+  });
+  afterEach(async () => {
+    await slack.close();
+  });
+
+  const accountBudget: BudgetPolicy = {
+    name: 'aws-monthly',
+    scope: { account: ACCOUNT },
+    monthlyUsd: 1000,
+    thresholds: { actual: [80, 100], forecast: [] },
+  };
+
+  it('a crossed budget is one alert; the same check is no second message and pays nothing within the TTL, pays again after it; credits resolve it', async () => {
+    // $55 a day, Dec 1-19: $1,045 month to date on a $1,000 budget.
+    await seed([byService(() => ({ [EC2]: 50, 'Amazon S3': 5 })), totals(() => 55)]);
+    const deps = makeDeps([accountBudget], [aws()]);
+
+    const first = await check(deps);
+    expect(first.errors).toEqual([]);
+    const run = first.sources[0];
+    expect(run).toMatchObject({ source: 'aws-cost-explorer', scope: 'aws', cacheHits: 0, queries: 2 });
+    expect(run?.pages).toBeGreaterThanOrEqual(2); // the service query and the forecast's series, a page each
+    const paidFirst = run?.pages;
+    // Dec 4..19 by service (16 days) is what moto answered; the month to date is the days of December in it.
+    expect(run?.monthToDate?.byService[0]).toEqual({ group: EC2, amount: 800 });
+    expect(first.budgets[0]).toMatchObject({
+      budget: 'aws-monthly',
+      evaluated: true,
+      actual: 880,
+      crossed: ['actual'],
+    });
+    expect(first.budgetFindings).toHaveLength(1);
+    expect(first.budgetFindings[0]).toMatchObject({ kind: 'actual', threshold: 80, since: '2026-12-18' });
+    expect(costExitCode(first)).toBe(2);
+    expect(first.alerts?.reconcile.opened).toBe(1);
+    expect(roots()).toHaveLength(1);
+    expect(text(roots()[0] ?? {})).toContain('Budget aws-monthly (account=123456789012)');
+
+    // Again a minute later: from the cache, nothing paid, nothing sent.
+    now += 60_000;
+    const second = await check(deps);
+    expect(second.sources[0]).toMatchObject({ pages: 0, cacheHits: 2, queries: 2 });
+    expect(second.alerts?.reconcile).toMatchObject({ opened: 0, updated: 0, unchanged: 1 });
+    expect(slack.messages()).toHaveLength(1);
+    expect(slack.messages()[0]?.edits).toBe(0);
+
+    // Past COST_CACHE_TTL (1h): the provider is asked again and paid.
+    now += HOUR;
+    const third = await check(deps);
+    expect(third.sources[0]).toMatchObject({ pages: paidFirst, cacheHits: 0 });
+    expect(third.alerts?.reconcile.unchanged).toBe(1);
+    expect(roots()).toHaveLength(1);
+
+    // Credits bring the month under 80%: the alert resolves.
+    await moto.reset();
+    await seed([byService(() => ({ [EC2]: 40 })), totals(() => 40)]);
+    now += 2 * HOUR;
+    const fourth = await check(deps);
+    expect(fourth.budgets[0]).toMatchObject({ evaluated: true, actual: 640, crossed: [] });
+    expect(fourth.alerts?.reconcile.resolved).toBe(1);
+    expect(costExitCode(fourth)).toBe(0);
+    const resolved = slack.messages().filter((m) => /resolved/i.test(text(m)));
+    expect(resolved.length).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('a service doubling over its 14-day median is an anomaly alert saying what grew, by how much and since when; back to normal, it resolves', async () => {
+    const spike = (d: number) => ({ [EC2]: d >= 18 ? 230 : 100, 'Amazon S3': 5 });
+    await seed([byService(spike), totals((d) => (d >= 18 ? 235 : 105))]);
+    const deps = makeDeps([], [aws()]);
+    const r = await check(deps);
+    expect(r.errors).toEqual([]);
+    expect(r.anomalies).toHaveLength(1);
+    expect(r.anomalies[0]).toMatchObject({
+      group: EC2,
+      scope: 'aws',
+      day: '2026-12-19',
+      amount: 230,
+      baseline: 100,
+      increase: 130,
+      ratio: 2.3,
+      since: '2026-12-18',
+    });
+    expect(costExitCode(r)).toBe(2);
+    const msg = text(roots()[0] ?? {});
+    expect(msg).toContain(`service ${EC2}`);
+    expect(msg).toContain('since 2026-12-18');
+    expect(msg).toContain('$130.00');
+
+    await moto.reset();
+    await seed([byService((d) => ({ [EC2]: d === 18 ? 230 : 100, 'Amazon S3': 5 })), totals(() => 105)]);
+    now += 2 * HOUR;
+    const after = await check(deps);
+    expect(after.anomalies).toEqual([]);
+    expect(after.alerts?.reconcile.resolved).toBe(1);
+    expect(costExitCode(after)).toBe(0);
+  }, 60_000);
+
+  it('a failing source is an error (exit 1) while the other source is still judged, and an outage never resolves an alert', async () => {
+    await seed([byService(() => ({ [EC2]: 55 })), totals(() => 55)]);
+    const token = new OAuth2Client();
+    token.setCredentials({ access_token: 'ya29.test-token', expiry_date: T0 + 24 * HOUR });
+    const gcp = createBigQueryBillingSource({
+      table: 'billing-project.billing_export.gcp_billing_export_v1_01A2B3_C4D5E6_F7A8B9',
+      endpoint: `http://127.0.0.1:${await freePort()}`,
+      auth: new GoogleAuth({ authClient: token }),
+      now: () => now,
+      timeoutMs: 5_000,
+    });
+    const projectBudget: BudgetPolicy = {
+      name: 'gcp-monthly',
+      scope: { project: 'billing-project' },
+      monthlyUsd: 500,
+      thresholds: { actual: [100], forecast: [] },
+    };
+    const deps = makeDeps([accountBudget, projectBudget], [aws(), gcp]);
+    const r = await check(deps);
+    expect(costExitCode(r)).toBe(1);
+    const gcpRun = r.sources.find((s) => s.scope === 'gcp');
+    expect(gcpRun?.errors[0]).toMatch(/^daily spend by service: /);
+    expect(r.errors.some((e) => e.startsWith('gcp: daily spend by service'))).toBe(true);
+    expect(r.budgets).toEqual([
+      expect.objectContaining({ budget: 'aws-monthly', evaluated: true, crossed: ['actual'] }),
+      expect.objectContaining({
+        budget: 'gcp-monthly',
+        evaluated: false,
+        why: expect.stringContaining('the gcp spend could not be read'),
+      }),
+    ]);
+    expect(r.errors).toContain(`budget gcp-monthly: not evaluated: ${(r.budgets[1] as { why: string }).why}`);
+    expect(r.alerts?.reconcile.opened).toBe(1);
+
+    // Cost Explorer down too, past the TTL: the AWS budget cannot be judged, and its alert stays open.
+    now += 2 * HOUR;
+    const down = makeDeps([accountBudget, projectBudget], [aws(`http://127.0.0.1:${await freePort()}`), gcp]);
+    const r2 = await check(down);
+    expect(costExitCode(r2)).toBe(1);
+    expect(r2.budgets[0]).toMatchObject({ evaluated: false });
+    expect(r2.alerts?.reconcile).toMatchObject({ resolved: 0, unchanged: 1 });
+    expect(slack.messages().filter((m) => /resolved/i.test(text(m)))).toEqual([]);
+  }, 60_000);
+});
