@@ -1,21 +1,26 @@
 import type { Logger } from 'pino';
 import * as z from 'zod';
+import type { Config } from '../../config/config.ts';
 import { findAnomalies, type GroupDay } from '../../domain/cost/anomaly.ts';
 import {
   type BudgetFinding,
   type BudgetSpend,
   type BudgetStatus,
   type DayAmount,
+  daysInMonth,
   evaluateBudgets,
 } from '../../domain/cost/budgets.ts';
 import { type BudgetPolicy, budgetScopeKey, defaultCostPolicy } from '../../domain/cost/policy.ts';
 import type { Policy } from '../../domain/guardrails/index.ts';
 import type { CostSource, SpendReport } from '../../ports/cost.ts';
+import type { Clusters } from '../../ports/kube.ts';
 import type { Alert } from '../../ports/notifier.ts';
 import type { Alerting, ReconcileResult } from '../alerts/types.ts';
 import { CorruptRecordError, decodeRecord } from '../repos/codec.ts';
+import type { UsageSamples } from '../repos/usage-samples.ts';
 import { addDays, dayOf, errorText, monthForecast, monthOf, type SpendDeps, sourceSpend } from './spend.ts';
-import type { CostCheckInput, CostCheckReport, CostSourceRun, GroupTotal } from './types.ts';
+import type { CostCheckInput, CostCheckReport, CostClusterRun, CostSourceRun, GroupTotal } from './types.ts';
+import { type ClusterDailyCosts, namespaceDailyCosts } from './workloads.ts';
 
 /*
  * The cost check (issue 14, items 3 and 5): for every spend source, one daily query by service that
@@ -27,24 +32,31 @@ import type { CostCheckInput, CostCheckReport, CostSourceRun, GroupTotal } from 
  * Budget scopes: `account` is the AWS source's bill (Cost Explorer of the credentials' account: the
  * payer account's answer covers its organization; the port has no per-account filter, so every
  * account budget is judged on that bill), `project` the GCP source's (the billing export table),
- * `label` without `cluster` the spend carrying that tag/label on every source, summed. Namespace and
- * cluster label budgets are cost allocated to pods, which this check does not read: they are
- * reported as not evaluated, with that reason, and the report is an error (exit 1), never a skip.
+ * `label` without `cluster` the spend carrying that tag/label on every source, summed. Namespace
+ * budgets and `label` with `cluster` are the cost allocated to pods from the stored usage samples
+ * (namespaceDailyCosts: complete days only, summed over the clusters when no cluster is named; the
+ * forecast is computed here as the run-rate of the days with samples). The namespaces' daily costs
+ * are judged for anomalies too, per cluster. A budget that cannot be evaluated is reported with why
+ * and makes the check an error (exit 1), never a skip.
  *
  * Days: today (UTC) is still filling in. Budgets count it (month to date); anomalies judge the days
  * before it (findAnomalies judges the newest day with data, which must be a whole day).
  *
  * Alerts (source `cost`): budget findings in the group `cost:budgets` (run scope `budgets`), one
- * anomaly per service in `cost:anomalies/<source>` (run scope `anomalies/<source>`). What a failed
- * source could not judge keeps its alerts as they were: its anomaly scope is not reconciled, and a
+ * anomaly per service in `cost:anomalies/<source>` (run scope `anomalies/<source>`), one per namespace
+ * in `cost:anomalies/cluster:<cluster, URI-encoded>`. What a failed source (or a cluster without
+ * samples of yesterday) could not judge keeps its alerts as they were: its anomaly scope is not reconciled, and a
  * budget that could not be evaluated (or lost its forecast) fires its last alerts again unchanged
  * (kept per budget in the Store), so an outage never reads as "resolved".
  */
 
 export interface CostCheckDeps extends SpendDeps {
-  config: { cost: { cacheTtlMs: number; tagKey?: string } };
+  config: Config;
   policy: Policy;
   log: Logger;
+  /** With usageSamples: namespace and cluster-label budgets and namespace anomalies (cost allocated to pods). */
+  clusters?: Clusters;
+  usageSamples?: UsageSamples;
   /** Absent: the check records nothing and sends nothing (`--no-alerts`). */
   alerting?: Alerting;
 }
@@ -266,7 +278,12 @@ function budgetAlert(f: BudgetFinding, checkedAt: string): StoredBudgetAlert {
 }
 
 /** Each budget's spend, or why it has none, from what the sources gave. */
-function budgetInputs(budgets: readonly BudgetPolicy[], gathered: Gathered[]) {
+function budgetInputs(
+  budgets: readonly BudgetPolicy[],
+  gathered: Gathered[],
+  pods: PodCosts | undefined,
+  month: string,
+) {
   const spend: Record<string, BudgetSpend> = {};
   const why = new Map<string, string>();
   /** Scopes whose forecast was lost to an error: their forecast alerts stay as they were. */
@@ -304,14 +321,87 @@ function budgetInputs(budgets: readonly BudgetPolicy[], gathered: Gathered[]) {
           estimated: got.some((p) => p.estimated === true),
         };
       }
-    } else {
+    } else if (!pods) {
       why.set(
         key,
-        'cost allocated to pods (a namespace, or a label with a cluster) is not gathered by the cost check; see cost_workloads_list',
+        'this host reads no usage samples: cost allocated to pods (a namespace, a label with a cluster) is not known here',
       );
+    } else {
+      const got = podSpend(pods, s, month);
+      if (typeof got === 'string') why.set(key, got);
+      else spend[key] = got;
     }
   }
   return { spend, why, forecastLost };
+}
+
+interface PodCosts {
+  /** The clusters' namespace costs (from the first call that answered). */
+  clusters: ClusterDailyCosts[];
+  /** Per Kubernetes label key of the budgets: the clusters' costs by that label, or why not. */
+  labels: Map<string, ClusterDailyCosts[] | string>;
+  /** Why no call answered. */
+  error?: string;
+}
+
+/** A namespace or cluster-label budget's spend of the month from the pods' allocated cost, or why none. */
+function podSpend(pods: PodCosts, s: BudgetPolicy['scope'], month: string): BudgetSpend | string {
+  let clusters = pods.clusters;
+  const own = <T>(o: Record<string, T> | undefined, k: string) => (o && Object.hasOwn(o, k) ? o[k] : undefined);
+  let pick = (c: ClusterDailyCosts) => own(c.namespaces, s.namespace ?? '');
+  let what = `namespace ${s.namespace}`;
+  if (s.label !== undefined) {
+    const byLabel = pods.labels.get(s.label.key);
+    if (typeof byLabel === 'string') return byLabel;
+    clusters = byLabel ?? [];
+    const { key, value } = s.label;
+    pick = (c) => own(own(c.labels, key), value);
+    what = `pods labelled ${key}=${value}`;
+  }
+  if (pods.error && clusters.length === 0) return `the cost allocated to pods could not be read (${pods.error})`;
+  const inScope = clusters.filter((c) => s.cluster === undefined || c.cluster === s.cluster);
+  if (s.cluster !== undefined && inScope.length === 0) return `cluster ${s.cluster} is not configured here`;
+  const byDay = new Map<string, number>();
+  for (const c of inScope) {
+    for (const d of pick(c) ?? []) {
+      if (d.date.startsWith(`${month}-`)) byDay.set(d.date, (byDay.get(d.date) ?? 0) + d.amount);
+    }
+  }
+  if (byDay.size === 0) {
+    const note = inScope.flatMap((c) => c.errors ?? [])[0];
+    return `no cost of ${what}${s.cluster ? ` on ${s.cluster}` : ''} in ${month} from the usage samples${note ? ` (${note})` : ''}`;
+  }
+  const days = [...byDay.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([date, amount]) => ({ date, amount }));
+  const total = days.reduce((n, d) => n + d.amount, 0);
+  return {
+    currency: 'USD',
+    days,
+    forecast: { amount: (total / days.length) * daysInMonth(month), method: 'computed' },
+  };
+}
+
+async function gatherPods(
+  deps: CostCheckDeps,
+  now: number,
+  days: number,
+  labelKeys: string[],
+): Promise<PodCosts | undefined> {
+  if (!deps.clusters || !deps.usageSamples) return undefined;
+  const d = { clusters: deps.clusters, usageSamples: deps.usageSamples, config: deps.config, clock: deps.clock };
+  const out: PodCosts = { clusters: [], labels: new Map() };
+  const keys = labelKeys.length > 0 ? labelKeys : [undefined];
+  for (const key of keys) {
+    try {
+      const r = await namespaceDailyCosts(d, { days, now, ...(key !== undefined ? { labelKey: key } : {}) });
+      if (out.clusters.length === 0) out.clusters = r.byCluster;
+      if (key !== undefined) out.labels.set(key, r.byCluster);
+    } catch (err) {
+      const text = errorText(err);
+      if (key !== undefined) out.labels.set(key, `the cost by label ${key} could not be read (${text})`);
+      out.error ??= text;
+    }
+  }
+  return out;
 }
 
 interface Evaluation {
@@ -343,7 +433,14 @@ async function evaluate(deps: CostCheckDeps, input: Omit<CostCheckInput, 'reques
   if (deps.costSources.length === 0) errors.push(NO_SOURCE);
   for (const g of gathered) for (const e of g.run.errors) errors.push(`${g.run.scope}: ${e}`);
 
-  const inputs = budgetInputs(policy.budgets, gathered);
+  const podDays = Math.min(31, Math.max(new Date(now).getUTCDate() - 1, policy.anomaly.baselineDays + 1, 1));
+  const podLabelKeys = [
+    ...new Set(
+      policy.budgets.flatMap((b) => (b.scope.label && b.scope.cluster !== undefined ? [b.scope.label.key] : [])),
+    ),
+  ].slice(0, COST_CHECK_LIMITS.labels);
+  const pods = await gatherPods(deps, now, podDays, podLabelKeys);
+  const inputs = budgetInputs(policy.budgets, gathered, pods, month);
   const result = evaluateBudgets(policy.budgets, { month, spend: inputs.spend });
   const keep = new Map<string, Set<'actual' | 'forecast'>>();
   const budgets: BudgetStatus[] = result.statuses.map((s) => {
@@ -377,7 +474,7 @@ async function evaluate(deps: CostCheckDeps, input: Omit<CostCheckInput, 'reques
     g.run.anomaliesNotJudged = r.notJudged.length;
     anomalies.push(...r.anomalies);
     judged.push({
-      scope: g.run.scope,
+      scope: `anomalies/${g.run.scope}`,
       alerts: r.anomalies.map((a) => ({
         fingerprint: a.fingerprint,
         groupKey: `cost:anomalies/${g.run.scope}`,
@@ -389,6 +486,45 @@ async function evaluate(deps: CostCheckDeps, input: Omit<CostCheckInput, 'reques
       })),
     });
   }
+  const clusterRuns: CostClusterRun[] = [];
+  const yesterday = addDays(today, -1);
+  for (const c of pods?.clusters ?? []) {
+    const window = Math.min(policy.anomaly.baselineDays + 1, podDays);
+    const start = addDays(today, -window);
+    const days: GroupDay[] = Object.entries(c.namespaces).flatMap(([ns, ds]) =>
+      ds.filter((d) => d.date >= start && d.date < today).map((d) => ({ date: d.date, group: ns, amount: d.amount })),
+    );
+    const r = findAnomalies(
+      { dimension: 'namespace', scope: `cluster:${c.cluster}`, period: { start, end: today }, days },
+      policy.anomaly,
+    );
+    const notes = (c.errors ?? []).slice(0, COST_CHECK_LIMITS.errorsPerSource);
+    const fresh = r.day === yesterday;
+    if (!fresh) notes.push(`no usage samples of ${yesterday}: its namespace anomaly alerts are left as they were`);
+    clusterRuns.push({
+      cluster: c.cluster,
+      namespaces: Object.keys(c.namespaces).length,
+      anomaliesNotJudged: r.notJudged.length,
+      ...(notes.length ? { notes } : {}),
+    });
+    anomalies.push(...r.anomalies);
+    if (fresh) {
+      const groupKey = `cost:anomalies/cluster:${encodeURIComponent(c.cluster)}`;
+      judged.push({
+        scope: groupKey.slice('cost:'.length),
+        alerts: r.anomalies.map((a) => ({
+          fingerprint: a.fingerprint,
+          groupKey,
+          status: 'firing',
+          severity: 'warning',
+          summary: a.summary,
+          fields: a.fields,
+          startsAt: `${a.since}T00:00:00.000Z`,
+        })),
+      });
+    }
+  }
+  if (pods?.error) errors.push(`usage samples: ${pods.error}`);
   anomalies.sort((a, b) => b.increase - a.increase);
 
   const report: CostCheckReport = {
@@ -396,6 +532,7 @@ async function evaluate(deps: CostCheckDeps, input: Omit<CostCheckInput, 'reques
     month,
     trigger: input.trigger,
     sources: gathered.map((g) => g.run),
+    ...(pods ? { clusters: clusterRuns } : {}),
     budgets,
     budgetFindings: result.findings,
     anomalies: anomalies.slice(0, COST_CHECK_LIMITS.anomaliesInReport),
@@ -458,10 +595,7 @@ export async function checkCost(deps: CostCheckDeps, input: CostCheckInput): Pro
   }
   let reconcile = await deps.alerting.reconcile({ source: 'cost', scope: 'budgets', firing });
   for (const j of judged) {
-    reconcile = sum(
-      reconcile,
-      await deps.alerting.reconcile({ source: 'cost', scope: `anomalies/${j.scope}`, firing: j.alerts }),
-    );
+    reconcile = sum(reconcile, await deps.alerting.reconcile({ source: 'cost', scope: j.scope, firing: j.alerts }));
   }
   // After the reconcile: a write that fails here only loses what an outage would carry forward.
   for (const [name, alerts] of toStore) {

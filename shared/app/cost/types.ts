@@ -45,12 +45,24 @@ export interface CostSourceRun {
   errors: string[];
 }
 
+/** What one cluster's usage samples gave the check (namespace budgets and anomalies). */
+export interface CostClusterRun {
+  cluster: string;
+  /** Namespaces with allocated cost in the days read. */
+  namespaces: number;
+  anomaliesNotJudged: number;
+  /** What makes the figures partial (days without samples, unknown prices), and anomalies not judged. */
+  notes?: string[];
+}
+
 export interface CostCheckReport {
   checkedAt: string;
   /** The calendar month (UTC) budgets were judged on, YYYY-MM. */
   month: string;
   trigger: CostCheckTrigger;
   sources: CostSourceRun[];
+  /** Present when the host reads usage samples: each cluster's namespace costs. */
+  clusters?: CostClusterRun[];
   /** One per budget of the policy, in policy order. */
   budgets: BudgetStatus[];
   /** Crossed budget thresholds (what fires budget alerts). */
