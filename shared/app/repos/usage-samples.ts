@@ -351,6 +351,8 @@ export interface ContainerSeries {
   memoryLimitBytes?: number;
   /** Distinct pods the readings came from. */
   pods: number;
+  /** Nodes those pods ran on (names, sorted), for the price of what they request. */
+  nodes: string[];
   oomKills: string[];
   firstAt: string;
   lastAt: string;
@@ -720,14 +722,23 @@ export class UsageSamples {
   async workloadSeries(
     cluster: string,
     q: RangeQuery,
-  ): Promise<{ series: ContainerSeries[]; sampleTimes: number; corrupt: number; truncated?: boolean }> {
-    const series = new Map<string, ContainerSeries & { podSet: Set<string> }>();
+  ): Promise<{
+    series: ContainerSeries[];
+    /** The latest reading of every node the series name. */
+    nodes: UsageNode[];
+    sampleTimes: number;
+    corrupt: number;
+    truncated?: boolean;
+  }> {
+    const series = new Map<string, ContainerSeries & { podSet: Set<string>; nodeSet: Set<string> }>();
+    const nodes = new Map<string, UsageNode>();
     let values = 0;
     let sampleTimes = 0;
     let corrupt = 0;
     let truncated = false;
     for await (const h of this.hours(cluster, q)) {
       corrupt += h.corrupt;
+      for (const [name, n] of h.nodes) nodes.set(name, n);
       for (const s of h.samples) {
         sampleTimes++;
         for (const [key, readings] of s.readings) {
@@ -752,10 +763,12 @@ export class UsageSamples {
                 cpuRequestCores: c.cpuRequestCores,
                 memoryRequestBytes: c.memoryRequestBytes,
                 pods: 0,
+                nodes: [],
                 oomKills: [],
                 firstAt: s.at,
                 lastAt: s.at,
                 podSet: new Set(),
+                nodeSet: new Set(),
               };
               series.set(id, sr);
             }
@@ -780,6 +793,7 @@ export class UsageSamples {
             }
             values++;
             sr.podSet.add(key);
+            if (meta.node) sr.nodeSet.add(meta.node);
             sr.atMs.push(Date.parse(s.at));
             sr.cpuCores.push(r.cpuCores);
             sr.memoryBytes.push(r.memoryBytes);
@@ -789,8 +803,20 @@ export class UsageSamples {
     }
     const out = [...series.entries()]
       .sort(([a], [b]) => byKey(a, b))
-      .map(([, { podSet, ...sr }]) => ({ ...sr, pods: podSet.size, oomKills: sr.oomKills.sort(byKey) }));
-    return { series: out, sampleTimes, corrupt, ...(truncated ? { truncated } : {}) };
+      .map(([, { podSet, nodeSet, ...sr }]) => ({
+        ...sr,
+        pods: podSet.size,
+        nodes: [...nodeSet].sort(byKey),
+        oomKills: sr.oomKills.sort(byKey),
+      }));
+    const named = new Set(out.flatMap((sr) => sr.nodes));
+    return {
+      series: out,
+      nodes: [...nodes.values()].filter((n) => named.has(n.name)).sort((a, b) => byKey(a.name, b.name)),
+      sampleTimes,
+      corrupt,
+      ...(truncated ? { truncated } : {}),
+    };
   }
 }
 
