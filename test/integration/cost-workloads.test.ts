@@ -54,10 +54,14 @@ describe('cost per workload and right-sizing from usage samples', () => {
   const policy = { ...defaultPolicy(), cost: { ...defaultCostPolicy(), rightsizing } };
   let deps: Deps;
 
-  function makeDeps(store = new MemoryStore(clock), env: Record<string, string> = { COST_INSTANCE_PRICES: PRICES }) {
+  function makeDeps(
+    store = new MemoryStore(clock),
+    env: Record<string, string> = { COST_INSTANCE_PRICES: PRICES },
+    pol = policy,
+  ) {
     return buildDeps(loadConfig({ STORE: 'memory', LOG_LEVEL: 'silent', ...env }), store, pino({ level: 'silent' }), {
       clusters,
-      policy,
+      policy: pol,
       metrics: new PrometheusSource(undefined),
       workflows: () =>
         ({ name: 'none', start: Promise.reject, describe: Promise.reject, stop: Promise.reject }) as never,
@@ -253,6 +257,7 @@ describe('cost per workload and right-sizing from usage samples', () => {
             name: 'agent-x7k2p',
             namespace: 'ops',
             labels: { app: 'agent' },
+            annotations: { [USAGE_ANNOTATION]: JSON.stringify({ agent: { cpu: '20m', memory: '64Mi' } }) },
             ownerReferences: [
               { apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'agent', uid: 'u-ds', controller: true },
             ],
@@ -455,6 +460,17 @@ describe('cost per workload and right-sizing from usage samples', () => {
       }),
     );
     expect(result.recommendations.map((x) => x.name).sort()).toEqual(['api', 'scaled']);
+
+    // With two samples enough, the agent is sized: a DaemonSet's replicas are the nodes it is scheduled
+    // on (the fake's one node). 20m; 64Mi × 1.15 = 73.6 → 74Mi; (0.18 cores, 182/1024 GiB) × 730 × 1.
+    const lenient = { ...policy, cost: { ...defaultCostPolicy(), rightsizing: { ...rightsizing, minSamples: 2 } } };
+    const ops = await recommendations(makeDeps(deps.store as MemoryStore, undefined, lenient), { namespace: 'ops' });
+    const o = ops.clusters[0];
+    const agent = o && 'result' in o ? o.result.recommendations[0] : undefined;
+    expect(agent).toMatchObject({ kind: 'DaemonSet', name: 'agent', replicas: 1 });
+    expect(agent?.containers[0]?.cpu?.quantity).toBe('20m');
+    expect(agent?.containers[0]?.memory?.quantity).toBe('74Mi');
+    expect(agent?.monthlySavingsUsd).toBe(round2((0.18 * CPU_PRICE + (182 / 1024) * RAM_PRICE) * 730));
 
     // The replicas are the cluster's now: api scaled to 4 doubles its saving.
     await api4();

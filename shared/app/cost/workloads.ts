@@ -180,7 +180,7 @@ export async function workloadCosts(
         }),
       );
       const notes = summaryNotes(summary);
-      if (summary.coveredHours < input.hours)
+      if (summary.coveredHours < input.hours - 1e-9)
         notes.push(
           `samples cover ${round(summary.coveredHours)} of the ${input.hours} hours asked: the costs are for those hours`,
         );
