@@ -8,6 +8,8 @@ export const FUNCTION_ENTRIES = {
   workflowStep: 'functions/workflow-step.ts',
   slackActions: 'functions/slack-actions.ts',
   driftCheck: 'functions/drift-check.ts',
+  costCheck: 'functions/cost-check.ts',
+  usageSample: 'functions/usage-sample.ts',
 } as const;
 
 export type FunctionKey = keyof typeof FUNCTION_ENTRIES;

@@ -55,6 +55,22 @@ export interface DeploySettings {
   awsRegions?: string;
   /** K8S_IMPERSONATE: cluster requests impersonate the MCP caller. */
   k8sImpersonate?: boolean;
+  /**
+   * When the cost check runs (budgets, anomalies, alerts; EventBridge Scheduler, UTC), same syntax as
+   * driftCheckSchedule. Unset: no cost-check function and no schedule.
+   */
+  costCheckSchedule?: string;
+  /** When usage samples are taken (metrics.k8s.io, for cost per workload). Unset: no usage-sample function. */
+  usageSampleSchedule?: string;
+  /** COST_AWS: the cost check reads AWS Cost Explorer (its role gets ce:GetCostAndUsage, ce:GetCostForecast). */
+  costAws?: boolean;
+  /** COST_TAG_KEY: the cost-allocation tag spend is also grouped by. */
+  costTagKey?: string;
+  /**
+   * COST_INSTANCE_PRICES: JSON of instance type → USD per hour over the embedded list prices, checked at
+   * synth (parseInstancePrices). It travels in the cost check's environment, so Lambda's 4 KB bounds it.
+   */
+  costInstancePrices?: string;
   /** Receives the alarms (an SNS email subscription). */
   alarmEmail?: string;
   logRetentionDays: number;

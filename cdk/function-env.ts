@@ -53,6 +53,13 @@ export interface FunctionEnvironments {
   slackActions?: Record<string, string>;
   /** The scheduled drift check (when driftCheckSchedule is set): the read-only kubeconfig when there is one. */
   driftCheck?: Record<string, string>;
+  /**
+   * The scheduled cost check (when costCheckSchedule is set): Cost Explorer (costAws), the policy's
+   * budgets, the Slack alerts secret; no cluster (checkCost reads none).
+   */
+  costCheck?: Record<string, string>;
+  /** The scheduled usage sampler (when usageSampleSchedule is set): the read-only kubeconfig, the table. */
+  usageSample?: Record<string, string>;
   /** By tool function construct id (ToolFunctionPlan.id). */
   tools: Record<string, Record<string, string>>;
 }
@@ -118,6 +125,28 @@ export function functionEnvironments(
           },
         }
       : {}),
+    ...(s.costCheckSchedule
+      ? {
+          // No kubeconfig: checkCost reads spend and the policy's budgets, no cluster.
+          costCheck: {
+            ...base,
+            ...(s.policyFile ? { POLICY_FILE: BUNDLED_POLICY_FILE } : {}),
+            ...slackAlerts,
+            ...(s.costAws ? { COST_AWS: 'true' } : {}),
+            ...(s.costTagKey ? { COST_TAG_KEY: s.costTagKey } : {}),
+            ...(s.costInstancePrices ? { COST_INSTANCE_PRICES: s.costInstancePrices } : {}),
+          },
+        }
+      : {}),
+    ...(s.usageSampleSchedule
+      ? {
+          usageSample: {
+            ...base,
+            ...(driftKubeconfig ? { KUBECONFIG_SECRET: driftKubeconfig } : {}),
+            ...cluster,
+          },
+        }
+      : {}),
     tools: Object.fromEntries(
       plans.map((p) => [
         p.id,
@@ -171,6 +200,9 @@ const CONTEXT_KEY_OF: Record<string, string> = {
   AWS_REGIONS: 'awsRegions',
   K8S_IMPERSONATE: 'k8sImpersonate',
   LOG_LEVEL: 'logLevel',
+  COST_AWS: 'costAws',
+  COST_TAG_KEY: 'costTagKey',
+  COST_INSTANCE_PRICES: 'costInstancePrices',
 };
 
 /**
@@ -204,6 +236,8 @@ export function functionEnvProblems(
     ['workflowStep', 'workflowStep', envs.workflowStep],
     ['slackActions', 'slackActions', envs.slackActions],
     ['driftCheck', 'driftCheck', envs.driftCheck],
+    ['costCheck', 'costCheck', envs.costCheck],
+    ['usageSample', 'usageSample', envs.usageSample],
     ...plans.map((p): [string, FunctionKind, Record<string, string>] => [
       `tool function ${p.label}`,
       'toolFunction',
@@ -217,7 +251,9 @@ export function functionEnvProblems(
         `${label} function: its environment would take ${envBytes(env)} bytes, over Lambda's ${LAMBDA_ENV_BYTES}` +
           (fn === 'mcp'
             ? ' (TOOL_FUNCTIONS names every tool function: functionLayout perToolset or single names fewer)'
-            : ''),
+            : fn === 'costCheck' && s.costInstancePrices
+              ? ' (costInstancePrices travels in it: list fewer instance types)'
+              : ''),
       );
     }
     try {

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { loadPolicy } from '../shared/config/policy-file.ts';
+import { PriceConfigError, parseInstancePrices } from '../shared/domain/cost/prices.ts';
 import { nextRun, parseSchedule, ScheduleError, toEventBridgeExpression } from '../shared/domain/schedule.ts';
 import type { DeploySettings } from './deploy-settings.ts';
 import { functionEnvProblems } from './function-env.ts';
@@ -42,6 +43,11 @@ export const CONTEXT_KEYS = [
   'logRetentionDays',
   'logLevel',
   'functionLayout',
+  'costCheckSchedule',
+  'usageSampleSchedule',
+  'costAws',
+  'costTagKey',
+  'costInstancePrices',
 ] as const;
 
 /** A complete secret ARN ends with the 6-character suffix Secrets Manager adds; IAM needs it exactly. */
@@ -118,15 +124,42 @@ export function readSettings(get: (key: string) => unknown, repoRoot: string): D
   set('slackSigningSecretArn', secretArn('slackSigningSecretArn'));
   set('slackApprovers', str('slackApprovers'));
   set('alarmEmail', str('alarmEmail'));
-  const schedule = str('driftCheckSchedule');
-  if (schedule) {
+  /** A schedule as EventBridge takes it (a five-field cron rewritten), or a problem naming the key. */
+  const schedule = (key: 'driftCheckSchedule' | 'costCheckSchedule' | 'usageSampleSchedule') => {
+    const v = str(key);
+    if (!v) return;
     try {
-      const parsed = parseSchedule(schedule);
-      if (nextRun(parsed, Date.now()) === undefined) problems.push('driftCheckSchedule: never runs from now on');
-      else s.driftCheckSchedule = toEventBridgeExpression(parsed);
+      const parsed = parseSchedule(v);
+      if (nextRun(parsed, Date.now()) === undefined) problems.push(`${key}: never runs from now on`);
+      else s[key] = toEventBridgeExpression(parsed);
     } catch (err) {
       if (!(err instanceof ScheduleError)) throw err;
-      problems.push(`driftCheckSchedule: ${err.message}`);
+      problems.push(`${key}: ${err.message}`);
+    }
+  };
+  schedule('driftCheckSchedule');
+  schedule('costCheckSchedule');
+  schedule('usageSampleSchedule');
+  const costAws = get('costAws');
+  if (costAws !== undefined) {
+    if (costAws === true || costAws === 'true') s.costAws = true;
+    else if (costAws === false || costAws === 'false') s.costAws = false;
+    else problems.push('costAws: true or false');
+  }
+  const tagKey = str('costTagKey');
+  // AWS tag keys: 1-128 letters, digits, spaces and `_ . : / = + - @` (as the Cost Explorer source checks).
+  if (tagKey && !/^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u.test(tagKey)) {
+    problems.push('costTagKey: an AWS tag key (1-128 letters, digits, spaces and _ . : / = + - @)');
+  }
+  set('costTagKey', tagKey);
+  const prices = str('costInstancePrices');
+  if (prices) {
+    try {
+      parseInstancePrices(prices);
+      s.costInstancePrices = prices;
+    } catch (err) {
+      if (!(err instanceof PriceConfigError)) throw err;
+      problems.push(`costInstancePrices: ${err.message}`);
     }
   }
   set('slackAlertsSecretArn', secretArn('slackAlertsSecretArn'));
@@ -170,6 +203,14 @@ export function readSettings(get: (key: string) => unknown, repoRoot: string): D
     problems.push(
       'driftCheckSchedule: the drift check needs a cluster: set kubeconfigReadSecretArn (preferred) or kubeconfigSecretArn',
     );
+  }
+  if (s.usageSampleSchedule && !s.kubeconfigSecretArn && !s.kubeconfigReadSecretArn) {
+    problems.push(
+      'usageSampleSchedule: the usage sampler needs a cluster: set kubeconfigReadSecretArn (preferred) or kubeconfigSecretArn',
+    );
+  }
+  if (s.costCheckSchedule && !s.costAws) {
+    problems.push('costCheckSchedule: the cost check on AWS reads Cost Explorer: set costAws to true');
   }
   if (s.slackApprovers) {
     try {

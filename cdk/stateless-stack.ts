@@ -18,6 +18,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
+import { COST_SCHEDULE_INPUT, USAGE_SAMPLE_SCHEDULE_INPUT } from '../functions/lib/cost-event.ts';
 import { DRIFT_SCHEDULE_INPUT } from '../functions/lib/drift-event.ts';
 import { type FunctionName, HTTP_ROUTES } from '../functions/lib/routes.ts';
 import { TOOL_RUN_FAILED_EVENT } from '../shared/mcp/tool-call.ts';
@@ -260,6 +261,8 @@ export class StatelessStack extends Stack {
     }
 
     const driftCheck = this.driftCheck(envOf().driftCheck);
+    const costCheck = this.costCheck(envOf().costCheck);
+    const usageSample = this.usageSample(envOf().usageSample);
 
     const integrations = new Map<FunctionName, HttpLambdaIntegration>();
     for (const route of HTTP_ROUTES) {
@@ -296,6 +299,20 @@ export class StatelessStack extends Stack {
         'DriftCheckErrorsAlarm',
         'cloudops-mcp: a scheduled drift check failed (see the DriftCheck log group); drift found is not a failure',
         driftCheck.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+      );
+    }
+    if (costCheck) {
+      alarm(
+        'CostCheckErrorsAlarm',
+        'cloudops-mcp: a scheduled cost check failed (see the CostCheck log group); a budget crossed is not a failure',
+        costCheck.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+      );
+    }
+    if (usageSample) {
+      alarm(
+        'UsageSampleErrorsAlarm',
+        'cloudops-mcp: a usage sample reached no cluster (see the UsageSample log group); a cluster without metrics is not a failure',
+        usageSample.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
       );
     }
     // Tool functions answer their own failures as payloads, and the gateway sees every failure kind
@@ -347,26 +364,87 @@ export class StatelessStack extends Stack {
     // Cloud baselines: the check describes each baselined EKS cluster again.
     grantAws(fn, s, EKS_DESCRIBE);
     if (s.slackAlertsSecretArn) grantSecret(fn, s.slackAlertsSecretArn);
-    const invokeRole = new Role(this, 'DriftCheckScheduleRole', {
+    this.schedule(fn, 'DriftCheck', 'drift check', s.driftCheckSchedule, DRIFT_SCHEDULE_INPUT);
+    new CfnOutput(this, 'DriftCheckScheduleExpression', { value: s.driftCheckSchedule });
+    return fn;
+  }
+
+  /**
+   * The scheduled cost check (costCheckSchedule): its own function and role (the table; Cost Explorer
+   * with costAws; the Slack alerts secret; no kubeconfig: checkCost reads no cluster) and its schedule.
+   */
+  private costCheck(environment: Record<string, string> | undefined): NodejsFunction | undefined {
+    const s = this.cfg.settings;
+    if (!s.costCheckSchedule || !environment) return undefined;
+    const fn = this.lambda('costCheck', 'CostCheck', {
+      description: 'cloudops-mcp scheduled cost check: spend, budgets and anomalies, sends alerts',
+      memorySize: 1024,
+      // Cost Explorer answers (each method bounded at 15 s), usage summaries, then alert delivery.
+      timeout: Duration.minutes(5),
+      environment,
+      storeActions: STORE_ACTIONS,
+      copyPolicy: true,
+    });
+    if (s.costAws) {
+      // Cost Explorer has no resource-level permissions (docs/aws.md, IAM).
+      fn.addToRolePolicy(
+        new PolicyStatement({ actions: ['ce:GetCostAndUsage', 'ce:GetCostForecast'], resources: ['*'] }),
+      );
+    }
+    if (s.slackAlertsSecretArn) grantSecret(fn, s.slackAlertsSecretArn);
+    this.schedule(fn, 'CostCheck', 'cost check', s.costCheckSchedule, COST_SCHEDULE_INPUT);
+    new CfnOutput(this, 'CostCheckScheduleExpression', { value: s.costCheckSchedule });
+    return fn;
+  }
+
+  /**
+   * The scheduled usage sampler (usageSampleSchedule): its own function and role (the table, the
+   * read-only kubeconfig, EKS discovery when configured; no Slack, no Cost Explorer) and its schedule.
+   */
+  private usageSample(environment: Record<string, string> | undefined): NodejsFunction | undefined {
+    const s = this.cfg.settings;
+    if (!s.usageSampleSchedule || !environment) return undefined;
+    const fn = this.lambda('usageSample', 'UsageSample', {
+      description:
+        'cloudops-mcp scheduled usage sample: metrics.k8s.io readings of every cluster, for cost per workload',
+      memorySize: 1024,
+      // A few paged lists per cluster, four clusters at a time; no cluster is started in the last 20 s.
+      timeout: Duration.minutes(2),
+      environment,
+      storeActions: STORE_ACTIONS,
+      copyPolicy: true,
+    });
+    const kubeconfig = s.kubeconfigReadSecretArn ?? s.kubeconfigSecretArn;
+    if (kubeconfig) grantSecret(fn, kubeconfig);
+    grantDiscovery(fn, s);
+    this.schedule(fn, 'UsageSample', 'usage sample', s.usageSampleSchedule, USAGE_SAMPLE_SCHEDULE_INPUT);
+    new CfnOutput(this, 'UsageSampleScheduleExpression', { value: s.usageSampleSchedule });
+    return fn;
+  }
+
+  /**
+   * An EventBridge Scheduler schedule (UTC) invoking `fn` with `input`, through its own role: trusted
+   * by Scheduler of this account only, allowed to invoke that function and nothing else.
+   */
+  private schedule(fn: NodejsFunction, id: string, what: string, expression: string, input: object): void {
+    const invokeRole = new Role(this, `${id}ScheduleRole`, {
       assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
         conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
       }),
-      description: 'EventBridge Scheduler: invokes the drift-check function',
+      description: `EventBridge Scheduler: invokes the ${what.replace(/ /g, '-')} function`,
     });
-    new ScheduleL2(this, 'DriftCheckSchedule', {
-      description: 'cloudops-mcp: runs the drift check',
-      schedule: ScheduleExpression.expression(s.driftCheckSchedule, TimeZone.ETC_UTC),
+    new ScheduleL2(this, `${id}Schedule`, {
+      description: `cloudops-mcp: runs the ${what}`,
+      schedule: ScheduleExpression.expression(expression, TimeZone.ETC_UTC),
       target: new LambdaInvoke(fn, {
         role: invokeRole,
-        input: ScheduleTargetInput.fromObject(DRIFT_SCHEDULE_INPUT),
-        // A missed run is not retried: the next one checks the same objects, and queued alerts are
+        input: ScheduleTargetInput.fromObject(input),
+        // A missed run is not retried: the next one does the same work, and queued alerts are
         // retried by every run (the outbox), so a retry would only overlap the next run.
         retryAttempts: 0,
         maxEventAge: Duration.minutes(5),
       }),
     });
-    new CfnOutput(this, 'DriftCheckScheduleExpression', { value: s.driftCheckSchedule });
-    return fn;
   }
 
   /** A function's own role: assumed by Lambda only, no managed policies (grants are added per function). */
