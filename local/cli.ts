@@ -3,12 +3,16 @@ import { randomUUID } from 'node:crypto';
 import { Command, Option } from 'commander';
 import { createSlackNotifier } from '../shared/adapters/slack/slack-notifier.ts';
 import { AlertingService } from '../shared/app/alerts/alerting.ts';
+import { checkCost, costExitCode } from '../shared/app/cost/check.ts';
+import { sampleUsage } from '../shared/app/cost/sample-usage.ts';
+import type { CostCheckReport } from '../shared/app/cost/types.ts';
 import { checkDrift } from '../shared/app/drift/check.ts';
 import type { DriftCheckReport } from '../shared/app/drift/types.ts';
 import { AppError } from '../shared/app/errors.ts';
 import { ApiKeyNameTakenError, ApiKeys } from '../shared/app/repos/api-keys.ts';
 import { Baselines } from '../shared/app/repos/baselines.ts';
 import { DriftFindings } from '../shared/app/repos/drift-findings.ts';
+import { UsageSamples } from '../shared/app/repos/usage-samples.ts';
 import { alertSettingsFromEnv, slackSettingsFromEnv } from '../shared/config/alerts.ts';
 import { ConfigError, loadConfig, RoleSchema } from '../shared/config/config.ts';
 import { loadPolicy } from '../shared/config/policy-file.ts';
@@ -17,6 +21,8 @@ import { systemClock } from '../shared/ports/clock.ts';
 import { UnknownClusterError } from '../shared/ports/kube.ts';
 import { VERSION } from '../shared/version.ts';
 import { localCloud } from './cloud.ts';
+import { localCostSources } from './cost.ts';
+import { costReportText } from './cost-report.ts';
 import { driftExitCode, driftReportText } from './drift-report.ts';
 import { localClusters, startLocalServer } from './server.ts';
 import { openLocalStore } from './store.ts';
@@ -187,6 +193,98 @@ async function runDriftCheck(opts: {
     await store.close();
   }
 }
+
+check
+  .command('cost')
+  .description(
+    'judge spend against the budgets of the policy and look for anomalies; records and (unless --no-alerts) sends alerts. ' +
+      'Exit 0 within budget and no anomaly, 2 a budget threshold crossed or an anomaly, 1 error (a source failed, a budget not evaluated)',
+  )
+  .option('--no-alerts', 'neither queue nor send alerts')
+  .option('--json', 'print the report as JSON')
+  .action(async (opts: { alerts: boolean; json?: boolean }) => {
+    const report = await runCostCheck(opts);
+    if (opts.json) console.log(JSON.stringify(report));
+    else console.log(costReportText(report, opts.alerts));
+    process.exitCode = costExitCode(report);
+  });
+
+async function runCostCheck(opts: { alerts: boolean }): Promise<CostCheckReport> {
+  const env = process.env;
+  const config = loadConfig(env);
+  const log = createLogger(config.logLevel);
+  const policy = loadPolicy(config.policyFile);
+  const alertSettings = alertSettingsFromEnv(env);
+  const slack = slackSettingsFromEnv(env);
+  const clusters = await localClusters(config, env);
+  // A running server's embedded store is shared: its spend cache, usage samples and alert states.
+  const store = await openLocalStore(config, { shareRunning: true });
+  try {
+    const clock = systemClock;
+    return await checkCost(
+      {
+        config,
+        store,
+        clock,
+        log,
+        policy,
+        costSources: localCostSources(config, env),
+        clusters,
+        usageSamples: new UsageSamples(store, clock, { retentionDays: config.cost.usageRetentionDays }),
+        ...(opts.alerts
+          ? {
+              alerting: new AlertingService({
+                store,
+                clock,
+                log,
+                settings: alertSettings,
+                ...(slack ? { notifier: createSlackNotifier(slack, clock) } : {}),
+              }),
+            }
+          : {}),
+      },
+      { trigger: 'cli', requestId: `cli:${randomUUID()}` },
+    );
+  } finally {
+    await store.close();
+  }
+}
+
+program
+  .command('sample')
+  .description('take a sample now')
+  .command('usage')
+  .description(
+    'store one metrics.k8s.io usage sample of every cluster (or one), for cost per workload and right-sizing. Exit 1 when a cluster could not be sampled',
+  )
+  .option('--cluster <name>', 'one cluster (default: every configured cluster)')
+  .option('--json', 'print the reports as JSON')
+  .action(async (opts: { cluster?: string; json?: boolean }) => {
+    const env = process.env;
+    const config = loadConfig(env);
+    const log = createLogger(config.logLevel);
+    const clusters = await localClusters(config, env);
+    const names = opts.cluster ? [opts.cluster] : (await clusters.list()).map((c) => c.name);
+    const store = await openLocalStore(config, { shareRunning: true });
+    try {
+      const clock = systemClock;
+      const usageSamples = new UsageSamples(store, clock, { retentionDays: config.cost.usageRetentionDays });
+      const reports = [];
+      for (const cluster of names) reports.push(await sampleUsage({ clusters, usageSamples, clock, log }, { cluster }));
+      if (opts.json) console.log(JSON.stringify(reports));
+      else if (reports.length === 0) console.log('No clusters configured.');
+      for (const r of opts.json ? [] : reports) {
+        console.log(
+          r.status === 'stored'
+            ? `${r.cluster}: stored a sample of ${r.pods} pods on ${r.nodes} nodes at ${r.at}${r.podsWithoutMetrics ? ` (${r.podsWithoutMetrics} without a metrics reading)` : ''}`
+            : `${r.cluster}: ${r.status === 'no-metrics' ? 'no metrics' : 'error'}: ${r.message}`,
+        );
+      }
+      process.exitCode = reports.some((r) => r.status !== 'stored') ? 1 : 0;
+    } finally {
+      await store.close();
+    }
+  });
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (

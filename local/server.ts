@@ -19,6 +19,8 @@ import { isLocalSecretName, LocalSecrets } from '../shared/adapters/local/secret
 import { PrometheusSource } from '../shared/adapters/prometheus.ts';
 import { createSlackNotifier } from '../shared/adapters/slack/slack-notifier.ts';
 import { deliverWithinBudget } from '../shared/app/alerts/settle.ts';
+import { checkCost } from '../shared/app/cost/check.ts';
+import { sampleUsage } from '../shared/app/cost/sample-usage.ts';
 import type { Deps } from '../shared/app/deps.ts';
 import { buildDeps } from '../shared/app/deps.ts';
 import { checkDrift } from '../shared/app/drift/check.ts';
@@ -30,6 +32,7 @@ import { createMcpEndpoint, type McpEndpoint } from '../shared/mcp/endpoint.ts';
 import type { Clock } from '../shared/ports/clock.ts';
 import type { CloudInventory } from '../shared/ports/cloud.ts';
 import type { ClusterSource } from '../shared/ports/cluster-sources.ts';
+import type { CostSource } from '../shared/ports/cost.ts';
 import type { Clusters } from '../shared/ports/kube.ts';
 import { SecretReadError } from '../shared/ports/secrets.ts';
 import type { Store } from '../shared/ports/store.ts';
@@ -39,6 +42,7 @@ import type { AnyTool } from '../shared/tools/tool.ts';
 import { dispatchStep } from '../shared/workflows/index.ts';
 import { recoverInterruptedOperations, startRollbackReconciler } from '../shared/workflows/recovery.ts';
 import { localCloud } from './cloud.ts';
+import { localCostSources } from './cost.ts';
 import { startScheduled } from './scheduled.ts';
 import { openLocalStore } from './store.ts';
 
@@ -61,6 +65,10 @@ export interface LocalServer {
   recovery: Promise<void>;
   /** The DRIFT_CHECK_SCHEDULE timer, when it is set. */
   driftTimer?: { nextAt(): number | undefined; runNow(): Promise<void> };
+  /** The COST_CHECK_SCHEDULE timer, when it is set. */
+  costTimer?: { nextAt(): number | undefined; runNow(): Promise<void> };
+  /** The USAGE_SAMPLE_SCHEDULE timer, when it is set. */
+  usageTimer?: { nextAt(): number | undefined; runNow(): Promise<void> };
   close(): Promise<void>;
 }
 
@@ -85,6 +93,8 @@ export async function startLocalServer(
     clusterSources?: ClusterSourceFactories;
     /** The AWS and GCP inventory instead of the one the settings build (default localCloud). */
     cloud?: CloudInventory;
+    /** The spend sources instead of the ones the settings build (default localCostSources). */
+    costSources?: readonly CostSource[];
   } = {},
 ): Promise<LocalServer> {
   const config: Config = loadConfig(env);
@@ -133,6 +143,7 @@ export async function startLocalServer(
       policy,
       clusters,
       cloud: opts.cloud ?? localCloud(config, env),
+      costSources: opts.costSources ?? localCostSources(config, env),
       store,
       loopback,
       alertSettings,
@@ -238,6 +249,7 @@ async function serve(opts: {
   policy: ReturnType<typeof loadPolicy>;
   clusters: Clusters;
   cloud: CloudInventory;
+  costSources: readonly CostSource[];
   store: Store;
   loopback: boolean;
   alertSettings: ReturnType<typeof alertSettingsFromEnv>;
@@ -251,6 +263,7 @@ async function serve(opts: {
     metrics: new PrometheusSource(config.prometheusUrl),
     clusters,
     cloud: opts.cloud,
+    costSources: opts.costSources,
     policy,
     alertSettings: opts.alertSettings,
     ...(opts.slack ? { notifier: createSlackNotifier(opts.slack, opts.clock) } : {}),
@@ -369,6 +382,67 @@ async function serve(opts: {
         },
       })
     : undefined;
+  // COST_CHECK_SCHEDULE: the cost check (spend through its cache, budgets, anomalies), then the
+  // outbox, as the drift timer does; USAGE_SAMPLE_SCHEDULE: a usage sample of every cluster, for cost
+  // per workload and right-sizing. Each one run at a time; off when unset.
+  const costSchedule = config.costCheckSchedule;
+  const costTimer = costSchedule
+    ? startScheduled({
+        name: 'cost check',
+        schedule: costSchedule,
+        clock: deps.clock,
+        log,
+        run: async () => {
+          const requestId = `schedule:${randomUUID()}`;
+          const r = await checkCost(deps, { trigger: 'schedule', requestId }).catch(async (err: unknown) => {
+            await deps.alerting.deliver().catch(() => undefined);
+            throw err;
+          });
+          const deliver = r.alerts
+            ? await deliverWithinBudget(deps.alerting, {
+                first: r.alerts.deliver,
+                budgetMs: SETTLE_BUDGET_MS,
+                now: () => deps.clock.now(),
+                sleep: (ms, signal) => sleep(ms, undefined, signal ? { signal } : {}),
+                signal: shutdown.signal,
+              })
+            : undefined;
+          log.info(
+            {
+              pages: Object.fromEntries(r.sources.map((s) => [s.scope, s.pages])),
+              budgetFindings: r.budgetFindings.length,
+              anomalies: r.anomalies.length,
+              errors: r.errors.slice(0, 5),
+              alerts: r.alerts && { ...r.alerts, deliver },
+            },
+            'cost check',
+          );
+        },
+      })
+    : undefined;
+  const usageSchedule = config.usageSampleSchedule;
+  const usageTimer = usageSchedule
+    ? startScheduled({
+        name: 'usage sample',
+        schedule: usageSchedule,
+        clock: deps.clock,
+        log,
+        run: async () => {
+          const clusters = (await deps.clusters.list()).map((c) => c.name);
+          for (const cluster of clusters) {
+            if (shutdown.signal.aborted) break;
+            // One cluster failing is its report (sampleUsage never throws for a cluster it cannot read).
+            const r = await sampleUsage(deps, { cluster }).catch((err: unknown) => ({
+              cluster,
+              status: 'error' as const,
+              message: err instanceof Error ? err.message : String(err),
+            }));
+            if (r.status === 'stored') log.debug({ cluster, pods: r.pods, nodes: r.nodes }, 'usage sample stored');
+            else log.warn({ cluster, status: r.status, message: r.message }, 'usage sample not stored');
+          }
+        },
+      })
+    : undefined;
 
   return {
     url,
@@ -376,6 +450,8 @@ async function serve(opts: {
     endpoint,
     recovery,
     ...(driftTimer ? { driftTimer } : {}),
+    ...(costTimer ? { costTimer } : {}),
+    ...(usageTimer ? { usageTimer } : {}),
     close() {
       closing ??= (async () => {
         stopping = true;
@@ -400,6 +476,8 @@ async function serve(opts: {
         await recovery;
         await reconciler.stop();
         await driftTimer?.stop();
+        await costTimer?.stop();
+        await usageTimer?.stop();
         const unwritten = await deps.audit.flush();
         if (unwritten > 0) log.error({ unwritten }, 'stopping with audit records unwritten (logged in full above)');
         await engine?.stopAll();
