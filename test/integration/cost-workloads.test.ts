@@ -96,10 +96,16 @@ describe('cost per workload and right-sizing from usage samples', () => {
     expect(res.status, await res.clone().text()).toBeLessThan(300);
     return (await res.json()) as KubeObject;
   }
-  const deployment = (name: string, replicas: number, container: Record<string, unknown>, labels = {}) => ({
+  const deployment = (
+    name: string,
+    replicas: number,
+    container: Record<string, unknown>,
+    labels = {},
+    namespace = 'shop',
+  ) => ({
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: { name, namespace: 'shop' },
+    metadata: { name, namespace },
     spec: {
       replicas,
       selector: { matchLabels: { app: name } },
@@ -224,8 +230,49 @@ describe('cost per workload and right-sizing from usage samples', () => {
         },
       },
     });
+    // ops/cache: an HPA on the memory of its container; ops/worker: an HPA naming no metric (80% CPU).
+    for (const name of ['cache', 'worker']) {
+      await api(
+        'POST',
+        '/apis/apps/v1/namespaces/ops/deployments',
+        deployment(
+          name,
+          1,
+          { name, image: `${name}:1`, resources: { requests: { cpu: '500m', memory: '1Gi' } } },
+          {},
+          'ops',
+        ),
+      );
+      await api('POST', '/apis/autoscaling/v2/namespaces/ops/horizontalpodautoscalers', {
+        apiVersion: 'autoscaling/v2',
+        kind: 'HorizontalPodAutoscaler',
+        metadata: { name, namespace: 'ops' },
+        spec: {
+          scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name },
+          maxReplicas: 3,
+          ...(name === 'cache'
+            ? {
+                metrics: [
+                  {
+                    type: 'ContainerResource',
+                    containerResource: {
+                      name: 'memory',
+                      container: 'cache',
+                      target: { type: 'Utilization', averageUtilization: 80 },
+                    },
+                  },
+                ],
+              }
+            : {}),
+        },
+      });
+    }
     await waitForPods('shop', 'api-', 2);
     await waitForPods('shop', 'scaled-', 1);
+    await waitForPods('ops', 'cache-', 1);
+    await waitForPods('ops', 'worker-', 1);
+    for (const name of ['cache', 'worker'])
+      for (const p of pods('ops', `${name}-`)) setUsage(p, { [name]: { cpu: '50m', memory: '100Mi' } });
 
     // Ten samples five minutes apart (10:00:30 .. 10:45:30). api's two pods use 100m..180m and 200Mi,
     // then in the last sample one of them 500m and 300Mi, the other 190m; scaled uses 100m and 200Mi;
@@ -314,7 +361,7 @@ describe('cost per workload and right-sizing from usage samples', () => {
       9,
     );
     // The agent's pod was in 2 of the 10 samples: charged a fifth of the hour.
-    expect(a.report.pods.find((p) => p.namespace === 'ops')?.hours).toBeCloseTo(0.2, 9);
+    expect(a.report.pods.find((p) => p.name.startsWith('agent-'))?.hours).toBeCloseTo(0.2, 9);
     expect(a.report.totals.allocatedCost + a.report.totals.idleCost - a.report.totals.overAllocatedCost).toBeCloseTo(
       HOURLY,
       9,
@@ -459,14 +506,26 @@ describe('cost per workload and right-sizing from usage samples', () => {
         why: expect.stringMatching(/^2 usage samples in the last 14 days; at least 6/),
       }),
     );
-    expect(result.recommendations.map((x) => x.name).sort()).toEqual(['api', 'scaled']);
+    // cache: its HPA scales on the memory of container cache, so only CPU is sized; worker: an HPA
+    // without metrics scales on CPU (autoscaling/v2's default), so only memory (100Mi × 1.15 = 115Mi).
+    expect(result.refusals).toContainEqual(
+      expect.objectContaining({ name: 'cache', container: 'cache', code: 'hpa', resources: ['memory'] }),
+    );
+    expect(result.refusals).toContainEqual(
+      expect.objectContaining({ name: 'worker', container: 'worker', code: 'hpa', resources: ['cpu'] }),
+    );
+    const cache = result.recommendations.find((x) => x.name === 'cache')?.containers[0];
+    expect([cache?.cpu?.quantity, cache?.memory]).toEqual(['50m', undefined]);
+    const worker = result.recommendations.find((x) => x.name === 'worker')?.containers[0];
+    expect([worker?.cpu, worker?.memory?.quantity]).toEqual([undefined, '115Mi']);
+    expect(result.recommendations.map((x) => x.name).sort()).toEqual(['api', 'cache', 'scaled', 'worker']);
 
     // With two samples enough, the agent is sized: a DaemonSet's replicas are the nodes it is scheduled
     // on (the fake's one node). 20m; 64Mi × 1.15 = 73.6 → 74Mi; (0.18 cores, 182/1024 GiB) × 730 × 1.
     const lenient = { ...policy, cost: { ...defaultCostPolicy(), rightsizing: { ...rightsizing, minSamples: 2 } } };
     const ops = await recommendations(makeDeps(deps.store as MemoryStore, undefined, lenient), { namespace: 'ops' });
     const o = ops.clusters[0];
-    const agent = o && 'result' in o ? o.result.recommendations[0] : undefined;
+    const agent = o && 'result' in o ? o.result.recommendations.find((x) => x.name === 'agent') : undefined;
     expect(agent).toMatchObject({ kind: 'DaemonSet', name: 'agent', replicas: 1 });
     expect(agent?.containers[0]?.cpu?.quantity).toBe('20m');
     expect(agent?.containers[0]?.memory?.quantity).toBe('74Mi');
