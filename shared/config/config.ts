@@ -9,7 +9,7 @@ export { type Role, RoleSchema };
 
 /**
  * Tool groups, in the order tools/list shows them (then by name). A tool belongs to one (its
- * `group`); TOOLSETS picks which are served. cost has no tools yet.
+ * `group`); TOOLSETS picks which are served.
  */
 export const TOOLSET_NAMES = ['core', 'k8s', 'delivery', 'ops', 'drift', 'alerts', 'cost', 'aws', 'gcp'] as const;
 export type Toolset = (typeof TOOLSET_NAMES)[number];

@@ -2,6 +2,7 @@ import type { Toolset } from '../config/config.ts';
 import { alertsTools } from './alerts/toolset.ts';
 import { awsTools } from './aws/toolset.ts';
 import { coreTools } from './core/toolset.ts';
+import { costTools } from './cost/toolset.ts';
 import { deliveryTools } from './delivery/toolset.ts';
 import { driftTools } from './drift/toolset.ts';
 import { gcpTools } from './gcp/toolset.ts';
@@ -21,6 +22,7 @@ export const allTools: readonly AnyTool[] = sortTools([
   ...opsTools,
   ...driftTools,
   ...alertsTools,
+  ...costTools,
   ...awsTools,
   ...gcpTools,
 ]);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allTools } from '../../shared/tools/index.ts';
 import { FakeAws, FakeGcp } from '../support/fake-cloud-reads.ts';
+import { FakeCostSource, seedBill } from '../support/fake-cost-source.ts';
 import { LOG_LINES_ANNOTATION } from '../support/fake-kube/index.ts';
 import { type Harness, startHarness } from '../support/k8s-harness.ts';
 
@@ -51,6 +52,10 @@ const READ_CALLS: Record<string, Record<string, unknown>> = {
   gcp_gke_clusters_describe: { location: 'us-central1', name: 'big' },
   gcp_compute_instances_list: { limit: 200 },
   gcp_monitoring_timeseries_query: { metricType: 'compute.googleapis.com/instance/cpu/utilization', limit: 50 },
+  cost_reports_get: { by: 'service', days: 92, maxGroups: 50 },
+  cost_workloads_list: { by: 'workload', hours: 720, limit: 500 },
+  cost_recommendations_list: { limit: 200 },
+  cost_budgets_list: { limit: 200 },
 };
 
 const ACCOUNT = '123456789012';
@@ -173,6 +178,93 @@ function bigGcp(): FakeGcp {
     })),
   );
   return gcp;
+}
+
+/**
+ * Large cost data: two spend sources with 92 days of 60 services and 40 team tags (paid pages
+ * counted), 150 budgets, and 12 usage samples of 600 pods in 200 Deployments on priced nodes (the
+ * Deployments exist on the cluster, so each gets a recommendation or refusals).
+ */
+async function seedCost(): Promise<void> {
+  const deps = h.server.deps;
+  const now = Date.now();
+  const aws = new FakeCostSource({ now: () => now, estimatedDays: 2 });
+  const gcp = new FakeCostSource({ now: () => now, kind: 'gcp-bigquery-billing' });
+  seedBill(aws, { now, days: 92, services: 60, teams: 40 });
+  seedBill(gcp, { now, days: 92, services: 60, teams: 40 });
+  Object.assign(deps, { costSources: [aws, gcp] });
+  const base = deps.policy.cost ?? { budgets: [], anomaly: undefined as never, rightsizing: undefined as never };
+  deps.policy.cost = {
+    ...base,
+    budgets: Array.from({ length: 150 }, (_, i) => ({
+      name: `budget-${String(i).padStart(3, '0')}-${'b'.repeat(40)}`,
+      scope: i % 3 === 2 ? { namespace: `team-${i}` } : { account: ACCOUNT },
+      monthlyUsd: 100 * (i + 1),
+      thresholds: { actual: [50, 80, 100], forecast: [100] },
+    })),
+    rightsizing: { ...(deps.policy.cost?.rightsizing as object), minSamples: 10 } as never,
+  };
+  const cluster = (await deps.clusters.list())[0]?.name as string;
+  const nodes = Array.from({ length: 20 }, (_, i) => ({
+    name: `ip-10-0-0-${i}.ec2.internal`,
+    instanceType: 'm6i.large',
+    cpuCores: 8,
+    memoryBytes: 32 * 2 ** 30,
+  }));
+  for (let n = 0; n < 20; n++)
+    h.kube.store.put({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: `cost-${n}` } } as never);
+  for (let d = 0; d < 200; d++) {
+    const ns = `cost-${d % 20}`;
+    h.kube.store.put({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: `svc-${d}-${'w'.repeat(40)}`, namespace: ns },
+      spec: {
+        replicas: 3,
+        selector: { matchLabels: { app: `svc-${d}` } },
+        template: {
+          metadata: { labels: { app: `svc-${d}` } },
+          spec: {
+            containers: ['app', 'sidecar'].map((name) => ({
+              name,
+              image: 'nginx:1.27',
+              resources: { requests: { cpu: '2', memory: '4Gi' } },
+            })),
+          },
+        },
+      },
+    } as never);
+  }
+  for (let k = 12; k >= 1; k--) {
+    await deps.usageSamples.write({
+      cluster,
+      at: now - k * 5 * 60_000,
+      nodes,
+      pods: Array.from({ length: 600 }, (_, p) => {
+        const d = p % 200;
+        return {
+          namespace: `cost-${d % 20}`,
+          name: `svc-${d}-${'w'.repeat(40)}-${p}`,
+          node: nodes[p % 20]?.name as string,
+          owner: {
+            kind: 'ReplicaSet',
+            name: `svc-${d}-rs`,
+            owner: { kind: 'Deployment', name: `svc-${d}-${'w'.repeat(40)}` },
+          },
+          labels: { app: `svc-${d}`, team: `team-${d % 7}` },
+          containers: ['app', 'sidecar'].map((name) => ({
+            name,
+            cpuRequestCores: 2,
+            memoryRequestBytes: 4 * 2 ** 30,
+          })),
+          usage: [
+            { cpuCores: 0.1 + (k % 3) / 100, memoryBytes: 200 * 2 ** 20 },
+            { cpuCores: 0.05, memoryBytes: 50 * 2 ** 20 },
+          ],
+        };
+      }),
+    });
+  }
 }
 
 /** Pages followed per list at most, so a loop cannot run away. */
@@ -351,6 +443,7 @@ beforeAll(async () => {
       startsAt: checkedAt,
     })),
   });
+  await seedCost();
   // Large audit records: calls with long arguments.
   for (let i = 0; i < 30; i++)
     await h.call('k8s_resources_list', { kind: 'ConfigMap', namespace: NS, labelSelector: `x=${'a'.repeat(3000)}` });

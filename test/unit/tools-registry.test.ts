@@ -9,6 +9,7 @@ import { listedAnnotations } from '../../shared/tools/common/annotations.ts';
 import { compactJsonSchema } from '../../shared/tools/common/json-schema.ts';
 import { PROTOCOL_VERSIONS } from '../../shared/tools/core/server-info.tool.ts';
 import { allTools, toolsFor } from '../../shared/tools/index.ts';
+import { selectTools } from '../../shared/tools/toolsets.ts';
 import { connectClient, type Era } from '../support/mcp-client.ts';
 
 describe('tool registry', () => {
@@ -141,12 +142,16 @@ describe('toolsets', () => {
     });
   const groupOf = (name: string) => allTools.find((t) => t.name === name)?.group ?? 'core';
 
-  it('allTools is in tools/list order: toolset, then name; core, k8s, delivery, ops, drift, alerts, aws and gcp all have tools', () => {
+  it('allTools is in tools/list order: toolset, then name; every toolset has tools', () => {
     const names = allTools.map((t) => t.name);
     expect(names).toEqual(order(names));
-    expect(new Set(allTools.map((t) => t.group))).toEqual(
-      new Set(['core', 'k8s', 'delivery', 'ops', 'drift', 'alerts', 'aws', 'gcp']),
-    );
+    expect(new Set(allTools.map((t) => t.group))).toEqual(new Set(TOOLSET_NAMES));
+    expect(
+      allTools
+        .filter((t) => t.group === 'cost')
+        .map((t) => t.name)
+        .sort(),
+    ).toEqual(['cost_budgets_list', 'cost_recommendations_list', 'cost_reports_get', 'cost_workloads_list']);
   });
 
   it('toolsFor serves exactly the named toolsets, in the same order whatever order they are named in', () => {
@@ -164,10 +169,13 @@ describe('toolsets', () => {
   });
 
   it('a toolset without tools in this build is refused, naming the ones that have tools', () => {
-    expect(() => toolsFor(['k8s', 'cost'])).toThrow(ConfigError);
-    expect(() => toolsFor(['k8s', 'cost'])).toThrow(
+    // Every toolset has tools now: a build that serves only some (a function bundle) is what refuses.
+    const some = allTools.filter((t) => t.group !== 'cost');
+    expect(() => selectTools(some, ['k8s', 'cost'])).toThrow(ConfigError);
+    expect(() => selectTools(some, ['k8s', 'cost'])).toThrow(
       /TOOLSETS: cost has no tools in this build; toolsets with tools: core, k8s, delivery, ops, drift, alerts, aws, gcp/,
     );
+    expect(toolsFor(['k8s', 'cost']).some((t) => t.name === 'cost_reports_get')).toBe(true);
   });
 });
 
