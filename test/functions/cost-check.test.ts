@@ -3,7 +3,8 @@
  * context attributes filled in (the very input the stack sets, COST_SCHEDULE_INPUT), DynamoDB
  * (embedded), Cost Explorer from moto_server (COST_AWS, AWS_ENDPOINT_URL; its answers queued through
  * moto's static results), the Slack bot token from Secrets Manager (a loopback stand-in) and a
- * loopback Slack. The days are relative to the real clock: the function runs on it, as on Lambda.
+ * loopback Slack. The days are relative to the real clock: the function runs on it, as on Lambda (a
+ * run that straddles 00:00 UTC between seeding and checking would see its days shifted by one).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
