@@ -9,7 +9,7 @@ import { createSlackNotifier } from '../../shared/adapters/slack/slack-notifier.
 import { checkCost, costExitCode } from '../../shared/app/cost/check.ts';
 import { buildDeps, type Deps } from '../../shared/app/deps.ts';
 import { loadConfig } from '../../shared/config/config.ts';
-import { type BudgetPolicy, defaultCostPolicy } from '../../shared/domain/cost/policy.ts';
+import { type AnomalyPolicy, type BudgetPolicy, defaultCostPolicy } from '../../shared/domain/cost/policy.ts';
 import { defaultPolicy } from '../../shared/domain/guardrails/index.ts';
 import type { CostSource } from '../../shared/ports/cost.ts';
 import type { Clusters } from '../../shared/ports/kube.ts';
@@ -94,15 +94,20 @@ describe('cost check: budgets, anomalies, cache and alerts (moto Cost Explorer, 
   const aws = (endpoint = moto.url): CostSource =>
     createCostExplorerSource({ endpoint, credentials: KEYS, now: () => now, timeoutMs: 10_000 });
 
-  function makeDeps(budgets: BudgetPolicy[], sources: CostSource[]): Deps {
+  function makeDeps(
+    budgets: BudgetPolicy[],
+    sources: CostSource[],
+    over: { clusters?: Clusters; env?: Record<string, string>; anomaly?: Partial<AnomalyPolicy> } = {},
+  ): Deps {
     const policy = defaultPolicy();
-    policy.cost = { ...defaultCostPolicy(), budgets };
+    const cost = defaultCostPolicy();
+    policy.cost = { ...cost, budgets, anomaly: { ...cost.anomaly, ...over.anomaly } };
     return buildDeps(
-      loadConfig({ STORE: 'memory', LOG_LEVEL: 'silent', COST_CACHE_TTL: '1h' }),
+      loadConfig({ STORE: 'memory', LOG_LEVEL: 'silent', COST_CACHE_TTL: '1h', ...over.env }),
       store,
       pino({ level: 'silent' }),
       {
-        clusters: noClusters,
+        clusters: over.clusters ?? noClusters,
         policy,
         metrics: new PrometheusSource(undefined),
         workflows: () =>
@@ -265,5 +270,64 @@ describe('cost check: budgets, anomalies, cache and alerts (moto Cost Explorer, 
     expect(r2.budgets[0]).toMatchObject({ evaluated: false });
     expect(r2.alerts?.reconcile).toMatchObject({ resolved: 0, unchanged: 1 });
     expect(slack.messages().filter((m) => /resolved/i.test(text(m)))).toEqual([]);
+  }, 60_000);
+
+  it('namespaces from the usage samples: a namespace budget is judged on its allocated cost, and a namespace whose cost grew is an anomaly', async () => {
+    const prod: Clusters = {
+      ...noClusters,
+      list: async () => [
+        { name: 'prod', server: 'https://127.0.0.1:9', source: 'kubeconfig', isDefault: true, namespace: 'default' },
+      ],
+    };
+    const shopBudget: BudgetPolicy = {
+      name: 'shop',
+      scope: { namespace: 'shop', cluster: 'prod' },
+      monthlyUsd: 1,
+      thresholds: { actual: [100], forecast: [] },
+    };
+    const deps = makeDeps([shopBudget], [], {
+      clusters: prod,
+      env: { COST_INSTANCE_PRICES: JSON.stringify({ 'test-4x16': 0.2 }), USAGE_RETENTION_DAYS: '31' },
+      // One sample a day is an hour of cost: cents, so the amount threshold is off here.
+      anomaly: { minAmountUsd: 0 },
+    });
+    // One sample a day at noon, Dec 4..19: shop/api requests 1 core, then 3 cores from Dec 18.
+    for (let d = 4; d <= 19; d++) {
+      const cores = d >= 18 ? 3 : 1;
+      await deps.usageSamples.write({
+        cluster: 'prod',
+        at: Date.parse(`${day(d)}T12:00:00Z`),
+        nodes: [{ name: 'n1', instanceType: 'test-4x16', cpuCores: 4, memoryBytes: 16 * 1024 ** 3 }],
+        pods: [
+          {
+            namespace: 'shop',
+            name: 'api-1',
+            node: 'n1',
+            containers: [{ name: 'api', cpuRequestCores: cores, memoryRequestBytes: 1024 ** 3 }],
+            usage: [{ cpuCores: 0.5, memoryBytes: 512 * 1024 ** 2 }],
+          },
+        ],
+      });
+    }
+    const r = await check(deps);
+    expect(r.clusters).toEqual([{ cluster: 'prod', namespaces: 1, anomaliesNotJudged: 0 }]);
+    expect(r.budgets[0]).toMatchObject({ budget: 'shop', scopeKey: 'namespace=shop cluster=prod', evaluated: true });
+    const actual = (r.budgets[0] as { actual: number }).actual;
+    expect(actual).toBeGreaterThan(0);
+    expect(r.anomalies).toEqual([
+      expect.objectContaining({
+        dimension: 'namespace',
+        scope: 'cluster:prod',
+        group: 'shop',
+        day: '2026-12-19',
+        since: '2026-12-18',
+      }),
+    ]);
+    expect(text(roots().find((m) => text(m).includes('namespace shop')) ?? {})).toContain('since 2026-12-18');
+    // The namespace anomaly and the namespace budget, each alerted once.
+    expect(r.alerts?.reconcile.opened).toBe(r.budgetFindings.length + 1);
+    // No spend source here: that is said, and the check is an error.
+    expect(r.errors[0]).toMatch(/no spend source is configured/);
+    expect(costExitCode(r)).toBe(1);
   }, 60_000);
 });

@@ -499,6 +499,11 @@ async function evaluate(deps: CostCheckDeps, input: Omit<CostCheckInput, 'reques
       policy.anomaly,
     );
     const notes = (c.errors ?? []).slice(0, COST_CHECK_LIMITS.errorsPerSource);
+    const kept = deps.config.cost.usageRetentionDays;
+    if (kept < podDays)
+      notes.push(
+        `USAGE_RETENTION_DAYS (${kept}) is shorter than the ${podDays} days read: namespace budgets count only the samples kept`,
+      );
     const fresh = r.day === yesterday;
     if (!fresh) notes.push(`no usage samples of ${yesterday}: its namespace anomaly alerts are left as they were`);
     clusterRuns.push({
