@@ -17,12 +17,7 @@ import { InProcessToolRunner } from '../../shared/mcp/tool-runner.ts';
 import type { CostSource } from '../../shared/ports/cost.ts';
 import { costTools } from '../../shared/tools/cost/toolset.ts';
 import { FakeCostSource, seedBill } from '../support/fake-cost-source.ts';
-import {
-  type FakeKube,
-  type KubeObject,
-  startFakeKube,
-  USAGE_ANNOTATION,
-} from '../support/fake-kube/index.ts';
+import { type FakeKube, type KubeObject, startFakeKube, USAGE_ANNOTATION } from '../support/fake-kube/index.ts';
 
 /*
  * The cost tools (issue 14, item 6) through the in-process runner (strict arguments, role, the
@@ -315,7 +310,8 @@ describe('cost_reports_get', () => {
     expect(r.text.split('\n')[0]).toBe(
       'Cloud spend by service, month to date 2026-12-01 to 2026-12-07 (UTC, today so far): 2 sources',
     );
-    if (process.env.COST_SAMPLE_ANSWERS) console.log(`cost_reports_get (${r.bytes} bytes):\n${r.text}`);
+    if (process.env.COST_SAMPLE_ANSWERS)
+      console.log(`cost_reports_get (${r.bytes} bytes as sent, text ${Buffer.byteLength(r.text)} bytes):\n${r.text}`);
 
     // The same figures as the use case's (now from the cache the tool filled).
     const query = {
@@ -498,7 +494,10 @@ describe('cost_recommendations_list', () => {
   it('lists the use case recommendations, largest saving first, with the exact patch and the refusals', async () => {
     const r = await call('cost_recommendations_list');
     expect(r.isError, r.text).toBe(false);
-    if (process.env.COST_SAMPLE_ANSWERS) console.log(`cost_recommendations_list (${r.bytes} bytes):\n${r.text}`);
+    if (process.env.COST_SAMPLE_ANSWERS)
+      console.log(
+        `cost_recommendations_list (${r.bytes} bytes as sent, text ${Buffer.byteLength(r.text)} bytes):\n${r.text}`,
+      );
     const got = await recommendations(deps, { now });
     const c = got.clusters[0];
     if (!c || !('result' in c)) throw new Error('no result');
