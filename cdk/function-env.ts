@@ -54,8 +54,8 @@ export interface FunctionEnvironments {
   /** The scheduled drift check (when driftCheckSchedule is set): the read-only kubeconfig when there is one. */
   driftCheck?: Record<string, string>;
   /**
-   * The scheduled cost check (when costCheckSchedule is set): Cost Explorer (costAws), the policy's
-   * budgets, the Slack alerts secret; no cluster (checkCost reads none).
+   * The scheduled cost check (when costCheckSchedule is set): Cost Explorer (costAws), the read-only
+   * kubeconfig (the clusters whose stored usage samples price namespace budgets), the Slack alerts secret.
    */
   costCheck?: Record<string, string>;
   /** The scheduled usage sampler (when usageSampleSchedule is set): the read-only kubeconfig, the table. */
@@ -127,10 +127,10 @@ export function functionEnvironments(
       : {}),
     ...(s.costCheckSchedule
       ? {
-          // No kubeconfig: checkCost reads spend and the policy's budgets, no cluster.
           costCheck: {
             ...base,
-            ...(s.policyFile ? { POLICY_FILE: BUNDLED_POLICY_FILE } : {}),
+            ...(driftKubeconfig ? { KUBECONFIG_SECRET: driftKubeconfig } : {}),
+            ...cluster,
             ...slackAlerts,
             ...(s.costAws ? { COST_AWS: 'true' } : {}),
             ...(s.costTagKey ? { COST_TAG_KEY: s.costTagKey } : {}),

@@ -209,8 +209,10 @@ export function readSettings(get: (key: string) => unknown, repoRoot: string): D
       'usageSampleSchedule: the usage sampler needs a cluster: set kubeconfigReadSecretArn (preferred) or kubeconfigSecretArn',
     );
   }
-  if (s.costCheckSchedule && !s.costAws) {
-    problems.push('costCheckSchedule: the cost check on AWS reads Cost Explorer: set costAws to true');
+  if (s.costCheckSchedule && !s.costAws && !s.kubeconfigSecretArn && !s.kubeconfigReadSecretArn) {
+    problems.push(
+      'costCheckSchedule: the cost check has nothing to judge: set costAws (Cost Explorer) and/or a kubeconfig secret (namespace budgets from usage samples)',
+    );
   }
   if (s.slackApprovers) {
     try {

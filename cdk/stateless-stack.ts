@@ -371,7 +371,8 @@ export class StatelessStack extends Stack {
 
   /**
    * The scheduled cost check (costCheckSchedule): its own function and role (the table; Cost Explorer
-   * with costAws; the Slack alerts secret; no kubeconfig: checkCost reads no cluster) and its schedule.
+   * with costAws; the read-only kubeconfig and EKS discovery, to list the clusters whose stored usage
+   * samples price namespace budgets; the Slack alerts secret) and its schedule.
    */
   private costCheck(environment: Record<string, string> | undefined): NodejsFunction | undefined {
     const s = this.cfg.settings;
@@ -391,6 +392,9 @@ export class StatelessStack extends Stack {
         new PolicyStatement({ actions: ['ce:GetCostAndUsage', 'ce:GetCostForecast'], resources: ['*'] }),
       );
     }
+    const kubeconfig = s.kubeconfigReadSecretArn ?? s.kubeconfigSecretArn;
+    if (kubeconfig) grantSecret(fn, kubeconfig);
+    grantDiscovery(fn, s);
     if (s.slackAlertsSecretArn) grantSecret(fn, s.slackAlertsSecretArn);
     this.schedule(fn, 'CostCheck', 'cost check', s.costCheckSchedule, COST_SCHEDULE_INPUT);
     new CfnOutput(this, 'CostCheckScheduleExpression', { value: s.costCheckSchedule });

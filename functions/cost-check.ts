@@ -16,9 +16,10 @@ import { deliverWithinBudget } from '../shared/app/alerts/settle.ts';
 import { checkCost } from '../shared/app/cost/check.ts';
 import type { CostCheckReport } from '../shared/app/cost/types.ts';
 import { createLogger } from '../shared/logging/logger.ts';
+import { lambdaClusters } from './lib/clusters.ts';
 import { type CostSourcesFactory, lambdaCostSources } from './lib/cost.ts';
 import { ScheduledCostEvent } from './lib/cost-event.ts';
-import { lambdaDeps } from './lib/deps.ts';
+import { type ClustersFactory, lambdaDeps } from './lib/deps.ts';
 import {
   type Env,
   hostLogger,
@@ -37,6 +38,11 @@ export interface CostCheckHandlerOptions {
   env: Env;
   /** Default: Secrets Manager in the function's region. */
   readSecret?: SecretReader;
+  /**
+   * Default: the kubeconfig in KUBECONFIG_SECRET (the read-only one when the stack has it): the clusters
+   * whose stored usage samples price namespace budgets and anomalies (listed, not called).
+   */
+  clusters?: ClustersFactory;
   /** Default: Slack from SLACK_ALERTS_SECRET, or none. */
   notifier?: NotifierFactory;
   /** Default: Cost Explorer with COST_AWS (functions/lib/cost.ts). */
@@ -51,7 +57,11 @@ export interface CostCheckSummary {
   sources: Array<{ source: string; scope: string; pages: number; cacheHits: number; queries: number; errors: number }>;
   /** Cost Explorer requests paid for in this run ($0.01 each). */
   pages: number;
+  /** Per cluster: namespaces priced from its usage samples. */
+  clusters?: CostCheckReport['clusters'];
   budgets: number;
+  /** Budgets that could not be evaluated (the log says why; the check is then an error). */
+  budgetsNotEvaluated: number;
   budgetFindings: number;
   anomalies: number;
   errors: number;
@@ -70,7 +80,7 @@ export function createCostCheckHandler(opts: CostCheckHandlerOptions) {
     const costSources = (opts.costSources ?? lambdaCostSources)(config, opts.env);
     const d = await lambdaDeps(config, opts.env, createLogger(config.logLevel), {
       readSecret: opts.readSecret,
-      // No clusters: checkCost reads spend and budgets only (the stack gives this function no kubeconfig).
+      clusters: opts.clusters ?? lambdaClusters,
       notifier: opts.notifier ?? lambdaNotifier,
     });
     return { ...d, costSources };
@@ -124,7 +134,9 @@ export function createCostCheckHandler(opts: CostCheckHandlerOptions) {
         errors: r.errors.length,
       })),
       pages: report.sources.reduce((n, r) => n + r.pages, 0),
+      ...(report.clusters ? { clusters: report.clusters } : {}),
       budgets: report.budgets.length,
+      budgetsNotEvaluated: report.budgets.filter((b) => !b.evaluated).length,
       budgetFindings: report.budgetFindings.length,
       anomalies: report.anomalies.length,
       errors: report.errors.length,

@@ -14,6 +14,9 @@ import { createCostCheckHandler } from '../../functions/cost-check.ts';
 import { COST_SCHEDULE_INPUT } from '../../functions/lib/cost-event.ts';
 import { secretsManagerReader } from '../../functions/lib/host.ts';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from '../../shared/adapters/local/embedded-dynamodb.ts';
+import { UsageSamples } from '../../shared/app/repos/usage-samples.ts';
+import { systemClock } from '../../shared/ports/clock.ts';
+import { type FakeKube, startFakeKube } from '../support/fake-kube/index.ts';
 import { type FakeSecretsManager, startFakeSecretsManager } from '../support/fake-secrets-manager.ts';
 import { lambdaContext } from '../support/lambda.ts';
 import { type MotoServer, startMoto } from '../support/moto.ts';
@@ -22,6 +25,7 @@ import { type SlackReceiver, startSlackReceiver } from '../support/slack-receive
 const TABLE = 'cloudops-cost-check-test';
 const SECRET = (name: string) => `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${name}-AbC123`;
 const SLACK_ARN = SECRET('cloudops/slack-alerts');
+const KUBECONFIG_ARN = SECRET('cloudops/kubeconfig-read');
 const EC2 = 'Amazon Elastic Compute Cloud - Compute';
 
 /** What Scheduler sends: the stack's input, each `<aws.scheduler.…>` placeholder replaced by its value. */
@@ -44,6 +48,7 @@ describe('cost-check function (EventBridge Scheduler event)', () => {
   let moto: MotoServer;
   let secrets: FakeSecretsManager;
   let slack: SlackReceiver;
+  let kube: FakeKube;
   let dir: string;
   let env: Record<string, string>;
 
@@ -52,12 +57,13 @@ describe('cost-check function (EventBridge Scheduler event)', () => {
     vi.stubEnv('AWS_ACCESS_KEY_ID', 'AKIAIOSFODNN7EXAMPLE');
     vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY');
     vi.stubEnv('AWS_SESSION_TOKEN', '');
-    [dynamo, moto, slack] = await Promise.all([
+    [dynamo, moto, slack, kube] = await Promise.all([
       startEmbeddedDynamo({ table: TABLE, accessKeyId: 'local' }),
       startMoto(),
       startSlackReceiver(),
+      startFakeKube({ readyDelayMs: 20, clusterName: 'prod' }),
     ]);
-    secrets = await startFakeSecretsManager({ [SLACK_ARN]: slack.token });
+    secrets = await startFakeSecretsManager({ [SLACK_ARN]: slack.token, [KUBECONFIG_ARN]: kube.kubeconfigYaml });
     dir = mkdtempSync(join(tmpdir(), 'cost-check-'));
     writeFileSync(
       join(dir, 'policy.yaml'),
@@ -123,6 +129,7 @@ describe('cost-check function (EventBridge Scheduler event)', () => {
     await secrets?.close();
     await slack?.close();
     await moto?.stop();
+    await kube?.close();
     await dynamo?.store.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
@@ -156,6 +163,55 @@ describe('cost-check function (EventBridge Scheduler event)', () => {
     expect(again.alerts?.reconcile.opened).toBe(0);
     expect(slack.messages().filter((m) => !m.thread_ts)).toHaveLength(posted.length);
   }, 90_000);
+
+  it('namespace budgets: the clusters of the kubeconfig (listed, no API server called) priced from the usage samples in the table', async () => {
+    writeFileSync(
+      join(dir, 'namespaces.yaml'),
+      [
+        'cost:',
+        '  budgets:',
+        '    - name: shop',
+        '      scope: { namespace: shop, cluster: prod }',
+        '      monthlyUsd: 0.01',
+        '      thresholds: { actual: [100], forecast: [] }',
+        '',
+      ].join('\n'),
+    );
+    // One sample at noon on each of the last three days: shop/api requests 1 of the node's 4 cores.
+    const samples = new UsageSamples(dynamo.store, systemClock);
+    for (const offset of [-3, -2, -1]) {
+      await samples.write({
+        cluster: 'prod',
+        at: Date.parse(`${day(offset)}T12:00:00Z`),
+        nodes: [{ name: 'n1', instanceType: 'test-4x16', cpuCores: 4, memoryBytes: 16 * 1024 ** 3 }],
+        pods: [
+          {
+            namespace: 'shop',
+            name: 'api-1',
+            node: 'n1',
+            containers: [{ name: 'api', cpuRequestCores: 1, memoryRequestBytes: 1024 ** 3 }],
+            usage: [{ cpuCores: 0.5, memoryBytes: 512 * 1024 ** 2 }],
+          },
+        ],
+      });
+    }
+    const handler = createCostCheckHandler({
+      env: {
+        ...env,
+        POLICY_FILE: join(dir, 'namespaces.yaml'),
+        KUBECONFIG_SECRET: KUBECONFIG_ARN,
+        COST_INSTANCE_PRICES: JSON.stringify({ 'test-4x16': 0.2 }),
+      },
+      readSecret: secretsManagerReader(secrets.client),
+    });
+    const out = await handler(scheduledEvent(5), lambdaContext('CostCheck'));
+    expect(out.clusters).toEqual([expect.objectContaining({ cluster: 'prod', namespaces: 1 })]);
+    // On the 1st no whole day of this month has samples yet: the budget says so instead of judging.
+    const firstOfMonth = day(0).endsWith('-01');
+    expect(out.budgetsNotEvaluated).toBe(firstOfMonth ? 1 : 0);
+    if (!firstOfMonth) expect(out.budgetFindings).toBe(1);
+    expect(kube.requests).toHaveLength(0);
+  }, 60_000);
 
   it('GCP_BILLING_TABLE on Lambda fails the cold start by name (the AWS functions hold no Google credentials)', async () => {
     const handler = createCostCheckHandler({

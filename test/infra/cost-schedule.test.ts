@@ -139,12 +139,13 @@ describe('cost check and usage sampler on AWS (both schedules set)', () => {
     },
   );
 
-  it('the cost check may: the table, Cost Explorer (no resource-level permissions: *), the Slack alerts secret, its log group; no kubeconfig', () => {
+  it('the cost check may: the table, Cost Explorer (no resource-level permissions: *), the read-only kubeconfig, the Slack alerts secret, its log group', () => {
     expect(grantsOf(s, costId)).toEqual(
       [
         ...TABLE_ACTIONS.map((a) => `${a} on table`),
         'ce:GetCostAndUsage on *',
         'ce:GetCostForecast on *',
+        `secretsmanager:GetSecretValue on ${READ}`,
         `secretsmanager:GetSecretValue on ${SLACK}`,
         'logs:CreateLogStream on its log group',
         'logs:PutLogEvents on its log group',
@@ -175,6 +176,7 @@ describe('cost check and usage sampler on AWS (both schedules set)', () => {
         'COST_INSTANCE_PRICES',
         'COST_TAG_KEY',
         'DYNAMODB_TABLE',
+        'KUBECONFIG_SECRET',
         'LOG_LEVEL',
         'SLACK_ALERTS_SECRET',
         'SLACK_CHANNEL',
@@ -185,7 +187,9 @@ describe('cost check and usage sampler on AWS (both schedules set)', () => {
       COST_TAG_KEY: 'team',
       COST_INSTANCE_PRICES: PRICES,
       SLACK_ALERTS_SECRET: SLACK,
+      KUBECONFIG_SECRET: READ,
     });
+    expect(JSON.stringify(envOf(costId))).not.toContain(WRITE);
     expect(Object.keys(envOf(usageId)).sort()).toEqual(['DYNAMODB_TABLE', 'KUBECONFIG_SECRET', 'LOG_LEVEL']);
     expect(envOf(usageId).KUBECONFIG_SECRET).toBe(READ);
   });
@@ -216,6 +220,23 @@ describe('cost schedule settings', () => {
     expect(anyCe(s)).toBe(false);
   }, 60_000);
 
+  it('the cost check without costAws (namespace budgets from usage samples only): its function, no ce: grant anywhere', () => {
+    const s = synthStacks({ kubeconfigSecretArn: WRITE, costCheckSchedule: 'rate(12 hours)' });
+    const id = fnIdOf(s, 'costCheck');
+    expect(anyCe(s)).toBe(false);
+    expect(grantsOf(s, id)).toEqual(
+      [
+        ...TABLE_ACTIONS.map((a) => `${a} on table`),
+        `secretsmanager:GetSecretValue on ${WRITE}`,
+        'logs:CreateLogStream on its log group',
+        'logs:PutLogEvents on its log group',
+      ].sort(),
+    );
+    const env = ((s.resources[id] as Resource).Properties.Environment as { Variables: Record<string, unknown> })
+      .Variables;
+    expect(env.COST_AWS).toBeUndefined();
+  }, 60_000);
+
   it('the usage sampler alone: no ce: grant anywhere; with awsRegions it also discovers EKS clusters; the write credential when there is no read-only one', () => {
     const s = synthStacks({ kubeconfigSecretArn: WRITE, usageSampleSchedule: '*/10 * * * *', awsRegions: 'eu-west-1' });
     expect(s.stack.functions.costCheck).toBeUndefined();
@@ -237,7 +258,9 @@ describe('cost schedule settings', () => {
   it('refuses at synth, naming the context key', () => {
     const bad = (ctx: Record<string, unknown>) => () => readSettings((k) => ctx[k], ROOT);
     expect(bad({ costCheckSchedule: 'rate(1 hours)', costAws: 'true' })).toThrow(/costCheckSchedule: .*singular/);
-    expect(bad({ costCheckSchedule: 'rate(6 hours)' })).toThrow(/costCheckSchedule: .*set costAws to true/);
+    expect(bad({ costCheckSchedule: 'rate(6 hours)' })).toThrow(
+      /costCheckSchedule: the cost check has nothing to judge/,
+    );
     expect(bad({ usageSampleSchedule: 'rate(5 minutes)' })).toThrow(
       /usageSampleSchedule: the usage sampler needs a cluster/,
     );
