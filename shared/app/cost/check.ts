@@ -106,6 +106,10 @@ interface Gathered {
   forecastError?: string;
   /** Spend per label budget key (`key=value`), or why not. */
   labels: Map<string, { spend: BudgetSpend } | { error: string }>;
+  /** Daily spend by service in the anomaly window (whole days), when the service query answered. */
+  serviceDays?: GroupDay[];
+  /** The provider marked the newest days estimates. */
+  estimated?: boolean;
 }
 
 const byAmount = (m: Map<string, number>, n: number): GroupTotal[] =>
@@ -135,7 +139,7 @@ async function gather(
   source: CostSource,
   now: number,
   labels: ReadonlyArray<{ key: string; value: string }>,
-): Promise<Gathered & { serviceDays?: GroupDay[]; estimated?: boolean }> {
+): Promise<Gathered> {
   const scope = sourceScope(source.kind);
   const run: CostSourceRun = {
     source: source.kind,
@@ -158,7 +162,7 @@ async function gather(
     deps.log.warn({ source: source.kind, err: text }, 'cost check: a spend source failed');
     return text;
   };
-  const out: Gathered & { serviceDays?: GroupDay[]; estimated?: boolean } = { run, source, labels: new Map() };
+  const out: Gathered = { run, source, labels: new Map() };
   const today = dayOf(now);
   const { month, period: monthPeriod } = monthOf(now);
   const anomaly = (deps.policy.cost ?? defaultCostPolicy()).anomaly;
@@ -360,7 +364,10 @@ function podSpend(pods: PodCosts, s: BudgetPolicy['scope'], month: string): Budg
   }
   if (pods.error && clusters.length === 0) return `the cost allocated to pods could not be read (${pods.error})`;
   const inScope = clusters.filter((c) => s.cluster === undefined || c.cluster === s.cluster);
-  if (s.cluster !== undefined && inScope.length === 0) return `cluster ${s.cluster} is not configured here`;
+  if (inScope.length === 0)
+    return s.cluster !== undefined
+      ? `cluster ${s.cluster} is not configured here`
+      : 'no cluster is configured here: cost allocated to pods comes from their usage samples';
   const byDay = new Map<string, number>();
   for (const c of inScope) {
     for (const d of pick(c) ?? []) {
@@ -458,7 +465,7 @@ async function evaluate(deps: CostCheckDeps, input: Omit<CostCheckInput, 'reques
   const judged: Evaluation['judged'] = [];
   const today = dayOf(now);
   for (const g of gathered) {
-    const days = (g as Gathered & { serviceDays?: GroupDay[] }).serviceDays;
+    const days = g.serviceDays;
     if (!days) continue;
     const newest = days.reduce<string | undefined>((m, d) => (m === undefined || d.date > m ? d.date : m), undefined);
     const r = findAnomalies(
@@ -467,7 +474,7 @@ async function evaluate(deps: CostCheckDeps, input: Omit<CostCheckInput, 'reques
         scope: g.run.scope,
         period: { start: addDays(today, -(policy.anomaly.baselineDays + 1)), end: today },
         days,
-        ...((g as { estimated?: boolean }).estimated && newest ? { estimatedFrom: newest } : {}),
+        ...(g.estimated && newest ? { estimatedFrom: newest } : {}),
       },
       policy.anomaly,
     );
