@@ -611,9 +611,11 @@ export async function checkCost(deps: CostCheckDeps, input: CostCheckInput): Pro
   }
   // After the reconcile: a write that fails here only loses what an outage would carry forward.
   for (const [name, alerts] of toStore) {
-    const had = previous.has(name);
-    if (alerts.length > 0) await deps.store.put({ pk: BUDGET_ALERTS_PK, sk: name, data: { alerts } });
-    else if (had) await deps.store.delete(BUDGET_ALERTS_PK, name);
+    const had = previous.get(name);
+    // Written only when it changed: a budget steadily over (or under) costs no write per check.
+    if (alerts.length > 0 && JSON.stringify(alerts) !== JSON.stringify(had))
+      await deps.store.put({ pk: BUDGET_ALERTS_PK, sk: name, data: { alerts } });
+    else if (alerts.length === 0 && had) await deps.store.delete(BUDGET_ALERTS_PK, name);
   }
   for (const name of previous.keys()) if (!names.has(name)) await deps.store.delete(BUDGET_ALERTS_PK, name);
   report.alerts = { reconcile, deliver: await deps.alerting.deliver() };
