@@ -25,6 +25,7 @@ export function toolFunctionsTable(tools: readonly ToolInfo[] = toolCatalog()): 
       ...(plan.startsRollout ? ['`states:StartExecution` on the rollout state machine'] : []),
       ...(plan.metrics ? ['Prometheus (network)'] : []),
       ...(plan.slack ? ['`secretsmanager:GetSecretValue` on the Slack alerts secret, when set; Slack (network)'] : []),
+      ...(plan.readsCost ? ['`ce:GetCostAndUsage`, `ce:GetCostForecast` on `*`, with costAws'] : []),
       ...(plan.awsActions.length ? [`${plan.awsActions.map((a) => `\`${a}\``).join(', ')} (see below)`] : []),
     ];
     const w = WEIGHTS[p.weight];

@@ -87,6 +87,11 @@ export function functionEnvironments(
     ...(s.oauthJwksUrl ? { OAUTH_JWKS_URL: s.oauthJwksUrl } : {}),
     ...(s.oauthAudience ? { OAUTH_AUDIENCE: s.oauthAudience } : {}),
   };
+  const costSettings: Record<string, string> = {
+    ...(s.costAws ? { COST_AWS: 'true' } : {}),
+    ...(s.costTagKey ? { COST_TAG_KEY: s.costTagKey } : {}),
+    ...(s.costInstancePrices ? { COST_INSTANCE_PRICES: s.costInstancePrices } : {}),
+  };
   const driftKubeconfig = s.kubeconfigReadSecretArn ?? s.kubeconfigSecretArn;
   // The gateway names a state machine only while its own config loader insists on one.
   const gatewayMachines = requiredFor('mcp').includes('ROLLOUT_WORKFLOW') ? refs.machineArns : {};
@@ -132,9 +137,7 @@ export function functionEnvironments(
             ...(driftKubeconfig ? { KUBECONFIG_SECRET: driftKubeconfig } : {}),
             ...cluster,
             ...slackAlerts,
-            ...(s.costAws ? { COST_AWS: 'true' } : {}),
-            ...(s.costTagKey ? { COST_TAG_KEY: s.costTagKey } : {}),
-            ...(s.costInstancePrices ? { COST_INSTANCE_PRICES: s.costInstancePrices } : {}),
+            ...costSettings,
           },
         }
       : {}),
@@ -161,6 +164,8 @@ export function functionEnvironments(
           ...(p.metrics && s.prometheusUrl ? { PROMETHEUS_URL: s.prometheusUrl } : {}),
           ...(p.startsRollout ? refs.machineArns : {}),
           ...(p.slack ? slackAlerts : {}),
+          // The cost tools: which spend sources to read, the tag to group by, the prices of nodes.
+          ...(p.tools.some((t) => t.toolset === 'cost') ? costSettings : {}),
           // server_info reports how callers sign in: its function reads the gateway's OAuth settings
           // (public URLs, no secret; OAuth needs PUBLIC_URL, the audience) so it says `oauth` where
           // the gateway accepts OAuth.

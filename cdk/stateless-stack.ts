@@ -209,6 +209,12 @@ export class StatelessStack extends Stack {
       if (plan.slack && s.slackAlertsSecretArn) grantSecret(fn, s.slackAlertsSecretArn);
       if (plan.reachesClusters) grantDiscovery(fn, s);
       grantAws(fn, s, plan.awsActions);
+      if (plan.readsCost && s.costAws) {
+        // Cost Explorer has no resource-level permissions (docs/aws.md, IAM).
+        fn.addToRolePolicy(
+          new PolicyStatement({ actions: ['ce:GetCostAndUsage', 'ce:GetCostForecast'], resources: ['*'] }),
+        );
+      }
       if (plan.startsRollout) {
         if (!rollout) throw new Error('a tool starts rollouts, but shared/workflows has no rollout.asl.json');
         // Only StartExecution: promote, abort and cancel write requests the flow's own steps act on,

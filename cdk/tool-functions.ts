@@ -78,6 +78,8 @@ export interface ToolFunctionPlan {
   slack: boolean;
   /** AWS API actions its tools call (their rows' `aws`), in AWS_ACTION_ORDER; it gets the AWS settings with any. */
   awsActions: AwsAction[];
+  /** Some of its tools read cloud spend (a `costExplorer` row): the cost settings, and Cost Explorer with costAws. */
+  readsCost: boolean;
   timeoutSeconds: number;
   memoryMb: number;
 }
@@ -114,6 +116,7 @@ function grantsOf(
     metrics: rows.some((r) => r.p.metrics === true),
     slack: rows.some((r) => r.p.slack === true),
     awsActions: AWS_ACTION_ORDER.filter((a) => rows.some((r) => r.p.aws?.includes(a))),
+    readsCost: rows.some((r) => r.p.costExplorer === true),
     timeoutSeconds: Math.max(...weights.map((w) => w.timeoutSeconds)),
     memoryMb: Math.max(...weights.map((w) => w.memoryMb)),
   };

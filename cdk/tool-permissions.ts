@@ -39,6 +39,8 @@ export interface ToolPermissions {
    * names; with awsAccounts the function may only assume those roles, which must allow these actions.
    */
   aws?: readonly AwsAction[];
+  /** Reads cloud spend: `ce:GetCostAndUsage` and `ce:GetCostForecast` (on `*`) when the deployment has costAws. */
+  costExplorer?: true;
   weight: ToolWeight;
   /** Why, in a few words (docs/aws.md shows it). */
   why: string;
@@ -199,6 +201,32 @@ export const TOOL_PERMISSIONS = {
     table: READ_WRITE,
     weight: 'change',
     why: 'reads the instances and their tags, judges them, stops them (EC2 DryRun for previews)',
+  },
+  // Cost: spend cached in the table (read, put), usage samples and their hour indexes (read, query).
+  cost_reports_get: {
+    costExplorer: true,
+    table: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+    weight: 'cluster',
+    why: 'spend by service or tag (Cost Explorer, cached in the table), forecast',
+  },
+  cost_budgets_list: {
+    kube: 'read',
+    costExplorer: true,
+    table: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+    weight: 'cluster',
+    why: 'spend and namespace cost per budget scope, judged against the policy',
+  },
+  cost_workloads_list: {
+    kube: 'read',
+    table: ['dynamodb:GetItem', 'dynamodb:Query'],
+    weight: 'cluster',
+    why: 'allocates the stored usage samples per namespace, workload or label',
+  },
+  cost_recommendations_list: {
+    kube: 'read',
+    table: ['dynamodb:GetItem', 'dynamodb:Query'],
+    weight: 'cluster',
+    why: 'reads the samples, replicas and HPAs; sizes requests',
   },
   aws_eks_clusters_describe: {
     aws: EKS_DESCRIBE,

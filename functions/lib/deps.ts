@@ -9,6 +9,7 @@ import type { Logger } from '../../shared/logging/logger.ts';
 import { type Clusters, UnknownClusterError } from '../../shared/ports/kube.ts';
 import type { WorkflowEngine } from '../../shared/ports/workflow.ts';
 import type { CloudFactory } from './cloud.ts';
+import type { CostSourcesFactory } from './cost.ts';
 import { cloudStore, type Env, type SecretReader, secretsManagerReader } from './host.ts';
 import type { NotifierFactory } from './notifier.ts';
 
@@ -45,6 +46,8 @@ export async function lambdaDeps(
     notifier?: NotifierFactory | undefined;
     /** The clouds the function reaches (functions/lib/cloud.ts); none when absent, so its bundle has no EC2 or CloudWatch client. */
     cloud?: CloudFactory | undefined;
+    /** Its spend sources (functions/lib/cost.ts); none when absent, so its bundle has no Cost Explorer client. */
+    costSources?: CostSourcesFactory | undefined;
   },
 ): Promise<Deps> {
   const region = config.store.kind === 'dynamodb' ? config.store.region : undefined;
@@ -56,6 +59,7 @@ export async function lambdaDeps(
     metrics: new PrometheusSource(config.prometheusUrl),
     clusters,
     ...(parts.cloud ? { cloud: parts.cloud(config, env) } : {}),
+    ...(parts.costSources ? { costSources: parts.costSources(config, env) } : {}),
     policy,
     workflows: parts.workflows ?? (() => noWorkflows),
     alertSettings: alertSettingsFromEnv(env),

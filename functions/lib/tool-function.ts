@@ -17,6 +17,7 @@ import type { ToolInvocation, ToolRunResult } from '../../shared/ports/tool-runn
 import type { WorkflowEngine } from '../../shared/ports/workflow.ts';
 import type { AnyTool } from '../../shared/tools/tool.ts';
 import type { CloudFactory } from './cloud.ts';
+import type { CostSourcesFactory } from './cost.ts';
 import { type ClustersFactory, lambdaDeps } from './deps.ts';
 import { type Env, hostLogger, loadCloudConfig, perColdStart, REQUIRED_SETTINGS, type SecretReader } from './host.ts';
 import type { NotifierFactory } from './notifier.ts';
@@ -34,6 +35,8 @@ export interface ToolFunctionOptions {
   notifier?: NotifierFactory;
   /** The clouds the toolset reaches (lambdaCloud, functions/lib/cloud.ts); default none, so only the aws toolset bundles EC2 and CloudWatch. */
   cloud?: CloudFactory;
+  /** The spend sources the toolset reads (lambdaCostSources, functions/lib/cost.ts); default none, so only the cost toolset bundles Cost Explorer. */
+  costSources?: CostSourcesFactory;
   /** Default: an engine that refuses; the delivery toolset passes Step Functions (functions/lib/workflows.ts). */
   workflows?: (deps: Deps) => WorkflowEngine;
 }
@@ -132,6 +135,7 @@ export function createToolFunctionHandler(
         clusters: opts.clusters,
         notifier: opts.notifier,
         cloud: opts.cloud,
+        costSources: opts.costSources,
       });
     });
   const writeDeps = depsFor(false);

@@ -377,6 +377,7 @@ describe('tool function bundles and their handler', () => {
       drift: await import('../../functions/tools/drift.ts'),
       alerts: await import('../../functions/tools/alerts.ts'),
       aws: await import('../../functions/tools/aws.ts'),
+      cost: await import('../../functions/tools/cost.ts'),
     };
     const { NOT_ON_AWS } = await import('../../cdk/tool-functions.ts');
     const allTools = (await import('../../shared/tools/index.ts')).allTools.filter((t) => !NOT_ON_AWS.has(t.group));

@@ -212,12 +212,26 @@ describe('cost schedule settings', () => {
       .filter((r) => r.Type === 'AWS::IAM::Policy')
       .some((r) => JSON.stringify(r.Properties.PolicyDocument).includes('"ce:'));
 
-  it('without the schedules: no cost-check or usage-sample function, no schedule, no ce: grant (costAws alone grants nothing)', () => {
+  it('without the schedules: no cost-check or usage-sample function, no schedule; costAws grants ce: to the spend-reading cost tools only', () => {
     const s = synthStacks({ kubeconfigSecretArn: WRITE, costAws: 'true' });
     expect(s.stack.functions.costCheck).toBeUndefined();
     expect(s.stack.functions.usageSample).toBeUndefined();
     expect(Object.values(s.resources).filter((r) => r.Type === 'AWS::Scheduler::Schedule')).toHaveLength(0);
-    expect(anyCe(s)).toBe(false);
+    // The roles holding a ce: action are exactly those of cost_reports_get and cost_budgets_list.
+    const ceRoles = Object.values(s.resources)
+      .filter((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.PolicyDocument).includes('"ce:'))
+      .map((r) => JSON.stringify(r.Properties.Roles));
+    const roleOf = (id: string) =>
+      JSON.stringify([
+        {
+          Ref: roleIdOf(
+            s.resources[s.stack.getLogicalId(s.stack.toolFunctions[id]?.node.defaultChild as never)] as Resource,
+          ),
+        },
+      ]);
+    expect(ceRoles.sort()).toEqual([roleOf('ToolCostReportsGet'), roleOf('ToolCostBudgetsList')].sort());
+    const withoutCostAws = synthStacks({ kubeconfigSecretArn: WRITE });
+    expect(anyCe(withoutCostAws)).toBe(false);
   }, 60_000);
 
   it('the cost check without costAws (namespace budgets from usage samples only): its function, no ce: grant anywhere', () => {

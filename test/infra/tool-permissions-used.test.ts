@@ -83,6 +83,35 @@ function iamAction(method: string, url: string, headers: IncomingHttpHeaders, bo
   return `${prefix}:${method} ${url}`;
 }
 
+/** One month-to-date GetCostAndUsage answer (moto returns queued results in order). */
+async function seedCostExplorer(endpoint: string): Promise<void> {
+  const day = new Date().toISOString().slice(0, 10);
+  const res = await fetch(`${endpoint}/moto-api/static/ce/cost-and-usage-results`, {
+    method: 'POST',
+    body: JSON.stringify({
+      results: [
+        {
+          ResultsByTime: [
+            {
+              TimePeriod: { Start: day, End: day },
+              Total: {},
+              Groups: [
+                {
+                  Keys: ['Amazon Elastic Compute Cloud - Compute'],
+                  Metrics: { UnblendedCost: { Amount: '12.5', Unit: 'USD' } },
+                },
+              ],
+              Estimated: true,
+            },
+          ],
+        },
+      ],
+    }),
+  });
+  await res.arrayBuffer();
+  if (res.status !== 201) throw new Error(`seeding Cost Explorer: HTTP ${res.status}`);
+}
+
 /** Two instances (one protected by env=prod), a metric for one, an EKS cluster with a node group. */
 async function seedAws(endpoint: string): Promise<{ plain: string; prod: string }> {
   const credentials = {
@@ -210,9 +239,13 @@ describe('each tool, in its own function, touches only what its permission row g
 
     const settings = readSettings(
       (k) =>
-        ({ kubeconfigSecretArn: WRITE, kubeconfigReadSecretArn: READ, functionLayout: 'perTool', awsRegions: REGION })[
-          k
-        ],
+        ({
+          kubeconfigSecretArn: WRITE,
+          kubeconfigReadSecretArn: READ,
+          functionLayout: 'perTool',
+          awsRegions: REGION,
+          costAws: 'true',
+        })[k],
       ROOT,
     );
     const plans = planToolFunctions(toolCatalog(), 'perTool', { read: true, write: true });
@@ -406,6 +439,15 @@ describe('each tool, in its own function, touches only what its permission row g
     await ok('aws_eks_clusters_describe', { name: 'prod' });
     await ok('drift_baselines_adopt', { cloudCluster: `eks:${MOTO_ACCOUNT}/${REGION}/prod` });
 
+    // Cost: spend from Cost Explorer (moto hands out the queued result; its missing GetCostForecast
+    // makes the forecast computed), then again from the table's cache; samples, workloads, budgets.
+    await seedCostExplorer(moto.url);
+    await ok('cost_reports_get');
+    await ok('cost_reports_get');
+    await ok('cost_budgets_list');
+    await ok('cost_workloads_list');
+    await ok('cost_recommendations_list');
+
     expect([...used.keys()].sort()).toEqual(
       toolCatalog()
         .map((t) => t.name)
@@ -425,6 +467,7 @@ describe('each tool, in its own function, touches only what its permission row g
       // (grantDiscovery); GetCallerIdentity needs no permission.
       const allowed = new Set<string>([...(p.aws ?? []), 'sts:GetCallerIdentity']);
       if (p.kube) for (const a of ['eks:ListClusters', 'eks:DescribeCluster']) allowed.add(a);
+      if (p.costExplorer) for (const a of ['ce:GetCostAndUsage', 'ce:GetCostForecast']) allowed.add(a);
       for (const action of u.aws) expect([...allowed], `${tool} called ${action}`).toContain(action);
     }
     // The aws rows are not wider than the calls either (GetCallerIdentity: the own account's id, no permission).
@@ -432,6 +475,9 @@ describe('each tool, in its own function, touches only what its permission row g
     expect(awsOf('aws_ec2_instances_stop')).toEqual(['ec2:DescribeInstances', 'ec2:StopInstances']);
     expect(awsOf('aws_ec2_instances_list')).toEqual(['ec2:DescribeInstances']);
     expect(awsOf('aws_cloudwatch_metrics_get')).toEqual(['cloudwatch:GetMetricData']);
+    expect(awsOf('cost_reports_get')).toEqual(['ce:GetCostAndUsage', 'ce:GetCostForecast']);
+    // Discovery aside (a kube row lists the EKS clusters), the samples come from the table alone.
+    expect(awsOf('cost_workloads_list')?.filter((a) => !a.startsWith('eks:'))).toEqual([]);
     expect(awsOf('aws_eks_clusters_describe')).toEqual(
       expect.arrayContaining(['eks:DescribeCluster', 'eks:DescribeNodegroup', 'eks:ListNodegroups']),
     );
