@@ -8,11 +8,9 @@
  * invocation, as the drift check does. A budget crossed is a result, not a failure; a check that
  * cannot run throws, so the function's Errors metric (and its alarm) counts it.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { deliverWithinBudget } from '../shared/app/alerts/settle.ts';
 import { checkCost } from '../shared/app/cost/check.ts';
 import type { CostCheckReport } from '../shared/app/cost/types.ts';
 import { createLogger } from '../shared/logging/logger.ts';
@@ -29,6 +27,7 @@ import {
   type SecretReader,
 } from './lib/host.ts';
 import { lambdaNotifier, type NotifierFactory } from './lib/notifier.ts';
+import { checkThenDeliver } from './lib/scheduled-check.ts';
 
 export class InvalidCostEventError extends Error {
   override name = 'InvalidCostEventError';
@@ -68,11 +67,6 @@ export interface CostCheckSummary {
   alerts?: CostCheckReport['alerts'];
 }
 
-/** Delivery after a failed check gets what is left of the invocation, less this margin. */
-const DELIVERY_MARGIN_MS = 10_000;
-/** How long a run may wait for alerts falling due after its check (as the drift check: functions/drift-check.ts). */
-const SETTLE_BUDGET_MS = 90_000;
-
 export function createCostCheckHandler(opts: CostCheckHandlerOptions) {
   const logger = hostLogger(opts.env, 'cost-check');
   const deps = perColdStart(async () => {
@@ -96,31 +90,9 @@ export function createCostCheckHandler(opts: CostCheckHandlerOptions) {
     const e = parsed.data;
     const d = await deps();
     const log = d.log.child({ requestId: context.awsRequestId, executionId: e.executionId });
-    let report: CostCheckReport;
-    try {
-      report = await checkCost(
-        { ...d, log },
-        { trigger: 'schedule', requestId: `schedule:${e.executionId}`.slice(0, 128) },
-      );
-    } catch (err) {
-      // Alerts queued by earlier runs still go out (their retries are due whatever this run found).
-      const budgetMs = Math.max(1000, context.getRemainingTimeInMillis() - DELIVERY_MARGIN_MS);
-      await d.alerting.deliver({ budgetMs }).catch((deliverErr: unknown) => {
-        logger.error('alert delivery after a failed check failed too', deliverErr as Error);
-      });
-      throw err;
-    }
-    const alerts = report.alerts
-      ? {
-          ...report.alerts,
-          deliver: await deliverWithinBudget(d.alerting, {
-            first: report.alerts.deliver,
-            budgetMs: Math.min(SETTLE_BUDGET_MS, context.getRemainingTimeInMillis() - DELIVERY_MARGIN_MS),
-            now: Date.now,
-            sleep: (ms) => sleep(ms),
-          }),
-        }
-      : undefined;
+    const { report, alerts } = await checkThenDeliver(d.alerting, context, logger, () =>
+      checkCost({ ...d, log }, { trigger: 'schedule', requestId: `schedule:${e.executionId}`.slice(0, 128) }),
+    );
     const summary: CostCheckSummary = {
       scheduledTime: e.scheduledTime,
       checkedAt: report.checkedAt,

@@ -8,11 +8,9 @@
  * Drift found is a result, not a failure; a check that cannot run throws, so the function's Errors
  * metric (and its alarm) counts it.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { deliverWithinBudget } from '../shared/app/alerts/settle.ts';
 import { checkDrift } from '../shared/app/drift/check.ts';
 import type { DriftCheckReport } from '../shared/app/drift/types.ts';
 import { createLogger } from '../shared/logging/logger.ts';
@@ -30,6 +28,7 @@ import {
   type SecretReader,
 } from './lib/host.ts';
 import { lambdaNotifier, type NotifierFactory } from './lib/notifier.ts';
+import { checkThenDeliver } from './lib/scheduled-check.ts';
 
 export class InvalidDriftEventError extends Error {
   override name = 'InvalidDriftEventError';
@@ -57,15 +56,6 @@ export interface DriftCheckSummary {
   alerts?: DriftCheckReport['alerts'];
 }
 
-/** Delivery after a failed check gets what is left of the invocation, less this margin. */
-const DELIVERY_MARGIN_MS = 10_000;
-/**
- * How long a run may wait for alerts falling due after its check (a group wait, 30 s by default; a
- * Slack retry): at most this, so a run costs at most this much more compute (1 GB for 90 s, about
- * $0.0015) and only when something is queued.
- */
-const SETTLE_BUDGET_MS = 90_000;
-
 export function createDriftCheckHandler(opts: DriftCheckHandlerOptions) {
   const logger = hostLogger(opts.env, 'drift-check');
   const deps = perColdStart(async () => {
@@ -88,33 +78,9 @@ export function createDriftCheckHandler(opts: DriftCheckHandlerOptions) {
     const e = parsed.data;
     const d = await deps();
     const log = d.log.child({ requestId: context.awsRequestId, executionId: e.executionId });
-    let report: DriftCheckReport;
-    try {
-      report = await checkDrift(
-        { ...d, log },
-        { trigger: 'schedule', requestId: `schedule:${e.executionId}`.slice(0, 128) },
-      );
-    } catch (err) {
-      // Alerts queued by earlier runs still go out (their retries are due whatever this run found).
-      const budgetMs = Math.max(1000, context.getRemainingTimeInMillis() - DELIVERY_MARGIN_MS);
-      await d.alerting.deliver({ budgetMs }).catch((deliverErr: unknown) => {
-        logger.error('alert delivery after a failed check failed too', deliverErr as Error);
-      });
-      throw err;
-    }
-    // A new group's alerts wait for their group wait, a passing Slack failure defers an entry: keep
-    // delivering what falls due within a bounded part of this invocation, not at the next run.
-    const alerts = report.alerts
-      ? {
-          ...report.alerts,
-          deliver: await deliverWithinBudget(d.alerting, {
-            first: report.alerts.deliver,
-            budgetMs: Math.min(SETTLE_BUDGET_MS, context.getRemainingTimeInMillis() - DELIVERY_MARGIN_MS),
-            now: Date.now,
-            sleep: (ms) => sleep(ms),
-          }),
-        }
-      : undefined;
+    const { report, alerts } = await checkThenDeliver(d.alerting, context, logger, () =>
+      checkDrift({ ...d, log }, { trigger: 'schedule', requestId: `schedule:${e.executionId}`.slice(0, 128) }),
+    );
     const summary: DriftCheckSummary = {
       scheduledTime: e.scheduledTime,
       checkedAt: report.checkedAt,
