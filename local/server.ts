@@ -19,6 +19,7 @@ import { isLocalSecretName, LocalSecrets } from '../shared/adapters/local/secret
 import { PrometheusSource } from '../shared/adapters/prometheus.ts';
 import { createSlackNotifier } from '../shared/adapters/slack/slack-notifier.ts';
 import { deliverWithinBudget } from '../shared/app/alerts/settle.ts';
+import type { DeliverResult } from '../shared/app/alerts/types.ts';
 import { checkCost } from '../shared/app/cost/check.ts';
 import { sampleUsage } from '../shared/app/cost/sample-usage.ts';
 import type { Deps } from '../shared/app/deps.ts';
@@ -346,6 +347,28 @@ async function serve(opts: {
   // outbox (its own alerts and any an earlier run could not send); one run at a time. Off when unset.
   const driftSchedule = config.driftCheckSchedule;
   const shutdown = new AbortController();
+  /**
+   * A scheduled check that alerts (drift, cost): if it fails, alerts queued by earlier runs still go
+   * out, then the failure is the timer's to log; if it ran, alerts falling due soon after it (a new
+   * group's wait, a Slack retry) go out in this run rather than the next; shutting down stops the
+   * wait (the outbox keeps them).
+   */
+  const checkThenDeliver = async <R extends { alerts?: { deliver: DeliverResult } }>(check: () => Promise<R>) => {
+    const report = await check().catch(async (err: unknown) => {
+      await deps.alerting.deliver().catch(() => undefined);
+      throw err;
+    });
+    const deliver = report.alerts
+      ? await deliverWithinBudget(deps.alerting, {
+          first: report.alerts.deliver,
+          budgetMs: SETTLE_BUDGET_MS,
+          now: () => deps.clock.now(),
+          sleep: (ms, signal) => sleep(ms, undefined, signal ? { signal } : {}),
+          signal: shutdown.signal,
+        })
+      : undefined;
+    return { report, deliver };
+  };
   const driftTimer = driftSchedule
     ? startScheduled({
         name: 'drift check',
@@ -353,23 +376,9 @@ async function serve(opts: {
         clock: deps.clock,
         log,
         run: async () => {
-          const requestId = `schedule:${randomUUID()}`;
-          const r = await checkDrift(deps, { trigger: 'schedule', requestId }).catch(async (err: unknown) => {
-            // Alerts queued by earlier runs still go out; then the failure is the timer's to log.
-            await deps.alerting.deliver().catch(() => undefined);
-            throw err;
-          });
-          // Alerts falling due soon after the check (a new group's wait, a Slack retry) go out in this
-          // run rather than the next; shutting down stops the wait (the outbox keeps them).
-          const deliver = r.alerts
-            ? await deliverWithinBudget(deps.alerting, {
-                first: r.alerts.deliver,
-                budgetMs: SETTLE_BUDGET_MS,
-                now: () => deps.clock.now(),
-                sleep: (ms, signal) => sleep(ms, undefined, signal ? { signal } : {}),
-                signal: shutdown.signal,
-              })
-            : undefined;
+          const { report: r, deliver } = await checkThenDeliver(() =>
+            checkDrift(deps, { trigger: 'schedule', requestId: `schedule:${randomUUID()}` }),
+          );
           log.info(
             {
               clusters: r.clusters,
@@ -393,20 +402,9 @@ async function serve(opts: {
         clock: deps.clock,
         log,
         run: async () => {
-          const requestId = `schedule:${randomUUID()}`;
-          const r = await checkCost(deps, { trigger: 'schedule', requestId }).catch(async (err: unknown) => {
-            await deps.alerting.deliver().catch(() => undefined);
-            throw err;
-          });
-          const deliver = r.alerts
-            ? await deliverWithinBudget(deps.alerting, {
-                first: r.alerts.deliver,
-                budgetMs: SETTLE_BUDGET_MS,
-                now: () => deps.clock.now(),
-                sleep: (ms, signal) => sleep(ms, undefined, signal ? { signal } : {}),
-                signal: shutdown.signal,
-              })
-            : undefined;
+          const { report: r, deliver } = await checkThenDeliver(() =>
+            checkCost(deps, { trigger: 'schedule', requestId: `schedule:${randomUUID()}` }),
+          );
           log.info(
             {
               pages: Object.fromEntries(r.sources.map((s) => [s.scope, s.pages])),
