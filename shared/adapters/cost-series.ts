@@ -67,6 +67,9 @@ export interface GroupRules {
   /** What a tag key must look like, and how the message says it. */
   key: RegExp;
   keyHelp: string;
+  /** What an account (AWS) or project (GCP) id in `only` must look like, and how the message says it. */
+  account: RegExp;
+  accountHelp: string;
 }
 
 /** The query checked: period, grouping (the tag key by the provider's rules), `only` and `maxGroups`. */
@@ -74,7 +77,9 @@ export function checkSpendQuery(q: DailySpendQuery, rules: GroupRules): DailySpe
   const { provider } = rules;
   const period = checkPeriod(provider, q?.period);
   const g = q.groupBy;
-  if (g?.by !== 'service' && g?.by !== 'tag') throw invalid(provider, "groupBy.by must be 'service' or 'tag'");
+  if (g?.by !== 'service' && g?.by !== 'tag' && g?.by !== 'account') {
+    throw invalid(provider, "groupBy.by must be 'service', 'tag' or 'account'");
+  }
   if (g.by === 'tag' && (typeof g.key !== 'string' || !rules.key.test(g.key))) {
     throw invalid(provider, `groupBy.key: ${rules.keyHelp}, not ${String(g.key).slice(0, 60)}`);
   }
@@ -83,14 +88,21 @@ export function checkSpendQuery(q: DailySpendQuery, rules: GroupRules): DailySpe
   }
   const out: DailySpendQuery = {
     period,
-    groupBy: g.by === 'tag' ? { by: 'tag', key: g.key } : { by: 'service' },
+    groupBy: g.by === 'tag' ? { by: 'tag', key: g.key } : { by: g.by },
     maxGroups: q.maxGroups,
   };
   if (q.only !== undefined) {
+    const what = { tag: 'tag values', service: 'service names', account: `ids (${rules.accountHelp})` }[g.by];
     if (!Array.isArray(q.only) || q.only.length === 0 || q.only.length > MAX_ONLY) {
-      throw invalid(provider, `only: give 1 to ${MAX_ONLY} ${g.by === 'tag' ? 'tag values' : 'service names'}`);
+      throw invalid(provider, `only: give 1 to ${MAX_ONLY} ${what}`);
     }
     for (const v of q.only) {
+      if (g.by === 'account') {
+        if (typeof v !== 'string' || !rules.account.test(v)) {
+          throw invalid(provider, `only: each ${rules.accountHelp}, not ${String(v).slice(0, 40)}`);
+        }
+        continue;
+      }
       // '' is spend without the tag; a service always has a name.
       const min = g.by === 'tag' ? 0 : 1;
       if (typeof v !== 'string' || v.length < min || v.length > MAX_VALUE) {

@@ -10,13 +10,18 @@ export interface CostPeriod {
   end: string;
 }
 
-/** Spend per cloud service, or per value of one cost-allocation tag (GCP: label). */
-export type CostGroupBy = { by: 'service' } | { by: 'tag'; key: string };
+/**
+ * Spend per cloud service, per value of one cost-allocation tag (GCP: label), or per account: on AWS
+ * the linked account (Cost Explorer dimension LINKED_ACCOUNT, the 12-digit id: on an Organizations
+ * payer account the bill covers every member), on GCP the project (the billing export's `project.id`;
+ * `''` for charges without a project).
+ */
+export type CostGroupBy = { by: 'service' } | { by: 'tag'; key: string } | { by: 'account' };
 
 export interface DailySpendQuery {
   period: CostPeriod;
   groupBy: CostGroupBy;
-  /** Only these groups (service names, or tag values of the grouping tag). */
+  /** Only these groups (service names, tag values of the grouping tag, or account / project ids). */
   only?: string[];
   /** At most this many groups, the largest by total over the period; the rest are summed as `other`. */
   maxGroups: number;
@@ -25,7 +30,10 @@ export interface DailySpendQuery {
 export interface DailySpend {
   /** YYYY-MM-DD (UTC). */
   date: string;
-  /** The service name or tag value; `''` for spend without the tag; `other` for groups cut by maxGroups. */
+  /**
+   * The service name, tag value or account / project id; `''` for spend without the tag (or project);
+   * `other` for groups cut by maxGroups.
+   */
   group: string;
   amount: number;
 }

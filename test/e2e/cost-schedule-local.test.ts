@@ -67,6 +67,17 @@ describe('local host: COST_CHECK_SCHEDULE and USAGE_SAMPLE_SCHEDULE', () => {
             ],
           },
           { ResultsByTime: [] },
+          // By linked account, for the account budget.
+          {
+            ResultsByTime: [
+              {
+                TimePeriod: { Start: today, End: tomorrow },
+                Total: {},
+                Groups: [{ Keys: ['123456789012'], Metrics: { UnblendedCost: { Amount: '150', Unit: 'USD' } } }],
+                Estimated: true,
+              },
+            ],
+          },
         ],
       }),
     });

@@ -80,7 +80,8 @@ describe('cost-check function (EventBridge Scheduler event)', () => {
     );
     // Cost Explorer's answers, in the order of the check's distinct requests: the daily spend by
     // service (the month and the anomaly window; yesterday EC2 spiked to 10x), then the month-end
-    // forecast's ungrouped series (moto has no GetCostForecast: the source computes the forecast).
+    // forecast's ungrouped series (moto has no GetCostForecast: the source computes the forecast), then
+    // the month by linked account for the account budget.
     const days = Array.from({ length: 45 }, (_, i) => day(i - 44));
     const res = await fetch(`${moto.url}/moto-api/static/ce/cost-and-usage-results`, {
       method: 'POST',
@@ -102,6 +103,14 @@ describe('cost-check function (EventBridge Scheduler event)', () => {
               TimePeriod: { Start: d, End: day(i - 43) },
               Total: usd(i === 43 ? '402' : '42'),
               Groups: [],
+              Estimated: i >= 43,
+            })),
+          },
+          {
+            ResultsByTime: days.map((d, i) => ({
+              TimePeriod: { Start: d, End: day(i - 43) },
+              Total: {},
+              Groups: [{ Keys: ['123456789012'], Metrics: usd(i === 43 ? '402' : '42') }],
               Estimated: i >= 43,
             })),
           },
@@ -145,8 +154,8 @@ describe('cost-check function (EventBridge Scheduler event)', () => {
       anomalies: 1,
       errors: 0,
     });
-    // The service query and the forecast's series: one page each, $0.01 each.
-    expect(out.pages).toBe(2);
+    // The service query, the forecast's series and the account's: one page each, $0.01 each.
+    expect(out.pages).toBe(3);
     expect(out.budgetFindings).toBeGreaterThanOrEqual(1);
     expect(out.alerts?.reconcile.opened).toBeGreaterThanOrEqual(2);
     expect(out.alerts?.deliver.pending).toBe(0);
@@ -159,7 +168,7 @@ describe('cost-check function (EventBridge Scheduler event)', () => {
 
     const again = await handler(scheduledEvent(2), lambdaContext('CostCheck'));
     expect(again.pages).toBe(0);
-    expect(again.sources[0]?.cacheHits).toBe(2);
+    expect(again.sources[0]?.cacheHits).toBe(3);
     expect(again.alerts?.reconcile.opened).toBe(0);
     expect(slack.messages().filter((m) => !m.thread_ts)).toHaveLength(posted.length);
   }, 90_000);

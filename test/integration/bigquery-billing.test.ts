@@ -29,14 +29,38 @@ const LOCKED = 'locked-project.billing_export.gcp_billing_export_v1_01A2B3_C4D5E
 const NOW = Date.parse('2026-12-10T12:00:00Z');
 const MIB10 = 10 * 1024 * 1024;
 
-/** Each day Dec 1-9, in EUR: Compute Engine 8 after credits (two rows), Cloud Storage 1.5, Cloud Run 0.5, BigQuery 0.25. */
+/**
+ * Each day Dec 1-9, in EUR: Compute Engine 8 after credits (two rows), Cloud Storage 1.5, Cloud Run 0.5,
+ * BigQuery 0.25; by project: web-project 8.5, data-project 1.5, none (BigQuery here) 0.25.
+ */
 const exportRows: FakeExportRow[] = Array.from({ length: 9 }, (_, i) => {
   const at = (h: number) => `2026-12-0${i + 1}T${String(h).padStart(2, '0')}:00:00Z`;
   const rows: FakeExportRow[] = [
-    { service: 'Compute Engine', usageStart: at(1), cost: 6, credits: [-1, -0.5], labels: { team: 'web' } },
-    { service: 'Compute Engine', usageStart: at(13), cost: 4, credits: [-0.5], labels: { team: 'web', env: 'prod' } },
-    { service: 'Cloud Storage', usageStart: at(2), cost: 1.5, labels: { team: 'data' } },
-    { service: 'Cloud Run', usageStart: at(23), cost: 0.75, credits: [-0.25], labels: { team: 'web' } },
+    {
+      service: 'Compute Engine',
+      project: 'web-project',
+      usageStart: at(1),
+      cost: 6,
+      credits: [-1, -0.5],
+      labels: { team: 'web' },
+    },
+    {
+      service: 'Compute Engine',
+      project: 'web-project',
+      usageStart: at(13),
+      cost: 4,
+      credits: [-0.5],
+      labels: { team: 'web', env: 'prod' },
+    },
+    { service: 'Cloud Storage', project: 'data-project', usageStart: at(2), cost: 1.5, labels: { team: 'data' } },
+    {
+      service: 'Cloud Run',
+      project: 'web-project',
+      usageStart: at(23),
+      cost: 0.75,
+      credits: [-0.25],
+      labels: { team: 'web' },
+    },
     { service: 'BigQuery', usageStart: at(5), cost: 0.25 },
   ];
   return rows.map((r) => ({ ...r, currency: 'EUR' }));
@@ -158,6 +182,35 @@ describe('daily spend from the billing export', () => {
     );
     expect(some.days).toEqual(day('2026-12-02', { '': 0.25, web: 8.5 }));
     expect(some.total).toBe(8.75);
+  });
+
+  it('groups by project.id ("" without a project) and filters with only, the ids as an array parameter', async () => {
+    const dec2 = { start: '2026-12-02', end: '2026-12-03' };
+    const all = await source().dailySpend(query({ groupBy: { by: 'account' }, period: dec2 }));
+    expect(all.days).toEqual(day('2026-12-02', { '': 0.25, 'data-project': 1.5, 'web-project': 8.5 }));
+    const some = await source().dailySpend(
+      query({ groupBy: { by: 'account' }, only: ['web-project', 'data-project'], period: dec2 }),
+    );
+    expect(some.days).toEqual(day('2026-12-02', { 'data-project': 1.5, 'web-project': 8.5 }));
+    expect(some.total).toBe(10);
+    const sent = api.queries[1];
+    expect(sent?.sql).toContain('IFNULL(project.id, "") AS grp');
+    expect(sent?.sql).toContain('WHERE grp IN UNNEST(@only)');
+    expect(sent?.sql).not.toMatch(/web-project|data-project/);
+    expect(sent?.parameters).toContainEqual({
+      name: 'only',
+      parameterType: { type: 'ARRAY', arrayType: { type: 'STRING' } },
+      parameterValue: { arrayValues: [{ value: 'web-project' }, { value: 'data-project' }] },
+    });
+    // Only project ids in only: anything else is refused before a query.
+    for (const bad of [['Web_Project'], [''], ["web-project' OR TRUE --"]]) {
+      const err = await failure(source().dailySpend(query({ groupBy: { by: 'account' }, only: bad })));
+      expect([err.code, err.message]).toEqual([
+        'InvalidArgument',
+        expect.stringMatching(/only: each a GCP project id/),
+      ]);
+    }
+    expect(api.queries).toHaveLength(2);
   });
 
   it('keeps the largest groups and sums the rest as other, in the query', async () => {

@@ -25,7 +25,8 @@ import { type SlackReceiver, startSlackReceiver } from '../support/slack-receive
  *
  * Each check of an AWS source asks, in this order: GetCostAndUsage by SERVICE (the month and the
  * anomaly window: Dec 4..Dec 21 on Dec 20), then GetCostForecast (moto: 500), then GetCostAndUsage
- * ungrouped for the forecast's series. So `seed` queues [by service, ungrouped].
+ * ungrouped for the forecast's series, then (with account budgets) GetCostAndUsage by LINKED_ACCOUNT
+ * filtered to the budgets' accounts. So `seed` queues [by service, ungrouped, by account].
  */
 
 const KEYS = { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' };
@@ -45,8 +46,8 @@ afterAll(async () => {
 
 const day = (d: number) => `2026-12-${String(d).padStart(2, '0')}`;
 const usd = (amount: number) => ({ UnblendedCost: { Amount: String(amount), Unit: 'USD' } });
-/** By-service days Dec 4..19 from `perDay(d)` (service → amount). */
-function byService(perDay: (d: number) => Record<string, number>) {
+/** Grouped days Dec 4..19 from `perDay(d)` (group key → amount): services, or linked accounts. */
+function grouped(perDay: (d: number) => Record<string, number>) {
   return {
     ResultsByTime: Array.from({ length: 16 }, (_, i) => {
       const d = i + 4;
@@ -145,14 +146,14 @@ describe('cost check: budgets, anomalies, cache and alerts (moto Cost Explorer, 
 
   it('a crossed budget is one alert; the same check is no second message and pays nothing within the TTL, pays again after it; credits resolve it', async () => {
     // $55 a day, Dec 1-19: $1,045 month to date on a $1,000 budget.
-    await seed([byService(() => ({ [EC2]: 50, 'Amazon S3': 5 })), totals(() => 55)]);
+    await seed([grouped(() => ({ [EC2]: 50, 'Amazon S3': 5 })), totals(() => 55), grouped(() => ({ [ACCOUNT]: 55 }))]);
     const deps = makeDeps([accountBudget], [aws()]);
 
     const first = await check(deps);
     expect(first.errors).toEqual([]);
     const run = first.sources[0];
-    expect(run).toMatchObject({ source: 'aws-cost-explorer', scope: 'aws', cacheHits: 0, queries: 2 });
-    expect(run?.pages).toBeGreaterThanOrEqual(2); // the service query and the forecast's series, a page each
+    expect(run).toMatchObject({ source: 'aws-cost-explorer', scope: 'aws', cacheHits: 0, queries: 3 });
+    expect(run?.pages).toBeGreaterThanOrEqual(3); // by service, the forecast's series, by account: a page each
     const paidFirst = run?.pages;
     // Dec 4..19 by service (16 days) is what moto answered; the month to date is the days of December in it.
     expect(run?.monthToDate?.byService[0]).toEqual({ group: EC2, amount: 800 });
@@ -172,7 +173,7 @@ describe('cost check: budgets, anomalies, cache and alerts (moto Cost Explorer, 
     // Again a minute later: from the cache, nothing paid, nothing sent.
     now += 60_000;
     const second = await check(deps);
-    expect(second.sources[0]).toMatchObject({ pages: 0, cacheHits: 2, queries: 2 });
+    expect(second.sources[0]).toMatchObject({ pages: 0, cacheHits: 3, queries: 3 });
     expect(second.alerts?.reconcile).toMatchObject({ opened: 0, updated: 0, unchanged: 1 });
     expect(slack.messages()).toHaveLength(1);
     expect(slack.messages()[0]?.edits).toBe(0);
@@ -186,7 +187,7 @@ describe('cost check: budgets, anomalies, cache and alerts (moto Cost Explorer, 
 
     // Credits bring the month under 80%: the alert resolves.
     await moto.reset();
-    await seed([byService(() => ({ [EC2]: 40 })), totals(() => 40)]);
+    await seed([grouped(() => ({ [EC2]: 40 })), totals(() => 40), grouped(() => ({ [ACCOUNT]: 40 }))]);
     now += 2 * HOUR;
     const fourth = await check(deps);
     expect(fourth.budgets[0]).toMatchObject({ evaluated: true, actual: 640, crossed: [] });
@@ -196,9 +197,45 @@ describe('cost check: budgets, anomalies, cache and alerts (moto Cost Explorer, 
     expect(resolved.length).toBeGreaterThan(0);
   }, 60_000);
 
+  it('on a payer account, each account budget is judged on its own account: the one over alerts, the one under does not', async () => {
+    const MEMBER = '210987654321';
+    const memberBudget: BudgetPolicy = { ...accountBudget, name: 'member-monthly', scope: { account: MEMBER } };
+    const idleBudget: BudgetPolicy = { ...accountBudget, name: 'idle-monthly', scope: { account: '111122223333' } };
+    // One bill, $85 a day: the payer's $70 (Dec 4..19: $1,120 on $1,000) and the member's $15 ($240).
+    await seed([
+      grouped(() => ({ [EC2]: 80, 'Amazon S3': 5 })),
+      totals(() => 85),
+      grouped(() => ({ [ACCOUNT]: 70, [MEMBER]: 15 })),
+    ]);
+    const deps = makeDeps([accountBudget, memberBudget, idleBudget], [aws()]);
+    const r = await check(deps);
+    expect(r.errors).toEqual([]);
+    expect(r.sources[0]?.monthToDate?.total).toBe(1360);
+    expect(r.budgets).toEqual([
+      expect.objectContaining({ budget: 'aws-monthly', evaluated: true, actual: 1120, crossed: ['actual'] }),
+      // Its forecast is its own run-rate: $240 over Dec 1..19 (19 whole days) × 31 days.
+      expect.objectContaining({
+        budget: 'member-monthly',
+        evaluated: true,
+        actual: 240,
+        forecast: 391.58,
+        forecastMethod: 'computed',
+        crossed: [],
+      }),
+      // No spend of that account this month: $0, judged.
+      expect.objectContaining({ budget: 'idle-monthly', evaluated: true, actual: 0, crossed: [] }),
+    ]);
+    expect(r.budgetFindings.map((f) => [f.budget, f.kind, f.threshold])).toEqual([['aws-monthly', 'actual', 100]]);
+    expect(r.alerts?.reconcile.opened).toBe(1);
+    expect(roots()).toHaveLength(1);
+    expect(text(roots()[0] ?? {})).toContain(`Budget aws-monthly (account=${ACCOUNT})`);
+    // One query for the three accounts (its Filter on the wire: cost-explorer.test.ts).
+    expect(r.sources[0]).toMatchObject({ queries: 3, cacheHits: 0 });
+  }, 60_000);
+
   it('a service doubling over its 14-day median is an anomaly alert saying what grew, by how much and since when; back to normal, it resolves', async () => {
     const spike = (d: number) => ({ [EC2]: d >= 18 ? 230 : 100, 'Amazon S3': 5 });
-    await seed([byService(spike), totals((d) => (d >= 18 ? 235 : 105))]);
+    await seed([grouped(spike), totals((d) => (d >= 18 ? 235 : 105))]);
     const deps = makeDeps([], [aws()]);
     const r = await check(deps);
     expect(r.errors).toEqual([]);
@@ -220,7 +257,7 @@ describe('cost check: budgets, anomalies, cache and alerts (moto Cost Explorer, 
     expect(msg).toContain('$130.00');
 
     await moto.reset();
-    await seed([byService((d) => ({ [EC2]: d === 18 ? 230 : 100, 'Amazon S3': 5 })), totals(() => 105)]);
+    await seed([grouped((d) => ({ [EC2]: d === 18 ? 230 : 100, 'Amazon S3': 5 })), totals(() => 105)]);
     now += 2 * HOUR;
     const after = await check(deps);
     expect(after.anomalies).toEqual([]);
@@ -229,7 +266,7 @@ describe('cost check: budgets, anomalies, cache and alerts (moto Cost Explorer, 
   }, 60_000);
 
   it('a failing source is an error (exit 1) while the other source is still judged, and an outage never resolves an alert', async () => {
-    await seed([byService(() => ({ [EC2]: 55 })), totals(() => 55)]);
+    await seed([grouped(() => ({ [EC2]: 55 })), totals(() => 55), grouped(() => ({ [ACCOUNT]: 55 }))]);
     const token = new OAuth2Client();
     token.setCredentials({ access_token: 'ya29.test-token', expiry_date: T0 + 24 * HOUR });
     const gcp = createBigQueryBillingSource({
@@ -256,7 +293,7 @@ describe('cost check: budgets, anomalies, cache and alerts (moto Cost Explorer, 
       expect.objectContaining({
         budget: 'gcp-monthly',
         evaluated: false,
-        why: expect.stringContaining('the gcp spend could not be read'),
+        why: expect.stringContaining('the gcp spend of project=billing-project could not be read'),
       }),
     ]);
     expect(r.errors).toContain(`budget gcp-monthly: not evaluated: ${(r.budgets[1] as { why: string }).why}`);

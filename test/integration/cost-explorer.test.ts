@@ -199,6 +199,33 @@ describe('daily spend', () => {
     expect(tags.Filter).toEqual({ Tags: { Key: 'team', Values: ['web'] } });
   });
 
+  it('groups by linked account, and filters to accounts with a LINKED_ACCOUNT Filter', async () => {
+    await seed([
+      {
+        ResultsByTime: [
+          groupedDay('2026-12-01', { '111122223333': '70', '444455556666': '15.5' }),
+          groupedDay('2026-12-02', { '111122223333': '72' }, true),
+        ],
+      },
+    ]);
+    const report = await source().dailySpend(
+      byService({ groupBy: { by: 'account' }, only: ['111122223333', '444455556666'], maxGroups: 2 }),
+    );
+    expect(report).toMatchObject({
+      days: [
+        { date: '2026-12-01', group: '111122223333', amount: 70 },
+        { date: '2026-12-01', group: '444455556666', amount: 15.5 },
+        { date: '2026-12-02', group: '111122223333', amount: 72 },
+      ],
+      total: 157.5,
+      estimated: true,
+      pages: 1,
+    });
+    const [sent] = usageRequests();
+    expect(sent.GroupBy).toEqual([{ Type: 'DIMENSION', Key: 'LINKED_ACCOUNT' }]);
+    expect(sent.Filter).toEqual({ Dimensions: { Key: 'LINKED_ACCOUNT', Values: ['111122223333', '444455556666'] } });
+  });
+
   it('refuses bad periods, keys and bounds before any request', async () => {
     const ce = source();
     const bad: Array<[Partial<DailySpendQuery>, RegExp]> = [
@@ -215,6 +242,9 @@ describe('daily spend', () => {
       [{ only: Array.from({ length: 101 }, (_, i) => `s${i}`) }, /only/],
       [{ only: [''] }, /only/],
       [{ only: ['x'.repeat(257)] }, /only/],
+      [{ groupBy: { by: 'account' }, only: ['12345678901'] }, /only: each a 12-digit AWS account id/],
+      [{ groupBy: { by: 'account' }, only: [''] }, /12-digit/],
+      [{ groupBy: { by: 'region' } as never }, /groupBy.by/],
     ];
     for (const [over, message] of bad) {
       const err = await failure(ce.dailySpend(byService(over)));

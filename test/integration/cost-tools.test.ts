@@ -282,8 +282,8 @@ beforeAll(async () => {
   await seedCluster();
   aws = new FakeCostSource({ now: clock.now, estimatedDays: 1, providerForecast: () => 700, pageRows: 50 });
   gcp = new FakeCostSource({ now: clock.now, kind: 'gcp-bigquery-billing' });
-  seedBill(aws, { now: T0, days: 40, services: 8, teams: 3 });
-  seedBill(gcp, { now: T0, days: 10, services: 3, teams: 2 });
+  seedBill(aws, { now: T0, days: 40, services: 8, teams: 3, account: ACCOUNT });
+  seedBill(gcp, { now: T0, days: 10, services: 3, teams: 2, account: 'alpha-project' });
   deps = depsWith([aws, gcp]);
   call = caller(deps);
   // A sample every 5 minutes for an hour, as USAGE_SAMPLE_SCHEDULE would take them.

@@ -29,10 +29,12 @@ import type {
  * and the page size is fixed here (Cost Explorer decides its own).
  */
 
-/** One billed line: a day, a service and the line's tags. */
+/** One billed line: a day, a service, the account (AWS) or project (GCP) billed, and the line's tags. */
 export interface BilledLine {
   date: string;
   service: string;
+  /** The linked account (12-digit id) or project id; absent: a line without one (grouped as ''). */
+  account?: string;
   tags?: Record<string, string>;
   amount: number;
 }
@@ -52,6 +54,9 @@ export interface FakeCostSourceOptions {
 /** Cost Explorer's tag keys, and the billing export's label keys (as the adapters check them). */
 const AWS_TAG_KEY = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u;
 const GCP_LABEL_KEY = /^[\p{Ll}\p{Lo}][\p{Ll}\p{Lo}\p{N}_-]{0,62}$/u;
+/** AWS account ids, and GCP project ids (as the adapters check them in `only`). */
+const AWS_ACCOUNT = /^\d{12}$/;
+const GCP_PROJECT = /^(?:[a-z][a-z0-9.-]{0,62}:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
 
 export class FakeCostSource implements CostSource {
   readonly kind: string;
@@ -86,11 +91,14 @@ export class FakeCostSource implements CostSource {
       provider: this.provider,
       key: gcp ? GCP_LABEL_KEY : AWS_TAG_KEY,
       keyHelp: gcp ? 'a GCP label key' : 'an AWS tag key',
+      account: gcp ? GCP_PROJECT : AWS_ACCOUNT,
+      accountHelp: gcp ? 'a GCP project id' : 'a 12-digit AWS account id',
     });
     const cells = new Map<string, DailySpend>();
     for (const l of this.lines) {
       if (l.date < q.period.start || l.date >= q.period.end) continue;
-      const group = q.groupBy.by === 'service' ? l.service : (l.tags?.[q.groupBy.key] ?? '');
+      const g = q.groupBy;
+      const group = g.by === 'service' ? l.service : g.by === 'account' ? (l.account ?? '') : (l.tags?.[g.key] ?? '');
       if (q.only && !q.only.includes(group)) continue;
       const key = `${l.date}\u0000${group}`;
       const cell = cells.get(key) ?? { date: l.date, group, amount: 0 };
@@ -148,11 +156,12 @@ export class FakeCostSource implements CostSource {
 
 /**
  * A large bill: `days` days up to yesterday (UTC) of `services` services, each line tagged with one of
- * `teams` team values (every 7th line untagged). Amounts are whole cents, so sums are exact.
+ * `teams` team values (every 7th line untagged), billed to `account` (an AWS account or GCP project
+ * id) when given. Amounts are whole cents, so sums are exact.
  */
 export function seedBill(
   source: FakeCostSource,
-  o: { now: number; days: number; services: number; teams: number; tagKey?: string },
+  o: { now: number; days: number; services: number; teams: number; tagKey?: string; account?: string },
 ): void {
   const today = Date.parse(`${dayOf(o.now)}T00:00:00Z`);
   for (let d = o.days; d >= 1; d--) {
@@ -162,6 +171,7 @@ export function seedBill(
       source.lines.push({
         date,
         service: `Service ${String(s).padStart(3, '0')} ${'s'.repeat(s % 5 === 0 ? 60 : 4)}`,
+        ...(o.account !== undefined ? { account: o.account } : {}),
         ...(i % 7 === 0 ? {} : { tags: { [o.tagKey ?? 'team']: `team-${i % o.teams}` } }),
         amount: ((s + 1) * 137 + d * 11) / 100,
       });

@@ -110,7 +110,14 @@ describe('cloudops-mcp check cost (spawned)', () => {
     };
     const res = await fetch(`${moto.url}/moto-api/static/ce/cost-and-usage-results`, {
       method: 'POST',
-      body: JSON.stringify({ results: [{ ResultsByTime: [day] }, { ResultsByTime: [] }] }),
+      // By service, the forecast's ungrouped series, by linked account (the account budget's).
+      body: JSON.stringify({
+        results: [
+          { ResultsByTime: [day] },
+          { ResultsByTime: [] },
+          { ResultsByTime: [{ ...day, Groups: [{ ...day.Groups[0], Keys: ['123456789012'] }] }] },
+        ],
+      }),
     });
     await res.arrayBuffer();
     expect(res.status).toBe(201);

@@ -30,7 +30,7 @@ import type { AwsCredentialProvider, AwsCredentials } from './sts-roles.ts';
 
 /*
  * The CostSource port over AWS Cost Explorer (issue 14): GetCostAndUsage (DAILY, UnblendedCost,
- * grouped by SERVICE or by one cost-allocation tag, every page) and GetCostForecast. Cost Explorer
+ * grouped by SERVICE, by one cost-allocation tag or by LINKED_ACCOUNT, every page) and GetCostForecast. Cost Explorer
  * charges $0.01 per request, so every answer counts the requests it made in `pages`.
  *
  * The forecast is the provider's (GetCostForecast, MONTHLY: one month's prediction interval is the
@@ -58,6 +58,8 @@ export interface CostExplorerOptions {
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
 /** AWS tag keys: 1-128 letters, digits, spaces and `_ . : / = + - @` (never `$`, which splits CE's group keys). */
 const TAG_KEY = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u;
+/** AWS account ids, as LINKED_ACCOUNT groups and filters name them. */
+const ACCOUNT = /^\d{12}$/;
 /** Requests one method may make (each $0.01): a year of daily rows by service takes a few. */
 const MAX_PAGES = 40;
 
@@ -103,7 +105,7 @@ export function createCostExplorerSource(opts: CostExplorerOptions = {}): CostSo
   /** Every page of one GetCostAndUsage query, as rows of (day, group, amount). */
   const costAndUsage = async (
     input: GetCostAndUsageCommandInput,
-    grouped: 'service' | 'tag' | 'none',
+    grouped: DailySpendQuery['groupBy']['by'] | 'none',
     signal: AbortSignal,
   ) => {
     const rows: DailySpend[] = [];
@@ -164,12 +166,18 @@ export function createCostExplorerSource(opts: CostExplorerOptions = {}): CostSo
         provider: 'aws',
         key: TAG_KEY,
         keyHelp: 'an AWS tag key (1-128 letters, digits, spaces and _ . : / = + - @)',
+        account: ACCOUNT,
+        accountHelp: 'a 12-digit AWS account id',
       });
       const input: GetCostAndUsageCommandInput = {
         TimePeriod: { Start: q.period.start, End: q.period.end },
         Granularity: 'DAILY',
         Metrics: ['UnblendedCost'],
-        GroupBy: [q.groupBy.by === 'tag' ? { Type: 'TAG', Key: q.groupBy.key } : { Type: 'DIMENSION', Key: 'SERVICE' }],
+        GroupBy: [
+          q.groupBy.by === 'tag'
+            ? { Type: 'TAG', Key: q.groupBy.key }
+            : { Type: 'DIMENSION', Key: q.groupBy.by === 'account' ? 'LINKED_ACCOUNT' : 'SERVICE' },
+        ],
       };
       if (q.only) input.Filter = filterOf(q.groupBy, q.only);
       return call('GetCostAndUsage', bounded(undefined, timeoutMs), async (signal) => {
@@ -260,9 +268,13 @@ export function createCostExplorerSource(opts: CostExplorerOptions = {}): CostSo
   };
 }
 
-/** The Filter for `only`: services by name, or values of the grouping tag (`''`: resources without it). */
+/**
+ * The Filter for `only`: services by name, linked accounts by id, or values of the grouping tag
+ * (`''`: resources without it).
+ */
 function filterOf(groupBy: DailySpendQuery['groupBy'], only: string[]): Expression {
   if (groupBy.by === 'service') return { Dimensions: { Key: 'SERVICE', Values: only } };
+  if (groupBy.by === 'account') return { Dimensions: { Key: 'LINKED_ACCOUNT', Values: only } };
   const values = only.filter((v) => v !== '');
   const parts: Expression[] = [];
   if (values.length) parts.push({ Tags: { Key: groupBy.key, Values: values } });

@@ -30,8 +30,8 @@ import { cloudError, googleRest, type RestCall, restBase } from './google-rest.t
  * @google-cloud/bigquery client: 47 packages and 14 MB installed for one POST and one GET.
  *
  * Amounts are cost after credits (cost + the sum of credits[].amount, credits being negative), per UTC
- * day of usage_start_time, grouped by service.description or by the value of one resource label
- * ('' without it). The `maxGroups` largest groups are decided in the query, the rest summed there as
+ * day of usage_start_time, grouped by service.description, by project.id ('' for charges without a
+ * project, as support) or by the value of one resource label ('' without it). The `maxGroups` largest groups are decided in the query, the rest summed there as
  * `other`, so no more rows come back than days × (maxGroups + 1). Values only ever travel as named
  * query parameters; the table name is checked against a strict pattern when the source is made and
  * backquoted. `maxBytesBilled` goes with every query: BigQuery fails a query that would bill more
@@ -137,6 +137,8 @@ export function createBigQueryBillingSource(opts: BigQueryBillingOptions): CostS
         provider: 'gcp',
         key: LABEL_KEY,
         keyHelp: 'a GCP label key (a lowercase letter, then lowercase letters, digits, _ and -; at most 63)',
+        account: GCP_PATTERNS.project,
+        accountHelp: 'a GCP project id',
       });
       const res = await spend(q);
       const { days, total } = shapeDays(res.rows, q.maxGroups + 1); // `other` is already one of them
@@ -177,7 +179,9 @@ export function billingSql(table: string, groupBy: DailySpendQuery['groupBy'], w
   const group =
     groupBy.by === 'service'
       ? 'IFNULL(service.description, "")'
-      : 'IFNULL((SELECT l.value FROM UNNEST(labels) AS l WHERE l.key = @label_key LIMIT 1), "")';
+      : groupBy.by === 'account'
+        ? 'IFNULL(project.id, "")'
+        : 'IFNULL((SELECT l.value FROM UNNEST(labels) AS l WHERE l.key = @label_key LIMIT 1), "")';
   return [
     'WITH spend AS (',
     '  SELECT',

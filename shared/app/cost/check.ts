@@ -18,7 +18,16 @@ import type { Alert } from '../../ports/notifier.ts';
 import type { Alerting, ReconcileResult } from '../alerts/types.ts';
 import { CorruptRecordError, decodeRecord } from '../repos/codec.ts';
 import type { UsageSamples } from '../repos/usage-samples.ts';
-import { addDays, dayOf, errorText, monthForecast, monthOf, type SpendDeps, sourceSpend } from './spend.ts';
+import {
+  addDays,
+  dayOf,
+  errorText,
+  monthForecast,
+  monthOf,
+  SPEND_LIMITS,
+  type SpendDeps,
+  sourceSpend,
+} from './spend.ts';
 import type { CostCheckInput, CostCheckReport, CostClusterRun, CostSourceRun, GroupTotal } from './types.ts';
 import { type ClusterDailyCosts, namespaceDailyCosts } from './workloads.ts';
 
@@ -29,11 +38,14 @@ import { type ClusterDailyCosts, namespaceDailyCosts } from './workloads.ts';
  * (findAnomalies), and the alerts they fire. All spend reads go through the cache (./spend.ts), so a
  * check within COST_CACHE_TTL of another pays nothing; the report says what each source paid.
  *
- * Budget scopes: `account` is the AWS source's bill (Cost Explorer of the credentials' account: the
- * payer account's answer covers its organization; the port has no per-account filter, so every
- * account budget is judged on that bill), `project` the GCP source's (the billing export table),
- * `label` without `cluster` the spend carrying that tag/label on every source, summed. Namespace
- * budgets and `label` with `cluster` are the cost allocated to pods from the stored usage samples
+ * Budget scopes: `account` is that account's spend on the AWS source (Cost Explorer grouped by
+ * LINKED_ACCOUNT, filtered to the budgets' accounts: a payer account's bill covers its whole
+ * organization, each member judged on its own), `project` that project's spend on the GCP source (the
+ * billing export grouped by project.id, filtered likewise); an account or project without spend this
+ * month is at $0. Their forecast is computed here from that series (the run-rate of the month's whole
+ * days: the providers forecast only the whole bill, which the report shows per source). `label`
+ * without `cluster` is the spend carrying that tag/label on every source, summed. Namespace budgets
+ * and `label` with `cluster` are the cost allocated to pods from the stored usage samples
  * (namespaceDailyCosts: complete days only, summed over the clusters when no cluster is named; the
  * forecast is computed here as the run-rate of the days with samples). The namespaces' daily costs
  * are judged for anomalies too, per cluster. A budget that cannot be evaluated is reported with why
@@ -46,7 +58,7 @@ import { type ClusterDailyCosts, namespaceDailyCosts } from './workloads.ts';
  * anomaly per service in `cost:anomalies/<source>` (run scope `anomalies/<source>`), one per namespace
  * in `cost:anomalies/cluster:<cluster, URI-encoded>`. What a failed source (or a cluster without
  * samples of yesterday) could not judge keeps its alerts as they were: its anomaly scope is not reconciled, and a
- * budget that could not be evaluated (or lost its forecast) fires its last alerts again unchanged
+ * budget that could not be evaluated fires its last alerts again unchanged
  * (kept per budget in the Store), so an outage never reads as "resolved".
  */
 
@@ -98,14 +110,12 @@ const NO_SOURCE =
 interface Gathered {
   run: CostSourceRun;
   source: CostSource;
-  /** Month-to-date spend by day (all services), when the service query answered. */
-  month?: BudgetSpend;
-  /** The service query's failure: the budgets of this source cannot be evaluated. */
-  spendError?: string;
-  /** The forecast's failure (budgets then judge the month to date only). */
-  forecastError?: string;
+  /** The whole bill's currency, when the service query answered (its month-end forecast is then asked). */
+  currency?: string;
   /** Spend per label budget key (`key=value`), or why not. */
   labels: Map<string, { spend: BudgetSpend } | { error: string }>;
+  /** Spend per account (AWS) or project (GCP) id of the budgets, or why not. */
+  accounts: Map<string, { spend: BudgetSpend } | { error: string }>;
   /** Daily spend by service in the anomaly window (whole days), when the service query answered. */
   serviceDays?: GroupDay[];
   /** The provider marked the newest days estimates. */
@@ -134,11 +144,30 @@ function monthSpend(report: SpendReport, month: string, today: string) {
 
 const labelKey = (l: { key: string; value: string }) => `${l.key}=${l.value}`;
 
+/**
+ * One account's or project's spend of the month from a report grouped by account, with the forecast
+ * computed as its run-rate, as the sources compute theirs (cost-series.ts computeForecast): the spend
+ * of the month's whole days (before today, which is still filling in) + their mean × the days from
+ * today on. None on the 1st (no whole day yet).
+ */
+function accountSpend(report: SpendReport, id: string, month: string, today: string): BudgetSpend {
+  const m = monthSpend({ ...report, days: report.days.filter((d) => d.group === id) }, month, today);
+  const whole = Number(today.slice(8, 10)) - 1;
+  const out: BudgetSpend = { currency: report.currency, days: m.days, estimated: report.estimated };
+  if (whole > 0) {
+    const before = m.days.filter((d) => d.date < today).reduce((n, d) => n + d.amount, 0);
+    out.forecast = { amount: Math.round((before / whole) * daysInMonth(month) * 100) / 100, method: 'computed' };
+  }
+  return out;
+}
+
 async function gather(
   deps: CostCheckDeps,
   source: CostSource,
   now: number,
   labels: ReadonlyArray<{ key: string; value: string }>,
+  /** The account (AWS) or project (GCP) ids of this source's budgets. */
+  accounts: readonly string[],
 ): Promise<Gathered> {
   const scope = sourceScope(source.kind);
   const run: CostSourceRun = {
@@ -162,7 +191,7 @@ async function gather(
     deps.log.warn({ source: source.kind, err: text }, 'cost check: a spend source failed');
     return text;
   };
-  const out: Gathered = { run, source, labels: new Map() };
+  const out: Gathered = { run, source, labels: new Map(), accounts: new Map() };
   const today = dayOf(now);
   const { month, period: monthPeriod } = monthOf(now);
   const anomaly = (deps.policy.cost ?? defaultCostPolicy()).anomaly;
@@ -183,11 +212,11 @@ async function gather(
       byService: byAmount(m.byGroup, COST_CHECK_LIMITS.groupsInReport),
       estimated: report.estimated,
     };
-    out.month = { currency: report.currency, days: m.days, estimated: report.estimated };
+    out.currency = report.currency;
     out.serviceDays = report.days.filter((d) => d.date >= anomalyStart && d.date < today);
     out.estimated = report.estimated;
   } catch (err) {
-    out.spendError = fail('daily spend by service', err);
+    fail('daily spend by service', err);
   }
   const tagKey = deps.config.cost.tagKey;
   if (tagKey && run.monthToDate) {
@@ -206,7 +235,7 @@ async function gather(
       fail(`daily spend by tag ${tagKey}`, err);
     }
   }
-  if (out.month) {
+  if (out.currency) {
     try {
       const f = await monthForecast(deps, source, now);
       paid(f);
@@ -216,14 +245,11 @@ async function gather(
         ...(f.upper !== undefined ? { upper: f.upper } : {}),
         method: f.method,
       };
-      if (f.currency === out.month.currency) out.month.forecast = { amount: f.amount, method: f.method };
-      else
-        out.forecastError = fail(
-          'forecast',
-          `in ${f.currency.slice(0, 8)}, the spend in ${out.month.currency.slice(0, 8)}`,
-        );
+      if (f.currency !== out.currency) {
+        fail('forecast', `in ${f.currency.slice(0, 8)}, the spend in ${out.currency.slice(0, 8)}`);
+      }
     } catch (err) {
-      out.forecastError = fail('month-end forecast', err);
+      fail('month-end forecast', err);
     }
   }
   for (const l of labels) {
@@ -240,6 +266,23 @@ async function gather(
       out.labels.set(labelKey(l), { spend: { currency: report.currency, days: m.days, estimated: report.estimated } });
     } catch (err) {
       out.labels.set(labelKey(l), { error: fail(`daily spend with ${l.key}=${l.value}`, err) });
+    }
+  }
+  const noun = scope === 'gcp' ? 'project' : 'account';
+  for (let i = 0; i < accounts.length; i += SPEND_LIMITS.only) {
+    const ids = accounts.slice(i, i + SPEND_LIMITS.only);
+    try {
+      const report = await sourceSpend(deps, source, {
+        period: { start: monthPeriod.start, end: addDays(today, 1) },
+        groupBy: { by: 'account' },
+        only: ids,
+        maxGroups: ids.length,
+      });
+      paid(report);
+      for (const id of ids) out.accounts.set(id, { spend: accountSpend(report, id, month, today) });
+    } catch (err) {
+      const error = fail(`daily spend by ${noun} (${ids.length} ${noun}s)`, err);
+      for (const id of ids) out.accounts.set(id, { error });
     }
   }
   return out;
@@ -290,8 +333,6 @@ function budgetInputs(
 ) {
   const spend: Record<string, BudgetSpend> = {};
   const why = new Map<string, string>();
-  /** Scopes whose forecast was lost to an error: their forecast alerts stay as they were. */
-  const forecastLost = new Set<string>();
   const bySource = (scope: string) => gathered.find((g) => g.run.scope === scope);
   for (const b of budgets) {
     const key = budgetScopeKey(b.scope);
@@ -299,13 +340,13 @@ function budgetInputs(
     const s = b.scope;
     if (s.account !== undefined || s.project !== undefined) {
       const [scope, setting] = s.account !== undefined ? ['aws', 'COST_AWS=true'] : ['gcp', 'GCP_BILLING_TABLE'];
+      const id = (s.account ?? s.project) as string;
       const g = bySource(scope);
+      const got = g?.accounts.get(id);
       if (!g) why.set(key, `no ${scope === 'aws' ? 'AWS' : 'GCP'} spend is read: set ${setting}`);
-      else if (!g.month) why.set(key, `the ${scope} spend could not be read (${g.spendError ?? 'unknown'})`);
-      else {
-        spend[key] = g.month;
-        if (g.forecastError) forecastLost.add(key);
-      }
+      else if (!got) why.set(key, `the ${scope} spend of ${key} was not read`);
+      else if ('error' in got) why.set(key, `the ${scope} spend of ${key} could not be read (${got.error})`);
+      else spend[key] = got.spend;
     } else if (s.label !== undefined && s.cluster === undefined) {
       const lk = labelKey(s.label);
       const parts = gathered.map((g) => g.labels.get(lk));
@@ -336,7 +377,7 @@ function budgetInputs(
       else spend[key] = got;
     }
   }
-  return { spend, why, forecastLost };
+  return { spend, why };
 }
 
 interface PodCosts {
@@ -434,7 +475,17 @@ async function evaluate(deps: CostCheckDeps, input: Omit<CostCheckInput, 'reques
     ).values(),
   ].slice(0, COST_CHECK_LIMITS.labels);
   // Sources at once; each source's queries one after another (one provider's rate limit at a time).
-  const gathered = await Promise.all(deps.costSources.map((s) => gather(deps, s, now, labels)));
+  const ids = (pick: (b: BudgetPolicy) => string | undefined) => [
+    ...new Set(policy.budgets.flatMap((b) => (pick(b) !== undefined ? [pick(b) as string] : []))),
+  ];
+  const accounts = ids((b) => b.scope.account);
+  const projects = ids((b) => b.scope.project);
+  const gathered = await Promise.all(
+    deps.costSources.map((s) => {
+      const scope = sourceScope(s.kind);
+      return gather(deps, s, now, labels, scope === 'aws' ? accounts : scope === 'gcp' ? projects : []);
+    }),
+  );
 
   const errors: string[] = [];
   if (deps.costSources.length === 0) errors.push(NO_SOURCE);
@@ -451,10 +502,7 @@ async function evaluate(deps: CostCheckDeps, input: Omit<CostCheckInput, 'reques
   const result = evaluateBudgets(policy.budgets, { month, spend: inputs.spend });
   const keep = new Map<string, Set<'actual' | 'forecast'>>();
   const budgets: BudgetStatus[] = result.statuses.map((s) => {
-    if (s.evaluated) {
-      if (inputs.forecastLost.has(s.scopeKey)) keep.set(s.budget, new Set(['forecast']));
-      return s;
-    }
+    if (s.evaluated) return s;
     const why = inputs.why.get(s.scopeKey) ?? s.why;
     errors.push(`budget ${s.budget}: not evaluated: ${why}`);
     keep.set(s.budget, new Set(['actual', 'forecast']));

@@ -11,7 +11,7 @@ import { CorruptRecordError, decodeRecord } from '../repos/codec.ts';
 /*
  * Cloud spend through the Store (issue 14): every Cost Explorer request page costs $0.01 and every
  * BigQuery query bills the bytes it scans, so each answer is kept for COST_CACHE_TTL under its source
- * kind and the canonical query (period, grouping, `only` sorted, maxGroups), with when it was fetched
+ * kind and the canonical query (period, grouping by service, tag or account, `only` sorted, maxGroups), with when it was fetched
  * and what it paid. A cached answer reports `pages: 0` and `cachedAt`.
  *
  * Concurrent callers of one query: within one process they share the fetch in flight (one pays);
@@ -81,7 +81,9 @@ export function canonicalQuery(q: DailySpendQuery): DailySpendQuery {
   if (q.only && (q.only.length === 0 || q.only.length > SPEND_LIMITS.only))
     throw new AppError(`only must name 1..${SPEND_LIMITS.only} groups`);
   const groupBy: DailySpendQuery['groupBy'] =
-    q.groupBy.by === 'tag' ? { by: 'tag', key: q.groupBy.key } : { by: 'service' };
+    q.groupBy.by === 'tag'
+      ? { by: 'tag', key: q.groupBy.key }
+      : { by: q.groupBy.by === 'account' ? 'account' : 'service' };
   return {
     period: { start, end },
     groupBy,

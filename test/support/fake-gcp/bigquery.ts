@@ -22,14 +22,16 @@ import type { FakeGoogleTokens } from './identity.ts';
  * - https://cloud.google.com/bigquery/pricing#on_demand_pricing (bytes billed: at least 10 MB per
  *   query, rounded up to the next MB)
  *
- * It holds standard billing-export tables (rows of service.description, usage_start_time, cost,
- * currency, credits[].amount, labels[]) and evaluates exactly the query shape the adapter sends
+ * It holds standard billing-export tables (rows of service.description, project.id, usage_start_time,
+ * cost, currency, credits[].amount, labels[]) and evaluates exactly the query shape the adapter sends
  * (QUERY_SHAPE below); any other SQL is refused with 400. Where it is simpler than BigQuery: README.md.
  */
 
 export interface FakeExportRow {
   /** service.description */
   service: string;
+  /** project.id; absent: NULL (charges without a project, as support). */
+  project?: string;
   /** usage_start_time, RFC 3339. */
   usageStart: string;
   cost: number;
@@ -97,7 +99,7 @@ const STATUS: Record<number, string> = {
 const QUERY_SHAPE = new RegExp(
   [
     "^WITH spend AS \\( SELECT FORMAT_DATE\\('%F', DATE\\(usage_start_time\\)\\) AS day, ",
-    '(?:(?<service>IFNULL\\(service\\.description, ""\\))|IFNULL\\(\\(SELECT l\\.value FROM UNNEST\\(labels\\) AS l WHERE l\\.key = @(?<labelKey>\\w+) LIMIT 1\\), ""\\)) AS grp, ',
+    '(?:(?<service>IFNULL\\(service\\.description, ""\\))|(?<project>IFNULL\\(project\\.id, ""\\))|IFNULL\\(\\(SELECT l\\.value FROM UNNEST\\(labels\\) AS l WHERE l\\.key = @(?<labelKey>\\w+) LIMIT 1\\), ""\\)) AS grp, ',
     'currency, cost \\+ IFNULL\\(\\(SELECT SUM\\(c\\.amount\\) FROM UNNEST\\(credits\\) AS c\\), 0\\) AS amount ',
     'FROM `[^`]+` WHERE usage_start_time >= TIMESTAMP\\(@(?<start>\\w+)\\) AND usage_start_time < TIMESTAMP\\(@(?<end>\\w+)\\) \\), ',
     'filtered AS \\(SELECT \\* FROM spend(?: WHERE grp IN UNNEST\\(@(?<only>\\w+)\\))?\\), ',
@@ -168,13 +170,18 @@ function paramValue(p: unknown): { name: string; type: string; value: ParamValue
   return { name: q.name, type, value: scalar(type, q.parameterValue?.value) };
 }
 
-/** The bytes the query reads: its columns over the whole table (no partition filter in the query). */
-function bytesRead(rows: FakeExportRow[], withLabels: boolean): number {
+/**
+ * The bytes the query reads: its columns over the whole table (no partition filter in the query):
+ * usage_start_time, cost, currency, credits and the grouping column (service.description, project.id or labels).
+ */
+function bytesRead(rows: FakeExportRow[], group: 'service' | 'project' | 'labels'): number {
   const str = (s: string) => 2 + Buffer.byteLength(s);
   let n = 0;
   for (const r of rows) {
-    n += 8 + 8 + str(r.service) + str(r.currency ?? 'USD') + 8 * (r.credits?.length ?? 0);
-    if (withLabels) for (const [k, v] of Object.entries(r.labels ?? {})) n += str(k) + str(v);
+    n += 8 + 8 + str(r.currency ?? 'USD') + 8 * (r.credits?.length ?? 0);
+    if (group === 'service') n += str(r.service);
+    if (group === 'project') n += r.project === undefined ? 0 : str(r.project);
+    if (group === 'labels') for (const [k, v] of Object.entries(r.labels ?? {})) n += str(k) + str(v);
   }
   return n;
 }
@@ -195,7 +202,7 @@ function evaluate(
   };
   const start = Date.parse(`${want(shape.start, 'DATE')}T00:00:00Z`);
   const end = Date.parse(`${want(shape.end, 'DATE')}T00:00:00Z`);
-  const labelKey = shape.service ? undefined : (want(shape.labelKey, 'STRING') as string);
+  const labelKey = shape.service || shape.project ? undefined : (want(shape.labelKey, 'STRING') as string);
   const only = shape.only ? new Set(want(shape.only, 'ARRAY<STRING>') as string[]) : undefined;
   const limit = Number(want(shape.maxGroups, 'INT64'));
   if (limit < 0) throw new ApiError(400, 'invalidQuery', 'LIMIT expects a non-negative integer');
@@ -204,7 +211,7 @@ function evaluate(
     .filter((r) => Date.parse(r.usageStart) >= start && Date.parse(r.usageStart) < end)
     .map((r) => ({
       day: new Date(Date.parse(r.usageStart)).toISOString().slice(0, 10),
-      grp: labelKey === undefined ? r.service : (r.labels?.[labelKey] ?? ''),
+      grp: shape.service ? r.service : shape.project ? (r.project ?? '') : (r.labels?.[labelKey as string] ?? ''),
       currency: r.currency ?? 'USD',
       amount: r.cost + (r.credits ?? []).reduce((a, b) => a + b, 0),
     }))
@@ -340,7 +347,8 @@ export async function startFakeBigQuery(
     if (!shape) throw new ApiError(400, 'invalidQuery', 'This fake evaluates only the billing adapter’s query shape');
 
     const rows = evaluate(table.rows, shape, params);
-    const bytesProcessed = table.bytes ?? bytesRead(table.rows, !shape.service);
+    const bytesProcessed =
+      table.bytes ?? bytesRead(table.rows, shape.service ? 'service' : shape.project ? 'project' : 'labels');
     const bytesBilled = Math.max(MIN_BILLED, Math.ceil(bytesProcessed / MB) * MB);
     if (maxBytes !== undefined && bytesBilled > maxBytes) {
       throw new ApiError(
