@@ -13,6 +13,10 @@ export default defineConfig({
     // sockets, workflow timers) rather than computes: three workers overlap the waits. Tests wait on
     // conditions, never on how fast the machine is, so they hold on a busy 2-CPU machine too.
     maxWorkers: 3,
+    // One module cache per worker, not per test file: the suite imports the same large graph (the
+    // MCP SDK, the AWS SDK clients, client-node) in every file, which cost about 230 s of its 360 s
+    // on 2 CPUs. Test files restore what they change (process.env, fake timers) in their own hooks.
+    isolate: false,
     reporters: ['default'],
   },
 });
