@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { checkBearer, sendJson } from './compute.ts';
-import type { FakeGoogleTokens } from './identity.ts';
+import { type FakeGoogleTokens, listenLoopback } from './identity.ts';
 
 /**
  * A loopback BigQuery API v2 front end for the billing-export CostSource: jobs.query,
@@ -243,7 +242,6 @@ export async function startFakeBigQuery(
 ): Promise<FakeBigQueryApi> {
   const projects = new Map(setup.projects.map((p) => [p.id, p]));
   const jobs = new Map<string, Job>();
-  const sockets = new Set<Socket>();
   const state = {
     requests: [] as string[],
     queries: [] as Array<{ sql: string; parameters: unknown[] }>,
@@ -487,24 +485,15 @@ export async function startFakeBigQuery(
     }
   };
 
-  const server = createServer((req, res) => {
+  const listening = await listenLoopback((req, res) => {
     handle(req, res).catch((err: unknown) => {
       res.writeHead(500, { 'Content-Type': 'text/plain' });
       res.end(String(err));
     });
   });
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const { port } = listening;
   return Object.assign(state, {
     url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
+    close: listening.close,
   });
 }

@@ -1,6 +1,5 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
-import { CLOUD_PLATFORM_SCOPE, type FakeGoogleTokens, type IssuedToken } from './identity.ts';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { CLOUD_PLATFORM_SCOPE, type FakeGoogleTokens, type IssuedToken, listenLoopback } from './identity.ts';
 
 /**
  * A loopback Compute Engine API v1 (REST), for the GCP inventory adapter.
@@ -217,7 +216,6 @@ export async function startFakeComputeApi(
 ): Promise<FakeComputeApi> {
   const byId = new Map(projects.map((p) => [p.id, p]));
   const requests: string[] = [];
-  const sockets = new Set<Socket>();
   const ops = new Map<string, Op>();
   const ids = new Map<FakeInstance, string>();
   let seq = 0;
@@ -466,21 +464,12 @@ export async function startFakeComputeApi(
     });
   };
 
-  const server = createServer(handle);
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const listening = await listenLoopback(handle);
+  const { port } = listening;
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
     projects: byId,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
+    close: listening.close,
   };
 }

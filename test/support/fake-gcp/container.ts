@@ -1,6 +1,5 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
-import { CLOUD_PLATFORM_SCOPE, type FakeGoogleTokens, googleError } from './identity.ts';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { CLOUD_PLATFORM_SCOPE, type FakeGoogleTokens, googleError, listenLoopback } from './identity.ts';
 
 /**
  * A loopback Google Kubernetes Engine API (Container v1, REST as the client libraries' HTTP/1.1
@@ -122,7 +121,6 @@ export async function startFakeContainerApi(
 ): Promise<FakeContainerApi> {
   const byId = new Map(projects.map((p) => [p.id, p]));
   const requests: string[] = [];
-  const sockets = new Set<Socket>();
 
   const send = (res: ServerResponse, status: number, body: string, extra: Record<string, string> = {}) => {
     res.writeHead(status, { 'Content-Type': 'application/json; charset=UTF-8', ...extra });
@@ -271,21 +269,12 @@ export async function startFakeContainerApi(
     return send(res, 200, JSON.stringify(poolsPath ? { nodePools: json.nodePools } : json));
   };
 
-  const server = createServer(handle);
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const listening = await listenLoopback(handle);
+  const { port } = listening;
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
     projects: byId,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
+    close: listening.close,
   };
 }

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 
 /**
  * The access tokens of the fake GCP services: the metadata server issues them, the API fakes check
@@ -45,4 +47,29 @@ export function googleError(code: number, status: string, message: string, reaso
     ];
   }
   return JSON.stringify(body);
+}
+
+/**
+ * A fake's HTTP server on a free loopback port: its address, and a close that also ends kept-alive
+ * connections (the client libraries keep theirs open), so a test's teardown never waits on them.
+ */
+export async function listenLoopback(
+  handle: (req: IncomingMessage, res: ServerResponse) => void,
+): Promise<{ port: number; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server = createServer(handle);
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
 }

@@ -1,6 +1,5 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
-import { CLOUD_PLATFORM_SCOPE, type FakeGoogleTokens } from './identity.ts';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { CLOUD_PLATFORM_SCOPE, type FakeGoogleTokens, listenLoopback } from './identity.ts';
 
 /**
  * A loopback GCE/Cloud Functions metadata server: the paths google-auth-library's Compute client
@@ -37,7 +36,6 @@ export async function startFakeMetadataServer(
 ): Promise<FakeMetadataServer> {
   const email = opts.serviceAccount ?? 'cloudops@test-project.iam.gserviceaccount.com';
   const projectId = opts.projectId ?? 'test-project';
-  const sockets = new Set<Socket>();
   const state = { tokenRequests: 0, tokenLifetimeS: opts.tokenLifetimeS ?? 3599 };
 
   const send = (res: ServerResponse, status: number, body: string, type = 'application/text') => {
@@ -72,13 +70,8 @@ export async function startFakeMetadataServer(
     return send(res, 404, 'Not Found\n');
   };
 
-  const server = createServer(handle);
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const listening = await listenLoopback(handle);
+  const { port } = listening;
   return {
     host: `127.0.0.1:${port}`,
     get tokenRequests() {
@@ -90,10 +83,6 @@ export async function startFakeMetadataServer(
     set tokenLifetimeS(s: number) {
       state.tokenLifetimeS = s;
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
+    close: listening.close,
   };
 }

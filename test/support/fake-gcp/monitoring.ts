@@ -1,7 +1,6 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { checkBearer, sendJson } from './compute.ts';
-import type { FakeGoogleTokens } from './identity.ts';
+import { type FakeGoogleTokens, listenLoopback } from './identity.ts';
 
 /**
  * A loopback Cloud Monitoring API v3 `projects.timeSeries.list`, for the GCP inventory adapter.
@@ -158,7 +157,6 @@ export async function startFakeMonitoringApi(
 ): Promise<FakeMonitoringApi> {
   const byId = new Map(projects.map((p) => [p.id, p]));
   const requests: string[] = [];
-  const sockets = new Set<Socket>();
   const error = (res: ServerResponse, code: number, status: string, message: string) =>
     sendJson(res, code, { error: { code, message, status } });
 
@@ -382,21 +380,12 @@ export async function startFakeMonitoringApi(
     }
   };
 
-  const server = createServer(handle);
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const listening = await listenLoopback(handle);
+  const { port } = listening;
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
     projects: byId,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
+    close: listening.close,
   };
 }
