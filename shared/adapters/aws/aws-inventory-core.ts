@@ -6,8 +6,8 @@ import { bounded, describeEksCluster, untilAborted } from './eks-source.ts';
 import {
   type AwsCredentialProvider,
   type AwsCredentials,
-  assumedRoleCredentials,
-  callerAccount,
+  type ConfiguredAccount,
+  configuredAccounts,
   roleAccount,
 } from './sts-roles.ts';
 
@@ -117,18 +117,13 @@ function refusal(service: 'EC2' | 'CloudWatch', op: string): () => Promise<never
   };
 }
 
-interface Account {
-  key: string;
-  credentials: AwsCredentialProvider;
-  /** Known from the role ARN, or resolved once through GetCallerIdentity. */
-  accountId: () => Promise<string>;
-}
+type Account = ConfiguredAccount;
 
 class Core implements AwsCore {
   private readonly timeoutMs: number;
   private readonly regions: string[];
   private readonly endpoint: string | undefined;
-  private readonly accounts: Account[] = [];
+  private readonly accounts: Account[];
   private readonly clients = new Map<string, unknown>();
 
   constructor(opts: AwsInventoryOptions) {
@@ -144,43 +139,7 @@ class Core implements AwsCore {
       maxAttempts: 2,
       requestHandler: { requestTimeout: this.timeoutMs, connectionTimeout: this.timeoutMs },
     });
-    const base: AwsCredentialProvider = async () => {
-      const c = await sts.config.credentials();
-      return {
-        accessKeyId: c.accessKeyId,
-        secretAccessKey: c.secretAccessKey,
-        sessionToken: c.sessionToken,
-        expiration: c.expiration,
-      };
-    };
-    const seen = new Set<string>();
-    for (const { roleArn } of opts.accounts) {
-      const key = roleArn ?? '';
-      if (seen.has(key)) continue;
-      seen.add(key);
-      if (roleArn) {
-        const id = roleAccount(roleArn);
-        this.accounts.push({
-          key,
-          credentials: assumedRoleCredentials({ roleArn, sts, now, timeoutMs: this.timeoutMs }),
-          accountId: async () => id,
-        });
-      } else {
-        let pending: Promise<string> | undefined;
-        this.accounts.push({
-          key,
-          credentials: base,
-          // Shared by concurrent callers, so bounded on its own rather than by the first caller's signal.
-          accountId: () => {
-            pending ??= callerAccount(sts, AbortSignal.timeout(this.timeoutMs)).catch((err: unknown) => {
-              pending = undefined;
-              throw err;
-            });
-            return pending;
-          },
-        });
-      }
-    }
+    this.accounts = configuredAccounts(opts.accounts, sts, { now, timeoutMs: this.timeoutMs });
   }
 
   async scopes(signal?: AbortSignal): Promise<{ accounts: string[]; regions: string[] }> {

@@ -24,8 +24,8 @@ import { eksToken, stsHost } from './eks-token.ts';
 import {
   type AwsCredentialProvider,
   type AwsCredentials,
-  assumedRoleCredentials,
-  callerAccount,
+  type ConfiguredAccount,
+  configuredAccounts,
   roleAccount,
 } from './sts-roles.ts';
 
@@ -65,12 +65,7 @@ const DESCRIBE_CONCURRENCY = 8;
 const MESSAGE_CAP = 300;
 const MAX_CACHED_TOKENS = 2000;
 
-interface Account {
-  roleArn?: string;
-  credentials: AwsCredentialProvider;
-  /** Known from the role ARN, or resolved once through GetCallerIdentity. */
-  accountId: (signal: AbortSignal) => Promise<string>;
-}
+type Account = ConfiguredAccount;
 
 export class EksClusterSource implements ClusterSource {
   readonly kind = 'eks' as const;
@@ -102,42 +97,7 @@ export class EksClusterSource implements ClusterSource {
       maxAttempts: 2,
       requestHandler: { requestTimeout: this.opts.timeoutMs, connectionTimeout: this.opts.timeoutMs },
     });
-    const base: AwsCredentialProvider = async () => {
-      const c = await baseSts.config.credentials();
-      return {
-        accessKeyId: c.accessKeyId,
-        secretAccessKey: c.secretAccessKey,
-        sessionToken: c.sessionToken,
-        expiration: c.expiration,
-      };
-    };
-    const seen = new Set<string>();
-    this.accounts = [];
-    for (const { roleArn } of options.accounts) {
-      const key = roleArn ?? '';
-      if (seen.has(key)) continue;
-      seen.add(key);
-      if (roleArn) {
-        const id = roleAccount(roleArn);
-        this.accounts.push({
-          roleArn,
-          credentials: assumedRoleCredentials({ roleArn, sts: baseSts, now: this.now, timeoutMs: this.opts.timeoutMs }),
-          accountId: async () => id,
-        });
-      } else {
-        let pending: Promise<string> | undefined;
-        this.accounts.push({
-          credentials: base,
-          accountId: (signal) => {
-            pending ??= callerAccount(baseSts, signal).catch((err: unknown) => {
-              pending = undefined;
-              throw err;
-            });
-            return pending;
-          },
-        });
-      }
-    }
+    this.accounts = configuredAccounts(options.accounts, baseSts, { now: this.now, timeoutMs: this.opts.timeoutMs });
   }
 
   async discover(signal?: AbortSignal): Promise<DiscoveryResult> {
@@ -202,7 +162,7 @@ export class EksClusterSource implements ClusterSource {
 
   private async accountOf(cluster: DiscoveredCluster, signal: AbortSignal): Promise<Account> {
     for (const account of this.accounts) {
-      if ((await untilAborted(account.accountId(signal), signal)) === cluster.owner) return account;
+      if ((await untilAborted(account.accountId(), signal)) === cluster.owner) return account;
     }
     throw new Error(`cluster ${cluster.id.slice(0, 200)} belongs to no configured AWS account`);
   }
@@ -225,7 +185,7 @@ export class EksClusterSource implements ClusterSource {
 
   private async listScope(account: Account, region: string, signal: AbortSignal): Promise<DiscoveryResult> {
     const errors: DiscoveryResult['errors'] = [];
-    const owner = await account.accountId(signal);
+    const owner = await untilAborted(account.accountId(), signal);
     const client = this.client(account, region);
     const names: string[] = [];
     let nextToken: string | undefined;

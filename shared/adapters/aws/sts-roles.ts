@@ -93,3 +93,68 @@ export async function callerAccount(sts: STSClient, signal?: AbortSignal): Promi
   if (!out.Account) throw new Error('GetCallerIdentity returned no account');
   return out.Account;
 }
+
+/** One configured AWS account: an assumed role, or the base credentials' own account. */
+export interface ConfiguredAccount {
+  /** The role ARN; `''` for the base credentials' own account. */
+  key: string;
+  roleArn?: string;
+  credentials: AwsCredentialProvider;
+  /**
+   * Known from the role ARN, or resolved once through GetCallerIdentity. The lookup is shared by
+   * concurrent callers, so it is bounded on its own (`timeoutMs`) rather than by the first caller's
+   * signal; a failed lookup is not kept (the next call tries again). Callers bound their wait with
+   * their own signal.
+   */
+  accountId(): Promise<string>;
+}
+
+/**
+ * The accounts of AWS_ACCOUNTS (role ARNs; `{}` = the base credentials' account), without repeats:
+ * what the EKS source and the inventory both work in. `sts` carries the base credentials.
+ */
+export function configuredAccounts(
+  accounts: ReadonlyArray<{ roleArn?: string }>,
+  sts: STSClient,
+  opts: { now: () => number; timeoutMs: number },
+): ConfiguredAccount[] {
+  const base: AwsCredentialProvider = async () => {
+    const c = await sts.config.credentials();
+    return {
+      accessKeyId: c.accessKeyId,
+      secretAccessKey: c.secretAccessKey,
+      sessionToken: c.sessionToken,
+      expiration: c.expiration,
+    };
+  };
+  const seen = new Set<string>();
+  const out: ConfiguredAccount[] = [];
+  for (const { roleArn } of accounts) {
+    const key = roleArn ?? '';
+    if (seen.has(key)) continue;
+    seen.add(key);
+    if (roleArn) {
+      const id = roleAccount(roleArn);
+      out.push({
+        key,
+        roleArn,
+        credentials: assumedRoleCredentials({ roleArn, sts, now: opts.now, timeoutMs: opts.timeoutMs }),
+        accountId: async () => id,
+      });
+    } else {
+      let pending: Promise<string> | undefined;
+      out.push({
+        key,
+        credentials: base,
+        accountId: () => {
+          pending ??= callerAccount(sts, AbortSignal.timeout(opts.timeoutMs)).catch((err: unknown) => {
+            pending = undefined;
+            throw err;
+          });
+          return pending;
+        },
+      });
+    }
+  }
+  return out;
+}
