@@ -71,13 +71,12 @@ export function createCostCheckHandler(opts: CostCheckHandlerOptions) {
   const logger = hostLogger(opts.env, 'cost-check');
   const deps = perColdStart(async () => {
     const config = loadCloudConfig(opts.env, REQUIRED_SETTINGS.costCheck);
-    const costSources = (opts.costSources ?? lambdaCostSources)(config, opts.env);
-    const d = await lambdaDeps(config, opts.env, createLogger(config.logLevel), {
+    return lambdaDeps(config, opts.env, createLogger(config.logLevel), {
       readSecret: opts.readSecret,
       clusters: opts.clusters ?? lambdaClusters,
       notifier: opts.notifier ?? lambdaNotifier,
+      costSources: opts.costSources ?? lambdaCostSources,
     });
-    return { ...d, costSources };
   });
 
   return middy(async (event: unknown, context: Context): Promise<CostCheckSummary> => {

@@ -8,11 +8,13 @@
  * a result in the summary and the log; the invocation throws (so the Errors alarm counts it) only when
  * no cluster could be sampled at all.
  */
+
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { type SampleUsageReport, sampleUsage } from '../shared/app/cost/sample-usage.ts';
 import { capText } from '../shared/domain/bounds.ts';
+import { mapBounded } from '../shared/domain/concurrency.ts';
 import { createLogger } from '../shared/logging/logger.ts';
 import { lambdaClusters } from './lib/clusters.ts';
 import { ScheduledUsageSampleEvent } from './lib/cost-event.ts';
@@ -84,33 +86,26 @@ export function createUsageSampleHandler(opts: UsageSampleHandlerOptions) {
     const names = (await d.clusters.list()).map((c) => c.name);
     if (names.length === 0) throw new UsageSampleFailedError('no cluster to sample: the function reaches none');
 
-    const results: UsageSampleResult[] = new Array(names.length);
-    let next = 0;
-    const worker = async () => {
-      for (let i = next++; i < names.length; i = next++) {
-        const cluster = names[i] as string;
-        if (context.getRemainingTimeInMillis() < START_MARGIN_MS) {
-          results[i] = { cluster, status: 'skipped', message: 'not sampled: the invocation ran out of time' };
-          continue;
-        }
-        try {
-          results[i] = await sampleUsage(
-            { clusters: d.clusters, usageSamples: d.usageSamples, clock: d.clock, log },
-            { cluster },
-          );
-        } catch (err) {
-          // Not a cluster's answer (a Store failure, a client that cannot be built): this cluster's result.
-          log.warn({ cluster, err: (err as Error).message }, 'usage sample failed');
-          results[i] = {
-            cluster,
-            status: 'error',
-            at: new Date(d.clock.now()).toISOString(),
-            message: capText(`${(err as Error).name}: ${(err as Error).message}`, 400),
-          };
-        }
+    const results = await mapBounded(names, CONCURRENCY, async (cluster): Promise<UsageSampleResult> => {
+      if (context.getRemainingTimeInMillis() < START_MARGIN_MS) {
+        return { cluster, status: 'skipped', message: 'not sampled: the invocation ran out of time' };
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(CONCURRENCY, names.length) }, worker));
+      try {
+        return await sampleUsage(
+          { clusters: d.clusters, usageSamples: d.usageSamples, clock: d.clock, log },
+          { cluster },
+        );
+      } catch (err) {
+        // Not a cluster's answer (a Store failure, a client that cannot be built): this cluster's result.
+        log.warn({ cluster, err: (err as Error).message }, 'usage sample failed');
+        return {
+          cluster,
+          status: 'error',
+          at: new Date(d.clock.now()).toISOString(),
+          message: capText(`${(err as Error).name}: ${(err as Error).message}`, 400),
+        };
+      }
+    });
 
     const counts = { stored: 0, noMetrics: 0, error: 0, skipped: 0 };
     for (const r of results) {
