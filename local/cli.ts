@@ -143,11 +143,24 @@ check
     process.exitCode = driftExitCode(report);
   });
 
-async function runDriftCheck(opts: {
-  cluster?: string;
-  namespace?: string;
-  alerts: boolean;
-}): Promise<DriftCheckReport> {
+/**
+ * What a check run from the CLI works with: the settings, policy and clusters of the environment, the
+ * store (a running server's embedded store is shared: its findings, spend cache, samples and alert
+ * states are the same ones), and, unless `--no-alerts`, the alerting with Slack when it is set.
+ */
+async function withCheckContext<T>(
+  opts: { alerts: boolean },
+  run: (c: {
+    env: NodeJS.ProcessEnv;
+    config: ReturnType<typeof loadConfig>;
+    log: ReturnType<typeof createLogger>;
+    policy: ReturnType<typeof loadPolicy>;
+    clusters: Awaited<ReturnType<typeof localClusters>>;
+    store: Awaited<ReturnType<typeof openLocalStore>>;
+    clock: typeof systemClock;
+    alerting?: AlertingService;
+  }) => Promise<T>,
+): Promise<T> {
   const env = process.env;
   const config = loadConfig(env);
   const log = createLogger(config.logLevel);
@@ -155,11 +168,31 @@ async function runDriftCheck(opts: {
   const alertSettings = alertSettingsFromEnv(env);
   const slack = slackSettingsFromEnv(env);
   const clusters = await localClusters(config, env);
-  // A running server's embedded store is shared (its findings and alert states are the same ones).
   const store = await openLocalStore(config, { shareRunning: true });
   try {
     const clock = systemClock;
-    return await checkDrift(
+    const alerting = opts.alerts
+      ? new AlertingService({
+          store,
+          clock,
+          log,
+          settings: alertSettings,
+          ...(slack ? { notifier: createSlackNotifier(slack, clock) } : {}),
+        })
+      : undefined;
+    return await run({ env, config, log, policy, clusters, store, clock, ...(alerting ? { alerting } : {}) });
+  } finally {
+    await store.close();
+  }
+}
+
+async function runDriftCheck(opts: {
+  cluster?: string;
+  namespace?: string;
+  alerts: boolean;
+}): Promise<DriftCheckReport> {
+  return withCheckContext(opts, ({ env, config, log, policy, clusters, store, clock, alerting }) =>
+    checkDrift(
       {
         clusters,
         baselines: new Baselines(store, clock),
@@ -170,17 +203,7 @@ async function runDriftCheck(opts: {
         driftFindings: new DriftFindings(store, clock),
         // Cloud baselines (EKS, GKE) are checked with the clusters' objects.
         cloud: localCloud(config, env),
-        ...(opts.alerts
-          ? {
-              alerting: new AlertingService({
-                store,
-                clock,
-                log,
-                settings: alertSettings,
-                ...(slack ? { notifier: createSlackNotifier(slack, clock) } : {}),
-              }),
-            }
-          : {}),
+        ...(alerting ? { alerting } : {}),
       },
       {
         ...(opts.cluster ? { cluster: opts.cluster } : {}),
@@ -188,10 +211,8 @@ async function runDriftCheck(opts: {
         trigger: 'cli',
         requestId: `cli:${randomUUID()}`,
       },
-    );
-  } finally {
-    await store.close();
-  }
+    ),
+  );
 }
 
 check
@@ -210,18 +231,8 @@ check
   });
 
 async function runCostCheck(opts: { alerts: boolean }): Promise<CostCheckReport> {
-  const env = process.env;
-  const config = loadConfig(env);
-  const log = createLogger(config.logLevel);
-  const policy = loadPolicy(config.policyFile);
-  const alertSettings = alertSettingsFromEnv(env);
-  const slack = slackSettingsFromEnv(env);
-  const clusters = await localClusters(config, env);
-  // A running server's embedded store is shared: its spend cache, usage samples and alert states.
-  const store = await openLocalStore(config, { shareRunning: true });
-  try {
-    const clock = systemClock;
-    return await checkCost(
+  return withCheckContext(opts, ({ env, config, log, policy, clusters, store, clock, alerting }) =>
+    checkCost(
       {
         config,
         store,
@@ -231,23 +242,11 @@ async function runCostCheck(opts: { alerts: boolean }): Promise<CostCheckReport>
         costSources: localCostSources(config, env),
         clusters,
         usageSamples: new UsageSamples(store, clock, { retentionDays: config.cost.usageRetentionDays }),
-        ...(opts.alerts
-          ? {
-              alerting: new AlertingService({
-                store,
-                clock,
-                log,
-                settings: alertSettings,
-                ...(slack ? { notifier: createSlackNotifier(slack, clock) } : {}),
-              }),
-            }
-          : {}),
+        ...(alerting ? { alerting } : {}),
       },
       { trigger: 'cli', requestId: `cli:${randomUUID()}` },
-    );
-  } finally {
-    await store.close();
-  }
+    ),
+  );
 }
 
 program
