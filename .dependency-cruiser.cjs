@@ -11,6 +11,9 @@
 //                                          not tools, mcp or adapters
 //   adapters  shared/adapters              imports ports, domain, config, logging, workflow definitions;
 //                                          imported only by hosts
+//   host kit  shared/host                  what every cloud host composes the same way (cold starts, deps,
+//                                          the tool function, scheduled checks): imports any shared layer
+//                                          and adapters, but no cloud SDK itself; imported only by hosts
 //   hosts     functions, gcp-functions, local, scripts, cdk, test, bench: may import anything
 //   no cycles anywhere; cloud SDKs only in adapters and hosts.
 
@@ -118,8 +121,15 @@ module.exports = {
       name: 'adapters-only-from-hosts',
       severity: 'error',
       comment: 'Only a host chooses adapters (and passes them in as Deps); shared code never imports one.',
-      from: { pathNot: [HOSTS, '^shared/adapters/'] },
+      from: { pathNot: [HOSTS, '^shared/adapters/', '^shared/host/'] },
       to: { path: '^shared/adapters/' },
+    },
+    {
+      name: 'host-kit-only-from-hosts',
+      severity: 'error',
+      comment: 'shared/host is the hosts\' common composition: only hosts (and the kit itself) import it.',
+      from: { pathNot: [HOSTS, '^shared/host/'] },
+      to: { path: '^shared/host/' },
     },
     {
       name: 'cloud-sdks-only-in-adapters',

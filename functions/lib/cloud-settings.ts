@@ -1,6 +1,5 @@
 import type { AwsInventoryOptions } from '../../shared/adapters/aws/aws-inventory-core.ts';
 import type { Config } from '../../shared/config/config.ts';
-import type { CloudInventory } from '../../shared/ports/cloud.ts';
 import type { Env } from './host.ts';
 
 /*
@@ -10,7 +9,7 @@ import type { Env } from './host.ts';
  */
 
 /** How a function reaches the clouds: lambdaCloud or lambdaEksCloud for the ones that do; none otherwise. */
-export type CloudFactory = (config: Config, env: Env) => CloudInventory;
+export type { CloudFactory } from '../../shared/host/factories.ts';
 
 /**
  * AWS from AWS_ACCOUNTS (roles to assume; none: the function role's own account) and AWS_REGIONS

@@ -1,7 +1,6 @@
 import { createCostExplorerSource } from '../../shared/adapters/aws/cost-explorer.ts';
-import { type Config, ConfigError } from '../../shared/config/config.ts';
-import type { CostSource } from '../../shared/ports/cost.ts';
-import type { Env } from './host.ts';
+import { ConfigError } from '../../shared/config/config.ts';
+import type { CostSourcesFactory } from '../../shared/host/factories.ts';
 
 /*
  * The spend sources of the AWS functions that read cloud cost (the scheduled cost check), apart from
@@ -9,7 +8,7 @@ import type { Env } from './host.ts';
  */
 
 /** How a function builds its spend sources (Deps.costSources). */
-export type CostSourcesFactory = (config: Config, env: Env) => readonly CostSource[];
+export type { CostSourcesFactory };
 
 /**
  * COST_AWS=true → AWS Cost Explorer (its one endpoint, us-east-1; AWS_ENDPOINT_URL for every call),

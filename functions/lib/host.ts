@@ -6,7 +6,10 @@ import { SecretsManagerSecrets } from '../../shared/adapters/aws/secrets-manager
 import { type Config, ConfigError, loadConfig } from '../../shared/config/config.ts';
 import type { SecretReader } from '../../shared/ports/secrets.ts';
 
-export type Env = Record<string, string | undefined>;
+export type { Env } from '../../shared/host/factories.ts';
+
+import type { Env } from '../../shared/host/factories.ts';
+
 export type { SecretReader };
 
 /** Settings a function cannot run without, beyond what loadConfig already insists on. */
@@ -120,20 +123,7 @@ export function hostLogger(env: Env, fn: string): PowertoolsLogger {
   });
 }
 
-/**
- * Memoizes an async cold-start build. A failed build is forgotten, so the next invocation tries again
- * (a passing Secrets Manager hiccup does not poison the sandbox).
- */
-export function perColdStart<T>(build: () => Promise<T>): () => Promise<T> {
-  let pending: Promise<T> | undefined;
-  return () => {
-    pending ??= build().catch((err: unknown) => {
-      pending = undefined;
-      throw err;
-    });
-    return pending;
-  };
-}
+export { perColdStart } from '../../shared/host/cold-start.ts';
 
 /** For middy's http-error-handler: a refused request (4xx) is a warning, a failure of ours (5xx) an error. */
 export function logFailure(logger: PowertoolsLogger, err: unknown): void {

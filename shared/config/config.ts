@@ -123,7 +123,31 @@ const EnvSchema = z
       }),
     /** Optional JWT claim holding role names or group names mapped by OAUTH_SCOPE_ROLES (e.g. `groups`). */
     OAUTH_ROLES_CLAIM: z.string().optional(),
-    STORE: z.enum(['embedded', 'dynamodb', 'memory']).default('embedded'),
+    STORE: z.enum(['embedded', 'dynamodb', 'memory', 'firestore']).default('embedded'),
+    /** The Google Cloud project of the Firestore database (STORE=firestore); default GOOGLE_CLOUD_PROJECT. */
+    FIRESTORE_PROJECT: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, 'must be a Google Cloud project id (6-30 lower-case letters, digits, -)')
+      .optional(),
+    /** The Firestore database id (STORE=firestore). */
+    FIRESTORE_DATABASE: z
+      .string()
+      .regex(
+        /^(\(default\)|[a-z][a-z0-9-]{2,62})$/,
+        'must be (default) or a database id (4-63 lower-case letters, digits, -)',
+      )
+      .default('(default)'),
+    /** The root collection every item lives under (STORE=firestore); the TTL policy is on its items. */
+    FIRESTORE_COLLECTION: z
+      .string()
+      .regex(/^[A-Za-z][A-Za-z0-9_-]{0,99}$/, 'must be 1-100 letters, digits, _ or -, starting with a letter')
+      .default('cloudops'),
+    /** The Firestore emulator (host:port) in tests and `npm run start:gcp`; Google's client reads it too. */
+    FIRESTORE_EMULATOR_HOST: z
+      .string()
+      .regex(/^(127\.0\.0\.1|localhost|\[::1\]):\d{1,5}$/, 'must be a loopback host:port like 127.0.0.1:8681')
+      .optional(),
+    GOOGLE_CLOUD_PROJECT: z.string().optional(),
     /** DynamoDB's own rule for table names. */
     DYNAMODB_TABLE: z
       .string()
@@ -286,6 +310,13 @@ const EnvSchema = z
       }),
   })
   .superRefine((env, ctx) => {
+    if (env.STORE === 'firestore' && !env.FIRESTORE_PROJECT && !env.GOOGLE_CLOUD_PROJECT) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['FIRESTORE_PROJECT'],
+        message: 'required with STORE=firestore (or GOOGLE_CLOUD_PROJECT)',
+      });
+    }
     if (env.OAUTH_ISSUER && !env.OAUTH_JWKS_URL) {
       ctx.addIssue({ code: 'custom', path: ['OAUTH_JWKS_URL'], message: 'required when OAUTH_ISSUER is set' });
     }
@@ -350,6 +381,7 @@ export interface Config {
   store:
     | { kind: 'embedded'; dataDir: string; table: string }
     | { kind: 'dynamodb'; table: string; endpoint?: string; region: string }
+    | { kind: 'firestore'; project: string; database: string; collection: string; emulatorHost?: string }
     | { kind: 'memory' };
   auditRetentionDays: number;
   maxBodyBytes: number;
@@ -434,9 +466,17 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
           region: e.AWS_REGION,
           ...(e.DYNAMODB_ENDPOINT ? { endpoint: e.DYNAMODB_ENDPOINT } : {}),
         }
-      : e.STORE === 'memory'
-        ? { kind: 'memory' }
-        : { kind: 'embedded', dataDir: e.DATA_DIR, table: e.DYNAMODB_TABLE };
+      : e.STORE === 'firestore'
+        ? {
+            kind: 'firestore',
+            project: e.FIRESTORE_PROJECT ?? (e.GOOGLE_CLOUD_PROJECT as string),
+            database: e.FIRESTORE_DATABASE,
+            collection: e.FIRESTORE_COLLECTION,
+            ...(e.FIRESTORE_EMULATOR_HOST ? { emulatorHost: e.FIRESTORE_EMULATOR_HOST } : {}),
+          }
+        : e.STORE === 'memory'
+          ? { kind: 'memory' }
+          : { kind: 'embedded', dataDir: e.DATA_DIR, table: e.DYNAMODB_TABLE };
   return {
     host: e.HOST,
     port: e.PORT,

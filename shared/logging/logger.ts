@@ -16,13 +16,31 @@ export type { Logger };
  * LOG_STRING_BYTES with a visible `…[truncated N bytes]`, and a line whose fields still exceed
  * LOG_LINE_BYTES has its largest fields replaced by their size.
  */
-export function createLogger(level: string, destination?: DestinationStream): Logger {
+/** Cloud Logging's severity for each pino level: it reads `severity` from a JSON line on stdout. */
+const SEVERITY: Record<string, string> = {
+  trace: 'DEBUG',
+  debug: 'DEBUG',
+  info: 'INFO',
+  warn: 'WARNING',
+  error: 'ERROR',
+  fatal: 'CRITICAL',
+};
+
+export function createLogger(
+  level: string,
+  destination?: DestinationStream,
+  /** `severity`: add Cloud Logging's severity to every line (the GCP functions). */
+  options: { severity?: boolean } = {},
+): Logger {
+  const levelField = options.severity
+    ? (label: string) => ({ level: label, severity: SEVERITY[label] ?? 'DEFAULT' })
+    : (label: string) => ({ level: label });
   const root = pino(
     {
       level,
       base: { service: 'cloudops-mcp' },
       timestamp: pino.stdTimeFunctions.isoTime,
-      formatters: { level: (label) => ({ level: label }), log: redactLogFields, bindings: boundBindings },
+      formatters: { level: levelField, log: redactLogFields, bindings: boundBindings },
       redact: {
         paths: ['authorization', 'headers.authorization', '*.authorization', 'token', '*.token', 'apiKey', '*.apiKey'],
         censor: '[REDACTED]',

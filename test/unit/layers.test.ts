@@ -103,7 +103,11 @@ const TREE: Record<string, string> = {
     "import { actions } from '../shared/channels/slack/actions.ts';",
     'export const h = [adapter, endpoint, actions];',
   ].join('\n'),
-  'gcp-functions/handler.ts': "import { adapter } from '../shared/adapters/kube.ts';\nexport const g = adapter;\n",
+  'gcp-functions/handler.ts':
+    "import { adapter } from '../shared/adapters/kube.ts';\nimport { kit } from '../shared/host/kit.ts';\nexport const g = [adapter, kit];\n",
+  // The host kit composes adapters for the hosts (allowed); nothing below the hosts may import it.
+  'shared/host/kit.ts': "import { adapter } from '../adapters/kube.ts';\nexport const kit = adapter;\n",
+  'shared/app/to-host-kit.ts': "import { kit } from '../host/kit.ts';\nexport const k = kit;\n",
   'test/some.test.ts': "import { other } from '../shared/adapters/other.ts';\nexport const t = other;\n",
   'local/missing.ts': "import { gone } from './gone.ts';\nexport const m = gone;\n", // not-to-unresolvable
   'scripts/lonely.ts': 'export const lonely = 1;\n',
@@ -145,7 +149,9 @@ describe('layer rule (.dependency-cruiser.cjs)', () => {
         'adapters-not-to-upper-layers: shared/adapters/to-app.ts -> shared/app/use-case.ts',
         'adapters-not-to-upper-layers: shared/adapters/to-channel.ts -> shared/channels/slack/actions.ts',
         'adapters-only-from-hosts: shared/mcp/to-adapter.ts -> shared/adapters/kube.ts',
+        'app-imports-core-only: shared/app/to-host-kit.ts -> shared/host/kit.ts',
         'app-imports-core-only: shared/app/to-tools.ts -> shared/tools/tool.ts',
+        'host-kit-only-from-hosts: shared/app/to-host-kit.ts -> shared/host/kit.ts',
         'app-imports-core-only: shared/workflows/to-mcp.ts -> shared/mcp/endpoint.ts',
         'channels-import-app-and-below: shared/channels/slack/to-mcp.ts -> shared/mcp/endpoint.ts',
         'channels-import-app-and-below: shared/channels/slack/to-tools.ts -> shared/tools/tool.ts',
