@@ -22,6 +22,11 @@ export async function openLocalStore(config: Config, opts: { shareRunning: boole
   const s = config.store;
   if (s.kind === 'memory') return new MemoryStore();
   if (s.kind === 'dynamodb') return new DynamoDbStore(dynamoClient(s.endpoint, s.region), s.table);
+  if (s.kind === 'firestore') {
+    // Imported on use: a laptop on the embedded store never loads the Firestore client.
+    const { createFirestoreStore } = await import('../shared/adapters/gcp/firestore-store.ts');
+    return createFirestoreStore(s);
+  }
   const running = runningEmbeddedStore(s.dataDir);
   if (running) {
     if (await answers(running)) {
