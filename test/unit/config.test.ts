@@ -65,6 +65,42 @@ describe('config: settings checked at start', () => {
     }
   });
 
+  it('STORE=firestore needs a project and checks the database, collection and emulator address', () => {
+    expect(loadConfig({ STORE: 'firestore', FIRESTORE_PROJECT: 'ops-prod-1' }).store).toEqual({
+      kind: 'firestore',
+      project: 'ops-prod-1',
+      database: '(default)',
+      collection: 'cloudops',
+    });
+    expect(
+      loadConfig({
+        STORE: 'firestore',
+        GOOGLE_CLOUD_PROJECT: 'ops-prod-2',
+        FIRESTORE_DATABASE: 'ops-db',
+        FIRESTORE_COLLECTION: 'mcp_state',
+        FIRESTORE_EMULATOR_HOST: '127.0.0.1:8681',
+      }).store,
+    ).toEqual({
+      kind: 'firestore',
+      project: 'ops-prod-2',
+      database: 'ops-db',
+      collection: 'mcp_state',
+      emulatorHost: '127.0.0.1:8681',
+    });
+    expect(() => loadConfig({ STORE: 'firestore' })).toThrow(/FIRESTORE_PROJECT: required with STORE=firestore/);
+    expect(() => loadConfig({ STORE: 'firestore', FIRESTORE_PROJECT: 'Bad_Project' })).toThrow(/FIRESTORE_PROJECT: /);
+    expect(() => loadConfig({ STORE: 'firestore', FIRESTORE_PROJECT: 'ops-1x', FIRESTORE_DATABASE: 'a/b' })).toThrow(
+      /FIRESTORE_DATABASE: /,
+    );
+    expect(() => loadConfig({ STORE: 'firestore', FIRESTORE_PROJECT: 'ops-1x', FIRESTORE_COLLECTION: 'x/y' })).toThrow(
+      /FIRESTORE_COLLECTION: /,
+    );
+    // The emulator speaks plain HTTP without credentials: loopback only.
+    expect(() =>
+      loadConfig({ STORE: 'firestore', FIRESTORE_PROJECT: 'ops-1x', FIRESTORE_EMULATOR_HOST: 'db.example.com:8681' }),
+    ).toThrow(/FIRESTORE_EMULATOR_HOST: must be a loopback/);
+  });
+
   it('SHUTDOWN_GRACE_MS defaults to 10 s and is checked', () => {
     expect(loadConfig({}).shutdownGraceMs).toBe(10_000);
     expect(loadConfig({ SHUTDOWN_GRACE_MS: '250' }).shutdownGraceMs).toBe(250);
