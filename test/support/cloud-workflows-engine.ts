@@ -7,6 +7,20 @@
  *
  * The step function's HTTP contract (what a GCP host will serve): 200 with the step's output, or
  * 500 with `{ "Error": <error name>, "Cause": <message> }`.
+ *
+ * Two ways to reach the step function (the options):
+ * - `dispatch` (default): every http.post to TEST_STEP_URL calls the dispatcher in-process and is
+ *   answered as the step endpoint answers (200 with the output, 500 `{Error, Cause}`).
+ * - `http: { stepUrl, idToken(audience) }`: WORKFLOW_STEP_URL is `stepUrl` (a loopback http(s) URL,
+ *   e.g. functions-framework serving the workflow-step function) and every http.post goes over real
+ *   HTTP to it, with `Authorization: Bearer <idToken(audience)>` as `auth: {type: OIDC}` sends it (the
+ *   audience is `auth.audience`, else the URL). Answers become what Workflows' http.post gives:
+ *   2xx → `{code, headers, body}` (JSON bodies parsed); any other status raises
+ *   `{message, code, tags: ["HttpError"], headers, body}`; no connection raises tags
+ *   `["ConnectionFailedError"]`, a broken one `["ConnectionError"]`, the call's `timeout` `["TimeoutError"]`.
+ * `run(flow, input)` runs one program outside the engine's own execution table (the Workflows
+ * executions fake keeps its own); it settles with the return value, or rejects with `Raised` (the
+ * value raised, as `error.payload` reports it) or `Aborted` (stopped).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -29,14 +43,15 @@ interface Subworkflow {
 type Program = Record<string, Subworkflow>;
 
 /** An error raised inside the workflow (what `except: as: e` receives). */
-class Raised extends Error {
+export class Raised extends Error {
   readonly value: Value;
   constructor(value: Value) {
     super(typeof value === 'string' ? value : JSON.stringify(value));
     this.value = value;
   }
 }
-class Aborted extends Error {}
+/** The execution was stopped (cancelled). */
+export class Aborted extends Error {}
 /** A reference to a subworkflow, as `${transient_error}` evaluates (a retry predicate). */
 class SubworkflowRef {
   readonly name: string;
@@ -226,23 +241,47 @@ interface Run {
   wake: Set<() => void>;
 }
 
-export interface CloudWorkflowsTestEngineOptions {
-  dispatch: (event: StepEvent) => Promise<Record<string, unknown>>;
+/** The step function over real HTTP: its URL (the workflow's WORKFLOW_STEP_URL) and the ID tokens sent to it. */
+export interface StepOverHttp {
+  /** http(s) on loopback only (tests talk to 127.0.0.1 alone). */
+  stepUrl: string;
+  /** An OIDC ID token for `audience`, as Workflows mints one from the workflow's service account. */
+  idToken: (audience: string) => Promise<string>;
+}
+
+export type CloudWorkflowsTestEngineOptions = {
   /** Every sys.sleep and retry delay lasts this long instead (as LOCAL_WORKFLOW_WAIT_MS does for the local engine). */
   waitMs?: number;
-}
+} & (
+  | { dispatch: (event: StepEvent) => Promise<Record<string, unknown>>; http?: undefined }
+  | { http: StepOverHttp; dispatch?: undefined }
+);
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 export class CloudWorkflowsTestEngine implements WorkflowEngine {
   readonly name = 'cloud-workflows-test';
   private readonly executions = new InProcessExecutions();
   private readonly programs = new Map<FlowName, Program>();
-  private readonly env = { WORKFLOW_STEP_URL: TEST_STEP_URL };
+  private readonly env: { WORKFLOW_STEP_URL: string };
   private readonly opts: CloudWorkflowsTestEngineOptions;
   /** Every step call made, for tests that compare engines. */
   readonly calls: string[] = [];
 
   constructor(opts: CloudWorkflowsTestEngineOptions) {
     this.opts = opts;
+    if (opts.http) {
+      let url: URL;
+      try {
+        url = new URL(opts.http.stepUrl);
+      } catch {
+        throw new Error(`http.stepUrl is not a URL: ${opts.http.stepUrl.slice(0, 100)}`);
+      }
+      if (!['http:', 'https:'].includes(url.protocol) || !LOOPBACK_HOSTS.has(url.hostname)) {
+        throw new Error(`http.stepUrl must be an http(s) URL on loopback, not ${url.protocol}//${url.host}`);
+      }
+    }
+    this.env = { WORKFLOW_STEP_URL: opts.http ? opts.http.stepUrl : TEST_STEP_URL };
   }
 
   private program(flow: FlowName): Program {
@@ -259,21 +298,27 @@ export class CloudWorkflowsTestEngine implements WorkflowEngine {
     const executionId = `projects/test/locations/test/workflows/${flow}/executions/${name}`;
     const started = this.executions.start(
       executionId,
-      () => {
-        const run: Run = { aborted: false, wake: new Set() };
-        const result = this.call(this.program(flow), 'main', [structuredClone(input)], run, { steps: 0 });
-        const abort = () => {
-          run.aborted = true;
-          for (const wake of run.wake) wake();
-        };
-        return { result, abort };
-      },
+      () => this.run(flow, input),
       (err) => {
         const v = err instanceof Raised ? err.value : undefined;
         return isMap(v) && v.Error ? `${String(v.Error)}: ${String(v.Cause ?? '')}` : String((err as Error).message);
       },
     );
     return { executionId, alreadyStarted: !started };
+  }
+
+  /**
+   * Runs `flow`'s main with `input` as its argument, outside this engine's execution table: the
+   * result settles with what main returns, or rejects with Raised (an uncaught raise) or Aborted.
+   */
+  run(flow: FlowName, input: unknown): { result: Promise<Value>; abort: () => void } {
+    const run: Run = { aborted: false, wake: new Set() };
+    const result = this.call(this.program(flow), 'main', [structuredClone(input)], run, { steps: 0 });
+    const abort = () => {
+      run.aborted = true;
+      for (const wake of run.wake) wake();
+    };
+    return { result, abort };
   }
 
   async describe(executionId: string): Promise<ExecutionInfo | undefined> {
@@ -459,15 +504,20 @@ export class CloudWorkflowsTestEngine implements WorkflowEngine {
     throw new Error(`${name}: a step this engine does not run: ${Object.keys(body).join(', ')}`);
   }
 
-  /** http.post to the step function: dispatched in-process, answered as the step endpoint answers. */
+  /** http.post to the step function: dispatched in-process (or over HTTP), answered as the step endpoint answers. */
   private async post(args: Record<string, unknown>): Promise<Value> {
-    if (args.url !== TEST_STEP_URL) throw new Error(`http.post to ${String(args.url)}, not the step function`);
+    if (args.url !== this.env.WORKFLOW_STEP_URL)
+      throw new Error(`http.post to ${String(args.url)}, not the step function`);
     if (!isMap(args.auth) || args.auth.type !== 'OIDC')
       throw new Error('http.post to the step function without OIDC auth');
     const body = JSON.parse(JSON.stringify(args.body ?? {})) as StepEvent;
     this.calls.push(body.step);
-    const run = this.executions.track(this.opts.dispatch(body));
     const timeoutMs = Number(args.timeout ?? 300) * 1000;
+    if (this.opts.http) {
+      const audience = typeof args.auth.audience === 'string' ? args.auth.audience : String(args.url);
+      return this.executions.track(this.postOverHttp(this.opts.http, String(args.url), audience, body, timeoutMs));
+    }
+    const run = this.executions.track(this.opts.dispatch(body));
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Raised({ message: 'request timed out', tags: ['TimeoutError'] })), timeoutMs);
@@ -488,5 +538,53 @@ export class CloudWorkflowsTestEngine implements WorkflowEngine {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** One http.post over real HTTP with an ID token, answered or raised as Workflows' http.post does. */
+  private async postOverHttp(
+    http: StepOverHttp,
+    url: string,
+    audience: string,
+    body: StepEvent,
+    timeoutMs: number,
+  ): Promise<Value> {
+    const token = await http.idToken(audience);
+    const signal = AbortSignal.timeout(timeoutMs);
+    let res: Response;
+    let text: string;
+    try {
+      res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify(body),
+        signal,
+      });
+      text = await res.text();
+    } catch (err) {
+      if (signal.aborted) throw new Raised({ message: 'request timed out', tags: ['TimeoutError'] });
+      const code = (err as { cause?: { code?: unknown } }).cause?.code;
+      const failed = code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH';
+      throw new Raised({
+        message: `${failed ? 'ConnectionFailedError' : 'ConnectionError'}: ${(err as Error).message}`,
+        tags: [failed ? 'ConnectionFailedError' : 'ConnectionError'],
+      });
+    }
+    const headers = Object.fromEntries(res.headers.entries());
+    let parsed: Value = text;
+    if (/^application\/json\b/i.test(res.headers.get('content-type') ?? '')) {
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        parsed = text;
+      }
+    }
+    if (res.status >= 200 && res.status < 300) return { code: res.status, headers, body: parsed };
+    throw new Raised({
+      message: `HTTP server responded with error code ${res.status}`,
+      code: res.status,
+      tags: ['HttpError'],
+      headers,
+      body: parsed,
+    });
   }
 }
