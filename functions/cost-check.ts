@@ -11,8 +11,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { checkCost } from '../shared/app/cost/check.ts';
-import type { CostCheckReport } from '../shared/app/cost/types.ts';
+import { type CostRunSummary, scheduledCostCheck } from '../shared/host/scheduled-check.ts';
 import { createLogger } from '../shared/logging/logger.ts';
 import { lambdaClusters } from './lib/clusters.ts';
 import { type CostSourcesFactory, lambdaCostSources } from './lib/cost.ts';
@@ -27,7 +26,7 @@ import {
   type SecretReader,
 } from './lib/host.ts';
 import { lambdaNotifier, type NotifierFactory } from './lib/notifier.ts';
-import { checkThenDeliver } from './lib/scheduled-check.ts';
+import { lambdaScheduledRun } from './lib/scheduled-check.ts';
 
 export class InvalidCostEventError extends Error {
   override name = 'InvalidCostEventError';
@@ -49,23 +48,7 @@ export interface CostCheckHandlerOptions {
 }
 
 /** What the invocation returns (and logs): per source its pages and errors, budgets and anomalies counted; no secret. */
-export interface CostCheckSummary {
-  scheduledTime: string;
-  checkedAt: string;
-  month: string;
-  sources: Array<{ source: string; scope: string; pages: number; cacheHits: number; queries: number; errors: number }>;
-  /** Cost Explorer requests paid for in this run ($0.01 each). */
-  pages: number;
-  /** Per cluster: namespaces priced from its usage samples. */
-  clusters?: CostCheckReport['clusters'];
-  budgets: number;
-  /** Budgets that could not be evaluated (the log says why; the check is then an error). */
-  budgetsNotEvaluated: number;
-  budgetFindings: number;
-  anomalies: number;
-  errors: number;
-  alerts?: CostCheckReport['alerts'];
-}
+export type CostCheckSummary = { scheduledTime: string } & CostRunSummary;
 
 export function createCostCheckHandler(opts: CostCheckHandlerOptions) {
   const logger = hostLogger(opts.env, 'cost-check');
@@ -88,32 +71,8 @@ export function createCostCheckHandler(opts: CostCheckHandlerOptions) {
     }
     const e = parsed.data;
     const d = await deps();
-    const log = d.log.child({ requestId: context.awsRequestId, executionId: e.executionId });
-    const { report, alerts } = await checkThenDeliver(d.alerting, context, logger, () =>
-      checkCost({ ...d, log }, { trigger: 'schedule', requestId: `schedule:${e.executionId}`.slice(0, 128) }),
-    );
-    const summary: CostCheckSummary = {
-      scheduledTime: e.scheduledTime,
-      checkedAt: report.checkedAt,
-      month: report.month,
-      sources: report.sources.map((r) => ({
-        source: r.source,
-        scope: r.scope,
-        pages: r.pages,
-        cacheHits: r.cacheHits,
-        queries: r.queries,
-        errors: r.errors.length,
-      })),
-      pages: report.sources.reduce((n, r) => n + r.pages, 0),
-      ...(report.clusters ? { clusters: report.clusters } : {}),
-      budgets: report.budgets.length,
-      budgetsNotEvaluated: report.budgets.filter((b) => !b.evaluated).length,
-      budgetFindings: report.budgetFindings.length,
-      anomalies: report.anomalies.length,
-      errors: report.errors.length,
-      ...(alerts ? { alerts } : {}),
-    };
-    if (report.errors.length) logger.warn('cost check errors', { errors: report.errors.slice(0, 20) });
+    const run = await scheduledCostCheck(d, lambdaScheduledRun(d, context, e.executionId));
+    const summary: CostCheckSummary = { scheduledTime: e.scheduledTime, ...run };
     logger.info('cost check done', { ...summary });
     return summary;
   }).use(injectLambdaContext(logger, { resetKeys: true }));

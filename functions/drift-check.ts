@@ -11,8 +11,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { checkDrift } from '../shared/app/drift/check.ts';
-import type { DriftCheckReport } from '../shared/app/drift/types.ts';
+import { type DriftRunSummary, scheduledDriftCheck } from '../shared/host/scheduled-check.ts';
 import { createLogger } from '../shared/logging/logger.ts';
 import type { CloudFactory } from './lib/cloud-settings.ts';
 import { lambdaClusters } from './lib/clusters.ts';
@@ -28,7 +27,7 @@ import {
   type SecretReader,
 } from './lib/host.ts';
 import { lambdaNotifier, type NotifierFactory } from './lib/notifier.ts';
-import { checkThenDeliver } from './lib/scheduled-check.ts';
+import { lambdaScheduledRun } from './lib/scheduled-check.ts';
 
 export class InvalidDriftEventError extends Error {
   override name = 'InvalidDriftEventError';
@@ -47,14 +46,7 @@ export interface DriftCheckHandlerOptions {
 }
 
 /** What the invocation returns (and logs): the report's counts, never its findings' values. */
-export interface DriftCheckSummary {
-  scheduledTime: string;
-  checkedAt: string;
-  clusters: string[];
-  counts: DriftCheckReport['counts'];
-  apiCalls: number;
-  alerts?: DriftCheckReport['alerts'];
-}
+export type DriftCheckSummary = { scheduledTime: string } & DriftRunSummary;
 
 export function createDriftCheckHandler(opts: DriftCheckHandlerOptions) {
   const logger = hostLogger(opts.env, 'drift-check');
@@ -77,18 +69,8 @@ export function createDriftCheckHandler(opts: DriftCheckHandlerOptions) {
     }
     const e = parsed.data;
     const d = await deps();
-    const log = d.log.child({ requestId: context.awsRequestId, executionId: e.executionId });
-    const { report, alerts } = await checkThenDeliver(d.alerting, context, logger, () =>
-      checkDrift({ ...d, log }, { trigger: 'schedule', requestId: `schedule:${e.executionId}`.slice(0, 128) }),
-    );
-    const summary: DriftCheckSummary = {
-      scheduledTime: e.scheduledTime,
-      checkedAt: report.checkedAt,
-      clusters: report.clusters,
-      counts: report.counts,
-      apiCalls: report.apiCalls,
-      ...(alerts ? { alerts } : {}),
-    };
+    const run = await scheduledDriftCheck(d, lambdaScheduledRun(d, context, e.executionId));
+    const summary: DriftCheckSummary = { scheduledTime: e.scheduledTime, ...run };
     logger.info('drift check done', { ...summary });
     return summary;
   }).use(injectLambdaContext(logger, { resetKeys: true }));

@@ -7,12 +7,8 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import middy from '@middy/core';
 import httpErrorHandler from '@middy/http-error-handler';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { Approvals } from '../shared/app/repos/approvals.ts';
-import { AuditTrail } from '../shared/app/repos/audit.ts';
-import { Operations } from '../shared/app/repos/operations.ts';
-import { createSlackActionsEndpoint } from '../shared/channels/slack/actions.ts';
+import { hostSlackActionsEndpoint } from '../shared/host/slack-actions.ts';
 import { createLogger } from '../shared/logging/logger.ts';
-import { systemClock as clock } from '../shared/ports/clock.ts';
 import {
   cloudStore,
   type Env,
@@ -39,23 +35,12 @@ export function createSlackActionsHandler(opts: SlackActionsHandlerOptions) {
   const endpoint = perColdStart(async () => {
     const config = loadCloudConfig(opts.env, REQUIRED_SETTINGS.slackActions);
     const region = config.store.kind === 'dynamodb' ? config.store.region : undefined;
-    const readSecret = opts.readSecret ?? secretsManagerReader(new SecretsManagerClient({ region }));
-    const signingSecret = (await readSecret.read(config.slack?.signingSecret as string)).trim();
-    const store = cloudStore(config);
-    const log = createLogger(config.logLevel);
-    return createSlackActionsEndpoint({
-      // Only what the channel uses: the decision reads the operation (an ended one's approval is closed).
-      deps: {
-        store,
-        clock,
-        approvals: new Approvals(store, clock),
-        operations: new Operations(store, clock),
-        audit: new AuditTrail({ store, clock, log, retentionDays: config.auditRetentionDays }),
-      },
-      signingSecret,
-      approvers: config.slack?.approvers ?? {},
-      log,
-      ...(opts.responseUrlAllowed ? { responseUrlAllowed: opts.responseUrlAllowed } : {}),
+    return hostSlackActionsEndpoint({
+      config,
+      store: cloudStore(config),
+      readSecret: opts.readSecret ?? secretsManagerReader(new SecretsManagerClient({ region })),
+      log: createLogger(config.logLevel),
+      responseUrlAllowed: opts.responseUrlAllowed,
     });
   });
 
