@@ -29,6 +29,7 @@ const WF = 'projects/ops-project/locations/europe-west1/workflows';
 const SCRIPTED = `${WF}/scripted`;
 const OVER_HTTP = `${WF}/over-http`;
 const WRONG_AUDIENCE = `${WF}/wrong-audience`;
+const HANGS_UP = `${WF}/hangs-up`;
 const ROLLOUT = `${WF}/cloudops-rollout`;
 const ID_TOKEN_KEY = 'test-only-id-token-key';
 
@@ -104,6 +105,8 @@ let engine: CloudWorkflowsEngine;
 let auth: GoogleAuth;
 /** The step dispatcher of the harness's host, once it has built its Deps. */
 let hostDispatch: ((event: StepEvent) => Promise<Record<string, unknown>>) | undefined;
+/** A step function that reads each request and drops the connection without answering. */
+let dropper: { url: string; steps: string[]; close(): Promise<void> };
 let stepServer: { url: string; calls: Array<{ step: string; audience: string | undefined }>; close(): Promise<void> };
 
 async function startStepServer(): Promise<typeof stepServer> {
@@ -140,6 +143,18 @@ async function startStepServer(): Promise<typeof stepServer> {
 beforeAll(async () => {
   tokens = new FakeGoogleTokens();
   stepServer = await startStepServer();
+  const steps: string[] = [];
+  const drops = await listenLoopback((req) => {
+    let raw = '';
+    req.on('data', (c: Buffer) => {
+      raw += String(c);
+    });
+    req.on('end', () => {
+      steps.push((JSON.parse(raw) as StepEvent).step);
+      req.socket.destroy();
+    });
+  });
+  dropper = { url: `http://127.0.0.1:${drops.port}/workflow-step`, steps, close: drops.close };
   fake = await startFakeWorkflowExecutions({
     tokens,
     waitMs: 20,
@@ -154,6 +169,11 @@ beforeAll(async () => {
         name: WRONG_AUDIENCE,
         flow: 'rollout',
         steps: { http: { stepUrl: stepServer.url, idToken: async () => mintIdToken('https://elsewhere.test/') } },
+      },
+      {
+        name: HANGS_UP,
+        flow: 'rollout',
+        steps: { http: { stepUrl: dropper.url, idToken: async (aud) => mintIdToken(aud) } },
       },
       {
         name: ROLLOUT,
@@ -179,6 +199,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await fake?.stop();
   await stepServer?.close();
+  await dropper?.close();
 });
 
 describe('Cloud Workflows engine against the Workflow Executions fake', () => {
@@ -361,6 +382,17 @@ describe('steps over HTTP with an ID token', () => {
       { step: 'rollout.prepare', audience: 'https://elsewhere.test/' },
       { step: 'rollout.fail', audience: 'https://elsewhere.test/' },
     ]);
+  });
+});
+
+describe('steps over HTTP: a dropped connection', () => {
+  it('is a platform error, retried as the definition says (3 retries), then caught', async () => {
+    const e = createCloudWorkflowsEngine({ workflows: { rollout: HANGS_UP }, baseUrl: fake.url, auth });
+    const { executionId } = await e.start('rollout', 'op-drop', { operationId: 'op-drop' });
+    const info = await eventually(() => e.describe(executionId), done, 'op-drop');
+    expect(info).toEqual({ status: 'FAILED', error: 'RolloutFailed: The rollout failed; see the operation record.' });
+    // Each Task: the first try and 3 retries on platform_error; prepare's failure goes to Fail.
+    expect(dropper.steps).toEqual([...Array(4).fill('rollout.prepare'), ...Array(4).fill('rollout.fail')]);
   });
 });
 
