@@ -1,25 +1,21 @@
 /**
  * A tool function on AWS: invoked directly by the gateway (functions/mcp.ts, Lambda Invoke
  * RequestResponse; never through API Gateway) with one ToolInvocation, it runs the tool and answers
- * a ToolRunResult. It serves only the tools in TOOL_NAMES (the function's own tool, or its toolset's),
- * checks the caller's role again and validates the arguments with the tool's strict schema: the
- * resource policy lets only the gateway invoke it, and it still trusts nothing the payload says.
- * Each toolset is one bundle (functions/tools/<toolset>.ts) that imports only its own tools.
+ * a ToolRunResult. The resource policy lets only the gateway invoke it; what it checks and runs is the
+ * cloud-neutral core (shared/host/tool-function.ts) over DynamoDB and Secrets Manager. Each toolset
+ * is one bundle (functions/tools/<toolset>.ts) that imports only its own tools.
  */
 import type { Context } from 'aws-lambda';
-import * as z from 'zod';
 import type { Deps } from '../../shared/app/deps.ts';
-import { type Config, ConfigError } from '../../shared/config/config.ts';
-import { RoleSchema } from '../../shared/domain/identity.ts';
+import { createToolFunctionCore } from '../../shared/host/tool-function.ts';
 import { createLogger } from '../../shared/logging/logger.ts';
-import { executeTool } from '../../shared/mcp/tool-runner.ts';
-import type { ToolInvocation, ToolRunResult } from '../../shared/ports/tool-runner.ts';
+import type { ToolRunResult } from '../../shared/ports/tool-runner.ts';
 import type { WorkflowEngine } from '../../shared/ports/workflow.ts';
 import type { AnyTool } from '../../shared/tools/tool.ts';
 import type { CloudFactory } from './cloud.ts';
 import type { CostSourcesFactory } from './cost.ts';
 import { type ClustersFactory, lambdaDeps } from './deps.ts';
-import { type Env, hostLogger, loadCloudConfig, perColdStart, REQUIRED_SETTINGS, type SecretReader } from './host.ts';
+import { type Env, hostLogger, loadCloudConfig, REQUIRED_SETTINGS, type SecretReader } from './host.ts';
 import type { NotifierFactory } from './notifier.ts';
 
 export interface ToolFunctionOptions {
@@ -41,50 +37,6 @@ export interface ToolFunctionOptions {
   workflows?: (deps: Deps) => WorkflowEngine;
 }
 
-/** The payload, checked: the gateway built it, but a function answers clearly to anything else. */
-const InvocationSchema = z.object({
-  v: z.literal(1),
-  tool: z.string().min(1).max(128),
-  args: z.record(z.string(), z.unknown()),
-  caller: z.object({
-    subject: z.string().min(1).max(512),
-    name: z.string().max(512),
-    roles: z.array(RoleSchema).max(8),
-    method: z.enum(['oauth', 'apiKey', 'local', 'slack']),
-    clientId: z.string().max(512).optional(),
-  }),
-  requestId: z.string().min(1).max(128),
-  deadlineMs: z.number().int().positive().optional(),
-  clientInput: z
-    .object({
-      responses: z.record(z.string(), z.unknown()),
-      state: z.unknown().optional(),
-      capabilities: z.record(z.string(), z.unknown()),
-    })
-    .optional(),
-});
-
-/** The tools named in TOOL_NAMES, each of which this bundle must hold. */
-export function servedTools(tools: readonly AnyTool[], names: string | undefined): Map<string, AnyTool> {
-  const wanted = (names ?? '')
-    .split(',')
-    .map((n) => n.trim())
-    .filter(Boolean);
-  if (!wanted.length) {
-    throw new ConfigError(
-      'Invalid configuration:\n  TOOL_NAMES: required: the comma-separated tools this function serves',
-    );
-  }
-  const byName = new Map(tools.map((t) => [t.name, t]));
-  const missing = wanted.filter((n) => !byName.has(n));
-  if (missing.length) {
-    throw new ConfigError(
-      `Invalid configuration:\n  TOOL_NAMES: ${missing.join(', ')} not in this bundle (it holds ${[...byName.keys()].join(', ')})`,
-    );
-  }
-  return new Map(wanted.map((n) => [n, byName.get(n) as AnyTool]));
-}
-
 export type ToolFunctionHandler = (event: unknown, context?: Pick<Context, 'awsRequestId'>) => Promise<ToolRunResult>;
 
 export function createToolFunctionHandler(
@@ -92,90 +44,19 @@ export function createToolFunctionHandler(
   opts: ToolFunctionOptions = { env: process.env },
 ): ToolFunctionHandler {
   const { env } = opts;
-  const logger = hostLogger(env, 'tool');
-  const readTools = new Set(
-    (env.KUBECONFIG_READ_TOOLS ?? '')
-      .split(',')
-      .map((n) => n.trim())
-      .filter(Boolean),
-  );
-  const served = perColdStart(async () => {
-    const map = servedTools(tools, env.TOOL_NAMES);
-    const problems: string[] = [];
-    if (env.KUBECONFIG_READ_SECRET?.trim() && readTools.size === 0)
-      problems.push('KUBECONFIG_READ_TOOLS: required with KUBECONFIG_READ_SECRET (the tools that run over it)');
-    const stray = [...readTools].filter((n) => !map.has(n));
-    if (stray.length) problems.push(`KUBECONFIG_READ_TOOLS: ${stray.join(', ')} not in TOOL_NAMES`);
-    if (problems.length) throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
-    return map;
-  });
-  /**
-   * Deps over one cluster credential: the tools named in KUBECONFIG_READ_TOOLS use
-   * KUBECONFIG_READ_SECRET (a read-only kubeconfig), every other tool KUBECONFIG_SECRET. The stack
-   * names them from the permission table (cdk/tool-permissions.ts `kube`), not from a tool's role:
-   * a read tool may need the write credential (delivery_rollouts_plan's dry run) and an operator's
-   * tool may only read (drift_checks_run). Each credential is read once, on first use.
-   */
-  const depsFor = (readOnly: boolean) =>
-    perColdStart(async () => {
-      const secret = readOnly ? env.KUBECONFIG_READ_SECRET?.trim() : undefined;
-      let config: Config;
-      try {
-        // The read credential is checked as KUBECONFIG_SECRET is (a Secrets Manager ARN), and named as itself.
-        config = loadCloudConfig(secret ? { ...env, KUBECONFIG_SECRET: secret } : env, REQUIRED_SETTINGS.toolFunction);
-      } catch (err) {
-        if (secret && err instanceof ConfigError) {
-          throw new ConfigError(err.message.replaceAll('KUBECONFIG_SECRET:', 'KUBECONFIG_READ_SECRET:'));
-        }
-        throw err;
-      }
-      return lambdaDeps(config, env, createLogger(config.logLevel), {
+  const core = createToolFunctionCore(tools, {
+    env,
+    log: hostLogger(env, 'tool'),
+    loadConfig: (e) => loadCloudConfig(e, REQUIRED_SETTINGS.toolFunction),
+    deps: (config) =>
+      lambdaDeps(config, env, createLogger(config.logLevel), {
         readSecret: opts.readSecret,
         workflows: opts.workflows,
         clusters: opts.clusters,
         notifier: opts.notifier,
         cloud: opts.cloud,
         costSources: opts.costSources,
-      });
-    });
-  const writeDeps = depsFor(false);
-  const readDeps = env.KUBECONFIG_READ_SECRET?.trim() ? depsFor(true) : writeDeps;
-
-  return async (event) => {
-    const checked = InvocationSchema.safeParse(event);
-    if (!checked.success) {
-      logger.warn('malformed invocation', { issues: checked.error.issues.slice(0, 5) });
-      return {
-        v: 1,
-        ok: false,
-        error: { kind: 'internal', message: 'The tool function received a malformed invocation.' },
-      };
-    }
-    const inv = checked.data as ToolInvocation;
-    let tool: AnyTool | undefined;
-    let deps: Deps;
-    try {
-      tool = (await served()).get(inv.tool);
-      if (!tool) {
-        return {
-          v: 1,
-          ok: false,
-          error: { kind: 'unknown_tool', message: `Tool ${inv.tool} is not served by this function.` },
-        };
-      }
-      deps = await (readTools.has(tool.name) ? readDeps : writeDeps)();
-    } catch (err) {
-      logger.error('tool function could not start', err as Error);
-      const message =
-        err instanceof ConfigError
-          ? `The ${inv.tool} function is misconfigured; its log says why (request ${inv.requestId}).`
-          : `The ${inv.tool} function could not start; retry (request ${inv.requestId}).`;
-      return { v: 1, ok: false, error: { kind: 'unavailable', message } };
-    }
-    const remaining = inv.deadlineMs === undefined ? undefined : Math.max(1, inv.deadlineMs - Date.now());
-    return executeTool(tool, inv, {
-      deps,
-      ...(remaining === undefined ? {} : { signal: AbortSignal.timeout(remaining) }),
-    });
-  };
+      }),
+  });
+  return (event) => core(event);
 }

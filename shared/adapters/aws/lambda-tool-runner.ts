@@ -10,6 +10,13 @@
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { errorText } from '../../domain/errors.ts';
 import type { ToolInvocation, ToolRunner, ToolRunOptions, ToolRunResult } from '../../ports/tool-runner.ts';
+import {
+  DEFAULT_RETRY_AFTER_MS,
+  runFailure as fail,
+  MAX_ANSWER_BYTES,
+  parseToolMap,
+  toolRunAnswer,
+} from '../remote-tool-run.ts';
 
 export interface LambdaToolRunnerOptions {
   client: LambdaClient;
@@ -20,32 +27,9 @@ export interface LambdaToolRunnerOptions {
   now?: () => number;
 }
 
-/** Retry advice when Lambda's throttle carries none. */
-const DEFAULT_RETRY_AFTER_MS = 1000;
-/** The largest answer read back (Lambda's own RequestResponse limit is 6 MB). */
-const MAX_ANSWER_BYTES = 6 * 1024 * 1024;
-
-const fail = (kind: Extract<ToolRunResult, { ok: false }>['error']['kind'], message: string, retryAfterMs?: number) =>
-  ({
-    v: 1,
-    ok: false,
-    error: { kind, message, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) },
-  }) as const;
-
 /** Parses TOOL_FUNCTIONS: a JSON object of tool name -> function name or ARN. */
 export function parseToolFunctions(json: string): Record<string, string> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(json);
-  } catch {
-    throw new Error('TOOL_FUNCTIONS: not JSON (expected an object of tool name -> function name or ARN)');
-  }
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new Error('TOOL_FUNCTIONS: expected an object of tool name -> function name or ARN');
-  }
-  const bad = Object.entries(parsed).filter(([, v]) => typeof v !== 'string' || !v.trim());
-  if (bad.length) throw new Error(`TOOL_FUNCTIONS: no function for ${bad.map(([k]) => k).join(', ')}`);
-  return parsed as Record<string, string>;
+  return parseToolMap(json, 'function name or ARN');
 }
 
 export class LambdaToolRunner implements ToolRunner {
@@ -81,7 +65,7 @@ export class LambdaToolRunner implements ToolRunner {
         if (errorType === 'Sandbox.Timedout') return fail('timeout', `its function timed out (${fn})`);
         return fail('internal', `its function failed (${out.FunctionError}${errorType ? `: ${errorType}` : ''})`);
       }
-      return answerOf(text) ?? fail('internal', 'its function answered something other than a tool result');
+      return toolRunAnswer(text) ?? fail('internal', 'its function answered something other than a tool result');
     } catch (err) {
       if (timer.aborted) return fail('timeout', `no answer within ${budgetMs} ms`);
       if (options.signal?.aborted) return fail('timeout', 'the request was cancelled before the tool answered');
@@ -103,38 +87,4 @@ function errorTypeOf(text: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-const KINDS = new Set([
-  'denied',
-  'invalid_arguments',
-  'unknown_tool',
-  'timeout',
-  'throttled',
-  'unavailable',
-  'internal',
-]);
-
-/** The function's answer, when it is one (v 1, ok, and a result or an error of the right shape). */
-function answerOf(text: string): ToolRunResult | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (!value || typeof value !== 'object') return undefined;
-  const r = value as Record<string, unknown>;
-  if (r.v !== 1) return undefined;
-  if (r.ok === true) {
-    const result = r.result as { content?: unknown } | undefined;
-    return result && typeof result === 'object' && Array.isArray(result.content) ? (r as ToolRunResult) : undefined;
-  }
-  if (r.ok === false) {
-    const error = r.error as { kind?: unknown; message?: unknown } | undefined;
-    return error && typeof error.kind === 'string' && KINDS.has(error.kind) && typeof error.message === 'string'
-      ? (r as ToolRunResult)
-      : undefined;
-  }
-  return undefined;
 }
