@@ -13,8 +13,9 @@ import { googleRest, type RestCall, restBase } from './google-rest.ts';
  * Google Secret Manager over its REST API (`versions.access`), through google-auth-library as the
  * other GCP adapters: not @google-cloud/secret-manager, whose gRPC client and protos would be most of
  * a function's bundle for one GET. `name` is a version name, projects/P/secrets/S/versions/V (V a
- * number or `latest`); the host checks that form (GCP_SECRET_VERSION). A missing secret or version
- * and a refused read are SecretReadErrors, which no retry cures; throttling, 5xx and the network
+ * number or `latest`); the host checks that form (GCP_SECRET_VERSION). A missing secret or version,
+ * a refused read and a version that is not enabled (FAILED_PRECONDITION: disabled or destroyed) are
+ * SecretReadErrors, which no retry cures; throttling, 5xx and the network
  * are rethrown as CloudApiErrors: the same read may succeed later.
  */
 
@@ -68,6 +69,10 @@ export class SecretManagerSecrets implements SecretReader {
             cause: err,
           },
         );
+      }
+      if (err instanceof CloudApiError && err.providerCode === 'FAILED_PRECONDITION') {
+        // The version is DISABLED or DESTROYED: it stays so until someone enables another.
+        throw new SecretReadError(name, `secret ${name} cannot be read: ${err.message}`, { cause: err });
       }
       throw err;
     }
