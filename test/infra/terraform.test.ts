@@ -13,7 +13,6 @@ import {
   functionsJsonIsCurrent,
   type GcpPlan,
   gcpBundles,
-  gcpPlan,
   gcpToolCatalog,
 } from '../../scripts/gcp-plan.ts';
 
@@ -472,6 +471,14 @@ describe('terraform/ (GCP deployment)', () => {
         .sort(),
     );
     expect(toolFunctions.k8s_pods_logs).toBe(full.env['k8s-pods-logs']?.OIDC_AUDIENCE);
+  });
+
+  it('documents every variable in docs/gcp.md', async () => {
+    const vars = (await parse('variables.tf', readFileSync(join(TF, 'variables.tf'), 'utf8'))) as { variable: Json };
+    const doc = readFileSync(join(ROOT, 'docs', 'gcp.md'), 'utf8');
+    const settings = doc.slice(doc.indexOf('## Settings'), doc.indexOf('## Cost'));
+    const missing = Object.keys(vars.variable).filter((v) => !settings.includes(`\`${v}\``));
+    expect(missing, 'variables missing from the settings table of docs/gcp.md').toEqual([]);
   });
 
   const hostReady = [
