@@ -14,10 +14,9 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import type { Deps } from '../shared/app/deps.ts';
-import { ConfigError } from '../shared/config/config.ts';
+import { InvalidStepEventError, runWorkflowStep, stepEventOf } from '../shared/host/workflow-step.ts';
 import { createLogger } from '../shared/logging/logger.ts';
-import { dispatchStep, STEPS, type StepEvent, type StepTable, TransientStepError } from '../shared/workflows/index.ts';
+import { STEPS, type StepEvent, type StepTable } from '../shared/workflows/index.ts';
 import { lambdaClusters } from './lib/clusters.ts';
 import { lambdaDeps, stepsStartNoWorkflows } from './lib/deps.ts';
 import {
@@ -29,9 +28,7 @@ import {
   type SecretReader,
 } from './lib/host.ts';
 
-export class InvalidStepEventError extends Error {
-  override name = 'InvalidStepEventError';
-}
+export { InvalidStepEventError };
 
 export interface WorkflowStepHandlerOptions {
   env: Env;
@@ -53,34 +50,10 @@ export function createWorkflowStepHandler(opts: WorkflowStepHandlerOptions) {
     });
   });
 
-  return middy(async (event: StepEvent, context: Context): Promise<Record<string, unknown>> => {
-    if (!event || typeof event.step !== 'string' || (event.input !== undefined && typeof event.input !== 'object')) {
-      throw new InvalidStepEventError('expected { "step": "<name>", "input": { ... } } from a Task state');
-    }
-    let d: Deps;
-    try {
-      d = await deps();
-    } catch (err) {
-      const error = err instanceof Error ? err : new Error(String(err));
-      logger.error('cold start failed', { step: event.step, errorName: error.name, errorMessage: error.message });
-      if (error instanceof ConfigError) throw error;
-      throw new TransientStepError(`cold start: ${error.name}: ${error.message}`, { cause: error });
-    }
-    const started = performance.now();
-    try {
-      const output = await dispatchStep(
-        { step: event.step, input: event.input ?? {} },
-        { ...d, log: d.log.child({ requestId: context.awsRequestId, step: event.step }) },
-        steps,
-      );
-      logger.info('step done', { step: event.step, ms: Math.round(performance.now() - started) });
-      return output;
-    } catch (err) {
-      const error = err instanceof Error ? err : new Error(String(err));
-      logger.warn('step failed', { step: event.step, errorName: error.name, errorMessage: error.message });
-      throw error;
-    }
-  }).use(injectLambdaContext(logger, { resetKeys: true }));
+  return middy(
+    async (event: StepEvent, context: Context): Promise<Record<string, unknown>> =>
+      runWorkflowStep(stepEventOf(event), { deps, steps, requestId: context.awsRequestId, log: logger }),
+  ).use(injectLambdaContext(logger, { resetKeys: true }));
 }
 
 export const handler = createWorkflowStepHandler({ env: process.env });

@@ -1,0 +1,36 @@
+/**
+ * The scheduled usage sampler on GCP. A Cloud Scheduler job POSTs `{"check":"usage"}` with an OIDC
+ * token of the scheduler's service account (gcp-functions/lib/scheduler.ts has the request's shape).
+ * It takes one metrics.k8s.io sample of every cluster the function reaches, a few at a time, within
+ * the function's time, and answers 200 with each cluster's status. A cluster without metrics.k8s.io,
+ * or one that cannot be read, is a result; the answer is 500 only when no cluster could be sampled.
+ */
+import { http } from '@google-cloud/functions-framework';
+import type { ClustersFactory } from '../shared/host/factories.ts';
+import { scheduledUsageSample } from '../shared/host/scheduled-check.ts';
+import { GCP_FUNCTIONS } from './layout.ts';
+import { gcpClusters } from './lib/clusters.ts';
+import type { Env, SecretReader } from './lib/host.ts';
+import { scheduledCheckFunction } from './lib/scheduler.ts';
+
+export interface UsageSampleHandlerOptions {
+  env: Env;
+  /** Default: Secret Manager (SECRET_MANAGER_URL in tests). */
+  readSecret?: SecretReader;
+  /** Default: the kubeconfig in KUBECONFIG_SECRET plus the GKE clusters of GCP_PROJECTS. */
+  clusters?: ClustersFactory;
+  now?: () => number;
+}
+
+export function createUsageSampleHandler(opts: UsageSampleHandlerOptions) {
+  return scheduledCheckFunction({
+    check: 'usage',
+    fn: 'usage-sample',
+    env: opts.env,
+    parts: { readSecret: opts.readSecret, clusters: opts.clusters ?? gcpClusters },
+    run: scheduledUsageSample,
+    now: opts.now,
+  });
+}
+
+http(GCP_FUNCTIONS['usage-sample'].entryPoint, createUsageSampleHandler({ env: process.env }));
