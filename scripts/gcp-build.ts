@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } 
 import { join, relative } from 'node:path';
 import { build } from 'esbuild';
 import { BUNDLE } from '../cdk/bundling.ts';
+import { GCP_FUNCTIONS, toolsetEntry } from '../gcp-functions/layout.ts';
 import { gcpBundles } from './gcp-plan.ts';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -42,9 +43,28 @@ export const bundlePackageJson = (bundle: string, version: string) =>
     2,
   )}\n`;
 
-/** Does the source register `entryPoint` with the functions framework (`http('<entryPoint>', ...)`)? */
+/**
+ * The names a source registers with the functions framework: `http('<name>', ...)`, or
+ * `http(GCP_FUNCTIONS['<key>'].entryPoint, ...)` / `http(toolsetEntry(...).entryPoint, ...)` read
+ * from gcp-functions/layout.ts.
+ */
+export function registeredEntryPoints(sourceText: string): Set<string> {
+  const names = new Set<string>();
+  for (const m of sourceText.matchAll(/\bhttp\(\s*(['"`])([A-Za-z_$][\w$]*)\1/g)) names.add(m[2] as string);
+  for (const m of sourceText.matchAll(
+    /\bhttp\(\s*GCP_FUNCTIONS(?:\[\s*['"]([\w-]+)['"]\s*\]|\.(\w+))\.entryPoint\b/g,
+  )) {
+    const key = (m[1] ?? m[2]) as string;
+    const entry = (GCP_FUNCTIONS as Record<string, { entryPoint: string }>)[key];
+    if (entry) names.add(entry.entryPoint);
+  }
+  if (/\bhttp\(\s*toolsetEntry\([^)]*\)\.entryPoint\b/.test(sourceText)) names.add(toolsetEntry('core').entryPoint);
+  return names;
+}
+
+/** Does the source register `entryPoint` with the functions framework? */
 export const registersEntryPoint = (sourceText: string, entryPoint: string) =>
-  new RegExp(`\\bhttp\\(\\s*['"\`]${entryPoint.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}['"\`]`).test(sourceText);
+  registeredEntryPoints(sourceText).has(entryPoint);
 
 /** Sources missing or not registering their entry point, one line each. */
 export function sourceProblems(bundles = gcpBundles()): string[] {
@@ -57,6 +77,36 @@ export function sourceProblems(bundles = gcpBundles()): string[] {
     }
   }
   return problems;
+}
+
+/**
+ * One function's directory: `index.js` (the source and everything it imports but the framework) and
+ * its package.json. Returns the bundle's size in bytes.
+ */
+export async function bundleFunction(sourcePath: string, dir: string, name: string, version = frameworkVersion()) {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const outfile = join(dir, 'index.js');
+  await build({
+    entryPoints: [sourcePath],
+    bundle: true,
+    platform: 'node',
+    target: BUNDLE.target,
+    format: BUNDLE.format,
+    minify: BUNDLE.minify,
+    sourcemap: BUNDLE.sourceMap,
+    mainFields: [...BUNDLE.mainFields],
+    external: [FRAMEWORK],
+    alias: { ...BUNDLE.alias },
+    absWorkingDir: ROOT,
+    banner: { js: BUNDLE.banner },
+    // ASCII output: terraform's archive_file reads each bundle as UTF-8 text.
+    charset: 'ascii',
+    outfile,
+    logLevel: 'error',
+  });
+  writeFileSync(join(dir, 'package.json'), bundlePackageJson(name, version));
+  return statSync(outfile).size;
 }
 
 export async function buildGcp(
@@ -72,30 +122,7 @@ export async function buildGcp(
   const version = frameworkVersion();
   const sizes: Array<{ bundle: string; bytes: number }> = [];
   for (const [name, { source }] of bundles) {
-    const dir = join(out, name);
-    rmSync(dir, { recursive: true, force: true });
-    mkdirSync(dir, { recursive: true });
-    const outfile = join(dir, 'index.js');
-    await build({
-      entryPoints: [join(ROOT, source)],
-      bundle: true,
-      platform: 'node',
-      target: BUNDLE.target,
-      format: BUNDLE.format,
-      minify: BUNDLE.minify,
-      sourcemap: BUNDLE.sourceMap,
-      mainFields: [...BUNDLE.mainFields],
-      external: [FRAMEWORK],
-      alias: { ...BUNDLE.alias },
-      absWorkingDir: ROOT,
-      banner: { js: BUNDLE.banner },
-      // ASCII output: terraform's archive_file reads each bundle as UTF-8 text.
-      charset: 'ascii',
-      outfile,
-      logLevel: 'error',
-    });
-    writeFileSync(join(dir, 'package.json'), bundlePackageJson(name, version));
-    sizes.push({ bundle: name, bytes: statSync(outfile).size });
+    sizes.push({ bundle: name, bytes: await bundleFunction(join(ROOT, source), join(out, name), name, version) });
   }
   return sizes;
 }

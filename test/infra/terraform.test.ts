@@ -1,12 +1,19 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: terraform interpolations (`${...}`) as the HCL parser returns them
-import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from '@cdktf/hcl2json';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GCP_FUNCTIONS, type GCP_TOOLSETS, toolsetEntry } from '../../gcp-functions/layout.ts';
-import { registersEntryPoint } from '../../scripts/gcp-build.ts';
+import {
+  bundleFunction,
+  FRAMEWORK,
+  frameworkVersion,
+  registersEntryPoint,
+  sourceProblems,
+} from '../../scripts/gcp-build.ts';
 import {
   FIRESTORE,
   FUNCTIONS_JSON,
@@ -317,6 +324,16 @@ describe('terraform/ (GCP deployment)', () => {
     }
   });
 
+  it('recognizes how a source registers its entry point', () => {
+    expect(registersEntryPoint("http('mcp', handler);", 'mcp')).toBe(true);
+    expect(registersEntryPoint("http(GCP_FUNCTIONS['workflow-step'].entryPoint, h);", 'workflowStep')).toBe(true);
+    expect(registersEntryPoint('http(GCP_FUNCTIONS.mcp.entryPoint, h);', 'mcp')).toBe(true);
+    expect(registersEntryPoint("http(toolsetEntry('k8s').entryPoint, h);", 'tool')).toBe(true);
+    expect(registersEntryPoint("http('mcpx', handler);", 'mcp')).toBe(false);
+    expect(registersEntryPoint("http(GCP_FUNCTIONS['drift-check'].entryPoint, h);", 'workflowStep')).toBe(false);
+    expect(registersEntryPoint("cloudEvent('mcp', handler);", 'mcp')).toBe(false);
+  });
+
   it('names within GCP limits: functions within 49 characters, service accounts unique within 30', () => {
     for (const ev of [minimal, full]) {
       const ids = Object.values(ev.sa_id);
@@ -554,3 +571,92 @@ describe('the terraform assertions fail on a broken deployment', () => {
     expect(functionsJsonIsCurrent(JSON.stringify(plan))).toBe(true);
   });
 });
+
+describe('npm run build:gcp', () => {
+  it('refuses a missing source or one that does not register its entry point, naming each', () => {
+    const problems = sourceProblems(
+      new Map([
+        ['nope', { source: 'gcp-functions/does-not-exist.ts', entryPoint: 'nope' }],
+        ['layout', { source: 'gcp-functions/layout.ts', entryPoint: 'mcp' }],
+      ]),
+    );
+    expect(problems).toEqual([
+      'nope: gcp-functions/does-not-exist.ts does not exist',
+      `layout: gcp-functions/layout.ts does not register http('mcp', ...) with ${FRAMEWORK}`,
+    ]);
+  });
+
+  it('makes a bundle the functions framework serves as the buildpack runs it (framework outside, the rest inside)', async () => {
+    mkdirSync(join(ROOT, 'dist'), { recursive: true });
+    // Under the project, so the bundle resolves the framework from node_modules as it does after npm install.
+    const dir = mkdtempSync(join(ROOT, 'dist', '.probe-'));
+    let child: ReturnType<typeof spawn> | undefined;
+    try {
+      const source = join(dir, 'probe.ts');
+      writeFileSync(
+        source,
+        [
+          "import { http } from '@google-cloud/functions-framework';",
+          "import * as z from 'zod';",
+          "http('probe', (req, res) => { res.json({ check: z.object({ check: z.string() }).parse(req.body).check }); });",
+        ].join('\n'),
+      );
+      const out = join(dir, 'out');
+      const bytes = await bundleFunction(source, out, 'probe');
+      expect(bytes).toBeGreaterThan(10_000); // zod is inside
+      const js = readFileSync(join(out, 'index.js'), 'utf8');
+      expect(js).toMatch(/from\s*"@google-cloud\/functions-framework"/);
+      expect(js).not.toMatch(/from\s*"zod"/);
+      expect(JSON.parse(readFileSync(join(out, 'package.json'), 'utf8'))).toEqual({
+        name: 'cloudops-mcp-probe',
+        private: true,
+        type: 'module',
+        main: 'index.js',
+        engines: { node: '22' },
+        dependencies: { [FRAMEWORK]: frameworkVersion() },
+      });
+      const port = await freePort();
+      const cli = join(ROOT, 'node_modules', FRAMEWORK, 'build', 'src', 'main.js');
+      child = spawn(process.execPath, [cli, '--target=probe', `--source=${out}`, `--port=${port}`], {
+        env: { ...process.env, NODE_ENV: 'production' },
+        stdio: 'ignore',
+      });
+      const answer = await until(async () => {
+        const res = await fetch(`http://127.0.0.1:${port}/`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ check: 'drift' }),
+        });
+        return { status: res.status, body: await res.json() };
+      });
+      expect(answer).toEqual({ status: 200, body: { check: 'drift' } });
+    } finally {
+      child?.kill();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** Retries `fn` until it resolves (the server is starting), up to 30 s. */
+async function until<T>(fn: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
