@@ -6,6 +6,14 @@ resource "google_project_iam_member" "fn" {
   project  = var.project
   role     = each.value.role
   member   = "serviceAccount:${google_service_account.fn[each.value.name].email}"
+  # Firestore roles hold for the deployment's database only, not the project's others.
+  dynamic "condition" {
+    for_each = startswith(each.value.role, "roles/datastore.") ? [local.firestore_database_name] : []
+    content {
+      title      = "only the cloudops-mcp database"
+      expression = "resource.name == \"${condition.value}\""
+    }
+  }
 }
 
 resource "google_project_iam_member" "target" {

@@ -162,5 +162,7 @@ locals {
     for name, f in local.functions : name => f.caller == "public" ? "allUsers" : "serviceAccount:${local.invoker_email[f.caller]}"
   }
 
+  firestore_database_name = "projects/${var.project}/databases/${var.firestore_database}"
+
   bundles = toset([for f in values(local.functions) : f.bundle])
 }

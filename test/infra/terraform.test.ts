@@ -58,6 +58,7 @@ interface Evaluated {
   workflows_email: string;
   url: Record<string, string>;
   bundles: string[];
+  firestore_database_name: string;
 }
 
 /** Variables of the two evaluated configurations. */
@@ -86,7 +87,10 @@ const EXPR = `jsonencode({
   project_grants = local.project_grants, target_grants = local.target_grants, custom_roles = local.custom_roles,
   billing_readers = local.billing_readers, check_bodies = local.check_bodies, sa_id = local.sa_id,
   sa_email = local.sa_email, scheduler_email = local.scheduler_email, workflows_email = local.workflows_email,
-  url = local.url, bundles = local.bundles })`.replace(/\n\s*/g, ' ');
+  url = local.url, bundles = local.bundles, firestore_database_name = local.firestore_database_name })`.replace(
+  /\n\s*/g,
+  ' ',
+);
 
 let workDir: string;
 
@@ -431,6 +435,16 @@ describe('terraform/ (GCP deployment)', () => {
         .filter((g) => g.role === 'roles/workflows.invoker')
         .map((g) => g.name),
     ).toEqual(['delivery-rollouts-start']);
+  });
+
+  it('limits the Firestore roles to the deployment database', () => {
+    const grant = block(resources, 'google_project_iam_member', 'fn');
+    const condition = grant.dynamic as {
+      condition: Array<{ for_each: string; content: Array<{ expression: string }> }>;
+    };
+    expect(condition.condition[0]?.for_each).toContain('startswith(each.value.role, "roles/datastore.")');
+    expect(condition.condition[0]?.content[0]?.expression).toBe('resource.name == "${condition.value}"');
+    expect(full.firestore_database_name).toBe('projects/demo-proj-1/databases/cloudops-mcp');
   });
 
   it('schedules each check with an OIDC token of the one account that may invoke it, and the body it expects', () => {
