@@ -10,31 +10,15 @@
 import type { HttpFunction, Request, Response } from '@google-cloud/functions-framework';
 import type { Deps } from '../../shared/app/deps.ts';
 import { errorText } from '../../shared/domain/errors.ts';
-import type {
-  CloudFactory,
-  ClustersFactory,
-  CostSourcesFactory,
-  NotifierFactory,
-} from '../../shared/host/factories.ts';
-import { createToolFunctionCore } from '../../shared/host/tool-function.ts';
+import { createToolFunctionCore, type ToolFunctionReach } from '../../shared/host/tool-function.ts';
 import type { WorkflowEngine } from '../../shared/ports/workflow.ts';
 import type { AnyTool } from '../../shared/tools/tool.ts';
 import { gcpDeps } from './deps.ts';
-import { type Env, GCP_REQUIRED_SETTINGS, hostLogger, loadGcpConfig, type SecretReader } from './host.ts';
+import { type Env, GCP_REQUIRED_SETTINGS, hostLogger, loadGcpConfig } from './host.ts';
 import { InvokerRejectedError, type OidcVerifier, oidcVerifierFromEnv } from './oidc.ts';
 
-export interface GcpToolFunctionOptions {
+export interface GcpToolFunctionOptions extends ToolFunctionReach {
   env: Env;
-  /** Default: Secret Manager (SECRET_MANAGER_URL in tests). */
-  readSecret?: SecretReader;
-  /** The clusters the toolset reaches (gcpClusters, gcp-functions/lib/clusters.ts); default none. */
-  clusters?: ClustersFactory;
-  /** Where alerts go (gcpNotifier, gcp-functions/lib/notifier.ts); default none. */
-  notifier?: NotifierFactory;
-  /** The clouds the toolset reaches (gcpCloud, gcp-functions/lib/cloud.ts); default none. */
-  cloud?: CloudFactory;
-  /** The spend sources the toolset reads (gcpCostSources, gcp-functions/lib/cost.ts); default none. */
-  costSources?: CostSourcesFactory;
   /** Default: an engine that refuses; the delivery toolset passes Cloud Workflows (gcp-functions/lib/workflows.ts). */
   workflows?: (deps: Deps, env: Env) => WorkflowEngine;
 }
@@ -47,7 +31,7 @@ const refuse = (res: Response, status: number, error: string, headers: Record<st
 };
 
 export function createGcpToolFunction(tools: readonly AnyTool[], opts: GcpToolFunctionOptions): HttpFunction {
-  const { env, workflows } = opts;
+  const { env, workflows, ...reach } = opts;
   const logger = hostLogger(env, 'tool');
   const core = createToolFunctionCore(tools, {
     env,
@@ -57,14 +41,7 @@ export function createGcpToolFunction(tools: readonly AnyTool[], opts: GcpToolFu
     },
     loadConfig: (e) => loadGcpConfig(e, GCP_REQUIRED_SETTINGS.toolFunction),
     deps: (config) =>
-      gcpDeps(config, env, {
-        readSecret: opts.readSecret,
-        clusters: opts.clusters,
-        notifier: opts.notifier,
-        cloud: opts.cloud,
-        costSources: opts.costSources,
-        workflows: workflows && ((deps: Deps) => workflows(deps, env)),
-      }),
+      gcpDeps(config, env, { ...reach, workflows: workflows && ((deps: Deps) => workflows(deps, env)) }),
   });
   let verifier: OidcVerifier | undefined;
 

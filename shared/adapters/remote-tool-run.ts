@@ -1,4 +1,4 @@
-import type { ToolRunErrorKind, ToolRunResult } from '../ports/tool-runner.ts';
+import type { ToolInvocation, ToolRunErrorKind, ToolRunOptions, ToolRunResult } from '../ports/tool-runner.ts';
 
 /*
  * What every ToolRunner that invokes a remote tool function shares (LambdaToolRunner on AWS,
@@ -68,4 +68,26 @@ export function toolRunAnswer(text: string): ToolRunResult | undefined {
       : undefined;
   }
   return undefined;
+}
+
+/**
+ * One remote call's deadline: the invocation's own, or `timeoutMs` from now. `payload` is what crosses
+ * the boundary (the ParseCache and progress callback stay in this process), `signal` aborts at the
+ * deadline or when the caller cancels, and `stopped()` says which of the two ended the call.
+ */
+export function remoteCall(inv: ToolInvocation, options: ToolRunOptions, timeoutMs: number, now: () => number) {
+  const deadlineMs = inv.deadlineMs ?? now() + timeoutMs;
+  const budgetMs = Math.max(1, deadlineMs - now());
+  const timer = AbortSignal.timeout(budgetMs);
+  const payload: ToolInvocation = { ...inv, deadlineMs };
+  return {
+    payload,
+    signal: options.signal ? AbortSignal.any([timer, options.signal]) : timer,
+    stopped: (): ToolRunResult | undefined =>
+      timer.aborted
+        ? runFailure('timeout', `no answer within ${budgetMs} ms`)
+        : options.signal?.aborted
+          ? runFailure('timeout', 'the request was cancelled before the tool answered')
+          : undefined,
+  };
 }

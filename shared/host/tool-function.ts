@@ -14,7 +14,17 @@ import { executeTool } from '../mcp/tool-runner.ts';
 import type { ToolInvocation, ToolRunResult } from '../ports/tool-runner.ts';
 import type { AnyTool } from '../tools/tool.ts';
 import { perColdStart } from './cold-start.ts';
+import type { HostParts } from './deps.ts';
 import type { Env } from './factories.ts';
+
+/**
+ * What a toolset's functions reach (functions/tools/<toolset>.ts, gcp-functions/tools/<toolset>.ts):
+ * each part is built only when the bundle passes it, so a bundle carries only the clients it needs.
+ * The secret store defaults to the host's own.
+ */
+export type ToolFunctionReach = Partial<
+  Pick<HostParts, 'readSecret' | 'clusters' | 'notifier' | 'cloud' | 'costSources'>
+>;
 
 /** The payload, checked: the gateway built it, but a function answers clearly to anything else. */
 const InvocationSchema = z.object({

@@ -15,6 +15,7 @@ import {
   runFailure as fail,
   MAX_ANSWER_BYTES,
   parseToolMap,
+  remoteCall,
   toolRunAnswer,
 } from '../remote-tool-run.ts';
 
@@ -41,13 +42,7 @@ export class LambdaToolRunner implements ToolRunner {
   async run(inv: ToolInvocation, options: ToolRunOptions = {}): Promise<ToolRunResult> {
     const fn = this.opts.functions[inv.tool];
     if (!fn) return fail('unknown_tool', `no function serves ${inv.tool} in this deployment`);
-    const now = this.opts.now ?? Date.now;
-    const deadlineMs = inv.deadlineMs ?? now() + this.opts.timeoutMs;
-    const budgetMs = Math.max(1, deadlineMs - now());
-    const timer = AbortSignal.timeout(budgetMs);
-    const signal = options.signal ? AbortSignal.any([timer, options.signal]) : timer;
-    // Only what crosses the boundary: the ParseCache and progress callback stay in this process.
-    const payload: ToolInvocation = { ...inv, deadlineMs };
+    const { payload, signal, stopped } = remoteCall(inv, options, this.opts.timeoutMs, this.opts.now ?? Date.now);
     try {
       const out = await this.opts.client.send(
         new InvokeCommand({
@@ -67,8 +62,8 @@ export class LambdaToolRunner implements ToolRunner {
       }
       return toolRunAnswer(text) ?? fail('internal', 'its function answered something other than a tool result');
     } catch (err) {
-      if (timer.aborted) return fail('timeout', `no answer within ${budgetMs} ms`);
-      if (options.signal?.aborted) return fail('timeout', 'the request was cancelled before the tool answered');
+      const stop = stopped();
+      if (stop) return stop;
       const name = (err as { name?: string }).name;
       if (name === 'TooManyRequestsException') {
         const seconds = Number((err as { retryAfterSeconds?: string }).retryAfterSeconds);

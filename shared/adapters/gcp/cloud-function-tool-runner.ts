@@ -19,6 +19,7 @@ import {
   runFailure as fail,
   MAX_ANSWER_BYTES,
   parseToolMap,
+  remoteCall,
   toolRunAnswer,
 } from '../remote-tool-run.ts';
 
@@ -119,18 +120,7 @@ export class CloudFunctionToolRunner implements ToolRunner {
     if (!url) return fail('unknown_tool', `no function serves ${inv.tool} in this deployment`);
     const fn = functionName(url);
     const now = this.opts.now ?? Date.now;
-    const deadlineMs = inv.deadlineMs ?? now() + this.opts.timeoutMs;
-    const budgetMs = Math.max(1, deadlineMs - now());
-    const timer = AbortSignal.timeout(budgetMs);
-    const signal = options.signal ? AbortSignal.any([timer, options.signal]) : timer;
-    // Only what crosses the boundary: the ParseCache and progress callback stay in this process.
-    const payload: ToolInvocation = { ...inv, deadlineMs };
-    const stopped = () =>
-      timer.aborted
-        ? fail('timeout', `no answer within ${budgetMs} ms`)
-        : options.signal?.aborted
-          ? fail('timeout', 'the request was cancelled before the tool answered')
-          : undefined;
+    const { payload, signal, stopped } = remoteCall(inv, options, this.opts.timeoutMs, now);
 
     let token: string;
     try {
