@@ -94,6 +94,8 @@ locals {
         FIRESTORE_COLLECTION = var.firestore_collection
         LOG_LEVEL            = var.log_level
         AUDIT_RETENTION_DAYS = tostring(var.audit_retention_days)
+        # The function's own timeout, which the hosts bound their work by.
+        FUNCTION_TIMEOUT_SEC = tostring(f.timeoutSeconds)
       },
       var.toolsets == null ? {} : { TOOLSETS = var.toolsets },
       var.policy_file == null ? {} : { POLICY_FILE = local.bundled_policy },

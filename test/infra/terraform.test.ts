@@ -22,6 +22,7 @@ import {
   gcpBundles,
   gcpToolCatalog,
 } from '../../scripts/gcp-plan.ts';
+import { parseToolFunctions } from '../../shared/adapters/gcp/cloud-function-tool-runner.ts';
 
 /*
  * The GCP deployment, offline: terraform fmt; every .tf parsed with HashiCorp's HCL parser
@@ -78,7 +79,7 @@ const FULL = {
   oauth_issuer: 'https://issuer.example.com',
   oauth_jwks_url: 'https://issuer.example.com/jwks',
   prometheus_url: 'https://prometheus.example.com',
-  slack_approvers: '{"U01234567":{"name":"alice"}}',
+  slack_approvers: '{"U01234567":{"subject":"alice@example.com","name":"alice"}}',
 };
 
 const EXPR = `jsonencode({
@@ -502,6 +503,8 @@ describe('terraform/ (GCP deployment)', () => {
         .sort(),
     );
     expect(toolFunctions.k8s_pods_logs).toBe(full.env['k8s-pods-logs']?.OIDC_AUDIENCE);
+    // The gateway's own parser accepts it.
+    expect(parseToolFunctions(full.env.mcp?.TOOL_FUNCTIONS ?? '')).toEqual(toolFunctions);
   });
 
   it('documents every variable in docs/gcp.md', async () => {
@@ -520,6 +523,7 @@ describe('terraform/ (GCP deployment)', () => {
   it.runIf(hostReady)("gives every function an environment its host's config loader accepts", async () => {
     const { GCP_REQUIRED_SETTINGS, loadGcpConfig } = await import('../../gcp-functions/lib/host.ts');
     const { oidcVerifierFromEnv } = await import('../../gcp-functions/lib/oidc.ts');
+    const { functionTimeoutMs, schedulerCall } = await import('../../gcp-functions/lib/scheduler.ts');
     const kinds = {
       gateway: 'mcp',
       tool: 'toolFunction',
@@ -533,7 +537,28 @@ describe('terraform/ (GCP deployment)', () => {
         if (!f) throw new Error(`${name} is not in the plan`);
         expect(() => loadGcpConfig(env, GCP_REQUIRED_SETTINGS[kinds[f.kind]]), name).not.toThrow();
         if (f.caller !== 'public') expect(() => oidcVerifierFromEnv(env), name).not.toThrow();
+        expect(functionTimeoutMs(env), name).toBe(f.timeoutSeconds * 1000);
       }
+    }
+    // Each job's request, as terraform configures it, is accepted by its check and refused by the others.
+    const job = block(resources, 'google_cloud_scheduler_job', 'check');
+    const headers = ((job.http_target as Block[])[0] as Block).headers as Record<string, string>;
+    const request = (body: unknown) =>
+      ({
+        method: 'POST',
+        rawBody: Buffer.from(JSON.stringify(body)),
+        get: (h: string) =>
+          ({
+            ...Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v])),
+            'x-cloudscheduler': 'true',
+            'x-cloudscheduler-jobname': 'projects/demo-proj-1/locations/europe-west1/jobs/abcdefghijkl-drift-check',
+          })[h.toLowerCase()],
+      }) as unknown as Parameters<typeof schedulerCall>[0];
+    const names = { 'drift-check': 'drift', 'cost-check': 'cost', 'usage-sample': 'usage' } as const;
+    for (const [fn, check] of Object.entries(names)) {
+      expect(schedulerCall(request(full.check_bodies[fn]), check, 0).check).toBe(check);
+      const other = Object.values(names).find((c) => c !== check) as (typeof names)[keyof typeof names];
+      expect(() => schedulerCall(request(full.check_bodies[fn]), other, 0)).toThrow(/the job asked for/);
     }
   });
 });
