@@ -699,3 +699,39 @@ async function until<T>(fn: () => Promise<T>): Promise<T> {
     }
   }
 }
+
+describe('npm run deploy:gcp', () => {
+  const script = join(ROOT, 'scripts', 'gcp-deploy.ts');
+  const run = (env: Record<string, string>, args: string[] = []) =>
+    spawnSync(process.execPath, [script, ...args], { cwd: ROOT, encoding: 'utf8', env, timeout: 30_000 });
+
+  it('stops before building when terraform is missing, saying so', () => {
+    const res = run({ PATH: '/nonexistent', HOME: tmpdir() });
+    expect(res.status).toBe(1);
+    expect(res.stderr).toMatch(/terraform is not installed/);
+    expect(res.stdout).not.toMatch(/built/);
+  });
+
+  it('stops before building when there are no Google credentials, saying how to get them', () => {
+    const home = mkdtempSync(join(tmpdir(), 'no-gcloud-'));
+    try {
+      const res = run({
+        PATH: process.env.PATH ?? '',
+        HOME: home,
+        TF_CLI_CONFIG_FILE: '/dev/null',
+        CHECKPOINT_DISABLE: '1',
+      });
+      expect(res.status).toBe(1);
+      expect(res.stderr).toMatch(/no Google credentials: run `gcloud auth application-default login`/);
+      expect(res.stdout).not.toMatch(/built/);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a variables file that does not exist', () => {
+    const res = run({ PATH: process.env.PATH ?? '', HOME: tmpdir() }, ['--var-file=does-not-exist.tfvars']);
+    expect(res.status).toBe(1);
+    expect(res.stderr).toMatch(/--var-file does-not-exist\.tfvars: no such file/);
+  });
+});
