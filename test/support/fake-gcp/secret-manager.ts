@@ -54,8 +54,8 @@ export interface FakeSecretManager {
   accesses(secret: string): number;
   /** `projects/<id>/secrets/<name>/versions/latest`. */
   latest(project: string, secret: string): string;
-  /** Adds a version (what `gcloud secrets versions add` does). */
-  addVersion(project: string, secret: string, data: string): void;
+  /** Adds a version (what `gcloud secrets versions add` does); a new secret is granted to `accessors`. */
+  addVersion(project: string, secret: string, data: string, accessors?: string[]): void;
   close(): Promise<void>;
 }
 
@@ -146,10 +146,10 @@ export async function startFakeSecretManager(
     url: `http://127.0.0.1:${server.port}/v1`,
     accesses: (secret) => counts.get(secret) ?? 0,
     latest: (project, secret) => `projects/${project}/secrets/${secret}/versions/latest`,
-    addVersion(projectKey, secretId, data) {
+    addVersion(projectKey, secretId, data, accessors) {
       const project = byKey.get(projectKey);
       if (!project) throw new Error(`fake Secret Manager: no project ${projectKey}`);
-      const secret = project.secrets[secretId] ?? { versions: [] };
+      const secret = project.secrets[secretId] ?? { versions: [], ...(accessors ? { accessors } : {}) };
       project.secrets[secretId] = secret;
       secret.versions.push({ data });
     },
