@@ -4,9 +4,8 @@
  * package.json that Cloud Functions' Node.js buildpack installs. terraform/ zips each directory
  * (archive_file) and deploys it.
  *
- * Only @google-cloud/functions-framework stays outside the bundle: the buildpack starts the function
- * with the framework it installs, which looks the entry point up in its own registry, so the bundle
- * must register through that same copy (a bundled second copy would register where nobody looks).
+ * What stays outside the bundle (EXTERNAL) is what must: the buildpack installs it from the bundle's
+ * package.json, at the version installed here.
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -19,17 +18,33 @@ const ROOT = join(import.meta.dirname, '..');
 export const GCP_DIST = join(ROOT, 'dist', 'gcp');
 export const FRAMEWORK = '@google-cloud/functions-framework';
 
-/** The installed framework's exact version: the deployed functions run the one the tests ran. */
-export function frameworkVersion(): string {
-  const pkg = JSON.parse(readFileSync(join(ROOT, 'node_modules', FRAMEWORK, 'package.json'), 'utf8')) as {
+/**
+ * Packages left outside the bundles and installed by the buildpack (`npm install` of the bundle's
+ * package.json):
+ * - @google-cloud/functions-framework: the buildpack starts the function with the framework it
+ *   installs, which looks the entry point up in its own registry, so the bundle must register
+ *   through that same copy (a bundled second copy would register where nobody looks);
+ * - the Google Cloud client libraries built on google-gax (Firestore, Container): at load time they
+ *   read their .proto/.json descriptors from their own package directory
+ *   (`path.join(__dirname, '..', '..', 'build', 'protos')`), which a one-file ESM bundle neither has
+ *   nor can name (`__dirname` is undefined in ESM: importing such a bundle throws).
+ * Everything else is bundled. A bundle's package.json lists only the externals it imports.
+ */
+export const EXTERNAL = [FRAMEWORK, '@google-cloud/firestore', '@google-cloud/container'] as const;
+
+/** The installed version of a package (the deployed functions run the versions the tests ran). */
+export function installedVersion(pkg: string): string {
+  const json = JSON.parse(readFileSync(join(ROOT, 'node_modules', pkg, 'package.json'), 'utf8')) as {
     version?: string;
   };
-  if (!pkg.version) throw new Error(`${FRAMEWORK}: no version in its package.json`);
-  return pkg.version;
+  if (!json.version) throw new Error(`${pkg}: no version in its package.json`);
+  return json.version;
 }
 
-/** The package.json next to each bundle. */
-export const bundlePackageJson = (bundle: string, version: string) =>
+export const frameworkVersion = () => installedVersion(FRAMEWORK);
+
+/** The package.json next to each bundle: ESM, index.js, the externals it imports at their installed versions. */
+export const bundlePackageJson = (bundle: string, dependencies: Record<string, string>) =>
   `${JSON.stringify(
     {
       name: `cloudops-mcp-${bundle}`,
@@ -37,7 +52,7 @@ export const bundlePackageJson = (bundle: string, version: string) =>
       type: 'module',
       main: 'index.js',
       engines: { node: '22' },
-      dependencies: { [FRAMEWORK]: version },
+      dependencies,
     },
     null,
     2,
@@ -80,14 +95,18 @@ export function sourceProblems(bundles = gcpBundles()): string[] {
 }
 
 /**
- * One function's directory: `index.js` (the source and everything it imports but the framework) and
- * its package.json. Returns the bundle's size in bytes.
+ * One function's directory: `index.js` (the source and everything it imports but EXTERNAL) and its
+ * package.json. Returns the bundle's size in bytes and the externals it imports.
  */
-export async function bundleFunction(sourcePath: string, dir: string, name: string, version = frameworkVersion()) {
+export async function bundleFunction(
+  sourcePath: string,
+  dir: string,
+  name: string,
+): Promise<{ bytes: number; dependencies: Record<string, string> }> {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const outfile = join(dir, 'index.js');
-  await build({
+  const res = await build({
     entryPoints: [sourcePath],
     bundle: true,
     platform: 'node',
@@ -96,22 +115,32 @@ export async function bundleFunction(sourcePath: string, dir: string, name: stri
     minify: BUNDLE.minify,
     sourcemap: BUNDLE.sourceMap,
     mainFields: [...BUNDLE.mainFields],
-    external: [FRAMEWORK],
+    external: [...EXTERNAL],
     alias: { ...BUNDLE.alias },
     absWorkingDir: ROOT,
     banner: { js: BUNDLE.banner },
     // ASCII output: terraform's archive_file reads each bundle as UTF-8 text.
     charset: 'ascii',
     outfile,
+    metafile: true,
     logLevel: 'error',
   });
-  writeFileSync(join(dir, 'package.json'), bundlePackageJson(name, version));
-  return statSync(outfile).size;
+  const imported = new Set(
+    Object.values(res.metafile.outputs).flatMap((o) => o.imports.filter((i) => i.external).map((i) => i.path)),
+  );
+  const dependencies = Object.fromEntries(
+    EXTERNAL.filter((pkg) => [...imported].some((p) => p === pkg || p.startsWith(`${pkg}/`))).map((pkg) => [
+      pkg,
+      installedVersion(pkg),
+    ]),
+  );
+  writeFileSync(join(dir, 'package.json'), bundlePackageJson(name, dependencies));
+  return { bytes: statSync(outfile).size, dependencies };
 }
 
 export async function buildGcp(
   opts: { out?: string; only?: string[] } = {},
-): Promise<Array<{ bundle: string; bytes: number }>> {
+): Promise<Array<{ bundle: string; bytes: number; dependencies: Record<string, string> }>> {
   const out = opts.out ?? GCP_DIST;
   const all = gcpBundles();
   const bundles = new Map([...all].filter(([name]) => !opts.only || opts.only.includes(name)));
@@ -119,10 +148,9 @@ export async function buildGcp(
   if (problems.length) {
     throw new Error(`cannot build the GCP functions:\n  ${problems.join('\n  ')}`);
   }
-  const version = frameworkVersion();
-  const sizes: Array<{ bundle: string; bytes: number }> = [];
+  const sizes: Array<{ bundle: string; bytes: number; dependencies: Record<string, string> }> = [];
   for (const [name, { source }] of bundles) {
-    sizes.push({ bundle: name, bytes: await bundleFunction(join(ROOT, source), join(out, name), name, version) });
+    sizes.push({ bundle: name, ...(await bundleFunction(join(ROOT, source), join(out, name), name)) });
   }
   return sizes;
 }
@@ -131,13 +159,13 @@ if (import.meta.main) {
   try {
     const sizes = await buildGcp();
     for (const s of sizes) {
+      const kb = `${Math.round(s.bytes / 1024).toLocaleString('en-US')} KB`;
+      const deps = Object.entries(s.dependencies).map(([pkg, v]) => `${pkg}@${v}`);
       console.log(
-        `${relative(ROOT, join(GCP_DIST, s.bundle, 'index.js')).padEnd(40)} ${Math.round(s.bytes / 1024).toLocaleString('en-US')} KB`,
+        `${relative(ROOT, join(GCP_DIST, s.bundle, 'index.js')).padEnd(40)} ${kb.padStart(9)}  + ${deps.join(', ')}`,
       );
     }
-    console.log(
-      `${sizes.length} bundles in ${relative(ROOT, GCP_DIST)}/ (${FRAMEWORK} ${frameworkVersion()} installed by the buildpack)`,
-    );
+    console.log(`${sizes.length} bundles in ${relative(ROOT, GCP_DIST)}/; the buildpack installs the + packages`);
   } catch (err) {
     console.error(err instanceof Error ? err.message : err);
     process.exit(1);

@@ -641,8 +641,9 @@ describe('npm run build:gcp', () => {
         ].join('\n'),
       );
       const out = join(dir, 'out');
-      const bytes = await bundleFunction(source, out, 'probe');
+      const { bytes, dependencies } = await bundleFunction(source, out, 'probe');
       expect(bytes).toBeGreaterThan(10_000); // zod is inside
+      expect(dependencies).toEqual({ [FRAMEWORK]: frameworkVersion() });
       const js = readFileSync(join(out, 'index.js'), 'utf8');
       expect(js).toMatch(/from\s*"@google-cloud\/functions-framework"/);
       expect(js).not.toMatch(/from\s*"zod"/);
@@ -674,6 +675,54 @@ describe('npm run build:gcp', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);
+});
+
+describe('the gateway bundle', () => {
+  it.runIf(existsSync(join(ROOT, GCP_FUNCTIONS.mcp.source)))(
+    'loads in the functions framework as deployed and answers, without its settings, a JSON-RPC error naming none of them',
+    async () => {
+      mkdirSync(join(ROOT, 'dist'), { recursive: true });
+      const dir = mkdtempSync(join(ROOT, 'dist', '.mcp-'));
+      let child: ReturnType<typeof spawn> | undefined;
+      try {
+        const { dependencies } = await bundleFunction(join(ROOT, GCP_FUNCTIONS.mcp.source), dir, 'mcp');
+        // The gax-based clients read their descriptors from their own directory: installed, not bundled.
+        expect(Object.keys(dependencies)).toContain('@google-cloud/firestore');
+        expect(readFileSync(join(dir, 'index.js'), 'utf8')).not.toMatch(/build","protos"|build\/protos/);
+        const port = await freePort();
+        const cli = join(ROOT, 'node_modules', FRAMEWORK, 'build', 'src', 'main.js');
+        let stderr = '';
+        child = spawn(
+          process.execPath,
+          [cli, `--target=${GCP_FUNCTIONS.mcp.entryPoint}`, `--source=${dir}`, `--port=${port}`],
+          {
+            // No FIRESTORE_PROJECT, PUBLIC_URL, TOOL_FUNCTIONS: the cold start must fail as a configuration error.
+            env: { PATH: process.env.PATH ?? '', HOME: tmpdir(), NODE_ENV: 'production' },
+            stdio: ['ignore', 'ignore', 'pipe'],
+          },
+        );
+        child.stderr?.on('data', (d: Buffer) => {
+          stderr += d.toString();
+        });
+        const answer = await until(async () => {
+          const res = await fetch(`http://127.0.0.1:${port}/mcp`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+            body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+          });
+          return { status: res.status, body: await res.text() };
+        });
+        expect(stderr).not.toMatch(/is not defined in the provided module|__dirname/);
+        expect(answer.status).toBe(500);
+        expect(JSON.parse(answer.body)).toMatchObject({ jsonrpc: '2.0', error: { code: -32603 } });
+        expect(answer.body).not.toMatch(/FIRESTORE|PUBLIC_URL|TOOL_FUNCTIONS/);
+      } finally {
+        child?.kill();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+    60_000,
+  );
 });
 
 function freePort(): Promise<number> {
