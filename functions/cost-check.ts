@@ -11,41 +11,25 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { type CostRunSummary, scheduledCostCheck } from '../shared/host/scheduled-check.ts';
+import { type CostRunSummary, type ScheduledCheckOptions, scheduledCostCheck } from '../shared/host/scheduled-check.ts';
 import { createLogger } from '../shared/logging/logger.ts';
 import { lambdaClusters } from './lib/clusters.ts';
-import { type CostSourcesFactory, lambdaCostSources } from './lib/cost.ts';
+import { lambdaCostSources } from './lib/cost.ts';
 import { ScheduledCostEvent } from './lib/cost-event.ts';
-import { type ClustersFactory, lambdaDeps } from './lib/deps.ts';
-import {
-  type Env,
-  hostLogger,
-  loadCloudConfig,
-  perColdStart,
-  REQUIRED_SETTINGS,
-  type SecretReader,
-} from './lib/host.ts';
-import { lambdaNotifier, type NotifierFactory } from './lib/notifier.ts';
+import { lambdaDeps } from './lib/deps.ts';
+import { hostLogger, loadCloudConfig, perColdStart, REQUIRED_SETTINGS } from './lib/host.ts';
+import { lambdaNotifier } from './lib/notifier.ts';
 import { lambdaScheduledRun } from './lib/scheduled-check.ts';
 
 export class InvalidCostEventError extends Error {
   override name = 'InvalidCostEventError';
 }
 
-export interface CostCheckHandlerOptions {
-  env: Env;
-  /** Default: Secrets Manager in the function's region. */
-  readSecret?: SecretReader;
-  /**
-   * Default: the kubeconfig in KUBECONFIG_SECRET (the read-only one when the stack has it): the clusters
-   * whose stored usage samples price namespace budgets and anomalies (listed, not called).
-   */
-  clusters?: ClustersFactory;
-  /** Default: Slack from SLACK_ALERTS_SECRET, or none. */
-  notifier?: NotifierFactory;
-  /** Default: Cost Explorer with COST_AWS (functions/lib/cost.ts). */
-  costSources?: CostSourcesFactory;
-}
+/** Each part absent is the AWS function's own (Secrets Manager, then what the handler below builds). */
+export type CostCheckHandlerOptions = Pick<
+  ScheduledCheckOptions,
+  'env' | 'readSecret' | 'clusters' | 'notifier' | 'costSources'
+>;
 
 /** What the invocation returns (and logs): per source its pages and errors, budgets and anomalies counted; no secret. */
 export type CostCheckSummary = { scheduledTime: string } & CostRunSummary;

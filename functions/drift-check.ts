@@ -11,39 +11,29 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { type DriftRunSummary, scheduledDriftCheck } from '../shared/host/scheduled-check.ts';
+import {
+  type DriftRunSummary,
+  type ScheduledCheckOptions,
+  scheduledDriftCheck,
+} from '../shared/host/scheduled-check.ts';
 import { createLogger } from '../shared/logging/logger.ts';
-import type { CloudFactory } from './lib/cloud-settings.ts';
 import { lambdaClusters } from './lib/clusters.ts';
-import { type ClustersFactory, lambdaDeps } from './lib/deps.ts';
+import { lambdaDeps } from './lib/deps.ts';
 import { ScheduledDriftEvent } from './lib/drift-event.ts';
 import { lambdaEksCloud } from './lib/eks-cloud.ts';
-import {
-  type Env,
-  hostLogger,
-  loadCloudConfig,
-  perColdStart,
-  REQUIRED_SETTINGS,
-  type SecretReader,
-} from './lib/host.ts';
-import { lambdaNotifier, type NotifierFactory } from './lib/notifier.ts';
+import { hostLogger, loadCloudConfig, perColdStart, REQUIRED_SETTINGS } from './lib/host.ts';
+import { lambdaNotifier } from './lib/notifier.ts';
 import { lambdaScheduledRun } from './lib/scheduled-check.ts';
 
 export class InvalidDriftEventError extends Error {
   override name = 'InvalidDriftEventError';
 }
 
-export interface DriftCheckHandlerOptions {
-  env: Env;
-  /** Default: Secrets Manager in the function's region. */
-  readSecret?: SecretReader;
-  /** Default: the kubeconfig in KUBECONFIG_SECRET (the read-only one when the stack has it). */
-  clusters?: ClustersFactory;
-  /** Default: Slack from SLACK_ALERTS_SECRET, or none. */
-  notifier?: NotifierFactory;
-  /** Default: AWS from AWS_ACCOUNTS/AWS_REGIONS, EKS only (cloud baselines; functions/lib/eks-cloud.ts), or none. */
-  cloud?: CloudFactory;
-}
+/** Each part absent is the AWS function's own (Secrets Manager, then what the handler below builds). */
+export type DriftCheckHandlerOptions = Pick<
+  ScheduledCheckOptions,
+  'env' | 'readSecret' | 'clusters' | 'notifier' | 'cloud'
+>;
 
 /** What the invocation returns (and logs): the report's counts, never its findings' values. */
 export type DriftCheckSummary = { scheduledTime: string } & DriftRunSummary;

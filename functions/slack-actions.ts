@@ -7,28 +7,20 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import middy from '@middy/core';
 import httpErrorHandler from '@middy/http-error-handler';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { hostSlackActionsEndpoint } from '../shared/host/slack-actions.ts';
+import { hostSlackActionsEndpoint, type SlackActionsHandlerOptions } from '../shared/host/slack-actions.ts';
 import { createLogger } from '../shared/logging/logger.ts';
 import {
   cloudStore,
-  type Env,
   hostLogger,
   loadCloudConfig,
   logFailure,
   perColdStart,
   REQUIRED_SETTINGS,
-  type SecretReader,
   secretsManagerReader,
 } from './lib/host.ts';
 import { requestFromEvent, resultFromResponse } from './lib/http.ts';
 
-export interface SlackActionsHandlerOptions {
-  env: Env;
-  /** Default: Secrets Manager in the function's region. */
-  readSecret?: SecretReader;
-  /** Which response_url hosts may receive the outcome. Default: https://hooks.slack.com only. */
-  responseUrlAllowed?: (url: URL) => boolean;
-}
+export type { SlackActionsHandlerOptions };
 
 export function createSlackActionsHandler(opts: SlackActionsHandlerOptions) {
   const logger = hostLogger(opts.env, 'slack-actions');

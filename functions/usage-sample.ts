@@ -13,6 +13,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import {
+  type ScheduledCheckOptions,
   scheduledUsageSample,
   type UsageRunSummary,
   UsageSampleFailedError,
@@ -21,15 +22,8 @@ import {
 import { createLogger } from '../shared/logging/logger.ts';
 import { lambdaClusters } from './lib/clusters.ts';
 import { ScheduledUsageSampleEvent } from './lib/cost-event.ts';
-import { type ClustersFactory, lambdaDeps } from './lib/deps.ts';
-import {
-  type Env,
-  hostLogger,
-  loadCloudConfig,
-  perColdStart,
-  REQUIRED_SETTINGS,
-  type SecretReader,
-} from './lib/host.ts';
+import { lambdaDeps } from './lib/deps.ts';
+import { hostLogger, loadCloudConfig, perColdStart, REQUIRED_SETTINGS } from './lib/host.ts';
 import { lambdaScheduledRun } from './lib/scheduled-check.ts';
 
 export class InvalidUsageSampleEventError extends Error {
@@ -38,13 +32,8 @@ export class InvalidUsageSampleEventError extends Error {
 
 export { UsageSampleFailedError, type UsageSampleResult };
 
-export interface UsageSampleHandlerOptions {
-  env: Env;
-  /** Default: Secrets Manager in the function's region. */
-  readSecret?: SecretReader;
-  /** Default: the kubeconfig in KUBECONFIG_SECRET (the read-only one when the stack has it). */
-  clusters?: ClustersFactory;
-}
+/** Each part absent is the AWS function's own (Secrets Manager, then what the handler below builds). */
+export type UsageSampleHandlerOptions = Pick<ScheduledCheckOptions, 'env' | 'readSecret' | 'clusters'>;
 
 /** What the invocation returns (and logs): per cluster its status and counts, never a pod's data. */
 export type UsageSampleSummary = { scheduledTime: string } & UsageRunSummary;

@@ -7,28 +7,13 @@
  * functions/slack-actions.ts.
  */
 import { http } from '@google-cloud/functions-framework';
-import { hostSlackActionsEndpoint } from '../shared/host/slack-actions.ts';
+import { hostSlackActionsEndpoint, type SlackActionsHandlerOptions } from '../shared/host/slack-actions.ts';
 import { createLogger } from '../shared/logging/logger.ts';
 import { GCP_FUNCTIONS } from './layout.ts';
-import {
-  type Env,
-  GCP_REQUIRED_SETTINGS,
-  gcpSecrets,
-  gcpStore,
-  hostLogger,
-  loadGcpConfig,
-  perColdStart,
-  type SecretReader,
-} from './lib/host.ts';
+import { GCP_REQUIRED_SETTINGS, gcpSecrets, gcpStore, hostLogger, loadGcpConfig, perColdStart } from './lib/host.ts';
 import { requestFromHttp, sendResponse } from './lib/http.ts';
 
-export interface SlackActionsHandlerOptions {
-  env: Env;
-  /** Default: Secret Manager (SECRET_MANAGER_URL in tests). */
-  readSecret?: SecretReader;
-  /** Which response_url hosts may receive the outcome. Default: https://hooks.slack.com only. */
-  responseUrlAllowed?: (url: URL) => boolean;
-}
+export type { SlackActionsHandlerOptions };
 
 export function createSlackActionsHandler(opts: SlackActionsHandlerOptions) {
   const logger = hostLogger(opts.env, 'slack-actions');

@@ -6,31 +6,17 @@
  * or one that cannot be read, is a result; the answer is 500 only when no cluster could be sampled.
  */
 import { http } from '@google-cloud/functions-framework';
-import type { ClustersFactory } from '../shared/host/factories.ts';
 import { scheduledUsageSample } from '../shared/host/scheduled-check.ts';
 import { GCP_FUNCTIONS } from './layout.ts';
 import { gcpClusters } from './lib/clusters.ts';
-import type { Env, SecretReader } from './lib/host.ts';
-import { scheduledCheckFunction } from './lib/scheduler.ts';
+import { type GcpCheckOptions, scheduledCheckFunction } from './lib/scheduler.ts';
 
-export interface UsageSampleHandlerOptions {
-  env: Env;
-  /** Default: Secret Manager (SECRET_MANAGER_URL in tests). */
-  readSecret?: SecretReader;
-  /** Default: the kubeconfig in KUBECONFIG_SECRET plus the GKE clusters of GCP_PROJECTS. */
-  clusters?: ClustersFactory;
-  now?: () => number;
-}
+/** Default: the kubeconfig in KUBECONFIG_SECRET plus the GKE clusters of GCP_PROJECTS. */
+export type UsageSampleHandlerOptions = GcpCheckOptions<'clusters'>;
 
 export function createUsageSampleHandler(opts: UsageSampleHandlerOptions) {
-  return scheduledCheckFunction({
-    check: 'usage',
-    fn: 'usage-sample',
-    env: opts.env,
-    parts: { readSecret: opts.readSecret, clusters: opts.clusters ?? gcpClusters },
-    run: scheduledUsageSample,
-    now: opts.now,
-  });
+  const parts = { clusters: opts.clusters ?? gcpClusters };
+  return scheduledCheckFunction(opts, { check: 'usage', fn: 'usage-sample', parts, run: scheduledUsageSample });
 }
 
 http(GCP_FUNCTIONS['usage-sample'].entryPoint, createUsageSampleHandler({ env: process.env }));

@@ -2,7 +2,7 @@ import type { HttpFunction, Request as HttpRequest } from '@google-cloud/functio
 import * as z from 'zod';
 import type { Deps } from '../../shared/app/deps.ts';
 import { ConfigError } from '../../shared/config/config.ts';
-import type { ScheduledRun } from '../../shared/host/scheduled-check.ts';
+import type { ScheduledCheckOptions, ScheduledRun } from '../../shared/host/scheduled-check.ts';
 import { gcpDeps } from './deps.ts';
 import { type Env, GCP_REQUIRED_SETTINGS, hostLogger, loadGcpConfig, perColdStart } from './host.ts';
 import { type JsonAnswer, privateFunction } from './private-function.ts';
@@ -109,29 +109,40 @@ export function functionTimeoutMs(env: Env): number {
   return s * 1000;
 }
 
-export interface ScheduledCheckFunctionOptions<S extends object> {
+/** What one check's function is: its check, its name in the log, what it reaches and what it runs. */
+export interface ScheduledCheckSpec<S extends object> {
   check: ScheduledCheckName;
-  /** The function's name in its log lines. */
   fn: string;
-  env: Env;
-  /** What the function reaches (gcpDeps's parts; readSecret defaults to Secret Manager). */
-  parts: Parameters<typeof gcpDeps>[2];
+  /** What the function reaches, each with its default (readSecret: Secret Manager). */
+  parts: Omit<Parameters<typeof gcpDeps>[2], 'readSecret'>;
   /** The check (shared/host/scheduled-check.ts). */
   run: (d: Deps, run: ScheduledRun) => Promise<S>;
-  /** For tests; default Date.now. */
-  now?: (() => number) | undefined;
 }
+
+/** A GCP check function's options: the shared ones, and the clock its remaining time is read on. */
+export type GcpCheckOptions<K extends keyof ScheduledCheckOptions> = Pick<
+  ScheduledCheckOptions,
+  'env' | 'readSecret' | K
+> & {
+  now?: () => number;
+};
 
 /**
  * A scheduled check's function: OIDC, then Cloud Scheduler's request (4xx for one it would not send),
  * then the check within the function's time. 200 with the summary (counts, never findings' values);
  * 500 when the check could not run, so Scheduler retries and the error is in the log.
  */
-export function scheduledCheckFunction<S extends object>(opts: ScheduledCheckFunctionOptions<S>): HttpFunction {
-  const logger = hostLogger(opts.env, opts.fn);
+export function scheduledCheckFunction<S extends object>(
+  opts: GcpCheckOptions<never>,
+  spec: ScheduledCheckSpec<S>,
+): HttpFunction {
+  const logger = hostLogger(opts.env, spec.fn);
   const now = opts.now ?? Date.now;
   const deps = perColdStart(() =>
-    gcpDeps(loadGcpConfig(opts.env, GCP_REQUIRED_SETTINGS.scheduledCheck), opts.env, opts.parts),
+    gcpDeps(loadGcpConfig(opts.env, GCP_REQUIRED_SETTINGS.scheduledCheck), opts.env, {
+      ...spec.parts,
+      readSecret: opts.readSecret,
+    }),
   );
   return privateFunction(
     { env: opts.env, logger, ...(opts.now ? { now: opts.now } : {}) },
@@ -139,7 +150,7 @@ export function scheduledCheckFunction<S extends object>(opts: ScheduledCheckFun
       const receivedAt = now();
       let call: SchedulerCall;
       try {
-        call = schedulerCall(req, opts.check, receivedAt);
+        call = schedulerCall(req, spec.check, receivedAt);
       } catch (err) {
         if (!(err instanceof SchedulerRequestError)) throw err;
         logger.warn({ status: err.status, reason: err.message }, 'request refused');
@@ -149,19 +160,19 @@ export function scheduledCheckFunction<S extends object>(opts: ScheduledCheckFun
       try {
         const endAt = receivedAt + functionTimeoutMs(opts.env);
         const d = await deps();
-        const summary = await opts.run(d, {
+        const summary = await spec.run(d, {
           requestId: call.requestId,
           remainingMs: () => endAt - now(),
           log: d.log.child({ requestId: call.requestId }),
         });
-        logger.info({ ...at, summary }, `${opts.check} check done`);
+        logger.info({ ...at, summary }, `${spec.check} check done`);
         return { status: 200, body: { job: call.job, scheduleTime: call.scheduleTime, ...summary } };
       } catch (err) {
         const e = err instanceof Error ? err : new Error(String(err));
-        logger.error({ ...at, errorName: e.name, errorMessage: e.message }, `${opts.check} check failed`);
+        logger.error({ ...at, errorName: e.name, errorMessage: e.message }, `${spec.check} check failed`);
         return {
           status: 500,
-          body: { error: e.name, message: `the ${opts.check} check could not run; see the function's log` },
+          body: { error: e.name, message: `the ${spec.check} check could not run; see the function's log` },
         };
       }
     },

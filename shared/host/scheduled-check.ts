@@ -10,6 +10,8 @@ import type { DriftCheckReport } from '../app/drift/types.ts';
 import { capText } from '../domain/bounds.ts';
 import { mapBounded } from '../domain/concurrency.ts';
 import type { Logger } from '../logging/logger.ts';
+import type { SecretReader } from '../ports/secrets.ts';
+import type { CloudFactory, ClustersFactory, CostSourcesFactory, Env, NotifierFactory } from './factories.ts';
 
 /*
  * The scheduled checks of a cloud host, written once for Lambda (EventBridge Scheduler) and Cloud
@@ -23,6 +25,20 @@ import type { Logger } from '../logging/logger.ts';
  * (a new group's alerts wait for their group wait, a passing Slack failure defers an entry) rather
  * than at the next run.
  */
+
+/**
+ * What a scheduled check's function is made with, on either host: its environment, and stand-ins
+ * (tests) for what it reaches; each part absent is the host's own (its secret store, the kubeconfig
+ * in KUBECONFIG_SECRET, Slack from SLACK_ALERTS_SECRET, the cloud and spend sources of its settings).
+ */
+export interface ScheduledCheckOptions {
+  env: Env;
+  readSecret?: SecretReader;
+  clusters?: ClustersFactory;
+  notifier?: NotifierFactory;
+  cloud?: CloudFactory;
+  costSources?: CostSourcesFactory;
+}
 
 /** One scheduled run. */
 export interface ScheduledRun {

@@ -7,6 +7,7 @@ import type { Logger } from '../logging/logger.ts';
 import { systemClock as clock } from '../ports/clock.ts';
 import type { SecretReader } from '../ports/secrets.ts';
 import type { Store } from '../ports/store.ts';
+import type { Env } from './factories.ts';
 
 /*
  * The Slack interactive endpoint of a cloud host (POST /slack/actions on Lambda, the slackActions
@@ -15,6 +16,15 @@ import type { Store } from '../ports/store.ts';
  * decision reads the operation: an ended one's approval is closed). The host translates its request
  * to a web Request and the Response back.
  */
+
+/** What a host's Slack actions function is made with. */
+export interface SlackActionsHandlerOptions {
+  env: Env;
+  /** Default: the host's secret store. */
+  readSecret?: SecretReader;
+  /** Which response_url hosts may receive the outcome. Default: https://hooks.slack.com only. */
+  responseUrlAllowed?: (url: URL) => boolean;
+}
 
 export interface SlackActionsHostOptions {
   config: Config;

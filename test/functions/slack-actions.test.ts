@@ -1,4 +1,3 @@
-import { createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -13,6 +12,7 @@ import { createLogger } from '../../shared/logging/logger.ts';
 import { systemClock } from '../../shared/ports/clock.ts';
 import { type FakeSecretsManager, startFakeSecretsManager } from '../support/fake-secrets-manager.ts';
 import { apiGatewayFetch, eventFor, fixture, type HttpHandler, lambdaContext } from '../support/lambda.ts';
+import { nowSeconds, slackSignatureHeaders } from '../support/slack-signing.ts';
 
 const URL_ = 'https://abc123def4.execute-api.eu-west-1.amazonaws.com/slack/actions';
 const SIGNING_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:cloudops/slack-signing-Xy12Zw';
@@ -20,12 +20,8 @@ const SIGNING_SECRET = '8f742231b10e8888abcd99yyyzzz85a5';
 const TABLE = 'cloudops-slack-test';
 const HASH = 'ab'.repeat(32);
 
-/** Signs like Slack does, computed here independently of the code under test. */
-function sign(body: string, timestamp: number, secret = SIGNING_SECRET): Record<string, string> {
-  const digest = createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex');
-  return { 'x-slack-request-timestamp': String(timestamp), 'x-slack-signature': `v0=${digest}` };
-}
-const nowSeconds = () => Math.floor(Date.now() / 1000);
+const sign = (body: string, timestamp: number, secret = SIGNING_SECRET) =>
+  slackSignatureHeaders(body, timestamp, secret);
 
 describe('slack-actions function: signed approval buttons', () => {
   let dynamo: EmbeddedDynamo;

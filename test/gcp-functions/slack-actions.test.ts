@@ -5,9 +5,6 @@
  * The signing secret comes from Secret Manager (the loopback fake); approvals live in Firestore (the
  * emulator).
  */
-import { createHmac } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { gcpStore, loadGcpConfig } from '../../gcp-functions/lib/host.ts';
 import { createSlackActionsHandler } from '../../gcp-functions/slack-actions.ts';
@@ -17,24 +14,22 @@ import { systemClock } from '../../shared/ports/clock.ts';
 import { type GcpFunctionHost, startGcpFunctionHost } from '../support/gcp-function-host.ts';
 import { type ServedFunction, serveHttpFunction } from '../support/gcp-functions.ts';
 import { fixture } from '../support/lambda.ts';
+import { type SlackReceiver, startSlackReceiver } from '../support/slack-receiver.ts';
+import { nowSeconds, slackSignatureHeaders } from '../support/slack-signing.ts';
 
 const SIGNING_SECRET = '8f742231b10e8888abcd99yyyzzz85a5';
 const HASH = 'cd'.repeat(32);
 
-/** Signs like Slack does, computed here independently of the code under test. */
-function sign(body: string, timestamp: number, secret = SIGNING_SECRET): Record<string, string> {
-  const digest = createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex');
-  return { 'x-slack-request-timestamp': String(timestamp), 'x-slack-signature': `v0=${digest}` };
-}
-const nowSeconds = () => Math.floor(Date.now() / 1000);
+const sign = (body: string, timestamp: number, secret = SIGNING_SECRET) =>
+  slackSignatureHeaders(body, timestamp, secret);
 
 let host: GcpFunctionHost;
 let served: ServedFunction;
 let store: FirestoreStore;
 let approvals: Approvals;
-let receiver: Server;
-let receiverUrl: string;
-const posted: Array<{ text: string }> = [];
+/** Where the outcome goes: the response_url of the click, Slack's loopback stand-in here. */
+let slack: SlackReceiver;
+const posted = () => slack.webhookPosts;
 let n = 0;
 
 /** A pending approval requested by bob. */
@@ -57,7 +52,7 @@ function form(operationId: string, decision: 'approve' | 'reject' = 'approve'): 
     'slack-block-actions-payload.json',
   );
   (payload.actions[0] as { value: string }).value = `${decision}:${operationId}:${HASH}`;
-  payload.response_url = receiverUrl;
+  payload.response_url = slack.webhookUrl;
   return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
 }
 
@@ -80,18 +75,7 @@ beforeAll(async () => {
   });
   store = gcpStore(loadGcpConfig(host.env, []));
   approvals = new Approvals(store, systemClock);
-  receiver = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => {
-      body += c.toString();
-    });
-    req.on('end', () => {
-      posted.push(JSON.parse(body));
-      res.writeHead(200).end('ok');
-    });
-  });
-  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
-  receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/actions/T0/1/x`;
+  slack = await startSlackReceiver();
   served = await serveHttpFunction(
     createSlackActionsHandler({
       env: {
@@ -105,12 +89,12 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => {
   await served?.close();
-  await new Promise<void>((r) => (receiver ? receiver.close(() => r()) : r()));
+  await slack?.close();
   await store?.close();
   await host?.close();
 });
 beforeEach(() => {
-  posted.length = 0;
+  slack.webhookPosts.length = 0;
 });
 
 describe('slackActions on functions-framework (Slack interactive callback)', () => {
@@ -124,7 +108,7 @@ describe('slackActions on functions-framework (Slack interactive callback)', () 
       status: 'approved',
       decision: { by: { subject: 'auth0|alice', name: 'Alice' } },
     });
-    expect(posted).toEqual([expect.objectContaining({ text: expect.stringContaining('Alice approved') })]);
+    expect(posted()).toEqual([expect.objectContaining({ text: expect.stringContaining('Alice approved') })]);
   });
 
   it('a bad signature, a tampered body or none: 401, and nothing changes', async () => {
@@ -136,7 +120,7 @@ describe('slackActions on functions-framework (Slack interactive callback)', () 
     expect(tampered.status).toBe(401);
     expect((await post(body, {})).status).toBe(401);
     expect((await approvals.get(op))?.status).toBe('pending');
-    expect(posted).toEqual([]);
+    expect(posted()).toEqual([]);
   });
 
   it('the signature is checked over the bytes Slack sent, not a re-encoding of the parsed form', async () => {

@@ -1,10 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SecretManagerSecrets } from '../../shared/adapters/gcp/secret-manager.ts';
 import { CloudApiError } from '../../shared/ports/cloud.ts';
 import { SecretAccessDeniedError, SecretNotFoundError, SecretReadError } from '../../shared/ports/secrets.ts';
+import { useFakeAdc } from '../support/fake-gcp/adc.ts';
 import { FakeGoogleTokens } from '../support/fake-gcp/identity.ts';
 import { type FakeMetadataServer, startFakeMetadataServer } from '../support/fake-gcp/metadata.ts';
 import { type FakeSecretManager, startFakeSecretManager } from '../support/fake-gcp/secret-manager.ts';
@@ -23,8 +21,7 @@ const KUBECONFIG = 'apiVersion: v1\nkind: Config\n# café ✓\n';
 let tokens: FakeGoogleTokens;
 let metadata: FakeMetadataServer;
 let api: FakeSecretManager;
-let gcloudDir: string;
-const savedEnv: Record<string, string | undefined> = {};
+let restoreAdc: (() => void) | undefined;
 
 const reader = (baseUrl = api.url) => new SecretManagerSecrets({ baseUrl, timeoutMs: 5_000 });
 const version = (project: string, secret: string, v: string | number) =>
@@ -54,23 +51,12 @@ beforeAll(async () => {
     // Granted on the whole project: existence is no longer hidden, so a missing secret is a 404.
     { id: 'shared-project', number: '210987654321', accessors: [SA], secrets: { empty: { versions: [] } } },
   ]);
-  gcloudDir = mkdtempSync(join(tmpdir(), 'secret-manager-adc-'));
-  for (const k of ['GCE_METADATA_HOST', 'GOOGLE_APPLICATION_CREDENTIALS', 'CLOUDSDK_CONFIG', 'GOOGLE_CLOUD_PROJECT']) {
-    savedEnv[k] = process.env[k];
-    delete process.env[k];
-  }
-  process.env.GCE_METADATA_HOST = metadata.host;
-  process.env.CLOUDSDK_CONFIG = gcloudDir;
-  process.env.GOOGLE_CLOUD_PROJECT = 'ops-project';
+  restoreAdc = useFakeAdc(metadata.host, 'ops-project');
 });
 
 afterAll(async () => {
-  for (const [k, v] of Object.entries(savedEnv)) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
+  restoreAdc?.();
   await Promise.all([api?.close(), metadata?.close()]);
-  if (gcloudDir) rmSync(gcloudDir, { recursive: true, force: true });
 });
 
 describe('Secret Manager adapter against the fake', () => {

@@ -1,6 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { useFakeAdc } from './fake-gcp/adc.ts';
 import { FakeGoogleTokens } from './fake-gcp/identity.ts';
 import { type FakeMetadataServer, startFakeMetadataServer } from './fake-gcp/metadata.ts';
 import { type FakeSecretManager, startFakeSecretManager } from './fake-gcp/secret-manager.ts';
@@ -39,8 +37,6 @@ export interface GcpFunctionHost {
   close(): Promise<void>;
 }
 
-const ADC_KEYS = ['GCE_METADATA_HOST', 'GOOGLE_APPLICATION_CREDENTIALS', 'CLOUDSDK_CONFIG', 'GOOGLE_CLOUD_PROJECT'];
-
 /** Starts the surroundings; `secrets` (id → value) are granted to the functions' service account. */
 export async function startGcpFunctionHost(opts: {
   collection: string;
@@ -62,12 +58,7 @@ export async function startGcpFunctionHost(opts: {
     },
   ]);
   const issuer = await startTestIssuer('unused');
-  const gcloudDir = mkdtempSync(join(tmpdir(), 'gcp-function-adc-'));
-  const saved = Object.fromEntries(ADC_KEYS.map((k) => [k, process.env[k]]));
-  for (const k of ADC_KEYS) delete process.env[k];
-  process.env.GCE_METADATA_HOST = metadata.host;
-  process.env.CLOUDSDK_CONFIG = gcloudDir;
-  process.env.GOOGLE_CLOUD_PROJECT = PROJECT;
+  const restoreAdc = useFakeAdc(metadata.host, PROJECT);
   return {
     tokens,
     secretManager,
@@ -83,12 +74,8 @@ export async function startGcpFunctionHost(opts: {
     oidcEnv: (audience, invoker) => oidcTestEnv(issuer, audience, [invoker]),
     idToken: (audience, email, over = {}) => googleIdToken(issuer, { aud: audience, email, ...over }),
     async close() {
-      for (const [k, v] of Object.entries(saved)) {
-        if (v === undefined) delete process.env[k];
-        else process.env[k] = v;
-      }
+      restoreAdc();
       await Promise.all([secretManager.close(), metadata.close(), issuer.close()]);
-      rmSync(gcloudDir, { recursive: true, force: true });
     },
   };
 }
