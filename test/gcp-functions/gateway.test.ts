@@ -8,10 +8,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { getFunction } from '@google-cloud/functions-framework/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GCP_FUNCTIONS } from '../../gcp-functions/layout.ts';
 import { gcpStore, loadGcpConfig } from '../../gcp-functions/lib/host.ts';
 import { createGcpToolFunction } from '../../gcp-functions/lib/tool-function.ts';
-import { createGcpMcpHandler } from '../../gcp-functions/mcp.ts';
+import { createGcpMcpHandler, handler as mcpEntry } from '../../gcp-functions/mcp.ts';
 import { reach as coreReach, tools as coreTools } from '../../gcp-functions/tools/core.ts';
 import type { Store } from '../../shared/ports/store.ts';
 import { sharedFirestoreEmulator } from '../support/firestore-emulator.ts';
@@ -253,5 +255,9 @@ describe('GCP gateway on functions-framework -> CloudFunctionToolRunner -> tool 
     const body = (await res.json()) as { error: { code: number; message: string } };
     expect(body.error.code).toBe(-32603);
     expect(body.error.message).not.toMatch(/aws|TOOL_FUNCTIONS/);
+  });
+
+  it('the bundle registers the entry point the layout names', () => {
+    expect(getFunction(GCP_FUNCTIONS.mcp.entryPoint)).toBe(mcpEntry);
   });
 });
