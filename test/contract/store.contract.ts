@@ -39,6 +39,24 @@ export function storeContract(name: string, make: (clock: { now(): number }) => 
       });
     });
 
+    it('round-trips arrays of arrays, empty containers, odd field names and numbers exactly', async () => {
+      const p = pk();
+      const data = {
+        grid: [[1, [2, []]], [], [null, 'x', { in: [[true]] }]],
+        empty: {},
+        emptyList: [],
+        'a.b': { 'c/d': 1, __name__: 2 },
+        int: 2 ** 53 - 1,
+        frac: 0.1,
+        neg: -2.5,
+        zero: 0,
+        text: 'ü€🙂',
+      };
+      await store.put({ pk: p, sk: 'json', data });
+      expect((await store.get(p, 'json'))?.data).toEqual(data);
+      expect((await store.query({ pk: p, limit: 1 })).items[0]?.data).toEqual(data);
+    });
+
     it('returns undefined for a missing item', async () => {
       expect(await store.get(pk(), 'nope')).toBeUndefined();
     });
