@@ -6,9 +6,9 @@ import { freePort } from './moto.ts';
 
 /**
  * Google's Cloud Firestore emulator (`gcloud emulators firestore start`, a Java server) on a free
- * loopback port. gcloud starts java as its child, so the emulator runs in its own process group and
- * stop() kills the whole group; a watchdog shell in that group also kills it when this process dies
- * without running its exit hooks (a killed test worker), so no java is left behind.
+ * loopback port. gcloud puts itself and java in a process group of their own; stop() and this
+ * process's exit kill that group. A watchdog shell kills it too when this process dies without
+ * running its exit hooks (a killed test worker), so no java is left behind.
  *
  * `reset()` deletes every document of `projectId` (the emulator's DELETE .../documents endpoint).
  */
@@ -24,17 +24,27 @@ export interface FirestoreEmulator {
 const PROJECT_ID = 'demo-cloudops-test';
 
 const running = new Set<ChildProcess>();
+const gcloudPids = new WeakMap<ChildProcess, number>();
 process.once('exit', () => {
   for (const child of running) killGroup(child);
 });
 
-/** Asks the watchdog shell to kill gcloud's and its own process group (see the script below). */
+/**
+ * Kills gcloud's process group (gcloud, its launcher script, java) and the watchdog shell's. Before
+ * the shell has said gcloud's pid, SIGTERM makes the shell do it (see the script below).
+ */
 function killGroup(child: ChildProcess): void {
-  if (child.pid === undefined) return;
-  try {
-    process.kill(-child.pid, 'SIGTERM');
-  } catch {
-    // already gone
+  const gcloud = gcloudPids.get(child);
+  for (const [pid, signal] of [
+    [gcloud, 'SIGKILL'],
+    [child.pid, gcloud === undefined ? 'SIGTERM' : 'SIGKILL'],
+  ] as const) {
+    if (pid === undefined) continue;
+    try {
+      process.kill(-pid, signal);
+    } catch {
+      // already gone
+    }
   }
 }
 
@@ -64,7 +74,7 @@ export async function startFirestoreEmulator(startMs = 120_000): Promise<Firesto
   // gcloud puts itself and java in a process group of their own. The shell leads another and kills
   // both groups on SIGTERM (stop, this process's exit) or when this process or gcloud is gone.
   const script =
-    `gcloud emulators firestore start --quiet --host-port=${host} & emu=$!; ` +
+    `gcloud emulators firestore start --quiet --host-port=${host} & emu=$!; echo "gcloud-pid:$emu"; ` +
     `end() { kill -KILL -$emu $emu 2>/dev/null; kill -KILL 0; }; trap end TERM INT; ` +
     `while kill -0 ${process.pid} 2>/dev/null && kill -0 $emu 2>/dev/null; do sleep 1; done; end`;
   const child = spawn('sh', ['-c', script], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -72,6 +82,8 @@ export async function startFirestoreEmulator(startMs = 120_000): Promise<Firesto
   let output = '';
   const keep = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-4000);
+    const pid = /gcloud-pid:(\d+)/.exec(output)?.[1];
+    if (pid && !gcloudPids.has(child)) gcloudPids.set(child, Number(pid));
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
