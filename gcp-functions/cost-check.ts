@@ -28,4 +28,6 @@ export function createCostCheckHandler(opts: CostCheckHandlerOptions) {
   return scheduledCheckFunction(opts, { check: 'cost', fn: 'cost-check', parts, run: scheduledCostCheck });
 }
 
-http(GCP_FUNCTIONS['cost-check'].entryPoint, createCostCheckHandler({ env: process.env }));
+export const handler = createCostCheckHandler({ env: process.env });
+
+http(GCP_FUNCTIONS['cost-check'].entryPoint, handler);

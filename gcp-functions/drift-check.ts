@@ -26,4 +26,6 @@ export function createDriftCheckHandler(opts: DriftCheckHandlerOptions) {
   return scheduledCheckFunction(opts, { check: 'drift', fn: 'drift-check', parts, run: scheduledDriftCheck });
 }
 
-http(GCP_FUNCTIONS['drift-check'].entryPoint, createDriftCheckHandler({ env: process.env }));
+export const handler = createDriftCheckHandler({ env: process.env });
+
+http(GCP_FUNCTIONS['drift-check'].entryPoint, handler);

@@ -42,4 +42,6 @@ export function createSlackActionsHandler(opts: SlackActionsHandlerOptions) {
   };
 }
 
-http(GCP_FUNCTIONS['slack-actions'].entryPoint, createSlackActionsHandler({ env: process.env }));
+export const handler = createSlackActionsHandler({ env: process.env });
+
+http(GCP_FUNCTIONS['slack-actions'].entryPoint, handler);

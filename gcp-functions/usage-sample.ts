@@ -19,4 +19,6 @@ export function createUsageSampleHandler(opts: UsageSampleHandlerOptions) {
   return scheduledCheckFunction(opts, { check: 'usage', fn: 'usage-sample', parts, run: scheduledUsageSample });
 }
 
-http(GCP_FUNCTIONS['usage-sample'].entryPoint, createUsageSampleHandler({ env: process.env }));
+export const handler = createUsageSampleHandler({ env: process.env });
+
+http(GCP_FUNCTIONS['usage-sample'].entryPoint, handler);

@@ -106,4 +106,6 @@ export function createWorkflowStepHandler(opts: WorkflowStepHandlerOptions) {
   });
 }
 
-http(GCP_FUNCTIONS['workflow-step'].entryPoint, createWorkflowStepHandler({ env: process.env }));
+export const handler = createWorkflowStepHandler({ env: process.env });
+
+http(GCP_FUNCTIONS['workflow-step'].entryPoint, handler);

@@ -11,9 +11,11 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { getFunction } from '@google-cloud/functions-framework/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createCostCheckHandler } from '../../gcp-functions/cost-check.ts';
 import { createDriftCheckHandler } from '../../gcp-functions/drift-check.ts';
+import { GCP_FUNCTIONS } from '../../gcp-functions/layout.ts';
 import { gcpCostSources } from '../../gcp-functions/lib/cost.ts';
 import { gcpStore, loadGcpConfig } from '../../gcp-functions/lib/host.ts';
 import { gcpNotifier } from '../../gcp-functions/lib/notifier.ts';
@@ -233,6 +235,19 @@ describe('drift check invoked as Cloud Scheduler invokes it', () => {
     expect(refused).toMatchObject({ status: 403, body: { error: 'forbidden' } });
   });
 
+  it("behind Cloud Run: the scheduler's token with the signature Cloud Run removed is accepted (terraform's OIDC_TRUST_CLOUD_RUN_IAM), its claims still checked", async () => {
+    const unsigned = (token: string) => `${token.split('.').slice(0, 2).join('.')}.SIGNATURE_REMOVED_BY_GOOGLE`;
+    const ok = await schedulerPost(drift, 'drift-check', '{"check":"drift"}', {
+      token: unsigned(await host.idToken(url('drift-check'), SCHEDULER_SA)),
+      headers: { 'x-cloudscheduler-scheduletime': '2026-12-07T21:30:00Z' },
+    });
+    expect(ok.status).toBe(200);
+    const other = unsigned(await host.idToken(url('drift-check'), WORKFLOWS_SA));
+    expect((await schedulerPost(drift, 'drift-check', '{"check":"drift"}', { token: other })).status).toBe(403);
+    const elsewhere = unsigned(await host.idToken(url('cost-check'), SCHEDULER_SA));
+    expect((await schedulerPost(drift, 'drift-check', '{"check":"drift"}', { token: elsewhere })).status).toBe(401);
+  });
+
   it('a check that cannot run answers 500, so Scheduler retries it', async () => {
     // The kubeconfig's secret is not granted to the function: the cold start fails.
     const locked = await serve(createDriftCheckHandler, 'drift-check', {
@@ -308,5 +323,15 @@ describe('gcpNotifier: Slack from a Secret Manager version', () => {
       /on GCP keep them in Secret Manager/,
     );
     await expect(gcpNotifier({}, secrets())).resolves.toBeUndefined();
+  });
+});
+
+describe('the bundles', () => {
+  it('each registers its entry point with functions-framework, as terraform deploys it', async () => {
+    for (const name of ['workflow-step', 'drift-check', 'cost-check', 'usage-sample', 'slack-actions'] as const) {
+      const entry = GCP_FUNCTIONS[name];
+      const mod = (await import(`../../${entry.source}`)) as { handler: unknown };
+      expect(getFunction(entry.entryPoint), name).toBe(mod.handler);
+    }
   });
 });
