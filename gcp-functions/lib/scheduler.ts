@@ -37,7 +37,10 @@ export interface SchedulerCall {
   job: string;
   /** When the run was due (X-CloudScheduler-ScheduleTime); absent for a job not on a unix-cron schedule. */
   scheduleTime?: string;
-  /** What the check records as its request: the same for every retry of one run. */
+  /**
+   * What the check records as its request, `scheduler:<job>:<schedule time>`: the same for every retry
+   * of one run (the time it was received for a job without a schedule time, so there one per attempt).
+   */
   requestId: string;
 }
 
@@ -93,7 +96,10 @@ export function schedulerCall(req: HttpRequest, check: ScheduledCheckName, recei
   };
 }
 
-/** Gen2's default timeout; FUNCTION_TIMEOUT_SEC (terraform sets it to the function's) when longer. */
+/**
+ * Gen2's default timeout, assumed when FUNCTION_TIMEOUT_SEC (the function's timeout_seconds) is not
+ * set: Cloud Run tells a function its timeout nowhere, so a shorter guess only delivers less.
+ */
 const DEFAULT_TIMEOUT_S = 60;
 /** Gen2's longest timeout for an HTTP function. */
 const MAX_TIMEOUT_S = 3600;
