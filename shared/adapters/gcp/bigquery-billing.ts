@@ -18,7 +18,7 @@ import {
   shapeDays,
 } from '../cost-series.ts';
 import { GCP_PATTERNS } from './compute.ts';
-import { defaultGoogleAuth } from './container-client.ts';
+import { defaultGoogleAuth } from './google-auth.ts';
 import { cloudError, googleRest, type RestCall, restBase } from './google-rest.ts';
 
 /*

@@ -2,8 +2,9 @@ import type { ClusterManagerClient } from '@google-cloud/container';
 import type { GoogleAuth } from 'google-auth-library';
 import type { GcpInventory, GkeClusterDescription, GkeClusterRef } from '../../ports/cloud.ts';
 import { checkProject, GCP_PATTERNS, getInstance, listInstances, powerInstance } from './compute.ts';
-import { createContainerClient, defaultGoogleAuth } from './container-client.ts';
+import { createContainerClient } from './container-client.ts';
 import { describeGkeCluster } from './gke-describe.ts';
+import { defaultGoogleAuth } from './google-auth.ts';
 import { cloudError, googleRest, restBase, toCloudError } from './google-rest.ts';
 import { queryTimeSeries } from './monitoring.ts';
 

@@ -6,8 +6,9 @@ import type {
   DiscoveredCluster,
   DiscoveryResult,
 } from '../../ports/cluster-sources.ts';
-import { createContainerClient, defaultGoogleAuth, toGcpApiError, withDeadline } from './container-client.ts';
+import { createContainerClient } from './container-client.ts';
 import { describeGkeCluster, type GkeClusterDescription, type GkeClusterRef } from './gke-describe.ts';
+import { defaultGoogleAuth, toGcpApiError, withDeadline } from './google-auth.ts';
 
 /**
  * GKE clusters found through the Container API (issue 13), for the cluster registry: every cluster of

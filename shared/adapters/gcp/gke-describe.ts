@@ -1,6 +1,6 @@
 import type { ClusterManagerClient, protos } from '@google-cloud/container';
 import type { GkeClusterDescription, GkeClusterRef, GkeNodePoolSummary } from '../../ports/cloud.ts';
-import { withDeadline } from './container-client.ts';
+import { withDeadline } from './google-auth.ts';
 
 export type { GkeClusterDescription, GkeClusterRef, GkeNodePoolSummary } from '../../ports/cloud.ts';
 

@@ -2,7 +2,7 @@ import type { AuthClient, GoogleAuth } from 'google-auth-library';
 import { capText } from '../../domain/bounds.ts';
 import { maskSecretsInText } from '../../domain/redact.ts';
 import { CloudApiError, type CloudErrorCode } from '../../ports/cloud.ts';
-import { GcpApiError } from './container-client.ts';
+import { GcpApiError } from './google-auth.ts';
 
 /**
  * Google REST calls (Compute v1, Monitoring v3) through google-auth-library's authorized client:

@@ -6,7 +6,7 @@ import {
   SecretReadError,
   type SecretReader,
 } from '../../ports/secrets.ts';
-import { defaultGoogleAuth } from './container-client.ts';
+import { defaultGoogleAuth } from './google-auth.ts';
 import { googleRest, type RestCall, restBase } from './google-rest.ts';
 
 /**

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { GoogleAuth } from 'google-auth-library';
 import { CloudApiError } from '../../ports/cloud.ts';
 import type { ExecutionInfo, FlowName, WorkflowEngine } from '../../ports/workflow.ts';
-import { defaultGoogleAuth } from './container-client.ts';
+import { defaultGoogleAuth } from './google-auth.ts';
 import { cloudError, googleRest, type RestCall, restBase } from './google-rest.ts';
 
 /**
