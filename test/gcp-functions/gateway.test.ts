@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GCP_FUNCTIONS } from '../../gcp-functions/layout.ts';
 import { gcpStore, loadGcpConfig } from '../../gcp-functions/lib/host.ts';
 import { createGcpToolFunction } from '../../gcp-functions/lib/tool-function.ts';
-import { createGcpMcpHandler, handler as mcpEntry } from '../../gcp-functions/mcp.ts';
+import { createGcpMcpHandler } from '../../gcp-functions/mcp.ts';
 import { reach as coreReach, tools as coreTools } from '../../gcp-functions/tools/core.ts';
 import type { Store } from '../../shared/ports/store.ts';
 import { sharedFirestoreEmulator } from '../support/firestore-emulator.ts';
@@ -257,7 +257,11 @@ describe('GCP gateway on functions-framework -> CloudFunctionToolRunner -> tool 
     expect(body.error.message).not.toMatch(/aws|TOOL_FUNCTIONS/);
   });
 
-  it('the bundle registers the entry point the layout names', () => {
-    expect(getFunction(GCP_FUNCTIONS.mcp.entryPoint)).toBe(mcpEntry);
+  it('the bundle registers the entry point the layout names', async () => {
+    // Test files share a module cache here: a fresh instance of the bundle registers now.
+    const bundle = (await import(`../../${GCP_FUNCTIONS.mcp.source}?registers=${randomUUID()}`)) as {
+      handler: unknown;
+    };
+    expect(getFunction(GCP_FUNCTIONS.mcp.entryPoint)).toBe(bundle.handler);
   });
 });

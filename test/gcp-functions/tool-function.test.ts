@@ -145,7 +145,11 @@ describe('GCP tool function on functions-framework', () => {
   it('each toolset bundle registers the `tool` entry point with its own toolset only', async () => {
     for (const toolset of GCP_TOOLSETS) {
       const entry = toolsetEntry(toolset);
-      const mod = (await import(`../../${entry.source}`)) as { tools: Array<{ group: string }>; handler: unknown };
+      // Test files share a module cache here: a fresh instance of the bundle registers now.
+      const mod = (await import(`../../${entry.source}?registers=${randomUUID()}`)) as {
+        tools: Array<{ group: string }>;
+        handler: unknown;
+      };
       expect(mod.tools.length).toBeGreaterThan(0);
       expect(new Set(mod.tools.map((t) => t.group))).toEqual(new Set([toolset]));
       expect(getFunction(entry.entryPoint)).toBe(mod.handler);
