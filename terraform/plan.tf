@@ -96,6 +96,8 @@ locals {
         AUDIT_RETENTION_DAYS = tostring(var.audit_retention_days)
         # The function's own timeout, which the hosts bound their work by.
         FUNCTION_TIMEOUT_SEC = tostring(f.timeoutSeconds)
+        # functions-framework answers a body it cannot parse with its own page: no stack trace in it.
+        NODE_ENV = "production"
       },
       var.toolsets == null ? {} : { TOOLSETS = var.toolsets },
       var.policy_file == null ? {} : { POLICY_FILE = local.bundled_policy },
