@@ -16,7 +16,15 @@ import type { ToolManifest } from '../shared/mcp/catalog.ts';
 import type { ToolRunner } from '../shared/ports/tool-runner.ts';
 import manifestJson from '../shared/tools/manifest.json' with { type: 'json' };
 import { NOT_ON_GCP } from './layout.ts';
-import { type Env, GCP_REQUIRED_SETTINGS, gcpStore, hostLogger, loadGcpConfig, perColdStart } from './lib/host.ts';
+import {
+  type Env,
+  GCP_REQUIRED_SETTINGS,
+  gcpStore,
+  hostLogger,
+  type LocalEmulation,
+  loadGcpConfig,
+  perColdStart,
+} from './lib/host.ts';
 import { requestFromHttp, sendResponse } from './lib/http.ts';
 
 export interface GcpMcpHandlerOptions {
@@ -30,6 +38,8 @@ export interface GcpMcpHandlerOptions {
   idToken?: (audience: string) => Promise<string>;
   /** Default: the build-time manifest. */
   manifest?: ToolManifest;
+  /** `npm run start:gcp` only (local/gcp.ts): authentication as `npm start` has it on loopback. */
+  localEmulation?: LocalEmulation;
 }
 
 /** The manifest's tools this host can deploy: every toolset but those NOT_ON_GCP names (aws). */
@@ -41,7 +51,7 @@ export function createGcpMcpHandler(opts: GcpMcpHandlerOptions) {
   const logger = hostLogger(opts.env, 'mcp');
   const app = perColdStart(async () => {
     const started = performance.now();
-    const config = loadGcpConfig(opts.env, GCP_REQUIRED_SETTINGS.mcp);
+    const config = loadGcpConfig(opts.env, GCP_REQUIRED_SETTINGS.mcp, { localEmulation: opts.localEmulation });
     const endpoint = await cloudGateway({
       config,
       store: gcpStore(config),

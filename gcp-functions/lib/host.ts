@@ -1,6 +1,6 @@
 import { createFirestoreStore, type FirestoreStore } from '../../shared/adapters/gcp/firestore-store.ts';
 import { GCP_SECRET_VERSION, SecretManagerSecrets } from '../../shared/adapters/gcp/secret-manager.ts';
-import { type Config, ConfigError, loadConfig } from '../../shared/config/config.ts';
+import { type Config, ConfigError, isLoopbackHost, loadConfig } from '../../shared/config/config.ts';
 import type { Env } from '../../shared/host/factories.ts';
 import { createLogger, type Logger } from '../../shared/logging/logger.ts';
 import type { SecretReader } from '../../shared/ports/secrets.ts';
@@ -65,24 +65,47 @@ const GCP_FORMS: Array<{
 ];
 
 /**
- * Config for a Cloud Function: the shared schema with AUTH forced to `required` and the store forced
- * to Firestore (FIRESTORE_PROJECT, or GOOGLE_CLOUD_PROJECT). Fails with the name of every missing or
- * bad setting.
+ * `npm run start:gcp` (local/gcp.ts) only, never a deployed function: the functions run on this
+ * machine, so AUTH is what the environment says (default `none`, as `npm start`), and `none` is
+ * allowed only when the address the function listens on and every PUBLIC_URL are loopback.
  */
-export function loadGcpConfig(env: Env, required: readonly GcpRequiredSetting[]): Config {
+export interface LocalEmulation {
+  /** The address the function's server is bound to. */
+  listensOn: string;
+}
+
+/**
+ * Config for a Cloud Function: the shared schema with AUTH forced to `required` (but see
+ * LocalEmulation) and the store forced to Firestore (FIRESTORE_PROJECT, or GOOGLE_CLOUD_PROJECT).
+ * Fails with the name of every missing or bad setting.
+ */
+export function loadGcpConfig(
+  env: Env,
+  required: readonly GcpRequiredSetting[],
+  opts: { localEmulation?: LocalEmulation } = {},
+): Config {
   const present = (name: GcpRequiredSetting) =>
     Boolean(env[name]?.trim()) || (name === 'FIRESTORE_PROJECT' && Boolean(env.GOOGLE_CLOUD_PROJECT?.trim()));
   const missing = required.filter((name) => !present(name)).map((name) => `${name}: required on GCP`);
   let config: Config;
   try {
-    config = loadConfig({ ...env, AUTH: 'required', STORE: 'firestore' });
+    const auth = opts.localEmulation ? env.AUTH : 'required';
+    config = loadConfig({ ...env, AUTH: auth, STORE: 'firestore' });
   } catch (err) {
     if (err instanceof ConfigError && missing.length)
       throw new ConfigError(`${err.message}\n  ${missing.join('\n  ')}`);
     throw err;
   }
+  const local = opts.localEmulation;
+  const beyondLoopback =
+    local && !config.authRequired
+      ? [local.listensOn, ...config.publicUrls.map((u) => u.hostname)].filter((h) => !isLoopbackHost(h))
+      : [];
   const problems = [
     ...missing,
+    ...(beyondLoopback.length
+      ? [`AUTH: required when serving beyond loopback (${beyondLoopback.join(', ').slice(0, 200)})`]
+      : []),
     ...GCP_FORMS.filter((f) => {
       const v = f.value(config, env);
       return v !== undefined && !f.form.test(v);
