@@ -1,8 +1,9 @@
 /**
  * `npm run start:gcp` (local/gcp.ts) as a real child process: it starts the Firestore emulator itself,
  * serves the GCP gateway and one tool function per toolset on functions-framework, prints the
- * endpoint line as `npm start` does, answers tools/list and a k8s tool call (through the tool
- * function, with its locally signed ID token) against KUBECONFIG, and on SIGINT or SIGTERM exits 0
+ * endpoint line as `npm start` does, answers tools/list and k8s tool calls (through the tool
+ * functions, with their locally signed ID tokens) against KUBECONFIG, runs a rollout to completion on
+ * the in-process engine of the delivery function, and on SIGINT or SIGTERM exits 0
  * leaving no process behind (the emulator's gcloud and java included).
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
@@ -12,6 +13,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeKube, startFakeKube } from '../support/fake-kube/index.ts';
+import { deploymentYaml } from '../support/k8s-harness.ts';
 import { freePort } from '../support/local-host.ts';
 import { connectClient, structured } from '../support/mcp-client.ts';
 
@@ -126,9 +128,13 @@ describe('npm run start:gcp', () => {
     expect(pkg.scripts['start:gcp']).toBe('node local/gcp.ts');
   });
 
-  it('serves the GCP gateway on PORT with the emulator it started: tools/list, a k8s call over KUBECONFIG; SIGINT stops everything', async () => {
+  it('serves the GCP gateway on PORT with the emulator it started: tools/list, k8s calls over KUBECONFIG, a rollout on the local engine; SIGINT stops everything', async () => {
     const port = await freePort();
-    const started = await startGcp({ PORT: String(port), KUBECONFIG: kube.kubeconfigPath });
+    const started = await startGcp({
+      PORT: String(port),
+      KUBECONFIG: kube.kubeconfigPath,
+      LOCAL_WORKFLOW_WAIT_MS: '50',
+    });
     expect(started.url).toBe(`http://127.0.0.1:${port}/mcp`);
     // Auth as `npm start` on loopback: no credentials needed.
     const client = await connectClient(started.url, 'modern');
@@ -142,6 +148,26 @@ describe('npm run start:gcp', () => {
       );
       expect(namespaces.items.map((n) => n.name)).toContain('default');
       expect(kube.requests.slice(before).some((r) => r.path === '/api/v1/namespaces')).toBe(true);
+
+      // A rollout on the local engine inside the delivery function, followed to completion.
+      const call = async (name: string, args: Record<string, unknown>) =>
+        structured<{ operationId: string; status: string; statusMessage?: string }>(
+          await client.callTool({ name, arguments: args }),
+        );
+      await call('k8s_resources_apply', { manifest: deploymentYaml('web', 'nginx:1.25.3', { replicas: 2 }) });
+      await call('k8s_rollouts_status', { name: 'web', namespace: 'default', waitSeconds: 20 });
+      const { operationId } = await call('delivery_rollouts_start', { name: 'web', image: 'nginx:1.27.0' });
+      const deadline = Date.now() + 45_000;
+      let op = await call('delivery_rollouts_get', { operationId });
+      while (!['completed', 'failed', 'cancelled'].includes(op.status) && Date.now() < deadline) {
+        await sleep(200);
+        op = await call('delivery_rollouts_get', { operationId });
+      }
+      expect(op, op.statusMessage).toMatchObject({ status: 'completed' });
+      const dep = kube.store.get('deployments.apps', 'default', 'web') as unknown as {
+        spec: { template: { spec: { containers: Array<{ image: string }> } } };
+      };
+      expect(dep.spec.template.spec.containers[0]?.image).toBe('nginx:1.27.0');
     } finally {
       await client.close();
     }
