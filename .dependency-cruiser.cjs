@@ -127,7 +127,7 @@ module.exports = {
     {
       name: 'host-kit-only-from-hosts',
       severity: 'error',
-      comment: 'shared/host is the hosts\' common composition: only hosts (and the kit itself) import it.',
+      comment: "shared/host is the hosts' common composition: only hosts (and the kit itself) import it.",
       from: { pathNot: [HOSTS, '^shared/host/'] },
       to: { path: '^shared/host/' },
     },
