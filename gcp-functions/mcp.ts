@@ -9,6 +9,7 @@
  */
 import { http, type Request, type Response } from '@google-cloud/functions-framework';
 import { CloudFunctionToolRunner, parseToolFunctions } from '../shared/adapters/gcp/cloud-function-tool-runner.ts';
+import { isLoopbackHost } from '../shared/config/config.ts';
 import { errorText } from '../shared/domain/errors.ts';
 import { cloudGateway, GATEWAY_INTERNAL_ERROR } from '../shared/host/gateway.ts';
 import { createLogger } from '../shared/logging/logger.ts';
@@ -55,6 +56,7 @@ export function createGcpMcpHandler(opts: GcpMcpHandlerOptions) {
     const endpoint = await cloudGateway({
       config,
       store: gcpStore(config),
+      loopback: opts.localEmulation !== undefined && isLoopbackHost(opts.localEmulation.listensOn),
       env: opts.env,
       log: createLogger(config.logLevel, undefined, { severity: true }),
       manifest: gcpManifest(opts.manifest ?? (manifestJson as unknown as ToolManifest)),

@@ -58,6 +58,11 @@ export interface CloudGatewayOptions {
   log: Logger;
   /** The tools this host can deploy (the build-time manifest, less the toolsets the host does not run). */
   manifest: ToolManifest;
+  /**
+   * The gateway listens on loopback only (`npm run start:gcp`): localhost names join the Host and
+   * Origin allow lists, as for `npm start`. Default false: a deployed gateway accepts its public URL's host.
+   */
+  loopback?: boolean;
   /** Parses TOOL_FUNCTIONS as this host names functions (Lambda names or ARNs, function URLs). */
   parseFunctions(json: string): Record<string, string>;
   /** The runner over the parsed TOOL_FUNCTIONS (undefined when it is unset): undefined fails the start with `runnerRequired`. */
@@ -112,7 +117,7 @@ export async function cloudGateway(opts: CloudGatewayOptions): Promise<McpEndpoi
     catalog,
     runner,
     publicUrls: config.publicUrls,
-    loopback: false,
+    loopback: opts.loopback ?? false,
     // Shared by every instance: a client's next round of a multi-round-trip call may reach another one.
     requestStateKey: await sharedRequestStateKey(deps.store),
   });

@@ -6,9 +6,11 @@
  * the in-process engine of the delivery function, and on SIGINT or SIGTERM exits 0
  * leaving no process behind (the emulator's gcloud and java included).
  */
+
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -177,6 +179,27 @@ describe('npm run start:gcp', () => {
   it('SIGTERM stops it too, the emulator with it', async () => {
     const started = await startGcp({ PORT: '0', KUBECONFIG: kube.kubeconfigPath });
     expect(started.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/mcp$/);
+    // Bound to loopback, the gateway takes the localhost names `npm start` takes, and nothing else.
+    // (node:http, since fetch does not let a caller set Host)
+    const ping = (host: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = httpRequest(
+          started.url,
+          {
+            method: 'POST',
+            headers: { host, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+          },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
+        req.on('error', reject);
+        req.end(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }));
+      });
+    const port = new URL(started.url).port;
+    expect(await ping(`localhost:${port}`)).toBe(200);
+    expect(await ping(`evil.example.com:${port}`)).toBe(403);
     await stopAndCheck(started, 'SIGTERM');
   });
 
