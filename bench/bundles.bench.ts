@@ -31,7 +31,7 @@ import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build, type Metafile } from 'esbuild';
-import { BUNDLE, FUNCTION_ENTRIES } from '../cdk/bundling.ts';
+import { BUNDLE, esbuildOptions, FUNCTION_ENTRIES } from '../cdk/bundling.ts';
 import { ALL_TOOLS_ENTRY, toolCatalog, toolsetEntry } from '../cdk/tool-functions.ts';
 import { type LocalServer, startLocalServer } from '../local/server.ts';
 import type { Identity } from '../shared/domain/identity.ts';
@@ -99,23 +99,7 @@ function targets(): Target[] {
 /** The esbuild invocation NodejsFunction makes from these options (see its buildEsbuildArgs), plus a metafile. */
 async function bundle(t: Target, outDir: string): Promise<{ file: string; meta: Metafile }> {
   const outfile = join(outDir, t.key.replace(/[^A-Za-z0-9-]+/g, '_'), 'index.mjs');
-  const res = await build({
-    entryPoints: [join(ROOT, t.entry)],
-    bundle: true,
-    platform: 'node',
-    target: BUNDLE.target,
-    format: BUNDLE.format,
-    minify: BUNDLE.minify,
-    sourcemap: BUNDLE.sourceMap,
-    mainFields: [...BUNDLE.mainFields],
-    external: [...BUNDLE.externalModules],
-    alias: { ...BUNDLE.alias },
-    absWorkingDir: ROOT,
-    banner: { js: BUNDLE.banner },
-    outfile,
-    metafile: true,
-    logLevel: 'error',
-  });
+  const res = await build({ ...esbuildOptions(join(ROOT, t.entry), ROOT), outfile });
   return { file: outfile, meta: res.metafile };
 }
 

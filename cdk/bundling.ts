@@ -1,3 +1,5 @@
+import type { BuildOptions } from 'esbuild';
+
 /**
  * The esbuild settings of every Lambda bundle, in one place: the stateless stack hands them to
  * NodejsFunction, and bench/bundles.bench.ts builds with the very same values to measure size and
@@ -39,3 +41,27 @@ export const BUNDLE = {
   banner:
     "import { createRequire as __cmCreateRequire } from 'node:module'; const require = __cmCreateRequire(import.meta.url);",
 } as const;
+
+/**
+ * esbuild's options for one bundle of `entry` (a path) with the settings above, as `npm run
+ * build:gcp`, `npm run bench:bundles` and the bundle tests build them (the CDK passes BUNDLE to its
+ * own bundling). `external` replaces BUNDLE.externalModules.
+ */
+export function esbuildOptions(entry: string, root: string, external: readonly string[] = BUNDLE.externalModules) {
+  return {
+    entryPoints: [entry],
+    bundle: true,
+    platform: 'node',
+    target: BUNDLE.target,
+    format: BUNDLE.format,
+    minify: BUNDLE.minify,
+    sourcemap: BUNDLE.sourceMap,
+    mainFields: [...BUNDLE.mainFields],
+    external: [...external],
+    alias: { ...BUNDLE.alias },
+    absWorkingDir: root,
+    banner: { js: BUNDLE.banner },
+    metafile: true,
+    logLevel: 'error',
+  } satisfies BuildOptions;
+}

@@ -25,6 +25,7 @@ import { localCostSources } from './cost.ts';
 import { costReportText } from './cost-report.ts';
 import { driftExitCode, driftReportText } from './drift-report.ts';
 import { localClusters, startLocalServer } from './server.ts';
+import { stopOnSignals } from './signals.ts';
 import { openLocalStore } from './store.ts';
 
 const program = new Command()
@@ -38,24 +39,8 @@ program
   .action(async () => {
     const server = await startLocalServer(process.env);
     console.log(`MCP endpoint: ${server.url}`);
-    let stopping = false;
-    const stop = async (signal: NodeJS.Signals) => {
-      // A second signal does not wait for the requests in flight.
-      if (stopping) {
-        console.error(`${signal} again: exiting without waiting for requests in flight`);
-        process.exit(1);
-      }
-      stopping = true;
-      try {
-        await server.close();
-      } catch (err) {
-        console.error(`stopping failed: ${err instanceof Error ? err.message : String(err)}`);
-        process.exit(1);
-      }
-      process.exit(0);
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
+    // A second signal does not wait for the requests in flight.
+    stopOnSignals(() => server.close(), 'exiting without waiting for requests in flight');
   });
 
 const keys = program.command('keys').description('manage API keys (stored hashed; a key is shown once)');

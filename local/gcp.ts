@@ -43,6 +43,7 @@ import type { AnyTool } from '../shared/tools/tool.ts';
 import { dispatchStep } from '../shared/workflows/index.ts';
 import { type FirestoreEmulator, startFirestoreEmulator } from './firestore-emulator.ts';
 import { localClusters } from './server.ts';
+import { stopOnSignals } from './signals.ts';
 
 /** The gateway's service account, as the tool functions know their invoker. */
 const GATEWAY_SA = 'cloudops-gateway@local.iam.gserviceaccount.com';
@@ -226,23 +227,7 @@ async function main(): Promise<void> {
   }
   for (const [toolset, url] of Object.entries(running.functions)) console.log(`${toolset} tool function: ${url}`);
   console.log(`MCP endpoint: ${running.url}`);
-  let stopping = false;
-  const stop = async (signal: NodeJS.Signals) => {
-    if (stopping) {
-      console.error(`${signal} again: exiting now`);
-      process.exit(1);
-    }
-    stopping = true;
-    try {
-      await running.close();
-    } catch (err) {
-      console.error(`stopping failed: ${err instanceof Error ? err.message : String(err)}`);
-      process.exit(1);
-    }
-    process.exit(0);
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  stopOnSignals(() => running.close(), 'exiting now');
 }
 
 if (import.meta.main) await main();

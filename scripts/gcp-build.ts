@@ -10,7 +10,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { build } from 'esbuild';
-import { BUNDLE } from '../cdk/bundling.ts';
+import { esbuildOptions } from '../cdk/bundling.ts';
 import { GCP_FUNCTIONS, toolsetEntry } from '../gcp-functions/layout.ts';
 import { gcpBundles } from './gcp-plan.ts';
 
@@ -107,23 +107,10 @@ export async function bundleFunction(
   mkdirSync(dir, { recursive: true });
   const outfile = join(dir, 'index.js');
   const res = await build({
-    entryPoints: [sourcePath],
-    bundle: true,
-    platform: 'node',
-    target: BUNDLE.target,
-    format: BUNDLE.format,
-    minify: BUNDLE.minify,
-    sourcemap: BUNDLE.sourceMap,
-    mainFields: [...BUNDLE.mainFields],
-    external: [...EXTERNAL],
-    alias: { ...BUNDLE.alias },
-    absWorkingDir: ROOT,
-    banner: { js: BUNDLE.banner },
+    ...esbuildOptions(sourcePath, ROOT, EXTERNAL),
     // ASCII output: terraform's archive_file reads each bundle as UTF-8 text.
     charset: 'ascii',
     outfile,
-    metafile: true,
-    logLevel: 'error',
   });
   const imported = new Set(
     Object.values(res.metafile.outputs).flatMap((o) => o.imports.filter((i) => i.external).map((i) => i.path)),

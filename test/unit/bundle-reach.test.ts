@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { build, type Metafile } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BUNDLE, FUNCTION_ENTRIES } from '../../cdk/bundling.ts';
+import { esbuildOptions, FUNCTION_ENTRIES } from '../../cdk/bundling.ts';
 import { toolsetEntry } from '../../cdk/tool-functions.ts';
 import { createEksInventory } from '../../shared/adapters/aws/aws-inventory-core.ts';
 import { CloudApiError } from '../../shared/ports/cloud.ts';
@@ -24,22 +24,9 @@ const ENTRIES = {
 
 async function loaded(entry: string): Promise<string[]> {
   const res = await build({
-    entryPoints: [join(ROOT, entry)],
-    bundle: true,
-    platform: 'node',
-    target: BUNDLE.target,
-    format: BUNDLE.format,
-    minify: BUNDLE.minify,
-    sourcemap: BUNDLE.sourceMap,
-    mainFields: [...BUNDLE.mainFields],
-    external: [...BUNDLE.externalModules],
-    alias: { ...BUNDLE.alias },
-    absWorkingDir: ROOT,
-    banner: { js: BUNDLE.banner },
+    ...esbuildOptions(join(ROOT, entry), ROOT),
     outfile: join(ROOT, 'node_modules', '.cache', 'bundle-reach', 'index.mjs'),
     write: false,
-    metafile: true,
-    logLevel: 'error',
   });
   return Object.keys((res.metafile as Metafile).inputs).map((p) => p.replace(/\\/g, '/'));
 }
