@@ -98,8 +98,12 @@ export class FirestoreStore implements Store {
         );
       }, this.timeoutMs);
     });
+    const pending = call(deadline);
+    // Given up on at its deadline, the call may still fail later (the client terminated under it):
+    // that failure is nobody's to handle, and must not surface as an unhandled rejection.
+    pending.catch(() => {});
     try {
-      return await Promise.race([call(deadline), timeout]);
+      return await Promise.race([pending, timeout]);
     } catch (err) {
       if (
         err instanceof ConditionFailedError ||
