@@ -239,11 +239,11 @@ export class FirestoreStore implements Store {
   }
 
   async close(): Promise<void> {
-    // The client waits for every pending call before it closes; one given up on at its deadline may
-    // retry for minutes, so then it is left to finish on its own.
-    const closing = this.db.terminate();
-    if (this.abandoned === 0) await closing;
-    else closing.catch(() => {});
+    // The client waits for every pending call before it closes. A call given up on at its deadline
+    // may retry for minutes; terminating the client under it makes the SDK's next retry fail on a
+    // promise of its own that nothing handles (an unhandled rejection), so such a client is left to
+    // finish its retries and be collected instead.
+    if (this.abandoned === 0) await this.db.terminate();
   }
 }
 
