@@ -119,6 +119,16 @@ check "function_urls" {
 
 # Who may invoke each function: its one caller (allUsers for the gateway and Slack actions, which
 # authenticate requests themselves).
+# The rollback reconciler job (scheduler.tf) also calls workflow-step, as the scheduler's account.
+resource "google_cloud_run_service_iam_member" "reconciler" {
+  project    = var.project
+  location   = var.region
+  service    = google_cloudfunctions2_function.fn["workflow-step"].name
+  role       = "roles/run.invoker"
+  member     = "serviceAccount:${local.scheduler_email}"
+  depends_on = [google_service_account.scheduler]
+}
+
 resource "google_cloud_run_service_iam_member" "invoker" {
   for_each = local.functions
   project  = var.project

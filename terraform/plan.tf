@@ -44,6 +44,14 @@ locals {
     workflows = local.workflows_email
     scheduler = local.scheduler_email
   }
+  # Every account whose token a private function accepts: its caller's, and for workflow-step also the
+  # scheduler's, whose rollback reconciler job posts { "step": "rollbacks.reconcile" } to it.
+  accepted_invokers = {
+    for name, f in local.functions : name => f.caller == "public" ? [] : concat(
+      [local.invoker_email[f.caller]],
+      name == "workflow-step" ? [local.scheduler_email] : [],
+    )
+  }
 
   # Secrets: name -> the functions that read it (only deployed functions, only configured secrets).
   secret_enabled = {
@@ -101,7 +109,7 @@ locals {
       },
       var.toolsets == null ? {} : { TOOLSETS = var.toolsets },
       var.policy_file == null ? {} : { POLICY_FILE = local.bundled_policy },
-      f.caller == "public" ? {} : { OIDC_INVOKERS = local.invoker_email[f.caller], OIDC_AUDIENCE = local.url[name] },
+      f.caller == "public" ? {} : { OIDC_INVOKERS = join(",", local.accepted_invokers[name]), OIDC_AUDIENCE = local.url[name] },
       # Workflows and Scheduler send their token in Authorization only, which Cloud Run checks and unsigns.
       contains(["workflows", "scheduler"], f.caller) ? { OIDC_TRUST_CLOUD_RUN_IAM = "true" } : {},
       length(f.tools) > 0 ? { TOOL_NAMES = join(",", f.tools) } : {},

@@ -217,6 +217,16 @@ variable "usage_sample_schedule" {
   default     = null
 }
 
+variable "rollback_reconcile_schedule" {
+  description = "Cron schedule of the rollback reconciler (retries rollbacks that could not finish), as AWS runs it every 5 minutes."
+  type        = string
+  default     = "*/5 * * * *"
+  validation {
+    condition     = length(trimspace(var.rollback_reconcile_schedule)) > 0
+    error_message = "rollback_reconcile_schedule must be a cron schedule: a rollback that could not finish is retried only by it."
+  }
+}
+
 variable "schedule_time_zone" {
   description = "Time zone of the schedules."
   type        = string

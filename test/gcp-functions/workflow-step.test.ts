@@ -144,6 +144,40 @@ describe('workflow-step on functions-framework (Cloud Workflows http.post with O
   });
 });
 
+describe('workflow-step called by the rollback reconciler job (Cloud Scheduler, as terraform/scheduler.tf sends it)', () => {
+  it("with the scheduler's token among OIDC_INVOKERS, rollbacks.reconcile runs and answers 200 with its report; another caller's is refused", async () => {
+    const both = {
+      ...env,
+      ...host.oidcEnv(AUDIENCE, WORKFLOWS_SA),
+      OIDC_INVOKERS: `${WORKFLOWS_SA},${SCHEDULER_SA}`,
+    };
+    const reconciler = await serveHttpFunction(createWorkflowStepHandler({ env: both }));
+    try {
+      const send = async (token: string) => {
+        const res = await fetch(reconciler.url, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            'user-agent': 'Google-Cloud-Scheduler',
+            'x-cloudscheduler': 'true',
+            'x-cloudscheduler-jobname': 'projects/ops-project/locations/europe-west1/jobs/cloudops-rollback-reconciler',
+            'x-cloudscheduler-scheduletime': '2026-12-08T04:00:00Z',
+            authorization: `Bearer ${token}`,
+          },
+          body: JSON.stringify({ step: 'rollbacks.reconcile', input: {} }),
+        });
+        return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+      };
+      const out = await send(await host.idToken(AUDIENCE, SCHEDULER_SA));
+      expect(out).toEqual({ status: 200, body: { completed: [], superseded: [], incomplete: [], waiting: [] } });
+      const gateway = 'cloudops-mcp@ops-project.iam.gserviceaccount.com';
+      expect((await send(await host.idToken(AUDIENCE, gateway))).status).toBe(403);
+    } finally {
+      await reconciler.close();
+    }
+  });
+});
+
 describe('workflow-step cold start', () => {
   it('a secret that cannot be read now is a TransientError (the workflow retries); a bad setting a ConfigError', async () => {
     const base = { ...host.env, ...host.oidcEnv(AUDIENCE, WORKFLOWS_SA) };

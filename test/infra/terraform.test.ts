@@ -363,7 +363,13 @@ describe('terraform/ (GCP deployment)', () => {
       member: '${local.invoker_member[each.key]}',
       for_each: '${local.functions}',
     });
-    expect(Object.keys(resources.google_cloud_run_service_iam_member ?? {})).toEqual(['invoker']);
+    // Besides each function's one caller, only the scheduler's rollback reconciler job on workflow-step.
+    expect(Object.keys(resources.google_cloud_run_service_iam_member ?? {}).sort()).toEqual(['invoker', 'reconciler']);
+    expect(resources.google_cloud_run_service_iam_member?.reconciler).toMatchObject({
+      service: '${google_cloudfunctions2_function.fn["workflow-step"].name}',
+      role: 'roles/run.invoker',
+      member: 'serviceAccount:${local.scheduler_email}',
+    });
     for (const name of full.functions) {
       const f = plan.functions[name];
       if (f?.caller === 'gateway') expect(full.invoker_member[name]).toBe(`serviceAccount:${full.sa_email.mcp}`);
@@ -459,14 +465,32 @@ describe('terraform/ (GCP deployment)', () => {
     expect(target.body).toBe('${base64encode(jsonencode(local.check_bodies[each.key]))}');
   });
 
-  it("points the workflow's WORKFLOW_STEP_URL at the workflow-step function, which only the workflows account invokes", () => {
+  it("points the workflow's WORKFLOW_STEP_URL at the workflow-step function, which the workflows account invokes (and the rollback reconciler job)", () => {
     expect(workflowProblems(resources, full)).toEqual([]);
     expect(full.env['delivery-rollouts-start']?.ROLLOUT_WORKFLOW).toBe(
       'projects/demo-proj-1/locations/europe-west1/workflows/abcdefghijkl-rollout',
     );
     expect(full.env['workflow-step']).toMatchObject({
-      OIDC_INVOKERS: full.workflows_email,
+      OIDC_INVOKERS: `${full.workflows_email},${full.scheduler_email}`,
       OIDC_TRUST_CLOUD_RUN_IAM: 'true',
+    });
+    // Every other private function accepts exactly its one caller.
+    for (const name of full.functions.filter((n) => n !== 'workflow-step')) {
+      const inv = full.env[name]?.OIDC_INVOKERS;
+      if (inv !== undefined) expect(inv.split(','), name).toHaveLength(1);
+    }
+  });
+
+  it('runs the rollback reconciler on workflow-step every 5 minutes with the scheduler account, as AWS does', () => {
+    const job = block(resources, 'google_cloud_scheduler_job', 'rollback_reconciler');
+    expect(job.schedule).toBe('${var.rollback_reconcile_schedule}');
+    const target = (job.http_target as Block[])[0] as Block;
+    expect(target.uri).toBe('${google_cloudfunctions2_function.fn["workflow-step"].url}');
+    expect(target.body).toBe('${base64encode(jsonencode({ step = "rollbacks.reconcile", input = {} }))}');
+    const oidc = (target.oidc_token as Block[])[0] as Block;
+    expect(oidc).toEqual({
+      service_account_email: '${google_service_account.scheduler.email}',
+      audience: '${google_cloudfunctions2_function.fn["workflow-step"].url}',
     });
   });
 
