@@ -22,7 +22,8 @@
  *   dependencies (LOCAL_WORKFLOW_WAIT_MS shortens its waits). The generated Cloud Workflows YAML is run
  *   by the tests (test/gcp-functions/e2e.test.ts), not here. A rollout running when this stops stays
  *   `running` in the Store (an emulator started here forgets it anyway); `npm start`'s recovery of
- *   interrupted operations is not run.
+ *   interrupted operations is not run. Its rollback reconciler is (every minute, from the first
+ *   delivery call on), as the deployments run it on workflow-step every 5 minutes.
  * - Other reach is the deployed one: the gcp and cost toolsets, Slack secrets etc. use Application
  *   Default Credentials against the real Google APIs when they are set up, and fail clearly when not.
  */
@@ -41,6 +42,7 @@ import type { Env } from '../shared/host/factories.ts';
 import { createLogger } from '../shared/logging/logger.ts';
 import type { AnyTool } from '../shared/tools/tool.ts';
 import { dispatchStep } from '../shared/workflows/index.ts';
+import { startRollbackReconciler } from '../shared/workflows/recovery.ts';
 import { type FirestoreEmulator, startFirestoreEmulator } from './firestore-emulator.ts';
 import { localClusters } from './server.ts';
 import { stopOnSignals } from './signals.ts';
@@ -119,8 +121,12 @@ export interface LocalGcp {
 export async function startLocalGcp(env: Env): Promise<LocalGcp> {
   const servers: Server[] = [];
   const engines: LocalWorkflowEngine[] = [];
+  // The rollback reconciler npm start runs (and the cloud schedules run on workflow-step): one, over
+  // the delivery function's deps, started with its first engine.
+  let reconciler: ReturnType<typeof startRollbackReconciler> | undefined;
   let emulator: FirestoreEmulator | undefined;
   const close = async () => {
+    await reconciler?.stop();
     await Promise.all(engines.map((e) => e.stopAll()));
     await Promise.all(
       servers.map(
@@ -186,6 +192,7 @@ export async function startLocalGcp(env: Env): Promise<LocalGcp> {
                   ...(waitMs ? { waitMs } : {}),
                 });
                 engines.push(engine);
+                reconciler ??= startRollbackReconciler(deps, { everyMs: 60_000 });
                 return engine;
               },
             }
