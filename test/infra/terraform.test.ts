@@ -269,6 +269,43 @@ function workflowProblems(res: Resources, ev: Evaluated): string[] {
   return out;
 }
 
+/**
+ * Every argument and nested block of the google_* resources that the google provider does not know
+ * (test/support/fixtures/google-provider-args.json, extracted from HashiCorp's generated bindings by
+ * scripts/tf-provider-args.ts): what `terraform validate` would catch, without the provider. Blocks
+ * (arrays of objects in hcl2json's output) are walked; map values (labels, env vars) are not.
+ */
+const META_ARGUMENTS = new Set(['for_each', 'count', 'depends_on', 'lifecycle', 'provider']);
+function unknownArguments(res: Resources, known: Record<string, string[]>): string[] {
+  const out: string[] = [];
+  for (const [type, byName] of Object.entries(res)) {
+    if (!type.startsWith('google_')) continue;
+    const names = new Set(known[type] ?? []);
+    if (!known[type]) {
+      out.push(`${type}: not a resource of the provider`);
+      continue;
+    }
+    const walk = (block: Block, path: string[]) => {
+      for (const [key, value] of Object.entries(block)) {
+        if (META_ARGUMENTS.has(key)) continue;
+        if (key === 'dynamic') {
+          for (const [blockName, dyn] of Object.entries(value as Record<string, Block[]>)) {
+            if (!names.has(blockName)) out.push(`${type}.${[...path, blockName].join('.')}`);
+            for (const d of dyn)
+              for (const c of (d.content as Block[] | undefined) ?? []) walk(c, [...path, blockName]);
+          }
+          continue;
+        }
+        if (!names.has(key)) out.push(`${type}.${[...path, key].join('.')}`);
+        if (Array.isArray(value))
+          for (const v of value) if (v && typeof v === 'object') walk(v as Block, [...path, key]);
+      }
+    };
+    for (const block of Object.values(byName)) walk(block, []);
+  }
+  return out;
+}
+
 // ---- the tests ----------------------------------------------------------------------------------
 
 describe('terraform/ (GCP deployment)', () => {
@@ -492,6 +529,31 @@ describe('terraform/ (GCP deployment)', () => {
       service_account_email: '${google_service_account.scheduler.email}',
       audience: '${google_cloudfunctions2_function.fn["workflow-step"].url}',
     });
+  });
+
+  it('uses only arguments and blocks the google provider knows (its schema, extracted offline)', () => {
+    const fixture = JSON.parse(
+      readFileSync(join(import.meta.dirname, '..', 'support', 'fixtures', 'google-provider-args.json'), 'utf8'),
+    ) as { provider: string; resources: Record<string, string[]> };
+    expect(fixture.provider).toMatch(/^hashicorp\/google 6\./);
+    // Every google_* resource type in terraform/ is in the extract (re-run scripts/tf-provider-args.ts when adding one).
+    const types = Object.keys(resources).filter((t) => t.startsWith('google_'));
+    expect(types.filter((t) => !fixture.resources[t])).toEqual([]);
+    expect(unknownArguments(resources, fixture.resources)).toEqual([]);
+    // The check can fail: a misspelled argument, an unknown block inside a block, an unknown dynamic block.
+    const job = block(resources, 'google_cloud_scheduler_job', 'check');
+    const target = (job.http_target as Block[])[0] as Block;
+    const mutated: Resources = {
+      google_cloud_scheduler_job: {
+        check: { ...job, attempt_deadlin: '320s', http_target: [{ ...target, oidc: [{}] }] },
+      },
+      google_project_iam_member: { fn: { role: 'r', dynamic: { conditions: [{ content: [{ title: 't' }] }] } } },
+    };
+    expect(unknownArguments(mutated, fixture.resources).sort()).toEqual([
+      'google_cloud_scheduler_job.attempt_deadlin',
+      'google_cloud_scheduler_job.http_target.oidc',
+      'google_project_iam_member.conditions',
+    ]);
   });
 
   it('keeps the Store in Firestore native mode with the TTL policy on the items group', () => {
