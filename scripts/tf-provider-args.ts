@@ -1,6 +1,6 @@
 /**
  * Extracts, for the google_* resource types terraform/ uses, every argument and nested-block name the
- * google provider knows, from HashiCorp's generated CDKTF bindings (@cdktf/provider-google, whose
+ * google provider knows (and which top-level ones it requires), from HashiCorp's generated CDKTF bindings (@cdktf/provider-google, whose
  * README names the provider version it was generated from), into
  * test/support/fixtures/google-provider-args.json. test/infra/terraform.test.ts checks every argument
  * of terraform/ against it: `terraform validate` needs the provider, which cannot be downloaded here,
@@ -36,15 +36,27 @@ for (const file of readdirSync(join(ROOT, 'terraform')).filter((f) => f.endsWith
 }
 
 const resources: Record<string, string[]> = {};
+const required: Record<string, string[]> = {};
+const snake = (camel: string) => camel.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 for (const type of [...types].sort()) {
+  const dir = join(pkg, 'lib', type.slice('google_'.length).replaceAll('_', '-'));
   // Each resource's toHclTerraform writes every argument and block as `name: { value: ... }`.
-  const js = readFileSync(join(pkg, 'lib', type.slice('google_'.length).replaceAll('_', '-'), 'index.js'), 'utf8');
-  resources[type] = [
-    ...new Set([...js.matchAll(/\b([a-z][a-z0-9_]*): \{\s*value:/g)].map((m) => m[1] as string)),
-  ].sort();
+  const js = readFileSync(join(dir, 'index.js'), 'utf8');
+  const names = [...new Set([...js.matchAll(/\b([a-z][a-z0-9_]*): \{\s*value:/g)].map((m) => m[1] as string))];
+  resources[type] = names.sort();
+  // The resource's Config interface marks its required top-level arguments without `?`.
+  const dts = readFileSync(join(dir, 'index.d.ts'), 'utf8');
+  const config = /export interface \w+Config extends cdktf\.TerraformMetaArguments \{([\s\S]*?)\n\}/.exec(dts)?.[1];
+  if (config === undefined) throw new Error(`${type}: no Config interface in ${dir}/index.d.ts`);
+  required[type] = [...config.matchAll(/readonly (\w+): /g)].map((m) => snake(m[1] as string)).sort();
+  const stray = required[type].filter((r) => !names.includes(r));
+  if (stray.length) throw new Error(`${type}: required ${stray.join(', ')} not among its arguments`);
 }
-writeFileSync(
-  OUT,
-  `${JSON.stringify({ provider: `hashicorp/google ${providerVersion}`, from: `@cdktf/provider-google ${bindingsVersion}`, resources }, null, 2)}\n`,
-);
+const extract = {
+  provider: `hashicorp/google ${providerVersion}`,
+  from: `@cdktf/provider-google ${bindingsVersion}`,
+  resources,
+  required,
+};
+writeFileSync(OUT, `${JSON.stringify(extract, null, 2)}\n`);
 console.log(`${OUT}: ${types.size} resource types, provider ${providerVersion}`);

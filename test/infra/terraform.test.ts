@@ -306,6 +306,18 @@ function unknownArguments(res: Resources, known: Record<string, string[]>): stri
   return out;
 }
 
+/** Every top-level argument a google_* resource requires that one of its blocks does not give. */
+function missingRequired(res: Resources, required: Record<string, string[]>): string[] {
+  const out: string[] = [];
+  for (const [type, byName] of Object.entries(res)) {
+    for (const [name, block] of Object.entries(byName)) {
+      const given = new Set([...Object.keys(block), ...Object.keys((block.dynamic as Block | undefined) ?? {})]);
+      for (const arg of required[type] ?? []) if (!given.has(arg)) out.push(`${type}.${name}: ${arg}`);
+    }
+  }
+  return out;
+}
+
 // ---- the tests ----------------------------------------------------------------------------------
 
 describe('terraform/ (GCP deployment)', () => {
@@ -531,15 +543,16 @@ describe('terraform/ (GCP deployment)', () => {
     });
   });
 
-  it('uses only arguments and blocks the google provider knows (its schema, extracted offline)', () => {
+  it('uses only arguments and blocks the google provider knows, and gives the ones it requires (its schema, extracted offline)', () => {
     const fixture = JSON.parse(
       readFileSync(join(import.meta.dirname, '..', 'support', 'fixtures', 'google-provider-args.json'), 'utf8'),
-    ) as { provider: string; resources: Record<string, string[]> };
+    ) as { provider: string; resources: Record<string, string[]>; required: Record<string, string[]> };
     expect(fixture.provider).toMatch(/^hashicorp\/google 6\./);
     // Every google_* resource type in terraform/ is in the extract (re-run scripts/tf-provider-args.ts when adding one).
     const types = Object.keys(resources).filter((t) => t.startsWith('google_'));
     expect(types.filter((t) => !fixture.resources[t])).toEqual([]);
     expect(unknownArguments(resources, fixture.resources)).toEqual([]);
+    expect(missingRequired(resources, fixture.required)).toEqual([]);
     // The check can fail: a misspelled argument, an unknown block inside a block, an unknown dynamic block.
     const job = block(resources, 'google_cloud_scheduler_job', 'check');
     const target = (job.http_target as Block[])[0] as Block;
@@ -549,6 +562,10 @@ describe('terraform/ (GCP deployment)', () => {
       },
       google_project_iam_member: { fn: { role: 'r', dynamic: { conditions: [{ content: [{ title: 't' }] }] } } },
     };
+    const { name: _dropped, ...unnamed } = job;
+    expect(missingRequired({ google_cloud_scheduler_job: { check: unnamed } }, fixture.required)).toEqual([
+      'google_cloud_scheduler_job.check: name',
+    ]);
     expect(unknownArguments(mutated, fixture.resources).sort()).toEqual([
       'google_cloud_scheduler_job.attempt_deadlin',
       'google_cloud_scheduler_job.http_target.oidc',
