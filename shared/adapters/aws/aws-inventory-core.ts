@@ -1,6 +1,7 @@
 import { EKSClient } from '@aws-sdk/client-eks';
 import { STSClient } from '@aws-sdk/client-sts';
 import { type AwsInventory, type AwsScope, CloudApiError, type EksClusterDescription } from '../../ports/cloud.ts';
+import { checkAccountsAndRegions } from './aws-config.ts';
 import { toCloudApiError } from './aws-errors.ts';
 import { bounded, describeEksCluster, untilAborted } from './eks-source.ts';
 import {
@@ -8,7 +9,6 @@ import {
   type AwsCredentials,
   type ConfiguredAccount,
   configuredAccounts,
-  roleAccount,
 } from './sts-roles.ts';
 
 /*
@@ -71,10 +71,7 @@ export interface AwsParts {
   cloudwatch?: AwsPart<CloudWatchOperations>;
 }
 
-const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
 const EKS_NAME = /^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/;
-const MAX_ACCOUNTS = 100;
-const MAX_REGIONS = 40;
 
 /**
  * EKS only (scopes and describeEksCluster), for the functions that describe EKS clusters and nothing
@@ -220,16 +217,6 @@ export function invalid(message: string): CloudApiError {
 }
 
 function validateOptions(o: AwsInventoryOptions, timeoutMs: number): void {
-  if (!Array.isArray(o.accounts) || o.accounts.length === 0 || o.accounts.length > MAX_ACCOUNTS) {
-    throw new Error(`AWS accounts: give 1 to ${MAX_ACCOUNTS} (an empty role means the base credentials' account)`);
-  }
-  for (const a of o.accounts) if (a.roleArn !== undefined) roleAccount(a.roleArn);
-  if (!Array.isArray(o.regions) || o.regions.length === 0 || o.regions.length > MAX_REGIONS) {
-    throw new Error(`AWS regions: give 1 to ${MAX_REGIONS} AWS regions`);
-  }
-  for (const r of o.regions) if (!REGION.test(r)) throw new Error(`AWS regions: not an AWS region: ${r.slice(0, 60)}`);
-  if (o.endpoint !== undefined && !/^https?:\/\/[^\s/]+/.test(o.endpoint)) {
-    throw new Error('AWS endpoint (AWS_ENDPOINT_URL) must be an http(s) URL');
-  }
+  checkAccountsAndRegions(o, 'AWS');
   if (!(timeoutMs >= 100 && timeoutMs <= 300_000)) throw new Error('AWS inventory timeoutMs must be 100..300000');
 }

@@ -24,6 +24,7 @@ import {
   roundAmount,
   shapeDays,
 } from '../cost-series.ts';
+import { AWS_REGION } from './aws-config.ts';
 import { toCloudApiError } from './aws-errors.ts';
 import { bounded, untilAborted } from './eks-source.ts';
 import type { AwsCredentialProvider, AwsCredentials } from './sts-roles.ts';
@@ -55,7 +56,6 @@ export interface CostExplorerOptions {
   now?: () => number;
 }
 
-const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
 /** AWS tag keys: 1-128 letters, digits, spaces and `_ . : / = + - @` (never `$`, which splits CE's group keys). */
 const TAG_KEY = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u;
 /** AWS account ids, as LINKED_ACCOUNT groups and filters name them. */
@@ -74,7 +74,7 @@ const CE_CODES: Record<string, CloudErrorCode> = {
 
 export function createCostExplorerSource(opts: CostExplorerOptions = {}): CostSource {
   const region = opts.region ?? 'us-east-1';
-  if (!REGION.test(region)) throw new Error(`Cost Explorer region: not an AWS region: ${region.slice(0, 60)}`);
+  if (!AWS_REGION.test(region)) throw new Error(`Cost Explorer region: not an AWS region: ${region.slice(0, 60)}`);
   if (opts.endpoint !== undefined && !/^https?:\/\/[^\s/]+/.test(opts.endpoint)) {
     throw new Error('AWS endpoint (AWS_ENDPOINT_URL) must be an http(s) URL');
   }

@@ -20,13 +20,13 @@ import type {
 
 export type { Availability, EksClusterDescription, EksNodegroup } from '../../ports/cloud.ts';
 
+import { checkAccountsAndRegions, roleAccount } from './aws-config.ts';
 import { eksToken, stsHost } from './eks-token.ts';
 import {
   type AwsCredentialProvider,
   type AwsCredentials,
   type ConfiguredAccount,
   configuredAccounts,
-  roleAccount,
 } from './sts-roles.ts';
 
 /*
@@ -58,9 +58,6 @@ export interface EksSourceOptions {
   tokenMarginMs?: number;
 }
 
-const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
-const MAX_ACCOUNTS = 100;
-const MAX_REGIONS = 40;
 const DESCRIBE_CONCURRENCY = 8;
 const MESSAGE_CAP = 300;
 const MAX_CACHED_TOKENS = 2000;
@@ -355,17 +352,7 @@ function validate(
     tokenMarginMs: number;
   },
 ): void {
-  if (!Array.isArray(o.accounts) || o.accounts.length === 0 || o.accounts.length > MAX_ACCOUNTS) {
-    throw new Error(`EKS accounts: give 1 to ${MAX_ACCOUNTS} (an empty role means the base credentials' account)`);
-  }
-  for (const a of o.accounts) if (a.roleArn !== undefined) roleAccount(a.roleArn);
-  if (!Array.isArray(o.regions) || o.regions.length === 0 || o.regions.length > MAX_REGIONS) {
-    throw new Error(`EKS regions: give 1 to ${MAX_REGIONS} AWS regions`);
-  }
-  for (const r of o.regions) if (!REGION.test(r)) throw new Error(`EKS regions: not an AWS region: ${r.slice(0, 60)}`);
-  if (o.endpoint !== undefined && !/^https?:\/\/[^\s/]+/.test(o.endpoint)) {
-    throw new Error('EKS endpoint (AWS_ENDPOINT_URL) must be an http(s) URL');
-  }
+  checkAccountsAndRegions(o, 'EKS');
   if (!(o.timeoutMs >= 100 && o.timeoutMs <= 300_000)) throw new Error('EKS timeoutMs must be 100..300000');
   if (!(Number.isInteger(o.concurrency) && o.concurrency >= 1 && o.concurrency <= 32)) {
     throw new Error('EKS concurrency must be an integer 1..32');

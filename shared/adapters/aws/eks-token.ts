@@ -1,5 +1,6 @@
 import { Sha256 } from '@smithy/core/checksum';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { AWS_REGION } from './aws-config.ts';
 import type { AwsCredentials } from './sts-roles.ts';
 
 /**
@@ -40,13 +41,12 @@ const URL_ORDER = [
   'X-Amz-Signature',
 ];
 
-const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
 /** EKS cluster names: 1-100 characters, a letter or digit first, then letters, digits, `-` and `_`. */
 const CLUSTER_NAME = /^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/;
 
 /** The STS host of a region in its partition (China regions use amazonaws.com.cn). */
 export function stsHost(region: string): string {
-  if (!REGION.test(region)) throw new Error(`not an AWS region: ${region.slice(0, 60)}`);
+  if (!AWS_REGION.test(region)) throw new Error(`not an AWS region: ${region.slice(0, 60)}`);
   return region.startsWith('cn-') ? `sts.${region}.amazonaws.com.cn` : `sts.${region}.amazonaws.com`;
 }
 

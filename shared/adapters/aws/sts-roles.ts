@@ -1,4 +1,5 @@
 import { AssumeRoleCommand, GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
+import { roleAccount } from './aws-config.ts';
 
 /** AWS credentials as the SDK's clients and the SigV4 signer take them. */
 export interface AwsCredentials {
@@ -11,19 +12,6 @@ export interface AwsCredentials {
 
 /** Resolves credentials, from a cache when they are fresh; the SDK's clients accept it as `credentials`. */
 export type AwsCredentialProvider = () => Promise<AwsCredentials>;
-
-const ROLE_ARN = /^arn:aws[a-z-]*:iam::(\d{12}):role\/[\w+=,.@/-]{1,512}$/;
-
-/** The account id a role ARN names, or an error that says what a role ARN looks like. */
-export function roleAccount(roleArn: string): string {
-  const m = ROLE_ARN.exec(roleArn);
-  if (!m?.[1]) {
-    throw new Error(
-      `not an IAM role ARN: ${roleArn.slice(0, 200)} (expected arn:aws:iam::<12-digit account>:role/<name>)`,
-    );
-  }
-  return m[1];
-}
 
 export interface AssumedRoleOptions {
   roleArn: string;
