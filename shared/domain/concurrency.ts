@@ -11,3 +11,8 @@ export async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return out;
 }
+
+/** Runs the tasks, at most `limit` at a time; fails with the first task that fails. */
+export async function runBounded(tasks: ReadonlyArray<() => Promise<unknown>>, limit: number): Promise<void> {
+  await mapBounded(tasks, limit, (task) => task());
+}

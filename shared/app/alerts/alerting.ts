@@ -97,6 +97,17 @@ export class AlertingNotConfiguredError extends Error {
   }
 }
 
+/** Two reconcile passes' counts together (a check reconciles once per cluster or budget scope). */
+export function sumReconcile(a: ReconcileResult, b: ReconcileResult): ReconcileResult {
+  return {
+    opened: a.opened + b.opened,
+    updated: a.updated + b.updated,
+    repeated: a.repeated + b.repeated,
+    resolved: a.resolved + b.resolved,
+    unchanged: a.unchanged + b.unchanged,
+  };
+}
+
 /** Whether a run over `scope` of `source` covers the group `groupKey` (see the module comment). */
 export function scopeCovers(source: AlertSource, scope: string, groupKey: string): boolean {
   const base = `${source}:${scope}`;

@@ -15,7 +15,8 @@ import type { Policy } from '../../domain/guardrails/index.ts';
 import type { CostSource, SpendReport } from '../../ports/cost.ts';
 import type { Clusters } from '../../ports/kube.ts';
 import type { Alert } from '../../ports/notifier.ts';
-import type { Alerting, ReconcileResult } from '../alerts/types.ts';
+import { sumReconcile } from '../alerts/alerting.ts';
+import type { Alerting } from '../alerts/types.ts';
 import { CorruptRecordError, decodeRecord } from '../repos/codec.ts';
 import type { UsageSamples } from '../repos/usage-samples.ts';
 import {
@@ -655,7 +656,10 @@ export async function checkCost(deps: CostCheckDeps, input: CostCheckInput): Pro
   }
   let reconcile = await deps.alerting.reconcile({ source: 'cost', scope: 'budgets', firing });
   for (const j of judged) {
-    reconcile = sum(reconcile, await deps.alerting.reconcile({ source: 'cost', scope: j.scope, firing: j.alerts }));
+    reconcile = sumReconcile(
+      reconcile,
+      await deps.alerting.reconcile({ source: 'cost', scope: j.scope, firing: j.alerts }),
+    );
   }
   // After the reconcile: a write that fails here only loses what an outage would carry forward.
   for (const [name, alerts] of toStore) {
@@ -695,14 +699,4 @@ async function storedBudgetAlerts(
 export function costExitCode(r: Pick<CostCheckReport, 'errors' | 'budgetFindings' | 'anomalies'>): 0 | 1 | 2 {
   if (r.errors.length > 0) return 1;
   return r.budgetFindings.length + r.anomalies.length > 0 ? 2 : 0;
-}
-
-function sum(a: ReconcileResult, b: ReconcileResult): ReconcileResult {
-  return {
-    opened: a.opened + b.opened,
-    updated: a.updated + b.updated,
-    repeated: a.repeated + b.repeated,
-    resolved: a.resolved + b.resolved,
-    unchanged: a.unchanged + b.unchanged,
-  };
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { capText } from '../../domain/bounds.ts';
+import { runBounded } from '../../domain/concurrency.ts';
 import {
   compareWithBaseline,
   compileDriftRules,
@@ -15,6 +16,7 @@ import type { CloudInventory } from '../../ports/cloud.ts';
 import { type Clusters, KubeApiError, type KubeClient, type KubeObject, type ResourceInfo } from '../../ports/kube.ts';
 import type { Alert, AlertField } from '../../ports/notifier.ts';
 import type { Store } from '../../ports/store.ts';
+import { sumReconcile } from '../alerts/alerting.ts';
 import type { Alerting, ReconcileResult } from '../alerts/types.ts';
 import { AppError } from '../errors.ts';
 import type { BaselineRecord, Baselines } from '../repos/baselines.ts';
@@ -177,7 +179,7 @@ export async function checkDrift(deps: DriftCheckDeps, input: DriftCheckInput): 
     if (deps.alerting) {
       const scope = input.namespace !== undefined ? `${cluster}/${input.namespace}` : cluster;
       const r = await deps.alerting.reconcile({ source: 'drift', scope, firing: alertsOf(cluster, scope, stored) });
-      reconcile = reconcile ? sum(reconcile, r) : r;
+      reconcile = reconcile ? sumReconcile(reconcile, r) : r;
     }
     deps.log.info(
       {
@@ -333,7 +335,7 @@ async function checkCluster(
       results.push(compareOne(b, live.get(`${res.namespaced ? b.namespace : ''}/${b.name}`), compareTarget));
     }
   });
-  await pool(tasks, DRIFT_LIMITS.listConcurrency);
+  await runBounded(tasks, DRIFT_LIMITS.listConcurrency);
   return { results, apiCalls };
 }
 
@@ -563,22 +565,4 @@ function objectAlert(r: DriftObjectResult, startsAt: string, stale?: string): Al
     fields,
     startsAt,
   };
-}
-
-function sum(a: ReconcileResult, b: ReconcileResult): ReconcileResult {
-  return {
-    opened: a.opened + b.opened,
-    updated: a.updated + b.updated,
-    repeated: a.repeated + b.repeated,
-    resolved: a.resolved + b.resolved,
-    unchanged: a.unchanged + b.unchanged,
-  };
-}
-
-async function pool(tasks: Array<() => Promise<void>>, n: number): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < tasks.length) await (tasks[next++] as () => Promise<void>)();
-  };
-  await Promise.all(Array.from({ length: Math.min(n, tasks.length) }, worker));
 }

@@ -1,8 +1,12 @@
 import * as z from 'zod';
+import { runBounded } from '../../domain/concurrency.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Store } from '../../ports/store.ts';
 import type { DriftObjectResult, DriftState } from '../drift/types.ts';
 import { CorruptRecordError, decodeRecord } from './codec.ts';
+
+/** Store writes of one call in flight at a time, at most. */
+const WRITE_CONCURRENCY = 8;
 
 /** A finding as stored: the object's result of the last check that covered it. */
 export interface StoredFinding extends DriftObjectResult {
@@ -153,12 +157,13 @@ export class DriftFindings {
     const kept = input.findings.slice(0, DRIFT_FINDINGS_LIMITS.perCluster);
     const keys = new Set(kept.map(findingKey));
     const deletes = [...input.previous.keys()].filter((k) => !keys.has(k));
-    await pool([
-      ...deletes.map((sk) => () => this.store.delete(pk, sk).then(() => undefined)),
-      ...kept.map(
-        (f) => () => this.store.put({ pk, sk: findingKey(f), data: plain(f), expiresAt }).then(() => undefined),
-      ),
-    ]);
+    await runBounded(
+      [
+        ...deletes.map((sk) => () => this.store.delete(pk, sk)),
+        ...kept.map((f) => () => this.store.put({ pk, sk: findingKey(f), data: plain(f), expiresAt })),
+      ],
+      WRITE_CONCURRENCY,
+    );
 
     const item = await this.store.get(pk, SUMMARY_SK);
     let summary: Summary = { cluster: input.cluster, checkedAt: input.checkedAt, namespaces: {} };
@@ -294,13 +299,4 @@ function add(into: DriftCounts, c: DriftCounts): void {
 
 function plain(value: object): Record<string, unknown> {
   return JSON.parse(JSON.stringify(value)) as Record<string, unknown>;
-}
-
-/** Runs the tasks, at most 8 at a time. */
-async function pool(tasks: Array<() => Promise<void>>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < tasks.length) await (tasks[next++] as () => Promise<void>)();
-  };
-  await Promise.all(Array.from({ length: Math.min(8, tasks.length) }, worker));
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
+import { runBounded } from '../../domain/concurrency.ts';
 import {
   ALLOCATION_LIMITS,
   type AllocationInput,
@@ -12,6 +13,9 @@ import {
 import type { Clock } from '../../ports/clock.ts';
 import { ConditionFailedError, type Store, type StoreItem } from '../../ports/store.ts';
 import { CorruptRecordError, decodeRecord } from './codec.ts';
+
+/** Store writes of one call in flight at a time, at most. */
+const WRITE_CONCURRENCY = 8;
 
 /*
  * Usage samples (issue 14): metrics.k8s.io readings of every pod of a cluster, taken on a
@@ -441,7 +445,7 @@ export class UsageSamples {
       if (stored.get(sk) !== doc.h) writes.push(() => this.store.put({ pk, sk, data: doc, expiresAt }));
     }
     const metaWrites = writes.length;
-    await pool(writes);
+    await runBounded(writes, WRITE_CONCURRENCY);
 
     const chunks: Array<Array<Array<string | number | null>>> = [[]];
     let bytes = 0;
@@ -455,7 +459,7 @@ export class UsageSamples {
       chunks.at(-1)?.push(r);
       bytes += size;
     }
-    await pool(
+    await runBounded(
       chunks.map(
         (rows, chunk) => () =>
           this.store.put({
@@ -465,6 +469,7 @@ export class UsageSamples {
             expiresAt,
           }),
       ),
+      WRITE_CONCURRENCY,
     );
 
     // The index last: the sample counts for readers once all its chunks are written.
@@ -849,13 +854,4 @@ function checkRange(q: RangeQuery): void {
     throw new UsageSampleError('a usage range needs from before to');
   if (q.to - q.from > USAGE_LIMITS.rangeHours * HOUR_MS)
     throw new UsageSampleError(`a usage range covers at most ${USAGE_LIMITS.rangeHours} hours`);
-}
-
-/** Runs the tasks, at most 8 at a time. */
-async function pool(tasks: Array<() => Promise<unknown>>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < tasks.length) await (tasks[next++] as () => Promise<unknown>)();
-  };
-  await Promise.all(Array.from({ length: Math.min(8, tasks.length) }, worker));
 }
