@@ -1,4 +1,5 @@
 import type { Config } from '../shared/config/config.ts';
+import { perColdStart } from '../shared/host/cold-start.ts';
 import type { AwsInventory, CloudInventory, GcpInventory } from '../shared/ports/cloud.ts';
 
 /*
@@ -9,20 +10,9 @@ import type { AwsInventory, CloudInventory, GcpInventory } from '../shared/ports
  * a cloud tool pays nothing for the SDKs.
  */
 
-/** Loads once; a failed load is that call's error and is retried by the next one. */
-function once<T>(load: () => Promise<T>): () => Promise<T> {
-  let loading: Promise<T> | undefined;
-  return () => {
-    loading ??= load().catch((err: unknown) => {
-      loading = undefined;
-      throw err;
-    });
-    return loading;
-  };
-}
-
 export function lazyAwsInventory(load: () => Promise<AwsInventory>): AwsInventory {
-  const get = once(load);
+  // Loads once; a failed load is that call's error and is retried by the next one.
+  const get = perColdStart(load);
   return {
     scopes: async (signal) => (await get()).scopes(signal),
     describeEksCluster: async (scope, name, opts) => (await get()).describeEksCluster(scope, name, opts),
@@ -34,7 +24,8 @@ export function lazyAwsInventory(load: () => Promise<AwsInventory>): AwsInventor
 }
 
 export function lazyGcpInventory(projects: readonly string[], load: () => Promise<GcpInventory>): GcpInventory {
-  const get = once(load);
+  // Loads once; a failed load is that call's error and is retried by the next one.
+  const get = perColdStart(load);
   return {
     projects: () => [...projects],
     describeGkeCluster: async (ref, signal) => (await get()).describeGkeCluster(ref, signal),

@@ -1,4 +1,5 @@
 import type { Config } from '../shared/config/config.ts';
+import { perColdStart } from '../shared/host/cold-start.ts';
 import type { CostSource } from '../shared/ports/cost.ts';
 
 /*
@@ -8,20 +9,9 @@ import type { CostSource } from '../shared/ports/cost.ts';
  * call, as the cloud inventory is (./cloud.ts): a server that never reads spend pays nothing for them.
  */
 
-/** Loads once; a failed load is that call's error and is retried by the next one. */
-function once<T>(load: () => Promise<T>): () => Promise<T> {
-  let loading: Promise<T> | undefined;
-  return () => {
-    loading ??= load().catch((err: unknown) => {
-      loading = undefined;
-      throw err;
-    });
-    return loading;
-  };
-}
-
 export function lazyCostSource(kind: string, load: () => Promise<CostSource>): CostSource {
-  const get = once(load);
+  // Loads once; a failed load is that call's error and is retried by the next one.
+  const get = perColdStart(load);
   return {
     kind,
     dailySpend: async (query) => (await get()).dailySpend(query),
