@@ -364,14 +364,11 @@ export class StatelessStack extends Stack {
       storeActions: STORE_ACTIONS,
       copyPolicy: true,
     });
-    const kubeconfig = s.kubeconfigReadSecretArn ?? s.kubeconfigSecretArn;
-    if (kubeconfig) grantSecret(fn, kubeconfig);
-    grantDiscovery(fn, s);
+    grantClustersToRead(fn, s);
     // Cloud baselines: the check describes each baselined EKS cluster again.
     grantAws(fn, s, EKS_DESCRIBE);
     if (s.slackAlertsSecretArn) grantSecret(fn, s.slackAlertsSecretArn);
     this.schedule(fn, 'DriftCheck', 'drift check', s.driftCheckSchedule, DRIFT_SCHEDULE_INPUT);
-    new CfnOutput(this, 'DriftCheckScheduleExpression', { value: s.driftCheckSchedule });
     return fn;
   }
 
@@ -398,12 +395,9 @@ export class StatelessStack extends Stack {
         new PolicyStatement({ actions: ['ce:GetCostAndUsage', 'ce:GetCostForecast'], resources: ['*'] }),
       );
     }
-    const kubeconfig = s.kubeconfigReadSecretArn ?? s.kubeconfigSecretArn;
-    if (kubeconfig) grantSecret(fn, kubeconfig);
-    grantDiscovery(fn, s);
+    grantClustersToRead(fn, s);
     if (s.slackAlertsSecretArn) grantSecret(fn, s.slackAlertsSecretArn);
     this.schedule(fn, 'CostCheck', 'cost check', s.costCheckSchedule, COST_SCHEDULE_INPUT);
-    new CfnOutput(this, 'CostCheckScheduleExpression', { value: s.costCheckSchedule });
     return fn;
   }
 
@@ -424,17 +418,15 @@ export class StatelessStack extends Stack {
       storeActions: STORE_ACTIONS,
       copyPolicy: true,
     });
-    const kubeconfig = s.kubeconfigReadSecretArn ?? s.kubeconfigSecretArn;
-    if (kubeconfig) grantSecret(fn, kubeconfig);
-    grantDiscovery(fn, s);
+    grantClustersToRead(fn, s);
     this.schedule(fn, 'UsageSample', 'usage sample', s.usageSampleSchedule, USAGE_SAMPLE_SCHEDULE_INPUT);
-    new CfnOutput(this, 'UsageSampleScheduleExpression', { value: s.usageSampleSchedule });
     return fn;
   }
 
   /**
    * An EventBridge Scheduler schedule (UTC) invoking `fn` with `input`, through its own role: trusted
-   * by Scheduler of this account only, allowed to invoke that function and nothing else.
+   * by Scheduler of this account only, allowed to invoke that function and nothing else; and the
+   * `<id>ScheduleExpression` output.
    */
   private schedule(fn: NodejsFunction, id: string, what: string, expression: string, input: object): void {
     const invokeRole = new Role(this, `${id}ScheduleRole`, {
@@ -455,6 +447,7 @@ export class StatelessStack extends Stack {
         maxEventAge: Duration.minutes(5),
       }),
     });
+    new CfnOutput(this, `${id}ScheduleExpression`, { value: expression });
   }
 
   /** A function's own role: assumed by Lambda only, no managed policies (grants are added per function). */
@@ -539,6 +532,16 @@ export class StatelessStack extends Stack {
         : {}),
     };
   }
+}
+
+/**
+ * What a scheduled check reads clusters with: the read-only kubeconfig (the write one when there is
+ * none) and EKS discovery.
+ */
+function grantClustersToRead(fn: NodejsFunction, s: DeploySettings): void {
+  const kubeconfig = s.kubeconfigReadSecretArn ?? s.kubeconfigSecretArn;
+  if (kubeconfig) grantSecret(fn, kubeconfig);
+  grantDiscovery(fn, s);
 }
 
 /**
