@@ -3,7 +3,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoDbStore } from '../../shared/adapters/aws/dynamodb-store.ts';
 import { SecretsManagerSecrets } from '../../shared/adapters/aws/secrets-manager.ts';
-import { type Config, ConfigError, loadConfig } from '../../shared/config/config.ts';
+import { type Config, ConfigError } from '../../shared/config/config.ts';
+import { loadHostConfig, type SettingForm } from '../../shared/host/config.ts';
 import type { SecretReader } from '../../shared/ports/secrets.ts';
 
 export type { Env } from '../../shared/host/factories.ts';
@@ -35,7 +36,7 @@ export const REQUIRED_SETTINGS = {
  */
 const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
 const STATE_MACHINE_ARN = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_-]+$/;
-const AWS_FORMS: Array<{ name: string; value: (c: Config) => string | undefined; form: RegExp; what: string }> = [
+const AWS_FORMS: SettingForm[] = [
   {
     name: 'ROLLOUT_WORKFLOW',
     value: (c) => c.rolloutWorkflow,
@@ -62,24 +63,12 @@ const AWS_FORMS: Array<{ name: string; value: (c: Config) => string | undefined;
  * missing or bad setting.
  */
 export function loadCloudConfig(env: Env, required: readonly RequiredSetting[]): Config {
-  const missing = required.filter((name) => !env[name]?.trim()).map((name) => `${name}: required on AWS`);
-  let config: Config;
-  try {
-    config = loadConfig({ ...env, AUTH: 'required', STORE: 'dynamodb' });
-  } catch (err) {
-    if (err instanceof ConfigError && missing.length)
-      throw new ConfigError(`${err.message}\n  ${missing.join('\n  ')}`);
-    throw err;
-  }
-  const problems = [
-    ...missing,
-    ...AWS_FORMS.filter((f) => {
-      const v = f.value(config);
-      return v !== undefined && !f.form.test(v);
-    }).map((f) => `${f.name}: must be ${f.what} on AWS`),
-  ];
-  if (problems.length) throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
-  return config;
+  return loadHostConfig(env, {
+    cloud: 'AWS',
+    forced: { AUTH: 'required', STORE: 'dynamodb' },
+    required,
+    forms: AWS_FORMS,
+  });
 }
 
 /** The DynamoDB store. DYNAMODB_ENDPOINT (tests) gets fixed credentials so the SDK never looks for real ones. */

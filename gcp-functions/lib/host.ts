@@ -1,6 +1,7 @@
 import { createFirestoreStore, type FirestoreStore } from '../../shared/adapters/gcp/firestore-store.ts';
 import { GCP_SECRET_VERSION, SecretManagerSecrets } from '../../shared/adapters/gcp/secret-manager.ts';
-import { type Config, ConfigError, isLoopbackHost, loadConfig } from '../../shared/config/config.ts';
+import { type Config, ConfigError, isLoopbackHost } from '../../shared/config/config.ts';
+import { loadHostConfig, type SettingForm } from '../../shared/host/config.ts';
 import type { Env } from '../../shared/host/factories.ts';
 import { createLogger, type Logger } from '../../shared/logging/logger.ts';
 import type { SecretReader } from '../../shared/ports/secrets.ts';
@@ -37,12 +38,7 @@ const WORKFLOW_NAME =
 const SECRET_WHAT = 'a Secret Manager version name (projects/<project>/secrets/<name>/versions/latest)';
 
 /** What the shared config calls a workflow or a secret is, on GCP, a resource name of the right service. */
-const GCP_FORMS: Array<{
-  name: string;
-  value: (c: Config, env: Env) => string | undefined;
-  form: RegExp;
-  what: string;
-}> = [
+const GCP_FORMS: SettingForm[] = [
   {
     name: 'ROLLOUT_WORKFLOW',
     value: (c) => c.rolloutWorkflow,
@@ -84,35 +80,24 @@ export function loadGcpConfig(
   required: readonly GcpRequiredSetting[],
   opts: { localEmulation?: LocalEmulation } = {},
 ): Config {
-  const present = (name: GcpRequiredSetting) =>
-    Boolean(env[name]?.trim()) || (name === 'FIRESTORE_PROJECT' && Boolean(env.GOOGLE_CLOUD_PROJECT?.trim()));
-  const missing = required.filter((name) => !present(name)).map((name) => `${name}: required on GCP`);
-  let config: Config;
-  try {
-    const auth = opts.localEmulation ? env.AUTH : 'required';
-    config = loadConfig({ ...env, AUTH: auth, STORE: 'firestore' });
-  } catch (err) {
-    if (err instanceof ConfigError && missing.length)
-      throw new ConfigError(`${err.message}\n  ${missing.join('\n  ')}`);
-    throw err;
-  }
   const local = opts.localEmulation;
-  const beyondLoopback =
-    local && !config.authRequired
-      ? [local.listensOn, ...config.publicUrls.map((u) => u.hostname)].filter((h) => !isLoopbackHost(h))
-      : [];
-  const problems = [
-    ...missing,
-    ...(beyondLoopback.length
-      ? [`AUTH: required when serving beyond loopback (${beyondLoopback.join(', ').slice(0, 200)})`]
-      : []),
-    ...GCP_FORMS.filter((f) => {
-      const v = f.value(config, env);
-      return v !== undefined && !f.form.test(v);
-    }).map((f) => `${f.name}: must be ${f.what} on GCP`),
-  ];
-  if (problems.length) throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
-  return config;
+  return loadHostConfig(env, {
+    cloud: 'GCP',
+    forced: { AUTH: local ? env.AUTH : 'required', STORE: 'firestore' },
+    required,
+    present: (name) =>
+      Boolean(env[name]?.trim()) || (name === 'FIRESTORE_PROJECT' && Boolean(env.GOOGLE_CLOUD_PROJECT?.trim())),
+    forms: GCP_FORMS,
+    problems: (config) => {
+      const beyondLoopback =
+        local && !config.authRequired
+          ? [local.listensOn, ...config.publicUrls.map((u) => u.hostname)].filter((h) => !isLoopbackHost(h))
+          : [];
+      return beyondLoopback.length
+        ? [`AUTH: required when serving beyond loopback (${beyondLoopback.join(', ').slice(0, 200)})`]
+        : [];
+    },
+  });
 }
 
 /** The Firestore store (FIRESTORE_EMULATOR_HOST: the emulator, in tests and `npm run start:gcp`). */
